@@ -1,0 +1,88 @@
+import hashlib
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from chinhquyenso.org.models import Agency
+
+
+class Role(models.TextChoices):
+    COUNTER_OFFICER = "counter_officer", "Cán bộ một cửa"
+    SPECIALIST = "specialist", "Chuyên viên thụ lý"
+    LEADER = "leader", "Lãnh đạo"
+    AGENCY_ADMIN = "agency_admin", "Quản trị cơ quan"
+
+
+class GlobalRole(models.TextChoices):
+    NONE = "", "—"
+    PROVINCE_ADMIN = "province_admin", "Quản trị tỉnh"
+    AUDITOR = "auditor", "Kiểm tra, giám sát (chỉ đọc)"
+
+
+class User(AbstractUser):
+    class Kind(models.TextChoices):
+        OFFICER = "officer", "Cán bộ, công chức"
+        CITIZEN = "citizen", "Công dân"
+        ORGANIZATION = "organization", "Tổ chức, doanh nghiệp"
+
+    kind = models.CharField("loại tài khoản", max_length=20, choices=Kind.choices, default=Kind.OFFICER)
+    full_name = models.CharField("họ và tên", max_length=150, blank=True)
+    # Citizens: 12-digit citizen ID (CCCD); organizations: tax code. Unique when set.
+    identity_number = models.CharField("số định danh / mã số thuế", max_length=14, blank=True, db_index=True)
+    phone = models.CharField("số điện thoại", max_length=15, blank=True)
+    global_role = models.CharField("vai trò toàn tỉnh", max_length=20, choices=GlobalRole.choices, blank=True, default="")
+
+    class Meta:
+        verbose_name = "người dùng"
+        verbose_name_plural = "người dùng"
+        constraints = [models.UniqueConstraint(fields=["identity_number"], condition=~models.Q(identity_number=""),
+                                               name="user_identity_number_unique")]
+
+    @property
+    def is_citizen(self) -> bool:
+        return self.kind in (self.Kind.CITIZEN, self.Kind.ORGANIZATION)
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.username
+
+
+class Membership(models.Model):
+    """An officer's role in one agency; an officer may have several."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField("vai trò", max_length=20, choices=Role.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "agency", "role"], name="membership_unique")]
+        verbose_name = "phân công"
+        verbose_name_plural = "phân công"
+
+    def __str__(self):
+        return f"{self.user} — {self.get_role_display()} — {self.agency}"
+
+
+class ApiToken(models.Model):
+    """A system's credential, scoped to one agency. Only the SHA-256 of the
+    secret is stored; the secret is shown once when issued."""
+
+    name = models.CharField("tên hệ thống", max_length=100)
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="api_tokens")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens",
+                             help_text="Tài khoản kỹ thuật đại diện cho hệ thống.")
+    key_prefix = models.CharField(max_length=8, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    @staticmethod
+    def hash_secret(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class LoginFailure(models.Model):
+    """Failed logins, in the database so every app process sees them."""
+
+    username_folded = models.CharField(max_length=150, db_index=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)

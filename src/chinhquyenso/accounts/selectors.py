@@ -1,0 +1,29 @@
+"""Who may see and do what. Every operational selector scopes by these."""
+
+from chinhquyenso.accounts.models import GlobalRole, Membership, Role, User
+
+
+def agency_ids(user: User, roles: list[str] | None = None) -> set[int]:
+    """Agencies the officer belongs to (optionally only in some roles)."""
+    if not getattr(user, "pk", None) or user.is_citizen:
+        return set()
+    cached = getattr(user, "_agency_roles", None)
+    if cached is None:
+        cached = list(Membership.objects.filter(user=user).values_list("agency_id", "role"))
+        user._agency_roles = cached
+    return {agency for agency, role in cached if roles is None or role in roles}
+
+
+def sees_whole_province(user: User) -> bool:
+    return getattr(user, "global_role", "") in (GlobalRole.PROVINCE_ADMIN, GlobalRole.AUDITOR)
+
+
+def is_read_only(user: User) -> bool:
+    return getattr(user, "global_role", "") == GlobalRole.AUDITOR and not agency_ids(user)
+
+
+def has_role(user: User, agency_id: int, *roles: str) -> bool:
+    return agency_id in agency_ids(user, list(roles) or None)
+
+
+OFFICER_ROLES = [Role.COUNTER_OFFICER, Role.SPECIALIST, Role.LEADER, Role.AGENCY_ADMIN]

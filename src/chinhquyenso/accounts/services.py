@@ -1,0 +1,126 @@
+import datetime as dt
+import re
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.utils import timezone
+
+from chinhquyenso.accounts.models import ApiToken, LoginFailure, Membership, Role, User
+from chinhquyenso.core import audit
+from chinhquyenso.core.errors import DomainError, PermissionDenied
+from chinhquyenso.core.text import fold, nfc
+
+CITIZEN_ID = re.compile(r"^\d{12}$")
+TAX_CODE = re.compile(r"^\d{10}(-\d{3})?$")
+
+
+def validate_identity_number(value: str, kind: str, field: str = "identity_number") -> str:
+    value = nfc(value).replace(" ", "")
+    if kind == User.Kind.CITIZEN and not CITIZEN_ID.match(value):
+        raise DomainError("Số định danh cá nhân (CCCD) phải gồm đúng 12 chữ số.", field)
+    if kind == User.Kind.ORGANIZATION and not TAX_CODE.match(value):
+        raise DomainError("Mã số thuế phải gồm 10 chữ số (hoặc 10 chữ số, dấu gạch và 3 chữ số).", field)
+    return value
+
+
+@transaction.atomic
+def create_officer(*, actor, username: str, password: str | None, full_name: str,
+                   memberships: list[tuple] = (), global_role: str = "") -> User:
+    username = nfc(username).lower()
+    if not username:
+        raise DomainError("Tên đăng nhập không được để trống.", "username")
+    if User.objects.filter(username=username).exists():
+        raise DomainError(f"Tên đăng nhập “{username}” đã tồn tại.", "username")
+    user = User(username=username, full_name=nfc(full_name), kind=User.Kind.OFFICER, global_role=global_role)
+    user.set_password(password) if password else user.set_unusable_password()
+    user.save()
+    for agency, role in memberships:
+        grant(actor=actor, user=user, agency=agency, role=role)
+    audit.record(actor=actor, action="user.create", obj=user, after={"kind": user.kind, "global_role": global_role})
+    return user
+
+
+@transaction.atomic
+def create_citizen(*, actor=None, identity_number: str, full_name: str, password: str | None = None,
+                   kind: str = User.Kind.CITIZEN, phone: str = "") -> User:
+    identity_number = validate_identity_number(identity_number, kind)
+    full_name = nfc(full_name)
+    if not full_name:
+        raise DomainError("Họ và tên không được để trống.", "full_name")
+    if User.objects.filter(identity_number=identity_number).exists():
+        raise DomainError("Số định danh này đã có tài khoản.", "identity_number")
+    user = User(username=identity_number, identity_number=identity_number, full_name=full_name, kind=kind, phone=nfc(phone))
+    user.set_password(password) if password else user.set_unusable_password()
+    user.save()
+    audit.record(actor=actor or user, action="user.create", obj=user, after={"kind": kind})
+    return user
+
+
+def get_or_create_citizen(*, identity_number: str, full_name: str, kind: str = User.Kind.CITIZEN, phone: str = "") -> User:
+    identity_number = validate_identity_number(identity_number, kind, "applicant.identity_number")
+    existing = User.objects.filter(identity_number=identity_number).first()
+    return existing or create_citizen(identity_number=identity_number, full_name=full_name, kind=kind, phone=phone)
+
+
+def grant(*, actor, user: User, agency, role: str) -> Membership:
+    if role not in Role.values:
+        raise DomainError("Vai trò không hợp lệ.", "role")
+    if not agency.is_current:
+        raise DomainError(f"Cơ quan “{agency.name}” đã hết hiệu lực.", "agency")
+    membership, created = Membership.objects.get_or_create(user=user, agency=agency, role=role)
+    if created:
+        audit.record(actor=actor, action="membership.grant", obj=membership, agency_id=agency.pk,
+                     after={"user": user.pk, "role": role})
+    return membership
+
+
+def move_memberships(event) -> None:
+    """AgencyReorganized: officers of a closed agency now work in its successor."""
+    for source_id, successor_id in event.payload["successors"].items():
+        for membership in Membership.objects.filter(agency_id=int(source_id)):
+            Membership.objects.get_or_create(user_id=membership.user_id, agency_id=successor_id, role=membership.role)
+            membership.delete()
+
+
+def login_locked(username: str) -> bool:
+    window = timezone.now() - dt.timedelta(minutes=settings.CQS["LOGIN_LOCK_MINUTES"])
+    return LoginFailure.objects.filter(username_folded=fold(username), at__gte=window).count() >= settings.CQS["LOGIN_MAX_FAILURES"]
+
+
+def login(request, username: str, password: str) -> User:
+    """Authenticate with throttling: after N failures in the window the account
+    is locked for the window, whatever password is tried."""
+    if login_locked(username):
+        raise DomainError(f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {settings.CQS['LOGIN_LOCK_MINUTES']} phút.", "username")
+    user = authenticate(request, username=nfc(username).lower(), password=password)
+    if user is None:
+        LoginFailure.objects.create(username_folded=fold(username))
+        raise DomainError("Tên đăng nhập hoặc mật khẩu không đúng.", "password")
+    LoginFailure.objects.filter(username_folded=fold(username)).delete()
+    return user
+
+
+@transaction.atomic
+def issue_api_token(*, actor, agency, name: str) -> tuple[ApiToken, str]:
+    """Returns the token and its secret (shown once)."""
+    from chinhquyenso.accounts.selectors import has_role, sees_whole_province
+
+    if not (sees_whole_province(actor) and actor.global_role == "province_admin") and not has_role(actor, agency.pk, Role.AGENCY_ADMIN):
+        raise PermissionDenied()
+    secret = "cqs_" + secrets.token_urlsafe(32)
+    system_user = User.objects.create(username=f"system-{secrets.token_hex(6)}", full_name=nfc(name), kind=User.Kind.OFFICER)
+    system_user.set_unusable_password()
+    system_user.save()
+    Membership.objects.create(user=system_user, agency=agency, role=Role.COUNTER_OFFICER)
+    token = ApiToken.objects.create(name=nfc(name), agency=agency, user=system_user, key_prefix=secret[4:12],
+                                    key_hash=ApiToken.hash_secret(secret))
+    audit.record(actor=actor, action="api_token.issue", obj=token, agency_id=agency.pk, after={"name": token.name})
+    return token, secret
+
+
+def user_for_token(secret: str) -> User | None:
+    token = (ApiToken.objects.filter(key_hash=ApiToken.hash_secret(secret), revoked_at__isnull=True)
+             .select_related("user").first())
+    return token.user if token else None

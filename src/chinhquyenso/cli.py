@@ -1,0 +1,31 @@
+"""`cqs` — a thin wrapper over Django management commands.
+
+    cqs demo              migrate, build the demo province if empty, run server + worker
+    cqs seed-demo         build the demo province (see --help)
+    cqs worker            run background tasks and scheduled jobs
+    cqs audit verify      check the audit chain
+    cqs import-dossiers F load historical dossiers from JSON Lines
+    cqs <any manage.py command>
+"""
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chinhquyenso.settings")
+    if argv[:1] == ["demo"]:
+        os.environ.setdefault("CQS_DEMO", "1")
+    if argv and "-" in argv[0] and argv[0] not in ("--help", "-h"):
+        argv[0] = argv[0].replace("-", "_")  # cqs seed-demo → seed_demo
+    if argv[:1] in (["--help"], ["-h"], []):
+        print(__doc__)
+        return
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["cqs", *argv])
+
+
+if __name__ == "__main__":
+    main()

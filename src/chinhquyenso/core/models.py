@@ -1,0 +1,107 @@
+from django.conf import settings
+from django.db import models
+
+
+class CalendarDay(models.Model):
+    """A province exception to the national calendar (làm bù, nghỉ thêm)."""
+
+    class Kind(models.TextChoices):
+        WORKING = "working", "Ngày làm việc bù"
+        DAY_OFF = "day_off", "Ngày nghỉ thêm"
+
+    date = models.DateField("ngày", unique=True)
+    kind = models.CharField("loại", max_length=10, choices=Kind.choices)
+    note = models.CharField("ghi chú", max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = "ngày lịch tỉnh"
+        verbose_name_plural = "lịch làm việc của tỉnh"
+
+    def __str__(self):
+        return f"{self.date:%d/%m/%Y} — {self.get_kind_display()}"
+
+
+class AuditRecord(models.Model):
+    """Append-only, hash-chained record of one state change.
+
+    `before`/`after` hold status fields and identifiers, never personal data
+    (names, ID numbers, addresses): the audit log is read by auditors.
+    """
+
+    seq = models.BigIntegerField(unique=True)
+    created_at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor_label = models.CharField(max_length=150, blank=True)
+    agency_id = models.BigIntegerField(null=True, blank=True)
+    action = models.CharField(max_length=80)
+    object_type = models.CharField(max_length=80)
+    object_id = models.CharField(max_length=80)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+        verbose_name = "nhật ký kiểm toán"
+        verbose_name_plural = "nhật ký kiểm toán"
+
+
+class AuditHead(models.Model):
+    """Single row holding the chain's tip; locking it serializes appends and
+    lets `verify` notice deletion of the newest records."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)
+
+
+class IdempotencyKey(models.Model):
+    """Remembers the result of a create request from outside (API, import, exchange)."""
+
+    scope = models.CharField(max_length=60)
+    key = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=80)
+    object_id = models.CharField(max_length=80)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="idempotency_scope_key_unique")]
+
+
+class DomainEvent(models.Model):
+    """An explicit, stored domain event (e.g. DossierStatusChanged) that other
+    apps react to through the worker, instead of hidden model signals."""
+
+    name = models.CharField(max_length=80, db_index=True)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["processed_at", "id"])]
+
+
+class StoredFile(models.Model):
+    """An uploaded file, content-checked, addressed by its SHA-256."""
+
+    sha256 = models.CharField(max_length=64, db_index=True)
+    content_type = models.CharField(max_length=60)
+    size = models.PositiveBigIntegerField()
+    original_name = models.CharField(max_length=255, blank=True)
+    file = models.FileField(upload_to="uploads/%Y/%m/")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class ScheduledJob(models.Model):
+    """When a periodic job last ran; shared by every worker process so a job
+    runs once per interval however many workers there are."""
+
+    name = models.CharField(max_length=80, unique=True)
+    interval_seconds = models.PositiveIntegerField()
+    next_run_at = models.DateTimeField()
+    last_run_at = models.DateTimeField(null=True, blank=True)

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class DossiersConfig(AppConfig):
+    name = "chinhquyenso.dossiers"
+    label = "dossiers"
+    verbose_name = "Hồ sơ TTHC"
+
+    def ready(self):
+        from chinhquyenso.core import events
+        from chinhquyenso.dossiers import services
+
+        events.subscribe("AgencyReorganized", services.move_open_dossiers)
+        events.subscribe("ProcedureTransferred", services.move_open_dossiers)

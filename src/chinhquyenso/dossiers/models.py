@@ -1,0 +1,204 @@
+from django.conf import settings
+from django.db import models
+
+from chinhquyenso.core.models import StoredFile
+from chinhquyenso.org.models import Agency
+from chinhquyenso.procedures.models import Procedure, RequiredComponent
+
+
+class Channel(models.TextChoices):
+    ONLINE = "online", "Trực tuyến"
+    COUNTER = "counter", "Trực tiếp tại Bộ phận Một cửa"
+    POST = "post", "Qua dịch vụ bưu chính công ích"
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", "Chờ tiếp nhận"
+    SUPPLEMENT_REQUESTED = "supplement_requested", "Yêu cầu bổ sung hồ sơ"
+    REFUSED = "refused", "Từ chối tiếp nhận"
+    IN_PROCESS = "in_process", "Đang giải quyết"
+    PAUSED = "paused", "Tạm dừng, chờ công dân bổ sung"
+    RESULT_READY = "result_ready", "Đã có kết quả, chờ trả"
+    RETURNED = "returned", "Đã trả kết quả"
+    WITHDRAWN = "withdrawn", "Công dân rút hồ sơ"
+
+
+OPEN_STATUSES = [Status.SUBMITTED, Status.SUPPLEMENT_REQUESTED, Status.IN_PROCESS, Status.PAUSED, Status.RESULT_READY]
+# Statuses in which the processing clock has started and not ended.
+PROCESSING_STATUSES = [Status.IN_PROCESS, Status.PAUSED]
+
+
+class Timeliness(models.TextChoices):
+    EARLY = "early", "Trước hạn"
+    ON_TIME = "on_time", "Đúng hạn"
+    LATE = "late", "Trễ hạn"
+
+
+class Delivery(models.TextChoices):
+    COUNTER = "counter", "Tại Bộ phận Một cửa"
+    POST = "post", "Qua bưu chính"
+    ONLINE = "online", "Trực tuyến"
+
+
+class Dossier(models.Model):
+    code = models.CharField("mã hồ sơ", max_length=40, unique=True)
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="dossiers")
+    channel = models.CharField("hình thức nộp", max_length=10, choices=Channel.choices)
+    status = models.CharField("trạng thái", max_length=24, choices=Status.choices, default=Status.SUBMITTED)
+
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="dossiers")
+    applicant_name = models.CharField("người nộp", max_length=200)
+    applicant_identity = models.CharField("số định danh", max_length=14)
+    applicant_phone = models.CharField("điện thoại", max_length=15, blank=True)
+    applicant_address = models.CharField("địa chỉ", max_length=300, blank=True)
+    applicant_verified = models.BooleanField("đã xác thực với CSDL dân cư", default=False)
+    form_data = models.JSONField("nội dung tờ khai", default=dict, blank=True)
+
+    # The agency that received it never changes; the one holding it moves along
+    # the workflow and to successors after a reorganization.
+    receiving_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="received_dossiers")
+    current_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="held_dossiers")
+    current_step = models.PositiveSmallIntegerField(default=0)
+    group_code = models.CharField("mã liên thông", max_length=40, blank=True, db_index=True)
+
+    submitted_at = models.DateTimeField("ngày nộp")
+    accepted_at = models.DateTimeField("ngày tiếp nhận", null=True, blank=True)
+    due_at = models.DateTimeField("hẹn trả kết quả", null=True, blank=True)
+    original_due_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField("ngày có kết quả", null=True, blank=True)
+    returned_at = models.DateTimeField("ngày trả kết quả", null=True, blank=True)
+    closed_at = models.DateTimeField("ngày kết thúc", null=True, blank=True, help_text="Trả, từ chối hoặc rút hồ sơ.")
+
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_remaining_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    rescheduled = models.BooleanField("đã xin lỗi, hẹn lại", default=False)
+    timeliness = models.CharField("kết quả đúng hạn", max_length=10, choices=Timeliness.choices, blank=True)
+
+    fee_due = models.PositiveBigIntegerField("phí, lệ phí phải nộp", default=0)
+    fee_paid = models.PositiveBigIntegerField("đã nộp", default=0)
+    digitized = models.BooleanField("đã số hóa", default=False)
+    has_electronic_result = models.BooleanField("có kết quả điện tử", default=False)
+    delivery = models.CharField("hình thức trả", max_length=10, choices=Delivery.choices, blank=True)
+    imported = models.BooleanField("chuyển từ hệ thống cũ", default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "hồ sơ"
+        verbose_name_plural = "hồ sơ"
+        indexes = [
+            models.Index(fields=["current_agency", "status", "due_at"], name="dossier_inbox_idx"),
+            models.Index(fields=["receiving_agency", "submitted_at"], name="dossier_received_idx"),
+            models.Index(fields=["submitted_at"], name="dossier_submitted_idx"),
+            models.Index(fields=["applicant", "submitted_at"], name="dossier_applicant_idx"),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class DossierEvent(models.Model):
+    """Every transition with its time, actor and agencies: the timeline and the
+    processing control slip (Mẫu 05) are read from here."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(db_index=True)
+    action = models.CharField(max_length=40)
+    from_status = models.CharField(max_length=24, blank=True)
+    to_status = models.CharField(max_length=24)
+    from_agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    to_agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    step = models.PositiveSmallIntegerField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["to_agency", "dossier"])]
+
+
+class DossierComponent(models.Model):
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="components")
+    required = models.ForeignKey(RequiredComponent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    name = models.CharField(max_length=500)
+    file = models.ForeignKey(StoredFile, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    on_paper = models.BooleanField("nộp bản giấy", default=False)
+    reused_from = models.ForeignKey("EDataItem", null=True, blank=True, on_delete=models.PROTECT, related_name="reuses")
+
+    class Meta:
+        ordering = ["dossier", "id"]
+
+    @property
+    def provided(self) -> bool:
+        return bool(self.file_id or self.on_paper or self.reused_from_id)
+
+    @property
+    def digitized(self) -> bool:
+        return bool(self.file_id or self.reused_from_id)
+
+
+class SupplementRequest(models.Model):
+    """Mẫu 02: every missing or wrong item, listed at once."""
+
+    class Stage(models.TextChoices):
+        RECEPTION = "reception", "Khi tiếp nhận"
+        PROCESSING = "processing", "Trong quá trình giải quyết"
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="supplement_requests")
+    stage = models.CharField(max_length=12, choices=Stage.choices)
+    items = models.JSONField(default=list)
+    reason = models.TextField(blank=True)
+    requested_at = models.DateTimeField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+
+
+class EDataItem(models.Model):
+    """One document in a citizen's or organization's e-data store."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="edata_items")
+    result_type = models.CharField(max_length=80, db_index=True)
+    title = models.CharField(max_length=300)
+    file = models.ForeignKey(StoredFile, on_delete=models.PROTECT, related_name="+")
+    source_dossier = models.ForeignKey(Dossier, null=True, blank=True, on_delete=models.SET_NULL, related_name="edata_items")
+    issued_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-issued_at"]
+
+
+class ElectronicResult(models.Model):
+    dossier = models.OneToOneField(Dossier, on_delete=models.CASCADE, related_name="electronic_result")
+    number = models.CharField("số, ký hiệu", max_length=60, blank=True)
+    file = models.ForeignKey(StoredFile, on_delete=models.PROTECT, related_name="+")
+    edata_item = models.OneToOneField(EDataItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    issued_at = models.DateTimeField()
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+
+class Payment(models.Model):
+    class Method(models.TextChoices):
+        ONLINE = "online", "Trực tuyến"
+        COUNTER = "counter", "Tại quầy"
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="payments")
+    amount = models.PositiveBigIntegerField()
+    method = models.CharField(max_length=10, choices=Method.choices)
+    transaction_ref = models.CharField(max_length=80, blank=True)
+    paid_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["transaction_ref"], condition=~models.Q(transaction_ref=""),
+                                               name="payment_transaction_ref_unique")]
+
+
+class CodeCounter(models.Model):
+    """Per-prefix, per-day running number for dossier codes."""
+
+    key = models.CharField(max_length=60, unique=True)
+    value = models.PositiveIntegerField(default=0)

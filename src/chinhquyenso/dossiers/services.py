@@ -1,0 +1,585 @@
+"""Every write to a dossier. Each public function runs in one transaction,
+checks the actor's role in the agency that holds the dossier, records a
+DossierEvent (timeline, Mẫu 05), an audit record and a DossierStatusChanged
+domain event."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from chinhquyenso.accounts.models import Role, User
+from chinhquyenso.accounts.selectors import has_role
+from chinhquyenso.accounts.services import get_or_create_citizen
+from chinhquyenso.core import audit, events, idempotency
+from chinhquyenso.core.calendar import WorkingCalendar, calendar_for, closing_time, local_date
+from chinhquyenso.core.errors import DomainError, PermissionDenied
+from chinhquyenso.core.models import StoredFile
+from chinhquyenso.core.text import nfc
+from chinhquyenso.dossiers.models import (
+    OPEN_STATUSES,
+    Channel,
+    CodeCounter,
+    Delivery,
+    Dossier,
+    DossierComponent,
+    DossierEvent,
+    EDataItem,
+    ElectronicResult,
+    Payment,
+    Status,
+    SupplementRequest,
+    Timeliness,
+)
+from chinhquyenso.org.models import Agency
+from chinhquyenso.org.selectors import current_successor
+from chinhquyenso.procedures.models import Procedure, ProcedureGroup, ServiceLevel
+from chinhquyenso.procedures.selectors import handling_agencies
+
+# ---------------------------------------------------------------- helpers
+
+
+def _now(at=None) -> dt.datetime:
+    return at or timezone.now()
+
+
+def next_code(agency: Agency, at: dt.datetime) -> str:
+    """<agency electronic code or code>-<yymmdd>-<4+ digit running number>, e.g. 000.00.15.H01-250123-0007."""
+    prefix = agency.electronic_code or agency.code.upper()
+    day = local_date(at).strftime("%y%m%d")
+    key = f"{prefix}-{day}"
+    counter, _ = CodeCounter.objects.select_for_update().get_or_create(key=key)
+    counter.value += 1
+    counter.save(update_fields=["value"])
+    return f"{key}-{counter.value:04d}"
+
+
+def _transition(dossier: Dossier, *, actor, action: str, to_status: str, at: dt.datetime, to_agency=None,
+                note: str = "", audit_extra: dict | None = None) -> DossierEvent:
+    """Apply a status change and record it everywhere it must be recorded."""
+    before = {"status": dossier.status, "agency": dossier.current_agency_id, "step": dossier.current_step,
+              "due_at": dossier.due_at}
+    from_status, from_agency = dossier.status, dossier.current_agency_id
+    dossier.status = to_status
+    if to_agency is not None:
+        dossier.current_agency = to_agency
+    dossier.save()
+    event = DossierEvent.objects.create(
+        dossier=dossier, at=at, action=action, from_status=from_status, to_status=to_status,
+        from_agency_id=from_agency, to_agency_id=dossier.current_agency_id,
+        actor=actor if getattr(actor, "pk", None) else None, step=dossier.current_step or None,
+        note=nfc(note), due_at=dossier.due_at)
+    audit.record(actor=actor, action=f"dossier.{action}", obj=dossier, agency_id=dossier.current_agency_id, at=at,
+                 before=before, after={"status": to_status, "agency": dossier.current_agency_id,
+                                       "step": dossier.current_step, "due_at": dossier.due_at, **(audit_extra or {})})
+    events.emit("DossierStatusChanged", dossier=dossier.pk, code=dossier.code, action=action,
+                from_status=from_status, to_status=to_status, agency=dossier.current_agency_id, at=at.isoformat())
+    return event
+
+
+def counter_agency_id(dossier: Dossier) -> int:
+    """The counter that serves this dossier's citizen now: the receiving agency,
+    or its successor after a reorganization."""
+    agency = dossier.receiving_agency
+    if agency.is_current:
+        return agency.pk
+    successor = current_successor(agency)
+    return successor.pk if successor else agency.pk
+
+
+def _require(dossier: Dossier, *statuses: str, action: str) -> None:
+    if dossier.status not in statuses:
+        raise DomainError(f"Không thể {action} hồ sơ ở trạng thái “{dossier.get_status_display()}”.", "status")
+
+
+def _require_role(actor, agency_id: int, *roles: str) -> None:
+    if not has_role(actor, agency_id, *roles):
+        raise PermissionDenied("Bạn không có vai trò phù hợp tại cơ quan đang giữ hồ sơ này.")
+
+
+def _lock(dossier: Dossier) -> Dossier:
+    return Dossier.objects.select_for_update().select_related("procedure", "current_agency").get(pk=dossier.pk)
+
+
+def timeliness_of(dossier: Dossier) -> str:
+    """766 rule: finished on an earlier date than appointed is early, on the
+    appointed date on time, later is late; an apology (Mẫu 04) counts as late.
+    Waiting for the citizen's supplement is already deducted from `due_at`."""
+    if dossier.rescheduled:
+        return Timeliness.LATE
+    finished, due = local_date(dossier.finished_at), local_date(dossier.due_at)
+    if finished < due:
+        return Timeliness.EARLY
+    return Timeliness.ON_TIME if finished == due else Timeliness.LATE
+
+
+def missing_components(dossier: Dossier) -> list[str]:
+    return [c.name for c in dossier.components.select_related("required")
+            if c.required and c.required.mandatory and not c.provided]
+
+
+def _refresh_digitized(dossier: Dossier) -> None:
+    components = list(dossier.components.all())
+    dossier.digitized = bool(components) and all(c.digitized for c in components if c.provided) and dossier.has_electronic_result
+
+
+# ---------------------------------------------------------------- submission
+
+
+def _resolve_agency(procedure: Procedure, agency_code: str | None, at: dt.datetime) -> Agency:
+    candidates = list(handling_agencies(procedure, local_date(at)))
+    if not candidates:
+        raise DomainError(f"Thủ tục {procedure.code} chưa được giao cho cơ quan nào giải quyết.", "procedure_code")
+    if agency_code:
+        for agency in candidates:
+            if agency.code == agency_code or agency.electronic_code == agency_code:
+                return agency
+        raise DomainError("Cơ quan được chọn không giải quyết thủ tục này.", "agency_code")
+    if len(candidates) > 1:
+        raise DomainError("Thủ tục này do nhiều cơ quan giải quyết: hãy chọn cơ quan nộp hồ sơ.", "agency_code")
+    return candidates[0]
+
+
+def _attach_components(dossier: Dossier, procedure: Procedure, components: list[dict], applicant: User) -> None:
+    """Create one DossierComponent per required component. A component whose
+    result already sits in the applicant's e-data store is attached from there
+    (reuse) unless the applicant supplied something else."""
+    given = {}
+    for index, item in enumerate(components or []):
+        order = item.get("order")
+        if not isinstance(order, int):
+            raise DomainError("Thiếu số thứ tự thành phần hồ sơ (order).", f"components[{index}].order")
+        given[order] = (index, item)
+    required = list(procedure.components.all())
+    known = {r.order for r in required}
+    for order, (index, _) in given.items():
+        if order not in known:
+            raise DomainError(f"Thủ tục không có thành phần hồ sơ số {order}.", f"components[{index}].order")
+    store = {}
+    if any(r.reusable_result_type for r in required):
+        for item in EDataItem.objects.filter(owner=applicant).order_by("issued_at"):
+            store[item.result_type] = item  # newest wins
+    for req in required:
+        index, item = given.get(req.order, (None, {}))
+        file_id = item.get("file_id")
+        stored = None
+        if file_id:
+            stored = StoredFile.objects.filter(sha256=file_id).first()
+            if stored is None:
+                raise DomainError("Không tìm thấy tệp đã tải lên; hãy tải lại.", f"components[{index}].file_id")
+        reused = store.get(req.reusable_result_type) if req.reusable_result_type and not stored and not item.get("on_paper") else None
+        component = DossierComponent.objects.create(dossier=dossier, required=req, name=req.name, file=stored,
+                                                    on_paper=bool(item.get("on_paper")), reused_from=reused)
+        if reused:
+            audit.record(actor=applicant, action="edata.reuse", obj=component, agency_id=counter_agency_id(dossier),
+                         after={"edata_item": reused.pk, "dossier": dossier.pk})
+
+
+def _verify_applicant(applicant: dict) -> bool:
+    """Ask the population database; a failure never blocks the counter: the
+    dossier goes on with the typed data, marked as not verified."""
+    from chinhquyenso.exchange.national import population_registry
+    from chinhquyenso.exchange.national.base import NationalSystemError
+
+    try:
+        person = population_registry().lookup(applicant["identity_number"])
+    except NationalSystemError:
+        return False
+    return person is not None and person.matches_name(applicant["full_name"])
+
+
+def _clean_applicant(data: dict | None, actor) -> dict:
+    data = dict(data or {})
+    if actor and getattr(actor, "is_citizen", False):
+        data.setdefault("identity_number", actor.identity_number)
+        data.setdefault("full_name", actor.full_name)
+        data.setdefault("kind", actor.kind)
+        if data["identity_number"] != actor.identity_number:
+            raise DomainError("Công dân chỉ nộp hồ sơ cho chính mình; hãy dùng đúng số định danh của tài khoản.",
+                              "applicant.identity_number")
+    kind = data.get("kind") or User.Kind.CITIZEN
+    if kind not in (User.Kind.CITIZEN, User.Kind.ORGANIZATION):
+        raise DomainError("Loại người nộp phải là citizen hoặc organization.", "applicant.kind")
+    cleaned = {"kind": kind, "full_name": nfc(data.get("full_name")), "identity_number": nfc(data.get("identity_number")).replace(" ", ""),
+               "phone": nfc(data.get("phone")), "address": nfc(data.get("address"))}
+    if not cleaned["full_name"]:
+        raise DomainError("Họ và tên người nộp không được để trống.", "applicant.full_name")
+    if len(cleaned["full_name"]) > 200:
+        raise DomainError("Họ và tên người nộp dài quá 200 ký tự.", "applicant.full_name")
+    if cleaned["phone"] and not (cleaned["phone"].lstrip("+").isdigit() and 9 <= len(cleaned["phone"]) <= 15):
+        raise DomainError("Số điện thoại không hợp lệ.", "applicant.phone")
+    return cleaned
+
+
+def submit(*, actor, procedure_code: str, channel: str, applicant: dict | None = None, agency_code: str | None = None,
+           components: list[dict] | None = None, form_data: dict | None = None, at: dt.datetime | None = None,
+           idempotency_key: str = "", group_code: str = "", verify_identity: bool = True) -> Dossier:
+    """Submit a dossier online (citizen), at the counter or by post (officer on the citizen's behalf).
+
+    Validation happens before anything is written; with an idempotency key a
+    retry returns the first dossier."""
+    payload = {"procedure_code": procedure_code, "channel": channel, "applicant": applicant, "agency_code": agency_code,
+               "components": components, "form_data": form_data, "group_code": group_code}
+    previous = idempotency.find("dossier.submit", idempotency_key, payload)
+    if previous:
+        return Dossier.objects.get(pk=previous.object_id)
+    at = _now(at)
+    if channel not in Channel.values:
+        raise DomainError("Hình thức nộp phải là online, counter hoặc post.", "channel")
+    procedure = Procedure.objects.filter(code=nfc(procedure_code), is_active=True).select_related("field").first()
+    if procedure is None:
+        raise DomainError("Không tìm thấy thủ tục hành chính với mã này.", "procedure_code")
+    if procedure.service_level == ServiceLevel.INFO_ONLY and channel == Channel.ONLINE:
+        raise DomainError("Thủ tục này chỉ cung cấp thông tin, chưa nhận hồ sơ trực tuyến.", "channel")
+    is_citizen = getattr(actor, "is_citizen", False)
+    if is_citizen and channel != Channel.ONLINE:
+        raise DomainError("Công dân chỉ nộp hồ sơ trực tuyến; nộp trực tiếp do cán bộ một cửa thực hiện.", "channel")
+    agency = _resolve_agency(procedure, agency_code, at)
+    if not is_citizen:
+        _require_role(actor, agency.pk, Role.COUNTER_OFFICER)
+    person = _clean_applicant(applicant, actor if is_citizen else None)
+    if not isinstance(form_data or {}, dict):
+        raise DomainError("Nội dung tờ khai phải là một đối tượng JSON.", "form_data")
+    verified = _verify_applicant(person) if verify_identity else False
+
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                citizen = actor if is_citizen else get_or_create_citizen(
+                    identity_number=person["identity_number"], full_name=person["full_name"], kind=person["kind"], phone=person["phone"])
+                dossier = Dossier.objects.create(
+                    code=next_code(agency, at), procedure=procedure, channel=channel, status=Status.SUBMITTED,
+                    applicant=citizen, applicant_name=person["full_name"], applicant_identity=person["identity_number"],
+                    applicant_phone=person["phone"], applicant_address=person["address"], applicant_verified=verified,
+                    form_data={k: nfc(v) if isinstance(v, str) else v for k, v in (form_data or {}).items()},
+                    receiving_agency=agency, current_agency=agency, submitted_at=at, group_code=group_code,
+                    fee_due=procedure.amount_due(online=channel == Channel.ONLINE))
+                _attach_components(dossier, procedure, components or [], citizen)
+                DossierEvent.objects.create(dossier=dossier, at=at, action="submit", to_status=Status.SUBMITTED,
+                                            to_agency=agency, actor=actor if getattr(actor, "pk", None) else None,
+                                            note=Channel(channel).label)
+                audit.record(actor=actor, action="dossier.submit", obj=dossier, agency_id=agency.pk, at=at,
+                             after={"status": Status.SUBMITTED, "procedure": procedure.code, "channel": channel})
+                events.emit("DossierStatusChanged", dossier=dossier.pk, code=dossier.code, action="submit",
+                            from_status="", to_status=Status.SUBMITTED, agency=agency.pk, at=at.isoformat())
+                idempotency.remember("dossier.submit", idempotency_key, payload, dossier)
+                return dossier
+        except DomainError as error:
+            if error.code != "conflict" or attempt == 2:
+                raise
+            previous = idempotency.find("dossier.submit", idempotency_key, payload)
+            if previous:
+                return Dossier.objects.get(pk=previous.object_id)
+    raise AssertionError("unreachable")
+
+
+def submit_group(*, actor, group_code: str, channel: str, applicant: dict, agency_codes: dict[str, str] | None = None,
+                 components: dict[str, list] | None = None, at=None, idempotency_key: str = "") -> list[Dossier]:
+    """Liên thông: one application creating a linked dossier per procedure of the group."""
+    group = ProcedureGroup.objects.filter(code=group_code).first()
+    if group is None:
+        raise DomainError("Không tìm thấy nhóm thủ tục liên thông.", "group_code")
+    agency_codes, components = agency_codes or {}, components or {}
+    with transaction.atomic():
+        dossiers, link = [], ""
+        for member in group.proceduregroupmember_set.select_related("procedure"):
+            code = member.procedure.code
+            dossier = submit(actor=actor, procedure_code=code, channel=channel, applicant=applicant,
+                             agency_code=agency_codes.get(code), components=components.get(code), at=at,
+                             idempotency_key=f"{idempotency_key}:{code}" if idempotency_key else "", group_code=link)
+            if not link:
+                link = dossier.code
+                dossier.group_code = link
+                dossier.save(update_fields=["group_code"])
+            dossiers.append(dossier)
+        return dossiers
+
+
+# ---------------------------------------------------------------- reception
+
+
+def _step(dossier: Dossier, order: int):
+    return dossier.procedure.steps.filter(order=order).select_related("agency").first()
+
+
+def _agency_for_step(dossier: Dossier, step) -> Agency:
+    if step and step.agency_id:
+        return step.agency
+    return Agency.objects.get(pk=counter_agency_id(dossier))
+
+
+@transaction.atomic
+def accept(dossier: Dossier, *, actor, at=None, note: str = "") -> Dossier:
+    """Tiếp nhận (Mẫu 01): start the clock and hand to the first step."""
+    dossier, at = _lock(dossier), _now(at)
+    _require(dossier, Status.SUBMITTED, action="tiếp nhận")
+    _require_role(actor, counter_agency_id(dossier), Role.COUNTER_OFFICER)
+    missing = missing_components(dossier)
+    if missing:
+        raise DomainError("Hồ sơ còn thiếu: " + "; ".join(missing) + ". Hãy yêu cầu bổ sung (Mẫu 02).", "components")
+    calendar = calendar_for(at)
+    dossier.accepted_at = at
+    dossier.due_at = dossier.original_due_at = calendar.due_at(at, dossier.procedure.processing_days)
+    first = _step(dossier, 1)
+    dossier.current_step = 1 if first else 0
+    _transition(dossier, actor=actor, action="accept", to_status=Status.IN_PROCESS, at=at,
+                to_agency=_agency_for_step(dossier, first), note=note)
+    return dossier
+
+
+def _clean_items(items, field="items") -> list[str]:
+    if not isinstance(items, list):
+        raise DomainError("Danh sách nội dung cần bổ sung phải là một danh sách.", field)
+    cleaned = [nfc(i) for i in items if isinstance(i, str) and nfc(i)]
+    return cleaned
+
+
+@transaction.atomic
+def request_supplement(dossier: Dossier, *, actor, items: list[str] | None = None, reason: str = "", at=None) -> SupplementRequest:
+    """Mẫu 02. At reception: every missing mandatory component is listed
+    automatically, with the officer's own items, in one request. During
+    processing (within the configured working days of acceptance): pauses the clock."""
+    dossier, at = _lock(dossier), _now(at)
+    extra = _clean_items(items or [])
+    if dossier.status == Status.SUBMITTED:
+        _require_role(actor, counter_agency_id(dossier), Role.COUNTER_OFFICER)
+        all_items = missing_components(dossier) + [i for i in extra if i not in missing_components(dossier)]
+        if not all_items:
+            raise DomainError("Hãy nêu ít nhất một nội dung cần bổ sung, hoàn thiện.", "items")
+        request = SupplementRequest.objects.create(dossier=dossier, stage=SupplementRequest.Stage.RECEPTION, items=all_items,
+                                                   reason=nfc(reason), requested_at=at, requested_by=actor)
+        _transition(dossier, actor=actor, action="request_supplement", to_status=Status.SUPPLEMENT_REQUESTED, at=at,
+                    note="; ".join(all_items))
+        return request
+    _require(dossier, Status.IN_PROCESS, action="yêu cầu bổ sung")
+    _require_role(actor, dossier.current_agency_id, Role.SPECIALIST, Role.LEADER)
+    if not extra:
+        raise DomainError("Hãy nêu ít nhất một nội dung cần bổ sung, hoàn thiện.", "items")
+    calendar = calendar_for(dossier.accepted_at, at)
+    window = settings.CQS["PROCESSING_SUPPLEMENT_WINDOW_DAYS"]
+    if calendar.working_days_between(calendar.start_day(dossier.accepted_at), local_date(at)) > window:
+        raise DomainError(f"Chỉ được yêu cầu bổ sung trong {window} ngày làm việc kể từ ngày tiếp nhận; "
+                          "quá thời hạn này cơ quan phải giải quyết hoặc xin lỗi, hẹn lại (Mẫu 04).", "items")
+    request = SupplementRequest.objects.create(dossier=dossier, stage=SupplementRequest.Stage.PROCESSING, items=extra,
+                                               reason=nfc(reason), requested_at=at, requested_by=actor)
+    dossier.paused_at = at
+    dossier.paused_remaining_days = calendar.working_days_between(local_date(at), local_date(dossier.due_at))
+    _transition(dossier, actor=actor, action="request_supplement", to_status=Status.PAUSED, at=at, note="; ".join(extra))
+    return request
+
+
+def _check_supplier(dossier: Dossier, actor) -> None:
+    if getattr(actor, "is_citizen", False):
+        if dossier.applicant_id != actor.pk:
+            raise PermissionDenied()
+    else:
+        _require_role(actor, counter_agency_id(dossier), Role.COUNTER_OFFICER)
+
+
+@transaction.atomic
+def supplement(dossier: Dossier, *, actor, components: list[dict] | None = None, at=None, note: str = "") -> Dossier:
+    """The citizen (or the counter on their behalf) returns the completed dossier.
+    During processing the clock restarts with the working days that were left."""
+    dossier, at = _lock(dossier), _now(at)
+    _require(dossier, Status.SUPPLEMENT_REQUESTED, Status.PAUSED, action="bổ sung")
+    _check_supplier(dossier, actor)
+    for index, item in enumerate(components or []):
+        component = dossier.components.filter(required__order=item.get("order")).first()
+        if component is None:
+            raise DomainError("Thành phần hồ sơ không tồn tại.", f"components[{index}].order")
+        if item.get("file_id"):
+            stored = StoredFile.objects.filter(sha256=item["file_id"]).first()
+            if stored is None:
+                raise DomainError("Không tìm thấy tệp đã tải lên; hãy tải lại.", f"components[{index}].file_id")
+            component.file = stored
+        component.on_paper = component.on_paper or bool(item.get("on_paper"))
+        component.save()
+    dossier.supplement_requests.filter(fulfilled_at__isnull=True).update(fulfilled_at=at)
+    if dossier.status == Status.SUPPLEMENT_REQUESTED:
+        _transition(dossier, actor=actor, action="supplement", to_status=Status.SUBMITTED, at=at, note=note)
+        return dossier
+    calendar = calendar_for(at)
+    dossier.due_at = closing_time(calendar.add_working_days(calendar.start_day(at), dossier.paused_remaining_days or 0))
+    dossier.paused_at, dossier.paused_remaining_days = None, None
+    _transition(dossier, actor=actor, action="supplement", to_status=Status.IN_PROCESS, at=at, note=note)
+    return dossier
+
+
+@transaction.atomic
+def refuse(dossier: Dossier, *, actor, reason: str, at=None) -> Dossier:
+    """Mẫu 03: refuse to receive, with the reason."""
+    dossier, at = _lock(dossier), _now(at)
+    _require(dossier, Status.SUBMITTED, Status.SUPPLEMENT_REQUESTED, action="từ chối tiếp nhận")
+    _require_role(actor, counter_agency_id(dossier), Role.COUNTER_OFFICER)
+    reason = nfc(reason)
+    if not reason:
+        raise DomainError("Phải nêu rõ lý do từ chối tiếp nhận.", "reason")
+    dossier.closed_at = at
+    _transition(dossier, actor=actor, action="refuse", to_status=Status.REFUSED, at=at, note=reason)
+    return dossier
+
+
+# ---------------------------------------------------------------- processing
+
+
+@transaction.atomic
+def forward(dossier: Dossier, *, actor, note: str = "", at=None) -> Dossier:
+    """Finish the current step and hand off to the next (Mẫu 05); finishing
+    the last step (approval) makes the result ready and fixes timeliness."""
+    dossier, at = _lock(dossier), _now(at)
+    _require(dossier, Status.IN_PROCESS, action="chuyển bước")
+    current = _step(dossier, dossier.current_step)
+    roles = [current.role] if current else [Role.SPECIALIST, Role.LEADER]
+    _require_role(actor, dossier.current_agency_id, *roles)
+    following = dossier.procedure.steps.filter(order__gt=dossier.current_step).select_related("agency").first()
+    if following:
+        dossier.current_step = following.order
+        _transition(dossier, actor=actor, action="forward", to_status=Status.IN_PROCESS, at=at,
+                    to_agency=_agency_for_step(dossier, following), note=note or following.name)
+        return dossier
+    dossier.finished_at = at
+    dossier.timeliness = timeliness_of(dossier)
+    _transition(dossier, actor=actor, action="approve", to_status=Status.RESULT_READY, at=at,
+                to_agency=Agency.objects.get(pk=counter_agency_id(dossier)), note=note, audit_extra={"timeliness": dossier.timeliness})
+    return dossier
+
+
+@transaction.atomic
+def reschedule(dossier: Dossier, *, actor, new_due_date: dt.date, reason: str, at=None) -> Dossier:
+    """Mẫu 04: apologize and set one new appointment; the dossier counts as late."""
+    dossier, at = _lock(dossier), _now(at)
+    _require(dossier, Status.IN_PROCESS, Status.PAUSED, action="xin lỗi, hẹn lại")
+    _require_role(actor, dossier.current_agency_id, Role.SPECIALIST, Role.LEADER)
+    if dossier.rescheduled:
+        raise DomainError("Hồ sơ đã được xin lỗi, hẹn lại một lần; không được hẹn lại lần nữa.", "new_due_date")
+    reason = nfc(reason)
+    if not reason:
+        raise DomainError("Phải nêu lý do quá hạn trong phiếu xin lỗi.", "reason")
+    if not isinstance(new_due_date, dt.date) or new_due_date <= local_date(dossier.due_at):
+        raise DomainError("Ngày hẹn mới phải sau ngày hẹn cũ.", "new_due_date")
+    if not calendar_for(new_due_date).is_working_day(new_due_date):
+        raise DomainError("Ngày hẹn mới phải là ngày làm việc.", "new_due_date")
+    dossier.rescheduled = True
+    dossier.due_at = closing_time(new_due_date)
+    _transition(dossier, actor=actor, action="reschedule", to_status=dossier.status, at=at, note=reason)
+    return dossier
+
+
+@transaction.atomic
+def attach_result(dossier: Dossier, *, actor, file: StoredFile, number: str = "", at=None) -> ElectronicResult:
+    """Electronic result: stored with the dossier and in the applicant's e-data store."""
+    dossier, at = _lock(dossier), _now(at)
+    _require(dossier, Status.IN_PROCESS, Status.RESULT_READY, action="đính kèm kết quả cho")
+    _require_role(actor, dossier.current_agency_id, Role.SPECIALIST, Role.LEADER, Role.COUNTER_OFFICER)
+    if hasattr(dossier, "electronic_result"):
+        raise DomainError("Hồ sơ đã có kết quả điện tử.", "file")
+    procedure = dossier.procedure
+    item = EDataItem.objects.create(owner=dossier.applicant, result_type=procedure.result_type or procedure.code,
+                                    title=procedure.result_name or procedure.name, file=file, source_dossier=dossier,
+                                    issued_at=at)
+    result = ElectronicResult.objects.create(dossier=dossier, number=nfc(number), file=file, edata_item=item,
+                                             issued_at=at, issued_by=actor)
+    dossier.has_electronic_result = True
+    _refresh_digitized(dossier)
+    _transition(dossier, actor=actor, action="attach_result", to_status=dossier.status, at=at, note=result.number)
+    return result
+
+
+@transaction.atomic
+def attach_component_file(dossier: Dossier, *, actor, order: int, file: StoredFile, at=None) -> DossierComponent:
+    """Digitize a paper component (số hóa) after receipt."""
+    dossier, at = _lock(dossier), _now(at)
+    if not dossier.is_open:
+        raise DomainError("Hồ sơ đã kết thúc, không thể số hóa thêm.", "status")
+    _require_role(actor, dossier.current_agency_id, Role.COUNTER_OFFICER, Role.SPECIALIST)
+    component = dossier.components.filter(required__order=order).first()
+    if component is None:
+        raise DomainError("Thành phần hồ sơ không tồn tại.", "order")
+    component.file = file
+    component.save(update_fields=["file"])
+    _refresh_digitized(dossier)
+    dossier.save(update_fields=["digitized"])
+    audit.record(actor=actor, action="dossier.digitize", obj=component, agency_id=dossier.current_agency_id, at=at,
+                 after={"dossier": dossier.pk, "order": order, "sha256": file.sha256})
+    return component
+
+
+@transaction.atomic
+def return_result(dossier: Dossier, *, actor, delivery: str, at=None) -> Dossier:
+    dossier, at = _lock(dossier), _now(at)
+    _require(dossier, Status.RESULT_READY, action="trả kết quả")
+    _require_role(actor, counter_agency_id(dossier), Role.COUNTER_OFFICER)
+    if delivery not in Delivery.values:
+        raise DomainError("Hình thức trả kết quả phải là counter, post hoặc online.", "delivery")
+    if delivery == Delivery.ONLINE and not dossier.has_electronic_result:
+        raise DomainError("Chưa có kết quả điện tử để trả trực tuyến.", "delivery")
+    if dossier.fee_paid < dossier.fee_due:
+        raise DomainError("Hồ sơ chưa nộp đủ phí, lệ phí.", "fee")
+    dossier.delivery = delivery
+    dossier.returned_at = dossier.closed_at = at
+    _refresh_digitized(dossier)
+    _transition(dossier, actor=actor, action="return_result", to_status=Status.RETURNED, at=at, note=Delivery(delivery).label)
+    return dossier
+
+
+@transaction.atomic
+def withdraw(dossier: Dossier, *, actor, reason: str = "", at=None) -> Dossier:
+    """The citizen withdraws (themselves online, or through the counter)."""
+    dossier, at = _lock(dossier), _now(at)
+    _require(dossier, Status.SUBMITTED, Status.SUPPLEMENT_REQUESTED, Status.IN_PROCESS, Status.PAUSED, action="rút")
+    _check_supplier(dossier, actor)
+    dossier.closed_at = at
+    _transition(dossier, actor=actor, action="withdraw", to_status=Status.WITHDRAWN, at=at, note=nfc(reason))
+    return dossier
+
+
+@transaction.atomic
+def record_payment(dossier: Dossier, *, actor, amount: int, method: str, transaction_ref: str = "", at=None) -> Payment:
+    dossier, at = _lock(dossier), _now(at)
+    if method not in Payment.Method.values:
+        raise DomainError("Hình thức thanh toán phải là online hoặc counter.", "method")
+    if not isinstance(amount, int) or amount <= 0:
+        raise DomainError("Số tiền phải là số nguyên dương (đồng).", "amount")
+    if dossier.fee_paid + amount > dossier.fee_due:
+        raise DomainError("Số tiền vượt quá phí, lệ phí còn phải nộp.", "amount")
+    transaction_ref = nfc(transaction_ref)
+    if method == Payment.Method.ONLINE and not transaction_ref:
+        raise DomainError("Thanh toán trực tuyến phải có mã giao dịch.", "transaction_ref")
+    if transaction_ref and Payment.objects.filter(transaction_ref=transaction_ref).exists():
+        raise DomainError("Mã giao dịch này đã được ghi nhận.", "transaction_ref")
+    if method == Payment.Method.COUNTER:
+        _require_role(actor, counter_agency_id(dossier), Role.COUNTER_OFFICER)
+    elif getattr(actor, "is_citizen", False) and dossier.applicant_id != actor.pk:
+        raise PermissionDenied()
+    payment = Payment.objects.create(dossier=dossier, amount=amount, method=method, transaction_ref=transaction_ref,
+                                     paid_at=at, recorded_by=actor if getattr(actor, "pk", None) else None)
+    dossier.fee_paid += amount
+    dossier.save(update_fields=["fee_paid", "updated_at"])
+    audit.record(actor=actor, action="dossier.payment", obj=dossier, agency_id=counter_agency_id(dossier), at=at,
+                 after={"amount": amount, "method": method, "fee_paid": dossier.fee_paid})
+    return payment
+
+
+# ---------------------------------------------------------------- reorganization
+
+
+def move_open_dossiers(event) -> None:
+    """AgencyReorganized / ProcedureTransferred: open dossiers held by a closed
+    agency (or by the agency that lost a procedure) move to the successor.
+
+    The receiving agency never changes and closed dossiers keep the agency
+    that held them, so reports for past periods give the same numbers after
+    the change; the successor's counter serves the citizen (`counter_agency_id`)."""
+    at = timezone.now()
+    procedure = event.payload.get("procedure")
+    for source_id, successor_id in event.payload["successors"].items():
+        open_here = Dossier.objects.filter(status__in=OPEN_STATUSES, current_agency_id=int(source_id))
+        if procedure:
+            open_here = open_here.filter(procedure__code=procedure)
+        target = Agency.objects.get(pk=successor_id)
+        for dossier in open_here.select_for_update():
+            _transition(dossier, actor=None, action="reassign", to_status=dossier.status, at=at, to_agency=target,
+                        note=f"Sắp xếp tổ chức, chuyển thẩm quyền (bản ghi {event.payload.get('reorganization')})")

@@ -1,0 +1,35 @@
+"""Factories choosing the adapter named in settings.CQS (simulator or http)."""
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+ADAPTERS = {
+    "POPULATION_ADAPTER": {
+        "simulator": "chinhquyenso.exchange.national.simulators.SimulatedPopulationRegistry",
+        "http": "chinhquyenso.exchange.national.http.HttpPopulationRegistry",
+    },
+    "NATIONAL_PORTAL_ADAPTER": {
+        "simulator": "chinhquyenso.exchange.national.simulators.SimulatedNationalPortal",
+        "http": "chinhquyenso.exchange.national.http.HttpNationalPortal",
+    },
+    "PAYMENT_ADAPTER": {
+        "simulator": "chinhquyenso.exchange.national.simulators.SimulatedPaymentGateway",
+        "http": "chinhquyenso.exchange.national.http.HttpPaymentGateway",
+    },
+}
+
+
+def _build(setting: str):
+    return import_string(ADAPTERS[setting][settings.CQS[setting]])()
+
+
+def population_registry():
+    return _build("POPULATION_ADAPTER")
+
+
+def national_portal():
+    return _build("NATIONAL_PORTAL_ADAPTER")
+
+
+def payment_gateway():
+    return _build("PAYMENT_ADAPTER")

@@ -1,0 +1,24 @@
+import datetime as dt
+
+from chinhquyenso.core.text import fold
+from chinhquyenso.org.models import Agency, Succession
+
+
+def current_successor(agency: Agency) -> Agency | None:
+    """Follow the open-work successions from `agency` to the version valid today."""
+    seen = set()
+    while agency is not None and not agency.is_current and agency.pk not in seen:
+        seen.add(agency.pk)
+        link = (Succession.objects.filter(source=agency, takes_open_work=True)
+                .exclude(reorganization__kind="transfer_procedure").select_related("successor").last())
+        agency = link.successor if link else None
+    return agency
+
+
+def agencies_valid_on(day: dt.date):
+    return Agency.objects.valid_on(day).select_related("parent")
+
+
+def search_agencies(query: str, day: dt.date | None = None):
+    qs = Agency.objects.valid_on(day) if day else Agency.objects.current()
+    return qs.filter(name_folded__contains=fold(query)) if query else qs

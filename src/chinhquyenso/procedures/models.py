@@ -1,0 +1,130 @@
+from django.db import models
+
+from chinhquyenso.org.models import Agency, Level
+
+
+class ServiceLevel(models.TextChoices):
+    INFO_ONLY = "info_only", "Cung cấp thông tin"
+    PARTLY_ONLINE = "partly_online", "Trực tuyến một phần"
+    FULL_ONLINE = "full_online", "Trực tuyến toàn trình"
+
+
+class Field(models.Model):
+    """Lĩnh vực: hộ tịch, đất đai, …"""
+
+    code = models.SlugField("mã", max_length=60, unique=True)
+    name = models.CharField("tên lĩnh vực", max_length=200)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "lĩnh vực"
+        verbose_name_plural = "lĩnh vực"
+
+    def __str__(self):
+        return self.name
+
+
+class Procedure(models.Model):
+    code = models.CharField("mã thủ tục", max_length=40, unique=True)
+    name = models.CharField("tên thủ tục", max_length=500)
+    name_folded = models.CharField(max_length=500, db_index=True, editable=False)
+    field = models.ForeignKey(Field, on_delete=models.PROTECT, related_name="procedures", verbose_name="lĩnh vực")
+    levels = models.JSONField("cấp thực hiện", default=list, help_text='Danh sách trong "province", "district", "commune".')
+    service_level = models.CharField("mức độ dịch vụ công", max_length=20, choices=ServiceLevel.choices, default=ServiceLevel.PARTLY_ONLINE)
+    processing_days = models.PositiveSmallIntegerField("thời hạn giải quyết (ngày làm việc)")
+    fee = models.PositiveBigIntegerField("phí (đồng)", default=0)
+    charge = models.PositiveBigIntegerField("lệ phí (đồng)", default=0)
+    online_discount_percent = models.PositiveSmallIntegerField(
+        "giảm khi nộp trực tuyến (%)", default=0,
+        help_text="Ví dụ 50 theo Nghị quyết 02/2024/NQ-HĐND tỉnh An Giang.")
+    result_type = models.CharField("loại kết quả", max_length=80, blank=True,
+                                   help_text="Mã loại giấy tờ kết quả, ví dụ giay-khai-sinh; dùng để tái sử dụng trong kho dữ liệu.")
+    result_name = models.CharField("tên kết quả", max_length=255, blank=True)
+    legal_basis = models.TextField("căn cứ pháp lý", blank=True)
+    is_active = models.BooleanField("đang áp dụng", default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "thủ tục hành chính"
+        verbose_name_plural = "thủ tục hành chính"
+
+    def __str__(self):
+        return f"{self.code} — {self.name}"
+
+    def amount_due(self, online: bool) -> int:
+        total = self.fee + self.charge
+        if online and self.online_discount_percent:
+            total -= total * self.online_discount_percent // 100
+        return total
+
+
+class RequiredComponent(models.Model):
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="components")
+    order = models.PositiveSmallIntegerField(default=1)
+    name = models.CharField("tên giấy tờ", max_length=500)
+    originals = models.PositiveSmallIntegerField("số bản chính", default=1)
+    copies = models.PositiveSmallIntegerField("số bản sao", default=0)
+    mandatory = models.BooleanField("bắt buộc", default=True)
+    reusable_result_type = models.CharField(
+        "thay bằng kết quả điện tử loại", max_length=80, blank=True,
+        help_text="Nếu công dân đã có kết quả điện tử loại này trong kho dữ liệu thì không phải nộp lại.")
+
+    class Meta:
+        ordering = ["procedure", "order"]
+        constraints = [models.UniqueConstraint(fields=["procedure", "order"], name="component_order_unique")]
+
+    def __str__(self):
+        return self.name
+
+
+class ProcessStep(models.Model):
+    """One step of the handling workflow (thụ lý, phê duyệt…). A step with an
+    `agency_kind` runs in another agency (interlinked processing)."""
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveSmallIntegerField(default=1)
+    name = models.CharField("tên bước", max_length=200)
+    role = models.CharField("vai trò thực hiện", max_length=20)
+    days = models.DecimalField("thời gian (ngày làm việc)", max_digits=5, decimal_places=1, default=1)
+    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                               help_text="Để trống: cơ quan đang giải quyết hồ sơ.")
+
+    class Meta:
+        ordering = ["procedure", "order"]
+        constraints = [models.UniqueConstraint(fields=["procedure", "order"], name="step_order_unique")]
+
+
+class ProcedureAgency(models.Model):
+    """Which agency handles a procedure, and when (authority can be transferred)."""
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="assignments")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="procedure_assignments")
+    valid_from = models.DateField(default="2000-01-01")
+    valid_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["agency", "valid_to"])]
+
+
+class ProcedureGroup(models.Model):
+    """Liên thông: procedures submitted together in one application."""
+
+    code = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=300)
+    members = models.ManyToManyField(Procedure, through="ProcedureGroupMember", related_name="groups")
+
+    def __str__(self):
+        return self.name
+
+
+class ProcedureGroupMember(models.Model):
+    group = models.ForeignKey(ProcedureGroup, on_delete=models.CASCADE)
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT)
+    order = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        ordering = ["group", "order"]
+
+
+__all__ = ["Field", "Level", "Procedure", "ProcedureAgency", "ProcedureGroup", "ProcessStep", "RequiredComponent", "ServiceLevel"]

@@ -1,0 +1,137 @@
+"""Procedure catalog writes: create/update with validation, authority transfer."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+
+from chinhquyenso.accounts.models import Role
+from chinhquyenso.core import audit, events
+from chinhquyenso.core.errors import DomainError
+from chinhquyenso.core.text import fold, nfc
+from chinhquyenso.org.models import Agency, Level
+from chinhquyenso.org.services import record_procedure_transfer
+from chinhquyenso.procedures.models import (
+    Field,
+    Procedure,
+    ProcedureAgency,
+    ProcessStep,
+    RequiredComponent,
+    ServiceLevel,
+)
+
+
+def _int(data: dict, key: str, field: str, minimum: int = 0, default=None) -> int:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise DomainError(f"“{key}” phải là số nguyên không nhỏ hơn {minimum}.", field)
+    return value
+
+
+def clean_procedure(data: dict, where: str = "") -> dict:
+    """Validate one catalog entry (as in the JSON/XLSX import); raise naming the field."""
+    prefix = f"{where}." if where else ""
+    code, name = nfc(data.get("code")), nfc(data.get("name"))
+    if not code:
+        raise DomainError("Mã thủ tục không được để trống.", prefix + "code")
+    if not name:
+        raise DomainError("Tên thủ tục không được để trống.", prefix + "name")
+    if not nfc(data.get("field_code")):
+        raise DomainError("Thiếu mã lĩnh vực.", prefix + "field_code")
+    levels = data.get("levels") or []
+    if not isinstance(levels, list) or not levels or any(l not in Level.values for l in levels):
+        raise DomainError("Cấp thực hiện phải là danh sách trong: province, district, commune.", prefix + "levels")
+    service_level = data.get("service_level", ServiceLevel.PARTLY_ONLINE)
+    if service_level not in ServiceLevel.values:
+        raise DomainError("Mức độ dịch vụ phải là info_only, partly_online hoặc full_online.", prefix + "service_level")
+    discount = _int(data, "online_discount_percent", prefix + "online_discount_percent", default=0)
+    if discount > 100:
+        raise DomainError("Tỷ lệ giảm không được vượt quá 100%.", prefix + "online_discount_percent")
+    cleaned = {
+        "code": code, "name": name, "field_code": nfc(data["field_code"]), "field_name": nfc(data.get("field_name")),
+        "levels": levels, "service_level": service_level,
+        "processing_days": _int(data, "processing_days", prefix + "processing_days"),
+        "fee": _int(data, "fee", prefix + "fee", default=0), "charge": _int(data, "charge", prefix + "charge", default=0),
+        "online_discount_percent": discount, "result_type": nfc(data.get("result_type")),
+        "result_name": nfc(data.get("result_name")), "legal_basis": nfc(data.get("legal_basis")),
+        "components": [], "steps": [], "agencies": [nfc(a) for a in data.get("agencies") or []],
+    }
+    for i, component in enumerate(data.get("components") or [], start=1):
+        if not nfc(component.get("name")):
+            raise DomainError("Tên thành phần hồ sơ không được để trống.", f"{prefix}components[{i}].name")
+        cleaned["components"].append({
+            "order": i, "name": nfc(component["name"]),
+            "originals": _int(component, "originals", f"{prefix}components[{i}].originals", default=1),
+            "copies": _int(component, "copies", f"{prefix}components[{i}].copies", default=0),
+            "mandatory": bool(component.get("mandatory", True)),
+            "reusable_result_type": nfc(component.get("reusable_result_type")),
+        })
+    for i, step in enumerate(data.get("steps") or [], start=1):
+        if step.get("role") not in Role.values:
+            raise DomainError("Vai trò của bước phải là counter_officer, specialist, leader hoặc agency_admin.",
+                              f"{prefix}steps[{i}].role")
+        if not nfc(step.get("name")):
+            raise DomainError("Tên bước không được để trống.", f"{prefix}steps[{i}].name")
+        cleaned["steps"].append({"order": i, "name": nfc(step["name"]), "role": step["role"],
+                                 "days": step.get("days", 1), "agency": nfc(step.get("agency"))})
+    return cleaned
+
+
+def _agency_by_code(code: str, field: str) -> Agency:
+    agency = Agency.objects.filter(code=code).first() or Agency.objects.current().filter(electronic_code=code).first()
+    if agency is None:
+        raise DomainError(f"Không tìm thấy cơ quan có mã “{code}”.", field)
+    return agency
+
+
+@transaction.atomic
+def save_procedure(*, actor, data: dict, where: str = "") -> Procedure:
+    """Create or replace one catalog entry with its components, steps and agencies."""
+    cleaned = clean_procedure(data, where)
+    field, _ = Field.objects.get_or_create(code=cleaned["field_code"], defaults={"name": cleaned["field_name"] or cleaned["field_code"]})
+    values = {k: cleaned[k] for k in ("name", "levels", "service_level", "processing_days", "fee", "charge",
+                                      "online_discount_percent", "result_type", "result_name", "legal_basis")}
+    procedure, created = Procedure.objects.update_or_create(code=cleaned["code"], defaults={**values, "field": field,
+                                                                                             "name_folded": fold(cleaned["name"])})
+    procedure.components.all().delete()
+    RequiredComponent.objects.bulk_create(RequiredComponent(procedure=procedure, **c) for c in cleaned["components"])
+    procedure.steps.all().delete()
+    prefix = f"{where}." if where else ""
+    ProcessStep.objects.bulk_create(
+        ProcessStep(procedure=procedure, order=s["order"], name=s["name"], role=s["role"], days=s["days"],
+                    agency=_agency_by_code(s["agency"], f"{prefix}steps[{s['order']}].agency") if s["agency"] else None)
+        for s in cleaned["steps"])
+    if cleaned["agencies"]:
+        wanted = {_agency_by_code(code, f"{prefix}agencies").pk for code in cleaned["agencies"]}
+        have = set(procedure.assignments.filter(valid_to__isnull=True).values_list("agency_id", flat=True))
+        for agency_id in wanted - have:
+            ProcedureAgency.objects.create(procedure=procedure, agency_id=agency_id)
+    audit.record(actor=actor, action="procedure.create" if created else "procedure.update", obj=procedure,
+                 after={"code": procedure.code, "processing_days": procedure.processing_days,
+                        "service_level": procedure.service_level})
+    return procedure
+
+
+@transaction.atomic
+def transfer_procedure(*, actor, procedure: Procedure, source: Agency, target: Agency, effective_date: dt.date,
+                       legal_basis: str = "", note: str = ""):
+    """Move a procedure's handling from one agency to another (e.g. Phiếu lý
+    lịch tư pháp: Sở Tư pháp → Công an tỉnh from 01/3/2025). Open dossiers follow."""
+    assignment = procedure.assignments.filter(agency=source, valid_to__isnull=True).first()
+    if assignment is None:
+        raise DomainError(f"“{source.name}” hiện không giải quyết thủ tục {procedure.code}.", "source")
+    if not target.is_current:
+        raise DomainError("Cơ quan tiếp nhận thẩm quyền đã hết hiệu lực.", "target")
+    if effective_date <= assignment.valid_from:
+        raise DomainError("Ngày hiệu lực phải sau ngày bắt đầu giao thẩm quyền hiện tại.", "effective_date")
+    assignment.valid_to = effective_date
+    assignment.save(update_fields=["valid_to"])
+    ProcedureAgency.objects.create(procedure=procedure, agency=target, valid_from=effective_date)
+    reorg = record_procedure_transfer(procedure_code=procedure.code, source=source, target=target,
+                                      effective_date=effective_date, legal_basis=legal_basis, note=note)
+    audit.record(actor=actor, action="procedure.transfer", obj=procedure, agency_id=target.pk,
+                 before={"agency": source.pk}, after={"agency": target.pk, "effective_date": effective_date})
+    events.publish("ProcedureTransferred", reorganization=reorg.pk, procedure=procedure.code,
+                   successors={str(source.pk): target.pk}, effective_date=effective_date.isoformat())
+    return reorg

@@ -1,0 +1,156 @@
+"""One settings module, configured by environment variables.
+
+CQS_DATA_DIR     where the SQLite database and uploaded files live (default ./var)
+DATABASE_URL     e.g. postgres://postgres@127.0.0.1:5432/cqs — PostgreSQL in production
+CQS_SECRET_KEY   required when CQS_DEBUG is off
+CQS_DEBUG        "1" for development
+REDIS_URL        optional: shared cache (login throttling) for several app processes
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(os.environ.get("CQS_DATA_DIR", Path.cwd() / "var")).resolve()
+
+DEBUG = os.environ.get("CQS_DEBUG", "0") == "1"
+SECRET_KEY = os.environ.get("CQS_SECRET_KEY") or (
+    "insecure-development-key-change-me" if DEBUG or os.environ.get("CQS_DEMO") == "1" else ""
+)
+if not SECRET_KEY:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("Đặt biến môi trường CQS_SECRET_KEY (hoặc CQS_DEBUG=1 khi phát triển).")
+
+ALLOWED_HOSTS = os.environ.get("CQS_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "ninja",
+    "django_tasks",
+    "django_tasks_db",
+    "chinhquyenso.core",
+    "chinhquyenso.org",
+    "chinhquyenso.accounts",
+    "chinhquyenso.procedures",
+    "chinhquyenso.dossiers",
+    "chinhquyenso.exchange",
+    "chinhquyenso.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "chinhquyenso.urls"
+WSGI_APPLICATION = "chinhquyenso.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{DATA_DIR / 'cqs.sqlite3'}", conn_max_age=60
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers proceed while one writer commits; IMMEDIATE avoids
+    # "database is locked" upgrades inside write transactions.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "vi"
+LANGUAGES = [("vi", "Tiếng Việt")]
+TIME_ZONE = "Asia/Ho_Chi_Minh"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_ROOT = DATA_DIR / "files"
+MEDIA_URL = "/files/"
+
+if os.environ.get("REDIS_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}}
+
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("CQS_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+
+LOGIN_URL = "/dang-nhap/"
+
+# Platform rules, all overridable per installation.
+CQS = {
+    "PROVINCE_NAME": os.environ.get("CQS_PROVINCE_NAME", "An Giang"),
+    "RECEIPT_CUTOFF": os.environ.get("CQS_RECEIPT_CUTOFF", "15:00"),
+    "OFFICE_CLOSES": os.environ.get("CQS_OFFICE_CLOSES", "17:00"),
+    "PROCESSING_SUPPLEMENT_WINDOW_DAYS": 3,
+    "UPLOAD_MAX_BYTES": int(os.environ.get("CQS_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)),
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCK_MINUTES": 15,
+    # National systems: "simulator" (local, used by tests and the demo) or "http".
+    "POPULATION_ADAPTER": os.environ.get("CQS_POPULATION_ADAPTER", "simulator"),
+    "POPULATION_BASE_URL": os.environ.get("CQS_POPULATION_BASE_URL", ""),
+    "NATIONAL_PORTAL_ADAPTER": os.environ.get("CQS_NATIONAL_PORTAL_ADAPTER", "simulator"),
+    "NATIONAL_PORTAL_BASE_URL": os.environ.get("CQS_NATIONAL_PORTAL_BASE_URL", ""),
+    "PAYMENT_ADAPTER": os.environ.get("CQS_PAYMENT_ADAPTER", "simulator"),
+    "PAYMENT_BASE_URL": os.environ.get("CQS_PAYMENT_BASE_URL", ""),
+    "NATIONAL_TIMEOUT_SECONDS": float(os.environ.get("CQS_NATIONAL_TIMEOUT_SECONDS", 5)),
+    "NATIONAL_RETRIES": int(os.environ.get("CQS_NATIONAL_RETRIES", 2)),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("CQS_LOG_LEVEL", "INFO")},
+}
