@@ -82,3 +82,10 @@ def birth_procedure(province, admin_user):
 @pytest.fixture
 def citizen(db):
     return accounts.create_citizen(identity_number="089012345678", full_name="Nguyễn Thị Hoà", password="Cong-dan-2025")
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "files"
+    # Fixtures create dozens of accounts; argon2 is tested in tests/accounts.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

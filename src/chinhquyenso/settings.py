@@ -16,13 +16,25 @@ BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("CQS_DATA_DIR", Path.cwd() / "var")).resolve()
 
 DEBUG = os.environ.get("CQS_DEBUG", "0") == "1"
-SECRET_KEY = os.environ.get("CQS_SECRET_KEY") or (
-    "insecure-development-key-change-me" if DEBUG or os.environ.get("CQS_DEMO") == "1" else ""
-)
-if not SECRET_KEY:
-    from django.core.exceptions import ImproperlyConfigured
+DATA_DIR.mkdir(parents=True, exist_ok=True)
 
-    raise ImproperlyConfigured("Đặt biến môi trường CQS_SECRET_KEY (hoặc CQS_DEBUG=1 khi phát triển).")
+
+def _secret_key() -> str:
+    """CQS_SECRET_KEY, or a random key generated once and kept in the data
+    directory (readable by the service account only). Several app processes
+    must share one key: set CQS_SECRET_KEY or share the data directory."""
+    if os.environ.get("CQS_SECRET_KEY"):
+        return os.environ["CQS_SECRET_KEY"]
+    path = DATA_DIR / "secret.key"
+    if not path.exists():
+        import secrets
+
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
 
 ALLOWED_HOSTS = os.environ.get("CQS_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
@@ -75,7 +87,6 @@ TEMPLATES = [
     },
 ]
 
-DATA_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{DATA_DIR / 'cqs.sqlite3'}", conn_max_age=60
@@ -143,6 +154,10 @@ CQS = {
     "NATIONAL_PORTAL_BASE_URL": os.environ.get("CQS_NATIONAL_PORTAL_BASE_URL", ""),
     "PAYMENT_ADAPTER": os.environ.get("CQS_PAYMENT_ADAPTER", "simulator"),
     "PAYMENT_BASE_URL": os.environ.get("CQS_PAYMENT_BASE_URL", ""),
+    "POPULATION_TOKEN": os.environ.get("CQS_POPULATION_TOKEN", ""),
+    "NATIONAL_PORTAL_TOKEN": os.environ.get("CQS_NATIONAL_PORTAL_TOKEN", ""),
+    "PAYMENT_TOKEN": os.environ.get("CQS_PAYMENT_TOKEN", ""),
+    "NATIONAL_BACKOFF_SECONDS": float(os.environ.get("CQS_NATIONAL_BACKOFF_SECONDS", 0.2)),
     "NATIONAL_TIMEOUT_SECONDS": float(os.environ.get("CQS_NATIONAL_TIMEOUT_SECONDS", 5)),
     "NATIONAL_RETRIES": int(os.environ.get("CQS_NATIONAL_RETRIES", 2)),
 }
@@ -153,4 +168,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("CQS_LOG_LEVEL", "INFO")},
+    # httpx logs full request URLs at INFO; URLs may carry identifiers.
+    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }

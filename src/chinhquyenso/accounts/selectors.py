@@ -7,11 +7,10 @@ def agency_ids(user: User, roles: list[str] | None = None) -> set[int]:
     """Agencies the officer belongs to (optionally only in some roles)."""
     if not getattr(user, "pk", None) or user.is_citizen:
         return set()
-    cached = getattr(user, "_agency_roles", None)
-    if cached is None:
-        cached = list(Membership.objects.filter(user=user).values_list("agency_id", "role"))
-        user._agency_roles = cached
-    return {agency for agency, role in cached if roles is None or role in roles}
+    memberships = Membership.objects.filter(user=user)
+    if roles is not None:
+        memberships = memberships.filter(role__in=roles)
+    return set(memberships.values_list("agency_id", flat=True))
 
 
 def sees_whole_province(user: User) -> bool:

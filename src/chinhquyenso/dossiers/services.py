@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from chinhquyenso.accounts.models import Role, User
-from chinhquyenso.accounts.selectors import has_role
+from chinhquyenso.accounts.selectors import has_role, is_read_only
 from chinhquyenso.accounts.services import get_or_create_citizen
 from chinhquyenso.core import audit, events, idempotency
 from chinhquyenso.core.calendar import WorkingCalendar, calendar_for, closing_time, local_date
@@ -100,8 +100,12 @@ def _require_role(actor, agency_id: int, *roles: str) -> None:
         raise PermissionDenied("Bạn không có vai trò phù hợp tại cơ quan đang giữ hồ sơ này.")
 
 
-def _lock(dossier: Dossier) -> Dossier:
-    return Dossier.objects.select_for_update().select_related("procedure", "current_agency").get(pk=dossier.pk)
+def _begin(dossier: Dossier, actor, at) -> tuple[Dossier, dt.datetime]:
+    """Start an action: refuse read-only accounts, lock the dossier's row."""
+    if is_read_only(actor):
+        raise PermissionDenied("Tài khoản kiểm tra, giám sát chỉ được xem, không được thao tác trên hồ sơ.")
+    locked = Dossier.objects.select_for_update().select_related("procedure", "current_agency").get(pk=dossier.pk)
+    return locked, _now(at)
 
 
 def timeliness_of(dossier: Dossier) -> str:
@@ -214,6 +218,12 @@ def _clean_applicant(data: dict | None, actor) -> dict:
     return cleaned
 
 
+def _replayed(key) -> Dossier:
+    dossier = Dossier.objects.get(pk=key.object_id)
+    dossier.replayed = True  # not stored: tells the API to answer 200 instead of 201
+    return dossier
+
+
 def submit(*, actor, procedure_code: str, channel: str, applicant: dict | None = None, agency_code: str | None = None,
            components: list[dict] | None = None, form_data: dict | None = None, at: dt.datetime | None = None,
            idempotency_key: str = "", group_code: str = "", verify_identity: bool = True) -> Dossier:
@@ -225,7 +235,7 @@ def submit(*, actor, procedure_code: str, channel: str, applicant: dict | None =
                "components": components, "form_data": form_data, "group_code": group_code}
     previous = idempotency.find("dossier.submit", idempotency_key, payload)
     if previous:
-        return Dossier.objects.get(pk=previous.object_id)
+        return _replayed(previous)
     at = _now(at)
     if channel not in Channel.values:
         raise DomainError("Hình thức nộp phải là online, counter hoặc post.", "channel")
@@ -272,7 +282,7 @@ def submit(*, actor, procedure_code: str, channel: str, applicant: dict | None =
                 raise
             previous = idempotency.find("dossier.submit", idempotency_key, payload)
             if previous:
-                return Dossier.objects.get(pk=previous.object_id)
+                return _replayed(previous)
     raise AssertionError("unreachable")
 
 
@@ -314,7 +324,7 @@ def _agency_for_step(dossier: Dossier, step) -> Agency:
 @transaction.atomic
 def accept(dossier: Dossier, *, actor, at=None, note: str = "") -> Dossier:
     """Tiếp nhận (Mẫu 01): start the clock and hand to the first step."""
-    dossier, at = _lock(dossier), _now(at)
+    dossier, at = _begin(dossier, actor, at)
     _require(dossier, Status.SUBMITTED, action="tiếp nhận")
     _require_role(actor, counter_agency_id(dossier), Role.COUNTER_OFFICER)
     missing = missing_components(dossier)
@@ -342,7 +352,7 @@ def request_supplement(dossier: Dossier, *, actor, items: list[str] | None = Non
     """Mẫu 02. At reception: every missing mandatory component is listed
     automatically, with the officer's own items, in one request. During
     processing (within the configured working days of acceptance): pauses the clock."""
-    dossier, at = _lock(dossier), _now(at)
+    dossier, at = _begin(dossier, actor, at)
     extra = _clean_items(items or [])
     if dossier.status == Status.SUBMITTED:
         _require_role(actor, counter_agency_id(dossier), Role.COUNTER_OFFICER)
@@ -383,7 +393,7 @@ def _check_supplier(dossier: Dossier, actor) -> None:
 def supplement(dossier: Dossier, *, actor, components: list[dict] | None = None, at=None, note: str = "") -> Dossier:
     """The citizen (or the counter on their behalf) returns the completed dossier.
     During processing the clock restarts with the working days that were left."""
-    dossier, at = _lock(dossier), _now(at)
+    dossier, at = _begin(dossier, actor, at)
     _require(dossier, Status.SUPPLEMENT_REQUESTED, Status.PAUSED, action="bổ sung")
     _check_supplier(dossier, actor)
     for index, item in enumerate(components or []):
@@ -411,7 +421,7 @@ def supplement(dossier: Dossier, *, actor, components: list[dict] | None = None,
 @transaction.atomic
 def refuse(dossier: Dossier, *, actor, reason: str, at=None) -> Dossier:
     """Mẫu 03: refuse to receive, with the reason."""
-    dossier, at = _lock(dossier), _now(at)
+    dossier, at = _begin(dossier, actor, at)
     _require(dossier, Status.SUBMITTED, Status.SUPPLEMENT_REQUESTED, action="từ chối tiếp nhận")
     _require_role(actor, counter_agency_id(dossier), Role.COUNTER_OFFICER)
     reason = nfc(reason)
@@ -429,7 +439,7 @@ def refuse(dossier: Dossier, *, actor, reason: str, at=None) -> Dossier:
 def forward(dossier: Dossier, *, actor, note: str = "", at=None) -> Dossier:
     """Finish the current step and hand off to the next (Mẫu 05); finishing
     the last step (approval) makes the result ready and fixes timeliness."""
-    dossier, at = _lock(dossier), _now(at)
+    dossier, at = _begin(dossier, actor, at)
     _require(dossier, Status.IN_PROCESS, action="chuyển bước")
     current = _step(dossier, dossier.current_step)
     roles = [current.role] if current else [Role.SPECIALIST, Role.LEADER]
@@ -450,7 +460,7 @@ def forward(dossier: Dossier, *, actor, note: str = "", at=None) -> Dossier:
 @transaction.atomic
 def reschedule(dossier: Dossier, *, actor, new_due_date: dt.date, reason: str, at=None) -> Dossier:
     """Mẫu 04: apologize and set one new appointment; the dossier counts as late."""
-    dossier, at = _lock(dossier), _now(at)
+    dossier, at = _begin(dossier, actor, at)
     _require(dossier, Status.IN_PROCESS, Status.PAUSED, action="xin lỗi, hẹn lại")
     _require_role(actor, dossier.current_agency_id, Role.SPECIALIST, Role.LEADER)
     if dossier.rescheduled:
@@ -471,7 +481,7 @@ def reschedule(dossier: Dossier, *, actor, new_due_date: dt.date, reason: str, a
 @transaction.atomic
 def attach_result(dossier: Dossier, *, actor, file: StoredFile, number: str = "", at=None) -> ElectronicResult:
     """Electronic result: stored with the dossier and in the applicant's e-data store."""
-    dossier, at = _lock(dossier), _now(at)
+    dossier, at = _begin(dossier, actor, at)
     _require(dossier, Status.IN_PROCESS, Status.RESULT_READY, action="đính kèm kết quả cho")
     _require_role(actor, dossier.current_agency_id, Role.SPECIALIST, Role.LEADER, Role.COUNTER_OFFICER)
     if hasattr(dossier, "electronic_result"):
@@ -491,7 +501,7 @@ def attach_result(dossier: Dossier, *, actor, file: StoredFile, number: str = ""
 @transaction.atomic
 def attach_component_file(dossier: Dossier, *, actor, order: int, file: StoredFile, at=None) -> DossierComponent:
     """Digitize a paper component (số hóa) after receipt."""
-    dossier, at = _lock(dossier), _now(at)
+    dossier, at = _begin(dossier, actor, at)
     if not dossier.is_open:
         raise DomainError("Hồ sơ đã kết thúc, không thể số hóa thêm.", "status")
     _require_role(actor, dossier.current_agency_id, Role.COUNTER_OFFICER, Role.SPECIALIST)
@@ -509,7 +519,7 @@ def attach_component_file(dossier: Dossier, *, actor, order: int, file: StoredFi
 
 @transaction.atomic
 def return_result(dossier: Dossier, *, actor, delivery: str, at=None) -> Dossier:
-    dossier, at = _lock(dossier), _now(at)
+    dossier, at = _begin(dossier, actor, at)
     _require(dossier, Status.RESULT_READY, action="trả kết quả")
     _require_role(actor, counter_agency_id(dossier), Role.COUNTER_OFFICER)
     if delivery not in Delivery.values:
@@ -528,7 +538,7 @@ def return_result(dossier: Dossier, *, actor, delivery: str, at=None) -> Dossier
 @transaction.atomic
 def withdraw(dossier: Dossier, *, actor, reason: str = "", at=None) -> Dossier:
     """The citizen withdraws (themselves online, or through the counter)."""
-    dossier, at = _lock(dossier), _now(at)
+    dossier, at = _begin(dossier, actor, at)
     _require(dossier, Status.SUBMITTED, Status.SUPPLEMENT_REQUESTED, Status.IN_PROCESS, Status.PAUSED, action="rút")
     _check_supplier(dossier, actor)
     dossier.closed_at = at
@@ -538,7 +548,7 @@ def withdraw(dossier: Dossier, *, actor, reason: str = "", at=None) -> Dossier:
 
 @transaction.atomic
 def record_payment(dossier: Dossier, *, actor, amount: int, method: str, transaction_ref: str = "", at=None) -> Payment:
-    dossier, at = _lock(dossier), _now(at)
+    dossier, at = _begin(dossier, actor, at)
     if method not in Payment.Method.values:
         raise DomainError("Hình thức thanh toán phải là online hoặc counter.", "method")
     if not isinstance(amount, int) or amount <= 0:
@@ -550,10 +560,11 @@ def record_payment(dossier: Dossier, *, actor, amount: int, method: str, transac
         raise DomainError("Thanh toán trực tuyến phải có mã giao dịch.", "transaction_ref")
     if transaction_ref and Payment.objects.filter(transaction_ref=transaction_ref).exists():
         raise DomainError("Mã giao dịch này đã được ghi nhận.", "transaction_ref")
-    if method == Payment.Method.COUNTER:
+    if method == Payment.Method.ONLINE and getattr(actor, "is_citizen", False):
+        if dossier.applicant_id != actor.pk:
+            raise PermissionDenied()
+    else:  # counter payments, and online payments confirmed by the counter or its system
         _require_role(actor, counter_agency_id(dossier), Role.COUNTER_OFFICER)
-    elif getattr(actor, "is_citizen", False) and dossier.applicant_id != actor.pk:
-        raise PermissionDenied()
     payment = Payment.objects.create(dossier=dossier, amount=amount, method=method, transaction_ref=transaction_ref,
                                      paid_at=at, recorded_by=actor if getattr(actor, "pk", None) else None)
     dossier.fee_paid += amount

@@ -1,10 +1,10 @@
 import datetime as dt
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 
 from chinhquyenso.core.text import fold
 from chinhquyenso.org.models import Agency
-from chinhquyenso.procedures.models import Procedure
+from chinhquyenso.procedures.models import Procedure, ProcedureAgency, ProcessStep
 
 
 def handling_agencies(procedure: Procedure, day: dt.date):
@@ -29,3 +29,37 @@ def search_procedures(query: str = "", field_code: str = "", service_level: str 
 def get_procedure(code: str) -> Procedure | None:
     return (Procedure.objects.filter(code=code)
             .select_related("field").prefetch_related("components", "steps", "assignments__agency").first())
+
+
+def _days_out(value):
+    """Step days are stored as Decimal(5,1); write 2 rather than 2.0 so exported files stay tidy."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def catalog_entries(codes=None) -> list[dict]:
+    """The catalog as entries in the exact dict format save_procedure accepts,
+    ordered by code; `codes` limits it to those procedures. `agencies` lists the
+    agencies currently assigned (open assignments), by internal code."""
+    qs = Procedure.objects.select_related("field").prefetch_related(
+        "components",
+        Prefetch("steps", queryset=ProcessStep.objects.select_related("agency").order_by("order")),
+        Prefetch("assignments", queryset=ProcedureAgency.objects.filter(valid_to__isnull=True).select_related("agency"),
+                 to_attr="open_assignments"),
+    ).order_by("code")
+    if codes is not None:
+        qs = qs.filter(code__in=list(codes))
+    entries = []
+    for p in qs:
+        entries.append({
+            "code": p.code, "name": p.name, "field_code": p.field.code, "field_name": p.field.name,
+            "levels": list(p.levels), "service_level": p.service_level, "processing_days": p.processing_days,
+            "fee": p.fee, "charge": p.charge, "online_discount_percent": p.online_discount_percent,
+            "result_type": p.result_type, "result_name": p.result_name, "legal_basis": p.legal_basis,
+            "components": [{"name": c.name, "originals": c.originals, "copies": c.copies, "mandatory": c.mandatory,
+                            "reusable_result_type": c.reusable_result_type}
+                           for c in sorted(p.components.all(), key=lambda c: c.order)],
+            "steps": [{"name": s.name, "role": s.role, "days": _days_out(s.days), "agency": s.agency.code if s.agency else ""}
+                      for s in p.steps.all()],
+            "agencies": sorted({a.agency.code for a in p.open_assignments}),
+        })
+    return entries

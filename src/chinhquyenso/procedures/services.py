@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 
@@ -73,8 +74,16 @@ def clean_procedure(data: dict, where: str = "") -> dict:
                               f"{prefix}steps[{i}].role")
         if not nfc(step.get("name")):
             raise DomainError("Tên bước không được để trống.", f"{prefix}steps[{i}].name")
+        days = step.get("days", 1)
+        try:
+            days = Decimal(str(days))
+        except (InvalidOperation, ValueError):
+            days = None
+        if isinstance(step.get("days"), bool) or days is None or not (0 <= days <= Decimal("999.9")) or days != days.quantize(Decimal("0.1")):
+            raise DomainError("Thời gian của bước phải là số ngày từ 0 đến 999,9 (tối đa một chữ số thập phân).",
+                              f"{prefix}steps[{i}].days")
         cleaned["steps"].append({"order": i, "name": nfc(step["name"]), "role": step["role"],
-                                 "days": step.get("days", 1), "agency": nfc(step.get("agency"))})
+                                 "days": days, "agency": nfc(step.get("agency"))})
     return cleaned
 
 

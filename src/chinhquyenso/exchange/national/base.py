@@ -7,9 +7,24 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import unicodedata
 from typing import Protocol
 
-from chinhquyenso.core.text import fold
+from chinhquyenso.core.text import nfc
+
+# Combining tone marks: huyền, sắc, ngã, hỏi, nặng.
+_TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")
+
+
+def name_key(name: str) -> str:
+    """Comparison key for a person's name: case, spacing, NFC/NFD and old/new
+    tone placement ("Hoà" = "hòa") do not matter; diacritics do ("Hoa" is
+    another name), because a match here claims the identity is verified."""
+    words = []
+    for word in unicodedata.normalize("NFD", nfc(name).lower()).split(" "):
+        tones = "".join(sorted(c for c in word if c in _TONES))
+        words.append(unicodedata.normalize("NFC", "".join(c for c in word if c not in _TONES)) + tones)
+    return " ".join(words)
 
 
 class NationalSystemError(Exception):
@@ -29,7 +44,7 @@ class Person:
     address: str = ""
 
     def matches_name(self, name: str) -> bool:
-        return fold(self.full_name) == fold(name)
+        return bool(nfc(name)) and name_key(self.full_name) == name_key(name)
 
 
 class PopulationRegistry(Protocol):
@@ -45,6 +60,9 @@ class NationalPortal(Protocol):
     def fetch_catalog(self) -> list[dict]: ...
 
     def push_dossier_status(self, *, dossier_code: str, status: str, at: dt.datetime, agency_code: str) -> None: ...
+
+
+PAYMENT_STATUSES = ("paid", "pending", "failed")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,47 +1,104 @@
 """Local simulators of the national systems, for tests and the demo.
 
-The population simulator knows every citizen account in this installation
-(as if the national database had the same people) plus deterministic people
-for IDs whose last digit is not 9; IDs ending in 9 are "not found", and IDs
-starting with 000000 simulate an outage."""
+They answer like the HTTP adapters (same shapes, same NationalSystemError) so
+the rest of the platform cannot tell them apart. Conventions, relied on by
+tests and the demo (also listed in docs/national-systems.md):
 
+Population database (SimulatedPopulationRegistry.lookup):
+- an ID starting with 000000 simulates an outage: NationalSystemError;
+- a registered citizen account of this installation (kind citizen, with a
+  password) is known with the account's name, as if the national database had
+  the same people. Accounts the counter created from typed data (no password)
+  do not count: typed data must never verify itself;
+- any other 12-digit ID not ending in 9 is a deterministic made-up person
+  (same ID → same name, birth date, gender);
+- IDs ending in 9, or not 12 digits, are "not found" (None).
+
+National portal (SimulatedNationalPortal):
+- fetch_catalog returns this installation's active procedures in the wire
+  format, as if the national catalog held the same procedures;
+- push_dossier_status checks its arguments like the real service would and
+  keeps the pushes on the instance (`pushed`), for tests.
+
+Payment platform (SimulatedPaymentGateway):
+- create_payment gives a deterministic reference "SIM" + 12 hex digits of the
+  order reference (a retry gets the same one) and a local pay URL;
+- an order reference ending in "-pending" or "-failed" gives a payment that
+  stays in that status; every other SIM reference is "paid"; an unknown
+  reference raises NationalSystemError like the real service's 404."""
+
+import datetime as dt
 import hashlib
+
+from django.conf import settings
 
 from chinhquyenso.exchange.national.base import NationalSystemError, PaymentIntent, Person
 
 SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Võ", "Phan", "Đặng", "Bùi", "Đỗ"]
 GIVEN = ["Văn An", "Thị Bình", "Minh Châu", "Thị Diễm", "Quốc Huy", "Thị Lan", "Hoàng Nam", "Thị Ngọc", "Thanh Tâm", "Văn Phúc"]
+OUTAGE_PREFIX = "000000"
+
+
+def _hash(text: str) -> int:
+    return int(hashlib.sha256(text.encode()).hexdigest(), 16)
 
 
 class SimulatedPopulationRegistry:
     def lookup(self, identity_number: str) -> Person | None:
         from chinhquyenso.accounts.models import User
 
-        if identity_number.startswith("000000"):
-            raise NationalSystemError("Không kết nối được Cơ sở dữ liệu quốc gia về dân cư (mô phỏng sự cố).")
-        user = User.objects.filter(identity_number=identity_number).first()
-        if user:
-            return Person(identity_number, user.full_name)
-        if not identity_number.isdigit() or identity_number.endswith("9"):
+        identity_number = (identity_number or "").replace(" ", "")
+        if identity_number.startswith(OUTAGE_PREFIX):
+            raise NationalSystemError("Không kết nối được Cơ sở dữ liệu quốc gia về dân cư (mô phỏng sự cố); "
+                                      "hãy thử lại sau.")
+        if not (identity_number.isdigit() and len(identity_number) == 12):
             return None
-        h = int(hashlib.sha256(identity_number.encode()).hexdigest(), 16)
-        return Person(identity_number, f"{SURNAMES[h % 10]} {GIVEN[(h // 10) % 10]}")
+        user = User.objects.filter(identity_number=identity_number, kind=User.Kind.CITIZEN).first()
+        if user and user.has_usable_password():
+            return Person(identity_number, user.full_name)
+        if identity_number.endswith("9"):
+            return None
+        h = _hash(identity_number)
+        given = GIVEN[(h // 10) % 10]
+        born = dt.date(1950, 1, 1) + dt.timedelta(days=(h // 100) % (55 * 365))
+        return Person(identity_number, f"{SURNAMES[h % 10]} {given}", birth_date=born,
+                      gender="Nữ" if given.startswith("Thị") else "Nam",
+                      address=f"Tổ {(h // 10**6) % 30 + 1}, tỉnh {settings.CQS['PROVINCE_NAME']}")
 
 
 class SimulatedNationalPortal:
-    pushed: list = []
+    def __init__(self):
+        self.pushed: list[dict] = []
 
     def fetch_catalog(self) -> list[dict]:
-        return []
+        from chinhquyenso.procedures.models import Procedure
 
-    def push_dossier_status(self, *, dossier_code, status, at, agency_code) -> None:
-        return None
+        return [{"code": p.code, "name": p.name, "field_code": p.field.code, "field_name": p.field.name,
+                 "service_level": p.service_level, "processing_days": p.processing_days}
+                for p in Procedure.objects.filter(is_active=True).select_related("field").order_by("code")]
+
+    def push_dossier_status(self, *, dossier_code: str, status: str, at: dt.datetime, agency_code: str) -> None:
+        if at.tzinfo is None:
+            raise ValueError("at must be timezone-aware")
+        if not dossier_code or not status or not agency_code:
+            # The real portal answers 400: a missing code or status is our bug, not an outage.
+            raise NationalSystemError("Cổng Dịch vụ công quốc gia từ chối yêu cầu (thiếu mã hồ sơ, trạng thái "
+                                      "hoặc mã định danh cơ quan).")
+        self.pushed.append({"dossier_code": dossier_code, "status": status, "at": at, "agency_code": agency_code})
 
 
 class SimulatedPaymentGateway:
     def create_payment(self, *, order_ref: str, amount: int, description: str) -> PaymentIntent:
-        ref = "SIM" + hashlib.sha256(order_ref.encode()).hexdigest()[:12].upper()
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+            raise ValueError("amount must be a positive whole number of đồng")
+        digest = hashlib.sha256(order_ref.encode()).hexdigest()[:12].upper()
+        # The outcome rides in the reference so that payment_status needs no stored state.
+        outcome = next((s for s in ("pending", "failed") if order_ref.endswith(f"-{s}")), "paid")
+        ref = f"SIM{digest}" + {"paid": "", "pending": "P", "failed": "F"}[outcome]
         return PaymentIntent(transaction_ref=ref, amount=amount, pay_url=f"/thanh-toan/mo-phong/{ref}")
 
     def payment_status(self, transaction_ref: str) -> str:
-        return "paid" if transaction_ref.startswith("SIM") else "failed"
+        if not (transaction_ref.startswith("SIM") and len(transaction_ref) in (15, 16)
+                and all(c in "0123456789ABCDEF" for c in transaction_ref[3:15])):
+            raise NationalSystemError("Nền tảng thanh toán trực tuyến (PayGov) không tìm thấy giao dịch này.")
+        return {"P": "pending", "F": "failed"}.get(transaction_ref[15:], "paid")

@@ -1,0 +1,33 @@
+import unicodedata
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chinhquyenso.core.text import fold, format_number, format_ratio, nfc
+
+
+def test_fold_removes_diacritics_and_d_stroke():
+    assert fold("Đăng ký khai sinh") == "dang ky khai sinh"
+    assert fold("ĐẤT ĐAI") == "dat dai"
+
+
+def test_fold_ignores_tone_placement_and_normal_form():
+    assert fold("hoà") == fold("hòa") == fold(unicodedata.normalize("NFD", "hòa")) == "hoa"
+
+
+def test_nfc_normalizes_and_collapses_spaces():
+    assert nfc(unicodedata.normalize("NFD", "  Nguyễn   Văn  A ")) == "Nguyễn Văn A"
+    assert nfc(None) == ""
+
+
+def test_vietnamese_number_format():
+    assert format_number(513808) == "513.808"
+    assert format_number(41.5, 1) == "41,5"
+    assert format_ratio(213163, 513808, 1) == "41,5%"
+    assert format_ratio(1, 0) == "—"
+
+
+@given(st.text(alphabet="aăâeêioôơuưyđAĂÂĐáàảãạấầẩẫậắằẳẵặéèẻẽẹếềểễệóòỏõọốồổỗộớờởỡợíìỉĩịúùủũụứừửữựýỳỷỹỵ ", max_size=40))
+def test_fold_is_stable_under_normal_forms(text):
+    assert fold(text) == fold(unicodedata.normalize("NFD", text)) == fold(fold(text))
+    assert fold(text).isascii()
