@@ -5,6 +5,8 @@
     cqs worker            run background tasks and scheduled jobs
     cqs audit verify      check the audit chain
     cqs import-dossiers F load historical dossiers from JSON Lines
+    cqs import-catalog F  load the procedure catalog (JSON or XLSX)
+    cqs export-catalog F  write the procedure catalog (.json or .xlsx)
     cqs <any manage.py command>
 """
 

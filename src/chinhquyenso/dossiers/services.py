@@ -195,7 +195,7 @@ def _verify_applicant(applicant: dict) -> bool:
     return person is not None and person.matches_name(applicant["full_name"])
 
 
-def _clean_applicant(data: dict | None, actor) -> dict:
+def clean_applicant(data: dict | None, actor) -> dict:
     data = dict(data or {})
     if actor and getattr(actor, "is_citizen", False):
         data.setdefault("identity_number", actor.identity_number)
@@ -250,7 +250,7 @@ def submit(*, actor, procedure_code: str, channel: str, applicant: dict | None =
     agency = _resolve_agency(procedure, agency_code, at)
     if not is_citizen:
         _require_role(actor, agency.pk, Role.COUNTER_OFFICER)
-    person = _clean_applicant(applicant, actor if is_citizen else None)
+    person = clean_applicant(applicant, actor if is_citizen else None)
     if not isinstance(form_data or {}, dict):
         raise DomainError("Nội dung tờ khai phải là một đối tượng JSON.", "form_data")
     verified = _verify_applicant(person) if verify_identity else False
