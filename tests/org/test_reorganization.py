@@ -48,7 +48,7 @@ def history(birth_procedure, officers, citizen):
     return made
 
 
-def test_merge_moves_open_work_and_keeps_past_figures(province, officers, history, admin_user):
+def test_merge_moves_open_work_and_keeps_past_figures(province, officers, history, admin_user, birth_procedure, citizen):
     before = received_by_agency(vn(2024, 1, 1), vn(2025, 1, 1))
     merged = org.merge(actor=admin_user, sources=[province["xa_a"], province["xa_b"]], name="UBND xã Kiến An mới",
                        kind=AgencyKind.COMMUNE_COMMITTEE, parent=province["huyen"], effective_date=dt.date(2025, 7, 1),
@@ -72,6 +72,13 @@ def test_merge_moves_open_work_and_keeps_past_figures(province, officers, histor
     # history stays visible to the successor's officers
     assert selectors.visible_dossiers(specialist).filter(pk=history["xa_b"][0].pk).exists()
     assert current_successor(province["xa_b"]) == merged
+
+    # the merged commune handles the procedure from the effective date, so citizens can keep submitting
+    assert set(handling_agencies(birth_procedure, dt.date(2025, 6, 30))) == {province["xa_a"], province["xa_b"]}
+    assert list(handling_agencies(birth_procedure, dt.date(2025, 7, 1))) == [merged]
+    new = services.submit(actor=citizen, procedure_code="1.001193", channel="online", agency_code=merged.code,
+                          components=PAPER, at=vn(2025, 7, 2, 9))
+    assert new.receiving_agency == merged
 
 
 def test_rename_keeps_electronic_code_and_history(province, history, admin_user):

@@ -15,7 +15,7 @@ from chinhquyenso.accounts.models import Role, User
 from chinhquyenso.accounts.selectors import has_role, is_read_only
 from chinhquyenso.accounts.services import get_or_create_citizen
 from chinhquyenso.core import audit, events, idempotency
-from chinhquyenso.core.calendar import WorkingCalendar, calendar_for, closing_time, local_date
+from chinhquyenso.core.calendar import calendar_for, closing_time, local_date
 from chinhquyenso.core.errors import DomainError, PermissionDenied
 from chinhquyenso.core.models import StoredFile
 from chinhquyenso.core.text import nfc

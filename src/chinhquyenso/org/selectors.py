@@ -5,7 +5,9 @@ from chinhquyenso.org.models import Agency, Succession
 
 
 def current_successor(agency: Agency) -> Agency | None:
-    """Follow the open-work successions from `agency` to the version valid today."""
+    """Follow the open-work successions from `agency` to the version valid today.
+    Re-read first: a caller's instance may predate the reorganization that closed it."""
+    agency = Agency.objects.filter(pk=agency.pk).first() if agency is not None else None
     seen = set()
     while agency is not None and not agency.is_current and agency.pk not in seen:
         seen.add(agency.pk)

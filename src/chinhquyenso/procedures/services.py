@@ -144,3 +144,45 @@ def transfer_procedure(*, actor, procedure: Procedure, source: Agency, target: A
     events.publish("ProcedureTransferred", reorganization=reorg.pk, procedure=procedure.code,
                    successors={str(source.pk): target.pk}, effective_date=effective_date.isoformat())
     return reorg
+
+
+def hand_over_assignments(*, source_id: int, receivers: list[Agency], effective_date: dt.date,
+                          procedure_ids: list[int] | None = None) -> int:
+    """From `effective_date` the source's open assignments (all, or only
+    `procedure_ids`) close and every receiver handles those procedures.
+    Returns the number of assignments opened. An assignment that would open
+    and close on the same day never took effect and is removed."""
+    open_rows = ProcedureAgency.objects.filter(agency_id=source_id, valid_to__isnull=True)
+    if procedure_ids is not None:
+        open_rows = open_rows.filter(procedure_id__in=procedure_ids)
+    moving = list(open_rows.values_list("procedure_id", flat=True))
+    if not moving:
+        return 0
+    open_rows.filter(valid_from__gte=effective_date).delete()
+    open_rows.update(valid_to=effective_date)
+    new_rows = []
+    for receiver in receivers:
+        have = set(ProcedureAgency.objects.filter(agency=receiver, valid_to__isnull=True, procedure_id__in=moving)
+                   .values_list("procedure_id", flat=True))
+        new_rows += [ProcedureAgency(procedure_id=p, agency=receiver, valid_from=effective_date)
+                     for p in moving if p not in have]
+    ProcedureAgency.objects.bulk_create(new_rows, batch_size=2000)
+    return len(new_rows)
+
+
+def follow_reorganization(event) -> None:
+    """AgencyReorganized: the agency that takes a closed agency's open work
+    also handles its procedures from the effective date, so citizens can keep
+    submitting them. Without such a successor the assignments just close."""
+    from chinhquyenso.org.models import Succession
+
+    effective_date = dt.date.fromisoformat(event.payload["effective_date"])
+    opened = 0
+    links = (Succession.objects.filter(reorganization_id=event.payload["reorganization"])
+             .select_related("successor").order_by("id"))
+    for link in links:
+        receivers = [link.successor] if link.successor and link.takes_open_work else []
+        opened += hand_over_assignments(source_id=link.source_id, receivers=receivers, effective_date=effective_date)
+    if opened:
+        audit.record(actor=None, action="procedure.assignments_follow_reorganization", object_type="org.Reorganization",
+                     object_id=str(event.payload["reorganization"]), after={"opened": opened})

@@ -4,6 +4,7 @@ import sys
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from chinhquyenso.demo.services import account_lines
 from chinhquyenso.org.models import Agency
 
 DEMO_DOSSIERS = 20000
@@ -23,7 +24,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Đang dựng tỉnh mẫu An Giang ({dossiers} hồ sơ)…")
             call_command("seed_demo", dossiers=dossiers)
         else:
-            self.stdout.write("CSDL đã có dữ liệu; giữ nguyên.")
+            self.stdout.write("CSDL đã có dữ liệu; giữ nguyên.\n" + "\n".join(account_lines()))
         if no_server:
             return
         worker = subprocess.Popen([sys.executable, "-m", "chinhquyenso.cli", "worker"])

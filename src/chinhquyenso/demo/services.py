@@ -1,0 +1,334 @@
+"""Building the demo province from the data files in demo/data/.
+
+Everything goes through the owning apps' services (org.create_agency,
+accounts.create_officer, procedures.save_procedure, the reorganization
+services) so the demo is validated and audited like real data; only the
+high-volume parts (procedure assignments to 156 communes, synthetic citizens,
+dossiers) are bulk-written, each bulk write audited once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from functools import lru_cache
+from pathlib import Path
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from chinhquyenso.accounts import services as accounts
+from chinhquyenso.accounts.models import GlobalRole, Membership, Role, User
+from chinhquyenso.core import audit
+from chinhquyenso.core.errors import DomainError
+from chinhquyenso.core.models import CalendarDay
+from chinhquyenso.core.text import nfc
+from chinhquyenso.org import services as org
+from chinhquyenso.org.models import Agency, AgencyKind
+from chinhquyenso.org.selectors import current_successor
+from chinhquyenso.procedures import services as procedures
+from chinhquyenso.procedures.models import Procedure, ProcedureAgency, ProcedureGroup, ProcedureGroupMember
+
+DATA_DIR = Path(__file__).parent / "data"
+DEMO_PASSWORD = "AnGiang@2025"
+# Username suffix of each officer role (ASCII, Vietnamese words).
+ROLE_SUFFIX = {Role.COUNTER_OFFICER: "motcua", Role.SPECIALIST: "chuyenvien", Role.LEADER: "lanhdao"}
+ADMIN_USERNAME, AUDITOR_USERNAME = "quantri", "kiemtra"
+# Keys in procedures.json that are demo metadata, not catalog fields.
+DEMO_ONLY_KEYS = ("department", "demo_weight", "code_verified")
+
+
+@lru_cache(maxsize=None)
+def load(name: str):
+    return json.loads((DATA_DIR / name).read_text(encoding="utf-8"))
+
+
+def ensure_empty() -> None:
+    if Agency.objects.exists() or Procedure.objects.exists() or User.objects.filter(kind=User.Kind.OFFICER).exists():
+        raise DomainError("Cơ sở dữ liệu đã có dữ liệu; chỉ dựng tỉnh mẫu trên cơ sở dữ liệu trống.", "database")
+
+
+# ---------------------------------------------------------------- names
+
+
+class NameMaker:
+    """Synthetic Vietnamese names from names.json; deterministic for an rng."""
+
+    def __init__(self, rng: random.Random):
+        self.rng, self.data = rng, load("names.json")
+
+    def person(self) -> tuple[str, bool]:
+        d, female = self.data, self.rng.random() < 0.5
+        middle = d["female_middle"] if female else d["male_middle"]
+        given = d["female_given"] if female else d["male_given"]
+        return f"{self.rng.choice(d['surnames'])} {self.rng.choice(middle)} {self.rng.choice(given)}", female
+
+    def hamlet(self) -> str:
+        return self.rng.choice(self.data["hamlets"])
+
+
+def citizen_id(index: int, female: bool, birth_year: int) -> str:
+    """12-digit CCCD: 089 (An Giang) + century/sex digit + 2-digit birth year + 6-digit serial."""
+    century_digit = (0 if birth_year < 2000 else 2) + (1 if female else 0)
+    return f"089{century_digit}{birth_year % 100:02d}{index % 1_000_000:06d}"
+
+
+# ---------------------------------------------------------------- calendar
+
+
+@transaction.atomic
+def build_calendar(*, actor) -> int:
+    rows = []
+    for i, item in enumerate(load("calendar.json")["days"]):
+        try:
+            day = dt.date.fromisoformat(item["date"])
+        except (KeyError, ValueError):
+            raise DomainError("Ngày không hợp lệ trong lịch làm việc mẫu.", f"calendar.days[{i}].date") from None
+        if item.get("kind") not in CalendarDay.Kind.values:
+            raise DomainError("Loại ngày phải là working hoặc day_off.", f"calendar.days[{i}].kind")
+        rows.append(CalendarDay(date=day, kind=item["kind"], note=nfc(item.get("note"))[:200]))
+    CalendarDay.objects.bulk_create(rows)
+    audit.record(actor=actor, action="calendar.import", object_type="core.CalendarDay", object_id="demo",
+                 after={"days": [r.date for r in rows]})
+    return len(rows)
+
+
+# ---------------------------------------------------------------- agencies and accounts
+
+
+@transaction.atomic
+def build_agencies(*, actor) -> list[Agency]:
+    """An Giang before 01/7/2025 (UBND tỉnh, 21 sở ngành, the service centre,
+    11 districts, 156 communes) and a few Kiên Giang agencies for the merger."""
+    data = load("agencies.json")
+    created = []
+
+    def make(spec, kind, parent):
+        agency = org.create_agency(actor=actor, name=spec["name"], kind=kind, parent=parent,
+                                   electronic_code=spec["electronic_code"], code=spec["key"])
+        created.append(agency)
+        return agency
+
+    for block in [data, *data.get("neighbours", [])]:
+        province = make(block["province"], AgencyKind.PROVINCE_COMMITTEE, None)
+        for dept in block["departments"]:
+            make(dept, dept.get("kind", AgencyKind.DEPARTMENT), province)
+        if block.get("service_center"):
+            make(block["service_center"], AgencyKind.SERVICE_CENTER, province)
+        for district in block.get("districts", []):
+            parent = make(district, AgencyKind.DISTRICT_COMMITTEE, province)
+            for commune in district["communes"]:
+                make({**commune, "name": f"UBND {commune['type']} {commune['name']}"}, AgencyKind.COMMUNE_COMMITTEE, parent)
+    return created
+
+
+def create_admin(password_hash: str) -> User:
+    admin = accounts.create_officer(actor=None, username=ADMIN_USERNAME, password=None, full_name="Quản trị hệ thống tỉnh",
+                                    global_role=GlobalRole.PROVINCE_ADMIN)
+    User.objects.filter(pk=admin.pk).update(password=password_hash)
+    return admin
+
+
+@transaction.atomic
+def build_accounts(*, actor, agencies: list[Agency], password_hash: str, rng: random.Random) -> None:
+    """One counter officer, specialist and leader per agency, an auditor and a
+    few citizens, all sharing one demo password. The password is hashed once
+    by the caller: argon2 for every account would take minutes."""
+    names = NameMaker(rng)
+    ids = []
+    auditor = accounts.create_officer(actor=actor, username=AUDITOR_USERNAME, password=None,
+                                      full_name="Cán bộ kiểm tra, giám sát", global_role=GlobalRole.AUDITOR)
+    ids.append(auditor.pk)
+    for agency in agencies:
+        for role, suffix in ROLE_SUFFIX.items():
+            user = accounts.create_officer(actor=actor, username=f"{agency.code}.{suffix}", password=None,
+                                           full_name=names.person()[0], memberships=[(agency, role)])
+            ids.append(user.pk)
+    for index in range(3):
+        full_name, female = names.person()
+        citizen = accounts.create_citizen(actor=actor, identity_number=citizen_id(990_001 + index, female, 1985 + index * 7),
+                                          full_name=full_name, phone=f"09{rng.randrange(10**7, 10**8)}")
+        ids.append(citizen.pk)
+    User.objects.filter(pk__in=ids).update(password=password_hash)
+
+
+def hash_demo_password() -> str:
+    return make_password(DEMO_PASSWORD)
+
+
+# ---------------------------------------------------------------- catalog
+
+
+def _targets(entry: dict, by_kind: dict[str, list[Agency]], by_code: dict[str, Agency], where: str) -> list[Agency]:
+    targets = []
+    for level in entry["levels"]:
+        if level == "commune":
+            targets += by_kind[AgencyKind.COMMUNE_COMMITTEE]
+        elif level == "district":
+            targets += by_kind[AgencyKind.DISTRICT_COMMITTEE]
+        else:
+            department = by_code.get(entry.get("department", ""))
+            if department is None:
+                raise DomainError("Thủ tục cấp tỉnh phải ghi cơ quan giải quyết (department) hợp lệ.", f"{where}.department")
+            targets.append(department)
+    return targets
+
+
+@transaction.atomic
+def build_catalog(*, actor) -> list[Procedure]:
+    """Load procedures.json through procedures.services.save_procedure, then
+    assign each procedure to every agency of its level (province procedures to
+    their department). Assignments are bulk-written: ~6,000 rows."""
+    data = load("procedures.json")
+    current = list(Agency.objects.current().filter(code__in=_an_giang_codes()).order_by("id"))
+    by_code = {a.code: a for a in current}
+    by_kind: dict[str, list[Agency]] = {}
+    for agency in current:
+        by_kind.setdefault(agency.kind, []).append(agency)
+    saved, assignments = [], []
+    for i, entry in enumerate(data["procedures"]):
+        where = f"procedures[{i}]"
+        targets = _targets(entry, by_kind, by_code, where)
+        payload = {k: v for k, v in entry.items() if k not in DEMO_ONLY_KEYS}
+        procedure = procedures.save_procedure(actor=actor, data=payload, where=where)
+        assignments += [ProcedureAgency(procedure=procedure, agency=agency) for agency in targets]
+        saved.append(procedure)
+    ProcedureAgency.objects.bulk_create(assignments, batch_size=2000)
+    audit.record(actor=actor, action="procedure.assign_bulk", object_type="procedures.ProcedureAgency", object_id="demo",
+                 after={"assignments": len(assignments), "procedures": len(saved)})
+    by_proc_code = {p.code: p for p in saved}
+    for g, group in enumerate(data.get("groups", [])):
+        missing = [code for code in group["members"] if code not in by_proc_code]
+        if missing:
+            raise DomainError(f"Nhóm liên thông có thủ tục không có trong danh mục: {', '.join(missing)}.", f"groups[{g}].members")
+        row = ProcedureGroup.objects.create(code=group["code"], name=nfc(group["name"]))
+        ProcedureGroupMember.objects.bulk_create(ProcedureGroupMember(group=row, procedure=by_proc_code[code], order=n)
+                                                 for n, code in enumerate(group["members"], start=1))
+        audit.record(actor=actor, action="procedure_group.create", obj=row, after={"members": group["members"]})
+    return saved
+
+
+def _an_giang_codes() -> list[str]:
+    data = load("agencies.json")
+    codes = [data["province"]["key"], data["service_center"]["key"], *(d["key"] for d in data["departments"])]
+    for district in data["districts"]:
+        codes += [district["key"], *(c["key"] for c in district["communes"])]
+    return codes
+
+
+def demo_weights() -> dict[str, float]:
+    return {entry["code"]: float(entry.get("demo_weight", 1)) for entry in load("procedures.json")["procedures"]}
+
+
+# ---------------------------------------------------------------- reorganizations
+
+
+def reorganization_dates(until: dt.date) -> list[dt.date]:
+    """Effective dates of the 2025 reorganizations that have happened by `until`."""
+    dates = {dt.date.fromisoformat(item["date"]) for item in load("reorganizations.json")["steps"]}
+    return sorted(d for d in dates if d <= until)
+
+
+def _agency(key: str, where: str) -> Agency:
+    """The version valid now of the agency first created with code `key`."""
+    first = Agency.objects.filter(code=key).first()
+    agency = current_successor(first) if first else None
+    if agency is None:
+        raise DomainError(f"Không tìm thấy cơ quan “{key}” còn hiệu lực.", where)
+    return agency
+
+
+@transaction.atomic
+def apply_reorganizations(*, actor, on: dt.date) -> list[str]:
+    """Apply the steps of reorganizations.json effective on `on`, in file
+    order, through org.services / procedures.services; returns a log line per step."""
+    log = []
+    for i, step in enumerate(load("reorganizations.json")["steps"]):
+        if dt.date.fromisoformat(step["date"]) != on:
+            continue
+        where = f"reorganizations.steps[{i}]"
+        action, basis = step["action"], step.get("legal_basis", "")
+        if action == "transfer_procedure":
+            procedure = Procedure.objects.filter(code=step["procedure"]).first()
+            if procedure is None:
+                raise DomainError(f"Không tìm thấy thủ tục {step['procedure']}.", f"{where}.procedure")
+            procedures.transfer_procedure(actor=actor, procedure=procedure, source=_agency(step["source"], where),
+                                          target=_agency(step["target"], where), effective_date=on, legal_basis=basis)
+            log.append(f"Chuyển thẩm quyền thủ tục {procedure.code}: {step['source']} → {step['target']}")
+        elif action == "merge":
+            sources = [_agency(key, where) for key in step["sources"]]
+            parent = _agency(step["parent"], where) if step.get("parent") else sources[0].parent
+            new = org.merge(actor=actor, sources=sources, name=step["name"], kind=step.get("kind", sources[0].kind),
+                            parent=parent, effective_date=on, legal_basis=basis,
+                            electronic_code=step.get("electronic_code", sources[0].electronic_code))
+            log.append(f"Hợp nhất {len(sources)} cơ quan thành “{new.name}”")
+        elif action == "rename":
+            source = _agency(step["source"], where)
+            new = org.rename(actor=actor, agency=source, new_name=step["name"], effective_date=on, legal_basis=basis)
+            log.append(f"Đổi tên “{source.name}” thành “{new.name}”")
+        elif action == "dissolve":
+            source, successor = _agency(step["source"], where), _agency(step["successor"], where)
+            org.dissolve(actor=actor, agency=source, successor=successor, effective_date=on, legal_basis=basis)
+            log.append(f"Giải thể “{source.name}”, chuyển về “{successor.name}”")
+        elif action == "dissolve_kind":
+            successor = _agency(step["successor"], where)
+            targets = list(Agency.objects.current().filter(kind=step["kind"]).order_by("id"))
+            for agency in targets:
+                children = list(agency.children.current().order_by("id"))
+                # Procedures the successor did not handle before: after the
+                # dissolution they go down to the former children, not up.
+                handed_down = set(ProcedureAgency.objects.filter(agency=agency, valid_to__isnull=True)
+                                  .values_list("procedure_id", flat=True))
+                handed_down -= set(ProcedureAgency.objects.filter(agency=successor, valid_to__isnull=True)
+                                   .values_list("procedure_id", flat=True))
+                org.dissolve(actor=actor, agency=agency, successor=successor, effective_date=on, legal_basis=basis)
+                if step.get("procedures_to") == "children":
+                    procedures.hand_over_assignments(source_id=successor.pk, receivers=[current_successor(c) for c in children],
+                                                     effective_date=on, procedure_ids=list(handed_down))
+            log.append(f"Kết thúc hoạt động {len(targets)} cơ quan loại {step['kind']}")
+        else:
+            raise DomainError(f"Loại sắp xếp “{action}” không được hỗ trợ.", f"{where}.action")
+    return log
+
+
+def officer_user_ids() -> dict[int, dict[str, int]]:
+    """agency id → role → one officer's user id, for actors of generated events."""
+    result: dict[int, dict[str, int]] = {}
+    for agency_id, role, user_id in Membership.objects.order_by("id").values_list("agency_id", "role", "user_id"):
+        result.setdefault(agency_id, {}).setdefault(role, user_id)
+    return result
+
+
+# Agencies whose officers are listed by account_lines(); the rest follow the same pattern.
+SHOWN_AGENCIES = ("so-tu-phap", "cong-an-tinh", "ubnd-tinh-an-giang", "ubnd-long-xuyen", "ubnd-xa-my-hoa-hung")
+
+
+def account_lines() -> list[str]:
+    """The demo accounts, read from the database, as `cqs seed-demo` and `cqs demo` print them."""
+    lines = [f"Tài khoản trình diễn (mật khẩu chung: {DEMO_PASSWORD})",
+             f"  {ADMIN_USERNAME:<36} quản trị toàn tỉnh",
+             f"  {AUDITOR_USERNAME:<36} kiểm tra, giám sát (chỉ đọc)"]
+    shown = [f"{key}.{suffix}" for key in SHOWN_AGENCIES for suffix in ROLE_SUFFIX.values()]
+    for username, agencies in current_agencies_of(shown).items():
+        if agencies:
+            lines.append(f"  {username:<36} {', '.join(agencies)}")
+    officers = User.objects.filter(kind=User.Kind.OFFICER, memberships__isnull=False).distinct().count()
+    lines.append("  … mỗi cơ quan có <mã cơ quan>.motcua (một cửa), .chuyenvien (thụ lý), .lanhdao (phê duyệt); "
+                 f"tổng {officers} tài khoản cán bộ.")
+    # Synthetic applicants have unusable passwords ("!…"); the demo citizens can sign in.
+    citizens = User.objects.filter(kind=User.Kind.CITIZEN).exclude(password__startswith="!").order_by("id")
+    for username in citizens.values_list("username", flat=True):
+        lines.append(f"  {username:<36} công dân (đăng nhập bằng số định danh)")
+    return lines
+
+
+def current_agencies_of(usernames: list[str]) -> dict[str, list[str]]:
+    """username → names of the agencies the account works in now (after reorganizations)."""
+    result: dict[str, list[str]] = {u: [] for u in usernames}
+    rows = (Membership.objects.filter(user__username__in=usernames, agency__valid_to__isnull=True)
+            .order_by("agency__name").values_list("user__username", "agency__name"))
+    for username, agency in rows:
+        if agency not in result[username]:
+            result[username].append(agency)
+    return result
