@@ -45,7 +45,9 @@ class Env:
 
         return psycopg.connect(f"{self.args.pg_server.rstrip('/')}/postgres", autocommit=True)
 
-    def start(self) -> None:
+    def start(self, *, in_process: bool = True) -> None:
+        """Create the database and point the environment at it; with
+        `in_process`, also set Django up here and migrate."""
         # Uploads, the secret key and (for SQLite) the database go to the temp dir.
         os.environ["CQS_DATA_DIR"] = str(self.tmp)
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chinhquyenso.settings")
@@ -57,6 +59,9 @@ class Env:
             os.environ["DATABASE_URL"] = f"{self.args.pg_server.rstrip('/')}/{self.pg_db}"
         else:
             os.environ.pop("DATABASE_URL", None)
+        self.in_process = in_process
+        if not in_process:
+            return
         sys.path.insert(0, str(ROOT / "src"))
         import django
         from django.core.management import call_command
@@ -65,9 +70,10 @@ class Env:
         call_command("migrate", verbosity=0)
 
     def finish(self) -> None:
-        from django.db import connections
+        if self.in_process:
+            from django.db import connections
 
-        connections.close_all()
+            connections.close_all()
         if self.args.keep:
             where = os.environ.get("DATABASE_URL") or self.tmp
             print(f"\nDatabase kept: {where}")
@@ -76,6 +82,15 @@ class Env:
             with self._pg_admin() as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{self.pg_db}" WITH (FORCE)')
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def run_on_fresh_database(args, db_name: str, run) -> None:
+    env = Env(args, db_name)
+    env.start()
+    try:
+        run(args)
+    finally:
+        env.finish()
 
 
 # ---------------------------------------------------------------- machine

@@ -9,7 +9,8 @@ and as many open ones in the other commune (another agency's work), then times
 `GET /api/dossiers` as that commune's counter officer — in-process through
 django.test.Client, the whole request: session, scope check, query,
 serialization — for several inbox views, each against the same SELECT run as
-raw SQL on Django's connection (the limit). The query plan of the first page is
+raw SQL on Django's connection (the limit) and against GET /api/auth/me (the
+peer: the fixed cost of any signed-in request). The query plan of the first page is
 printed, so a missing index shows up as a scan.
 """
 
@@ -111,16 +112,6 @@ def time_calls(fn, n: int) -> list[float]:
     return out
 
 
-def main():
-    args = args_()
-    env = c.Env(args, "cqs_bench_inbox")
-    env.start()
-    try:
-        run(args)
-    finally:
-        env.finish()
-
-
 def run(args):
     from django.db import connection
     from django.test import Client
@@ -135,6 +126,14 @@ def run(args):
 
     client = Client()
     client.force_login(officer)
+
+    def me():  # the peer: the same session and auth work, no dossier query
+        if client.get("/api/auth/me").status_code != 200:
+            sys.exit("/api/auth/me failed")
+
+    for _ in range(10):
+        me()
+    floor = c.summary_ms(time_calls(me, args.requests))
     rows = []
     for label, query in VIEWS:
         path = f"/api/dossiers?{query}"
@@ -162,8 +161,10 @@ def run(args):
             first_plan = explain(sql, params)
     print("GET /api/dossiers (ms; the limit is the same SELECT as raw SQL)")
     print(c.table(["view", "API p50", "API p95", "API p99", "raw SQL p50", "raw SQL p95", "API ÷ raw (p95)"], rows))
+    print(f"\nPeer: GET /api/auth/me (session, user, no dossier query): p50 {floor['p50']:.2f} ms, "
+          f"p95 {floor['p95']:.2f} ms, p99 {floor['p99']:.2f} ms")
     print("\nQuery plan, first page:\n" + first_plan)
 
 
 if __name__ == "__main__":
-    main()
+    c.run_on_fresh_database(args_(), "cqs_bench_inbox", run)

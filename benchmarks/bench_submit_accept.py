@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_submit_accept.py --backend sqlite   -n 2000
     .venv/bin/python benchmarks/bench_submit_accept.py --backend postgres -n 2000
 
-What it does, on a fresh database (see benchmarks/README.md):
+What it does, on a fresh database (see docs/benchmarks.md):
 
 1. API path — for each of N dossiers, in-process through django.test.Client
    with a counter officer logged in (force_login):
@@ -314,16 +314,6 @@ def profile(api: Api, first: int, n: int) -> list[list]:
 # ---------------------------------------------------------------- main
 
 
-def main():
-    args = args_()
-    env = c.Env(args, "cqs_bench_submit")
-    env.start()
-    try:
-        run(args)
-    finally:
-        env.finish()
-
-
 def run(args):
     from django.db import connection
 
@@ -372,4 +362,4 @@ def run(args):
 
 
 if __name__ == "__main__":
-    main()
+    c.run_on_fresh_database(args_(), "cqs_bench_submit", run)

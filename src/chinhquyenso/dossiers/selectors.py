@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from chinhquyenso.accounts.selectors import agency_ids, sees_whole_province
@@ -53,7 +53,8 @@ def get_dossier(user, code: str) -> Dossier:
 
 def inbox(user, *, agency_id: int | None = None, status: str | None = None, overdue_only: bool = False,
           limit: int = 50, offset: int = 0) -> QuerySet[Dossier]:
-    """Open dossiers waiting in the officer's agencies, most urgent first."""
+    """Open dossiers waiting in the officer's agencies, most urgent first;
+    those not yet accepted (no due date) come last on every database."""
     ids = agency_ids(user)
     if agency_id is not None:
         ids = ids & {agency_id}
@@ -64,7 +65,7 @@ def inbox(user, *, agency_id: int | None = None, status: str | None = None, over
         qs = qs.filter(status=Status.IN_PROCESS, due_at__lt=timezone.now())
     return (qs.select_related("procedure").only(
         "code", "status", "due_at", "submitted_at", "applicant_name", "channel", "current_step", "rescheduled",
-        "procedure__code", "procedure__name").order_by("due_at", "id")[offset:offset + limit])
+        "procedure__code", "procedure__name").order_by(F("due_at").asc(nulls_last=True), "id")[offset:offset + limit])
 
 
 def open_state(dossier: Dossier, now: dt.datetime | None = None) -> str:
