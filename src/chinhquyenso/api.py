@@ -12,6 +12,7 @@ from chinhquyenso.dossiers.api import router as dossiers_router
 from chinhquyenso.procedures.api import router as procedures_router
 
 api = NinjaAPI(
+
     title="Chính quyền số — API",
     version="1",
     description="Danh mục thủ tục hành chính, nộp và tra cứu hồ sơ, thao tác của cán bộ. "

@@ -171,3 +171,27 @@ def test_system_token_is_scoped_to_its_agency(birth_procedure, officers, citizen
     _, foreign = issue_api_token(actor=officers["xa_b"]["agency_admin"], agency=province["xa_b"], name="Xã khác")
     assert Client().get(f"/api/dossiers/{code}", headers={"Authorization": f"Bearer {foreign}"}).status_code == 404
     assert Client().get(f"/api/dossiers/{code}", headers={"Authorization": "Bearer cqs_wrong"}).status_code == 401
+
+
+@pytest.mark.parametrize("text", ["Trần\x00Văn", "Trần \ud800 Văn"], ids=["NUL", "lone surrogate"])
+def test_unstorable_characters_in_json_are_refused_naming_the_field(birth_procedure, officers, text):
+    """PostgreSQL cannot store NUL, and a lone surrogate is not text: such input
+    gets a 400 naming the field on every database, never a 500."""
+    counter = client_for(officers["xa_a"]["counter_officer"])
+    body = submit_body(channel="counter", applicant={"identity_number": "089012345679", "full_name": text})
+    response = post(counter, "/api/dossiers", body)
+    assert response.status_code == 400 and response.json()["field"] == "applicant.full_name", response.content
+    response = post(counter, "/api/dossiers", submit_body(form_data={"ghi_chu": ["ok", text]}))
+    assert response.status_code == 400 and response.json()["field"] == "form_data.ghi_chu.1", response.content
+    assert "ký tự" in response.json()["detail"]
+    assert Dossier.objects.count() == 0
+
+
+def test_nul_in_path_or_query_is_refused_naming_the_field(birth_procedure, officers):
+    counter = client_for(officers["xa_a"]["counter_officer"])
+    for url, field in (("/api/procedures?q=khai%00sinh", "q"), ("/api/dossiers/AB%00C", "path")):
+        response = counter.get(url)
+        assert response.status_code == 400 and response.json()["field"] == field, (url, response.content)
+        assert "ký tự" in response.json()["detail"]
+    page = client_for().get("/", {"q": "khai\x00sinh"})
+    assert page.status_code == 400 and "ký tự" in page.content.decode()

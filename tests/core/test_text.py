@@ -3,7 +3,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chinhquyenso.core.text import fold, format_number, format_ratio, nfc
+from chinhquyenso.core.text import fold, format_number, format_ratio, nfc, unstorable_field
 
 
 def test_fold_removes_diacritics_and_d_stroke():
@@ -18,6 +18,16 @@ def test_fold_ignores_tone_placement_and_normal_form():
 def test_nfc_normalizes_and_collapses_spaces():
     assert nfc(unicodedata.normalize("NFD", "  Nguyễn   Văn  A ")) == "Nguyễn Văn A"
     assert nfc(None) == ""
+
+
+def test_nfc_drops_characters_a_database_cannot_store():
+    assert nfc("Trần\x00 Văn\x07\ud800 An\tB") == "Trần Văn An B"
+
+
+def test_unstorable_field_names_the_path():
+    assert unstorable_field({"a": [1, "ok", {"b": "x\x00"}]}) == "a.2.b"
+    assert unstorable_field({"a\x00": 1}) == "a\x00"
+    assert unstorable_field({"a": "Đăng ký\nkhai sinh\t", "n": 5}) is None
 
 
 def test_vietnamese_number_format():

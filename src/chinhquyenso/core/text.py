@@ -4,13 +4,39 @@ import re
 import unicodedata
 
 _SPACES = re.compile(r"\s+")
+# Control characters other than whitespace, and lone surrogates: PostgreSQL
+# cannot store them (NUL) or they are not text at all (surrogates).
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+UNSTORABLE_MESSAGE = "Dữ liệu chứa ký tự điều khiển hoặc ký tự không hợp lệ."
 
 
 def nfc(value: str | None) -> str:
-    """Normalize to NFC and collapse runs of whitespace; None becomes ''."""
+    """Normalize to NFC, drop unstorable characters and collapse runs of
+    whitespace; None becomes ''."""
     if value is None:
         return ""
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", str(value))).strip()
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", _UNSTORABLE.sub("", str(value)))).strip()
+
+
+def unstorable_field(value, path: str = "") -> str | None:
+    """The path ("a.b.0") of the first string in a JSON-like value that holds
+    an unstorable character, or None. Keys are checked too."""
+    if isinstance(value, str):
+        return (path or "body") if _UNSTORABLE.search(value) else None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        child = f"{path}.{key}" if path else str(key)
+        if isinstance(key, str) and _UNSTORABLE.search(key):
+            return child
+        found = unstorable_field(item, child)
+        if found:
+            return found
+    return None
 
 
 def fold(value: str | None) -> str:

@@ -1,0 +1,39 @@
+import json
+
+from django.http import HttpResponseBadRequest, JsonResponse
+
+from chinhquyenso.core.text import UNSTORABLE_MESSAGE, unstorable_field
+
+
+def _unstorable_input(request) -> str | None:
+    """The first input field holding an unstorable character, or None."""
+    if unstorable_field(request.path):
+        return "path"
+    field = unstorable_field(dict(request.GET.lists()))
+    if field is None and request.method in ("POST", "PUT", "PATCH"):
+        if request.content_type == "application/json":
+            try:
+                return unstorable_field(json.loads(request.body))
+            except ValueError:
+                return None  # not JSON: the view reports that
+        field = unstorable_field(dict(request.POST.lists()))
+    return field.rsplit(".", 1)[0] if field else None  # "q.0" → "q": query values come as lists
+
+
+class RejectUnstorableInput:
+    """Input with NUL, other control characters or lone surrogates — in the
+    path, the query string, a form or a JSON body — gets a 400 naming the
+    field before any view runs: PostgreSQL would fail on it mid-request (a
+    500) and SQLite would store garbage."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        field = _unstorable_input(request)
+        if field is None:
+            return self.get_response(request)
+        message = f"{UNSTORABLE_MESSAGE} Trường “{field}”."
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": message, "field": field, "code": "invalid"}, status=400)
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
