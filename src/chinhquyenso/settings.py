@@ -4,13 +4,16 @@ CQS_DATA_DIR     where the SQLite database and uploaded files live (default ./va
 DATABASE_URL     e.g. postgres://postgres@127.0.0.1:5432/cqs — PostgreSQL in production
 CQS_SECRET_KEY   required when CQS_DEBUG is off
 CQS_DEBUG        "1" for development
-REDIS_URL        optional: shared cache (login throttling) for several app processes
+REDIS_URL        optional: shared cache (login throttling) for several app processes,
+                 and the task queue when CQS_TASK_BACKEND=redis
+CQS_TASK_BACKEND "database" (default) or "redis"
 """
 
 import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("CQS_DATA_DIR", Path.cwd() / "var")).resolve()
@@ -130,9 +133,18 @@ MEDIA_URL = "/files/"
 if os.environ.get("REDIS_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}}
 
+# Background tasks: a queue in the database (no extra server), or in Redis for
+# installations with several worker machines (CQS_TASK_BACKEND=redis, needs the
+# "redis" extra). `cqs worker` runs the matching worker.
+TASK_QUEUE = os.environ.get("CQS_TASK_BACKEND", "database")
+if TASK_QUEUE not in ("database", "redis"):
+    raise ImproperlyConfigured("CQS_TASK_BACKEND phải là database hoặc redis.")
+if TASK_QUEUE == "redis":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+RQ_QUEUES = {"default": {"URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")}}
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get("CQS_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "BACKEND": "django_tasks_rq.RQBackend" if TASK_QUEUE == "redis" else "django_tasks_db.DatabaseBackend",
         "QUEUES": ["default"],
     }
 }
