@@ -74,3 +74,20 @@ def test_any_vietnamese_name_is_found_by_folded_or_nfd_query(province, admin_use
     assert "9.000001" in codes(fold(name))
     assert "9.000001" in codes(unicodedata.normalize("NFD", name))
     assert "9.000001" in codes(nfc(name).upper())
+
+
+@pytest.mark.parametrize("query", [
+    "dang ky khai sinj",      # one wrong letter
+    "đăng kí khai sinh",      # i for y, as many people write it
+    "dang kyy khai sinh",     # one extra letter
+    "dang ky khai sih",       # one missing letter
+])
+def test_one_wrong_letter_still_finds_the_procedure(catalog, query):
+    assert codes(query) == {"1.001193"}
+
+
+def test_typo_tolerance_only_when_nothing_matches_exactly(catalog):
+    assert codes("ket hoj") == {"1.000894"}
+    assert codes("dang ky khia sinh") == set()  # swapped letters are two wrong letters
+    assert codes("dang ky khai snj") == set()
+    assert codes("q") == set()  # a single letter is never guessed

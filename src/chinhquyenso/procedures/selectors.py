@@ -1,6 +1,9 @@
 import datetime as dt
+from functools import reduce
+from operator import or_
 
-from django.db.models import Prefetch, Q
+from django.core.cache import cache
+from django.db.models import Count, Max, Prefetch, Q
 
 from chinhquyenso.core.text import fold
 from chinhquyenso.org.models import Agency
@@ -15,15 +18,59 @@ def handling_agencies(procedure: Procedure, day: dt.date):
 
 def search_procedures(query: str = "", field_code: str = "", service_level: str = "", limit: int = 50):
     """Diacritic-, case- and tone-placement-insensitive search: every word of the
-    folded query must appear in the folded name or the code."""
+    folded query must appear in the folded name or the code. When nothing
+    matches, a word found in no procedure name also matches the name words one
+    letter away from it (one wrong, missing or extra letter: "khai sinj")."""
+    words = fold(query).split()
     qs = Procedure.objects.filter(is_active=True).select_related("field")
-    for word in fold(query).split():
-        qs = qs.filter(Q(name_folded__contains=word) | Q(code__icontains=word))
     if field_code:
         qs = qs.filter(field__code=field_code)
     if service_level:
         qs = qs.filter(service_level=service_level)
-    return qs.order_by("name")[:limit]
+    exact = qs
+    for word in words:
+        exact = exact.filter(Q(name_folded__contains=word) | Q(code__icontains=word))
+    if words and not exact.exists():
+        vocabulary = name_vocabulary()
+        for word in words:
+            spellings = [word, *_one_letter_away(word, vocabulary)]
+            qs = qs.filter(reduce(or_, (Q(name_folded__contains=w) for w in spellings)) | Q(code__icontains=word))
+        exact = qs
+    return exact.order_by("name")[:limit]
+
+
+# Two letters is enough: "kí" for "ký" is the commonest slip; a single letter
+# has too many neighbours to guess from.
+FUZZY_MIN_LENGTH = 2
+
+
+def _one_letter_away(word: str, vocabulary: frozenset[str]) -> list[str]:
+    if len(word) < FUZZY_MIN_LENGTH or any(word in known for known in vocabulary):
+        return []
+    return sorted(known for known in vocabulary if _edit_distance_is_one(word, known))
+
+
+def _edit_distance_is_one(a: str, b: str) -> bool:
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), len(a))
+    if len(a) == len(b):
+        return a[i + 1:] == b[i + 1:]  # one substitution
+    return a[i:] == b[i + 1:]  # one insertion
+
+
+def name_vocabulary() -> frozenset[str]:
+    """Folded words of active procedure names, cached per catalog version."""
+    version = Procedure.objects.filter(is_active=True).aggregate(n=Count("id"), changed=Max("updated_at"))
+    key = f"procedures:vocabulary:{version['n']}:{version['changed'].timestamp() if version['changed'] else 0}"
+    words = cache.get(key)
+    if words is None:
+        names = Procedure.objects.filter(is_active=True).values_list("name_folded", flat=True)
+        words = frozenset(word for name in names for word in name.split())
+        cache.set(key, words, 24 * 3600)
+    return words
 
 
 def get_procedure(code: str) -> Procedure | None:
