@@ -166,6 +166,7 @@ class DossierGenerator:
         self.log = log or (lambda message: None)
         self.now = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(0), tzinfo=LOCAL_TZ)
         self.calibration = Calibration(services.load("calibration.json"))
+        self.address_suffix = services.load("agencies.json")["address_suffix"]
         self.calendar = WorkingCalendar.load()
         self.stats = Stats()
         self.quota = {name: Quota(self.rng) for name in ("online", "late", "eresult", "digitized")}
@@ -346,7 +347,7 @@ class DossierGenerator:
         dossier = Dossier(
             code=code, procedure_id=p.pk, channel=channel, status=Status.SUBMITTED, applicant_id=user_id,
             applicant_name=name, applicant_identity=identity, applicant_phone=phone,
-            applicant_address=f"{self.names.hamlet()}, {place}, tỉnh An Giang",
+            applicant_address=f"{self.names.hamlet()}, {place}, {self.address_suffix}",
             applicant_verified=online or rng.random() < 0.9, receiving_agency_id=agency.pk, current_agency_id=agency.pk,
             submitted_at=submitted, fee_due=p.fee_online if online else p.fee_counter)
         # The whole life on the calendar: (time, action, to_status, actor, step, note).

@@ -300,16 +300,13 @@ def officer_user_ids() -> dict[int, dict[str, int]]:
     return result
 
 
-# Agencies whose officers are listed by account_lines(); the rest follow the same pattern.
-SHOWN_AGENCIES = ("so-tu-phap", "cong-an-tinh", "ubnd-tinh-an-giang", "ubnd-long-xuyen", "ubnd-xa-my-hoa-hung")
-
-
 def account_lines() -> list[str]:
     """The demo accounts, read from the database, as `cqs seed-demo` and `cqs demo` print them."""
     lines = [f"Tài khoản trình diễn (mật khẩu chung: {DEMO_PASSWORD})",
              f"  {ADMIN_USERNAME:<36} quản trị toàn tỉnh",
              f"  {AUDITOR_USERNAME:<36} kiểm tra, giám sát (chỉ đọc)"]
-    shown = [f"{key}.{suffix}" for key in SHOWN_AGENCIES for suffix in ROLE_SUFFIX.values()]
+    # Officers of a few agencies named in agencies.json; the rest follow the same pattern.
+    shown = [f"{key}.{suffix}" for key in load("agencies.json")["demo_accounts_shown"] for suffix in ROLE_SUFFIX.values()]
     for username, agencies in current_agencies_of(shown).items():
         if agencies:
             lines.append(f"  {username:<36} {', '.join(agencies)}")

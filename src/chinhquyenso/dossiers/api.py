@@ -180,7 +180,7 @@ def list_dossiers(request, status: str = "", overdue: bool = False, agency_id: i
     limit, offset = max(1, min(limit, 200)), max(0, offset)
     user = request.auth
     if user.is_citizen:
-        qs = selectors.visible_dossiers(user).select_related("procedure").order_by("-submitted_at")[offset:offset + limit]
+        qs = selectors.own_dossiers(user, limit=limit, offset=offset)
     else:
         qs = selectors.inbox(user, agency_id=agency_id, status=status or None, overdue_only=overdue, limit=limit, offset=offset)
     return [{"code": d.code, "procedure_code": d.procedure.code, "procedure_name": d.procedure.name, "status": d.status,

@@ -68,6 +68,11 @@ def inbox(user, *, agency_id: int | None = None, status: str | None = None, over
         "procedure__code", "procedure__name").order_by(F("due_at").asc(nulls_last=True), "id")[offset:offset + limit])
 
 
+def own_dossiers(citizen, *, limit: int = 50, offset: int = 0) -> QuerySet[Dossier]:
+    """A citizen's own dossiers, newest first."""
+    return visible_dossiers(citizen).select_related("procedure").order_by("-submitted_at", "-id")[offset:offset + limit]
+
+
 def open_state(dossier: Dossier, now: dt.datetime | None = None) -> str:
     """For open dossiers: 'in_time' or 'overdue' (paused dossiers wait for the citizen)."""
     if dossier.status != Status.IN_PROCESS or dossier.due_at is None:
