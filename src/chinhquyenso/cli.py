@@ -18,7 +18,8 @@ def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chinhquyenso.settings")
     if argv[:1] == ["demo"]:
-        os.environ.setdefault("CQS_DEMO", "1")
+        # The demo serves plain http://127.0.0.1, where browsers drop Secure cookies.
+        os.environ.setdefault("CQS_INSECURE_COOKIES", "1")
     if argv and "-" in argv[0] and argv[0] not in ("--help", "-h"):
         argv[0] = argv[0].replace("-", "_")  # cqs seed-demo → seed_demo
     if argv[:1] in (["--help"], ["-h"], []):

@@ -42,7 +42,7 @@ SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = os.environ.get("CQS_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "chinhquyenso.core.admin_site.ProvinceAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -58,11 +58,15 @@ INSTALLED_APPS = [
     "chinhquyenso.procedures",
     "chinhquyenso.dossiers",
     "chinhquyenso.exchange",
+    "chinhquyenso.portal",
+    "chinhquyenso.backoffice",
     "chinhquyenso.demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the app server: one small stylesheet and script need no separate web server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -86,6 +90,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "chinhquyenso.core.context_processors.site",
             ],
         },
     },
@@ -108,6 +113,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["chinhquyenso.accounts.backends.ProvinceAdminBackend"]
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -127,6 +133,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# Served from the apps' static folders without a collectstatic step; compressed
+# copies and long cache headers once `cqs collectstatic` has filled STATIC_ROOT.
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_MAX_AGE = 3600
 MEDIA_ROOT = DATA_DIR / "files"
 MEDIA_URL = "/files/"
 
@@ -150,6 +161,19 @@ TASKS = {
 }
 
 LOGIN_URL = "/dang-nhap/"
+
+# Cookies: HTTPS-only and out of reach of scripts. CQS_INSECURE_COOKIES=1 only
+# for the demo on http://127.0.0.1 (browsers drop Secure cookies over plain HTTP
+# except on localhost).
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = os.environ.get("CQS_INSECURE_COOKIES") != "1"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 8 * 3600  # one working day
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Platform rules, all overridable per installation.
 CQS = {
@@ -182,5 +206,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("CQS_LOG_LEVEL", "INFO")},
     # httpx logs full request URLs at INFO; URLs may carry identifiers.
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"},
+                # PDF rendering reports every step at INFO.
+                "weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }

@@ -1,14 +1,11 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from chinhquyenso.api import api
-from chinhquyenso.procedures import views as procedure_views
-
-admin.site.site_header = "Chính quyền số — Quản trị"
-admin.site.site_title = "Chính quyền số"
 
 urlpatterns = [
-    path("", procedure_views.catalog, name="catalog"),
+    path("", include("chinhquyenso.portal.urls")),
+    path("can-bo/", include("chinhquyenso.backoffice.urls")),
     path("quan-tri/", admin.site.urls),
     path("api/", api.urls),
 ]

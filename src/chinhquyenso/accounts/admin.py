@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from chinhquyenso.accounts import services
 from chinhquyenso.accounts.models import ApiToken, Membership, User
 
 
@@ -17,6 +18,10 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ["username", "full_name"]
     fieldsets = BaseUserAdmin.fieldsets + (("Chính quyền số", {"fields": ["kind", "full_name", "identity_number", "phone", "global_role"]}),)
     inlines = [MembershipInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.record_admin_edit(actor=request.user, user=form.instance, created=not change)
 
 
 @admin.register(ApiToken)

@@ -124,3 +124,11 @@ def user_for_token(secret: str) -> User | None:
     token = (ApiToken.objects.filter(key_hash=ApiToken.hash_secret(secret), revoked_at__isnull=True)
              .select_related("user").first())
     return token.user if token else None
+
+
+def record_admin_edit(*, actor, user: User, created: bool) -> None:
+    """Audit a change made in the admin pages (roles and memberships, never passwords or personal data)."""
+    memberships = sorted(f"{agency_id}:{role}" for agency_id, role in user.memberships.values_list("agency_id", "role"))
+    audit.record(actor=actor, action="user.create" if created else "user.update", obj=user,
+                 after={"kind": user.kind, "global_role": user.global_role, "is_active": user.is_active,
+                        "memberships": memberships, "via": "admin"})

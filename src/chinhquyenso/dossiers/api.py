@@ -31,6 +31,7 @@ class ComponentIn(Schema):
     order: int
     file_id: str | None = Field(None, description="SHA-256 trả về từ POST /api/dossiers/files")
     on_paper: bool = False
+    edata_item: int | None = Field(None, description="Dùng lại một giấy tờ trong kho dữ liệu của người nộp (id)")
 
 
 class SubmitIn(Schema):

@@ -225,3 +225,15 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["user", "dossier", "kind"], name="notification_once")]
+
+
+class DossierComment(models.Model):
+    """An officers' internal note on a dossier; never shown to the citizen."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField("ý kiến")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]

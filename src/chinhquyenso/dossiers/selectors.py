@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from chinhquyenso.accounts.selectors import agency_ids, sees_whole_province
+from chinhquyenso.accounts.models import Membership, Role
+from chinhquyenso.accounts.selectors import agency_ids, has_role, is_read_only, sees_whole_province
 from chinhquyenso.core.errors import NotFound
+from chinhquyenso.core.calendar import WorkingCalendar, calendar_for, closing_time, local_date
 from chinhquyenso.dossiers.models import OPEN_STATUSES, Dossier, DossierEvent, Status
 from chinhquyenso.org.models import Succession
+from chinhquyenso.procedures.models import ProcessStep
 
 
 def scope_agency_ids(user) -> set[int]:
@@ -82,3 +85,139 @@ def open_state(dossier: Dossier, now: dt.datetime | None = None) -> str:
 
 def timeline(dossier: Dossier):
     return dossier.events.select_related("from_agency", "to_agency", "actor").order_by("at", "id")
+
+
+def appointment(dossier: Dossier) -> tuple[dt.datetime, bool]:
+    """The date to tell the citizen, and whether it is only an estimate: a
+    dossier not yet accepted has no due date, so it shows the date it would
+    have if accepted now (or when submitted, if later)."""
+    if dossier.due_at:
+        return dossier.due_at, False
+    start = max(dossier.submitted_at, timezone.now())
+    return calendar_for(start).due_at(start, dossier.procedure.processing_days), True
+
+
+# ---------------------------------------------------------------- officers' inbox
+
+INBOX_TABS = {
+    "viec-cua-toi": "Việc của tôi",
+    "cho-tiep-nhan": "Chờ tiếp nhận",
+    "dang-giai-quyet": "Đang giải quyết",
+    "qua-han": "Quá hạn",
+    "cho-bo-sung": "Chờ công dân bổ sung",
+    "cho-tra": "Chờ trả kết quả",
+}
+
+
+def _my_work(user) -> Q:
+    """Dossiers the officer can act on now, by their roles in each agency: the
+    counter receives and returns; the step's role processes."""
+    condition = Q(pk__in=[])
+    roles_by_agency: dict[int, set[str]] = {}
+    for agency_id, role in Membership.objects.filter(user=user).values_list("agency_id", "role"):
+        roles_by_agency.setdefault(agency_id, set()).add(role)
+    for agency_id, roles in roles_by_agency.items():
+        if Role.COUNTER_OFFICER in roles:
+            condition |= Q(current_agency_id=agency_id, status__in=[Status.SUBMITTED, Status.RESULT_READY])
+        step_is_mine = Exists(ProcessStep.objects.filter(procedure=OuterRef("procedure"), order=OuterRef("current_step"),
+                                                         role__in=roles))
+        no_steps = Q(current_step=0) if roles & {Role.SPECIALIST, Role.LEADER} else Q(pk__in=[])
+        condition |= Q(current_agency_id=agency_id, status=Status.IN_PROCESS) & (step_is_mine | no_steps)
+    return condition
+
+
+def _tab_conditions(user, now: dt.datetime) -> dict[str, Q]:
+    return {
+        "viec-cua-toi": _my_work(user),
+        "cho-tiep-nhan": Q(status=Status.SUBMITTED),
+        "dang-giai-quyet": Q(status=Status.IN_PROCESS),
+        "qua-han": Q(status=Status.IN_PROCESS, due_at__lt=now),
+        "cho-bo-sung": Q(status__in=[Status.SUPPLEMENT_REQUESTED, Status.PAUSED]),
+        "cho-tra": Q(status=Status.RESULT_READY),
+    }
+
+
+def _inbox_base(user, *, procedure_code: str = "", channel: str = "", agency_id: int | None = None) -> QuerySet[Dossier]:
+    ids = agency_ids(user)
+    if agency_id is not None:
+        ids = ids & {agency_id}
+    qs = Dossier.objects.filter(current_agency_id__in=ids, status__in=OPEN_STATUSES)
+    if procedure_code:
+        qs = qs.filter(procedure__code=procedure_code)
+    if channel:
+        qs = qs.filter(channel=channel)
+    return qs
+
+
+def inbox_tab(user, tab: str, *, limit: int = 50, offset: int = 0, now: dt.datetime | None = None,
+              **filters) -> QuerySet[Dossier]:
+    """One tab of the inbox, most urgent first (not-yet-accepted last)."""
+    condition = _tab_conditions(user, now or timezone.now())[tab]
+    return (_inbox_base(user, **filters).filter(condition).select_related("procedure", "current_agency")
+            .order_by(F("due_at").asc(nulls_last=True), "id")[offset:offset + limit])
+
+
+def inbox_counts(user, *, now: dt.datetime | None = None, **filters) -> dict[str, int]:
+    """How many dossiers each tab holds, in one query."""
+    conditions = _tab_conditions(user, now or timezone.now())
+    return _inbox_base(user, **filters).aggregate(**{tab: Count("pk", filter=q) for tab, q in conditions.items()})
+
+
+def time_left(dossier: Dossier, calendar: WorkingCalendar, now: dt.datetime) -> tuple[str, str]:
+    """(css class, label): in time, due within one working day, overdue; or
+    the reason the clock is not running."""
+    if dossier.status == Status.SUBMITTED:
+        return "waiting", "Chưa tiếp nhận"
+    if dossier.status in (Status.PAUSED, Status.SUPPLEMENT_REQUESTED):
+        return "waiting", "Chờ bổ sung"
+    if dossier.status == Status.RESULT_READY:
+        return "in_time", "Có kết quả"
+    if dossier.due_at is None:
+        return "in_time", ""
+    if now > dossier.due_at:
+        return "overdue", "Quá hạn"
+    if dossier.due_at <= closing_time(calendar.next_working_day(local_date(now))):
+        return "due_soon", "Sắp đến hạn"
+    return "in_time", "Trong hạn"
+
+
+def inbox_calendar(now: dt.datetime) -> WorkingCalendar:
+    return calendar_for(now, days_after=30)
+
+
+def available_actions(user, dossier: Dossier) -> list[str]:
+    """The actions this officer may take on this dossier now (the services
+    check again; this only decides which buttons to show)."""
+    from chinhquyenso.dossiers.services import counter_agency_id
+
+    if getattr(user, "is_citizen", False) or is_read_only(user):
+        return []
+    counter = has_role(user, counter_agency_id(dossier), Role.COUNTER_OFFICER)
+    holder_roles = {role for role in Role.values if has_role(user, dossier.current_agency_id, role)}
+    actions = []
+    if dossier.status == Status.SUBMITTED and counter:
+        actions += ["accept", "request_supplement", "refuse"]
+    if dossier.status == Status.SUPPLEMENT_REQUESTED and counter:
+        actions += ["supplement", "refuse"]
+    if dossier.status == Status.PAUSED and counter:
+        actions += ["supplement"]
+    if dossier.status == Status.IN_PROCESS:
+        step = dossier.procedure.steps.filter(order=dossier.current_step).first()
+        if step.role in holder_roles if step else holder_roles & {Role.SPECIALIST, Role.LEADER}:
+            actions.append("forward")
+        if holder_roles & {Role.SPECIALIST, Role.LEADER}:
+            actions += ["request_supplement", "reschedule"]
+    if dossier.status in (Status.IN_PROCESS, Status.RESULT_READY) and not hasattr(dossier, "electronic_result") \
+            and holder_roles & {Role.SPECIALIST, Role.LEADER, Role.COUNTER_OFFICER}:
+        actions.append("attach_result")
+    if dossier.status == Status.PAUSED and holder_roles & {Role.SPECIALIST, Role.LEADER} and not dossier.rescheduled:
+        actions.append("reschedule")
+    if dossier.status == Status.RESULT_READY and counter:
+        if dossier.fee_paid < dossier.fee_due:
+            actions.append("record_payment")
+        actions.append("return_result")
+    if dossier.is_open and holder_roles & {Role.COUNTER_OFFICER, Role.SPECIALIST}:
+        actions.append("digitize")
+    if "reschedule" in actions and dossier.rescheduled:
+        actions.remove("reschedule")
+    return list(dict.fromkeys(actions))

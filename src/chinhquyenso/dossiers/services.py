@@ -25,6 +25,7 @@ from chinhquyenso.dossiers.models import (
     CodeCounter,
     Delivery,
     Dossier,
+    DossierComment,
     DossierComponent,
     DossierEvent,
     EDataItem,
@@ -148,9 +149,10 @@ def _resolve_agency(procedure: Procedure, agency_code: str | None, at: dt.dateti
 
 
 def _attach_components(dossier: Dossier, procedure: Procedure, components: list[dict], applicant: User) -> None:
-    """Create one DossierComponent per required component. A component whose
-    result already sits in the applicant's e-data store is attached from there
-    (reuse) unless the applicant supplied something else."""
+    """Create one DossierComponent per required component. A component may name
+    a document of the applicant's e-data store (`edata_item`); one whose result
+    type already sits there is attached from it (reuse) unless the applicant
+    supplied something else."""
     given = {}
     for index, item in enumerate(components or []):
         order = item.get("order")
@@ -174,7 +176,13 @@ def _attach_components(dossier: Dossier, procedure: Procedure, components: list[
             stored = StoredFile.objects.filter(sha256=file_id).first()
             if stored is None:
                 raise DomainError("Không tìm thấy tệp đã tải lên; hãy tải lại.", f"components[{index}].file_id")
-        reused = store.get(req.reusable_result_type) if req.reusable_result_type and not stored and not item.get("on_paper") else None
+        reused = None
+        if item.get("edata_item") and not stored:
+            reused = EDataItem.objects.filter(pk=item["edata_item"], owner=applicant).first()
+            if reused is None:
+                raise DomainError("Giấy tờ được chọn không có trong kho dữ liệu của người nộp.", f"components[{index}].edata_item")
+        elif req.reusable_result_type and not stored and not item.get("on_paper"):
+            reused = store.get(req.reusable_result_type)
         component = DossierComponent.objects.create(dossier=dossier, required=req, name=req.name, file=stored,
                                                     on_paper=bool(item.get("on_paper")), reused_from=reused)
         if reused:
@@ -572,6 +580,51 @@ def record_payment(dossier: Dossier, *, actor, amount: int, method: str, transac
     audit.record(actor=actor, action="dossier.payment", obj=dossier, agency_id=counter_agency_id(dossier), at=at,
                  after={"amount": amount, "method": method, "fee_paid": dossier.fee_paid})
     return payment
+
+
+COUNTER_DECISIONS = ("accept", "request_supplement", "refuse")
+
+
+def receive_at_counter(*, actor, procedure_code: str, agency_code: str | None, applicant: dict, components: list[dict],
+                       decision: str, items: list[str] | None = None, reason: str = "", note: str = "",
+                       idempotency_key: str = "", at=None) -> Dossier:
+    """A walk-in citizen at the counter: record the dossier and decide on it
+    (accept, request supplements, refuse) in one transaction, so a decision
+    that fails leaves no half-received dossier behind. A resent form (same
+    idempotency key) returns the first dossier without deciding again."""
+    if decision not in COUNTER_DECISIONS:
+        raise DomainError("Hãy chọn tiếp nhận, yêu cầu bổ sung hoặc từ chối.", "decision")
+    with transaction.atomic():
+        dossier = submit(actor=actor, procedure_code=procedure_code, channel=Channel.COUNTER, applicant=applicant,
+                         agency_code=agency_code, components=components, idempotency_key=idempotency_key, at=at)
+        if getattr(dossier, "replayed", False):
+            return dossier
+        if decision == "accept":
+            accept(dossier, actor=actor, at=at, note=note)
+        elif decision == "request_supplement":
+            request_supplement(dossier, actor=actor, items=items or [], reason=reason, at=at)
+        else:
+            refuse(dossier, actor=actor, reason=reason, at=at)
+        dossier.refresh_from_db()
+        return dossier
+
+
+@transaction.atomic
+def add_comment(dossier: Dossier, *, actor, text: str, at=None) -> DossierComment:
+    """Officers who may see the dossier may comment on it."""
+    from chinhquyenso.dossiers.selectors import visible_dossiers
+
+    if getattr(actor, "is_citizen", False) or is_read_only(actor) or not visible_dossiers(actor).filter(pk=dossier.pk).exists():
+        raise PermissionDenied()
+    text = nfc(text)
+    if not text:
+        raise DomainError("Ý kiến không được để trống.", "text")
+    if len(text) > 4000:
+        raise DomainError("Ý kiến dài quá 4.000 ký tự.", "text")
+    comment = DossierComment.objects.create(dossier=dossier, author=actor, text=text, created_at=_now(at))
+    audit.record(actor=actor, action="dossier.comment", obj=dossier, agency_id=dossier.current_agency_id,
+                 at=comment.created_at, after={"comment": comment.pk})
+    return comment
 
 
 # ---------------------------------------------------------------- reorganization

@@ -61,7 +61,7 @@ class Procedure(models.Model):
 
 class RequiredComponent(models.Model):
     procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="components")
-    order = models.PositiveSmallIntegerField(default=1)
+    order = models.PositiveSmallIntegerField("thứ tự", default=1)
     name = models.CharField("tên giấy tờ", max_length=500)
     originals = models.PositiveSmallIntegerField("số bản chính", default=1)
     copies = models.PositiveSmallIntegerField("số bản sao", default=0)
@@ -83,7 +83,7 @@ class ProcessStep(models.Model):
     `agency_kind` runs in another agency (interlinked processing)."""
 
     procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="steps")
-    order = models.PositiveSmallIntegerField(default=1)
+    order = models.PositiveSmallIntegerField("thứ tự", default=1)
     name = models.CharField("tên bước", max_length=200)
     role = models.CharField("vai trò thực hiện", max_length=20)
     days = models.DecimalField("thời gian (ngày làm việc)", max_digits=5, decimal_places=1, default=1)
@@ -100,8 +100,8 @@ class ProcedureAgency(models.Model):
 
     procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="assignments")
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="procedure_assignments")
-    valid_from = models.DateField(default="2000-01-01")
-    valid_to = models.DateField(null=True, blank=True)
+    valid_from = models.DateField("từ ngày", default="2000-01-01")
+    valid_to = models.DateField("đến ngày", null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["agency", "valid_to"])]

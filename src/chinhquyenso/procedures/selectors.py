@@ -7,7 +7,7 @@ from django.db.models import Count, Max, Prefetch, Q
 
 from chinhquyenso.core.text import fold
 from chinhquyenso.org.models import Agency
-from chinhquyenso.procedures.models import Procedure, ProcedureAgency, ProcessStep
+from chinhquyenso.procedures.models import Field, Procedure, ProcedureAgency, ProcessStep
 
 
 def handling_agencies(procedure: Procedure, day: dt.date):
@@ -16,7 +16,8 @@ def handling_agencies(procedure: Procedure, day: dt.date):
     return Agency.objects.valid_on(day).filter(pk__in=assigned.values("agency_id"))
 
 
-def search_procedures(query: str = "", field_code: str = "", service_level: str = "", limit: int = 50):
+def search_procedures(query: str = "", field_code: str = "", service_level: str = "", limit: int | None = 50, *,
+                      agency_code: str = ""):
     """Diacritic-, case- and tone-placement-insensitive search: every word of the
     folded query must appear in the folded name or the code. When nothing
     matches, a word found in no procedure name also matches the name words one
@@ -27,6 +28,8 @@ def search_procedures(query: str = "", field_code: str = "", service_level: str 
         qs = qs.filter(field__code=field_code)
     if service_level:
         qs = qs.filter(service_level=service_level)
+    if agency_code:
+        qs = qs.filter(assignments__agency__code=agency_code, assignments__valid_to__isnull=True).distinct()
     exact = qs
     for word in words:
         exact = exact.filter(Q(name_folded__contains=word) | Q(code__icontains=word))
@@ -36,7 +39,33 @@ def search_procedures(query: str = "", field_code: str = "", service_level: str 
             spellings = [word, *_one_letter_away(word, vocabulary)]
             qs = qs.filter(reduce(or_, (Q(name_folded__contains=w) for w in spellings)) | Q(code__icontains=word))
         exact = qs
-    return exact.order_by("name")[:limit]
+    exact = exact.order_by("name")
+    return exact if limit is None else exact[:limit]
+
+
+def popular_procedures(limit: int = 8) -> list[Procedure]:
+    """The procedures citizens submitted most in the last year (cached: the
+    count reads every recent dossier)."""
+    key = f"procedures:popular:{limit}"
+    codes = cache.get(key)
+    if codes is None:
+        since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=365)
+        codes = list(Procedure.objects.filter(is_active=True, dossiers__submitted_at__gte=since)
+                     .annotate(n=Count("dossiers")).order_by("-n", "name").values_list("code", flat=True)[:limit])
+        cache.set(key, codes, 3600)
+    by_code = {p.code: p for p in Procedure.objects.filter(code__in=codes).select_related("field")}
+    return [by_code[c] for c in codes if c in by_code]
+
+
+def fields_with_counts():
+    return (Field.objects.filter(procedures__is_active=True).annotate(n=Count("procedures")).order_by("name"))
+
+
+def agencies_with_procedures():
+    """Current agencies that handle at least one active procedure, for browsing."""
+    return (Agency.objects.current().filter(procedure_assignments__valid_to__isnull=True,
+                                            procedure_assignments__procedure__is_active=True)
+            .distinct().order_by("kind", "name"))
 
 
 # Two letters is enough: "kí" for "ký" is the commonest slip; a single letter

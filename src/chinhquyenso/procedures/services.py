@@ -186,3 +186,15 @@ def follow_reorganization(event) -> None:
     if opened:
         audit.record(actor=None, action="procedure.assignments_follow_reorganization", object_type="org.Reorganization",
                      object_id=str(event.payload["reorganization"]), after={"opened": opened})
+
+
+def record_admin_edit(*, actor, procedure: Procedure, created: bool) -> None:
+    """After the province administrator edits an entry in the admin pages:
+    keep the search key in step with the name and audit the change."""
+    folded = fold(procedure.name)
+    if procedure.name_folded != folded:
+        Procedure.objects.filter(pk=procedure.pk).update(name_folded=folded)
+        procedure.name_folded = folded
+    audit.record(actor=actor, action="procedure.create" if created else "procedure.update", obj=procedure,
+                 after={"code": procedure.code, "processing_days": procedure.processing_days,
+                        "service_level": procedure.service_level, "via": "admin"})

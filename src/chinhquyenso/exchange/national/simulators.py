@@ -54,15 +54,15 @@ class SimulatedPopulationRegistry:
         if not (identity_number.isdigit() and len(identity_number) == 12):
             return None
         user = User.objects.filter(identity_number=identity_number, kind=User.Kind.CITIZEN).first()
-        if user and user.has_usable_password():
-            return Person(identity_number, user.full_name)
-        if identity_number.endswith("9"):
+        registered = user is not None and user.has_usable_password()
+        if identity_number.endswith("9") and not registered:
             return None
         h = _hash(identity_number)
         given = GIVEN[(h // 10) % 10]
+        # A registered citizen is known by their account's name; the rest is invented the same way for everyone.
+        name = user.full_name if registered else f"{SURNAMES[h % 10]} {given}"
         born = dt.date(1950, 1, 1) + dt.timedelta(days=(h // 100) % (55 * 365))
-        return Person(identity_number, f"{SURNAMES[h % 10]} {given}", birth_date=born,
-                      gender="Nữ" if given.startswith("Thị") else "Nam",
+        return Person(identity_number, name, birth_date=born, gender="Nữ" if " Thị " in f" {name} " else "Nam",
                       address=f"Tổ {(h // 10**6) % 30 + 1}, tỉnh {settings.CQS['PROVINCE_NAME']}")
 
 

@@ -1,0 +1,503 @@
+"""Benchmark: the public procedure-search and dossier-tracking pages under gunicorn.
+
+    .venv/bin/python benchmarks/bench_pages.py --backend sqlite
+    .venv/bin/python benchmarks/bench_pages.py --backend postgres
+    .venv/bin/python benchmarks/bench_pages.py --dossiers 20000 --workers 2 -c 8 --duration 20
+
+On a fresh database in a temporary CQS_DATA_DIR it runs `cqs migrate` and the
+real demo builder `cqs seed-demo --dossiers N`, picks a dossier code from the
+database (an open dossier submitted most recently: the one a citizen is most
+likely to track), runs `cqs collectstatic`, and starts gunicorn the way
+production does:
+
+    gunicorn chinhquyenso.wsgi:application --workers W --bind 127.0.0.1:PORT
+
+(CQS_DEBUG unset, CQS_SECRET_KEY set, CQS_ALLOWED_HOSTS=127.0.0.1,
+WhiteNoise serving static files from the same processes). Two pages are
+measured over HTTP:
+
+    search    /thu-tuc/?q=dang%20ky%20khai%20sinh   (diacritic-free, as citizens type)
+    tracking  /tra-cuu/?ma=<code>
+
+The **limit** for each page is a static file of exactly the same bytes (the
+page's own HTML) written to STATIC_ROOT/bench/<name>.html before gunicorn
+starts and served by WhiteNoise from the same server: same sockets, same
+workers, same response size, no view, no template, no database.
+
+The load generator is in this script: C threads (default 8), each with its own
+socket, sending byte-identical HTTP/1.1 requests apart from the path and
+reading the responses with a minimal parser (no Accept-Encoding, so both
+targets are sent uncompressed). Connections are reused when the server keeps
+them open; gunicorn's default sync workers close every connection, so the
+client then reconnects and the connect time is part of the latency. Each target
+gets a warm-up (default 2 s, not recorded) and then a fixed duration (default
+20 s). Every request's latency is recorded; a response that is not a 200 with
+the expected body length is an error. The load generator runs on the same
+machine and shares its cores with the server: the tables give the CPU time
+both sides spent per request so the share is visible.
+
+The number of SQL statements per page is counted in-process (django.test.Client
+on the same database) and printed; --profile also prints the top functions of a
+cProfile of 50 in-process requests per page.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import datetime as dt
+import io
+import json
+import os
+import pstats
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import _common as c
+
+SEARCH_PATH = "/thu-tuc/?q=dang%20ky%20khai%20sinh"
+SEARCH_EXPECT = "Đăng ký khai sinh"
+RESULTS = c.ROOT / "benchmarks" / "results"
+
+
+def args_():
+    p = c.parser("Public search and tracking pages under gunicorn, against a static file of the same size.")
+    p.add_argument("--dossiers", type=int, default=20_000, help="dossiers for cqs seed-demo (default %(default)s)")
+    p.add_argument("--seed", type=int, default=2025, help="seed-demo --seed (default %(default)s)")
+    p.add_argument("--until", default=None, help="seed-demo --until (default: its own, yesterday)")
+    p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default %(default)s)")
+    p.add_argument("-c", "--concurrency", type=int, default=8, help="client connections (default %(default)s)")
+    p.add_argument("--duration", type=float, default=20.0, help="measured seconds per target (default %(default)s)")
+    p.add_argument("--warmup", type=float, default=2.0, help="unrecorded seconds before each target (default %(default)s)")
+    p.add_argument("--port", type=int, default=0, help="gunicorn port (default: a free one)")
+    p.add_argument("--profile", action="store_true", help="also cProfile 50 in-process requests per page")
+    return p.parse_args()
+
+
+def tool(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------- HTTP client
+
+
+class Closed(Exception):
+    """The server closed a reused connection before answering."""
+
+
+def request_bytes(port: int, path: str) -> bytes:
+    """The request every target gets; only the path differs."""
+    return (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: cqs-bench-pages\r\n"
+            f"Accept: text/html,*/*;q=0.8\r\nAccept-Language: vi\r\n\r\n").encode("ascii")
+
+
+def read_response(sock: socket.socket, keep_body: bool = False) -> tuple[int, int, bool, bytes, dict]:
+    """(status, body length, server closes the connection, body if asked, headers)."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise Closed
+        buf += chunk
+    head, _, body = buf.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    version, status = lines[0].split(" ", 2)[:2]
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    close = headers.get("connection", "").lower() == "close" or version == "HTTP/1.0"
+    if "content-length" in headers:
+        want = int(headers["content-length"])
+        size = len(body)
+        parts = [body] if keep_body else None
+        while size < want:
+            chunk = sock.recv(min(65536, want - size))
+            if not chunk:
+                raise OSError("connection closed mid-body")
+            size += len(chunk)
+            if keep_body:
+                parts.append(chunk)
+        return int(status), size, close, b"".join(parts) if keep_body else b"", headers
+    # No length: the body runs to the end of the connection.
+    parts = [body]
+    while chunk := sock.recv(65536):
+        parts.append(chunk)
+    data = b"".join(parts)
+    return int(status), len(data), True, data if keep_body else b"", headers
+
+
+def connect(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def fetch(port: int, path: str) -> tuple[int, bytes, dict]:
+    with connect(port) as sock:
+        sock.sendall(request_bytes(port, path))
+        status, _, _, body, headers = read_response(sock, keep_body=True)
+    return status, body, headers
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / tick
+
+
+def load(port: int, path: str, expected_len: int, concurrency: int, warmup: float, duration: float,
+         server_pids: list[int]) -> dict:
+    """C threads hammer one path; requests started before the warm-up ends are not recorded."""
+    request = request_bytes(port, path)
+    begin = time.perf_counter() + 0.2
+    measure_from = begin + warmup
+    stop_at = measure_from + duration
+    per_thread: list[list[tuple[float, float, bool]]] = [[] for _ in range(concurrency)]
+    reconnects = [0] * concurrency
+
+    def worker(k: int) -> None:
+        out = per_thread[k]
+        sock = None
+        while time.perf_counter() < begin:
+            time.sleep(0.001)
+        while True:
+            start = time.perf_counter()
+            if start >= stop_at:
+                break
+            ok = False
+            for attempt in (1, 2):
+                reused = sock is not None
+                try:
+                    if sock is None:
+                        sock = connect(port)
+                        reconnects[k] += 1
+                    sock.sendall(request)
+                    status, size, close, _, _ = read_response(sock)
+                    ok = status == 200 and size == expected_len
+                    if close:
+                        sock.close()
+                        sock = None
+                    break
+                except (Closed, OSError):
+                    if sock is not None:
+                        sock.close()
+                        sock = None
+                    if not (reused and attempt == 1):  # a stale kept-alive socket gets one retry
+                        break
+            end = time.perf_counter()
+            if start >= measure_from:
+                out.append((start, end, ok))
+        if sock is not None:
+            sock.close()
+
+    threads = [threading.Thread(target=worker, args=(k,), daemon=True) for k in range(concurrency)]
+    for t in threads:
+        t.start()
+    while time.perf_counter() < measure_from:
+        time.sleep(0.001)
+    cpu_server0, cpu_client0 = cpu_seconds(server_pids), time.process_time()
+    while time.perf_counter() < stop_at:
+        time.sleep(0.005)
+    cpu_server1, cpu_client1 = cpu_seconds(server_pids), time.process_time()
+    for t in threads:
+        t.join()
+    records = [r for out in per_thread for r in out]
+    done = [r for r in records if r[1] <= stop_at]  # completed inside the window
+    good = [end - start for start, end, ok in records if ok]
+    errors = sum(1 for r in records if not r[2])
+    summary = c.summary_ms(good) if good else {"n": 0, "mean": 0, "p50": 0, "p95": 0, "p99": 0, "max": 0}
+    n_window = max(1, len(done))
+    return {
+        "path": path, "bytes": expected_len, "requests": len(records), "errors": errors,
+        "rps": sum(1 for r in done if r[2]) / duration, **{k: summary[k] for k in ("mean", "p50", "p95", "p99", "max")},
+        "server_cpu_ms_per_req": (cpu_server1 - cpu_server0) / n_window * 1000,
+        "client_cpu_ms_per_req": (cpu_client1 - cpu_client0) / n_window * 1000,
+        "server_cpu_cores": (cpu_server1 - cpu_server0) / duration,
+        "client_cpu_cores": (cpu_client1 - cpu_client0) / duration,
+        "connections_opened": sum(reconnects),
+    }
+
+
+# ---------------------------------------------------------------- gunicorn
+
+
+class Server:
+    def __init__(self, env: c.Env, port: int, workers: int):
+        self.env, self.port, self.workers = env, port, workers
+        self.proc: subprocess.Popen | None = None
+        self.log = env.tmp / "gunicorn.log"
+
+    @staticmethod
+    def environ() -> dict:
+        e = os.environ.copy()
+        e.pop("CQS_DEBUG", None)
+        e["DJANGO_SETTINGS_MODULE"] = "chinhquyenso.settings"
+        e["CQS_ALLOWED_HOSTS"] = "127.0.0.1"
+        return e
+
+    def start(self) -> None:
+        cmd = [tool("gunicorn"), "chinhquyenso.wsgi:application", "--workers", str(self.workers),
+               "--bind", f"127.0.0.1:{self.port}"]
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(cmd, cwd=self.env.tmp, env=self.environ(), stdout=log, stderr=log)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                sys.exit(f"gunicorn exited with {self.proc.returncode}:\n{self.log.read_text()[-3000:]}")
+            try:
+                status, _, _ = fetch(self.port, "/")
+                if status < 500:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        else:
+            self.stop()
+            sys.exit(f"gunicorn did not answer within 60 s:\n{self.log.read_text()[-3000:]}")
+        # Every worker imports the app lazily on its first request; wait until all are up.
+        deadline = time.monotonic() + 30
+        while len(self.worker_pids()) < self.workers and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    def worker_pids(self) -> list[int]:
+        if self.proc is None:
+            return []
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == self.proc.pid:
+                pids.append(int(stat.parent.name))
+        return pids
+
+    def pids(self) -> list[int]:
+        return [self.proc.pid, *self.worker_pids()] if self.proc else []
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+# ---------------------------------------------------------------- in-process checks
+
+
+def pick_dossier() -> dict:
+    """The open dossier submitted last (the one a citizen is most likely to track),
+    or the last one of any status."""
+    from django.db.models import Count
+
+    from chinhquyenso.dossiers.models import OPEN_STATUSES, Dossier
+    from chinhquyenso.procedures.models import Procedure
+
+    dossier = (Dossier.objects.filter(status__in=OPEN_STATUSES).order_by("-submitted_at", "-id").first()
+               or Dossier.objects.order_by("-submitted_at", "-id").first())
+    if dossier is None:
+        sys.exit("seed-demo wrote no dossiers")
+    by_status = dict(Dossier.objects.values_list("status").annotate(n=Count("id")).order_by())
+    return {"code": dossier.code, "status": dossier.status, "procedure": dossier.procedure.name,
+            "dossiers": sum(by_status.values()), "by_status": by_status,
+            "procedures_active": Procedure.objects.filter(is_active=True).count()}
+
+
+def in_process(paths: dict[str, str], profile: bool) -> dict[str, dict]:
+    """SQL statements per page (django.test.Client on the same database), and a cProfile on request."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    out = {}
+    for name, path in paths.items():
+        for _ in range(3):
+            client.get(path)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(path)
+        captured = list(queries.captured_queries)  # read now: the next request resets the log
+        t0 = time.perf_counter()
+        for _ in range(20):
+            client.get(path)
+        out[name] = {"status": response.status_code, "sql_statements": len(captured),
+                     "sql_ms": sum(float(q["time"]) for q in captured) * 1000,
+                     "in_process_ms": (time.perf_counter() - t0) / 20 * 1000,
+                     "sql": [f"{float(q['time']) * 1000:.2f} ms  {q['sql'][:240]}" for q in captured]}
+        if profile:
+            prof = cProfile.Profile()
+            prof.enable()
+            for _ in range(50):
+                client.get(path)
+            prof.disable()
+            text = io.StringIO()
+            stats = pstats.Stats(prof, stream=text)
+            stats.sort_stats("cumulative").print_stats(25)
+            stats.sort_stats("tottime").print_stats(15)
+            out[name]["profile"] = text.getvalue()
+    return out
+
+
+# ---------------------------------------------------------------- main
+
+
+def run(args, env: c.Env) -> dict:
+    os.environ.setdefault("CQS_SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ["CQS_ALLOWED_HOSTS"] = "127.0.0.1"
+    os.environ.pop("CQS_DEBUG", None)
+    child_env = os.environ.copy()
+
+    t0 = time.perf_counter()
+    subprocess.run([tool("cqs"), "migrate", "-v0"], check=True, env=child_env)
+    seed_cmd = [tool("cqs"), "seed-demo", "--dossiers", str(args.dossiers), "--seed", str(args.seed)]
+    if args.until:
+        seed_cmd += ["--until", args.until]
+    result = subprocess.run(seed_cmd, capture_output=True, text=True, env=child_env)
+    if result.returncode != 0:
+        sys.exit(f"seed-demo failed:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
+    seed_s = time.perf_counter() - t0
+    seed_summary = next((line for line in result.stdout.splitlines() if line.startswith("Xong trong")), "")
+    print(f"migrate + seed-demo --dossiers {args.dossiers:,}: {seed_s:.0f} s  {seed_summary}", flush=True)
+
+    sys.path.insert(0, str(c.ROOT / "src"))
+    import django
+
+    django.setup()
+    from django.db import connection, connections
+
+    picked = pick_dossier()
+    paths = {"search": SEARCH_PATH, "tracking": f"/tra-cuu/?ma={picked['code']}"}
+    expect = {"search": SEARCH_EXPECT, "tracking": picked["code"]}
+    checks = in_process(paths, args.profile)
+    vendor = connection.vendor
+    connections.close_all()
+
+    subprocess.run([tool("cqs"), "collectstatic", "--noinput", "-v0"], check=True, env=child_env)
+    static_dir = env.tmp / "static" / "bench"
+    static_dir.mkdir(parents=True, exist_ok=True)
+
+    port = args.port or free_port()
+    server = Server(env, port, args.workers)
+    try:
+        # Pass 1: fetch the pages as served, to write static files of the same bytes.
+        server.start()
+        pages = {}
+        for name, path in paths.items():
+            status, body, headers = fetch(port, path)
+            text = body.decode("utf-8", "replace")
+            if status != 200 or expect[name] not in text:
+                sys.exit(f"{path}: HTTP {status}, expected text {expect[name]!r} "
+                         f"{'found' if expect[name] in text else 'missing'}\n{text[:1000]}")
+            sizes = {len(fetch(port, path)[1]) for _ in range(5)}
+            if sizes != {len(body)}:
+                sys.exit(f"{path}: the page size varies between requests ({sorted(sizes)}), no fixed-size limit possible")
+            pages[name] = body
+            (static_dir / f"{name}.html").write_bytes(body)
+        server.stop()
+        # Pass 2: WhiteNoise indexes STATIC_ROOT when the workers start.
+        server.start()
+        targets = []
+        for name, path in paths.items():
+            static_path = f"/static/bench/{name}.html"
+            for p in (path, static_path):
+                status, body, headers = fetch(port, p)
+                if status != 200 or len(body) != len(pages[name]):
+                    sys.exit(f"{p}: HTTP {status}, {len(body)} bytes (expected 200, {len(pages[name])} bytes)")
+            print(f"{name}: {path} → 200, {len(pages[name]):,} bytes, contains {expect[name]!r}; "
+                  f"{static_path} → 200, same size ({headers.get('content-type')})", flush=True)
+            targets += [(name, "page", path, len(pages[name])), (name, "static", static_path, len(pages[name]))]
+        server_pids = server.pids()
+        results = []
+        for name, kind, path, size in targets:
+            print(f"  load {path} …", flush=True)
+            r = load(port, path, size, args.concurrency, args.warmup, args.duration, server_pids)
+            results.append({"page": name, "kind": kind, **r})
+            time.sleep(1)
+    finally:
+        server.stop()
+    return {"vendor": vendor, "picked": picked, "checks": checks, "results": results, "seed_seconds": seed_s,
+            "seed_summary": seed_summary, "port": port}
+
+
+def report(args, out: dict) -> dict:
+    c.print_machine(args.pg_server)
+    picked = out["picked"]
+    print(f"Backend: {out['vendor']}; seed-demo --dossiers {args.dossiers:,} --seed {args.seed}"
+          f"{' --until ' + args.until if args.until else ''} → {picked['dossiers']:,} dossiers, "
+          f"{picked['procedures_active']:,} active procedures; gunicorn --workers {args.workers} (sync); "
+          f"client: {args.concurrency} threads, {args.warmup:g} s warm-up + {args.duration:g} s per target, same machine")
+    print(f"Tracked dossier: {picked['code']} ({picked['status']}, {picked['procedure']})\n")
+    labels = {"search": "search page", "tracking": "tracking page"}
+    ratios = []
+    for name in ("search", "tracking"):
+        page, static = (next(r for r in out["results"] if r["page"] == name and r["kind"] == k) for k in ("page", "static"))
+        print(f"{labels[name]}: {page['path']} ({page['bytes']:,} bytes)")
+        print(c.table(["target", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "requests", "errors",
+                       "server CPU ms/req", "client CPU ms/req"], [
+            [label, r["rps"], r["p50"], r["p95"], r["p99"], r["max"], f"{r['requests']:,}", r["errors"],
+             r["server_cpu_ms_per_req"], r["client_cpu_ms_per_req"]]
+            for label, r in ((labels[name], page), ("limit: static file, same size", static))]))
+        print()
+        ratios.append([labels[name], page["rps"], static["rps"], f"{page['rps'] / static['rps']:.2f}",
+                       page["p95"], static["p95"], f"{page['p95'] / static['p95']:.1f}×" if static["p95"] else "—"])
+    print("Page against its limit")
+    print(c.table(["page", "page req/s", "static req/s", "page ÷ static (req/s)", "page p95 ms", "static p95 ms",
+                   "page ÷ static (p95)"], ratios))
+    print("\nIn-process (django.test.Client, same database): SQL statements and time per page")
+    print(c.table(["page", "SQL statements", "SQL time ms", "whole request ms (mean of 20)"], [
+        [labels[n], ch["sql_statements"], ch["sql_ms"], ch["in_process_ms"]] for n, ch in out["checks"].items()]))
+    for name, ch in out["checks"].items():
+        print(f"\nSQL, {labels[name]}:")
+        for sql in ch["sql"]:
+            print("  " + sql)
+        if "profile" in ch:
+            print(f"\ncProfile, 50 in-process requests, {labels[name]}:\n{ch['profile']}")
+    return {"benchmark": "bench_pages", "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "machine": c.machine(args.pg_server), "args": {k: v for k, v in vars(args).items() if k != "pg_server"},
+            **{k: v for k, v in out.items() if k != "checks"},
+            "in_process": {n: {k: v for k, v in ch.items() if k != "profile"} for n, ch in out["checks"].items()}}
+
+
+def main():
+    args = args_()
+    env = c.Env(args, "cqs_bench_pages")
+    env.start(in_process=False)
+    env.in_process = True  # finish() closes this process's connections (Django is set up after seeding)
+    try:
+        out = run(args, env)
+    finally:
+        if "django" not in sys.modules:
+            env.in_process = False
+        env.finish()
+    data = report(args, out)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = RESULTS / f"bench_pages-{args.backend}-{stamp}.json"
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    print(f"\nResults: {path.relative_to(c.ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

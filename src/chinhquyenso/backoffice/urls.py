@@ -1,0 +1,14 @@
+from django.urls import path
+
+from chinhquyenso.backoffice import views
+
+app_name = "backoffice"
+
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("tiep-nhan/", views.counter, name="counter"),
+    path("so-theo-doi/", views.register, name="register"),
+    path("ho-so/<str:code>/", views.dossier_page, name="dossier"),
+    path("ho-so/<str:code>/mau-<str:form>.pdf", views.print_form, name="print"),
+    path("ho-so/<str:code>/<str:action>/", views.act, name="act"),
+]

@@ -1,0 +1,293 @@
+"""Officers' pages: inbox, counter reception, dossier page, printing.
+Everything is scoped to the officer's agencies by the dossier selectors;
+every write goes through chinhquyenso.dossiers.services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from chinhquyenso.accounts.models import Role
+from chinhquyenso.accounts.selectors import agency_ids, sees_whole_province
+from chinhquyenso.core.calendar import local_date
+from chinhquyenso.core.errors import DomainError
+from chinhquyenso.core.uploads import store_upload
+from chinhquyenso.dossiers import printing, selectors, services
+from chinhquyenso.dossiers.models import Channel, Delivery, Dossier, Payment
+from chinhquyenso.org.models import Agency
+from chinhquyenso.portal.views import pdf_response
+from chinhquyenso.procedures import selectors as procedures
+from chinhquyenso.procedures.models import Procedure
+
+PAGE_SIZE = 50
+
+
+def officer_required(view):
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        user = request.user
+        if user.is_citizen or not (agency_ids(user) or sees_whole_province(user)):
+            return render(request, "portal/forbidden.html",
+                          {"reason": "Trang này chỉ dành cho cán bộ, công chức có phân công tại cơ quan."}, status=403)
+        return view(request, *args, **kwargs)
+    return wrapper
+
+
+def _get(request, code) -> Dossier:
+    try:
+        return selectors.get_dossier(request.user, code)
+    except DomainError:
+        raise Http404("Không tìm thấy hồ sơ.")
+
+
+# ---------------------------------------------------------------- inbox
+
+
+@officer_required
+def inbox(request):
+    user = request.user
+    roles = set(user.memberships.values_list("role", flat=True))
+    default_tab = "viec-cua-toi" if roles else "dang-giai-quyet"
+    tab = request.GET.get("tab", default_tab)
+    if tab not in selectors.INBOX_TABS:
+        tab = default_tab
+    agency_id = request.GET.get("co_quan", "")
+    filters = {"procedure_code": request.GET.get("thu_tuc", "")[:40], "channel": request.GET.get("kenh", "")[:10],
+               "agency_id": int(agency_id) if agency_id.isdigit() else None}
+    try:
+        offset = max(0, int(request.GET.get("tu", 0)))
+    except ValueError:
+        offset = 0
+    now = timezone.now()
+    calendar = selectors.inbox_calendar(now)
+    rows = list(selectors.inbox_tab(user, tab, limit=PAGE_SIZE + 1, offset=offset, now=now, **filters))
+    items = [(d, *selectors.time_left(d, calendar, now)) for d in rows[:PAGE_SIZE]]
+    my_agencies = Agency.objects.filter(pk__in=agency_ids(user)).order_by("name")
+    query = request.GET.copy()
+    query.pop("tu", None)
+    return render(request, "backoffice/inbox.html", {
+        "tab": tab, "tabs": selectors.INBOX_TABS, "counts": selectors.inbox_counts(user, now=now, **filters),
+        "items": items, "filters": filters, "agencies": my_agencies, "channels": Channel.choices,
+        "procedures": Procedure.objects.filter(assignments__agency__in=my_agencies, assignments__valid_to__isnull=True)
+                                       .distinct().order_by("name").only("code", "name"),
+        "query": query, "offset": offset, "next_offset": offset + PAGE_SIZE if len(rows) > PAGE_SIZE else None,
+        "prev_offset": max(0, offset - PAGE_SIZE) if offset else None,
+    })
+
+
+# ---------------------------------------------------------------- counter
+
+
+def _counter_agencies(user, procedure):
+    today = local_date(timezone.now())
+    return procedures.handling_agencies(procedure, today).filter(pk__in=agency_ids(user, [Role.COUNTER_OFFICER]))
+
+
+@officer_required
+def counter(request):
+    """Receive a walk-in dossier on one page: pick the procedure, type or look
+    up the applicant, tick what was handed in, decide."""
+    user = request.user
+    code = request.POST.get("procedure_code") or request.GET.get("thu_tuc", "")
+    procedure = procedures.get_procedure(code) if code else None
+    if procedure is None:
+        q = request.GET.get("q", "")[:200]
+        counter_ids = agency_ids(user, [Role.COUNTER_OFFICER])
+        found = procedures.search_procedures(q, limit=None).filter(
+            assignments__agency_id__in=counter_ids, assignments__valid_to__isnull=True).distinct()[:30]
+        return render(request, "backoffice/counter_pick.html", {"q": q, "procedures": found})
+    agencies = _counter_agencies(user, procedure)
+    if not agencies:
+        messages.error(request, "Cơ quan của bạn không tiếp nhận thủ tục này.")
+        return redirect("backoffice:counter")
+    post = request.POST
+    applicant = {k: post.get(k, "") for k in ("identity_number", "full_name", "phone", "address")}
+    errors, lookup_note = {}, ""
+    if request.method == "POST" and post.get("decision") == "lookup":
+        applicant, lookup_note, errors = _lookup(applicant)
+    elif request.method == "POST":
+        try:
+            dossier = _receive(request, procedure, agencies, applicant)
+            messages.success(request, f"Đã ghi nhận hồ sơ {dossier.code}: {dossier.get_status_display().lower()}.")
+            return redirect("backoffice:dossier", code=dossier.code)
+        except DomainError as error:
+            errors = {(error.field or "form").removeprefix("applicant."): error.message}
+    components = list(procedure.components.all())
+    received = {c.order for c in components if post.get(f"received-{c.order}")}
+    return render(request, "backoffice/counter.html", {
+        "procedure": procedure, "agencies": agencies, "applicant": applicant, "errors": errors,
+        "lookup_note": lookup_note, "components": [(c, errors.get(f"scan-{c.order}")) for c in components],
+        "received": received,
+        "idempotency_key": post.get("idempotency_key") or uuid.uuid4().hex,
+        "agency_code": post.get("agency_code", ""), "items": post.get("items", ""), "reason": post.get("reason", "")})
+
+
+def _lookup(applicant: dict) -> tuple[dict, str, dict]:
+    from chinhquyenso.exchange.national import population_registry
+    from chinhquyenso.exchange.national.base import NationalSystemError
+
+    number = applicant["identity_number"].replace(" ", "")
+    if not (number.isdigit() and len(number) == 12):
+        return applicant, "", {"identity_number": "Số định danh cá nhân gồm 12 chữ số."}
+    try:
+        person = population_registry().lookup(number)
+    except NationalSystemError:
+        return applicant, "Không kết nối được CSDL quốc gia về dân cư; hãy nhập tay theo giấy tờ.", {}
+    if person is None:
+        return applicant, "CSDL quốc gia về dân cư không có số định danh này; hãy kiểm tra lại giấy tờ.", {}
+    return (dict(applicant, identity_number=number, full_name=person.full_name, address=person.address or applicant["address"]),
+            "Đã điền họ tên và địa chỉ từ CSDL quốc gia về dân cư.", {})
+
+
+def _receive(request, procedure, agencies, applicant) -> Dossier:
+    post, user = request.POST, request.user
+    decision = post.get("decision", "")
+    components = []
+    for component in procedure.components.all():
+        item = {"order": component.order, "on_paper": bool(post.get(f"received-{component.order}"))}
+        upload = request.FILES.get(f"scan-{component.order}")
+        if upload:
+            item["file_id"] = store_upload(upload.read(), original_name=upload.name, field=f"scan-{component.order}",
+                                           user=user).sha256
+        components.append(item)
+    agency_code = post.get("agency_code") or agencies[0].code
+    items = [line for line in post.get("items", "").splitlines() if line.strip()]
+    return services.receive_at_counter(
+        actor=user, procedure_code=procedure.code, agency_code=agency_code, applicant=applicant, components=components,
+        decision=decision, items=items, reason=post.get("reason", ""), idempotency_key=post.get("idempotency_key", ""))
+
+
+# ---------------------------------------------------------------- dossier page
+
+
+ACTION_LABELS = {
+    "accept": "Tiếp nhận", "request_supplement": "Yêu cầu bổ sung", "refuse": "Từ chối tiếp nhận",
+    "supplement": "Ghi nhận đã bổ sung", "forward": "Chuyển bước", "reschedule": "Xin lỗi, hẹn lại",
+    "attach_result": "Đính kèm kết quả điện tử", "return_result": "Trả kết quả", "record_payment": "Thu phí, lệ phí",
+    "digitize": "Số hóa giấy tờ",
+}
+
+
+@officer_required
+def dossier_page(request, code):
+    dossier = _get(request, code)
+    actions = selectors.available_actions(request.user, dossier)
+    step = dossier.procedure.steps.filter(order=dossier.current_step).first()
+    following = dossier.procedure.steps.filter(order__gt=dossier.current_step).first()
+    now = timezone.now()
+    state, state_label = selectors.time_left(dossier, selectors.inbox_calendar(now), now)
+    return render(request, "backoffice/dossier.html", {
+        "dossier": dossier, "actions": actions, "labels": ACTION_LABELS, "step": step, "following": following,
+        "state": state, "state_label": state_label,
+        "components": dossier.components.select_related("file", "reused_from__file", "required"),
+        "events": selectors.timeline(dossier), "comments": dossier.comments.select_related("author"),
+        "supplements": dossier.supplement_requests.order_by("-requested_at"),
+        "result": getattr(dossier, "electronic_result", None), "forms": printing.available_forms(dossier),
+        "form_titles": printing.FORMS, "deliveries": Delivery.choices, "missing": services.missing_components(dossier),
+        "remaining_fee": dossier.fee_due - dossier.fee_paid,
+    })
+
+
+def _upload(request, field: str):
+    upload = request.FILES.get(field)
+    if upload is None:
+        raise DomainError("Hãy chọn tệp.", field)
+    return store_upload(upload.read(), original_name=upload.name, field=field, user=request.user)
+
+
+@officer_required
+@require_POST
+def act(request, code, action):
+    dossier = _get(request, code)
+    post, user = request.POST, request.user
+    items = [line for line in post.get("items", "").splitlines() if line.strip()]
+    try:
+        if action == "accept":
+            services.accept(dossier, actor=user, note=post.get("note", ""))
+        elif action == "request_supplement":
+            services.request_supplement(dossier, actor=user, items=items, reason=post.get("reason", ""))
+        elif action == "refuse":
+            services.refuse(dossier, actor=user, reason=post.get("reason", ""))
+        elif action == "supplement":
+            services.supplement(dossier, actor=user, note=post.get("note", ""),
+                                components=[{"order": c.required.order, "on_paper": True}
+                                            for c in dossier.components.select_related("required")
+                                            if c.required and post.get(f"received-{c.required.order}")])
+        elif action == "forward":
+            services.forward(dossier, actor=user, note=post.get("note", ""))
+        elif action == "reschedule":
+            try:
+                new_date = dt.datetime.strptime(post.get("new_due_date", ""), "%Y-%m-%d").date()
+            except ValueError:
+                raise DomainError("Ngày hẹn mới không hợp lệ.", "new_due_date")
+            services.reschedule(dossier, actor=user, new_due_date=new_date, reason=post.get("reason", ""))
+        elif action == "attach_result":
+            services.attach_result(dossier, actor=user, file=_upload(request, "file"), number=post.get("number", ""))
+        elif action == "return_result":
+            services.return_result(dossier, actor=user, delivery=post.get("delivery", ""))
+        elif action == "record_payment":
+            amount = post.get("amount", "").replace(".", "")
+            if not amount.isdigit():
+                raise DomainError("Số tiền phải là số nguyên (đồng).", "amount")
+            services.record_payment(dossier, actor=user, amount=int(amount), method=Payment.Method.COUNTER)
+        elif action == "digitize":
+            order = post.get("order", "")
+            if not order.isdigit():
+                raise DomainError("Hãy chọn giấy tờ cần số hóa.", "order")
+            services.attach_component_file(dossier, actor=user, order=int(order), file=_upload(request, "file"))
+        elif action == "comment":
+            services.add_comment(dossier, actor=user, text=post.get("text", ""))
+        else:
+            raise Http404()
+        messages.success(request, "Đã lưu.")
+    except DomainError as error:
+        messages.error(request, f"{ACTION_LABELS.get(action, 'Thao tác')}: {error.message}")
+    return redirect("backoffice:dossier", code=dossier.code)
+
+
+# ---------------------------------------------------------------- printing
+
+
+@officer_required
+def print_form(request, code, form):
+    dossier = _get(request, code)
+    try:
+        return pdf_response(printing.form_pdf(dossier, form), f"mau-{form}-{dossier.code}.pdf")
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("backoffice:dossier", code=dossier.code)
+
+
+@officer_required
+def register(request):
+    """Mẫu 06 for one of the officer's agencies and a date range (default: this month)."""
+    today = local_date(timezone.now())
+    my_agencies = Agency.objects.filter(pk__in=agency_ids(request.user)).order_by("name")
+    errors = {}
+    if request.GET.get("co_quan"):
+        try:
+            agency = my_agencies.filter(pk=int(request.GET["co_quan"])).first()
+            if agency is None:
+                raise DomainError("Hãy chọn cơ quan của bạn.", "co_quan")
+            start, end = (dt.datetime.strptime(request.GET.get(k, ""), "%Y-%m-%d").date() for k in ("tu", "den"))
+        except ValueError:
+            errors = {"tu": "Ngày không hợp lệ."}
+        except DomainError as error:
+            errors = {error.field: error.message}
+        else:
+            if start > end:
+                errors = {"tu": "Từ ngày phải trước hoặc bằng đến ngày."}
+            else:
+                return pdf_response(printing.register_pdf(agency=agency, start=start, end=end),
+                                    f"so-theo-doi-{agency.code}-{start:%Y%m%d}-{end:%Y%m%d}.pdf")
+    return render(request, "backoffice/register.html", {
+        "agencies": my_agencies, "errors": errors, "start": today.replace(day=1), "end": today})

@@ -1,0 +1,297 @@
+"""Citizen portal pages. Thin: reads through selectors, writes through services."""
+
+from __future__ import annotations
+
+import functools
+
+from django.contrib import messages
+from django.contrib.auth import login as start_session
+from django.contrib.auth import logout as end_session
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from chinhquyenso.accounts import services as accounts
+from chinhquyenso.core.calendar import local_date
+from chinhquyenso.core.errors import DomainError
+from chinhquyenso.dossiers import printing
+from chinhquyenso.dossiers import selectors as dossiers
+from chinhquyenso.dossiers.models import Dossier, EDataItem
+from chinhquyenso.portal import selectors, services
+from chinhquyenso.portal.models import SubmissionDraft
+from chinhquyenso.procedures import selectors as procedures
+from chinhquyenso.procedures.models import ServiceLevel
+
+MAX_QUERY = 200
+
+
+def citizen_required(view):
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_citizen:
+            return render(request, "portal/forbidden.html", {"reason": "Trang này dành cho tài khoản công dân, tổ chức."},
+                          status=403)
+        return view(request, *args, **kwargs)
+    return wrapper
+
+
+# ---------------------------------------------------------------- catalog
+
+
+def home(request):
+    return render(request, "portal/home.html", {
+        "popular": procedures.popular_procedures(),
+        "fields": procedures.fields_with_counts(),
+        "agencies": procedures.agencies_with_procedures(),
+    })
+
+
+def search(request):
+    q = request.GET.get("q", "")[:MAX_QUERY]
+    field_code = request.GET.get("linh_vuc", "")[:60]
+    agency_code = request.GET.get("co_quan", "")[:60]
+    found = list(procedures.search_procedures(q, field_code=field_code, agency_code=agency_code, limit=51))
+    return render(request, "portal/search.html", {
+        "q": q, "field_code": field_code, "agency_code": agency_code, "procedures": found[:50], "more": len(found) > 50,
+        "fields": procedures.fields_with_counts(), "agencies": procedures.agencies_with_procedures(),
+    })
+
+
+def procedure_detail(request, code):
+    procedure = procedures.get_procedure(code)
+    if procedure is None or not procedure.is_active:
+        raise Http404("Không tìm thấy thủ tục.")
+    today = local_date(timezone.now())
+    return render(request, "portal/procedure.html", {
+        "procedure": procedure,
+        "agencies": procedures.handling_agencies(procedure, today).order_by("name"),
+        "online": procedure.service_level != ServiceLevel.INFO_ONLY,
+        "amount": procedure.amount_due(online=False),
+        "amount_online": procedure.amount_due(online=True),
+    })
+
+
+# ---------------------------------------------------------------- online submission
+
+
+def _draft(request, draft_id) -> SubmissionDraft:
+    return get_object_or_404(SubmissionDraft.objects.select_related("procedure"), pk=draft_id, owner=request.user)
+
+
+def _errors(error: DomainError) -> dict:
+    """Field → message, for showing the message next to its field."""
+    return {(error.field or "").removeprefix("applicant."): error.message}
+
+
+@citizen_required
+def start_submission(request, code):
+    procedure = procedures.get_procedure(code)
+    if procedure is None:
+        raise Http404("Không tìm thấy thủ tục.")
+    try:
+        draft = services.open_draft(owner=request.user, procedure=procedure)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("portal:procedure", code=code)
+    if draft.dossier_id:
+        return redirect("portal:receipt", code=draft.dossier.code)
+    return redirect("portal:draft_applicant", draft_id=draft.pk)
+
+
+@citizen_required
+def draft_applicant(request, draft_id):
+    draft = _draft(request, draft_id)
+    if draft.dossier_id:
+        return redirect("portal:receipt", code=draft.dossier.code)
+    agencies = procedures.handling_agencies(draft.procedure, local_date(timezone.now())).order_by("name")
+    errors = {}
+    if request.method == "POST":
+        try:
+            agency_code = request.POST.get("agency_code", "")
+            if len(agencies) > 1 and not agencies.filter(code=agency_code).exists():
+                raise DomainError("Hãy chọn cơ quan nhận hồ sơ.", "agency_code")
+            services.save_applicant(draft, phone=request.POST.get("phone", ""), address=request.POST.get("address", ""),
+                                    note=request.POST.get("note", ""), agency_code=agency_code)
+            return redirect("portal:draft_components", draft_id=draft.pk)
+        except DomainError as error:
+            errors = _errors(error)
+            draft.refresh_from_db()
+    return render(request, "portal/draft_applicant.html", {
+        "draft": draft, "agencies": agencies, "errors": errors, "step": 1,
+        "from_registry": services.SOURCE_POPULATION in draft.applicant_sources})
+
+
+@citizen_required
+def draft_components(request, draft_id):
+    draft = _draft(request, draft_id)
+    if draft.dossier_id:
+        return redirect("portal:receipt", code=draft.dossier.code)
+    errors = {}
+    if request.method == "POST":
+        # Each component is saved on its own: one refused file never loses the others.
+        for component in draft.procedure.components.all():
+            key = f"component-{component.order}"
+            try:
+                if request.POST.get(f"{key}-clear"):
+                    services.clear_component(draft, order=component.order)
+                elif key in request.FILES:
+                    upload = request.FILES[key]
+                    services.upload_component(draft, order=component.order, data=upload.read(), name=upload.name)
+                elif request.POST.get(f"{key}-edata"):
+                    services.choose_edata(draft, order=component.order, edata_id=int(request.POST[f"{key}-edata"]))
+            except (DomainError, ValueError) as error:
+                errors[key] = getattr(error, "message", "Lựa chọn không hợp lệ.")
+        if not errors and request.POST.get("next"):
+            missing = services.missing_components(draft)
+            if not missing:
+                return redirect("portal:draft_review", draft_id=draft.pk)
+            errors["components"] = "Còn thiếu giấy tờ bắt buộc: " + "; ".join(missing) + "."
+        elif not errors:
+            return redirect("portal:draft_components", draft_id=draft.pk)
+    store = list(EDataItem.objects.filter(owner=request.user).order_by("-issued_at"))
+    rows = []
+    for component in draft.procedure.components.all():
+        choice = draft.components.get(str(component.order))
+        suggested = [i for i in store if component.reusable_result_type and i.result_type == component.reusable_result_type]
+        rows.append({"component": component, "choice": choice, "key": f"component-{component.order}",
+                     "error": errors.get(f"component-{component.order}"), "suggested": suggested})
+    return render(request, "portal/draft_components.html", {
+        "draft": draft, "rows": rows, "store": store, "errors": errors, "step": 2})
+
+
+@citizen_required
+def draft_review(request, draft_id):
+    draft = _draft(request, draft_id)
+    if draft.dossier_id:
+        return redirect("portal:receipt", code=draft.dossier.code)
+    error = None
+    if request.method == "POST":
+        if not request.POST.get("pledge"):
+            error = DomainError("Hãy đánh dấu cam đoan thông tin khai là đúng sự thật.", "pledge")
+        else:
+            try:
+                dossier = services.submit_draft(draft)
+                messages.success(request, f"Đã nộp hồ sơ {dossier.code}.")
+                return redirect("portal:receipt", code=dossier.code)
+            except DomainError as failure:
+                error = failure
+    components = [(c, draft.components.get(str(c.order))) for c in draft.procedure.components.all()]
+    return render(request, "portal/draft_review.html", {
+        "draft": draft, "components": components, "step": 3, "errors": _errors(error) if error else {},
+        "amount": draft.procedure.amount_due(online=True), "full_amount": draft.procedure.amount_due(online=False)})
+
+
+def _own_dossier(request, code) -> Dossier:
+    dossier = dossiers.get_dossier(request.user, code) if request.user.is_authenticated else None
+    if dossier is None or dossier.applicant_id != request.user.pk:
+        raise Http404("Không tìm thấy hồ sơ.")
+    return dossier
+
+
+@citizen_required
+def receipt(request, code):
+    try:
+        dossier = _own_dossier(request, code)
+    except DomainError:
+        raise Http404("Không tìm thấy hồ sơ.")
+    due, estimated = dossiers.appointment(dossier)
+    return render(request, "portal/receipt.html", {"dossier": dossier, "due": due, "estimated": estimated})
+
+
+@login_required
+def receipt_pdf(request, code):
+    try:
+        dossier = _own_dossier(request, code)
+    except DomainError:
+        raise Http404("Không tìm thấy hồ sơ.")
+    return pdf_response(printing.form_pdf(dossier, "01"), f"bien-nhan-{dossier.code}.pdf")
+
+
+def pdf_response(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+# ---------------------------------------------------------------- tracking, own dossiers, e-data store
+
+
+def track(request):
+    code = request.GET.get("ma", "").strip()[:40]
+    dossier = owner_view = None
+    if code:
+        dossier = (Dossier.objects.filter(code=code)
+                   .select_related("procedure", "receiving_agency", "current_agency").first())
+        owner_view = dossier is not None and request.user.is_authenticated and dossier.applicant_id == request.user.pk
+    context = {"code": code, "dossier": dossier, "owner_view": owner_view}
+    if dossier:
+        context["due"], context["estimated"] = dossiers.appointment(dossier)
+    if owner_view:
+        context.update({
+            "components": dossier.components.select_related("file", "reused_from__file"),
+            "events": dossiers.timeline(dossier),
+            "supplements": dossier.supplement_requests.order_by("-requested_at"),
+            "result": getattr(dossier, "electronic_result", None),
+        })
+    return render(request, "portal/track.html", context)
+
+
+@citizen_required
+def my_dossiers(request):
+    return render(request, "portal/my_dossiers.html", {
+        "dossiers": dossiers.own_dossiers(request.user, limit=100),
+        "drafts": SubmissionDraft.objects.filter(owner=request.user, dossier__isnull=True).select_related("procedure")})
+
+
+@citizen_required
+def edata(request):
+    return render(request, "portal/edata.html", {"items": selectors.edata_store(request.user)})
+
+
+@login_required
+def stored_file(request, sha256):
+    """Uploads are served with the type their content was checked as, never
+    sniffed or run by the browser, and only to those who may read them."""
+    stored = selectors.file_for(request.user, sha256)
+    if stored is None:
+        raise Http404("Không tìm thấy tệp.")
+    extension = stored.file.name.rsplit(".", 1)[-1]
+    response = FileResponse(stored.file.open("rb"), content_type=stored.content_type,
+                            as_attachment=bool(request.GET.get("tai")), filename=f"{sha256[:16]}.{extension}")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+# ---------------------------------------------------------------- sign in / out
+
+
+def login_view(request):
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        next_url = ""
+    errors, username = {}, ""
+    if request.method == "POST":
+        username = request.POST.get("username", "")[:150]
+        try:
+            user = accounts.login(request, username, request.POST.get("password", ""))
+            start_session(request, user)
+            if next_url:
+                return redirect(next_url)
+            return redirect("portal:my_dossiers" if user.is_citizen else "backoffice:inbox")
+        except DomainError as error:
+            errors = {error.field: error.message}
+    return render(request, "portal/login.html", {"errors": errors, "username": username, "next": next_url})
+
+
+@require_POST
+def logout_view(request):
+    end_session(request)
+    return redirect("portal:home")
+
+
