@@ -1,14 +1,16 @@
 """The citizen portal as a citizen uses it: find a procedure, submit online
 through the wizard, come back after a lost connection, track the dossier."""
 
+import io
 import re
 
 import pytest
 from django.test import Client
+from pypdf import PdfReader
 
 from chinhquyenso.core.uploads import store_upload
 from chinhquyenso.dossiers import services
-from chinhquyenso.dossiers.models import Dossier, EDataItem, Status
+from chinhquyenso.dossiers.models import Dossier, EDataItem
 from chinhquyenso.portal.models import SubmissionDraft
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +94,10 @@ def test_wizard_end_to_end_with_upload_and_reuse(birth_procedure, citizen, provi
     assert again["Location"] == f"/ho-so/{dossier.code}/bien-nhan/" and Dossier.objects.count() == 1
     receipt = client.get(done["Location"]).content.decode()
     assert dossier.code in receipt and "dự kiến" in receipt
+    pdf = client.get(f"/ho-so/{dossier.code}/bien-nhan.pdf")
+    assert pdf["Content-Type"] == "application/pdf"
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert dossier.code in " ".join(text.split()) and "Nguyễn Thị Hoà" in text
     store = client.get("/ca-nhan/kho-du-lieu/").content.decode()
     assert "Giấy chứng sinh (điện tử)" in store and dossier.code in store
 

@@ -104,6 +104,23 @@ class Dossier(models.Model):
         return self.status in OPEN_STATUSES
 
 
+# What each DossierEvent.action means, for timelines and Mẫu 05.
+EVENT_LABELS = {
+    "submit": "Nộp hồ sơ",
+    "accept": "Tiếp nhận hồ sơ",
+    "request_supplement": "Yêu cầu bổ sung, hoàn thiện hồ sơ",
+    "supplement": "Bổ sung hồ sơ",
+    "refuse": "Từ chối tiếp nhận",
+    "forward": "Chuyển xử lý",
+    "approve": "Phê duyệt, có kết quả",
+    "reschedule": "Xin lỗi, hẹn lại ngày trả kết quả",
+    "attach_result": "Có kết quả bản điện tử",
+    "return_result": "Trả kết quả",
+    "withdraw": "Rút hồ sơ",
+    "reassign": "Chuyển cơ quan do sắp xếp tổ chức",
+}
+
+
 class DossierEvent(models.Model):
     """Every transition with its time, actor and agencies: the timeline and the
     processing control slip (Mẫu 05) are read from here."""
@@ -123,6 +140,10 @@ class DossierEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["to_agency", "dossier"])]
+
+    @property
+    def action_label(self) -> str:
+        return EVENT_LABELS.get(self.action, self.action)
 
 
 class DossierComponent(models.Model):

@@ -46,20 +46,6 @@ REGISTER_MAX_ROWS = 1000
 PDF_UNAVAILABLE = ("Máy chủ chưa in được PDF: thiếu thư viện Pango hoặc phông chữ. "
                    "Hãy cài các gói libpango-1.0-0 và fonts-liberation2 (apt-get install libpango-1.0-0 fonts-liberation2).")
 
-ACTION_LABELS = {
-    "submit": "Nộp hồ sơ",
-    "accept": "Tiếp nhận hồ sơ",
-    "request_supplement": "Yêu cầu bổ sung, hoàn thiện hồ sơ",
-    "supplement": "Bổ sung hồ sơ",
-    "refuse": "Từ chối tiếp nhận",
-    "forward": "Chuyển xử lý",
-    "approve": "Phê duyệt, có kết quả",
-    "reschedule": "Xin lỗi, hẹn lại ngày trả kết quả",
-    "attach_result": "Có kết quả bản điện tử",
-    "return_result": "Trả kết quả",
-    "withdraw": "Rút hồ sơ",
-    "reassign": "Chuyển cơ quan do sắp xếp tổ chức",
-}
 
 
 # ---------------------------------------------------------------- formatting
@@ -273,7 +259,7 @@ def handoff_rows(dossier: Dossier) -> list[dict]:
     for event in dossier.events.select_related("from_agency", "to_agency", "actor").order_by("at", "id"):
         moved = event.from_agency_id and event.to_agency_id and event.from_agency_id != event.to_agency_id
         rows.append({
-            "action": ACTION_LABELS.get(event.action, event.action),
+            "action": event.action_label,
             "giver": event.from_agency.name if moved else "",
             "receiver": event.to_agency.name if moved else "",
             "agency": (event.to_agency or event.from_agency).name if (event.to_agency or event.from_agency) else "",

@@ -20,6 +20,10 @@ from chinhquyenso.org.models import Succession
 from chinhquyenso.procedures.models import ProcessStep
 
 
+# Earliest due date first; not-yet-accepted dossiers (no due date) last on every database.
+URGENT_FIRST = (F("due_at").asc(nulls_last=True), "id")
+
+
 def scope_agency_ids(user) -> set[int]:
     """The officer's agencies plus every agency they succeeded."""
     ids = agency_ids(user)
@@ -58,17 +62,14 @@ def inbox(user, *, agency_id: int | None = None, status: str | None = None, over
           limit: int = 50, offset: int = 0) -> QuerySet[Dossier]:
     """Open dossiers waiting in the officer's agencies, most urgent first;
     those not yet accepted (no due date) come last on every database."""
-    ids = agency_ids(user)
-    if agency_id is not None:
-        ids = ids & {agency_id}
-    qs = Dossier.objects.filter(current_agency_id__in=ids, status__in=OPEN_STATUSES)
+    qs = _inbox_base(user, agency_id=agency_id)
     if status:
         qs = qs.filter(status=status)
     if overdue_only:
         qs = qs.filter(status=Status.IN_PROCESS, due_at__lt=timezone.now())
     return (qs.select_related("procedure").only(
         "code", "status", "due_at", "submitted_at", "applicant_name", "channel", "current_step", "rescheduled",
-        "procedure__code", "procedure__name").order_by(F("due_at").asc(nulls_last=True), "id")[offset:offset + limit])
+        "procedure__code", "procedure__name").order_by(*URGENT_FIRST)[offset:offset + limit])
 
 
 def own_dossiers(citizen, *, limit: int = 50, offset: int = 0) -> QuerySet[Dossier]:
@@ -154,7 +155,7 @@ def inbox_tab(user, tab: str, *, limit: int = 50, offset: int = 0, now: dt.datet
     """One tab of the inbox, most urgent first (not-yet-accepted last)."""
     condition = _tab_conditions(user, now or timezone.now())[tab]
     return (_inbox_base(user, **filters).filter(condition).select_related("procedure", "current_agency")
-            .order_by(F("due_at").asc(nulls_last=True), "id")[offset:offset + limit])
+            .order_by(*URGENT_FIRST)[offset:offset + limit])
 
 
 def inbox_counts(user, *, now: dt.datetime | None = None, **filters) -> dict[str, int]:

@@ -186,28 +186,23 @@ def draft_review(request, draft_id):
 
 
 def _own_dossier(request, code) -> Dossier:
-    dossier = dossiers.get_dossier(request.user, code) if request.user.is_authenticated else None
-    if dossier is None or dossier.applicant_id != request.user.pk:
+    dossier = (dossiers.visible_dossiers(request.user).filter(code=code, applicant=request.user)
+               .select_related("procedure", "receiving_agency").first())
+    if dossier is None:
         raise Http404("Không tìm thấy hồ sơ.")
     return dossier
 
 
 @citizen_required
 def receipt(request, code):
-    try:
-        dossier = _own_dossier(request, code)
-    except DomainError:
-        raise Http404("Không tìm thấy hồ sơ.")
+    dossier = _own_dossier(request, code)
     due, estimated = dossiers.appointment(dossier)
     return render(request, "portal/receipt.html", {"dossier": dossier, "due": due, "estimated": estimated})
 
 
-@login_required
+@citizen_required
 def receipt_pdf(request, code):
-    try:
-        dossier = _own_dossier(request, code)
-    except DomainError:
-        raise Http404("Không tìm thấy hồ sơ.")
+    dossier = _own_dossier(request, code)
     return pdf_response(printing.form_pdf(dossier, "01"), f"bien-nhan-{dossier.code}.pdf")
 
 
