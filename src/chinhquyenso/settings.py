@@ -167,6 +167,7 @@ LOGIN_URL = "/dang-nhap/"
 # except on localhost).
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = os.environ.get("CQS_INSECURE_COOKIES") != "1"
 SESSION_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "chinhquyenso.core.views.csrf_failure"
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 8 * 3600  # one working day
 SECURE_CONTENT_TYPE_NOSNIFF = True

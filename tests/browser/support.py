@@ -216,9 +216,6 @@ def check_page(page, name: str, journey: str, *, budget: int = PAGE_BUDGET_BYTES
     if not page.title().strip():
         problems.append("<title> is empty")
 
-    if problems and __import__("os").environ.get("TMP_SOFT"):
-        print(f"\nSOFT page {name!r} of journey {journey!r} ({page.url}):\n" + "\n".join(problems), file=__import__("sys").stderr)
-        return shot
     if problems:
         raise AssertionError(f"page {name!r} of journey {journey!r} ({page.url}, screenshot {shot}):\n"
                              + "\n".join(problems))

@@ -312,8 +312,8 @@ def test_journey_3_processing_and_online_return(desktop_page, new_browser_page, 
     specialist.wait_for_url(f"**/can-bo/ho-so/{code}/")
     check_page(specialist, "ho-so-chuyen-vien", journey=journey)
     specialist.get_by_label("Thêm ý kiến (chỉ cán bộ thấy)").fill("Đã đối chiếu giấy chứng sinh, hợp lệ.")
-    specialist.get_by_role("button", name="Gửi ý kiến").click()
-    specialist.wait_for_load_state()
+    with specialist.expect_navigation():
+        specialist.get_by_role("button", name="Gửi ý kiến").click()
     assert "Đã đối chiếu giấy chứng sinh, hợp lệ." in specialist.get_by_role("main").inner_text()
     specialist.get_by_label("Ý kiến xử lý").fill("Đủ điều kiện, trình phê duyệt.")
     with specialist.expect_navigation():
