@@ -86,6 +86,9 @@ def citizen(db):
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
+    from django.core.cache import cache
+
+    cache.clear()  # pages cache catalog lists; each test builds its own catalog
     settings.MEDIA_ROOT = tmp_path / "files"
     # Fixtures create dozens of accounts; argon2 is tested in tests/accounts.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
