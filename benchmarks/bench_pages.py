@@ -206,15 +206,21 @@ def wait_until_quiet(limit_s: float, threshold: float = 0.25) -> float:
 
 
 def database_pids() -> list[int]:
-    """The PostgreSQL server's processes on this machine (none for SQLite, which runs inside the workers)."""
-    pids = []
-    for comm in Path("/proc").glob("[0-9]*/comm"):
-        try:
-            if comm.read_text().strip() in ("postgres", "postmaster"):
-                pids.append(int(comm.parent.name))
-        except (OSError, ValueError):
-            pass
-    return pids
+    """The PostgreSQL backends serving this benchmark's database (the gunicorn
+    workers keep theirs open); none for SQLite, which runs inside the workers."""
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return []
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                            "AND pid <> pg_backend_pid()").fetchall()
+    return [pid for (pid,) in rows]
+
+
+def cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    return {pid: cpu_seconds([pid]) for pid in pids if Path(f"/proc/{pid}").exists()}
 
 
 def load(port: int, path: str, expected_len: int, concurrency: int, warmup: float, duration: float,
@@ -267,13 +273,14 @@ def load(port: int, path: str, expected_len: int, concurrency: int, warmup: floa
         t.start()
     while time.perf_counter() < measure_from:
         time.sleep(0.001)
-    db_pids = database_pids()
+    db_pids = database_pids()  # after the warm-up: every worker has connected
     cpu_server0, cpu_client0, (busy0, steal0) = cpu_seconds(server_pids), time.process_time(), machine_busy()
-    cpu_db0 = cpu_seconds(db_pids)
+    db0 = cpu_by_pid(db_pids)
     while time.perf_counter() < stop_at:
         time.sleep(0.005)
     cpu_server1, cpu_client1, (busy1, steal1) = cpu_seconds(server_pids), time.process_time(), machine_busy()
-    cpu_db1 = cpu_seconds(db_pids)  # backends that ended in between are missed; gunicorn keeps its connections
+    db1 = cpu_by_pid(db_pids)
+    cpu_db0, cpu_db1 = 0.0, sum(max(0.0, db1[pid] - db0[pid]) for pid in db0.keys() & db1.keys())
     for t in threads:
         t.join()
     records = [r for out in per_thread for r in out]
