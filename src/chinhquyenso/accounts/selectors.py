@@ -13,6 +13,12 @@ def agency_ids(user: User, roles: list[str] | None = None) -> set[int]:
     return set(memberships.values_list("agency_id", flat=True))
 
 
+def own_agencies(user):
+    from chinhquyenso.org.models import Agency
+
+    return Agency.objects.filter(pk__in=agency_ids(user)).order_by("name")
+
+
 def sees_whole_province(user: User) -> bool:
     return getattr(user, "global_role", "") in (GlobalRole.PROVINCE_ADMIN, GlobalRole.AUDITOR)
 

@@ -16,16 +16,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from chinhquyenso.accounts.models import Role
-from chinhquyenso.accounts.selectors import agency_ids, sees_whole_province
+from chinhquyenso.accounts.selectors import agency_ids, own_agencies, sees_whole_province
 from chinhquyenso.core.calendar import local_date
 from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.uploads import store_upload
 from chinhquyenso.dossiers import printing, selectors, services
 from chinhquyenso.dossiers.models import Channel, Delivery, Dossier, Payment
-from chinhquyenso.org.models import Agency
-from chinhquyenso.portal.views import pdf_response
+from chinhquyenso.exchange.national import find_person
+from chinhquyenso.core.http import pdf_response
 from chinhquyenso.procedures import selectors as procedures
-from chinhquyenso.procedures.models import Procedure
 
 PAGE_SIZE = 50
 
@@ -71,14 +70,13 @@ def inbox(request):
     calendar = selectors.inbox_calendar(now)
     rows = list(selectors.inbox_tab(user, tab, limit=PAGE_SIZE + 1, offset=offset, now=now, **filters))
     items = [(d, *selectors.time_left(d, calendar, now)) for d in rows[:PAGE_SIZE]]
-    my_agencies = Agency.objects.filter(pk__in=agency_ids(user)).order_by("name")
+    my_agencies = own_agencies(user)
     query = request.GET.copy()
     query.pop("tu", None)
     return render(request, "backoffice/inbox.html", {
         "tab": tab, "tabs": selectors.INBOX_TABS, "counts": selectors.inbox_counts(user, now=now, **filters),
         "items": items, "filters": filters, "agencies": my_agencies, "channels": Channel.choices,
-        "procedures": Procedure.objects.filter(assignments__agency__in=my_agencies, assignments__valid_to__isnull=True)
-                                       .distinct().order_by("name").only("code", "name"),
+        "procedures": procedures.handled_by(agency_ids(user)).order_by("name").only("code", "name"),
         "query": query, "offset": offset, "next_offset": offset + PAGE_SIZE if len(rows) > PAGE_SIZE else None,
         "prev_offset": max(0, offset - PAGE_SIZE) if offset else None,
     })
@@ -101,9 +99,8 @@ def counter(request):
     procedure = procedures.get_procedure(code) if code else None
     if procedure is None:
         q = request.GET.get("q", "")[:200]
-        counter_ids = agency_ids(user, [Role.COUNTER_OFFICER])
         found = procedures.search_procedures(q, limit=None).filter(
-            assignments__agency_id__in=counter_ids, assignments__valid_to__isnull=True).distinct()[:30]
+            pk__in=procedures.handled_by(agency_ids(user, [Role.COUNTER_OFFICER])).values("pk"))[:30]
         return render(request, "backoffice/counter_pick.html", {"q": q, "procedures": found})
     agencies = _counter_agencies(user, procedure)
     if not agencies:
@@ -132,15 +129,11 @@ def counter(request):
 
 
 def _lookup(applicant: dict) -> tuple[dict, str, dict]:
-    from chinhquyenso.exchange.national import population_registry
-    from chinhquyenso.exchange.national.base import NationalSystemError
-
     number = applicant["identity_number"].replace(" ", "")
     if not (number.isdigit() and len(number) == 12):
         return applicant, "", {"identity_number": "Số định danh cá nhân gồm 12 chữ số."}
-    try:
-        person = population_registry().lookup(number)
-    except NationalSystemError:
+    person, answered = find_person(number)
+    if not answered:
         return applicant, "Không kết nối được CSDL quốc gia về dân cư; hãy nhập tay theo giấy tờ.", {}
     if person is None:
         return applicant, "CSDL quốc gia về dân cư không có số định danh này; hãy kiểm tra lại giấy tờ.", {}
@@ -271,7 +264,7 @@ def print_form(request, code, form):
 def register(request):
     """Mẫu 06 for one of the officer's agencies and a date range (default: this month)."""
     today = local_date(timezone.now())
-    my_agencies = Agency.objects.filter(pk__in=agency_ids(request.user)).order_by("name")
+    my_agencies = own_agencies(request.user)
     errors = {}
     if request.GET.get("co_quan"):
         try:

@@ -193,13 +193,9 @@ def _attach_components(dossier: Dossier, procedure: Procedure, components: list[
 def _verify_applicant(applicant: dict) -> bool:
     """Ask the population database; a failure never blocks the counter: the
     dossier goes on with the typed data, marked as not verified."""
-    from chinhquyenso.exchange.national import population_registry
-    from chinhquyenso.exchange.national.base import NationalSystemError
+    from chinhquyenso.exchange.national import find_person
 
-    try:
-        person = population_registry().lookup(applicant["identity_number"])
-    except NationalSystemError:
-        return False
+    person, _ = find_person(applicant["identity_number"])
     return person is not None and person.matches_name(applicant["full_name"])
 
 

@@ -37,15 +37,11 @@ def open_draft(*, owner, procedure: Procedure) -> SubmissionDraft:
 def prefilled_applicant(owner) -> tuple[dict, list[str]]:
     """Name, ID and phone from the account; address, birth date and sex from
     the population database when it answers (a failure never blocks)."""
-    from chinhquyenso.exchange.national import population_registry
-    from chinhquyenso.exchange.national.base import NationalSystemError
+    from chinhquyenso.exchange.national import find_person
 
     applicant = {"full_name": owner.full_name, "identity_number": owner.identity_number, "phone": owner.phone, "address": ""}
     sources = [SOURCE_ACCOUNT]
-    try:
-        person = population_registry().lookup(owner.identity_number) if owner.kind == owner.Kind.CITIZEN else None
-    except NationalSystemError:
-        person = None
+    person = find_person(owner.identity_number)[0] if owner.kind == owner.Kind.CITIZEN else None
     if person is not None:
         applicant["address"] = person.address
         applicant["birth_date"] = person.birth_date.strftime("%d/%m/%Y") if person.birth_date else ""

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import login as start_session
 from django.contrib.auth import logout as end_session
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from chinhquyenso.accounts import services as accounts
 from chinhquyenso.core.calendar import local_date
 from chinhquyenso.core.errors import DomainError
+from chinhquyenso.core.http import pdf_response
 from chinhquyenso.dossiers import printing
 from chinhquyenso.dossiers import selectors as dossiers
 from chinhquyenso.dossiers.models import Dossier, EDataItem
@@ -204,12 +205,6 @@ def receipt(request, code):
 def receipt_pdf(request, code):
     dossier = _own_dossier(request, code)
     return pdf_response(printing.form_pdf(dossier, "01"), f"bien-nhan-{dossier.code}.pdf")
-
-
-def pdf_response(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
 
 
 # ---------------------------------------------------------------- tracking, own dossiers, e-data store

@@ -57,6 +57,12 @@ def popular_procedures(limit: int = 8) -> list[Procedure]:
     return [by_code[c] for c in codes if c in by_code]
 
 
+def handled_by(agency_ids):
+    """Active procedures an agency among `agency_ids` handles now."""
+    return (Procedure.objects.filter(is_active=True, assignments__agency_id__in=agency_ids,
+                                     assignments__valid_to__isnull=True).distinct())
+
+
 def fields_with_counts():
     return (Field.objects.filter(procedures__is_active=True).annotate(n=Count("procedures")).order_by("name"))
 

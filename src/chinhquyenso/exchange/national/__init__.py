@@ -27,6 +27,17 @@ def population_registry():
     return _build("POPULATION_ADAPTER")
 
 
+def find_person(identity_number: str):
+    """(person or None, answered): a registry failure never blocks the caller,
+    which goes on with typed data and says the lookup did not happen."""
+    from chinhquyenso.exchange.national.base import NationalSystemError
+
+    try:
+        return population_registry().lookup(identity_number), True
+    except NationalSystemError:
+        return None, False
+
+
 def national_portal():
     return _build("NATIONAL_PORTAL_ADAPTER")
 
