@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "chinhquyenso.exchange",
     "chinhquyenso.portal",
     "chinhquyenso.backoffice",
+    "chinhquyenso.indicators",
     "chinhquyenso.demo",
 ]
 

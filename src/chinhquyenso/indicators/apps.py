@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class IndicatorsConfig(AppConfig):
+    name = "chinhquyenso.indicators"
+    label = "indicators"
+    verbose_name = "Chỉ tiêu, chỉ số và đánh giá"
+
+    def ready(self):
+        from chinhquyenso.core import events
+        from chinhquyenso.indicators.services import mark_dossier_changed
+
+        # Keep the pre-aggregated dossier facts in step with every dossier change,
+        # in the changing transaction.
+        for name in ("DossierStatusChanged", "DossierUpdated"):
+            events.subscribe(name, mark_dossier_changed)
