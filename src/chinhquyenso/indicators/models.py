@@ -166,16 +166,18 @@ class DossierFact(models.Model):
     finished_on_time = models.PositiveIntegerField(default=0)
     finished_late = models.PositiveIntegerField(default=0)
     finished_electronic = models.PositiveIntegerField(default=0)
-    processing_hours = models.BigIntegerField(default=0)
+    processing_seconds = models.BigIntegerField(default=0)  # acceptance → result, summed
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["day", "agency", "procedure"], name="dossier_fact_unique")]
 
 
 class StaleDossier(models.Model):
-    """A dossier changed since its facts were last aggregated."""
+    """A dossier changed since its facts were last aggregated. One row per
+    change (not per dossier), so a change made while a refresh runs is never
+    swallowed by that refresh."""
 
-    dossier_id = models.BigIntegerField(primary_key=True)
+    dossier_id = models.BigIntegerField()
 
 
 class Index766Group(models.Model):
