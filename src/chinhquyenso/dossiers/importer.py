@@ -13,8 +13,9 @@ validation rules and report format are in docs/import-dossiers.md.
 * Timestamps, timeliness and the event timeline are derived the way the live
   workflow (services.py) derives them, so indicators computed over imported
   and live dossiers agree.
-* No domain events are emitted: these dossiers happened in the past and must
-  not notify citizens or be re-sent to national systems.
+* Only `DossierImported` is published (indicators aggregate the dossier):
+  these dossiers happened in the past and must not notify citizens or be
+  re-sent to national systems.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from chinhquyenso.accounts.services import get_or_create_citizen, validate_identity_number
-from chinhquyenso.core import audit, idempotency
+from chinhquyenso.core import audit, events, idempotency
 from chinhquyenso.core.calendar import WorkingCalendar, closing_time, local_date
 from chinhquyenso.core.errors import Conflict, DomainError
 from chinhquyenso.core.text import nfc
@@ -420,6 +421,7 @@ def _write(clean: _Clean, record: dict, actor) -> Dossier:
                             "status": clean.status, "submitted_at": clean.submitted_at, "timeliness": clean.timeliness,
                             "events": len(clean.events)})
         idempotency.remember(SCOPE, clean.code, record, dossier)
+        events.publish("DossierImported", dossier=dossier.pk)
         return dossier
 
 

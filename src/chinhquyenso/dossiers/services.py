@@ -76,7 +76,7 @@ def _transition(dossier: Dossier, *, actor, action: str, to_status: str, at: dt.
     audit.record(actor=actor, action=f"dossier.{action}", obj=dossier, agency_id=dossier.current_agency_id, at=at,
                  before=before, after={"status": to_status, "agency": dossier.current_agency_id,
                                        "step": dossier.current_step, "due_at": dossier.due_at, **(audit_extra or {})})
-    events.emit("DossierStatusChanged", dossier=dossier.pk, code=dossier.code, action=action,
+    events.publish("DossierStatusChanged", dossier=dossier.pk, code=dossier.code, action=action,
                 from_status=from_status, to_status=to_status, agency=dossier.current_agency_id, at=at.isoformat())
     return event
 
@@ -277,7 +277,7 @@ def submit(*, actor, procedure_code: str, channel: str, applicant: dict | None =
                                             note=Channel(channel).label)
                 audit.record(actor=actor, action="dossier.submit", obj=dossier, agency_id=agency.pk, at=at,
                              after={"status": Status.SUBMITTED, "procedure": procedure.code, "channel": channel})
-                events.emit("DossierStatusChanged", dossier=dossier.pk, code=dossier.code, action="submit",
+                events.publish("DossierStatusChanged", dossier=dossier.pk, code=dossier.code, action="submit",
                             from_status="", to_status=Status.SUBMITTED, agency=agency.pk, at=at.isoformat())
                 idempotency.remember("dossier.submit", idempotency_key, payload, dossier)
                 return dossier
@@ -516,6 +516,7 @@ def attach_component_file(dossier: Dossier, *, actor, order: int, file: StoredFi
     component.save(update_fields=["file"])
     _refresh_digitized(dossier)
     dossier.save(update_fields=["digitized"])
+    events.publish("DossierUpdated", dossier=dossier.pk, change="digitize")
     audit.record(actor=actor, action="dossier.digitize", obj=component, agency_id=dossier.current_agency_id, at=at,
                  after={"dossier": dossier.pk, "order": order, "sha256": file.sha256})
     return component
@@ -573,6 +574,7 @@ def record_payment(dossier: Dossier, *, actor, amount: int, method: str, transac
                                      paid_at=at, recorded_by=actor if getattr(actor, "pk", None) else None)
     dossier.fee_paid += amount
     dossier.save(update_fields=["fee_paid", "updated_at"])
+    events.publish("DossierUpdated", dossier=dossier.pk, change="payment")
     audit.record(actor=actor, action="dossier.payment", obj=dossier, agency_id=counter_agency_id(dossier), at=at,
                  after={"amount": amount, "method": method, "fee_paid": dossier.fee_paid})
     return payment

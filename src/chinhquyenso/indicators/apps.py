@@ -8,9 +8,10 @@ class IndicatorsConfig(AppConfig):
 
     def ready(self):
         from chinhquyenso.core import events
-        from chinhquyenso.indicators.services import mark_dossier_changed
+        from chinhquyenso.indicators.services import mark_dossier_changed, rebuild_facts_after_load
 
         # Keep the pre-aggregated dossier facts in step with every dossier change,
         # in the changing transaction.
-        for name in ("DossierStatusChanged", "DossierUpdated"):
+        for name in ("DossierStatusChanged", "DossierUpdated", "DossierImported"):
             events.subscribe(name, mark_dossier_changed)
+        events.subscribe("DossiersLoaded", rebuild_facts_after_load)

@@ -22,6 +22,7 @@ class Indicator(models.Model):
     class Source(models.TextChoices):
         COMPUTED = "computed", "Tính từ dữ liệu hệ thống"
         REPORTED = "reported", "Cơ quan báo cáo (LRIS)"
+        ASSESSMENT = "assessment", "Kết quả đánh giá theo tiêu chí"
 
     class Aggregation(models.TextChoices):
         SUM = "sum", "Cộng các kỳ và các cơ quan"

@@ -1,0 +1,254 @@
+"""Assessments over computed values: the QĐ 766 service-quality index, the
+e-government completion criteria (seed 002) and the year's DX targets
+("Phụ lục kết quả thực hiện mục tiêu chuyển đổi số"). Rules, thresholds and
+targets are rows the province edits; nothing here names an agency."""
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from chinhquyenso.core.text import format_number
+from chinhquyenso.indicators.models import EGovCriterion, Index766Group, Index766Rule, Indicator, Target
+from chinhquyenso.indicators.selectors import PROVINCE, Computation, IndicatorValue, Unit
+from chinhquyenso.org.models import LEVEL_OF_KIND, Level
+
+TWO_PLACES = Decimal("0.01")
+
+
+def _meets(value: Decimal, comparison: str, threshold: Decimal) -> bool:
+    return value >= threshold if comparison == Target.Comparison.AT_LEAST else value <= threshold
+
+
+# ------------------------------------------------------------------ 766
+
+
+@dataclass
+class RuleScore:
+    rule: Index766Rule
+    value: IndicatorValue | None
+    points: Decimal | None  # None: no data to score
+
+    @property
+    def explanation(self) -> str:
+        rule = self.rule
+        if rule.method == Index766Rule.Method.STEPS:
+            return "; ".join(f"≥ {format_number(Decimal(str(low)), 0)}%: {format_number(Decimal(str(p)), 2)} điểm"
+                             for low, p in rule.steps)
+        threshold = format_number(rule.threshold, 0)
+        if rule.method == Index766Rule.Method.THRESHOLD:
+            return f"đủ điểm khi ≥ {threshold}%, không đạt 0 điểm"
+        return f"đủ điểm khi ≥ {threshold}%, dưới ngưỡng tính theo tỷ lệ"
+
+
+@dataclass
+class GroupScore:
+    group: Index766Group
+    rules: list[RuleScore]
+
+    @property
+    def points(self) -> Decimal:
+        return sum((r.points for r in self.rules if r.points is not None), Decimal(0))
+
+    @property
+    def scored_max(self) -> Decimal:
+        return sum((r.rule.max_points for r in self.rules if r.points is not None), Decimal(0))
+
+
+@dataclass
+class Index766:
+    unit_name: str
+    groups: list[GroupScore]
+
+    @property
+    def points(self) -> Decimal:
+        return sum((g.points for g in self.groups), Decimal(0))
+
+    @property
+    def max_points(self) -> Decimal:
+        return sum((g.group.max_points for g in self.groups), Decimal(0))
+
+    @property
+    def scored_max(self) -> Decimal:
+        return sum((g.scored_max for g in self.groups), Decimal(0))
+
+    @property
+    def missing(self) -> list[RuleScore]:
+        return [r for g in self.groups for r in g.rules if r.points is None]
+
+
+def score_rule(rule: Index766Rule, value: Decimal | None) -> Decimal | None:
+    if value is None:
+        return None
+    if rule.method == Index766Rule.Method.STEPS:
+        for low, points in rule.steps:
+            if value >= Decimal(str(low)):
+                return Decimal(str(points)).quantize(TWO_PLACES)
+        return Decimal(0)
+    threshold = rule.threshold or Decimal(0)
+    if value >= threshold:
+        return rule.max_points
+    if rule.method == Index766Rule.Method.THRESHOLD or threshold <= 0:
+        return Decimal(0)
+    return (rule.max_points * max(value, Decimal(0)) / threshold).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+
+
+def index766(computation: Computation, unit_id: int = PROVINCE) -> Index766:
+    groups = []
+    for group in Index766Group.objects.prefetch_related("rules__indicator").order_by("order"):
+        scores = []
+        for rule in group.rules.all():
+            value = computation.get(rule.indicator.code, unit_id)
+            scores.append(RuleScore(rule=rule, value=value, points=score_rule(rule, value.rounded if value else None)))
+        groups.append(GroupScore(group=group, rules=scores))
+    name = "Toàn tỉnh" if unit_id == PROVINCE else computation.units[unit_id].name
+    return Index766(unit_name=name, groups=groups)
+
+
+def index766_codes() -> set[str]:
+    return set(Index766Rule.objects.values_list("indicator__code", flat=True))
+
+
+# ------------------------------------------------- e-government completion
+
+
+@dataclass
+class CriterionResult:
+    criterion: EGovCriterion
+    value: IndicatorValue | None
+    meets: bool
+
+    @property
+    def gap(self) -> str:
+        """How far from the threshold, in the indicator's unit ("thiếu 12,5%")."""
+        if self.meets:
+            return ""
+        if self.value is None or self.value.value is None:
+            return "chưa có số liệu"
+        if self.criterion.indicator.value_type == Indicator.ValueType.BOOLEAN:
+            return "chưa có"
+        distance = abs(self.criterion.threshold - self.value.rounded)
+        unit = "%" if self.value.unit == "%" else f" {self.value.unit}"
+        return f"{'thiếu' if self.criterion.comparison == Target.Comparison.AT_LEAST else 'vượt'} " \
+               f"{format_number(distance, self.value.decimals)}{unit}"
+
+
+@dataclass
+class AgencyCompletion:
+    unit: Unit
+    results: list[CriterionResult]
+
+    @property
+    def complete(self) -> bool:
+        return all(r.meets for r in self.results)
+
+    @property
+    def missed(self) -> list[CriterionResult]:
+        return [r for r in self.results if not r.meets]
+
+
+@dataclass
+class LevelSummary:
+    level: str
+    label: str
+    agencies: list[AgencyCompletion] = field(default_factory=list)
+
+    @property
+    def complete(self) -> int:
+        return sum(a.complete for a in self.agencies)
+
+    @property
+    def rate(self) -> IndicatorValue:
+        return _share(self.complete, len(self.agencies))
+
+
+@dataclass
+class EGovCompletion:
+    criteria: list[EGovCriterion]
+    levels: list[LevelSummary]
+
+    @property
+    def agencies(self) -> list[AgencyCompletion]:
+        return [a for level in self.levels for a in level.agencies]
+
+    @property
+    def rate(self) -> IndicatorValue:
+        return _share(sum(a.complete for a in self.agencies), len(self.agencies))
+
+
+def _share(part: int, whole: int) -> IndicatorValue:
+    return IndicatorValue(code="egov_completion_rate", name="Tỷ lệ cơ quan hoàn thiện chính quyền điện tử", unit="%",
+                          numerator=Decimal(part), denominator=Decimal(whole),
+                          value=Decimal(part) * 100 / whole if whole else None, decimals=1)
+
+
+def egov_completion(computation: Computation) -> EGovCompletion:
+    criteria = list(EGovCriterion.objects.filter(is_active=True).select_related("indicator"))
+    levels = {level: LevelSummary(level=level, label=label) for level, label in
+              ((Level.PROVINCE, "Cơ quan cấp tỉnh"), (Level.DISTRICT, "UBND cấp huyện"), (Level.COMMUNE, "UBND cấp xã"))}
+    for unit in sorted(computation.units.values(), key=lambda u: u.name):
+        applicable = [c for c in criteria if not c.agency_kinds or unit.kind in c.agency_kinds]
+        if not applicable:
+            continue
+        results = []
+        for criterion in applicable:
+            value = computation.get(criterion.indicator.code, unit.id)
+            meets = bool(value and value.value is not None
+                         and _meets(value.rounded, criterion.comparison, criterion.threshold))
+            results.append(CriterionResult(criterion=criterion, value=value, meets=meets))
+        levels[LEVEL_OF_KIND[unit.kind]].agencies.append(AgencyCompletion(unit=unit, results=results))
+    return EGovCompletion(criteria=criteria, levels=[level for level in levels.values() if level.agencies])
+
+
+def fill_assessed(computation: Computation) -> None:
+    """Put the e-government completion share into the computation, for the
+    province and for each unit over its assessed subordinates."""
+    wanted = [i for i in computation.indicators if i.code == "egov_completion_rate"]
+    if not wanted:
+        return
+    completion = egov_completion(computation)
+    complete = {a.unit.id: a.complete for a in completion.agencies}
+
+    def tally(unit_id: int) -> tuple[int, int]:
+        done, total = (int(complete[unit_id]), 1) if unit_id in complete else (0, 0)
+        for child in computation.units[unit_id].children:
+            d, t = tally(child)
+            done, total = done + d, total + t
+        return done, total
+
+    for unit_id in computation.units:
+        computation.values[unit_id]["egov_completion_rate"] = _share(*tally(unit_id))
+        computation.own[unit_id]["egov_completion_rate"] = _share(*((int(complete[unit_id]), 1) if unit_id in complete else (0, 0)))
+    computation.values[0]["egov_completion_rate"] = completion.rate
+
+
+# ------------------------------------------------------------------ targets
+
+
+@dataclass
+class TargetResult:
+    target: Target
+    achieved: IndicatorValue | None
+
+    @property
+    def status(self) -> str:
+        """đạt / vượt / chưa đạt / chưa có số liệu."""
+        if self.achieved is None or self.achieved.value is None:
+            return "chưa có số liệu"
+        value, plan = self.achieved.rounded, self.target.value
+        if value == plan:
+            return "đạt"
+        if _meets(value, self.target.comparison, plan):
+            return "vượt"
+        return "chưa đạt"
+
+    @property
+    def plan_display(self) -> str:
+        sign = "≥" if self.target.comparison == Target.Comparison.AT_LEAST else "≤"
+        unit = self.target.indicator.unit
+        number = format_number(self.target.value, 0 if self.target.value == self.target.value.to_integral() else 1)
+        return f"{sign} {number}{'%' if unit == '%' else ' ' + unit}".rstrip()
+
+
+def target_results(computation: Computation, year: int | None = None) -> list[TargetResult]:
+    year = year or computation.period.end.year
+    rows = Target.objects.filter(year=year, agency__isnull=True).select_related("indicator").order_by("order")
+    return [TargetResult(target=t, achieved=computation.get(t.indicator.code)) for t in rows]

@@ -1,0 +1,405 @@
+"""Reads: indicator values per agency and for the province, for any period.
+
+Values are computed from the pre-aggregated dossier facts (kept current by
+services.refresh_facts, run first here as a read-repair), the live open
+dossiers, the catalog, and approved reported values. Agencies are taken as
+they stood at the period's end: the dossiers of an agency merged or renamed
+before that day count for its successor, so a past period gives the same
+numbers whatever happened later."""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.utils import timezone
+
+from chinhquyenso.core.calendar import LOCAL_TZ
+from chinhquyenso.core.text import format_number
+from chinhquyenso.dossiers.models import OPEN_STATUSES, Dossier
+from chinhquyenso.indicators.formulas import FACT_MEASURES, SERVICE_SCOPES, compile_expression
+from chinhquyenso.indicators.models import DossierFact, FormulaVersion, Indicator, ReportedValue, StaleDossier
+from chinhquyenso.indicators.periods import Period
+from chinhquyenso.org.models import LEVEL_OF_KIND, Agency, Succession
+from chinhquyenso.procedures.models import ProcedureAgency, ServiceLevel
+
+PROVINCE = 0  # key of the whole-province values
+
+# ------------------------------------------------------------------ values
+
+
+@dataclass(frozen=True)
+class IndicatorValue:
+    code: str
+    name: str
+    unit: str
+    numerator: Decimal | None
+    denominator: Decimal | None
+    value: Decimal | None  # None: nothing to measure (denominator 0, nothing reported)
+    decimals: int = 1
+    formula_version: int | None = None
+    value_type: str = "ratio"
+
+    @property
+    def display(self) -> str:
+        """41,5% · 513.808 · 3,2 ngày · Có — or "—" when there is no value."""
+        if self.value is None:
+            return "—"
+        if self.value_type == Indicator.ValueType.BOOLEAN and self.denominator == 1:
+            return "Có" if self.numerator else "Không"
+        number = format_number(self.rounded, self.decimals if self.value != self.value.to_integral() or self.unit == "%" else 0)
+        return f"{number}%" if self.unit == "%" else f"{number} {self.unit}".rstrip()
+
+    @property
+    def rounded(self) -> Decimal | None:
+        if self.value is None:
+            return None
+        return self.value.quantize(Decimal(1).scaleb(-self.decimals), rounding=ROUND_HALF_UP)
+
+    def as_dict(self) -> dict:
+        def plain(number):
+            return None if number is None else float(number)
+        return {"code": self.code, "name": self.name, "unit": self.unit, "numerator": plain(self.numerator),
+                "denominator": plain(self.denominator), "value": plain(self.rounded), "display": self.display,
+                "formula_version": self.formula_version}
+
+
+# ------------------------------------------------------------------ agencies
+
+
+@dataclass
+class Unit:
+    """An agency as it stood at the period's end, with the versions (its
+    predecessors) whose data count for it."""
+
+    id: int
+    code: str
+    name: str
+    kind: str
+    parent_id: int | None
+    versions: set[int] = field(default_factory=set)
+    children: list[int] = field(default_factory=list)
+
+    @property
+    def level(self) -> str:
+        return LEVEL_OF_KIND[self.kind]
+
+
+def units_at(period: Period) -> tuple[dict[int, Unit], dict[int, int]]:
+    """(units by id, agency version id → unit id) for the period's end."""
+    end = period.end
+    agencies = {row["id"]: row for row in Agency.objects.values("id", "code", "name", "kind", "parent_id", "valid_from", "valid_to")}
+
+    def valid(row) -> bool:
+        return row["valid_from"] <= end and (row["valid_to"] is None or row["valid_to"] > end)
+
+    successor = dict(Succession.objects.filter(
+        takes_open_work=True, successor__isnull=False, reorganization__effective_date__lte=end)
+        .exclude(reorganization__kind="transfer_procedure").order_by("reorganization__effective_date", "id")
+        .values_list("source_id", "successor_id"))
+
+    def unit_of(agency_id: int) -> int:
+        current, seen = agency_id, set()
+        while not valid(agencies[current]) and current in successor and current not in seen:
+            seen.add(current)
+            current = successor[current]
+        return current if valid(agencies[current]) else agency_id
+
+    mapping = {agency_id: unit_of(agency_id) for agency_id in agencies}
+    units: dict[int, Unit] = {}
+    for agency_id, unit_id in mapping.items():
+        row = agencies[unit_id]
+        if unit_id not in units:
+            if not valid(row) and (row["valid_to"] is not None and row["valid_to"] <= period.start):
+                continue  # closed, without successor, before the period began
+            units[unit_id] = Unit(id=unit_id, code=row["code"], name=row["name"], kind=row["kind"],
+                                  parent_id=mapping.get(row["parent_id"]) if row["parent_id"] else None)
+        units[unit_id].versions.add(agency_id)
+    for unit in units.values():
+        if unit.parent_id not in units:
+            unit.parent_id = None
+        else:
+            units[unit.parent_id].children.append(unit.id)
+    mapping = {agency_id: unit_id for agency_id, unit_id in mapping.items() if unit_id in units}
+    return units, mapping
+
+
+# ------------------------------------------------------------------ measures
+
+
+def _refresh() -> None:
+    if StaleDossier.objects.exists():
+        from chinhquyenso.indicators.services import refresh_facts
+
+        refresh_facts()  # read-repair: changes since the worker's last pass
+
+
+def _fact_measures(period: Period, agency_filter=None) -> dict[int, dict[str, Decimal]]:
+    """Fact sums per agency version, with the online-service variants."""
+    columns = [name if name != "processing_days" else "processing_seconds" for name in FACT_MEASURES]
+    rows = DossierFact.objects.filter(day__range=(period.start, period.end))
+    if agency_filter is not None:
+        rows = rows.filter(agency_id__in=agency_filter)
+    rows = rows.values("agency_id", "procedure__service_level").annotate(**{c: Sum(c) for c in columns}).order_by()
+    out: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for row in rows:
+        level = row.pop("procedure__service_level")
+        measures = out[row.pop("agency_id")]
+        row["processing_days"] = Decimal(row.pop("processing_seconds") or 0) / 86400
+        for name, number in row.items():
+            measures[name] += number or 0
+            for scope, levels in SERVICE_SCOPES.items():
+                if level in levels:
+                    measures[f"{name}__{scope}"] += number or 0
+    return out
+
+
+def _open_measures(period: Period, agency_filter=None) -> dict[int, dict[str, Decimal]]:
+    """Dossiers accepted and not finished at the period's end (now, if the
+    period is not over), split by whether their deadline had passed."""
+    now = timezone.now()
+    end = min(dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time.min, tzinfo=LOCAL_TZ), now)
+    if end == now:
+        rows = Dossier.objects.filter(status__in=OPEN_STATUSES, accepted_at__isnull=False)
+    else:
+        rows = Dossier.objects.filter(accepted_at__lt=end).filter(
+            Q(finished_at__gte=end) | Q(finished_at__isnull=True, closed_at__isnull=True)
+            | Q(finished_at__isnull=True, closed_at__gte=end))
+    if agency_filter is not None:
+        rows = rows.filter(receiving_agency_id__in=agency_filter)
+    rows = rows.values("receiving_agency_id").annotate(
+        open_total=Count("id"), open_overdue=Count("id", filter=Q(due_at__lt=end))).order_by()
+    out: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for row in rows:
+        measures = out[row["receiving_agency_id"]]
+        measures["open_total"] = Decimal(row["open_total"])
+        measures["open_overdue"] = Decimal(row["open_overdue"])
+        measures["open_in_time"] = Decimal(row["open_total"] - row["open_overdue"])
+    return out
+
+
+def _service_sets(period: Period, agency_filter=None) -> tuple[dict[int, set], dict[int, set]]:
+    """Per agency version: online services it handled during the period, and
+    those with at least one online dossier."""
+    handled = defaultdict(set)
+    assignments = ProcedureAgency.objects.filter(
+        valid_from__lte=period.end, procedure__service_level__in=[ServiceLevel.PARTLY_ONLINE, ServiceLevel.FULL_ONLINE],
+    ).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=period.start))
+    if agency_filter is not None:
+        assignments = assignments.filter(agency_id__in=agency_filter)
+    for agency_id, procedure_id in assignments.values_list("agency_id", "procedure_id"):
+        handled[agency_id].add(procedure_id)
+    used = defaultdict(set)
+    facts = DossierFact.objects.filter(day__range=(period.start, period.end), received_online__gt=0)
+    if agency_filter is not None:
+        facts = facts.filter(agency_id__in=agency_filter)
+    for agency_id, procedure_id in facts.values_list("agency_id", "procedure_id").distinct():
+        used[agency_id].add(procedure_id)
+    return handled, used
+
+
+def _add(into: dict, measures: dict) -> None:
+    for name, number in measures.items():
+        into[name] += number
+
+
+# ------------------------------------------------------------------ computation
+
+
+@dataclass
+class Computation:
+    """Every indicator for every unit of the period: `values[unit id][code]`
+    counts the unit and its subordinates; `own[unit id][code]` the unit alone;
+    `values[PROVINCE]` the whole province."""
+
+    period: Period
+    units: dict[int, Unit]
+    values: dict[int, dict[str, IndicatorValue]]
+    own: dict[int, dict[str, IndicatorValue]]
+    indicators: list[Indicator]
+
+    def get(self, code: str, unit_id: int = PROVINCE) -> IndicatorValue | None:
+        return self.values.get(unit_id, {}).get(code)
+
+    def roots(self) -> list[Unit]:
+        return sorted((u for u in self.units.values() if u.parent_id is None), key=lambda u: (u.kind, u.name))
+
+
+def formula_for(indicator: Indicator, period: Period) -> FormulaVersion | None:
+    """The version in force at the period's end (the first one for periods
+    before any version)."""
+    versions = sorted(indicator.formulas.all(), key=lambda f: (f.valid_from, f.version))
+    chosen = None
+    for version in versions:
+        if version.valid_from <= period.end:
+            chosen = version
+    return chosen or (versions[0] if versions else None)
+
+
+def _evaluate(indicator: Indicator, formula: FormulaVersion | None, measures: dict) -> IndicatorValue:
+    numerator = denominator = value = None
+    if formula is not None:
+        numerator = compile_expression(formula.numerator, "numerator")(measures)
+        if formula.denominator:
+            denominator = compile_expression(formula.denominator, "denominator")(measures)
+            value = numerator * formula.scale / denominator if denominator else None
+        else:
+            value = numerator * formula.scale
+    return IndicatorValue(code=indicator.code, name=indicator.name, unit=indicator.unit, numerator=numerator,
+                          denominator=denominator, value=value, decimals=indicator.decimals,
+                          formula_version=formula.version if formula else None, value_type=indicator.value_type)
+
+
+def _reported(indicators: list[Indicator], period: Period, mapping: dict[int, int]) -> dict[str, dict[int, dict]]:
+    """Approved reported values inside the period, per indicator and unit:
+    {'numerator', 'denominator', 'value', 'count'}."""
+    by_code = {i.code: i for i in indicators if i.source == Indicator.Source.REPORTED}
+    if not by_code:
+        return {}
+    rows = ReportedValue.objects.filter(indicator__code__in=by_code, period_start__gte=period.start,
+                                        period_end__lte=period.end).values(
+        "indicator__code", "agency_id", "period_end", "value", "numerator", "denominator").order_by("period_end")
+    latest: dict[tuple, list] = {}
+    for row in rows:
+        indicator = by_code[row["indicator__code"]]
+        key = (indicator.code, row["agency_id"])
+        if indicator.aggregation == Indicator.Aggregation.LATEST or indicator.value_type == Indicator.ValueType.BOOLEAN:
+            latest[key] = [row]
+        else:
+            latest.setdefault(key, []).append(row)
+    out: dict[str, dict[int, dict]] = defaultdict(lambda: defaultdict(lambda: defaultdict(Decimal)))
+    for (code, agency_id), picked in latest.items():
+        unit_id = mapping.get(agency_id)
+        if unit_id is None:
+            continue
+        sums = out[code][unit_id]
+        for row in picked:
+            sums["value"] += row["value"] or 0
+            sums["numerator"] += row["numerator"] or 0
+            sums["denominator"] += row["denominator"] or 0
+            sums["count"] += 1
+    return out
+
+
+def _reported_value(indicator: Indicator, sums: dict | None) -> IndicatorValue:
+    numerator = denominator = value = None
+    if sums and sums["count"]:
+        if indicator.value_type == Indicator.ValueType.RATIO:
+            numerator, denominator = sums["numerator"], sums["denominator"]
+            value = numerator * 100 / denominator if denominator else None
+        elif indicator.value_type == Indicator.ValueType.BOOLEAN:
+            numerator, denominator = sums["value"], sums["count"]
+            value = numerator * 100 / denominator
+        else:
+            numerator = value = sums["value"]
+    return IndicatorValue(code=indicator.code, name=indicator.name, unit=indicator.unit, numerator=numerator,
+                          denominator=denominator, value=value, decimals=indicator.decimals,
+                          value_type=indicator.value_type)
+
+
+def active_indicators(codes=None) -> list[Indicator]:
+    rows = Indicator.objects.filter(is_active=True).prefetch_related("formulas")
+    if codes:
+        rows = rows.filter(code__in=list(codes))
+    return list(rows)
+
+
+def compute(period: Period, codes=None) -> Computation:
+    """Every active indicator (or `codes`) for every agency and the province."""
+    _refresh()
+    indicators = active_indicators(codes)
+    units, mapping = units_at(period)
+    own_measures: dict[int, dict] = defaultdict(lambda: defaultdict(Decimal))
+    for source in (_fact_measures(period), _open_measures(period)):
+        for agency_id, measures in source.items():
+            if agency_id in mapping:
+                _add(own_measures[mapping[agency_id]], measures)
+    handled, used = _service_sets(period)
+    own_sets = defaultdict(lambda: (set(), set()))
+    for agency_id, unit_id in mapping.items():
+        own_sets[unit_id][0].update(handled.get(agency_id, ()))
+        own_sets[unit_id][1].update(used.get(agency_id, ()))
+
+    total_measures: dict[int, dict] = {}
+    total_sets: dict[int, tuple[set, set]] = {}
+
+    def roll(unit_id: int):
+        if unit_id in total_measures:
+            return
+        measures, (services, active) = defaultdict(Decimal, own_measures.get(unit_id, {})), own_sets[unit_id]
+        services, active = set(services), set(active)
+        for child in units[unit_id].children:
+            roll(child)
+            _add(measures, total_measures[child])
+            services |= total_sets[child][0]
+            active |= total_sets[child][1]
+        total_measures[unit_id], total_sets[unit_id] = measures, (services, active)
+
+    province, province_sets = defaultdict(Decimal), (set(), set())
+    for unit_id in units:
+        roll(unit_id)
+        if units[unit_id].parent_id is None:
+            _add(province, total_measures[unit_id])
+            province_sets[0].update(total_sets[unit_id][0])
+            province_sets[1].update(total_sets[unit_id][1])
+
+    def with_sets(measures, sets):
+        measures = dict(measures)
+        # A service counts as used only where it is offered online, so the
+        # numerator never exceeds the denominator.
+        measures["services_online"] = Decimal(len(sets[0]))
+        measures["services_with_online_dossier"] = Decimal(len(sets[0] & sets[1]))
+        return measures
+
+    formulas = {i.code: formula_for(i, period) for i in indicators}
+    reported = _reported(indicators, period, mapping)
+    values: dict[int, dict[str, IndicatorValue]] = {}
+    own: dict[int, dict[str, IndicatorValue]] = {}
+    reported_totals: dict[str, dict[int, dict]] = {}
+    for indicator in indicators:
+        if indicator.source == Indicator.Source.REPORTED:
+            per_unit = reported.get(indicator.code, {})
+            totals = reported_totals[indicator.code] = {}
+
+            def roll_reported(unit_id: int, per_unit=per_unit, totals=totals):
+                if unit_id not in totals:
+                    sums = defaultdict(Decimal, per_unit.get(unit_id, {}))
+                    for child in units[unit_id].children:
+                        _add(sums, roll_reported(child))
+                    totals[unit_id] = sums
+                return totals[unit_id]
+
+            province_sums = defaultdict(Decimal)
+            for unit_id in units:
+                roll_reported(unit_id)
+                if units[unit_id].parent_id is None:
+                    _add(province_sums, totals[unit_id])
+            for unit_id in units:
+                own.setdefault(unit_id, {})[indicator.code] = _reported_value(indicator, per_unit.get(unit_id))
+                values.setdefault(unit_id, {})[indicator.code] = _reported_value(indicator, totals[unit_id])
+            values.setdefault(PROVINCE, {})[indicator.code] = _reported_value(indicator, province_sums)
+            continue
+        formula = formulas[indicator.code]
+        for unit_id in units:
+            own.setdefault(unit_id, {})[indicator.code] = _evaluate(
+                indicator, formula, with_sets(own_measures.get(unit_id, {}), own_sets[unit_id]))
+            values.setdefault(unit_id, {})[indicator.code] = _evaluate(
+                indicator, formula, with_sets(total_measures[unit_id], total_sets[unit_id]))
+        values.setdefault(PROVINCE, {})[indicator.code] = _evaluate(indicator, formula, with_sets(province, province_sets))
+    computation = Computation(period=period, units=units, values=values, own=own, indicators=indicators)
+    from chinhquyenso.indicators.assessments import fill_assessed  # assessments read computations
+
+    fill_assessed(computation)
+    return computation
+
+
+def find_unit(computation: Computation, code: str) -> Unit | None:
+    """The unit for an agency code (any of its versions' codes)."""
+    agency = Agency.objects.filter(code=code).values_list("id", flat=True).first()
+    if agency is None:
+        return None
+    for unit in computation.units.values():
+        if agency in unit.versions:
+            return unit
+    return None
