@@ -156,3 +156,14 @@ def test_a_new_formula_version_applies_from_its_date_only(quarter, admin_user):
     assert march.get("online_rate_all").formula_version == 2
     quarter_values = compute(parse_period("2025-Q1"))
     assert value(quarter_values, "online_rate_all") == (4, 6, Decimal("66.7"))
+
+
+def test_breakdown_by_month_and_procedure(quarter, province):
+    from chinhquyenso.indicators.selectors import breakdown
+
+    months = breakdown(parse_period("2025-Q1"), by="month", codes=["received", "on_time_rate"])
+    assert {k: v["received"].numerator for k, v in months.items()} == {(2025, 1): 3, (2025, 2): 1, (2025, 3): 2}
+    by_procedure = breakdown(parse_period("2025-Q1"), by="procedure", agencies={province["tu_phap"].pk},
+                             codes=["received", "late_rate"])
+    [(procedure_id, values)] = by_procedure.items()
+    assert procedure_id == quarter["info"].pk and values["late_rate"].rounded == 100

@@ -12,7 +12,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db import models
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from chinhquyenso.core.calendar import LOCAL_TZ
@@ -403,3 +404,42 @@ def find_unit(computation: Computation, code: str) -> Unit | None:
         if agency in unit.versions:
             return unit
     return None
+
+
+def subtree_versions(computation: Computation, unit_id: int) -> set[int]:
+    """Agency versions whose data count for a unit and its subordinates."""
+    unit = computation.units[unit_id]
+    versions = set(unit.versions)
+    for child in unit.children:
+        versions |= subtree_versions(computation, child)
+    return versions
+
+
+def breakdown(period: Period, *, by: str, agencies: set[int] | None = None, codes=None) -> dict:
+    """Fact-based indicators grouped by "month" or "procedure" (id), over the
+    given agency versions (all when None). Open-dossier and catalog measures
+    are not split this way; indicators needing them come out empty."""
+    _refresh()
+    indicators = [i for i in active_indicators(codes) if i.source == Indicator.Source.COMPUTED]
+    key = {"month": "day__month", "procedure": "procedure_id"}[by]
+    rows = DossierFact.objects.filter(day__range=(period.start, period.end))
+    if agencies is not None:
+        rows = rows.filter(agency_id__in=agencies)
+    if by == "month":
+        rows = rows.annotate(year=models.F("day__year"))
+    group = ["year", key] if by == "month" else [key]
+    columns = [name if name != "processing_days" else "processing_seconds" for name in FACT_MEASURES]
+    rows = rows.values(*group, "procedure__service_level").annotate(**{c: Sum(c) for c in columns}).order_by()
+    measures: dict = defaultdict(lambda: defaultdict(Decimal))
+    for row in rows:
+        level = row.pop("procedure__service_level")
+        group_key = (row.pop("year"), row.pop(key)) if by == "month" else row.pop(key)
+        row["processing_days"] = Decimal(row.pop("processing_seconds") or 0) / 86400
+        for name, number in row.items():
+            measures[group_key][name] += number or 0
+            for scope, levels in SERVICE_SCOPES.items():
+                if level in levels:
+                    measures[group_key][f"{name}__{scope}"] += number or 0
+    formulas = {i.code: formula_for(i, period) for i in indicators}
+    return {group_key: {i.code: _evaluate(i, formulas[i.code], values) for i in indicators}
+            for group_key, values in measures.items()}
