@@ -181,16 +181,29 @@ def _share(part: int, whole: int) -> IndicatorValue:
 
 
 def egov_completion(computation: Computation) -> EGovCompletion:
+    """Each agency is assessed on its own data and that of its subordinates
+    not assessed on their own (a district with its communes; UBND tỉnh
+    without the departments, which are assessed themselves)."""
     criteria = list(EGovCriterion.objects.filter(is_active=True).select_related("indicator"))
     levels = {level: LevelSummary(level=level, label=label) for level, label in
               ((Level.PROVINCE, "Cơ quan cấp tỉnh"), (Level.DISTRICT, "UBND cấp huyện"), (Level.COMMUNE, "UBND cấp xã"))}
+    kinds = {kind for c in criteria for kind in c.agency_kinds}
+    assessed = {u.id for u in computation.units.values() if not kinds or u.kind in kinds} if criteria else set()
+
+    def scope(unit_id: int) -> set[int]:
+        ids = {unit_id}
+        for child in computation.units[unit_id].children:
+            if child not in assessed:
+                ids |= scope(child)
+        return ids
+
     for unit in sorted(computation.units.values(), key=lambda u: u.name):
         applicable = [c for c in criteria if not c.agency_kinds or unit.kind in c.agency_kinds]
         if not applicable:
             continue
-        results = []
+        results, units = [], scope(unit.id)
         for criterion in applicable:
-            value = computation.get(criterion.indicator.code, unit.id)
+            value = computation.value_over(criterion.indicator.code, units)
             meets = bool(value and value.value is not None
                          and _meets(value.rounded, criterion.comparison, criterion.threshold))
             results.append(CriterionResult(criterion=criterion, value=value, meets=meets))

@@ -205,6 +205,15 @@ def _add(into: dict, measures: dict) -> None:
         into[name] += number
 
 
+def _with_sets(measures: dict, sets: tuple[set, set]) -> dict:
+    measures = dict(measures)
+    # A service counts as used only where it is offered online, so the
+    # numerator never exceeds the denominator.
+    measures["services_online"] = Decimal(len(sets[0]))
+    measures["services_with_online_dossier"] = Decimal(len(sets[0] & sets[1]))
+    return measures
+
+
 # ------------------------------------------------------------------ computation
 
 
@@ -219,9 +228,30 @@ class Computation:
     values: dict[int, dict[str, IndicatorValue]]
     own: dict[int, dict[str, IndicatorValue]]
     indicators: list[Indicator]
+    # what the values were computed from, to evaluate over other sets of units
+    own_measures: dict = field(default_factory=dict, repr=False)
+    own_sets: dict = field(default_factory=dict, repr=False)
+    reported: dict = field(default_factory=dict, repr=False)
+    formulas: dict = field(default_factory=dict, repr=False)
 
     def get(self, code: str, unit_id: int = PROVINCE) -> IndicatorValue | None:
         return self.values.get(unit_id, {}).get(code)
+
+    def value_over(self, code: str, unit_ids) -> IndicatorValue:
+        """One indicator over an arbitrary set of units (e.g. an agency with
+        only those subordinates that are not assessed on their own)."""
+        indicator = next(i for i in self.indicators if i.code == code)
+        if indicator.source == Indicator.Source.REPORTED:
+            sums = defaultdict(Decimal)
+            for unit_id in unit_ids:
+                _add(sums, self.reported.get(code, {}).get(unit_id, {}))
+            return _reported_value(indicator, sums)
+        measures, handled, used = defaultdict(Decimal), set(), set()
+        for unit_id in unit_ids:
+            _add(measures, self.own_measures.get(unit_id, {}))
+            handled |= self.own_sets[unit_id][0]
+            used |= self.own_sets[unit_id][1]
+        return _evaluate(indicator, self.formulas.get(code), _with_sets(measures, (handled, used)))
 
     def roots(self) -> list[Unit]:
         return sorted((u for u in self.units.values() if u.parent_id is None), key=lambda u: (u.kind, u.name))
@@ -345,14 +375,6 @@ def compute(period: Period, codes=None) -> Computation:
             province_sets[0].update(total_sets[unit_id][0])
             province_sets[1].update(total_sets[unit_id][1])
 
-    def with_sets(measures, sets):
-        measures = dict(measures)
-        # A service counts as used only where it is offered online, so the
-        # numerator never exceeds the denominator.
-        measures["services_online"] = Decimal(len(sets[0]))
-        measures["services_with_online_dossier"] = Decimal(len(sets[0] & sets[1]))
-        return measures
-
     formulas = {i.code: formula_for(i, period) for i in indicators}
     reported = _reported(indicators, period, mapping)
     values: dict[int, dict[str, IndicatorValue]] = {}
@@ -384,11 +406,12 @@ def compute(period: Period, codes=None) -> Computation:
         formula = formulas[indicator.code]
         for unit_id in units:
             own.setdefault(unit_id, {})[indicator.code] = _evaluate(
-                indicator, formula, with_sets(own_measures.get(unit_id, {}), own_sets[unit_id]))
+                indicator, formula, _with_sets(own_measures.get(unit_id, {}), own_sets[unit_id]))
             values.setdefault(unit_id, {})[indicator.code] = _evaluate(
-                indicator, formula, with_sets(total_measures[unit_id], total_sets[unit_id]))
-        values.setdefault(PROVINCE, {})[indicator.code] = _evaluate(indicator, formula, with_sets(province, province_sets))
-    computation = Computation(period=period, units=units, values=values, own=own, indicators=indicators)
+                indicator, formula, _with_sets(total_measures[unit_id], total_sets[unit_id]))
+        values.setdefault(PROVINCE, {})[indicator.code] = _evaluate(indicator, formula, _with_sets(province, province_sets))
+    computation = Computation(period=period, units=units, values=values, own=own, indicators=indicators,
+                              own_measures=own_measures, own_sets=own_sets, reported=reported, formulas=formulas)
     from chinhquyenso.indicators.assessments import fill_assessed  # assessments read computations
 
     fill_assessed(computation)
