@@ -1,0 +1,92 @@
+"""Indicator values, the 766 index, e-government completion and DX targets as
+JSON — the same figures as `cqs kpi` / `cqs index766`. Aggregates only, for
+officers, auditors and the province (no personal data); citizens get 403."""
+
+from ninja import Query, Router, Schema
+
+from chinhquyenso.accounts.api import AUTH
+from chinhquyenso.core.errors import NotFound, PermissionDenied
+from chinhquyenso.indicators import assessments, selectors
+from chinhquyenso.indicators.management.commands.index766 import index766_dict
+from chinhquyenso.indicators.models import Indicator
+from chinhquyenso.indicators.periods import parse_period
+
+router = Router(auth=AUTH)
+
+
+class PeriodQuery(Schema):
+    period: str
+    agency: str = ""
+
+
+def _officer(request):
+    if getattr(request.auth, "is_citizen", False):
+        raise PermissionDenied("Số liệu chỉ tiêu dành cho cán bộ, công chức.")
+
+
+def _computation(query: PeriodQuery, codes=None):
+    period = parse_period(query.period)
+    computation = selectors.compute(period, codes=codes)
+    unit_id = selectors.PROVINCE
+    if query.agency:
+        unit = selectors.find_unit(computation, query.agency)
+        if unit is None:
+            raise NotFound(f"Không có cơ quan mã «{query.agency}» trong kỳ {period.label}.", field="agency")
+        unit_id = unit.id
+    return period, computation, unit_id
+
+
+def _period_dict(period) -> dict:
+    return {"code": period.code, "label": period.label, "start": period.start.isoformat(), "end": period.end.isoformat()}
+
+
+@router.get("", summary="Danh mục chỉ tiêu và công thức đang áp dụng")
+def registry(request):
+    _officer(request)
+    rows = Indicator.objects.filter(is_active=True).prefetch_related("formulas")
+    return [{"code": i.code, "name": i.name, "unit": i.unit, "group": i.group, "source": i.source,
+             "value_type": i.value_type, "decimals": i.decimals, "description": i.description,
+             "formulas": [{"version": f.version, "valid_from": f.valid_from.isoformat(), "numerator": f.numerator,
+                           "denominator": f.denominator, "scale": f.scale, "note": f.note} for f in i.formulas.all()]}
+            for i in rows]
+
+
+@router.get("values", summary="Giá trị mọi chỉ tiêu (tử số, mẫu số, giá trị) cho toàn tỉnh hoặc một cơ quan")
+def values(request, query: Query[PeriodQuery]):
+    _officer(request)
+    period, computation, unit_id = _computation(query)
+    return {"period": _period_dict(period), "agency": query.agency or None,
+            "indicators": [computation.values[unit_id][i.code].as_dict() for i in computation.indicators]}
+
+
+@router.get("index766", summary="Bộ chỉ số 766: điểm từng chỉ số thành phần và số liệu")
+def index766(request, query: Query[PeriodQuery]):
+    _officer(request)
+    period, computation, unit_id = _computation(query, codes=assessments.index766_codes())
+    return index766_dict(assessments.index766(computation, unit_id), period)
+
+
+@router.get("egov-completion", summary="Mức độ hoàn thiện chính quyền điện tử theo cơ quan")
+def egov_completion(request, period: str):
+    _officer(request)
+    period = parse_period(period)
+    result = assessments.egov_completion(selectors.compute(period))
+    return {
+        "period": _period_dict(period),
+        "rate": result.rate.as_dict(),
+        "levels": [{"label": level.label, "complete": level.complete, "assessed": len(level.agencies),
+                    "rate": level.rate.as_dict()} for level in result.levels],
+        "agencies": [{"code": a.unit.code, "name": a.unit.name, "complete": a.complete,
+                      "criteria": [{"code": r.criterion.code, "name": r.criterion.name, "meets": r.meets, "gap": r.gap,
+                                    "value": r.value.as_dict() if r.value else None} for r in a.results]}
+                     for a in result.agencies],
+    }
+
+
+@router.get("targets", summary="Kết quả thực hiện chỉ tiêu kế hoạch năm (đạt / vượt / chưa đạt)")
+def targets(request, year: int):
+    _officer(request)
+    computation = selectors.compute(parse_period(str(year)))
+    return [{"indicator": r.target.indicator.code, "name": r.target.indicator.name, "plan": r.plan_display,
+             "achieved": r.achieved.as_dict() if r.achieved else None, "status": r.status, "source": r.target.source}
+            for r in assessments.target_results(computation, year)]
