@@ -92,6 +92,9 @@ class Dossier(models.Model):
             models.Index(fields=["current_agency", "due_at", "id"], condition=models.Q(status__in=OPEN_STATUSES),
                          name="dossier_open_inbox_idx"),
             models.Index(fields=["receiving_agency", "submitted_at"], name="dossier_received_idx"),
+            # Re-aggregating an agency's indicator facts for a few days.
+            models.Index(fields=["receiving_agency", "accepted_at"], name="dossier_accepted_idx"),
+            models.Index(fields=["receiving_agency", "finished_at"], name="dossier_finished_idx"),
             models.Index(fields=["submitted_at"], name="dossier_submitted_idx"),
             models.Index(fields=["applicant", "submitted_at"], name="dossier_applicant_idx"),
         ]

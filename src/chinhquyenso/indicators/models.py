@@ -144,15 +144,11 @@ class ReportedValue(models.Model):
         indexes = [models.Index(fields=["indicator", "period_end"])]
 
 
-class DossierFact(models.Model):
-    """Pre-aggregated dossier counts per receiving agency, procedure and local
-    day: what was received that day and what was finished that day. Rebuilt
-    for every dossier that changes (see services.refresh_facts)."""
+class FactColumns(models.Model):
+    """Dossier counts: what was received (accepted) in the bucket and what was
+    finished (result ready) in it."""
 
     agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+", db_constraint=False)
-    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="+", db_constraint=False)
-    day = models.DateField()
-    # received (accepted) that day
     received = models.PositiveIntegerField(default=0)
     received_online = models.PositiveIntegerField(default=0)
     received_counter = models.PositiveIntegerField(default=0)
@@ -161,7 +157,6 @@ class DossierFact(models.Model):
     received_reusing = models.PositiveIntegerField(default=0)
     with_fee = models.PositiveIntegerField(default=0)
     paid_online = models.PositiveIntegerField(default=0)
-    # finished (result ready) that day
     finished = models.PositiveIntegerField(default=0)
     finished_early = models.PositiveIntegerField(default=0)
     finished_on_time = models.PositiveIntegerField(default=0)
@@ -170,7 +165,29 @@ class DossierFact(models.Model):
     processing_seconds = models.BigIntegerField(default=0)  # acceptance → result, summed
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["day", "agency", "procedure"], name="dossier_fact_unique")]
+        abstract = True
+
+
+class DossierFact(FactColumns):
+    """Per receiving agency, local day and service level: every indicator
+    for any date range is a sum over these rows."""
+
+    day = models.DateField()
+    service_level = models.CharField(max_length=20)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "agency", "service_level"], name="dossier_fact_unique")]
+
+
+class ProcedureMonthFact(FactColumns):
+    """Per receiving agency, procedure and month: drill-down by procedure and
+    the count of services used online."""
+
+    month = models.DateField()  # first day of the month
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["month", "agency", "procedure"], name="procedure_fact_unique")]
 
 
 class StaleDossier(models.Model):

@@ -12,7 +12,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import models
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
@@ -20,7 +19,9 @@ from chinhquyenso.core.calendar import LOCAL_TZ
 from chinhquyenso.core.text import format_number
 from chinhquyenso.dossiers.models import OPEN_STATUSES, Dossier
 from chinhquyenso.indicators.formulas import FACT_MEASURES, SERVICE_SCOPES, compile_expression
-from chinhquyenso.indicators.models import DossierFact, FormulaVersion, Indicator, ReportedValue, StaleDossier
+from chinhquyenso.indicators.models import (
+    DossierFact, FormulaVersion, Indicator, ProcedureMonthFact, ReportedValue, StaleDossier,
+)
 from chinhquyenso.indicators.periods import Period
 from chinhquyenso.org.models import LEVEL_OF_KIND, Agency, Succession
 from chinhquyenso.procedures.models import ProcedureAgency, ServiceLevel
@@ -142,10 +143,10 @@ def _fact_measures(period: Period, agency_filter=None) -> dict[int, dict[str, De
     rows = DossierFact.objects.filter(day__range=(period.start, period.end))
     if agency_filter is not None:
         rows = rows.filter(agency_id__in=agency_filter)
-    rows = rows.values("agency_id", "procedure__service_level").annotate(**{c: Sum(c) for c in columns}).order_by()
+    rows = rows.values("agency_id", "service_level").annotate(**{c: Sum(c) for c in columns}).order_by()
     out: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for row in rows:
-        level = row.pop("procedure__service_level")
+        level = row.pop("service_level")
         measures = out[row.pop("agency_id")]
         row["processing_days"] = Decimal(row.pop("processing_seconds") or 0) / 86400
         for name, number in row.items():
@@ -192,7 +193,8 @@ def _service_sets(period: Period, agency_filter=None) -> tuple[dict[int, set], d
     for agency_id, procedure_id in assignments.values_list("agency_id", "procedure_id"):
         handled[agency_id].add(procedure_id)
     used = defaultdict(set)
-    facts = DossierFact.objects.filter(day__range=(period.start, period.end), received_online__gt=0)
+    # Month resolution: a range that cuts a month counts that whole month here.
+    facts = ProcedureMonthFact.objects.filter(month__range=(period.start.replace(day=1), period.end), received_online__gt=0)
     if agency_filter is not None:
         facts = facts.filter(agency_id__in=agency_filter)
     for agency_id, procedure_id in facts.values_list("agency_id", "procedure_id").distinct():
@@ -439,29 +441,31 @@ def subtree_versions(computation: Computation, unit_id: int) -> set[int]:
 
 
 def breakdown(period: Period, *, by: str, agencies: set[int] | None = None, codes=None) -> dict:
-    """Fact-based indicators grouped by "month" or "procedure" (id), over the
-    given agency versions (all when None). Open-dossier and catalog measures
-    are not split this way; indicators needing them come out empty."""
+    """Fact-based indicators grouped by "month" (key (year, month)) or
+    "procedure" (key procedure id; whole months), over the given agency
+    versions (all when None). Open-dossier and catalog measures are not split
+    this way; indicators needing them come out empty."""
     _refresh()
     indicators = [i for i in active_indicators(codes) if i.source == Indicator.Source.COMPUTED]
-    key = {"month": "day__month", "procedure": "procedure_id"}[by]
-    rows = DossierFact.objects.filter(day__range=(period.start, period.end))
+    columns = [name if name != "processing_days" else "processing_seconds" for name in FACT_MEASURES]
+    if by == "month":
+        rows = DossierFact.objects.filter(day__range=(period.start, period.end))
+        group, level = ["day__year", "day__month"], "service_level"
+    else:
+        rows = ProcedureMonthFact.objects.filter(month__range=(period.start.replace(day=1), period.end))
+        group, level = ["procedure_id"], "procedure__service_level"
     if agencies is not None:
         rows = rows.filter(agency_id__in=agencies)
-    if by == "month":
-        rows = rows.annotate(year=models.F("day__year"))
-    group = ["year", key] if by == "month" else [key]
-    columns = [name if name != "processing_days" else "processing_seconds" for name in FACT_MEASURES]
-    rows = rows.values(*group, "procedure__service_level").annotate(**{c: Sum(c) for c in columns}).order_by()
+    rows = rows.values(*group, level).annotate(**{c: Sum(c) for c in columns}).order_by()
     measures: dict = defaultdict(lambda: defaultdict(Decimal))
     for row in rows:
-        level = row.pop("procedure__service_level")
-        group_key = (row.pop("year"), row.pop(key)) if by == "month" else row.pop(key)
+        service_level = row.pop(level)
+        group_key = tuple(row.pop(g) for g in group) if by == "month" else row.pop("procedure_id")
         row["processing_days"] = Decimal(row.pop("processing_seconds") or 0) / 86400
         for name, number in row.items():
             measures[group_key][name] += number or 0
             for scope, levels in SERVICE_SCOPES.items():
-                if level in levels:
+                if service_level in levels:
                     measures[group_key][f"{name}__{scope}"] += number or 0
     formulas = {i.code: formula_for(i, period) for i in indicators}
     return {group_key: {i.code: _evaluate(i, formulas[i.code], values) for i in indicators}
