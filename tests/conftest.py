@@ -92,3 +92,11 @@ def _test_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "files"
     # Fixtures create dozens of accounts; argon2 is tested in tests/accounts.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def registry(db, admin_user):
+    """The default indicator registry (indicators, formulas, targets, 766, e-government criteria)."""
+    from chinhquyenso.indicators.services import load_registry
+
+    load_registry(actor=admin_user)

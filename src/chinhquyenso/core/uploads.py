@@ -43,3 +43,16 @@ def store_upload(data: bytes, *, original_name: str = "", field: str = "file", u
     stored.file.save(f"{digest}.{extension}", ContentFile(data), save=False)
     stored.save()
     return stored
+
+
+def store_generated(data: bytes, *, content_type: str, extension: str, name: str = "", user=None) -> StoredFile:
+    """Store a file the platform produced itself (an issued report), by content hash."""
+    digest = hashlib.sha256(data).hexdigest()
+    existing = StoredFile.objects.filter(sha256=digest, size=len(data)).first()
+    if existing:
+        return existing
+    stored = StoredFile(sha256=digest, content_type=content_type, size=len(data), original_name=name[:255],
+                        uploaded_by=user if getattr(user, "pk", None) else None)
+    stored.file.save(f"{digest}.{extension}", ContentFile(data), save=False)
+    stored.save()
+    return stored

@@ -27,8 +27,9 @@ def vndatetime(value) -> str:
 
 
 @register.filter
-def vnnum(value) -> str:
-    return format_number(value or 0)
+def vnnum(value, decimals: int = 0) -> str:
+    """513808 → 513.808; with decimals, 72.5 → 72,50."""
+    return format_number(value or 0, int(decimals))
 
 
 @register.filter

@@ -1,0 +1,320 @@
+"""Building reports from templates and live figures; drafts, narrative edits
+and issuing (number, date, frozen snapshot and files)."""
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from django.db import transaction
+from django.template import Context, Engine, TemplateSyntaxError
+from django.utils import timezone
+
+from chinhquyenso.core import audit
+from chinhquyenso.core.calendar import local_date
+from chinhquyenso.core.errors import DomainError, PermissionDenied
+from chinhquyenso.core.text import format_number, nfc
+from chinhquyenso.core.uploads import store_generated
+from chinhquyenso.indicators import assessments
+from chinhquyenso.indicators.management.commands.index766 import index766_dict
+from chinhquyenso.indicators.periods import Period, parse_period
+from chinhquyenso.indicators.selectors import PROVINCE, compute, find_unit
+from chinhquyenso.org.models import Agency
+from chinhquyenso.reports.document import (
+    Appendix, Bullet, Heading, OfficialDocument, PageBreak, Paragraph, Signer, Table,
+)
+from chinhquyenso.reports.models import NumberCounter, Report, ReportTemplate
+
+DEFAULT_TEMPLATES = Path(__file__).parent / "data" / "templates.json"
+# Texts in templates are Django template strings rendered to plain text (the
+# writers escape for their formats), with the project's Vietnamese filters.
+ENGINE = Engine(builtins=["chinhquyenso.core.templatetags.cqs"], autoescape=False)
+
+# ------------------------------------------------------------------ snapshot
+
+
+def take_snapshot(period: Period, agency: Agency | None = None) -> dict:
+    """Every figure a report may print, as plain data: what an issued report
+    keeps so it can be read (and re-rendered) exactly as issued."""
+    computation = compute(period)
+    unit_id = PROVINCE
+    if agency is not None:
+        unit = find_unit(computation, agency.code)
+        if unit is None:
+            raise DomainError(f"Cơ quan {agency.name} không hoạt động trong kỳ {period.label}.", field="agency")
+        unit_id = unit.id
+    egov = assessments.egov_completion(computation)
+    return {
+        "period": {"code": period.code, "label": period.label, "start": period.start.isoformat(),
+                   "end": period.end.isoformat()},
+        "agency": {"code": agency.code, "name": agency.name} if agency else None,
+        "computed_at": timezone.now().isoformat(),
+        "indicators": {i.code: computation.values[unit_id][i.code].as_dict() for i in computation.indicators},
+        "index766": index766_dict(assessments.index766(computation, unit_id), period),
+        "egov": {
+            "rate": egov.rate.as_dict(),
+            "levels": [{"label": level.label, "complete": level.complete, "assessed": len(level.agencies),
+                        "rate": level.rate.as_dict()} for level in egov.levels],
+            "agencies": [{"name": a.unit.name, "level": a.unit.level, "complete": a.complete,
+                          "criteria": [{"name": r.criterion.name, "meets": r.meets, "gap": r.gap,
+                                        "display": r.value.display if r.value else "—"} for r in a.results]}
+                         for a in egov.agencies],
+            "criteria": [c.name for c in egov.criteria],
+        },
+        "targets": [{"name": r.target.indicator.name, "plan": r.plan_display,
+                     "achieved": r.achieved.display if r.achieved else "—", "status": r.status}
+                    for r in assessments.target_results(computation, period.end.year)],
+    }
+
+
+class Figure(dict):
+    """An indicator in a template: {{ v.online_rate_all }} prints its display
+    ("41,5%"); .numerator, .denominator, .value are there too."""
+
+    def __str__(self):
+        return self.get("display", "—")
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _context(snapshot: dict, template: ReportTemplate) -> dict:
+    return {"period": snapshot["period"], "agency": snapshot["agency"],
+            "v": {code: Figure(value) for code, value in snapshot["indicators"].items()},
+            "egov": snapshot["egov"], "index766": snapshot["index766"], "targets": snapshot["targets"],
+            "template": {"name": template.name}}
+
+
+def _render(text: str, context: dict, where: str) -> str:
+    try:
+        return nfc(ENGINE.from_string(text).render(Context(context))).strip()
+    except TemplateSyntaxError as error:
+        raise DomainError(f"Mẫu báo cáo, {where}: {error}", field="template") from None
+
+
+# ------------------------------------------------------------------ tables
+
+
+def _table(source: str, snapshot: dict, title: str = "") -> Table:
+    """Tables the templates can name by source."""
+    if source == "targets":
+        rows = [[str(n), t["name"], t["plan"], t["achieved"], t["status"]] for n, t in enumerate(snapshot["targets"], 1)]
+        return Table(title, ["TT", "Mục tiêu", "Kế hoạch", "Thực hiện", "Đánh giá"], rows, [1, 9, 3, 3, 3])
+    if source == "egov":
+        criteria = snapshot["egov"]["criteria"]
+        rows = []
+        for n, agency in enumerate(snapshot["egov"]["agencies"], 1):
+            cells = [("Đạt" if c["meets"] else f"Chưa đạt ({c['gap']})") for c in agency["criteria"]]
+            cells += [""] * (len(criteria) - len(cells))
+            rows.append([str(n), agency["name"], *cells, "Hoàn thiện" if agency["complete"] else "Chưa hoàn thiện"])
+        return Table(title, ["TT", "Cơ quan, đơn vị", *criteria, "Kết quả"], rows, [1, 6, *([4] * len(criteria)), 3])
+    if source == "index766":
+        rows = []
+        for group in snapshot["index766"]["groups"]:
+            rows.append(["", group["name"], _points(group["max_points"]), _points(group["points"]), ""])
+            for rule in group["rules"]:
+                data = rule["data"]["display"] if rule["data"] else "—"
+                rows.append([rule["code"], rule["name"], _points(rule["max_points"]), _points(rule["points"]), data])
+        totals = snapshot["index766"]
+        rows.append(["", "Tổng điểm", _points(totals["max_points"]), _points(totals["points"]), ""])
+        return Table(title, ["Mã", "Chỉ số", "Điểm tối đa", "Điểm đạt", "Số liệu"], rows, [2, 8, 2, 2, 3])
+    if source.startswith("indicators:"):
+        rows = []
+        for n, code in enumerate(source.split(":", 1)[1].split(","), 1):
+            value = snapshot["indicators"].get(code.strip())
+            if value is None:
+                raise DomainError(f"Mẫu báo cáo: không có chỉ tiêu «{code.strip()}».", field="template")
+            rows.append([str(n), value["name"], _number(value["numerator"]), _number(value["denominator"]), value["display"]])
+        return Table(title, ["TT", "Chỉ tiêu", "Tử số", "Mẫu số", "Giá trị"], rows, [1, 9, 3, 3, 3])
+    raise DomainError(f"Mẫu báo cáo: không có nguồn bảng «{source}».", field="template")
+
+
+def _points(value) -> str:
+    return "—" if value is None else format_number(value, 2)
+
+
+def _number(value) -> str:
+    if value is None:
+        return "—"
+    return format_number(value, 0 if float(value).is_integer() else 2)
+
+
+# ------------------------------------------------------------------ document
+
+
+def narrative_blocks(template: ReportTemplate) -> list[dict]:
+    """The parts an officer writes: [{"key", "label", "default"}]."""
+    return [block for block in template.body if block.get("type") == "narrative"]
+
+
+def build_document(template: ReportTemplate, snapshot: dict, *, narratives: dict | None = None,
+                   number=None, issued_on: dt.date | None = None) -> OfficialDocument:
+    context = _context(snapshot, template)
+    narratives = narratives or {}
+    body = []
+    for position, block in enumerate(template.body, start=1):
+        kind, where = block.get("type"), f"khối {position}"
+        if kind == "heading":
+            body.append(Heading(int(block.get("level", 1)), _render(block["text"], context, where)))
+        elif kind == "paragraph":
+            body.append(Paragraph(_render(block["text"], context, where)))
+        elif kind == "bullet":
+            body.append(Bullet(_render(block["text"], context, where), block.get("marker", "-")))
+        elif kind == "narrative":
+            text = narratives.get(block["key"], block.get("default", ""))
+            for line in (nfc(text) or "").splitlines():
+                if line.strip():
+                    body.append(Bullet(line.strip()[1:].strip()) if line.strip()[:1] in "-+" else Paragraph(line.strip()))
+        elif kind == "table":
+            body.append(_table(block["source"], snapshot, _render(block.get("title", ""), context, where)))
+        elif kind == "page_break":
+            body.append(PageBreak())
+        else:
+            raise DomainError(f"Mẫu báo cáo, {where}: loại khối «{kind}» không có.", field="template")
+    appendices = [Appendix(_render(a["title"], context, "phụ lục"), _render(a.get("subtitle", ""), context, "phụ lục"),
+                           _table(a["source"], snapshot)) for a in template.appendices]
+    signer = Signer(**template.signer) if template.signer else None
+    return OfficialDocument(
+        parent_agency=template.parent_agency, issuing_agency=template.issuing_agency, symbol=template.symbol,
+        place=template.place, summary=_render(template.summary, context, "trích yếu"), number=number, date=issued_on,
+        year=dt.date.fromisoformat(snapshot["period"]["end"]).year if issued_on is None else None,
+        body=body, recipients=list(template.recipients), signer=signer, appendices=appendices)
+
+
+def render(document: OfficialDocument, fmt: str) -> bytes:
+    from chinhquyenso.reports.docx_writer import write_docx
+    from chinhquyenso.reports.pdf_writer import write_pdf
+
+    if fmt == "docx":
+        return write_docx(document)
+    if fmt == "pdf":
+        return write_pdf(document)
+    raise DomainError("Định dạng phải là docx hoặc pdf.", field="format")
+
+
+def build(template_code: str, period_text: str, agency_code: str = "", fmt: str = "pdf") -> bytes:
+    """`cqs report build`: a draft from live figures, straight to a file."""
+    template = get_template(template_code)
+    agency = _agency(agency_code)
+    return render(build_document(template, take_snapshot(parse_period(period_text), agency)), fmt)
+
+
+def get_template(code: str) -> ReportTemplate:
+    template = ReportTemplate.objects.filter(code=code, is_active=True).first()
+    if template is None:
+        known = ", ".join(ReportTemplate.objects.filter(is_active=True).values_list("code", flat=True))
+        raise DomainError(f"Không có mẫu báo cáo «{code}». Các mẫu: {known or 'chưa có'}.", field="template")
+    return template
+
+
+def _agency(code: str) -> Agency | None:
+    if not code:
+        return None
+    agency = Agency.objects.filter(code=code).first()
+    if agency is None:
+        raise DomainError(f"Không có cơ quan mã «{code}».", field="agency")
+    return agency
+
+
+# ------------------------------------------------------------------ workflow
+
+
+def can_write(user, template: ReportTemplate) -> bool:
+    from chinhquyenso.accounts.models import GlobalRole
+    from chinhquyenso.accounts.selectors import agency_ids
+
+    if getattr(user, "global_role", "") == GlobalRole.PROVINCE_ADMIN:
+        return True
+    return template.issuer_id is not None and template.issuer_id in agency_ids(user)
+
+
+def can_issue(user, template: ReportTemplate) -> bool:
+    from chinhquyenso.accounts.models import GlobalRole, Membership, Role
+
+    if getattr(user, "global_role", "") == GlobalRole.PROVINCE_ADMIN:
+        return True
+    return Membership.objects.filter(user=user, agency_id=template.issuer_id, role=Role.LEADER).exists()
+
+
+@transaction.atomic
+def create_draft(*, actor, template: ReportTemplate, period: Period, agency: Agency | None = None) -> Report:
+    if not can_write(actor, template):
+        raise PermissionDenied("Chỉ cán bộ của cơ quan ban hành mới soạn được báo cáo này.")
+    narratives = {block["key"]: block.get("default", "") for block in narrative_blocks(template)}
+    report = Report.objects.create(template=template, period_code=period.code, period_start=period.start,
+                                   period_end=period.end, agency=agency, narratives=narratives, created_by=actor)
+    audit.record(actor=actor, action="report.draft", obj=report, after={"template": template.code, "period": period.code})
+    return report
+
+
+@transaction.atomic
+def save_narratives(report: Report, *, actor, narratives: dict) -> Report:
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    if report.is_issued:
+        raise DomainError("Báo cáo đã ban hành, không sửa được.", field="status")
+    if not can_write(actor, report.template):
+        raise PermissionDenied()
+    keys = {block["key"] for block in narrative_blocks(report.template)}
+    unknown = set(narratives) - keys
+    if unknown:
+        raise DomainError(f"Không có phần «{sorted(unknown)[0]}» trong mẫu báo cáo.", field=sorted(unknown)[0])
+    report.narratives = {**report.narratives, **{k: nfc(v or "") for k, v in narratives.items()}}
+    report.save(update_fields=["narratives", "updated_at"])
+    audit.record(actor=actor, action="report.edit", obj=report, after={"parts": sorted(narratives)})
+    return report
+
+
+def report_period(report: Report) -> Period:
+    return parse_period(report.period_code)
+
+
+def draft_document(report: Report) -> OfficialDocument:
+    """A draft shows today's figures; an issued report its frozen ones."""
+    snapshot = report.snapshot if report.is_issued else take_snapshot(report_period(report), report.agency)
+    return build_document(report.template, snapshot, narratives=report.narratives, number=report.number,
+                          issued_on=report.issued_on)
+
+
+@transaction.atomic
+def issue(report: Report, *, actor, on: dt.date | None = None) -> Report:
+    """Freeze: take the number, the date, the figures, and the files."""
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    if report.is_issued:
+        raise DomainError("Báo cáo đã ban hành.", field="status")
+    if not can_issue(actor, report.template):
+        raise PermissionDenied("Chỉ lãnh đạo cơ quan ban hành mới ban hành được báo cáo.")
+    on = on or local_date(timezone.now())
+    counter, _ = NumberCounter.objects.select_for_update().get_or_create(symbol=report.template.symbol, year=on.year)
+    counter.value += 1
+    counter.save(update_fields=["value"])
+    report.snapshot = json.loads(json.dumps(take_snapshot(report_period(report), report.agency)))
+    report.number, report.issued_on, report.issued_by = counter.value, on, actor
+    document = build_document(report.template, report.snapshot, narratives=report.narratives, number=report.number,
+                              issued_on=on)
+    name = f"{report.number}-{report.template.symbol}-{on:%Y%m%d}"
+    report.docx = store_generated(render(document, "docx"), extension="docx", name=f"{name}.docx", user=actor,
+                                  content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    report.pdf = store_generated(render(document, "pdf"), content_type="application/pdf", extension="pdf",
+                                 name=f"{name}.pdf", user=actor)
+    report.status = Report.Status.ISSUED
+    report.save()
+    audit.record(actor=actor, action="report.issue", obj=report,
+                 after={"number": f"{report.number}/{report.template.symbol}", "issued_on": on,
+                        "docx": report.docx.sha256, "pdf": report.pdf.sha256})
+    return report
+
+
+def load_templates(path: Path | str = DEFAULT_TEMPLATES, *, actor=None) -> int:
+    """Create the templates a file defines that do not exist yet."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    created = 0
+    with transaction.atomic():
+        for item in data["templates"]:
+            issuer = Agency.objects.current().filter(code=item.pop("issuer", "")).first()
+            _, new = ReportTemplate.objects.get_or_create(code=item["code"], defaults={**item, "issuer": issuer})
+            created += new
+        audit.record(actor=actor, action="report.templates.load", object_type="reports.ReportTemplate",
+                     object_id=Path(path).name, after={"created": created})
+    return created
