@@ -7,6 +7,7 @@
     cqs import-dossiers F load historical dossiers from JSON Lines
     cqs import-catalog F  load the procedure catalog (JSON or XLSX)
     cqs export-catalog F  write the procedure catalog (.json or .xlsx)
+    cqs report check F    verify the ratios and totals printed in a report (TXT, DOCX or PDF)
     cqs <any manage.py command>
 """
 

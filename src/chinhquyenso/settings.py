@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "chinhquyenso.portal",
     "chinhquyenso.backoffice",
     "chinhquyenso.indicators",
+    "chinhquyenso.reports",
     "chinhquyenso.demo",
 ]
 
