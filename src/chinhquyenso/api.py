@@ -10,6 +10,7 @@ from chinhquyenso.accounts.api import router as accounts_router
 from chinhquyenso.core.errors import DomainError
 from chinhquyenso.dossiers.api import router as dossiers_router
 from chinhquyenso.indicators.api import router as indicators_router
+from chinhquyenso.lris.api import router as lris_router
 from chinhquyenso.procedures.api import router as procedures_router
 
 api = NinjaAPI(
@@ -22,6 +23,7 @@ api = NinjaAPI(
 )
 api.add_router("/procedures", procedures_router, tags=["Thủ tục hành chính"])
 api.add_router("/dossiers", dossiers_router, tags=["Hồ sơ"])
+api.add_router("/lris", lris_router, tags=["Báo cáo số liệu (LRIS)"])
 api.add_router("/", accounts_router, tags=["Tài khoản"])
 api.add_router("/indicators", indicators_router, tags=["Chỉ tiêu, đánh giá"])
 

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "chinhquyenso.backoffice",
     "chinhquyenso.indicators",
     "chinhquyenso.reports",
+    "chinhquyenso.lris",
     "chinhquyenso.demo",
 ]
 

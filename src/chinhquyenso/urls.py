@@ -5,6 +5,7 @@ from chinhquyenso.api import api
 
 urlpatterns = [
     path("", include("chinhquyenso.portal.urls")),
+    path("can-bo/bao-cao-so-lieu/", include("chinhquyenso.lris.urls")),
     path("can-bo/", include("chinhquyenso.backoffice.urls")),
     path("quan-tri/", admin.site.urls),
     path("api/", api.urls),

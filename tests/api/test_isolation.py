@@ -14,6 +14,9 @@ from chinhquyenso.api import api
 from chinhquyenso.core.uploads import store_upload
 from chinhquyenso.dossiers import services
 from chinhquyenso.dossiers.models import Dossier
+from chinhquyenso.indicators.periods import month
+from chinhquyenso.lris import services as lris
+from chinhquyenso.lris.models import ReportForm, Submission
 from tests.conftest import vn
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +28,10 @@ ACTION_BODY = {"reason": "x", "items": ["x"], "new_due_date": "2030-01-07", "del
 # Every operation of the API that touches operational data, as (method, path template).
 SCOPED = {("GET", "/api/dossiers"), ("GET", "/api/dossiers/{code}"), ("POST", "/api/dossiers/{code}/actions/{action}"),
           ("POST", "/api/dossiers")}
+# Reported values (LRIS): an agency's reports; the reporting rates are the province's (see tests/lris).
+LRIS = {("GET", "/api/lris/assignments"), ("GET", "/api/lris/assignments/{assignment_id}"),
+        ("POST", "/api/lris/assignments/{assignment_id}/values"), ("GET", "/api/lris/compliance")}
+SCOPED |= LRIS
 PUBLIC_OR_SELF = {("GET", "/api/procedures"), ("GET", "/api/procedures/{code}"), ("POST", "/api/dossiers/files"),
                   ("POST", "/api/auth/login"), ("POST", "/api/auth/logout"), ("GET", "/api/auth/me")}
 # Province-wide aggregates without personal data: any officer, never a citizen (tests/indicators/test_api.py).
@@ -115,3 +122,34 @@ def test_officer_of_two_agencies_sees_both(dossier, officers, province, citizen)
     officer = officers["xa_b"]["specialist"]
     grant(actor=None, user=officer, agency=province["xa_a"], role=Role.SPECIALIST)
     assert as_user(officer).get(f"/api/dossiers/{dossier.code}").status_code == 200
+
+
+@pytest.fixture
+def lris_assignment(province, admin_user):
+    lris.load_forms(actor=admin_user)
+    form = ReportForm.objects.get(code="chinh-quyen-dien-tu")
+    return lris.assign_form(actor=admin_user, form=form, agencies=[province["xa_a"]], period=month(2025, 3),
+                            deadline=month(2025, 3).end).created[0]
+
+
+@pytest.mark.parametrize("agency, role", FOREIGN)
+def test_foreign_officer_sees_and_sends_no_reported_values(lris_assignment, officers, agency, role):
+    client = as_user(officers[agency][role])
+    path = f"/api/lris/assignments/{lris_assignment.pk}"
+    assert client.get(path).status_code == 404
+    assert lris_assignment.pk not in [a["id"] for a in client.get("/api/lris/assignments").json()]
+    sent = client.post(f"{path}/values", json.dumps({"values": [{"code": "it_staff", "value": 1}], "submit": False}),
+                       content_type="application/json")
+    assert sent.status_code == 404
+    assert client.get("/api/lris/compliance", {"form": "chinh-quyen-dien-tu", "period": "2025-M03"}).status_code == 403
+    assert not Submission.objects.exists()
+
+
+@pytest.mark.parametrize("role", Role.values)
+def test_own_agency_officers_send_reported_values(lris_assignment, officers, role):
+    client = as_user(officers["xa_a"][role])
+    path = f"/api/lris/assignments/{lris_assignment.pk}"
+    assert client.get(path).status_code == 200
+    sent = client.post(f"{path}/values", json.dumps({"values": [{"code": "it_staff", "value": 1}], "submit": False}),
+                       content_type="application/json")
+    assert sent.status_code == 200 and sent.json()["status"] == "draft"

@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 # name → (task path, interval in seconds). Installations may add their own.
 JOBS = {
     "sweep_deadlines": ("chinhquyenso.dossiers.tasks.sweep_deadlines", 15 * 60),
+    "lris_reminders": ("chinhquyenso.lris.tasks.send_reminders", 60 * 60),
     "refresh_dossier_facts": ("chinhquyenso.indicators.tasks.refresh_dossier_facts", 60),
 }
 
