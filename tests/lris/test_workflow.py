@@ -107,6 +107,9 @@ def test_draft_keeps_partial_values_and_submitting_needs_every_required_item(ass
     assert {v.indicator.code: v.value for v in submission.values.all()} == {"it_staff": 12, "it_staff_dedicated": 3}
     page = html(client.get(url))
     assert 'value="12"' in page and "Đã lưu nháp" in page
+    # The same numbers typed another way are not a change.
+    client.post(url, {"v-it_staff": "12,0", "v-it_staff_dedicated": "3", "action": "save"})
+    assert ValueChange.objects.filter(indicator__code="it_staff").count() == 1
     text = html(client.post(url, {"v-it_staff": "12", "v-it_staff_dedicated": "3", "action": "submit"}))
     assert "Có 3 lỗi" in text and Submission.objects.get().status == Status.DRAFT
 

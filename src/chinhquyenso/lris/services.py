@@ -220,6 +220,13 @@ def _clean_of(row: SubmittedValue) -> Clean:
     return Clean(row.value, row.numerator, row.denominator, row.raw)
 
 
+def _same(old: Clean | None, new: Clean | None) -> bool:
+    """The same numbers, however they were typed ("1250" and "1.250"): not a change."""
+    if old is None or new is None:
+        return old is new
+    return (old.value, old.numerator, old.denominator) == (new.value, new.numerator, new.denominator)
+
+
 def _event(submission, action, old, actor, at, note=""):
     SubmissionEvent.objects.create(submission=submission, action=action, from_status=old, to_status=submission.status,
                                    actor=actor if getattr(actor, "pk", None) else None, at=at, note=note)
@@ -264,7 +271,7 @@ def save_values(*, actor, assignment: FormAssignment, entries: list[Entry], why:
         changed_codes = []
         for code, clean in changes.items():
             old = existing.get(code)
-            if old == clean or (old is None and clean is None):
+            if _same(old, clean):
                 continue
             row = existing_rows.get(code)
             if clean is None:
