@@ -543,6 +543,8 @@ def build_demo_province(*, dossiers: int, seed: int, until: dt.date, log=None) -
         stats = generator.run()
         # Bulk-written dossiers bypass the workflow's events: aggregate them once.
         events.publish("DossiersLoaded")
+        reported = services.build_reporting(actor=admin, until=until, rng=rng)
+        log(f"Đã nạp sổ chỉ tiêu, mẫu báo cáo và {format_number(reported)} số liệu báo cáo mẫu.")
         audit.record(actor=admin, action="demo.generate", object_type="dossiers.Dossier", object_id="demo",
                      after={"dossiers": stats.dossiers, "events": stats.events, "seed": seed, "until": until})
         return DemoResult(stats=stats, agencies=Agency.objects.count(),

@@ -329,3 +329,38 @@ def current_agencies_of(usernames: list[str]) -> dict[str, list[str]]:
         if agency not in result[username]:
             result[username].append(agency)
     return result
+
+
+def build_reporting(*, actor, until: dt.date, rng: random.Random, months: int = 12) -> int:
+    """The indicator registry, report templates and LRIS forms, plus a year of
+    reported e-government figures (as if approved through LRIS) so the
+    e-government assessment has data: a few agencies miss a criterion."""
+    from chinhquyenso.indicators.models import EGovCriterion, Indicator
+    from chinhquyenso.indicators.periods import month
+    from chinhquyenso.indicators.services import load_registry, record_reported_value
+    from chinhquyenso.lris.services import load_forms
+    from chinhquyenso.reports.services import load_templates
+
+    load_registry(actor=actor)
+    load_forms(actor=actor)
+    load_templates(actor=actor)
+    kinds = {kind for criterion in EGovCriterion.objects.all() for kind in criterion.agency_kinds}
+    agencies = list(Agency.objects.current().filter(kind__in=kinds).order_by("code"))
+    certificate = Indicator.objects.get(code="has_signature_certificate")
+    exchange = Indicator.objects.get(code="doc_exchange_electronic_rate")
+    lagging = set(rng.sample([a.pk for a in agencies], k=max(1, len(agencies) // 6)))
+    written = 0
+    year, month_ = until.year, until.month
+    for _ in range(months):
+        period = month(year, month_)
+        for agency in agencies:
+            sent = rng.randrange(120, 900)
+            share = rng.uniform(0.80, 0.89) if agency.pk in lagging else rng.uniform(0.91, 0.995)
+            record_reported_value(indicator=exchange, agency=agency, period_start=period.start, period_end=period.end,
+                                  numerator=round(sent * share), denominator=sent, source="Dữ liệu mẫu", actor=actor)
+            record_reported_value(indicator=certificate, agency=agency, period_start=period.start, period_end=period.end,
+                                  value=0 if agency.pk in lagging and rng.random() < 0.3 else 1, source="Dữ liệu mẫu",
+                                  actor=actor)
+            written += 2
+        year, month_ = (year, month_ - 1) if month_ > 1 else (year - 1, 12)
+    return written
