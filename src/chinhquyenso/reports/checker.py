@@ -502,7 +502,10 @@ class _Checker:
             def distance(item):
                 return abs(Fraction(numerator.value) * 100 / Fraction(item[1]) - Fraction(percent.value))
             verdict, value, note = min(judged, key=distance)
-        if verdict is not None and rounding_only and verdict != "rounding":
+        # Five digits or more without a thousands dot are rare in Vietnamese text: more likely a
+        # footnote number stuck to the figure than a figure, so then too only a slip is reported.
+        suspect = any(re.fullmatch(r"\d{5,}", number.raw) for number in (numerator, denominator)) and not note
+        if verdict is not None and (rounding_only or suspect) and verdict != "rounding":
             return  # the whole was inferred from its unit: trusted only for a slip in the last digit
         self.used_percents.add(percent.start)
         notes = [f"{vn(numerator.value, numerator.decimals)}/{vn(value)} = {_exact_text(numerator.value, value)}"]

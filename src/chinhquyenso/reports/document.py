@@ -40,6 +40,10 @@ LAYOUT = {
 }
 
 
+# Row-number columns ("STT": số thứ tự) are centred; other cells holding a number are right-aligned.
+ORDINAL_COLUMNS = {"STT", "TT"}
+
+
 @dataclass
 class Heading:
     """'I. KẾT QUẢ ĐẠT ĐƯỢC' (level 1), '1. Hạ tầng số' (level 2), '1.1. …' (level 3)."""

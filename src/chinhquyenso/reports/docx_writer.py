@@ -24,12 +24,21 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 
 from chinhquyenso.reports.document import (
-    LAYOUT, Bullet, Heading, OfficialDocument, PageBreak, Paragraph, Table,
+    LAYOUT, ORDINAL_COLUMNS, Bullet, Heading, OfficialDocument, PageBreak, Paragraph, Table,
 )
 
 FONT = "Times New Roman"
 TEXT_WIDTH_MM = LAYOUT["page_width_mm"] - LAYOUT["margin_left_mm"] - LAYOUT["margin_right_mm"]
 _NUMERIC = re.compile(r"^[\d\s.,%+\-–/()]*\d[\d\s.,%+\-–/()]*$")
+# Word refuses a file whose property elements are out of the schema's order, so
+# elements added by hand go before the ones the schema puts after them.
+_AFTER_TBLCELLMAR = ("w:tblLook", "w:tblCaption", "w:tblDescription", "w:tblPrChange")
+_AFTER_TBLBORDERS = ("w:shd", "w:tblLayout", "w:tblCellMar", *_AFTER_TBLCELLMAR)
+_AFTER_PBDR = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
+               "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid",
+               "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
+               "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId",
+               "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
 
 
 def write_docx(doc: OfficialDocument) -> bytes:
@@ -79,6 +88,11 @@ def _set_defaults(word) -> None:
         lang = OxmlElement("w:lang")
         rpr_default.append(lang)
     lang.set(qn("w:val"), "vi-VN")
+    # The template's default paragraph (10 pt after, 1,15 lines) would reach paragraphs added by a user.
+    spacing = styles.find(qn("w:docDefaults")).find(qn("w:pPrDefault")).find(qn("w:pPr")).find(qn("w:spacing"))
+    if spacing is not None:
+        for key, value in (("w:after", "0"), ("w:line", "240"), ("w:lineRule", "auto")):
+            spacing.set(qn(key), value)
     normal = word.styles["Normal"]
     normal.font.name = FONT
     normal.font.size = Pt(LAYOUT["body_pt"])
@@ -205,7 +219,7 @@ def _rule(cell, width_mm: float, cell_mm: float) -> None:
     for key, value in (("w:val", "single"), ("w:sz", "6"), ("w:space", "1"), ("w:color", "000000")):
         bottom.set(qn(key), value)
     borders.append(bottom)
-    paragraph._p.get_or_add_pPr().append(borders)
+    paragraph._p.get_or_add_pPr().insert_element_before(borders, *_AFTER_PBDR)
 
 
 # ---------------------------------------------------------------- tables
@@ -222,16 +236,13 @@ def _borders(table, visible: bool) -> None:
             element.set(qn("w:space"), "0")
             element.set(qn("w:color"), "000000")
         borders.append(element)
-    properties.append(borders)
+    properties.insert_element_before(borders, *_AFTER_TBLBORDERS)
 
 
 def _fixed_widths(table, widths_mm: list[float], *, padding_mm: float | None = None) -> None:
-    table.autofit = False
+    table.autofit = False  # python-docx writes <w:tblLayout w:type="fixed"/>
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     properties = table._tbl.tblPr
-    layout = OxmlElement("w:tblLayout")
-    layout.set(qn("w:type"), "fixed")
-    properties.append(layout)
     if padding_mm is not None:
         margins = OxmlElement("w:tblCellMar")
         for side in ("left", "right"):
@@ -239,7 +250,7 @@ def _fixed_widths(table, widths_mm: list[float], *, padding_mm: float | None = N
             element.set(qn("w:w"), str(round(padding_mm * 56.7)))
             element.set(qn("w:type"), "dxa")
             margins.append(element)
-        properties.append(margins)
+        properties.insert_element_before(margins, *_AFTER_TBLCELLMAR)
     for column, width in zip(table.columns, widths_mm):
         column.width = Mm(width)
     for row in table.rows:
@@ -268,15 +279,19 @@ def _table(word, table: Table) -> None:
     header_properties = header._tr.get_or_add_trPr()
     repeat = OxmlElement("w:tblHeader")  # the header row repeats on every page of a long table
     repeat.set(qn("w:val"), "true")
-    header_properties.append(repeat)
+    header_properties.insert_element_before(repeat, "w:tblCellSpacing", "w:jc", "w:hidden", "w:ins", "w:del",
+                                            "w:trPrChange")
     for cell, text in zip(header.cells, table.columns):
         _cell_text(cell, text, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
         cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
     for row, values in zip(grid.rows[1:], table.rows):
-        for cell, value in zip(row.cells, values):
+        for cell, value, column in zip(row.cells, values, table.columns):
             value = str(value)
-            numeric = bool(_NUMERIC.match(value))
-            _cell_text(cell, value, align=WD_ALIGN_PARAGRAPH.RIGHT if numeric else WD_ALIGN_PARAGRAPH.LEFT)
+            if column.strip().upper() in ORDINAL_COLUMNS:
+                align = WD_ALIGN_PARAGRAPH.CENTER
+            else:
+                align = WD_ALIGN_PARAGRAPH.RIGHT if _NUMERIC.match(value) else WD_ALIGN_PARAGRAPH.LEFT
+            _cell_text(cell, value, align=align)
     # A small gap so a following paragraph does not touch the table.
     _add(word, "", LAYOUT["table_pt"], after=0)
 

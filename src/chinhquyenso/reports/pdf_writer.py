@@ -13,7 +13,7 @@ import re
 
 from chinhquyenso.dossiers.printing import render_pdf
 from chinhquyenso.reports.document import (
-    LAYOUT, Bullet, Heading, OfficialDocument, PageBreak, Paragraph, Table,
+    LAYOUT, ORDINAL_COLUMNS, Bullet, Heading, OfficialDocument, PageBreak, Paragraph, Table,
 )
 
 TEMPLATE = "reports/official_document.html"
@@ -49,9 +49,15 @@ def _table(table: Table) -> dict:
     return {
         "title": table.title, "columns": table.columns,
         "widths": [f"{share * 100:.2f}%" for share in table.fractions()],
-        "rows": [[{"text": str(value), "numeric": bool(_NUMERIC.match(str(value)))} for value in row]
+        "rows": [[{"text": str(value), "align": _align(str(value), column)} for value, column in zip(row, table.columns)]
                  for row in table.rows],
     }
+
+
+def _align(value: str, column: str) -> str:
+    if column.strip().upper() in ORDINAL_COLUMNS:
+        return "center"
+    return "numeric" if _NUMERIC.match(value) else ""
 
 
 def _block(block) -> dict:
