@@ -88,3 +88,17 @@ def test_unknown_template_and_period_are_named(templates):
     with pytest.raises(DomainError) as error:
         services.build("cds-quy", "2025-Q9")
     assert error.value.field == "period"
+
+
+def test_cli_build_writes_docx_and_pdf(templates, tmp_path):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out = tmp_path / "bao-cao.docx"
+    call_command("report", "build", "cds-9-thang", "--period", "2025-9M", "--format", "docx", "--out", str(out))
+    assert "9 tháng đầu năm 2025" in docx_text(out.read_bytes())
+    pdf = tmp_path / "bao-cao.pdf"
+    call_command("report", "build", "cds-9-thang", "--period", "2025-9M", "--format", "pdf", "--out", str(pdf))
+    assert "PHỤ LỤC" in pdf_text(pdf.read_bytes())
+    with pytest.raises(CommandError, match="Không có mẫu báo cáo"):
+        call_command("report", "build", "khong-co", "--period", "2025-9M", "--out", str(out))

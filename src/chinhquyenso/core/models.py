@@ -89,7 +89,7 @@ class StoredFile(models.Model):
     """An uploaded file, content-checked, addressed by its SHA-256."""
 
     sha256 = models.CharField(max_length=64, db_index=True)
-    content_type = models.CharField(max_length=60)
+    content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     original_name = models.CharField(max_length=255, blank=True)
     file = models.FileField(upload_to="uploads/%Y/%m/")

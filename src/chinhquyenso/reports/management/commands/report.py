@@ -1,14 +1,15 @@
 """`cqs report …`: official reports from the command line.
 
+    cqs report build TEMPLATE --period 2024-9M [--agency CODE] --format docx|pdf --out FILE
     cqs report check FILE [--json] [--all] [--text]
+    cqs report load-templates [FILE]
 
-Subcommands are argparse subparsers, each with a `handle_<name>` method:
-`report build …` (a report from a template and a period) belongs beside
-`check` below.
+Subcommands are argparse subparsers, each with a `handle_<name>` method.
 """
 
 import json
 import sys
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -21,7 +22,17 @@ class Command(BaseCommand):
     requires_system_checks = []  # reads files only; no database, no models
 
     def add_arguments(self, parser):
-        actions = parser.add_subparsers(dest="action", metavar="{check}", required=True)
+        actions = parser.add_subparsers(dest="action", metavar="{build,check,load-templates}", required=True)
+        build = actions.add_parser(
+            "build", help="Dựng báo cáo (dự thảo) từ mẫu và số liệu hiện có.",
+            description="Dựng báo cáo từ một mẫu báo cáo và số liệu của kỳ; phần do cán bộ soạn lấy nội dung mặc định.")
+        build.add_argument("template", help="Mã mẫu báo cáo, ví dụ cds-9-thang, cqdt-thang, cds-quy")
+        build.add_argument("--period", required=True, help="2024-M03, 2024-Q3, 2024-H1, 2024-9M, 2024 hoặc 2024-01-01..2024-09-30")
+        build.add_argument("--agency", default="", help="Mã cơ quan (mặc định: số liệu toàn tỉnh)")
+        build.add_argument("--format", choices=["docx", "pdf"], default="pdf")
+        build.add_argument("--out", required=True, help="Tệp đích")
+        load = actions.add_parser("load-templates", help="Nạp các mẫu báo cáo còn thiếu từ tệp JSON.")
+        load.add_argument("file", nargs="?", default="", help="Tệp JSON (mặc định: mẫu của hệ thống)")
         check = actions.add_parser(
             "check", help="Kiểm tra tỷ lệ và tổng số trong báo cáo (TXT, DOCX hoặc PDF).",
             description="Liệt kê mọi tỷ lệ, tổng số kiểm tra được; mã thoát 1 khi có số liệu sai.")
@@ -29,10 +40,26 @@ class Command(BaseCommand):
         check.add_argument("--json", action="store_true", help="In kết quả dạng JSON")
         check.add_argument("--all", action="store_true", help="In cả các số liệu kiểm tra đúng")
         check.add_argument("--text", action="store_true", help="Chỉ in văn bản đã trích ra, đánh số dòng")
-        # `report build …` will be added here: actions.add_parser("build", …) and handle_build.
 
     def handle(self, *args, action, **options):
-        return getattr(self, f"handle_{action}")(**options)
+        return getattr(self, f"handle_{action.replace('-', '_')}")(**options)
+
+    def handle_build(self, *, template, period, agency, format, out, **options):
+        from chinhquyenso.reports.services import build
+
+        try:
+            data = build(template, period, agency, format)
+            Path(out).write_bytes(data)
+        except DomainError as error:
+            raise CommandError(error.message) from None
+        except OSError as error:
+            raise CommandError(f"Không ghi được tệp {out}: {error.strerror or error}.") from None
+        self.stdout.write(f"Đã ghi {out} ({len(data) // 1024} KB).")
+
+    def handle_load_templates(self, *, file, **options):
+        from chinhquyenso.reports.services import DEFAULT_TEMPLATES, load_templates
+
+        self.stdout.write(f"Đã tạo {load_templates(file or DEFAULT_TEMPLATES)} mẫu báo cáo.")
 
     def handle_check(self, *, file, json: bool = False, all: bool = False, text: bool = False, **options):
         try:
