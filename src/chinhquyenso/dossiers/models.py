@@ -95,6 +95,9 @@ class Dossier(models.Model):
             # Re-aggregating an agency's indicator facts for a few days.
             models.Index(fields=["receiving_agency", "accepted_at"], name="dossier_accepted_idx"),
             models.Index(fields=["receiving_agency", "finished_at"], name="dossier_finished_idx"),
+            # What was still open at a past period's end: finished, or withdrawn, since then.
+            models.Index(fields=["finished_at"], name="dossier_finished_at_idx"),
+            models.Index(fields=["closed_at"], condition=models.Q(status="withdrawn"), name="dossier_withdrawn_idx"),
             models.Index(fields=["submitted_at"], name="dossier_submitted_idx"),
             models.Index(fields=["applicant", "submitted_at"], name="dossier_applicant_idx"),
         ]

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from chinhquyenso.core.calendar import LOCAL_TZ
 from chinhquyenso.core.text import format_number
-from chinhquyenso.dossiers.models import OPEN_STATUSES, Dossier
+from chinhquyenso.dossiers.models import OPEN_STATUSES, Dossier, Status
 from chinhquyenso.indicators.formulas import FACT_MEASURES, SERVICE_SCOPES, compile_expression
 from chinhquyenso.indicators.models import (
     DossierFact, FormulaVersion, Indicator, ProcedureMonthFact, ReportedValue, StaleDossier,
@@ -159,25 +159,28 @@ def _fact_measures(period: Period, agency_filter=None) -> dict[int, dict[str, De
 
 def _open_measures(period: Period, agency_filter=None) -> dict[int, dict[str, Decimal]]:
     """Dossiers accepted and not finished at the period's end (now, if the
-    period is not over), split by whether their deadline had passed."""
+    period is not over), split by whether their deadline had passed.
+
+    Three index-driven parts instead of one OR over the whole table: dossiers
+    open now (partial index), those finished since the end, and those
+    withdrawn since the end."""
     now = timezone.now()
     end = min(dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time.min, tzinfo=LOCAL_TZ), now)
-    if end == now:
-        rows = Dossier.objects.filter(status__in=OPEN_STATUSES, accepted_at__isnull=False)
-    else:
-        rows = Dossier.objects.filter(accepted_at__lt=end).filter(
-            Q(finished_at__gte=end) | Q(finished_at__isnull=True, closed_at__isnull=True)
-            | Q(finished_at__isnull=True, closed_at__gte=end))
-    if agency_filter is not None:
-        rows = rows.filter(receiving_agency_id__in=agency_filter)
-    rows = rows.values("receiving_agency_id").annotate(
-        open_total=Count("id"), open_overdue=Count("id", filter=Q(due_at__lt=end))).order_by()
+    parts = [Dossier.objects.filter(status__in=OPEN_STATUSES, finished_at__isnull=True, accepted_at__lt=end)]
+    if end < now:
+        parts += [Dossier.objects.filter(finished_at__gte=end, accepted_at__lt=end),
+                  Dossier.objects.filter(status=Status.WITHDRAWN, closed_at__gte=end, accepted_at__lt=end)]
     out: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for row in rows:
-        measures = out[row["receiving_agency_id"]]
-        measures["open_total"] = Decimal(row["open_total"])
-        measures["open_overdue"] = Decimal(row["open_overdue"])
-        measures["open_in_time"] = Decimal(row["open_total"] - row["open_overdue"])
+    for rows in parts:
+        if agency_filter is not None:
+            rows = rows.filter(receiving_agency_id__in=agency_filter)
+        rows = rows.values("receiving_agency_id").annotate(
+            total=Count("id"), overdue=Count("id", filter=Q(due_at__lt=end))).order_by()
+        for row in rows:
+            measures = out[row["receiving_agency_id"]]
+            measures["open_total"] += row["total"]
+            measures["open_overdue"] += row["overdue"]
+            measures["open_in_time"] += row["total"] - row["overdue"]
     return out
 
 
