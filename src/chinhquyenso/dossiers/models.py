@@ -95,9 +95,15 @@ class Dossier(models.Model):
             # Re-aggregating an agency's indicator facts for a few days.
             models.Index(fields=["receiving_agency", "accepted_at"], name="dossier_accepted_idx"),
             models.Index(fields=["receiving_agency", "finished_at"], name="dossier_finished_idx"),
+            # Open dossiers per receiving agency and deadline, read from the index alone. The
+            # condition has no parameters, so SQLite can match it against a query's WHERE.
+            models.Index(fields=["receiving_agency", "due_at", "accepted_at"], name="dossier_open_received_idx",
+                         condition=models.Q(finished_at__isnull=True, closed_at__isnull=True)),
             # What was still open at a past period's end: finished, or withdrawn, since then.
-            models.Index(fields=["finished_at"], name="dossier_finished_at_idx"),
-            models.Index(fields=["closed_at"], condition=models.Q(status="withdrawn"), name="dossier_withdrawn_idx"),
+            # (Partial, so that SQLite never takes it for "finished_at IS NULL" above.)
+            models.Index(fields=["finished_at"], name="dossier_finished_at_idx", condition=models.Q(finished_at__isnull=False)),
+            models.Index(fields=["closed_at"], condition=models.Q(finished_at__isnull=True, closed_at__isnull=False),
+                         name="dossier_withdrawn_idx"),
             models.Index(fields=["submitted_at"], name="dossier_submitted_idx"),
             models.Index(fields=["applicant", "submitted_at"], name="dossier_applicant_idx"),
         ]

@@ -12,12 +12,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from chinhquyenso.core.calendar import LOCAL_TZ
 from chinhquyenso.core.text import format_number
-from chinhquyenso.dossiers.models import OPEN_STATUSES, Dossier, Status
 from chinhquyenso.indicators.formulas import FACT_MEASURES, SERVICE_SCOPES, compile_expression
 from chinhquyenso.indicators.models import (
     DossierFact, FormulaVersion, Indicator, ProcedureMonthFact, ReportedValue, StaleDossier,
@@ -157,30 +157,42 @@ def _fact_measures(period: Period, agency_filter=None) -> dict[int, dict[str, De
     return out
 
 
+# Dossiers open at a moment T: open now, or finished since T, or withdrawn since
+# T — three index-driven parts instead of one OR over the whole table. Each
+# names its (partial) index for SQLite, whose statistics cannot tell how few
+# rows have no finishing time; PostgreSQL's planner sees that by itself.
+OPEN_AT_PARTS = [
+    ("dossier_open_received_idx", "finished_at IS NULL AND closed_at IS NULL", False),
+    ("dossier_finished_at_idx", "finished_at >= %(end)s", True),
+    ("dossier_withdrawn_idx", "finished_at IS NULL AND closed_at >= %(end)s", True),
+]
+
+
 def _open_measures(period: Period, agency_filter=None) -> dict[int, dict[str, Decimal]]:
     """Dossiers accepted and not finished at the period's end (now, if the
-    period is not over), split by whether their deadline had passed.
-
-    Three index-driven parts instead of one OR over the whole table: dossiers
-    open now (partial index), those finished since the end, and those
-    withdrawn since the end."""
+    period is not over), split by whether their deadline had passed."""
     now = timezone.now()
     end = min(dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time.min, tzinfo=LOCAL_TZ), now)
-    parts = [Dossier.objects.filter(status__in=OPEN_STATUSES, finished_at__isnull=True, accepted_at__lt=end)]
-    if end < now:
-        parts += [Dossier.objects.filter(finished_at__gte=end, accepted_at__lt=end),
-                  Dossier.objects.filter(status=Status.WITHDRAWN, closed_at__gte=end, accepted_at__lt=end)]
+    params = {"end": connection.ops.adapt_datetimefield_value(end)}
+    agencies = ""
+    if agency_filter is not None:
+        params.update({f"a{i}": agency_id for i, agency_id in enumerate(agency_filter)})
+        agencies = f"AND receiving_agency_id IN ({', '.join(f'%(a{i})s' for i in range(len(agency_filter)))})"
     out: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for rows in parts:
-        if agency_filter is not None:
-            rows = rows.filter(receiving_agency_id__in=agency_filter)
-        rows = rows.values("receiving_agency_id").annotate(
-            total=Count("id"), overdue=Count("id", filter=Q(due_at__lt=end))).order_by()
-        for row in rows:
-            measures = out[row["receiving_agency_id"]]
-            measures["open_total"] += row["total"]
-            measures["open_overdue"] += row["overdue"]
-            measures["open_in_time"] += row["total"] - row["overdue"]
+    with connection.cursor() as cursor:
+        for index, condition, only_past in OPEN_AT_PARTS:
+            if only_past and end >= now:
+                continue
+            hint = f"INDEXED BY {index}" if connection.vendor == "sqlite" else ""
+            cursor.execute(
+                f"SELECT receiving_agency_id, COUNT(*), SUM(CASE WHEN due_at < %(end)s THEN 1 ELSE 0 END) "
+                f"FROM dossiers_dossier {hint} WHERE {condition} AND accepted_at < %(end)s {agencies} "
+                f"GROUP BY receiving_agency_id", params or None)
+            for agency_id, total, overdue in cursor.fetchall():
+                measures = out[agency_id]
+                measures["open_total"] += total
+                measures["open_overdue"] += overdue or 0
+                measures["open_in_time"] += total - (overdue or 0)
     return out
 
 
