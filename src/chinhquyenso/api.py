@@ -8,6 +8,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from chinhquyenso.accounts.api import router as accounts_router
 from chinhquyenso.core.errors import DomainError
+from chinhquyenso.dashboard.api import router as dashboard_router
 from chinhquyenso.dossiers.api import router as dossiers_router
 from chinhquyenso.indicators.api import router as indicators_router
 from chinhquyenso.lris.api import router as lris_router
@@ -26,6 +27,7 @@ api.add_router("/dossiers", dossiers_router, tags=["Hồ sơ"])
 api.add_router("/lris", lris_router, tags=["Báo cáo số liệu (LRIS)"])
 api.add_router("/", accounts_router, tags=["Tài khoản"])
 api.add_router("/indicators", indicators_router, tags=["Chỉ tiêu, đánh giá"])
+api.add_router("/dashboard", dashboard_router, tags=["Điều hành (IOC)"])
 
 FIELD_MESSAGES = {
     "missing": "thiếu trường bắt buộc",

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("chinhquyenso.portal.urls")),
     path("can-bo/bao-cao-so-lieu/", include("chinhquyenso.lris.urls")),
     path("can-bo/", include("chinhquyenso.backoffice.urls")),
+    path("dieu-hanh/", include("chinhquyenso.dashboard.urls")),
     path("quan-tri/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -32,6 +32,10 @@ SCOPED = {("GET", "/api/dossiers"), ("GET", "/api/dossiers/{code}"), ("POST", "/
 LRIS = {("GET", "/api/lris/assignments"), ("GET", "/api/lris/assignments/{assignment_id}"),
         ("POST", "/api/lris/assignments/{assignment_id}/values"), ("GET", "/api/lris/compliance")}
 SCOPED |= LRIS
+# The IOC dashboard: figures and overdue dossiers of the agencies a leader leads (see tests/dashboard).
+DASHBOARD = {("GET", f"/api/dashboard{part}") for part in ("", "/tiles", "/trend", "/agencies", "/procedures", "/ranking",
+                                                            "/overdue", "/egov-completion", "/compliance")}
+SCOPED |= DASHBOARD
 PUBLIC_OR_SELF = {("GET", "/api/procedures"), ("GET", "/api/procedures/{code}"), ("POST", "/api/dossiers/files"),
                   ("POST", "/api/auth/login"), ("POST", "/api/auth/logout"), ("GET", "/api/auth/me")}
 # Province-wide aggregates without personal data: any officer, never a citizen (tests/indicators/test_api.py).
@@ -153,3 +157,21 @@ def test_own_agency_officers_send_reported_values(lris_assignment, officers, rol
     sent = client.post(f"{path}/values", json.dumps({"values": [{"code": "it_staff", "value": 1}], "submit": False}),
                        content_type="application/json")
     assert sent.status_code == 200 and sent.json()["status"] == "draft"
+
+
+@pytest.mark.parametrize("path", sorted(path for _, path in DASHBOARD))
+def test_dashboard_for_leaders_of_the_agency_only(dossier, officers, citizen, admin_user, path):
+    mine = {"agency": "xa-kien-an", "period": "2025-Q1"}
+    for role in Role.values:
+        if role != Role.LEADER:
+            assert as_user(officers["xa_a"][role]).get(path, mine).status_code == 403, role
+    assert as_user(citizen).get(path, mine).status_code == 403
+    for agency in ("xa_b", "tu_phap"):
+        foreign = as_user(officers[agency]["leader"])
+        response = foreign.get(path, mine)
+        assert response.status_code == 403 and response.json()["field"] == "agency", agency
+        assert dossier.code not in foreign.get(path, {"period": "2025-Q1"}).content.decode()
+    for user in (officers["xa_a"]["leader"], officers["huyen"]["leader"], admin_user):  # and the district's leader over it
+        assert as_user(user).get(path, mine).status_code == 200, user
+    if path == "/api/dashboard/overdue":
+        assert dossier.code in as_user(officers["xa_a"]["leader"]).get(path, mine).content.decode()
