@@ -167,3 +167,10 @@ def test_breakdown_by_month_and_procedure(quarter, province):
                              codes=["received", "late_rate"])
     [(procedure_id, values)] = by_procedure.items()
     assert procedure_id == quarter["info"].pk and values["late_rate"].rounded == 100
+
+
+def test_a_date_range_cutting_months_sums_days_and_whole_months(quarter):
+    # 13/01–03/03/2025: the whole of February from monthly facts, the edges from daily ones
+    c = compute(parse_period("2025-01-13..2025-03-03"))
+    assert value(c, "received") == (3, None, 3)  # D4 (13/01), D3 (10/02), D5 (03/03)
+    assert value(c, "finished") == (2, None, 2)  # D4 (16/01), D2 (22/01); D5 finished 04/03, outside

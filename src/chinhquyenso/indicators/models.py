@@ -179,6 +179,17 @@ class DossierFact(FactColumns):
         constraints = [models.UniqueConstraint(fields=["day", "agency", "service_level"], name="dossier_fact_unique")]
 
 
+class DossierMonthFact(FactColumns):
+    """The same as DossierFact per month: a year is 12 rows per agency and
+    service level instead of 365, so whole months are summed from here."""
+
+    month = models.DateField()  # first day of the month
+    service_level = models.CharField(max_length=20)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["month", "agency", "service_level"], name="dossier_month_fact_unique")]
+
+
 class ProcedureMonthFact(FactColumns):
     """Per receiving agency, procedure and month: drill-down by procedure and
     the count of services used online."""

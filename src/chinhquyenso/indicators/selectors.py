@@ -20,7 +20,7 @@ from chinhquyenso.core.calendar import LOCAL_TZ
 from chinhquyenso.core.text import format_number
 from chinhquyenso.indicators.formulas import FACT_MEASURES, SERVICE_SCOPES, compile_expression
 from chinhquyenso.indicators.models import (
-    DossierFact, FormulaVersion, Indicator, ProcedureMonthFact, ReportedValue, StaleDossier,
+    DossierFact, DossierMonthFact, FormulaVersion, Indicator, ProcedureMonthFact, ReportedValue, StaleDossier,
 )
 from chinhquyenso.indicators.periods import Period
 from chinhquyenso.org.models import LEVEL_OF_KIND, Agency, Succession
@@ -137,23 +137,46 @@ def _refresh() -> None:
         refresh_facts()  # read-repair: changes since the worker's last pass
 
 
+def _whole_months(period: Period) -> tuple[dt.date, dt.date] | None:
+    """First days of the first and last whole months inside the period."""
+    first = period.start if period.start.day == 1 else (period.start.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    after = period.end + dt.timedelta(days=1)
+    last_end = after.replace(day=1)  # first day after the last whole month
+    if first >= last_end:
+        return None
+    return first, (last_end - dt.timedelta(days=1)).replace(day=1)
+
+
 def _fact_measures(period: Period, agency_filter=None) -> dict[int, dict[str, Decimal]]:
-    """Fact sums per agency version, with the online-service variants."""
+    """Fact sums per agency version, with the online-service variants: whole
+    months from the monthly facts, the days before and after them from the
+    daily ones."""
     columns = [name if name != "processing_days" else "processing_seconds" for name in FACT_MEASURES]
-    rows = DossierFact.objects.filter(day__range=(period.start, period.end))
-    if agency_filter is not None:
-        rows = rows.filter(agency_id__in=agency_filter)
-    rows = rows.values("agency_id", "service_level").annotate(**{c: Sum(c) for c in columns}).order_by()
+    months = _whole_months(period)
+    sources = []
+    if months is None:
+        sources.append(DossierFact.objects.filter(day__range=(period.start, period.end)))
+    else:
+        sources.append(DossierMonthFact.objects.filter(month__range=months))
+        if period.start < months[0]:
+            sources.append(DossierFact.objects.filter(day__gte=period.start, day__lt=months[0]))
+        after_months = (months[1] + dt.timedelta(days=32)).replace(day=1)
+        if after_months <= period.end:
+            sources.append(DossierFact.objects.filter(day__gte=after_months, day__lte=period.end))
     out: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for row in rows:
-        level = row.pop("service_level")
-        measures = out[row.pop("agency_id")]
-        row["processing_days"] = Decimal(row.pop("processing_seconds") or 0) / 86400
-        for name, number in row.items():
-            measures[name] += number or 0
-            for scope, levels in SERVICE_SCOPES.items():
-                if level in levels:
-                    measures[f"{name}__{scope}"] += number or 0
+    for rows in sources:
+        if agency_filter is not None:
+            rows = rows.filter(agency_id__in=agency_filter)
+        rows = rows.values("agency_id", "service_level").annotate(**{c: Sum(c) for c in columns}).order_by()
+        for row in rows:
+            level = row.pop("service_level")
+            measures = out[row.pop("agency_id")]
+            row["processing_days"] = Decimal(row.pop("processing_seconds") or 0) / 86400
+            for name, number in row.items():
+                measures[name] += number or 0
+                for scope, levels in SERVICE_SCOPES.items():
+                    if level in levels:
+                        measures[f"{name}__{scope}"] += number or 0
     return out
 
 

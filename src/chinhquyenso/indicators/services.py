@@ -17,7 +17,7 @@ from chinhquyenso.core.text import nfc
 from chinhquyenso.dossiers.models import Dossier
 from chinhquyenso.indicators.formulas import compile_expression
 from chinhquyenso.indicators.models import (
-    DossierFact, EGovCriterion, FormulaVersion, Index766Group, Index766Rule, Indicator, ProcedureMonthFact,
+    DossierFact, DossierMonthFact, EGovCriterion, FormulaVersion, Index766Group, Index766Rule, Indicator, ProcedureMonthFact,
     ReportedValue, StaleDossier, Target,
 )
 from chinhquyenso.org.models import Agency
@@ -78,11 +78,14 @@ def _insert_facts(grain: str, where: str = "", params: tuple = ()) -> None:
     table, key_columns, key_sql, conflict = {
         "day": ("indicators_dossierfact", ["agency_id", "day", "service_level"],
                 lambda col: [f"d.receiving_agency_id", _local(col), "p.service_level"], "day, agency_id, service_level"),
+        "agency_month": ("indicators_dossiermonthfact", ["agency_id", "month", "service_level"],
+                         lambda col: ["d.receiving_agency_id", _local(col, month=True), "p.service_level"],
+                         "month, agency_id, service_level"),
         "month": ("indicators_proceduremonthfact", ["agency_id", "month", "procedure_id"],
                   lambda col: ["d.receiving_agency_id", _local(col, month=True), "d.procedure_id"],
                   "month, agency_id, procedure_id"),
     }[grain]
-    join = "JOIN procedures_procedure p ON p.id = d.procedure_id" if grain == "day" else ""
+    join = "JOIN procedures_procedure p ON p.id = d.procedure_id" if grain != "month" else ""
     zero = {name: "0" for name in FACT_COLUMNS}
     with connection.cursor() as cursor:
         for anchor, expressions in (("accepted_at", RECEIVED_SQL), ("finished_at", FINISHED_SQL)):
@@ -112,9 +115,10 @@ def rebuild_facts() -> int:
         _lock_facts()
         StaleDossier.objects.all().delete()
         DossierFact.objects.all().delete()
+        DossierMonthFact.objects.all().delete()
         ProcedureMonthFact.objects.all().delete()
-        _insert_facts("day")
-        _insert_facts("month")
+        for grain in ("day", "agency_month", "month"):
+            _insert_facts(grain)
     return DossierFact.objects.count()
 
 
@@ -148,6 +152,7 @@ def refresh_facts(batch: int = 2000) -> int:
             for agency_id, (first, last) in spans.items():
                 for grain, model, field, lo, hi in (
                         ("day", DossierFact, "day", first, last + dt.timedelta(days=1)),
+                        ("agency_month", DossierMonthFact, "month", first.replace(day=1), _next_month(last)),
                         ("month", ProcedureMonthFact, "month", first.replace(day=1), _next_month(last))):
                     model.objects.filter(agency_id=agency_id, **{f"{field}__gte": lo, f"{field}__lt": hi}).delete()
                     _insert_facts(grain, "AND d.receiving_agency_id = %s AND d.{anchor} >= %s AND d.{anchor} < %s",
