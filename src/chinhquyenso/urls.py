@@ -6,6 +6,7 @@ from chinhquyenso.api import api
 urlpatterns = [
     path("", include("chinhquyenso.portal.urls")),
     path("can-bo/bao-cao-so-lieu/", include("chinhquyenso.lris.urls")),
+    path("can-bo/bao-cao/", include("chinhquyenso.reports.urls")),
     path("can-bo/", include("chinhquyenso.backoffice.urls")),
     path("dieu-hanh/", include("chinhquyenso.dashboard.urls")),
     path("quan-tri/", admin.site.urls),
