@@ -486,7 +486,10 @@ def breakdown(period: Period, *, by: str, agencies: set[int] | None = None, code
     _refresh()
     indicators = [i for i in active_indicators(codes) if i.source == Indicator.Source.COMPUTED]
     columns = [name if name != "processing_days" else "processing_seconds" for name in FACT_MEASURES]
-    if by == "month":
+    if by == "month" and _whole_months(period) == (period.start, period.end.replace(day=1)):
+        rows = DossierMonthFact.objects.filter(month__range=(period.start, period.end))
+        group, level = ["month"], "service_level"
+    elif by == "month":
         rows = DossierFact.objects.filter(day__range=(period.start, period.end))
         group, level = ["day__year", "day__month"], "service_level"
     else:
@@ -498,7 +501,11 @@ def breakdown(period: Period, *, by: str, agencies: set[int] | None = None, code
     measures: dict = defaultdict(lambda: defaultdict(Decimal))
     for row in rows:
         service_level = row.pop(level)
-        group_key = tuple(row.pop(g) for g in group) if by == "month" else row.pop("procedure_id")
+        if group == ["month"]:
+            first = row.pop("month")
+            group_key = (first.year, first.month)
+        else:
+            group_key = tuple(row.pop(g) for g in group) if by == "month" else row.pop("procedure_id")
         row["processing_days"] = Decimal(row.pop("processing_seconds") or 0) / 86400
         for name, number in row.items():
             measures[group_key][name] += number or 0
