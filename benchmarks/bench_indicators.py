@@ -18,7 +18,8 @@ channel, timeliness, digitization and open/finished mixes. Then it times:
   same fact counts per receiving agency for the year (no roll-up, no
   formulas) — what a report writer would type by hand;
 * the incremental path: 1,000 dossiers changed, then the refresh that the
-  next read performs.
+  next read performs;
+* building the 9-month DX report (template cds-9-thang) as DOCX and as PDF.
 """
 
 from __future__ import annotations
@@ -178,6 +179,14 @@ def run(args) -> None:
     refresh_facts()
     incremental = time.perf_counter() - t0
 
+    from chinhquyenso.reports.services import build, load_templates
+
+    load_templates()
+    t0 = time.perf_counter()
+    docx = build("cds-9-thang", f"{YEAR}-9M", fmt="docx")
+    pdf = build("cds-9-thang", f"{YEAR}-9M", fmt="pdf")
+    report_build = time.perf_counter() - t0
+
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print()
     print(c.table(["measure", "median", "vs limit"], [
@@ -188,6 +197,8 @@ def run(args) -> None:
         ["first compute after rebuild (cold caches)", f"{cold_year:.3f} s", ""],
         ["rebuild_facts (all dossiers)", f"{rebuild:.1f} s", ""],
         ["refresh after 1,000 dossiers changed", f"{incremental:.3f} s", ""],
+        [f"9-month DX report, DOCX ({len(docx) // 1024} KB) + PDF ({len(pdf) // 1024} KB), figures computed twice",
+         f"{report_build:.2f} s", ""],
     ]))
     print(f"\nyear runs: {', '.join(f'{r:.3f}' for r in year_runs)} s; fact rows {DossierFact.objects.count():,}; "
           f"peak RSS {peak:.0f} MiB")
