@@ -176,7 +176,7 @@ class DossierFact(FactColumns):
     service_level = models.CharField(max_length=20)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["day", "agency", "service_level"], name="dossier_fact_unique")]
+        constraints = [models.UniqueConstraint(fields=["agency", "day", "service_level"], name="dossier_fact_unique")]
 
 
 class DossierMonthFact(FactColumns):
@@ -187,7 +187,7 @@ class DossierMonthFact(FactColumns):
     service_level = models.CharField(max_length=20)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["month", "agency", "service_level"], name="dossier_month_fact_unique")]
+        constraints = [models.UniqueConstraint(fields=["agency", "month", "service_level"], name="dossier_month_fact_unique")]
 
 
 class ProcedureMonthFact(FactColumns):
@@ -198,7 +198,7 @@ class ProcedureMonthFact(FactColumns):
     procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="+", db_constraint=False)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["month", "agency", "procedure"], name="procedure_fact_unique")]
+        constraints = [models.UniqueConstraint(fields=["agency", "month", "procedure"], name="procedure_fact_unique")]
 
 
 class StaleDossier(models.Model):

@@ -130,6 +130,17 @@ def _next_month(day: dt.date) -> dt.date:
     return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 
 
+def _runs(days: set[dt.date], gap: int = 3) -> list[tuple[dt.date, dt.date]]:
+    """Sorted days as (first, last) runs; days further apart than `gap` start a new run."""
+    runs: list[list[dt.date]] = []
+    for day in sorted(days):
+        if runs and (day - runs[-1][1]).days <= gap:
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    return [(first, last) for first, last in runs]
+
+
 def refresh_facts(batch: int = 2000) -> int:
     """Re-aggregate, agency by agency, the days and months touched by the
     dossiers changed since the last refresh. Returns the marks consumed."""
@@ -140,23 +151,24 @@ def refresh_facts(batch: int = 2000) -> int:
             marks = list(StaleDossier.objects.order_by("id").values_list("id", "dossier_id")[:batch])
             if not marks:
                 return consumed
-            spans: dict[int, list[dt.date]] = {}
+            touched: dict[int, set[dt.date]] = defaultdict(set)
             rows = Dossier.objects.filter(pk__in={d for _, d in marks}).values_list(
                 "receiving_agency_id", "accepted_at", "finished_at")
             for agency_id, accepted, finished in rows:
                 for moment in (accepted, finished):
                     if moment:
-                        day = moment.astimezone(LOCAL_TZ).date()
-                        span = spans.setdefault(agency_id, [day, day])
-                        span[0], span[1] = min(span[0], day), max(span[1], day)
-            for agency_id, (first, last) in spans.items():
-                for grain, model, field, lo, hi in (
-                        ("day", DossierFact, "day", first, last + dt.timedelta(days=1)),
-                        ("agency_month", DossierMonthFact, "month", first.replace(day=1), _next_month(last)),
-                        ("month", ProcedureMonthFact, "month", first.replace(day=1), _next_month(last))):
-                    model.objects.filter(agency_id=agency_id, **{f"{field}__gte": lo, f"{field}__lt": hi}).delete()
-                    _insert_facts(grain, "AND d.receiving_agency_id = %s AND d.{anchor} >= %s AND d.{anchor} < %s",
-                                  (agency_id, *(connection.ops.adapt_datetimefield_value(_local_midnight(d)) for d in (lo, hi))))
+                        touched[agency_id].add(moment.astimezone(LOCAL_TZ).date())
+            for agency_id, days in touched.items():
+                months = {day.replace(day=1) for day in days}
+                for grain, model, field, spans in (
+                        ("day", DossierFact, "day", [(a, b + dt.timedelta(days=1)) for a, b in _runs(days)]),
+                        ("agency_month", DossierMonthFact, "month", [(a, _next_month(b)) for a, b in _runs(months, 31)]),
+                        ("month", ProcedureMonthFact, "month", [(a, _next_month(b)) for a, b in _runs(months, 31)])):
+                    for lo, hi in spans:
+                        model.objects.filter(agency_id=agency_id, **{f"{field}__gte": lo, f"{field}__lt": hi}).delete()
+                        _insert_facts(grain, "AND d.receiving_agency_id = %s AND d.{anchor} >= %s AND d.{anchor} < %s",
+                                      (agency_id, *(connection.ops.adapt_datetimefield_value(_local_midnight(d))
+                                                    for d in (lo, hi))))
             StaleDossier.objects.filter(id__lte=marks[-1][0]).delete()
             consumed += len(marks)
 
