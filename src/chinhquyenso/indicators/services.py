@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from chinhquyenso.core import audit
@@ -158,17 +159,25 @@ def refresh_facts(batch: int = 2000) -> int:
                 for moment in (accepted, finished):
                     if moment:
                         touched[agency_id].add(moment.astimezone(LOCAL_TZ).date())
+            day_spans, month_spans = [], []
             for agency_id, days in touched.items():
-                months = {day.replace(day=1) for day in days}
-                for grain, model, field, spans in (
-                        ("day", DossierFact, "day", [(a, b + dt.timedelta(days=1)) for a, b in _runs(days)]),
-                        ("agency_month", DossierMonthFact, "month", [(a, _next_month(b)) for a, b in _runs(months, 31)]),
-                        ("month", ProcedureMonthFact, "month", [(a, _next_month(b)) for a, b in _runs(months, 31)])):
-                    for lo, hi in spans:
-                        model.objects.filter(agency_id=agency_id, **{f"{field}__gte": lo, f"{field}__lt": hi}).delete()
-                        _insert_facts(grain, "AND d.receiving_agency_id = %s AND d.{anchor} >= %s AND d.{anchor} < %s",
-                                      (agency_id, *(connection.ops.adapt_datetimefield_value(_local_midnight(d))
-                                                    for d in (lo, hi))))
+                day_spans += [(agency_id, a, b + dt.timedelta(days=1)) for a, b in _runs(days)]
+                month_spans += [(agency_id, a, _next_month(b)) for a, b in _runs({d.replace(day=1) for d in days}, 31)]
+            for grain, model, field, spans in (("day", DossierFact, "day", day_spans),
+                                               ("agency_month", DossierMonthFact, "month", month_spans),
+                                               ("month", ProcedureMonthFact, "month", month_spans)):
+                # A few statements per batch of spans, each an OR of index ranges,
+                # rather than statements per span.
+                for start in range(0, len(spans), 200):
+                    chunk = spans[start:start + 200]
+                    stale = Q()
+                    for agency_id, lo, hi in chunk:
+                        stale |= Q(agency_id=agency_id, **{f"{field}__gte": lo, f"{field}__lt": hi})
+                    model.objects.filter(stale).delete()
+                    condition = " OR ".join(["(d.receiving_agency_id = %s AND d.{anchor} >= %s AND d.{anchor} < %s)"] * len(chunk))
+                    params = [value for agency_id, lo, hi in chunk for value in
+                              (agency_id, *(connection.ops.adapt_datetimefield_value(_local_midnight(d)) for d in (lo, hi)))]
+                    _insert_facts(grain, f"AND ({condition})", tuple(params))
             StaleDossier.objects.filter(id__lte=marks[-1][0]).delete()
             consumed += len(marks)
 
