@@ -416,6 +416,10 @@ def compute(period: Period, codes=None) -> Computation:
             province_sets[1].update(total_sets[unit_id][1])
 
     formulas = {i.code: formula_for(i, period) for i in indicators}
+    # Every unit's measures, with the service counts, built once for all indicators.
+    own_full = {u: _with_sets(own_measures.get(u, {}), own_sets[u]) for u in units}
+    total_full = {u: _with_sets(total_measures[u], total_sets[u]) for u in units}
+    province_full = _with_sets(province, province_sets)
     reported = _reported(indicators, period, mapping)
     values: dict[int, dict[str, IndicatorValue]] = {}
     own: dict[int, dict[str, IndicatorValue]] = {}
@@ -445,11 +449,9 @@ def compute(period: Period, codes=None) -> Computation:
             continue
         formula = formulas[indicator.code]
         for unit_id in units:
-            own.setdefault(unit_id, {})[indicator.code] = _evaluate(
-                indicator, formula, _with_sets(own_measures.get(unit_id, {}), own_sets[unit_id]))
-            values.setdefault(unit_id, {})[indicator.code] = _evaluate(
-                indicator, formula, _with_sets(total_measures[unit_id], total_sets[unit_id]))
-        values.setdefault(PROVINCE, {})[indicator.code] = _evaluate(indicator, formula, _with_sets(province, province_sets))
+            own.setdefault(unit_id, {})[indicator.code] = _evaluate(indicator, formula, own_full[unit_id])
+            values.setdefault(unit_id, {})[indicator.code] = _evaluate(indicator, formula, total_full[unit_id])
+        values.setdefault(PROVINCE, {})[indicator.code] = _evaluate(indicator, formula, province_full)
     computation = Computation(period=period, units=units, values=values, own=own, indicators=indicators,
                               own_measures=own_measures, own_sets=own_sets, reported=reported, formulas=formulas)
     from chinhquyenso.indicators.assessments import fill_assessed  # assessments read computations
