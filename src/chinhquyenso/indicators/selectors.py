@@ -427,6 +427,12 @@ def compute(period: Period, codes=None) -> Computation:
     for indicator in indicators:
         if indicator.source == Indicator.Source.REPORTED:
             per_unit = reported.get(indicator.code, {})
+            if not per_unit:  # nothing reported in the period: one empty value serves every unit
+                empty = _reported_value(indicator, None)
+                for unit_id in units:
+                    own.setdefault(unit_id, {})[indicator.code] = values.setdefault(unit_id, {})[indicator.code] = empty
+                values.setdefault(PROVINCE, {})[indicator.code] = empty
+                continue
             totals = reported_totals[indicator.code] = {}
 
             def roll_reported(unit_id: int, per_unit=per_unit, totals=totals):
