@@ -423,7 +423,6 @@ def compute(period: Period, codes=None) -> Computation:
     reported = _reported(indicators, period, mapping)
     values: dict[int, dict[str, IndicatorValue]] = {}
     own: dict[int, dict[str, IndicatorValue]] = {}
-    reported_totals: dict[str, dict[int, dict]] = {}
     for indicator in indicators:
         if indicator.source == Indicator.Source.REPORTED:
             per_unit = reported.get(indicator.code, {})
@@ -433,7 +432,7 @@ def compute(period: Period, codes=None) -> Computation:
                     own.setdefault(unit_id, {})[indicator.code] = values.setdefault(unit_id, {})[indicator.code] = empty
                 values.setdefault(PROVINCE, {})[indicator.code] = empty
                 continue
-            totals = reported_totals[indicator.code] = {}
+            totals: dict[int, dict] = {}
 
             def roll_reported(unit_id: int, per_unit=per_unit, totals=totals):
                 if unit_id not in totals:
