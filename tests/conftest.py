@@ -12,6 +12,9 @@ from chinhquyenso.org import services as org
 from chinhquyenso.org.models import AgencyKind
 from chinhquyenso.procedures import services as procedures
 
+# Shared datasets (the hand-computed Q1/2025 province of the indicator tests).
+pytest_plugins = ["tests.datasets"]
+
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 _ids = itertools.count(1)
 

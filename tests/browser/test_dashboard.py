@@ -10,7 +10,7 @@ import pytest
 from chinhquyenso.accounts.models import GlobalRole, Role
 from chinhquyenso.accounts.services import create_officer
 from tests.browser.support import check_page, check_reflow, sign_in
-from tests.dashboard.conftest import dataset, registry  # noqa: F401 (fixtures)
+from tests.dashboard.conftest import dataset  # noqa: F401 (fixture)
 
 PASSWORD = "Mat-khau-2025"
 JOURNEY = "dashboard"

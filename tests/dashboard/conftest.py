@@ -19,15 +19,11 @@ from chinhquyenso.accounts.models import GlobalRole
 from chinhquyenso.accounts.services import create_officer
 from chinhquyenso.dossiers import services
 from chinhquyenso.dossiers.models import Dossier
-from chinhquyenso.indicators.services import load_registry
 from tests.conftest import vn
 
 PAPER = [{"order": 1, "on_paper": True}, {"order": 2, "on_paper": True}]
 
 
-@pytest.fixture
-def registry(db, admin_user):
-    load_registry(actor=admin_user)
 
 
 def signed_in(user) -> Client:

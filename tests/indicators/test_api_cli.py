@@ -8,7 +8,6 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 
-from tests.indicators.test_values import quarter  # noqa: F401  (the hand-computed Q1/2025 dataset)
 
 pytestmark = pytest.mark.django_db
 

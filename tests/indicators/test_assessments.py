@@ -8,9 +8,8 @@ import pytest
 from chinhquyenso.indicators.assessments import egov_completion, index766, score_rule, target_results
 from chinhquyenso.indicators.models import EGovCriterion, Index766Group, Index766Rule, Indicator, Target
 from chinhquyenso.indicators.periods import parse_period
-from chinhquyenso.indicators.selectors import PROVINCE, IndicatorValue, compute, find_unit
+from chinhquyenso.indicators.selectors import PROVINCE, IndicatorValue, compute
 from chinhquyenso.indicators.services import record_reported_value
-from tests.indicators.test_values import quarter  # noqa: F401  (the hand-computed Q1/2025 dataset)
 
 pytestmark = pytest.mark.django_db
 D = Decimal

@@ -10,17 +10,9 @@ from pypdf import PdfReader
 from chinhquyenso.core.errors import DomainError, PermissionDenied
 from chinhquyenso.indicators.periods import parse_period
 from chinhquyenso.reports import services
-from chinhquyenso.reports.models import Report, ReportTemplate
-from tests.indicators.test_values import quarter  # noqa: F401  (the hand-computed Q1/2025 dataset)
+from chinhquyenso.reports.models import Report
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def templates(quarter, admin_user, province):
-    services.load_templates(actor=admin_user)
-    ReportTemplate.objects.update(issuer=province["tu_phap"])  # the test province has no Sở KH&CN
-    return {t.code: t for t in ReportTemplate.objects.all()}
 
 
 def docx_text(data: bytes) -> str:

@@ -4,8 +4,7 @@ import pytest
 from django.test import Client
 
 from chinhquyenso.reports.models import Report
-from tests.indicators.test_values import quarter  # noqa: F401
-from tests.reports.test_build import docx_text, templates  # noqa: F401
+from tests.reports.test_build import docx_text
 
 pytestmark = pytest.mark.django_db
 

@@ -37,7 +37,7 @@ from chinhquyenso.core.text import format_number
 from chinhquyenso.dossiers.models import OPEN_STATUSES, Dossier, Status
 from chinhquyenso.dossiers.selectors import visible_dossiers
 from chinhquyenso.indicators import assessments
-from chinhquyenso.indicators.models import EGovCriterion, Index766Group, Indicator
+from chinhquyenso.indicators.models import EGovCriterion, Indicator
 from chinhquyenso.indicators.periods import Period, month, parse_period, quarter
 from chinhquyenso.indicators.selectors import (
     PROVINCE, Computation, IndicatorValue, Unit, breakdown, compute, find_unit, subtree_versions,
@@ -442,7 +442,7 @@ def tiles(ctx: Context) -> list[Tile]:
         out.append(Tile(key=code, label=label, name=indicator.name if indicator else label, current=current.get(code),
                         previous=before.get(code) if before is not None else None,
                         higher_is_better=indicator.higher_is_better if indicator else True))
-    groups = _index766_groups()
+    groups = assessments.rule_groups()
     score = score766(groups, current)
     out.append(Tile(key=INDEX766, label="Điểm Bộ chỉ số 766", name=score.name, current=score,
                     previous=score766(groups, before) if before is not None else None,
@@ -719,20 +719,9 @@ def rank_choices(computation: Computation) -> list[tuple[str, str]]:
             if code == INDEX766 or code in names]
 
 
-def _index766_groups() -> list:
-    return list(Index766Group.objects.prefetch_related("rules__indicator").order_by("order"))
-
-
 def score766(groups: list, values: dict[str, IndicatorValue]) -> IndicatorValue:
-    """The 766 score over given values (an agency's own), as
-    assessments.index766 computes it, with the rules read once for all agencies."""
-    index = assessments.Index766(unit_name="", groups=[
-        assessments.GroupScore(group=g, rules=[
-            assessments.RuleScore(rule=r, value=values.get(r.indicator.code),
-                                  points=assessments.score_rule(r, values[r.indicator.code].rounded
-                                                                if values.get(r.indicator.code) else None))
-            for r in g.rules.all()]) for g in groups])
-    return _score_value(index)
+    """The 766 score over given values (an agency's own), with the rules read once for all agencies."""
+    return _score_value(assessments.score_index766(groups, values))
 
 
 def _ranked(values: list[tuple[Unit, IndicatorValue | None]], higher_is_better: bool) -> tuple[list[RankRow], list[Unit]]:
@@ -757,7 +746,7 @@ def ranking(ctx: Context, code: str | None) -> Ranking:
     code = code if code in choices else (RANKABLE[1] if RANKABLE[1] in choices else next(iter(choices), INDEX766))
     indicator = next((i for i in c.indicators if i.code == code), None)
     higher_is_better = indicator.higher_is_better if indicator else True
-    groups_766 = _index766_groups() if code == INDEX766 else None
+    groups_766 = assessments.rule_groups() if code == INDEX766 else None
 
     def value_of(unit_id: int) -> IndicatorValue | None:
         own = c.own.get(unit_id, {})

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from chinhquyenso.core import audit
+from chinhquyenso.core.admin import ReadOnlyAdmin
 from chinhquyenso.core.errors import DomainError
 from chinhquyenso.indicators import services
 from chinhquyenso.indicators.formulas import MEASURES
@@ -115,17 +116,8 @@ class EGovCriterionAdmin(AuditedAdmin):
 
 
 @admin.register(ReportedValue)
-class ReportedValueAdmin(admin.ModelAdmin):
+class ReportedValueAdmin(ReadOnlyAdmin):
     """Read-only: values arrive through LRIS approval."""
 
     list_display = ["indicator", "agency", "period_start", "period_end", "value", "numerator", "denominator", "source"]
     list_filter = ["indicator"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -7,7 +7,6 @@ from ninja import Query, Router, Schema
 from chinhquyenso.accounts.api import AUTH
 from chinhquyenso.core.errors import NotFound, PermissionDenied
 from chinhquyenso.indicators import assessments, selectors
-from chinhquyenso.indicators.management.commands.index766 import index766_dict
 from chinhquyenso.indicators.models import Indicator
 from chinhquyenso.indicators.periods import parse_period
 
@@ -63,7 +62,7 @@ def values(request, query: Query[PeriodQuery]):
 def index766(request, query: Query[PeriodQuery]):
     _officer(request)
     period, computation, unit_id = _computation(query, codes=assessments.index766_codes())
-    return index766_dict(assessments.index766(computation, unit_id), period)
+    return assessments.index766_dict(assessments.index766(computation, unit_id), period)
 
 
 @router.get("egov-completion", summary="Mức độ hoàn thiện chính quyền điện tử theo cơ quan")

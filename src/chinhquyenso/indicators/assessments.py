@@ -91,16 +91,39 @@ def score_rule(rule: Index766Rule, value: Decimal | None) -> Decimal | None:
     return (rule.max_points * max(value, Decimal(0)) / threshold).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
 
 
+def rule_groups() -> list[Index766Group]:
+    """The 766 groups with their rules, read once for scoring many agencies."""
+    return list(Index766Group.objects.prefetch_related("rules__indicator").order_by("order"))
+
+
+def score_index766(groups: list[Index766Group], values: dict[str, IndicatorValue], unit_name: str = "") -> Index766:
+    """Score each rule from the value of its indicator in `values`."""
+    return Index766(unit_name=unit_name, groups=[
+        GroupScore(group=group, rules=[
+            RuleScore(rule=rule, value=values.get(rule.indicator.code),
+                      points=score_rule(rule, values[rule.indicator.code].rounded if values.get(rule.indicator.code) else None))
+            for rule in group.rules.all()])
+        for group in groups])
+
+
 def index766(computation: Computation, unit_id: int = PROVINCE) -> Index766:
-    groups = []
-    for group in Index766Group.objects.prefetch_related("rules__indicator").order_by("order"):
-        scores = []
-        for rule in group.rules.all():
-            value = computation.get(rule.indicator.code, unit_id)
-            scores.append(RuleScore(rule=rule, value=value, points=score_rule(rule, value.rounded if value else None)))
-        groups.append(GroupScore(group=group, rules=scores))
     name = "Toàn tỉnh" if unit_id == PROVINCE else computation.units[unit_id].name
-    return Index766(unit_name=name, groups=groups)
+    return score_index766(rule_groups(), computation.values.get(unit_id, {}), name)
+
+
+def index766_dict(result: Index766, period) -> dict:
+    """The index as plain data (API, `cqs index766 --json`, report snapshots)."""
+    return {
+        "period": period.code, "agency": result.unit_name,
+        "points": float(result.points), "max_points": float(result.max_points), "scored_max": float(result.scored_max),
+        "groups": [{
+            "name": g.group.name, "points": float(g.points), "max_points": float(g.group.max_points),
+            "rules": [{"code": r.rule.code, "name": r.rule.name, "indicator": r.rule.indicator.code,
+                       "points": None if r.points is None else float(r.points), "max_points": float(r.rule.max_points),
+                       "rule": r.explanation, "source": r.rule.source,
+                       "data": r.value.as_dict() if r.value else None} for r in g.rules],
+        } for g in result.groups],
+    }
 
 
 def index766_codes() -> set[str]:

@@ -78,7 +78,7 @@ def _insert_facts(grain: str, where: str = "", params: tuple = ()) -> None:
     they received, then (upsert) what they finished."""
     table, key_columns, key_sql, conflict = {
         "day": ("indicators_dossierfact", ["agency_id", "day", "service_level"],
-                lambda col: [f"d.receiving_agency_id", _local(col), "p.service_level"], "day, agency_id, service_level"),
+                lambda col: ["d.receiving_agency_id", _local(col), "p.service_level"], "day, agency_id, service_level"),
         "agency_month": ("indicators_dossiermonthfact", ["agency_id", "month", "service_level"],
                          lambda col: ["d.receiving_agency_id", _local(col, month=True), "p.service_level"],
                          "month, agency_id, service_level"),

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 
+from chinhquyenso.core.admin import ReadOnlyAdmin
 from chinhquyenso.indicators.models import Indicator
 from chinhquyenso.lris import services
 from chinhquyenso.lris.models import FormAssignment, FormItem, Reminder, ReportForm
@@ -47,33 +48,15 @@ class ReportFormAdmin(admin.ModelAdmin):
 
 
 @admin.register(FormAssignment)
-class FormAssignmentAdmin(admin.ModelAdmin):
+class FormAssignmentAdmin(ReadOnlyAdmin):
     """Read-only: assignments are made on the "Giao báo cáo" page, which checks the period and deadline."""
 
     list_display = ["form", "agency", "period_start", "period_end", "deadline", "created_at"]
     list_filter = ["form", "period_start"]
     search_fields = ["agency__name", "form__code"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(ReadOnlyAdmin):
     list_display = ["assignment", "kind", "sent_at", "recipients", "emails"]
     list_filter = ["kind"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -15,7 +15,6 @@ from chinhquyenso.core.errors import DomainError, PermissionDenied
 from chinhquyenso.core.text import format_number, nfc
 from chinhquyenso.core.uploads import store_generated
 from chinhquyenso.indicators import assessments
-from chinhquyenso.indicators.management.commands.index766 import index766_dict
 from chinhquyenso.indicators.periods import Period, parse_period
 from chinhquyenso.indicators.selectors import PROVINCE, compute, find_unit
 from chinhquyenso.org.models import Agency
@@ -49,7 +48,7 @@ def take_snapshot(period: Period, agency: Agency | None = None) -> dict:
         "agency": {"code": agency.code, "name": agency.name} if agency else None,
         "computed_at": timezone.now().isoformat(),
         "indicators": {i.code: computation.values[unit_id][i.code].as_dict() for i in computation.indicators},
-        "index766": index766_dict(assessments.index766(computation, unit_id), period),
+        "index766": assessments.index766_dict(assessments.index766(computation, unit_id), period),
         "egov": {
             "rate": egov.rate.as_dict(),
             "levels": [{"label": level.label, "complete": level.complete, "assessed": len(level.agencies),

@@ -6,7 +6,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from chinhquyenso.core.text import format_number
-from chinhquyenso.indicators.assessments import index766, index766_codes
+from chinhquyenso.indicators.assessments import index766, index766_codes, index766_dict
 from chinhquyenso.indicators.management.commands._common import add_period_arguments, period_from
 from chinhquyenso.indicators.selectors import PROVINCE, compute, find_unit
 
@@ -46,16 +46,3 @@ class Command(BaseCommand):
         self.stdout.write(f"Tổng: {_points(result.points)}/{_points(result.max_points)} điểm"
                           f" (các chỉ số có số liệu: tối đa {_points(result.scored_max)} điểm)")
 
-
-def index766_dict(result, period) -> dict:
-    return {
-        "period": period.code, "agency": result.unit_name,
-        "points": float(result.points), "max_points": float(result.max_points), "scored_max": float(result.scored_max),
-        "groups": [{
-            "name": g.group.name, "points": float(g.points), "max_points": float(g.group.max_points),
-            "rules": [{"code": r.rule.code, "name": r.rule.name, "indicator": r.rule.indicator.code,
-                       "points": None if r.points is None else float(r.points), "max_points": float(r.rule.max_points),
-                       "rule": r.explanation, "source": r.rule.source,
-                       "data": r.value.as_dict() if r.value else None} for r in g.rules],
-        } for g in result.groups],
-    }
