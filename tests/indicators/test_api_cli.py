@@ -61,3 +61,17 @@ def test_egov_and_targets_endpoints(quarter, officers):
     assert {a["code"] for a in egov["agencies"]} >= {"so-tu-phap", "ubnd-cho-moi"}
     targets = client.get("/api/indicators/targets?year=2025").json()
     assert {t["indicator"]: t["status"] for t in targets}["online_rate_all"] == "đạt"
+
+
+def test_indicators_are_listed_only_for_their_period_kinds_and_levels(quarter, officers):
+    from chinhquyenso.indicators.models import Indicator
+
+    Indicator.objects.filter(code="avg_processing_days").update(period_kinds=["year"])
+    Indicator.objects.filter(code="services_with_online_dossier_rate").update(agency_levels=["province"])
+    client = client_for(officers["tu_phap"]["specialist"])
+    quarter_codes = {r["code"] for r in client.get("/api/indicators/values?period=2025-Q1").json()["indicators"]}
+    assert "avg_processing_days" not in quarter_codes and "services_with_online_dossier_rate" in quarter_codes
+    year_codes = {r["code"] for r in client.get("/api/indicators/values?period=2025").json()["indicators"]}
+    assert "avg_processing_days" in year_codes
+    commune = {r["code"] for r in client.get("/api/indicators/values?period=2025&agency=ubnd-cho-moi").json()["indicators"]}
+    assert "services_with_online_dossier_rate" not in commune and "received" in commune

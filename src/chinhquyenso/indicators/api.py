@@ -55,7 +55,7 @@ def values(request, query: Query[PeriodQuery]):
     _officer(request)
     period, computation, unit_id = _computation(query)
     return {"period": _period_dict(period), "agency": query.agency or None,
-            "indicators": [computation.values[unit_id][i.code].as_dict() for i in computation.indicators]}
+            "indicators": [computation.values[unit_id][i.code].as_dict() for i in computation.applicable(unit_id)]}
 
 
 @router.get("index766", summary="Bộ chỉ số 766: điểm từng chỉ số thành phần và số liệu")

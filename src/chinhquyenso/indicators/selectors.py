@@ -293,6 +293,14 @@ class Computation:
             used |= self.own_sets[unit_id][1]
         return _evaluate(indicator, self.formulas.get(code), _with_sets(measures, (handled, used)))
 
+    def applicable(self, unit_id: int = PROVINCE) -> list[Indicator]:
+        """The indicators defined for the period's kind and the unit's level
+        (an empty list in the registry means every kind or level)."""
+        level = None if unit_id == PROVINCE else self.units[unit_id].level
+        return [i for i in self.indicators
+                if (not i.period_kinds or self.period.kind in i.period_kinds)
+                and (level is None or not i.agency_levels or level in i.agency_levels)]
+
     def roots(self) -> list[Unit]:
         return sorted((u for u in self.units.values() if u.parent_id is None), key=lambda u: (u.kind, u.name))
 

@@ -31,7 +31,7 @@ class Command(BaseCommand):
             if unit is None:
                 raise CommandError(f"Không có cơ quan mã «{options['agency']}» trong kỳ {period.label}.")
             unit_id, name = unit.id, unit.name
-        values = [computation.values[unit_id][i.code] for i in computation.indicators]
+        values = [computation.values[unit_id][i.code] for i in computation.applicable(unit_id)]
         if options["json"]:
             self.stdout.write(json.dumps({"period": {"code": period.code, "label": period.label,
                                                      "start": period.start.isoformat(), "end": period.end.isoformat()},
