@@ -43,3 +43,12 @@ def test_other_agencies_and_citizens_cannot_see_reports(templates, officers, cit
     report = Report.objects.get()
     assert client_for(officers["xa_b"]["leader"]).get(f"/can-bo/bao-cao/{report.pk}/").status_code == 404
     assert client_for(citizen).get("/can-bo/bao-cao/").status_code == 403
+
+
+def test_a_report_for_one_agency_and_an_unknown_agency_code(templates, officers):
+    specialist = client_for(officers["tu_phap"]["specialist"])
+    bad = specialist.post("/can-bo/bao-cao/", {"mau": "cds-quy", "ky": "2025-Q1", "co_quan": "khong-co"})
+    assert bad.status_code == 400 and "Không có cơ quan mã «khong-co»" in bad.content.decode()
+    response = specialist.post("/can-bo/bao-cao/", {"mau": "cds-quy", "ky": "2025-Q1", "co_quan": "ubnd-cho-moi"})
+    page = specialist.get(response.url).content.decode()
+    assert "tiếp nhận 5 hồ sơ quý I năm 2025" in page  # the district with its (merged) communes

@@ -9,6 +9,8 @@ from django.db import transaction
 from django.template import Context, Engine, TemplateSyntaxError
 from django.utils import timezone
 
+from chinhquyenso.accounts.models import GlobalRole, Membership, Role
+from chinhquyenso.accounts.selectors import agency_ids
 from chinhquyenso.core import audit
 from chinhquyenso.core.calendar import local_date
 from chinhquyenso.core.errors import DomainError, PermissionDenied
@@ -196,7 +198,7 @@ def render(document: OfficialDocument, fmt: str) -> bytes:
 def build(template_code: str, period_text: str, agency_code: str = "", fmt: str = "pdf") -> bytes:
     """`cqs report build`: a draft from live figures, straight to a file."""
     template = get_template(template_code)
-    agency = _agency(agency_code)
+    agency = agency_by_code(agency_code)
     return render(build_document(template, take_snapshot(parse_period(period_text), agency)), fmt)
 
 
@@ -208,7 +210,7 @@ def get_template(code: str) -> ReportTemplate:
     return template
 
 
-def _agency(code: str) -> Agency | None:
+def agency_by_code(code: str) -> Agency | None:
     if not code:
         return None
     agency = Agency.objects.filter(code=code).first()
@@ -221,17 +223,12 @@ def _agency(code: str) -> Agency | None:
 
 
 def can_write(user, template: ReportTemplate) -> bool:
-    from chinhquyenso.accounts.models import GlobalRole
-    from chinhquyenso.accounts.selectors import agency_ids
-
     if getattr(user, "global_role", "") == GlobalRole.PROVINCE_ADMIN:
         return True
     return template.issuer_id is not None and template.issuer_id in agency_ids(user)
 
 
 def can_issue(user, template: ReportTemplate) -> bool:
-    from chinhquyenso.accounts.models import GlobalRole, Membership, Role
-
     if getattr(user, "global_role", "") == GlobalRole.PROVINCE_ADMIN:
         return True
     return Membership.objects.filter(user=user, agency_id=template.issuer_id, role=Role.LEADER).exists()

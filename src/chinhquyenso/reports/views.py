@@ -11,7 +11,6 @@ from django.views.decorators.http import require_POST
 from chinhquyenso.backoffice.views import officer_required
 from chinhquyenso.core.errors import DomainError
 from chinhquyenso.indicators.periods import parse_period
-from chinhquyenso.org.models import Agency
 from chinhquyenso.reports import selectors, services
 from chinhquyenso.reports.document import Bullet, Heading, PageBreak, Paragraph, Table
 
@@ -29,7 +28,8 @@ def _report(request, pk):
 @officer_required
 def index(request):
     templates = selectors.writable_templates(request.user)
-    errors, values = {}, {"ky": request.POST.get("ky", ""), "mau": request.POST.get("mau", "")}
+    errors = {}
+    values = {name: request.POST.get(name, "").strip() for name in ("ky", "mau", "co_quan")}
     if request.method == "POST":
         template = templates.filter(code=values["mau"]).first()
         if template is None:
@@ -38,7 +38,10 @@ def index(request):
             period = parse_period(values["ky"])
         except DomainError as error:
             errors["ky"] = error.message
-        agency = Agency.objects.filter(code=request.POST.get("co_quan", "")).first() if request.POST.get("co_quan") else None
+        try:
+            agency = services.agency_by_code(values["co_quan"])
+        except DomainError as error:
+            errors["co_quan"] = error.message
         if not errors:
             try:
                 report = services.create_draft(actor=request.user, template=template, period=period, agency=agency)
