@@ -95,6 +95,8 @@ def _test_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "files"
     # Fixtures create dozens of accounts; argon2 is tested in tests/accounts.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A refresh thread would not see the test's transaction; tests/dashboard/test_cache.py covers it.
+    settings.CQS = {**settings.CQS, "DASHBOARD_BACKGROUND_REFRESH": False}
 
 
 @pytest.fixture

@@ -188,6 +188,8 @@ CQS = {
     "OFFICE_CLOSES": os.environ.get("CQS_OFFICE_CLOSES", "17:00"),
     "PROCESSING_SUPPLEMENT_WINDOW_DAYS": 3,
     "UPLOAD_MAX_BYTES": int(os.environ.get("CQS_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)),
+    # Dashboard figures past their minute are served once more while a thread recomputes them.
+    "DASHBOARD_BACKGROUND_REFRESH": os.environ.get("CQS_DASHBOARD_BACKGROUND_REFRESH", "1") == "1",
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCK_MINUTES": 15,
     # National systems: "simulator" (local, used by tests and the demo) or "http".

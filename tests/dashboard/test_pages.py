@@ -175,13 +175,20 @@ def test_a_district_leader_sees_the_district_and_its_communes(dataset, officers)
     assert client.get("/dieu-hanh/co-quan/ubnd-tinh/", Q1).status_code == 403
 
 
-def test_the_overdue_list_goes_through_the_dossier_scope(dataset, officers, monkeypatch):
-    """Even a leader's own agency lists only dossiers visible_dossiers lets them see."""
-    from chinhquyenso.dossiers.models import Dossier
-
-    monkeypatch.setattr(selectors, "visible_dossiers", lambda user: Dossier.objects.none())
-    page = signed_in(officers["xa_a"]["leader"]).get("/dieu-hanh/co-quan/xa-kien-an/qua-han/", Q1)
-    assert page.status_code == 200 and dataset["D3"].code not in page.content.decode()
+def test_a_district_leader_sees_the_communes_overdue_dossiers_but_opens_only_their_own(dataset, officers):
+    """The dashboard supervises the agencies under a leader's; the back
+    office, where dossiers are acted on, stays the leader's own agency's."""
+    d3 = dataset["D3"].code
+    district = signed_in(officers["huyen"]["leader"])
+    html = district.get("/dieu-hanh/co-quan/ubnd-cho-moi/qua-han/", Q1).content.decode()
+    assert "Hồ sơ đang quá hạn (1)" in text_of(district.get("/dieu-hanh/co-quan/xa-kien-an/thu-tuc/1.001193/", Q1))
+    assert d3 in html and f'href="/can-bo/ho-so/{d3}/"' not in html
+    assert district.get(f"/can-bo/ho-so/{d3}/").status_code == 404
+    rows = district.get("/api/dashboard/overdue", {"period": "2025-Q1", "agency": "ubnd-cho-moi"}).json()
+    assert [r["code"] for r in rows["dossiers"]] == [d3]
+    commune = signed_in(officers["xa_a"]["leader"]).get("/dieu-hanh/co-quan/xa-kien-an/qua-han/", Q1)
+    assert f'<a href="/can-bo/ho-so/{d3}/">{d3}</a>' in commune.content.decode()
+    assert signed_in(officers["xa_b"]["leader"]).get("/dieu-hanh/co-quan/xa-kien-an/qua-han/", Q1).status_code == 403
 
 
 # ---------------------------------------------------------------- charts
@@ -274,6 +281,11 @@ def test_reporting_compliance_when_lris_is_there(dataset, admin_user, province):
     text = text_of(signed_in(admin_user).get("/dieu-hanh/", Q1))
     assert "Chấp hành chế độ báo cáo số liệu" in text
     assert f"{form.name} tháng 03 năm 2025 0,0% (0/2) 0,0% (0/2) Sở Tư pháp, UBND huyện Chợ Mới" in text
+    district = text_of(signed_in(admin_user).get("/dieu-hanh/co-quan/ubnd-cho-moi/", Q1))
+    assert "UBND huyện Chợ Mới và các cơ quan trực thuộc" in district
+    assert f"{form.name} tháng 03 năm 2025 0,0% (0/1) 0,0% (0/1) UBND huyện Chợ Mới" in district
+    commune = text_of(signed_in(admin_user).get("/dieu-hanh/co-quan/xa-kien-an/", Q1))
+    assert "Không có báo cáo nào được giao trong kỳ." in commune
 
 
 def test_without_lris_the_section_is_left_out(dataset, admin_user, monkeypatch):

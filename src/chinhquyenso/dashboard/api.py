@@ -128,7 +128,7 @@ def dashboard(request, query: Query[RankingQuery]):
     return {**_head(ctx), "tiles": tiles_data(ctx), "trend": trend_data(ctx), "agencies": agencies_data(ctx),
             "procedures": procedures_data(ctx) if ctx.unit is not None else None,
             "ranking": ranking_data(ctx, query.indicator), "egov_completion": egov_data(ctx),
-            "compliance": compliance_data(ctx) if not query.agency else None}
+            "compliance": compliance_data(ctx)}
 
 
 @router.get("tiles", summary="Chỉ số chính và mức tăng, giảm so với kỳ trước")
@@ -165,7 +165,7 @@ def ranking(request, query: Query[RankingQuery]):
 def overdue(request, query: Query[OverdueQuery]):
     ctx = _context(request, query)
     procedure = selectors.get_procedure(query.procedure) if query.procedure else None
-    rows, total = selectors.overdue_rows(request.auth, ctx.versions, procedure.pk if procedure else None,
+    rows, total = selectors.overdue_rows(ctx, procedure.pk if procedure else None,
                                          offset=query.offset, limit=query.limit)
     return {**_head(ctx), "total": total, "offset": query.offset, "dossiers": [
         {"code": r.dossier.code, "procedure_code": r.dossier.procedure.code, "procedure_name": r.dossier.procedure.name,

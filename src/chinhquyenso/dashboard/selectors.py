@@ -18,13 +18,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
+import threading
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.apps import apps
+from django.conf import settings
 from django.core.cache import cache
+from django.db import connections
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
@@ -45,6 +50,7 @@ from chinhquyenso.indicators.selectors import (
 from chinhquyenso.org.models import LEVEL_OF_KIND, Level, Succession
 from chinhquyenso.procedures.models import Procedure
 
+logger = logging.getLogger(__name__)
 CACHE_SECONDS = 60
 FORBIDDEN = ("Trang Điều hành chỉ dành cho lãnh đạo cơ quan, quản trị tỉnh và cán bộ kiểm tra, giám sát. "
              "Nếu bạn là lãnh đạo, hãy đề nghị quản trị cơ quan phân công vai trò «Lãnh đạo».")
@@ -172,24 +178,67 @@ def period_choices(years: int = 3) -> list[tuple[str, list[tuple[str, str]]]]:
 # cache holds only a token per key: the figures are valid while it lives, so
 # CACHE_SECONDS, cache.clear() and several processes (Redis) all behave as
 # for cached values; each process computes at most once per token.
-_figures: dict[str, tuple[str, object]] = {}
+#
+# When the token has gone, the figures kept are served once more while a
+# thread computes the new ones (stale-while-revalidate): computing a period
+# over a million dossiers takes about a second, which no leader should wait
+# for every minute. Figures older than STALE_SERVED_FOR (a process that sat
+# idle) are computed while the request waits.
+@dataclass
+class _Kept:
+    token: str
+    value: object
+    at: float  # time.monotonic() when computed
+
+
+_figures: dict[str, _Kept] = {}
 _FIGURES_KEPT = 256  # bound the process's memory whatever the number of agencies viewed
+STALE_SERVED_FOR = 10 * CACHE_SECONDS
+_refreshing: set[str] = set()
+_refreshing_lock = threading.Lock()
 
 
 def _cached(parts: tuple, build):
     key = "dashboard:" + hashlib.sha256(repr(parts).encode()).hexdigest()
     token = cache.get(key)
     kept = _figures.get(key)
-    if token is not None and kept is not None and kept[0] == token:
-        return kept[1]
+    if kept is not None and kept.token == token:
+        return kept.value
+    if (kept is not None and settings.CQS["DASHBOARD_BACKGROUND_REFRESH"]
+            and time.monotonic() - kept.at < STALE_SERVED_FOR):
+        _refresh_in_background(key, build)
+        return kept.value
     value = build()
+    _keep(key, value)
+    return value
+
+
+def _keep(key: str, value) -> None:
+    token = cache.get(key)
     if token is None:
         token = uuid.uuid4().hex
         cache.set(key, token, CACHE_SECONDS)
     if len(_figures) >= _FIGURES_KEPT:
         _figures.clear()
-    _figures[key] = (token, value)
-    return value
+    _figures[key] = _Kept(token, value, time.monotonic())
+
+
+def _refresh_in_background(key: str, build) -> None:
+    with _refreshing_lock:
+        if key in _refreshing:
+            return
+        _refreshing.add(key)
+
+    def run():
+        try:
+            _keep(key, build())
+        except Exception:  # the stale figures stay; the next request tries again
+            logger.exception("Không tính lại được số liệu Điều hành")
+        finally:
+            _refreshing.discard(key)
+            connections.close_all()  # this thread's connections only
+
+    threading.Thread(target=run, name="dashboard-refresh", daemon=True).start()
 
 
 def dashboard_codes(part: str = "page") -> list[str]:
@@ -505,15 +554,22 @@ def trend(ctx: Context) -> Trend:
 OPEN_INDEX_CONDITION = '"dossiers_dossier"."status" IN ({})'.format(", ".join(f"'{s}'" for s in OPEN_STATUSES))
 
 
-def overdue_dossiers(user, versions: set[int] | None = None, procedure_id: int | None = None,
-                     now: dt.datetime | None = None) -> QuerySet[Dossier]:
-    """Dossiers being processed past their due time, received by `versions`
-    (None: anywhere the user may see), most overdue first. Paused dossiers
-    wait for the citizen and are not overdue (as in the back office)."""
+def overdue_dossiers(ctx: Context, procedure_id: int | None = None, now: dt.datetime | None = None
+                     ) -> QuerySet[Dossier]:
+    """Dossiers being processed past their due time, received by the view's
+    agencies, most overdue first. Paused dossiers wait for the citizen and
+    are not overdue (as in the back office).
+
+    The view's agencies are the ones context() let the user open: a leader
+    supervises the agencies under theirs, so a district leader sees the
+    communes' overdue dossiers here even though the back office (which is
+    for acting on dossiers) does not open them."""
     now = now or timezone.now()
-    rows = visible_dossiers(user).extra(where=[OPEN_INDEX_CONDITION]).filter(status=Status.IN_PROCESS, due_at__lt=now)
-    if versions is not None:
-        rows = rows.filter(receiving_agency_id__in=versions)
+    if ctx.versions is None and not ctx.scope.whole_province:
+        return Dossier.objects.none()
+    rows = Dossier.objects.extra(where=[OPEN_INDEX_CONDITION]).filter(status=Status.IN_PROCESS, due_at__lt=now)
+    if ctx.versions is not None:
+        rows = rows.filter(receiving_agency_id__in=ctx.versions)
     if procedure_id is not None:
         rows = rows.filter(procedure_id=procedure_id)
     return rows
@@ -523,7 +579,7 @@ def overdue_by_unit(ctx: Context, now: dt.datetime | None = None) -> tuple[dict[
     """(with subordinates, alone) counts of overdue dossiers per unit."""
     unit_of = {version: unit.id for unit in ctx.computation.units.values() for version in unit.versions}
     own: dict[int, int] = defaultdict(int)
-    rows = (overdue_dossiers(ctx.scope.user, ctx.versions, now=now).values("receiving_agency_id")
+    rows = (overdue_dossiers(ctx, now=now).values("receiving_agency_id")
             .annotate(n=Count("id")).order_by())
     for row in rows:
         if row["receiving_agency_id"] in unit_of:
@@ -544,22 +600,25 @@ def overdue_by_unit(ctx: Context, now: dt.datetime | None = None) -> tuple[dict[
 class OverdueRow:
     dossier: Dossier
     days: int  # working days past the due date (0: due earlier today)
+    openable: bool  # the back office lets this user open it (their own agencies, not those they supervise)
 
 
-def overdue_rows(user, versions: set[int] | None, procedure_id: int | None = None, *, offset: int = 0,
+def overdue_rows(ctx: Context, procedure_id: int | None = None, *, offset: int = 0,
                  limit: int = 50) -> tuple[list[OverdueRow], int]:
     """A page of overdue dossiers and how many there are in all."""
     now = timezone.now()
-    rows = overdue_dossiers(user, versions, procedure_id, now)
+    rows = overdue_dossiers(ctx, procedure_id, now)
     total = rows.count()
     page = list(rows.select_related("procedure", "receiving_agency").only(
-        "code", "accepted_at", "due_at", "submitted_at", "applicant_name", "procedure__code", "procedure__name",
+        "code", "accepted_at", "due_at", "submitted_at", "procedure__code", "procedure__name",
         "receiving_agency__code", "receiving_agency__name").order_by("due_at", "id")[offset:offset + limit])
     if not page:
         return [], total
     calendar = calendar_for(page[0].due_at, now, days_after=0)
     day = local_date(now)
-    return [OverdueRow(d, calendar.working_days_between(local_date(d.due_at), day)) for d in page], total
+    openable = set(visible_dossiers(ctx.scope.user).filter(pk__in=[d.pk for d in page]).values_list("pk", flat=True))
+    return [OverdueRow(d, calendar.working_days_between(local_date(d.due_at), day), d.pk in openable)
+            for d in page], total
 
 
 # ---------------------------------------------------------------- agencies below
@@ -625,7 +684,7 @@ def procedure_rows(ctx: Context, procedure_id: int | None = None) -> list[Proced
     most received first."""
     versions = ctx.versions
     data = breakdown_for(ctx.period, "procedure", versions, PROCEDURE_CODES)
-    rows = overdue_dossiers(ctx.scope.user, versions, procedure_id)
+    rows = overdue_dossiers(ctx, procedure_id)
     overdue = dict(rows.values_list("procedure_id").annotate(n=Count("id")).order_by())
     ids = set(data) | set(overdue)
     if procedure_id is not None:
@@ -840,8 +899,8 @@ def lris_selectors():
 
 def compliance(ctx: Context) -> list | None:
     """Reporting rate and on-time rate of every active form assigned for a
-    period inside this one, over the agencies the user may see; None
-    without LRIS."""
+    period inside this one, over the agencies in view that the user may
+    see; None without LRIS."""
     lris = lris_selectors()
     if lris is None:
         return None
@@ -849,5 +908,7 @@ def compliance(ctx: Context) -> list | None:
     for form in lris.active_forms():
         for period in lris.assignment_periods(form):
             if ctx.period.start <= period.start and period.end <= ctx.period.end:
-                out.append(lris.compliance(form, period.start, period.end, user=ctx.scope.user))
+                found = lris.compliance(form, period.start, period.end, user=ctx.scope.user, agencies=ctx.versions)
+                if found.expected:
+                    out.append(found)
     return sorted(out, key=lambda c: (c.form_name, c.period_start))

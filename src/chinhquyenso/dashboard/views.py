@@ -55,7 +55,7 @@ def _common(request, ctx, period_error: str) -> dict:
             "breadcrumbs": ctx.breadcrumbs(), "others": ctx.others(), "whole": ctx.scope.whole_province}
 
 
-def _page(request, ctx, period_error: str, *, show_compliance: bool):
+def _page(request, ctx, period_error: str):
     overdue = selectors.overdue_by_unit(ctx)
     ranking = selectors.ranking(ctx, request.GET.get("chi_so"))
     procedures = selectors.procedure_rows(ctx) if ctx.unit is not None else None
@@ -70,7 +70,7 @@ def _page(request, ctx, period_error: str, *, show_compliance: bool):
         "procedures_count": len(procedures) if procedures is not None else 0,
         "ranking": ranking, "rank_choices": selectors.rank_choices(ctx.computation),
         "egov": selectors.egov(ctx),
-        "compliance": selectors.compliance(ctx) if show_compliance else None,
+        "compliance": selectors.compliance(ctx),
     })
 
 
@@ -78,13 +78,13 @@ def _page(request, ctx, period_error: str, *, show_compliance: bool):
 def home(request):
     """The province (administrator, auditor) or the leader's own agency."""
     ctx, period_error = _context(request)
-    return _page(request, ctx, period_error, show_compliance=True)
+    return _page(request, ctx, period_error)
 
 
 @dashboard_view
 def agency(request, code):
     ctx, period_error = _context(request, code)
-    return _page(request, ctx, period_error, show_compliance=False)
+    return _page(request, ctx, period_error)
 
 
 def _offset(request) -> int:
@@ -99,7 +99,7 @@ def procedure(request, code, procedure_code):
     found = selectors.get_procedure(procedure_code)
     rows = selectors.procedure_rows(ctx, procedure_id=found.pk)
     offset = _offset(request)
-    overdue, total = selectors.overdue_rows(request.user, ctx.versions, found.pk, offset=offset, limit=OVERDUE_PAGE)
+    overdue, total = selectors.overdue_rows(ctx, found.pk, offset=offset, limit=OVERDUE_PAGE)
     return render(request, "dashboard/overdue.html", {
         **_common(request, ctx, period_error), "procedure": found, "row": rows[0] if rows else None,
         "overdue": overdue, "total": total, "offset": offset, **_pages(offset, total)})
@@ -110,7 +110,7 @@ def overdue(request, code):
     """Every overdue dossier of an agency (with its subordinates)."""
     ctx, period_error = _context(request, code)
     offset = _offset(request)
-    rows, total = selectors.overdue_rows(request.user, ctx.versions, offset=offset, limit=OVERDUE_PAGE)
+    rows, total = selectors.overdue_rows(ctx, offset=offset, limit=OVERDUE_PAGE)
     return render(request, "dashboard/overdue.html", {
         **_common(request, ctx, period_error), "procedure": None, "overdue": rows, "total": total, "offset": offset,
         **_pages(offset, total)})

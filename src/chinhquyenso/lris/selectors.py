@@ -297,10 +297,14 @@ def _percent(numerator: int, denominator: int) -> str:
     return f"{format_number(100 * numerator / denominator, 1)}% ({format_number(numerator)}/{format_number(denominator)})"
 
 
-def compliance(form: ReportForm, period_start: dt.date, period_end: dt.date, *, user=None) -> Compliance:
+def compliance(form: ReportForm, period_start: dt.date, period_end: dt.date, *, user=None,
+               agencies: set[int] | None = None) -> Compliance:
     """How well the agencies reported `form` for the period. With `user`, only
-    the agencies that user may see are counted (the province sees all)."""
+    the agencies that user may see are counted (the province sees all); with
+    `agencies`, only those."""
     assignments = FormAssignment.objects.filter(form=form, period_start=period_start, period_end=period_end)
+    if agencies is not None:
+        assignments = assignments.filter(agency_id__in=agencies)
     if user is not None:
         assignments = assignments.filter(pk__in=visible_assignments(user).values("pk"))
     rows = list(assignments.select_related("agency", "submission").order_by("agency__name"))
