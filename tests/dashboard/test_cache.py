@@ -93,6 +93,22 @@ def test_figures_from_a_long_idle_spell_are_computed_while_the_request_waits(bac
     assert selectors._cached(("t",), build) == "số liệu lần 2"
 
 
+def test_during_a_request_the_refresh_starts_once_the_response_is_sent(background):
+    from django.core.signals import request_finished, request_started
+
+    build = Build()
+    selectors._cached(("t",), build)
+    background[0] += selectors.CACHE_SECONDS + 1
+    request_started.send(sender=None)
+    assert selectors._cached(("t",), build) == "số liệu lần 1"
+    wait_for_refresh()
+    assert build.calls == 1  # not while the page is being made …
+    request_finished.send(sender=None)
+    wait_for_refresh()
+    assert build.calls == 2  # … but as soon as it is sent
+    assert selectors._cached(("t",), build) == "số liệu lần 2"
+
+
 def test_clearing_the_cache_refreshes_the_figures(background):
     build = Build()
     selectors._cached(("t",), build)
