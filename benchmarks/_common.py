@@ -96,6 +96,19 @@ def run_on_fresh_database(args, db_name: str, run) -> None:
 # ---------------------------------------------------------------- machine
 
 
+def use_existing_database(url: str, prefix: str) -> None:
+    """Point Django at a database kept by an earlier run (--keep); uploads
+    and the secret key go to a temporary directory."""
+    os.environ["CQS_DATA_DIR"] = tempfile.mkdtemp(prefix=prefix)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chinhquyenso.settings")
+    os.environ.setdefault("CQS_LOG_LEVEL", "WARNING")
+    sys.path.insert(0, str(ROOT / "src"))
+    import django
+
+    django.setup()
+
+
 def _first(path: str, prefix: str) -> str:
     try:
         for line in Path(path).read_text().splitlines():

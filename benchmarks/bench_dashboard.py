@@ -45,9 +45,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sys
-import tempfile
 import time
 
 import _common as c
@@ -262,15 +260,7 @@ def report(args, out: dict) -> dict:
 def main():
     args = args_()
     if args.reuse:
-        # An existing database: point Django at it; uploads and the secret key go to a temporary directory.
-        os.environ["CQS_DATA_DIR"] = tempfile.mkdtemp(prefix="cqs_bench_dashboard-")
-        os.environ["DATABASE_URL"] = args.reuse
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chinhquyenso.settings")
-        os.environ.setdefault("CQS_LOG_LEVEL", "WARNING")
-        sys.path.insert(0, str(c.ROOT / "src"))
-        import django
-
-        django.setup()
+        c.use_existing_database(args.reuse, "cqs_bench_dashboard-")
         out = run(args)
     else:
         env = c.Env(args, f"cqs_bench_dashboard_{args.backend}")

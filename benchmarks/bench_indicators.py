@@ -39,6 +39,8 @@ def args_():
     p = c.parser("Indicators over many dossiers.")
     p.add_argument("--dossiers", type=int, default=1_000_000, help="dossiers to write (default %(default)s)")
     p.add_argument("-r", "--repeat", type=int, default=5, help="timed repetitions (default %(default)s)")
+    p.add_argument("--reuse", metavar="DATABASE_URL", default="",
+                   help="measure a database kept by bench_dashboard.py --keep (same dossiers) instead of seeding one")
     return p.parse_args()
 
 
@@ -130,13 +132,20 @@ def run(args) -> None:
     from chinhquyenso.indicators.services import load_registry, rebuild_facts, refresh_facts
 
     c.print_machine(args.pg_server)
-    t0 = time.perf_counter()
-    build_demo_province(dossiers=0, seed=1, until=dt.date(YEAR, 12, 31))
-    load_registry()
-    print(f"Province and catalog: {time.perf_counter() - t0:.0f} s")
-    t0 = time.perf_counter()
-    load_dossiers(args.dossiers)
-    print(f"{args.dossiers:,} dossiers written in {time.perf_counter() - t0:.0f} s (untimed set-up)\n")
+    if args.reuse:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        load_registry()  # creates only what is missing
+        print(f"Existing database: {Dossier.objects.count():,} dossiers\n")
+    else:
+        t0 = time.perf_counter()
+        build_demo_province(dossiers=0, seed=1, until=dt.date(YEAR, 12, 31))
+        load_registry()
+        print(f"Province and catalog: {time.perf_counter() - t0:.0f} s")
+        t0 = time.perf_counter()
+        load_dossiers(args.dossiers)
+        print(f"{args.dossiers:,} dossiers written in {time.perf_counter() - t0:.0f} s (untimed set-up)\n")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
@@ -206,4 +215,8 @@ def run(args) -> None:
 
 if __name__ == "__main__":
     args = args_()
-    c.run_on_fresh_database(args, f"cqs_bench_indicators_{args.backend}", run)
+    if args.reuse:
+        c.use_existing_database(args.reuse, "cqs_bench_indicators-")
+        run(args)
+    else:
+        c.run_on_fresh_database(args, f"cqs_bench_indicators_{args.backend}", run)

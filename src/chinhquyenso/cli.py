@@ -8,6 +8,7 @@
     cqs import-catalog F  load the procedure catalog (JSON or XLSX)
     cqs export-catalog F  write the procedure catalog (.json or .xlsx)
     cqs report check F    verify the ratios and totals printed in a report (TXT, DOCX or PDF)
+    cqs open311-client    Open311 API keys of applications: issue NAME, list, revoke NAME
     cqs <any manage.py command>
 """
 

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "chinhquyenso.dashboard",
     "chinhquyenso.reports",
     "chinhquyenso.lris",
+    "chinhquyenso.feedback",
     "chinhquyenso.demo",
 ]
 
@@ -191,6 +192,8 @@ CQS = {
     # Dashboard figures past their minute are served once more while a thread recomputes them.
     "DASHBOARD_BACKGROUND_REFRESH": os.environ.get("CQS_DASHBOARD_BACKGROUND_REFRESH", "1") == "1",
     "LOGIN_MAX_FAILURES": 5,
+    # Reverse proxies in front of the app (nginx: 1); rate limits then read X-Forwarded-For (core.http.client_ip).
+    "TRUSTED_PROXIES": int(os.environ.get("CQS_TRUSTED_PROXIES", 0)),
     "LOGIN_LOCK_MINUTES": 15,
     # National systems: "simulator" (local, used by tests and the demo) or "http".
     "POPULATION_ADAPTER": os.environ.get("CQS_POPULATION_ADAPTER", "simulator"),
@@ -205,6 +208,11 @@ CQS = {
     "NATIONAL_BACKOFF_SECONDS": float(os.environ.get("CQS_NATIONAL_BACKOFF_SECONDS", 0.2)),
     "NATIONAL_TIMEOUT_SECONDS": float(os.environ.get("CQS_NATIONAL_TIMEOUT_SECONDS", 5)),
     "NATIONAL_RETRIES": int(os.environ.get("CQS_NATIONAL_RETRIES", 2)),
+    # Citizen feedback: senders by dotted path (a real SMS gateway in production); the other
+    # FEEDBACK_* rules (limits, escalation, back-off) are in feedback/conf.py and may be set here.
+    "FEEDBACK_SMS_SENDER": os.environ.get("CQS_FEEDBACK_SMS_SENDER", "chinhquyenso.feedback.notify.ConsoleSmsSender"),
+    "FEEDBACK_EMAIL_SENDER": os.environ.get("CQS_FEEDBACK_EMAIL_SENDER", "chinhquyenso.feedback.notify.EmailSender"),
+    "FEEDBACK_IOC_EMAIL": os.environ.get("CQS_FEEDBACK_IOC_EMAIL", ""),
 }
 
 LOGGING = {

@@ -4,6 +4,7 @@ from django.urls import include, path
 from chinhquyenso.api import api
 
 urlpatterns = [
+    path("", include("chinhquyenso.feedback.urls")),
     path("", include("chinhquyenso.portal.urls")),
     path("can-bo/bao-cao-so-lieu/", include("chinhquyenso.lris.urls")),
     path("can-bo/bao-cao/", include("chinhquyenso.reports.urls")),
@@ -11,4 +12,5 @@ urlpatterns = [
     path("dieu-hanh/", include("chinhquyenso.dashboard.urls")),
     path("quan-tri/", admin.site.urls),
     path("api/", api.urls),
+    path("open311/v2/", include("chinhquyenso.feedback.open311_urls")),
 ]

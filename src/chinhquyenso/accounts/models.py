@@ -17,6 +17,7 @@ class GlobalRole(models.TextChoices):
     NONE = "", "—"
     PROVINCE_ADMIN = "province_admin", "Quản trị tỉnh"
     AUDITOR = "auditor", "Kiểm tra, giám sát (chỉ đọc)"
+    IOC_OPERATOR = "ioc_operator", "Điều phối viên IOC"
 
 
 class User(AbstractUser):

@@ -23,6 +23,11 @@ def sees_whole_province(user: User) -> bool:
     return getattr(user, "global_role", "") in (GlobalRole.PROVINCE_ADMIN, GlobalRole.AUDITOR)
 
 
+def is_ioc_operator(user: User) -> bool:
+    """IOC operators (điều phối viên) see and dispatch every citizen report."""
+    return getattr(user, "global_role", "") == GlobalRole.IOC_OPERATOR
+
+
 def is_read_only(user: User) -> bool:
     return getattr(user, "global_role", "") == GlobalRole.AUDITOR and not agency_ids(user)
 

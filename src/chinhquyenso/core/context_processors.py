@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from chinhquyenso.accounts.selectors import agency_ids, sees_whole_province
+from chinhquyenso.accounts.selectors import agency_ids, is_ioc_operator, sees_whole_province
 from chinhquyenso.core.admin_site import is_province_admin
 
 
@@ -12,4 +12,6 @@ def site(request):
         "province_name": settings.CQS["PROVINCE_NAME"],
         "is_officer": is_officer and bool(agency_ids(user) or sees_whole_province(user)),
         "is_province_admin": is_officer and is_province_admin(user),
+        # IOC operators without an agency: the feedback dispatch menu only.
+        "is_ioc_operator": is_officer and is_ioc_operator(user),
     }

@@ -1,6 +1,7 @@
 import json
 
 from django.http import HttpResponseBadRequest, JsonResponse
+from django.urls import Resolver404, resolve
 
 from chinhquyenso.core.text import UNSTORABLE_MESSAGE, unstorable_field
 
@@ -34,6 +35,13 @@ class RejectUnstorableInput:
         if field is None:
             return self.get_response(request)
         message = f"{UNSTORABLE_MESSAGE} Trường “{field}”."
+        # An API with its own error format (Open311) marks its views with a responder.
+        try:
+            responder = getattr(resolve(request.path_info).func, "unstorable_input_response", None)
+        except Resolver404:
+            responder = None
+        if responder:
+            return responder(request, field)
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": message, "field": field, "code": "invalid"}, status=400)
         return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")

@@ -18,6 +18,8 @@ JOBS = {
     "sweep_deadlines": ("chinhquyenso.dossiers.tasks.sweep_deadlines", 15 * 60),
     "lris_reminders": ("chinhquyenso.lris.tasks.send_reminders", 60 * 60),
     "refresh_dossier_facts": ("chinhquyenso.indicators.tasks.refresh_dossier_facts", 60),
+    "feedback_escalations": ("chinhquyenso.feedback.tasks.escalate", 15 * 60),
+    "feedback_notifications": ("chinhquyenso.feedback.tasks.send_notifications", 60),
 }
 
 

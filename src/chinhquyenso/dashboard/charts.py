@@ -187,3 +187,87 @@ def lines(*, chart_id: str, title: str, description: str, categories: list[Categ
     parts.append("</svg>")
     return Chart(chart_id, title, description, mark_safe("".join(parts)), categories, series, "lines",
                  [(s, _swatch(s, "lines")) for s in series])
+
+
+# ---------------------------------------------------------------- map
+
+
+@dataclass
+class Point:
+    latitude: float | Decimal
+    longitude: float | Decimal
+    href: str
+    tip: str  # the link's name and the mouse tooltip
+    color: str
+    shape: str = "circle"  # circle, square or diamond: groups differ by more than colour
+
+
+def _shape(shape: str, x: float, y: float, color: str, size: float = 4.5, inner: str = "") -> str:
+    """One map point: a circle, a square or a diamond with a white edge."""
+    if shape == "square":
+        tag, geometry = "rect", f'x="{x - size:.1f}" y="{y - size:.1f}" width="{2 * size:.1f}" height="{2 * size:.1f}"'
+    elif shape == "diamond":
+        d = size * 1.3
+        tag, geometry = "path", f'd="M{x:.1f} {y - d:.1f}L{x + d:.1f} {y:.1f}L{x:.1f} {y + d:.1f}L{x - d:.1f} {y:.1f}Z"'
+    else:
+        tag, geometry = "circle", f'cx="{x:.1f}" cy="{y:.1f}" r="{size:.1f}"'
+    return f'<{tag} {geometry} fill="{color}" stroke="#fff">{inner}</{tag}>'
+
+
+def point_swatch(color: str, shape: str) -> SafeString:
+    """A legend's sample of a map point."""
+    return mark_safe(f'<svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true" focusable="false">'
+                     f'{_shape(shape, 8, 8, color, 5.5)}</svg>')
+
+
+def _degrees(value: float, positive: str) -> str:
+    return f"{_number(value, 1)}°{positive}"
+
+
+def map_points(*, chart_id: str, title: str, description: str, points: list[Point],
+               bounds: tuple[float, float, float, float], backdrop: list[tuple[float, float]] = ()) -> SafeString:
+    """Points placed by latitude and longitude inside bounds (south, north,
+    west, east), on a 0.1° graticule at equal scale (east–west distances
+    shrink by cos(latitude)); each point links to its page. No map tiles: the
+    page needs nothing from outside. `backdrop`: faint reference points (the
+    communes) that give the province its shape."""
+    south, north, west, east = bounds
+    left, right, top, bottom = 44, 8, 8, 22
+    plot_w = WIDTH - left - right
+    per_degree = plot_w / (east - west)
+    plot_h = (north - south) * per_degree / math.cos(math.radians((north + south) / 2))
+    height = top + plot_h + bottom
+
+    def place(lat, lon) -> tuple[float, float]:
+        return left + (float(lon) - west) * per_degree, top + (north - float(lat)) / (north - south) * plot_h
+
+    parts = [f'<svg viewBox="0 0 {WIDTH} {height:.0f}" role="group" aria-labelledby="{chart_id}-t {chart_id}-d" '
+             f'font-size="11" font-family="system-ui, Arial, sans-serif">',
+             f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(description)}</desc>',
+             f'<rect x="{left}" y="{top}" width="{plot_w:.1f}" height="{plot_h:.1f}" fill="#fff" stroke="{AXIS}"/>']
+    tenths = range(round(west * 10) + 1, round(east * 10))
+    for k in tenths:
+        x, _ = place(south, k / 10)
+        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + plot_h:.1f}" stroke="{GRID}"/>')
+        if k % 2 == 0:
+            parts.append(f'<text x="{x:.1f}" y="{top + plot_h + 15:.1f}" text-anchor="middle" fill="{TEXT}">'
+                         f'{_degrees(k / 10, "Đ")}</text>')
+    for k in range(round(south * 10) + 1, round(north * 10)):
+        _, y = place(k / 10, west)
+        parts.append(f'<line x1="{left}" x2="{left + plot_w:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>')
+        if k % 2 == 0:
+            parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" fill="{TEXT}">'
+                         f'{_degrees(k / 10, "B")}</text>')
+    for lat, lon in backdrop:
+        if south <= float(lat) <= north and west <= float(lon) <= east:
+            x, y = place(lat, lon)
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="1.5" fill="{GRID}"/>')
+    for p in points:
+        if not (south <= float(p.latitude) <= north and west <= float(p.longitude) <= east):
+            continue
+        x, y = place(p.latitude, p.longitude)
+        tip = escape(p.tip)
+        parts.append(f'<a href="{escape(p.href)}" aria-label="{tip}">'
+                     f'{_shape(p.shape, x, y, p.color, inner=f"<title>{tip}</title>")}</a>')
+    parts.append("</svg>")
+    return mark_safe("".join(parts))

@@ -60,6 +60,9 @@ PERIOD_KINDS = ("month", "quarter", "half_year", "nine_months", "year")
 # Headline tiles: indicator code → short label (the indicator's full name is shown as help text).
 TILES = [("received", "Hồ sơ tiếp nhận"), ("online_rate_all", "Nộp trực tuyến"),
          ("on_time_rate", "Giải quyết đúng hạn"), ("digitization_rate", "Số hóa khi tiếp nhận")]
+# Citizen feedback (phản ánh, kiến nghị), a section of its own.
+FEEDBACK_TILES = [("feedback_resolution_rate", "Phản ánh đã xử lý xong"),
+                  ("feedback_late_rate", "Phản ánh xử lý quá hạn")]
 INDEX766 = "index766"
 # What agencies can be ranked by; INDEX766 is the 766 score, the others indicator codes.
 RANKABLE = [INDEX766, "online_rate_all", "on_time_rate", "digitization_rate", "electronic_result_rate",
@@ -270,7 +273,7 @@ def dashboard_codes(part: str = "page") -> list[str]:
     criteria = set(EGovCriterion.objects.filter(is_active=True).values_list("indicator__code", flat=True))
     if part == "egov":
         return sorted(criteria)
-    wanted = {code for code, _ in TILES} | assessments.index766_codes()
+    wanted = {code for code, _ in TILES + FEEDBACK_TILES} | assessments.index766_codes()
     if part == "page":
         wanted |= set(RANKABLE) | set(UNIT_COLUMNS) | criteria
     return sorted(wanted - {INDEX766})
@@ -451,6 +454,7 @@ class Tile:
     previous: IndicatorValue | None
     higher_is_better: bool = True
     note: str = ""
+    noun: str = "hồ sơ"  # what a ratio's numerator and denominator count
 
     @property
     def is_score(self) -> bool:
@@ -475,7 +479,7 @@ class Tile:
         if self.is_score:
             return "điểm" + (f" ({self.note})" if self.note else "")
         fraction = fraction_text(self.current)
-        return f"{fraction} hồ sơ" if fraction else ""
+        return f"{fraction} {self.noun}" if fraction else ""
 
     @property
     def change(self) -> Change | None:
@@ -503,21 +507,33 @@ def score_note(score: IndicatorValue) -> str:
     return ""
 
 
-def tiles(ctx: Context) -> list[Tile]:
+def _tiles(ctx: Context, specs: list[tuple[str, str]], noun: str = "hồ sơ") -> list[Tile]:
     current, before = ctx.computation.values.get(ctx.unit_id, {}), ctx.previous_values()
     indicators = {i.code: i for i in ctx.computation.indicators}
     out = []
-    for code, label in TILES:
+    for code, label in specs:
         indicator = indicators.get(code)
         out.append(Tile(key=code, label=label, name=indicator.name if indicator else label, current=current.get(code),
                         previous=before.get(code) if before is not None else None,
-                        higher_is_better=indicator.higher_is_better if indicator else True))
+                        higher_is_better=indicator.higher_is_better if indicator else True, noun=noun))
+    return out
+
+
+def tiles(ctx: Context) -> list[Tile]:
+    current, before = ctx.computation.values.get(ctx.unit_id, {}), ctx.previous_values()
+    out = _tiles(ctx, TILES)
     groups = assessments.rule_groups()
     score = score766(groups, current)
     out.append(Tile(key=INDEX766, label="Điểm Bộ chỉ số 766", name=score.name, current=score,
                     previous=score766(groups, before) if before is not None else None,
                     note=score_note(score)))
     return out
+
+
+def feedback_tiles(ctx: Context) -> list[Tile]:
+    """Citizen feedback resolved and resolved late in the period (indicators
+    feedback_resolution_rate and feedback_late_rate, from the feedback app)."""
+    return _tiles(ctx, FEEDBACK_TILES, noun="phản ánh")
 
 
 # ---------------------------------------------------------------- 12-month trend

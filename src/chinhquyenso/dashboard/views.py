@@ -63,7 +63,8 @@ def _page(request, ctx, period_error: str):
     received, rates = trend_charts(selectors.trend(ctx))
     return render(request, "dashboard/dashboard.html", {
         **_common(request, ctx, period_error),
-        "tiles": selectors.tiles(ctx), "received_chart": received, "rates_chart": rates,
+        "tiles": selectors.tiles(ctx), "feedback_tiles": selectors.feedback_tiles(ctx),
+        "received_chart": received, "rates_chart": rates,
         "units": selectors.unit_rows(ctx, overdue),
         "overdue_total": overdue[0].get(ctx.unit_id, 0) if ctx.unit else sum(overdue[1].values()),
         "procedures": procedures if show_all or procedures is None else procedures[:PROCEDURES_SHOWN],

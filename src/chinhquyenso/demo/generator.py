@@ -545,6 +545,9 @@ def build_demo_province(*, dossiers: int, seed: int, until: dt.date, log=None) -
         events.publish("DossiersLoaded")
         reported = services.build_reporting(actor=admin, until=until, rng=rng)
         log(f"Đã nạp sổ chỉ tiêu, mẫu báo cáo và {format_number(reported)} số liệu báo cáo mẫu.")
+        from chinhquyenso.demo.feedback import build_feedback  # feedback comes after the reorganizations
+
+        build_feedback(actor=admin, seed=rng.randrange(2**32), until=until, password_hash=password_hash, log=log)
         audit.record(actor=admin, action="demo.generate", object_type="dossiers.Dossier", object_id="demo",
                      after={"dossiers": stats.dossiers, "events": stats.events, "seed": seed, "until": until})
         return DemoResult(stats=stats, agencies=Agency.objects.count(),

@@ -305,6 +305,8 @@ def account_lines() -> list[str]:
     lines = [f"Tài khoản trình diễn (mật khẩu chung: {DEMO_PASSWORD})",
              f"  {ADMIN_USERNAME:<36} quản trị toàn tỉnh",
              f"  {AUDITOR_USERNAME:<36} kiểm tra, giám sát (chỉ đọc)"]
+    if User.objects.filter(global_role=GlobalRole.IOC_OPERATOR, username="dieuphoi").exists():
+        lines.append(f"  {'dieuphoi':<36} điều phối viên IOC (phản ánh, kiến nghị)")
     # Officers of a few agencies named in agencies.json; the rest follow the same pattern.
     shown = [f"{key}.{suffix}" for key in load("agencies.json")["demo_accounts_shown"] for suffix in ROLE_SUFFIX.values()]
     for username, agencies in current_agencies_of(shown).items():

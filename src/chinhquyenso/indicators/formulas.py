@@ -44,12 +44,20 @@ CATALOG_MEASURES = {
 }
 
 
+def _feedback_measures() -> dict[str, str]:
+    # Defined where they are computed (feedback.selectors.indicator_measures).
+    from chinhquyenso.feedback.selectors import MEASURES as FEEDBACK_MEASURES
+
+    return dict(FEEDBACK_MEASURES)
+
+
 def measure_names() -> dict[str, str]:
     names = dict(FACT_MEASURES)
     for scope, label in (("online_services", "DVC trực tuyến"), ("full_online_services", "DVC trực tuyến toàn trình")):
         names.update({f"{name}__{scope}": f"{text} (thủ tục {label})" for name, text in FACT_MEASURES.items()})
     names.update(OPEN_MEASURES)
     names.update(CATALOG_MEASURES)
+    names.update(_feedback_measures())
     return names
 
 

@@ -219,6 +219,16 @@ def _open_measures(period: Period, agency_filter=None) -> dict[int, dict[str, De
     return out
 
 
+def _feedback_measures(period: Period) -> dict[int | None, dict[str, Decimal]]:
+    """Citizen-feedback measures per handling agency version (SQL aggregates
+    in feedback.selectors); key None: reports still in the IOC queue, which
+    count for the province only."""
+    from chinhquyenso.feedback.selectors import indicator_measures
+
+    return {agency_id: {name: Decimal(number) for name, number in measures.items()}
+            for agency_id, measures in indicator_measures(period.start, period.end).items()}
+
+
 def _service_sets(period: Period, agency_filter=None) -> tuple[dict[int, set], dict[int, set]]:
     """Per agency version: online services it handled during the period, and
     those with at least one online dossier."""
@@ -390,7 +400,12 @@ def compute(period: Period, codes=None) -> Computation:
     indicators = active_indicators(codes)
     units, mapping = units_at(period)
     own_measures: dict[int, dict] = defaultdict(lambda: defaultdict(Decimal))
-    for source in (_fact_measures(period), _open_measures(period)):
+    formulas = {i.code: formula_for(i, period) for i in indicators}
+    # Feedback measures only when an indicator asked for reads them (the dashboard's tiles may not).
+    wanted = " ".join(f"{f.numerator} {f.denominator}" for f in formulas.values() if f)
+    feedback = _feedback_measures(period) if "feedback_" in wanted else {}
+    unassigned_feedback = feedback.pop(None, {})
+    for source in (_fact_measures(period), _open_measures(period), feedback):
         for agency_id, measures in source.items():
             if agency_id in mapping:
                 _add(own_measures[mapping[agency_id]], measures)
@@ -415,7 +430,7 @@ def compute(period: Period, codes=None) -> Computation:
             active |= total_sets[child][1]
         total_measures[unit_id], total_sets[unit_id] = measures, (services, active)
 
-    province, province_sets = defaultdict(Decimal), (set(), set())
+    province, province_sets = defaultdict(Decimal, unassigned_feedback), (set(), set())
     for unit_id in units:
         roll(unit_id)
         if units[unit_id].parent_id is None:
@@ -423,7 +438,6 @@ def compute(period: Period, codes=None) -> Computation:
             province_sets[0].update(total_sets[unit_id][0])
             province_sets[1].update(total_sets[unit_id][1])
 
-    formulas = {i.code: formula_for(i, period) for i in indicators}
     # Every unit's measures, with the service counts, built once for all indicators.
     own_full = {u: _with_sets(own_measures.get(u, {}), own_sets[u]) for u in units}
     total_full = {u: _with_sets(total_measures[u], total_sets[u]) for u in units}

@@ -8,16 +8,17 @@ from django.contrib import messages
 from django.contrib.auth import login as start_session
 from django.contrib.auth import logout as end_session
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from chinhquyenso.accounts import services as accounts
+from chinhquyenso.accounts.selectors import agency_ids, is_ioc_operator
 from chinhquyenso.core.calendar import local_date
 from chinhquyenso.core.errors import DomainError
-from chinhquyenso.core.http import pdf_response
+from chinhquyenso.core.http import pdf_response, stored_file_response
 from chinhquyenso.dossiers import printing
 from chinhquyenso.dossiers import selectors as dossiers
 from chinhquyenso.dossiers.models import Dossier, EDataItem
@@ -249,13 +250,7 @@ def stored_file(request, sha256):
     stored = selectors.file_for(request.user, sha256)
     if stored is None:
         raise Http404("Không tìm thấy tệp.")
-    extension = stored.file.name.rsplit(".", 1)[-1]
-    response = FileResponse(stored.file.open("rb"), content_type=stored.content_type,
-                            as_attachment=bool(request.GET.get("tai")), filename=f"{sha256[:16]}.{extension}")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return stored_file_response(stored, download=bool(request.GET.get("tai")))
 
 
 # ---------------------------------------------------------------- sign in / out
@@ -273,7 +268,10 @@ def login_view(request):
             start_session(request, user)
             if next_url:
                 return redirect(next_url)
-            return redirect("portal:my_dossiers" if user.is_citizen else "backoffice:inbox")
+            if user.is_citizen:
+                return redirect("portal:my_dossiers")
+            # An IOC operator without an agency has no dossier inbox: their work is the feedback queue.
+            return redirect("feedback:queue" if is_ioc_operator(user) and not agency_ids(user) else "backoffice:inbox")
         except DomainError as error:
             errors = {error.field: error.message}
     return render(request, "portal/login.html", {"errors": errors, "username": username, "next": next_url})
