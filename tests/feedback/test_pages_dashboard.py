@@ -42,3 +42,8 @@ def test_dashboard_shows_feedback_resolution_and_late_rates(registry, report, of
     assert "2/3 phản ánh" in tile(commune, "feedback_resolution_rate")
     other = client.get("/dieu-hanh/co-quan/xa-kien-thanh/", {"ky": "2025-Q1"}).content.decode()
     assert tile(other, "feedback_resolution_rate").startswith("Phản ánh đã xử lý xong —")
+    # The same figures through the API.
+    for path in ("/api/dashboard", "/api/dashboard/tiles"):
+        data = {t["key"]: t for t in client.get(path, {"period": "2025-Q1"}).json()["feedback_tiles"]}
+        assert data["feedback_resolution_rate"]["display"] == "66,7%"
+        assert data["feedback_late_rate"]["detail"] == "1/2 phản ánh"

@@ -52,17 +52,22 @@ def _head(ctx: selectors.Context) -> dict:
     return {"period": _period(ctx.period), "previous_period": _period(ctx.previous_period), "agency": _unit(ctx.unit)}
 
 
+def _tile_data(tile) -> dict:
+    change = tile.change
+    return {"key": tile.key, "label": tile.label, "name": tile.name, "display": tile.display,
+            "detail": tile.detail, "previous_display": tile.previous_display,
+            "value": _value(tile.current), "previous": _value(tile.previous),
+            "change": None if change is None else {
+                "difference": float(change.difference), "unit": change.unit, "direction": change.direction,
+                "better": change.better, "text": change.text}}
+
+
 def tiles_data(ctx) -> list[dict]:
-    out = []
-    for tile in selectors.tiles(ctx):
-        change = tile.change
-        out.append({"key": tile.key, "label": tile.label, "name": tile.name, "display": tile.display,
-                    "detail": tile.detail, "previous_display": tile.previous_display,
-                    "value": _value(tile.current), "previous": _value(tile.previous),
-                    "change": None if change is None else {
-                        "difference": float(change.difference), "unit": change.unit, "direction": change.direction,
-                        "better": change.better, "text": change.text}})
-    return out
+    return [_tile_data(tile) for tile in selectors.tiles(ctx)]
+
+
+def feedback_tiles_data(ctx) -> list[dict]:
+    return [_tile_data(tile) for tile in selectors.feedback_tiles(ctx)]
 
 
 def trend_data(ctx) -> dict:
@@ -125,7 +130,8 @@ def compliance_data(ctx) -> dict:
 @router.get("", summary="Toàn bộ số liệu trang Điều hành (toàn tỉnh, hoặc một cơ quan)")
 def dashboard(request, query: Query[RankingQuery]):
     ctx = _context(request, query)
-    return {**_head(ctx), "tiles": tiles_data(ctx), "trend": trend_data(ctx), "agencies": agencies_data(ctx),
+    return {**_head(ctx), "tiles": tiles_data(ctx), "feedback_tiles": feedback_tiles_data(ctx),
+            "trend": trend_data(ctx), "agencies": agencies_data(ctx),
             "procedures": procedures_data(ctx) if ctx.unit is not None else None,
             "ranking": ranking_data(ctx, query.indicator), "egov_completion": egov_data(ctx),
             "compliance": compliance_data(ctx)}
@@ -134,7 +140,7 @@ def dashboard(request, query: Query[RankingQuery]):
 @router.get("tiles", summary="Chỉ số chính và mức tăng, giảm so với kỳ trước")
 def tiles(request, query: Query[ViewQuery]):
     ctx = _context(request, query)
-    return {**_head(ctx), "tiles": tiles_data(ctx)}
+    return {**_head(ctx), "tiles": tiles_data(ctx), "feedback_tiles": feedback_tiles_data(ctx)}
 
 
 @router.get("trend", summary="Diễn biến 12 tháng: hồ sơ theo hình thức nộp, tỷ lệ trực tuyến, tỷ lệ đúng hạn")
