@@ -185,6 +185,8 @@ if not DEBUG:
 # Platform rules, all overridable per installation.
 CQS = {
     "PROVINCE_NAME": os.environ.get("CQS_PROVINCE_NAME", "An Giang"),
+    # The public feedback map's extent: south,north,west,east in degrees ("" = from the communes' points).
+    "FEEDBACK_MAP_BOUNDS": os.environ.get("CQS_MAP_BOUNDS", "10.2,10.95,104.8,105.6"),
     "RECEIPT_CUTOFF": os.environ.get("CQS_RECEIPT_CUTOFF", "15:00"),
     "OFFICE_CLOSES": os.environ.get("CQS_OFFICE_CLOSES", "17:00"),
     "PROCESSING_SUPPLEMENT_WINDOW_DAYS": 3,

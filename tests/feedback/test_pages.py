@@ -16,7 +16,7 @@ from PIL import Image
 
 from chinhquyenso.accounts import services as accounts
 from chinhquyenso.accounts.models import GlobalRole
-from chinhquyenso.feedback import services
+from chinhquyenso.feedback import selectors, services
 from chinhquyenso.feedback.models import Feedback, FeedbackEvent, Photo, Status
 from tests.conftest import vn
 from tests.feedback.conftest import jpeg, png
@@ -275,6 +275,18 @@ def test_map_places_linked_points_and_lists_them_in_a_table(report):
     assert f'<a href="/phan-anh/{pinned.code}/">{pinned.code}</a>' in table and "10.480, 105.480" in table
     assert "105,0°Đ" in svg and "10,4°B" in svg  # the graticule's labels
     assert html.count("<circle") >= 3  # the report, the legend sample, the communes' backdrop points
+
+
+def test_without_configured_bounds_the_map_spans_the_communes_points(report, settings):
+    settings.CQS = {**settings.CQS, "FEEDBACK_MAP_BOUNDS": ""}
+    margin = settings.CQS.get("FEEDBACK_PIN_MAX_KM", 15) / 111
+    south, north, west, east = selectors.map_bounds()
+    assert (south, north) == pytest.approx((10.43 - margin, 10.48 + margin))
+    assert (west, east) == pytest.approx((105.48 - margin, 105.52 + margin))
+    pinned = report(latitude="10.480000", longitude="105.480000", area_code="", description="Cây đổ chắn đường.")
+    far = report(latitude="10.2", longitude="104.9", area_code="xa-kien-an", description="Xa các xã.")
+    svg = text(Client().get("/phan-anh/ban-do/"))
+    assert pinned.code in svg and far.code not in svg
 
 
 # ---------------------------------------------------------------- officers

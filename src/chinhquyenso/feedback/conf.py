@@ -7,6 +7,9 @@ DEFAULTS = {
     # Senders (dotted paths to classes with send(recipient, subject, body)).
     "FEEDBACK_SMS_SENDER": "chinhquyenso.feedback.notify.ConsoleSmsSender",
     "FEEDBACK_EMAIL_SENDER": "chinhquyenso.feedback.notify.EmailSender",
+    # The public map's extent "south,north,west,east" (settings.py sets the province's); empty: the
+    # current communes' reference points widened by FEEDBACK_PIN_MAX_KM.
+    "FEEDBACK_MAP_BOUNDS": "",
     # A map pin routes to the nearest commune point no farther than this.
     "FEEDBACK_PIN_MAX_KM": 15,
     # Abuse limits: reports per phone / per IP address in a rolling hour; codes per phone.

@@ -9,26 +9,34 @@ sees their own (signed in, or with the report's token)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hmac
+import re
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
-from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Avg, Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from chinhquyenso.accounts.models import Role
-from chinhquyenso.accounts.selectors import has_role, is_ioc_operator, is_read_only, sees_whole_province
-from chinhquyenso.core.calendar import LOCAL_TZ, calendar_for, local_date
+from chinhquyenso.accounts.selectors import agency_ids, has_role, is_ioc_operator, is_read_only, sees_whole_province
+from chinhquyenso.core.calendar import LOCAL_TZ, WorkingCalendar, calendar_for, closing_time, local_date
 from chinhquyenso.core.errors import NotFound
+from chinhquyenso.core.text import fold
+from chinhquyenso.feedback.conf import conf
 from chinhquyenso.feedback.models import (
     OPEN_STATUSES,
+    AreaPoint,
     Category,
     Escalation,
     Feedback,
     FeedbackEvent,
     Notification,
+    Photo,
     Status,
 )
+from chinhquyenso.org.models import Agency, AgencyKind
 
 # Fields a public page or API answer may show.
 PUBLIC_FIELDS = ("code", "title", "description", "status", "category__code", "category__name", "area__name",
@@ -213,14 +221,16 @@ def available_actions(user, feedback: Feedback, token: str = "") -> list[str]:
     return actions
 
 
-def time_left(feedback: Feedback, now: dt.datetime | None = None) -> int | None:
+def time_left(feedback: Feedback, now: dt.datetime | None = None,
+              calendar: WorkingCalendar | None = None) -> int | None:
     """Working days left until the deadline (negative: overdue by that many);
-    None when the clock is not running (closed or waiting for the citizen)."""
-    if feedback.status not in (Status.RECEIVED, Status.ASSIGNED, Status.IN_PROGRESS) or feedback.due_at is None:
+    None when the clock is not running (closed or waiting for the citizen).
+    Pass `calendar` (covering now and the due date) for many reports at once."""
+    if feedback.status not in RUNNING or feedback.due_at is None:
         return None
     now = now or timezone.now()
     today, due = local_date(now), local_date(feedback.due_at)
-    calendar = calendar_for(min(today, due), max(today, due), days_after=1)
+    calendar = calendar or calendar_for(min(today, due), max(today, due), days_after=1)
     if due >= today:
         return calendar.working_days_between(today, due)
     return -calendar.working_days_between(due, today)
@@ -362,17 +372,6 @@ def category_breakdown(start: dt.date, end: dt.date, agency_ids=None) -> list[di
 # public search and map, the reporter's and the officer's view, the officer
 # queue's tabs and clock, photos by who may see them.
 
-import functools  # noqa: E402
-import re  # noqa: E402
-import unicodedata  # noqa: E402
-
-from chinhquyenso.core.calendar import WorkingCalendar, closing_time  # noqa: E402
-from chinhquyenso.core.text import fold  # noqa: E402
-from chinhquyenso.feedback.conf import conf  # noqa: E402
-from chinhquyenso.feedback.models import AreaPoint, Photo  # noqa: E402
-from chinhquyenso.org.models import Agency, AgencyKind  # noqa: E402
-
-PROVINCE_BOUNDS = (10.2, 10.95, 104.8, 105.6)  # south, north, west, east: An Giang on the public map
 EVENT_LABELS = {
     "submit": "Tiếp nhận phản ánh", "assign": "Chuyển cơ quan xử lý", "reassign": "Chuyển cơ quan kế thừa",
     "start": "Bắt đầu xử lý", "request_info": "Đề nghị người phản ánh bổ sung thông tin",
@@ -487,9 +486,28 @@ class MapPoint:
         self.area_name = area_label(feedback.area.name) if feedback.area_id else ""
 
 
-def map_points(reports: QuerySet[Feedback], *, limit: int) -> list[MapPoint]:
-    """The newest `limit` reports that have a location, inside the map's bounds."""
-    south, north, west, east = PROVINCE_BOUNDS
+def map_bounds() -> tuple[float, float, float, float]:
+    """(south, north, west, east) of the public map: as configured
+    (FEEDBACK_MAP_BOUNDS), else the current communes' reference points
+    widened by the distance a map pin may be from a commune; (0, 0, 0, 0)
+    before any point is entered."""
+    configured = str(conf("FEEDBACK_MAP_BOUNDS") or "").strip()
+    if configured:
+        south, north, west, east = (float(x) for x in configured.split(","))
+        return south, north, west, east
+    extent = AreaPoint.objects.filter(agency__valid_to__isnull=True).aggregate(
+        south=Min("latitude"), north=Max("latitude"), west=Min("longitude"), east=Max("longitude"))
+    if extent["south"] is None:
+        return (0.0, 0.0, 0.0, 0.0)
+    margin = conf("FEEDBACK_PIN_MAX_KM") / 111  # km → degrees (a degree of latitude is ~111 km)
+    return (float(extent["south"]) - margin, float(extent["north"]) + margin,
+            float(extent["west"]) - margin, float(extent["east"]) + margin)
+
+
+def map_points(reports: QuerySet[Feedback], *, limit: int,
+               bounds: tuple[float, float, float, float]) -> list[MapPoint]:
+    """The newest `limit` reports that have a location inside `bounds`."""
+    south, north, west, east = bounds
     rows = reports.filter(latitude__range=(south, north), longitude__range=(west, east))[:limit]
     return [MapPoint(f, public_point(f)) for f in rows]
 
@@ -584,8 +602,6 @@ def attribute_display(feedback: Feedback) -> list[tuple[str, str]]:
 
 def works_on_feedback(user) -> bool:
     """Who may open the officers' feedback pages (what they see is scoped by visible_feedback)."""
-    from chinhquyenso.accounts.selectors import agency_ids
-
     if not getattr(user, "pk", None) or getattr(user, "is_citizen", False):
         return False
     return sees_all_feedback(user) or bool(agency_ids(user))
@@ -646,11 +662,9 @@ def clock(feedback: Feedback, calendar: WorkingCalendar, now: dt.datetime) -> tu
         return "waiting", ""
     if feedback.agency_id is None:
         return "waiting", "Chờ điều phối"
-    today, due = local_date(now), local_date(feedback.due_at)
+    left = time_left(feedback, now, calendar)
     if now > feedback.due_at:
-        late = calendar.working_days_between(due, today)
-        return "overdue", f"Quá hạn {late} ngày làm việc" if late else "Quá hạn (hôm nay)"
-    left = calendar.working_days_between(today, due)
+        return "overdue", f"Quá hạn {-left} ngày làm việc" if left else "Quá hạn (hôm nay)"
     css = "due_soon" if left <= conf("FEEDBACK_DUE_SOON_DAYS") else "in_time"
     return css, f"Còn {left} ngày làm việc" if left else "Đến hạn hôm nay"
 

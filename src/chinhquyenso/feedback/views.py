@@ -147,14 +147,15 @@ STATUS_STYLE = {  # colour and shape: the map tells statuses apart without relyi
 
 def public_map(request):
     filters = _public_filters(request)
-    points = selectors.map_points(selectors.public_list(**filters), limit=MAP_POINTS)
+    bounds = selectors.map_bounds()
+    points = selectors.map_points(selectors.public_list(**filters), limit=MAP_POINTS, bounds=bounds)
     prefix = reverse("feedback:report", args=["-"]).removesuffix("-/")  # one reverse() for up to 500 links
     drawn = [charts.Point(p.latitude, p.longitude, f"{prefix}{p.code}/",
                           f"{p.code}: {p.category_name} — {p.status_label}",
                           *STATUS_STYLE[selectors.status_group(p.status)][:2]) for p in points]
     svg = charts.map_points(chart_id="ban-do-phan-anh", title="Bản đồ phản ánh, kiến nghị",
                             description=f"{len(drawn)} phản ánh có vị trí, vị trí đã làm tròn; danh sách ở bảng sau "
-                                        "bản đồ.", points=drawn, bounds=selectors.PROVINCE_BOUNDS,
+                                        "bản đồ.", points=drawn, bounds=bounds,
                             backdrop=selectors.area_backdrop())
     legend = [(label, charts.point_swatch(color, shape)) for color, shape, label in STATUS_STYLE.values()]
     return render(request, "feedback/public_map.html", {
