@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "chinhquyenso.reports",
     "chinhquyenso.lris",
     "chinhquyenso.feedback",
+    "chinhquyenso.civil_records",
     "chinhquyenso.demo",
 ]
 

@@ -1,0 +1,15 @@
+"""Web imports run in the worker (`cqs worker`), not in the request."""
+
+from django_tasks import task
+
+from chinhquyenso.civil_records import importer
+from chinhquyenso.civil_records.models import ImportBatch
+
+
+@task()
+def run_import(batch_id: int) -> dict:
+    """Run (or resume after its checkpoint) an uploaded batch."""
+    batch = ImportBatch.objects.get(pk=batch_id)
+    if batch.finished:
+        return importer.summary(batch)
+    return importer.summary(importer.run_batch(batch, batch.file.path))
