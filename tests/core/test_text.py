@@ -41,3 +41,30 @@ def test_vietnamese_number_format():
 def test_fold_is_stable_under_normal_forms(text):
     assert fold(text) == fold(unicodedata.normalize("NFD", text)) == fold(fold(text))
     assert fold(text).isascii()
+
+
+# The fast nfc()/fold() (bulk imports call them millions of times) against their plain definitions.
+
+def _reference_nfc(value):
+    import re
+
+    cleaned = re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]", "", value)
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", cleaned)).strip()
+
+
+def _reference_fold(value):
+    decomposed = unicodedata.normalize("NFD", _reference_nfc(value).lower())
+    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn").replace("đ", "d")
+
+
+def test_fast_fold_and_nfc_match_their_definitions_on_every_bmp_character():
+    for code in range(0x10000):
+        ch = chr(code)
+        assert nfc(f" a{ch}b ") == _reference_nfc(f" a{ch}b "), hex(code)
+        assert fold(ch) == _reference_fold(ch), hex(code)
+
+
+@given(st.text(max_size=30))
+def test_fast_fold_and_nfc_match_their_definitions(text):
+    assert nfc(text) == _reference_nfc(text)
+    assert fold(text) == _reference_fold(text)

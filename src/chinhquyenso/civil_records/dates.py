@@ -53,6 +53,13 @@ class ParsedDate:
         return self.start if self.start is not None and self.start == self.end else None
 
 
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _days_in(year: int, month: int) -> int:
+    return 29 if month == 2 and calendar.isleap(year) else _MONTH_DAYS[month - 1]
+
+
 def _from_serial(serial: float) -> ParsedDate:
     days = int(serial)
     if days == 60:
@@ -151,8 +158,14 @@ def parse(value, *, reference_year: int | None = None, today: dt.date | None = N
                           reference_year=reference_year, today=today)
         return _from_serial(value)
     text = str(value).strip()
+    if len(text) == 4 and text.isdigit():
+        return _build(None, None, text, lunar_date=False, leap=False, written=text, reference_year=reference_year, today=today)
     fast = _FAST.match(text)
     if fast:
+        day, month, year = int(fast[1]), int(fast[2]), int(fast[3])
+        if 1 <= month <= 12 and 1 <= day <= _days_in(year, month) and EARLIEST_YEAR <= year <= today.year:
+            exact = dt.date(year, month, day)
+            return ParsedDate(f"{year:04d}-{month:02d}-{day:02d}", exact, exact)
         return _build(fast[1], fast[2], fast[3], lunar_date=False, leap=False, written=text,
                       reference_year=reference_year, today=today)
     folded = fold(text)

@@ -21,13 +21,14 @@ from pathlib import Path
 from chinhquyenso.civil_records import dates
 from chinhquyenso.civil_records.fields import (BOOK, DATE, KEY, NAME, NUMBER, PLACE, SCANS, SEX, TEXT, YEAR, YEAR_OR_DATE,
                                                RecordKind, header_index, header_key)
-from chinhquyenso.core.text import fold, nfc
+from chinhquyenso.core.text import drop_unstorable, fold, fold_normalized, nfc
 
 MAX_NAME = 200
 MAX_TEXT = 2000
 # Written for "nobody could read this" (illegible) and for "the register says there is none".
 ILLEGIBLE = {"khong ro", "k ro", "kr", "khong doc duoc", "khong ro rang", "mo", "bi mo", "nhoe", "rach", "x", "xx", "xxx"}
 NONE_WRITTEN = {"-", "--", "khong", "khong co", "k co", "/", "0"}
+_SEP = "\uffff"
 _ONLY_MARKS = re.compile(r"[?.…\s]+")
 _DIGITS = re.compile(r"\d")
 SEXES = {"nam": "Nam", "trai": "Nam", "m": "Nam", "male": "Nam", "nu": "Nữ", "gai": "Nữ", "f": "Nữ", "female": "Nữ"}
@@ -88,31 +89,33 @@ class CleanRow:
     spouse_name: str = ""
     sex: str = ""
     scans: list = field(default_factory=list)
+    names_folded: str = ""
+    encoded: tuple = ()  # verbatim, data and flags as JSON, ready to store
 
     @property
     def blank(self) -> bool:
         return not self.verbatim
 
 
-def historical_places(path: Path = PLACES_FILE) -> list[tuple[re.Pattern, str]]:
-    """(pattern over folded text, reason) for each pre-1975 place name in the province's list."""
-    entries = json.loads(path.read_text(encoding="utf-8"))["places"]
-    result = []
-    for entry in entries:
-        names = "|".join(re.escape(fold(name)) for name in entry["match"])
-        result.append((re.compile(rf"\b(?:{names})\b"),
-                       f"Địa danh cũ ({entry['period']}), nay là {entry['now']}; giữ nguyên như sổ ghi."))
-    return result
+def historical_places(path: Path = PLACES_FILE) -> tuple[re.Pattern, dict[str, str]]:
+    """One pattern over folded text matching any pre-1975 place name of the
+    province's list, and the reason to give for each (folded) name."""
+    reasons: dict[str, str] = {}
+    for entry in json.loads(path.read_text(encoding="utf-8"))["places"]:
+        for name in entry["match"]:
+            reasons[fold(name)] = f"Địa danh cũ ({entry['period']}), nay là {entry['now']}; giữ nguyên như sổ ghi."
+    names = "|".join(re.escape(name) for name in sorted(reasons, key=len, reverse=True))
+    return re.compile(rf"\b(?:{names})\b"), reasons
 
 
 class RowValidator:
     """Validates the rows of one file: built once from its header row."""
 
     def __init__(self, kind: RecordKind, headers: list, *, today: dt.date | None = None,
-                 places: list[tuple[re.Pattern, str]] | None = None):
+                 places: tuple[re.Pattern, dict[str, str]] | None = None):
         self.kind = kind
         self.today = today or dt.date.today()
-        self.places = historical_places() if places is None else places
+        self.places, self.place_reasons = historical_places() if places is None else places
         index = header_index(kind)
         ignored = {header_key(h) for h in ERROR_COLUMNS}
         self.columns: list[Column] = []
@@ -141,6 +144,7 @@ class RowValidator:
             self.columns.append(Column(position, header, field_key))
         self.mapped = {c.field: c for c in self.columns if c.field}
         self.field_headers = {c.header for c in self.columns if c.field}
+        self.kinds = {f.key: f.kind for f in kind.fields}
         self.usable = any(f in self.mapped for f in (*kind.subject_fields, "number"))
 
     def header_for(self, field_key: str) -> str:
@@ -151,30 +155,45 @@ class RowValidator:
 
     def validate(self, number: int, cells) -> CleanRow:
         row = CleanRow(number)
-        written: dict[str, object] = {}
+        count = len(cells)
+        texts = ["" if c is None else c if isinstance(c, str) else _as_text(c) for c in cells]
+        # The whole row is cleaned, normalized and folded in one pass each (a
+        # million-row file has twenty million cells): joined by a noncharacter
+        # that never composes with a neighbour and is not whitespace.
+        joined = _SEP.join(texts)
+        if joined.count(_SEP) != count - 1:
+            joined = _SEP.join(t.replace(_SEP, "\ufffd") for t in texts)
+        joined = drop_unstorable(joined)
+        texts = unicodedata.normalize("NFC", joined).split(_SEP)
+        values = [" ".join(t.split()) for t in texts]
+        folded = fold_normalized(_SEP.join(values)).split(_SEP)
+        written: dict[str, int] = {}
         for column in self.columns:
-            raw = cells[column.index] if column.index < len(cells) else None
-            if raw is None or (isinstance(raw, str) and not raw.strip()) or not column.header:
+            index = column.index
+            if index >= count or not values[index] or not column.header:
                 continue
-            text = _as_text(raw)
+            text = texts[index]
             if "\ufffd" in text:
                 self._flag(row, column.field or "", column.header, text, "unreadable_characters",
                            "Có ký tự không đọc được (tệp lưu sai bảng mã?); cần đối chiếu sổ gốc.")
             row.verbatim[column.header] = text
             if column.field:
-                written[column.field] = raw
-        for extra in range(len(self.columns), len(cells)):
-            if cells[extra] is not None and _as_text(cells[extra]).strip():
-                row.verbatim[f"Cột {extra + 1}"] = _as_text(cells[extra])
+                written[column.field] = index
+        for extra in range(len(self.columns), count):
+            if values[extra]:
+                row.verbatim[f"Cột {extra + 1}"] = texts[extra]
         if row.blank:
             return row
-        self._year(row, written)
-        for key, raw in written.items():
-            kind = self.kind.field(key).kind
-            if kind in (DATE, YEAR_OR_DATE):
-                self._date(row, key, raw, partial_ok=kind == YEAR_OR_DATE)
-            elif kind not in (YEAR,):
-                self._text(row, key, raw, kind)
+        if "year" in written:
+            self._year(row, texts[written["year"]], values[written["year"]])
+        for key, index in written.items():
+            kind = self.kinds[key]
+            if kind == DATE or kind == YEAR_OR_DATE:
+                raw = cells[index]
+                self._date(row, key, values[index] if isinstance(raw, str) else raw, texts[index], folded[index],
+                           partial_ok=kind == YEAR_OR_DATE)
+            elif kind != YEAR:
+                self._text(row, key, texts[index], values[index], folded[index], kind)
         self._register(row)
         self._consistency(row)
         return row
@@ -183,47 +202,42 @@ class RowValidator:
         row.flags.append([key, code, reason])
         row.problems.append(Problem(header, value, code, reason, "flag", key))
 
-    def _text(self, row: CleanRow, key: str, raw, kind: str):
-        header, text = self.header_for(key), _as_text(raw)
-        value = nfc(text)
-        folded = fold(value)
-        if folded in ILLEGIBLE or _ONLY_MARKS.fullmatch(value):
-            self._flag(row, key, header, text, "illegible", "Sổ ghi không đọc được; để trống, cần đối chiếu sổ gốc.")
+    def _text(self, row: CleanRow, key: str, text: str, value: str, folded: str, kind: str):
+        # Markers of "illegible" and "none" are short.
+        short = len(value) <= 20
+        if short and (folded in ILLEGIBLE or _ONLY_MARKS.fullmatch(value)):
+            self._flag(row, key, self.header_for(key), text, "illegible", "Sổ ghi không đọc được; để trống, cần đối chiếu sổ gốc.")
             return
-        if folded in NONE_WRITTEN and kind in (NAME, PLACE, TEXT):
+        if short and folded in NONE_WRITTEN and kind in (NAME, PLACE, TEXT):
             return
         limit = MAX_NAME if kind in (NAME, BOOK, NUMBER, KEY) else MAX_TEXT
         if len(value) > limit:
-            self._flag(row, key, header, text[:80] + "…", "too_long", f"Dài quá {limit} ký tự; phần sau bị cắt khi tìm kiếm và in.")
+            self._flag(row, key, self.header_for(key), text[:80] + "…", "too_long",
+                       f"Dài quá {limit} ký tự; phần sau bị cắt khi tìm kiếm và in.")
             value = value[:limit]
         if kind == NAME:
             if "?" in value:
-                self._flag(row, key, header, text, "illegible", "Có chữ không đọc được (“?”); cần đối chiếu sổ gốc.")
+                self._flag(row, key, self.header_for(key), text, "illegible", "Có chữ không đọc được (“?”); cần đối chiếu sổ gốc.")
             elif _DIGITS.search(value):
-                self._flag(row, key, header, text, "invalid_value", "Họ tên có chữ số; cần đối chiếu sổ gốc.")
+                self._flag(row, key, self.header_for(key), text, "invalid_value", "Họ tên có chữ số; cần đối chiếu sổ gốc.")
         elif kind == SEX:
             sex = SEXES.get(folded)
             if sex is None:
-                self._flag(row, key, header, text, "invalid_value", "Giới tính phải là Nam hoặc Nữ.")
+                self._flag(row, key, self.header_for(key), text, "invalid_value", "Giới tính phải là Nam hoặc Nữ.")
                 return
             row.sex = value = sex
         elif kind == PLACE:
-            for pattern, reason in self.places:
-                if pattern.search(folded):
-                    self._flag(row, key, header, text, "historical_place", reason)
-                    break
+            old_name = self.places.search(folded)
+            if old_name:
+                self._flag(row, key, self.header_for(key), text, "historical_place", self.place_reasons[old_name[0]])
         elif kind == SCANS:
             row.scans = [name.strip() for name in re.split(r"[;,\n]", value) if name.strip()]
             value = row.scans
         row.data[key] = value
 
-    def _year(self, row: CleanRow, written: dict):
-        raw = written.get("year")
-        if raw is None:
-            return
-        text = _as_text(raw).strip()
+    def _year(self, row: CleanRow, text: str, value: str):
         header = self.header_for("year")
-        digits = text[:-2] if text.endswith(".0") else text
+        digits = value[:-2] if value.endswith(".0") else value
         if not digits.isdigit():
             self._flag(row, "year", header, text, "invalid_value", "Năm đăng ký phải là số, ví dụ 1968.")
             return
@@ -238,17 +252,13 @@ class RowValidator:
         row.year = year
         row.data["year"] = year
 
-    def _date(self, row: CleanRow, key: str, raw, *, partial_ok: bool):
-        text = _as_text(raw)
+    def _date(self, row: CleanRow, key: str, raw, text: str, folded: str, *, partial_ok: bool):
         if isinstance(raw, str):
-            value = nfc(raw)
-            folded = fold(value)
-            if folded in ILLEGIBLE or _ONLY_MARKS.fullmatch(value):
+            if folded in ILLEGIBLE or _ONLY_MARKS.fullmatch(raw):
                 self._flag(row, key, self.header_for(key), text, "illegible", "Sổ ghi không đọc được; cần đối chiếu sổ gốc.")
                 return
             if folded in NONE_WRITTEN:
                 return
-            raw = value
         parsed = dates.parse(raw, reference_year=row.year, today=self.today)
         for code, reason in parsed.flags:
             if code == "partial_date" and partial_ok:
@@ -319,3 +329,37 @@ def _as_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def validate_rows(validator: RowValidator, rows: list[tuple[int, list]]) -> list[CleanRow]:
+    """Validate a chunk of (row number, cells); blank rows are left out. The
+    JSON to store is made here, so a validation process does that work too."""
+    result = []
+    for number, cells in rows:
+        row = validator.validate(number, cells)
+        if row.blank:
+            continue
+        row.names_folded = (f"{fold_normalized(row.subject_name)} | {fold_normalized(row.spouse_name)}" if row.spouse_name
+                            else fold_normalized(row.subject_name))
+        row.encoded = (_json(row.verbatim), _json(row.data), _json(row.flags))
+        result.append(row)
+    return result
+
+
+# A validation process (importer.run_batch with workers) holds one validator for the file.
+_process_validator: RowValidator | None = None
+
+
+def start_validation_process(kind_code: str, headers: list, today: dt.date) -> None:
+    from chinhquyenso.civil_records.fields import KINDS
+
+    global _process_validator
+    _process_validator = RowValidator(KINDS[kind_code], headers, today=today)
+
+
+def validate_in_process(rows: list[tuple[int, list]]) -> list[CleanRow]:
+    return validate_rows(_process_validator, rows)
