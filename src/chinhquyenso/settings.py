@@ -194,6 +194,10 @@ CQS = {
     "UPLOAD_MAX_BYTES": int(os.environ.get("CQS_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)),
     # Dashboard figures past their minute are served once more while a thread recomputes them.
     "DASHBOARD_BACKGROUND_REFRESH": os.environ.get("CQS_DASHBOARD_BACKGROUND_REFRESH", "1") == "1",
+    # Register lists uploaded for digitization (civil_records), and the validation processes of large ones
+    # (unset: one per CPU but one, at most 4, for files from 8 MB; 0: in the importing process).
+    "CIVIL_UPLOAD_MAX_BYTES": int(os.environ.get("CQS_CIVIL_UPLOAD_MAX_BYTES", 200 * 1024 * 1024)),
+    "CIVIL_IMPORT_WORKERS": int(os.environ["CQS_CIVIL_IMPORT_WORKERS"]) if os.environ.get("CQS_CIVIL_IMPORT_WORKERS") else None,
     "LOGIN_MAX_FAILURES": 5,
     # Reverse proxies in front of the app (nginx: 1); rate limits then read X-Forwarded-For (core.http.client_ip).
     "TRUSTED_PROXIES": int(os.environ.get("CQS_TRUSTED_PROXIES", 0)),

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("chinhquyenso.portal.urls")),
     path("can-bo/bao-cao-so-lieu/", include("chinhquyenso.lris.urls")),
     path("can-bo/bao-cao/", include("chinhquyenso.reports.urls")),
+    path("can-bo/ho-tich/", include("chinhquyenso.civil_records.urls")),
     path("can-bo/", include("chinhquyenso.backoffice.urls")),
     path("dieu-hanh/", include("chinhquyenso.dashboard.urls")),
     path("quan-tri/", admin.site.urls),

@@ -188,7 +188,8 @@ def parse(value, *, reference_year: int | None = None, today: dt.date | None = N
         if len(pieces[0]) == 4 and len(pieces) == 3:  # 1968-05-12
             pieces = pieces[::-1]
         names = {1: ("y",), 2: ("m", "y"), 3: ("d", "m", "y")}.get(len(pieces))
-        if names is None or (names == ("y",) and len(pieces[0]) not in (2, 4)):
+        # A lone or month-and-year number needs four digits: "12/05" is more likely a day without its year.
+        if names is None or (len(names) < 3 and len(pieces[-1]) != 4):
             return ParsedDate(flags=[("invalid_value", f"“{text}” không phải là ngày tháng.")])
         parts = dict(zip(names, pieces))
     return _build(parts.get("d"), parts.get("m"), parts["y"], lunar_date=lunar_date, leap=leap, written=text,

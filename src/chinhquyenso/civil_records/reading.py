@@ -69,13 +69,14 @@ def detect_encoding(head: bytes) -> str:
     if head and head.count(b"\x00") > len(head) // 4:
         # UTF-16 without BOM: ASCII letters have a zero byte after (LE) or before (BE) them.
         return "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
-    if b"\x00" in head:
+    # A stray NUL is dropped by validation; many mean the file is not text at all.
+    if head.count(b"\x00") > len(head) // 100:
         raise DomainError("Tệp không phải văn bản CSV (có byte 0); định dạng được kiểm tra theo nội dung tệp.", "file")
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as error:
         # A multi-byte character cut by the end of the sample is still UTF-8.
-        if error.start < len(head) - 3:
+        if error.reason != "unexpected end of data":
             return "cp1258"
     return "utf-8"
 
@@ -123,14 +124,21 @@ def _open_xlsx(path, size: int) -> Source:
         raise DomainError("Tệp XLSX bị hỏng, không mở được.", "file") from None
     from openpyxl import load_workbook
 
-    workbook = load_workbook(path, read_only=True, data_only=True)
+    # A file object, not the path: openpyxl refuses paths not ending in .xlsx (uploads are stored as <id>.bin).
+    handle = open(path, "rb")
+    workbook = load_workbook(handle, read_only=True, data_only=True)
+
+    def close():
+        workbook.close()
+        handle.close()
+
     sheet = workbook.worksheets[0]
     iterator = sheet.iter_rows(values_only=True)
     headers = list(next(iterator, ()) or ())
     while headers and headers[-1] is None:
         headers.pop()
     if not any(h is not None and str(h).strip() for h in headers):
-        workbook.close()
+        close()
         raise DomainError("Dòng đầu của trang tính thứ nhất phải là dòng tiêu đề cột.", "file")
     total = None
     try:
@@ -144,7 +152,7 @@ def _open_xlsx(path, size: int) -> Source:
             state["row"] = number
             yield number, list(cells)
 
-    source = Source("xlsx", "XLSX", headers, rows(), size, _close=workbook.close, total_rows=total)
+    source = Source("xlsx", "XLSX", headers, rows(), size, _close=close, total_rows=total)
     if total:
         source._position, source.size = (lambda: state["row"] - 1), total
     return source

@@ -50,6 +50,7 @@ FLAG_LABELS = {
     "invalid_value": "Giá trị không hợp lệ",
     "unreadable_characters": "Lỗi ký tự",
     "too_long": "Quá dài",
+    "missing_scan": "Không tìm thấy ảnh trang sổ",
 }
 
 
