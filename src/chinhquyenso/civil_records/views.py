@@ -24,6 +24,7 @@ from chinhquyenso.accounts.selectors import sees_whole_province
 from chinhquyenso.civil_records import forms, selectors, services, workbook
 from chinhquyenso.civil_records.fields import KINDS
 from chinhquyenso.civil_records.models import FieldReview, ImportBatch, ImportProblem, RecordType
+from chinhquyenso.civil_records.validation import FLAG_LABELS
 from chinhquyenso.core.errors import DomainError, NotFound, PermissionDenied
 from chinhquyenso.core.http import pdf_response, stored_file_response
 
@@ -232,7 +233,7 @@ def _queue_page(request, *, book_errors=None, status=200):
     filters = {"commune_id": commune.pk if commune else None,
                "record_type": get.get("loai", "") if get.get("loai", "") in RecordType.values else "",
                "book": get.get("quyen", "")[:200].strip(),
-               "flag_code": get.get("diem", "") if get.get("diem", "") in forms.FLAG_NAMES else ""}
+               "flag_code": get.get("diem", "") if get.get("diem", "") in FLAG_LABELS else ""}
     window = _window(selectors.review_queue(user, **filters), request)
     books = [b for b in selectors.flagged_books(user, commune_id=filters["commune_id"])
              if (not filters["record_type"] or b["record_type"] == filters["record_type"])
@@ -245,7 +246,7 @@ def _queue_page(request, *, book_errors=None, status=200):
         book["error"] = book_errors.get(_book_key(book["commune_id"], book["record_type"], book["book"], book["year"]))
     return _render(request, "civil_records/review.html", {
         "communes": communes, "commune": commune, "filters": filters, "types": RecordType.choices,
-        "flag_names": forms.FLAG_NAMES.items(), "page": window,
+        "flag_names": FLAG_LABELS.items(), "page": window,
         "items": [(record, _flag_items(record)) for record in window.items],
         "books": books[:BOOKS_SHOWN], "books_more": len(books) > BOOKS_SHOWN,
         "query": _query_without_page(request),
