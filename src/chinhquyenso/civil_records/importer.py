@@ -15,6 +15,7 @@ a corrected file, or the corrected error workbook, never duplicates a record.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import multiprocessing
@@ -181,16 +182,22 @@ def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
                 for row in rows:
                     copy.write_row(row)
         else:
-            adapt = [_sqlite_adapter(model, c) for c in columns]
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})",
-                               [tuple(a(v) if a and v is not None else v for a, v in zip(adapt, row)) for row in rows])
+            adapters = [(i, adapter) for i, adapter in enumerate(_sqlite_adapter(model, c) for c in columns) if adapter]
+            values = []
+            for row in rows:
+                row = list(row)
+                for i, adapter in adapters:
+                    if row[i] is not None:
+                        row[i] = adapter(row[i])
+                values.append(row)
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})", values)
 
 
 def _sqlite_adapter(model, column: str):
-    field = model._meta.get_field(column.removesuffix("_id"))
-    internal = field.get_internal_type()
+    """How Django stores a date or datetime in SQLite; a chunk's rows share one timestamp, adapted once."""
+    internal = model._meta.get_field(column.removesuffix("_id")).get_internal_type()
     if internal == "DateTimeField":
-        return connection.ops.adapt_datetimefield_value
+        return functools.lru_cache(maxsize=4)(connection.ops.adapt_datetimefield_value)
     if internal == "DateField":
         return connection.ops.adapt_datefield_value
     return None
