@@ -430,3 +430,17 @@ def test_utf16_without_bom_is_detected():
     assert detect_encoding(codecs.BOM_UTF8 + b"x") == "utf-8-sig"
     assert detect_encoding(windows_1258_form("Thủy").encode("cp1258")) == "cp1258"
     assert detect_encoding("Thủ".encode("utf-8")[:-1]) == "utf-8"  # a character cut by the sample's end
+
+
+def test_correcting_the_number_of_an_unnumbered_entry_makes_it_its_identity(tmp_path, commune, officers):
+    registrar = officers["xa_a"]["specialist"]
+    run(write_csv(tmp_path / "a.csv", [row(Số_đăng_ký="1"), row(Số_đăng_ký="", Họ_và_tên="Lý Thị Ba")]), commune)
+    unnumbered = CivilRecord.objects.get(number="")
+    with pytest.raises(services.DomainError, match="cùng quyển số"):
+        services.review_field(actor=registrar, record=unnumbered, field="number", action="corrected", value="1")
+    record = services.review_field(actor=registrar, record=unnumbered, field="number", action="corrected", value="2")
+    assert (record.number, record.identity_key, record.review_state) == ("2", "s:01|2|1968", ReviewState.REVIEWED)
+    assert record.verbatim.get("Số đăng ký") is None  # what the register said (nothing) is kept
+    # The corrected list imported later matches the reviewed record instead of adding a second one.
+    again = run(write_csv(tmp_path / "b.csv", [row(Số_đăng_ký="2", Họ_và_tên="Lý Thị Ba")]), commune)
+    assert (again.imported, again.skipped_existing) == (0, 1)

@@ -14,7 +14,6 @@ a corrected file, or the corrected error workbook, never duplicates a record.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import json
 import logging
@@ -292,9 +291,3 @@ def summary(batch: ImportBatch) -> dict:
             "encoding": batch.encoding, "rows": batch.rows_read, "imported": batch.imported, "flagged": batch.flagged,
             "rejected": batch.rejected, "skipped_existing": batch.skipped_existing,
             "problems": batch.problems.count(), "message": batch.message}
-
-
-def elapsed(batch: ImportBatch) -> dt.timedelta | None:
-    if batch.started_at and batch.finished_at:
-        return batch.finished_at - batch.started_at
-    return None

@@ -112,6 +112,14 @@ def _apply_columns(record: CivilRecord):
     if event:
         parsed = dates.parse(event)
         record.event_from, record.event_to = parsed.start, parsed.end
+    if not data.get("key") and record.number and record.year:
+        # A corrected book, number or year is the record's identity: a later import of the row matches it.
+        identity = f"s:{fold(record.book)}|{fold(record.number)}|{record.year}"
+        taken = CivilRecord.objects.filter(commune_id=record.commune_id, record_type=record.record_type,
+                                           identity_key=identity).exclude(pk=record.pk).exists()
+        if taken:
+            raise DomainError("Đã có bản ghi khác cùng quyển số, số đăng ký và năm này trong sổ của xã.", "value")
+        record.identity_key = identity
 
 
 def _close_flags(record: CivilRecord, field: str) -> list:
@@ -143,19 +151,13 @@ def review_field(*, actor, record: CivilRecord, field: str, action: str, value: 
             record.data = {**record.data, field: new_value}
             _apply_columns(record)
         record.save()
-        header = _verbatim_of(record, field)
+        header = selectors.verbatim_value(record, field)
         FieldReview.objects.create(record=record, field=field, action=action, flag_code=",".join(f[1] for f in closed),
                                    flag_reason=" ".join(f[2] for f in closed), verbatim=header, old_value=old_value,
                                    new_value=new_value, note=nfc(note), actor=actor)
         audit.record(actor=actor, action=f"civil.field_{action}", obj=record, agency_id=record.commune_id,
                      after={"field": field, "flags": [f[1] for f in closed], "state": record.review_state})
     return record
-
-
-def _verbatim_of(record: CivilRecord, field: str) -> str:
-    from chinhquyenso.civil_records.selectors import verbatim_value
-
-    return verbatim_value(record, field)
 
 
 def confirm_book(*, actor, commune: Agency, record_type: str, book: str, year: int | None, flag_code: str, note: str = "") -> int:
@@ -178,7 +180,7 @@ def confirm_book(*, actor, commune: Agency, record_type: str, book: str, year: i
             record.save(update_fields=["flags", "review_state", "updated_at"])
             FieldReview.objects.bulk_create(
                 FieldReview(record=record, field=flag[0], action=FieldReview.Action.CONFIRMED, flag_code=flag[1],
-                            flag_reason=flag[2], verbatim=_verbatim_of(record, flag[0]), old_value=record.data.get(flag[0]),
+                            flag_reason=flag[2], verbatim=selectors.verbatim_value(record, flag[0]), old_value=record.data.get(flag[0]),
                             note=nfc(note) or "Xác nhận cả quyển", actor=actor)
                 for flag in matching)
             changed += 1
