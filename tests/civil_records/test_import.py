@@ -444,3 +444,21 @@ def test_correcting_the_number_of_an_unnumbered_entry_makes_it_its_identity(tmp_
     # The corrected list imported later matches the reviewed record instead of adding a second one.
     again = run(write_csv(tmp_path / "b.csv", [row(Số_đăng_ký="2", Họ_và_tên="Lý Thị Ba")]), commune)
     assert (again.imported, again.skipped_existing) == (0, 1)
+
+
+def test_scanned_pages_named_in_the_list_are_attached_from_the_images_folder(tmp_path, commune):
+    images = tmp_path / "anh"
+    images.mkdir()
+    (images / "q01-so1-a.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"trang 1")
+    (images / "q01-so1-b.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"trang 2")
+    (images / "q01-so2.jpg").write_bytes(b"not an image")  # named like a JPEG, it is not one
+    path = write_csv(tmp_path / "so.csv", [row(Số_đăng_ký="1") + ["q01-so1-a.jpg; q01-so1-b.png"],
+                                          row(Số_đăng_ký="2") + ["q01-so2.jpg"],
+                                          row(Số_đăng_ký="3") + ["khong-co.jpg"]],
+                     headers=HEADERS + ["Ảnh trang sổ"])
+    batch = run(path, commune, images_dir=images)
+    first = CivilRecord.objects.get(number="1")
+    assert [(s.page, s.file.content_type) for s in first.scans.all()] == [(1, "image/jpeg"), (2, "image/png")]
+    assert not CivilRecord.objects.get(number="2").scans.exists()
+    assert "Tệp ảnh q01-so2.jpg" in batch.problems.get(code="bad_scan").message
+    assert flags_of("3") == {("scans", "missing_scan")}

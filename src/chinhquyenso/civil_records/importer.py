@@ -148,6 +148,8 @@ def _check_scans(row: CleanRow, folder: Path, validator: RowValidator):
         row.flags.append(["scans", "missing_scan", f"Không tìm thấy tệp ảnh: {', '.join(missing)}."])
         row.problems.append(Problem(header, "; ".join(row.scans), "missing_scan",
                                     f"Không tìm thấy tệp ảnh: {', '.join(missing)}.", "flag", "scans"))
+        verbatim, data, _ = row.encoded
+        row.encoded = (verbatim, data, json.dumps(row.flags, ensure_ascii=False))
 
 
 RECORD_COLUMNS = ("record_type", "commune_id", "book", "number", "year", "identity_key", "registered_on", "event_from",
@@ -279,7 +281,8 @@ def _attach_scans(batch: ImportBatch, rows: list[CleanRow], folder: Path):
             try:
                 stored = store_upload(path.read_bytes(), original_name=path.name, field="scans")
             except DomainError as error:
-                ImportProblem.objects.create(batch=batch, row=row.number, column="scans", value=name, code="bad_scan",
+                ImportProblem.objects.create(batch=batch, row=row.number, column=KINDS[batch.record_type].field("scans").label,
+                                             value=name, code="bad_scan",
                                              severity=ImportProblem.Severity.NOTICE, message=f"Tệp ảnh {name}: {error.message}")
                 continue
             RecordScan.objects.get_or_create(record_id=ids[row.identity_key], file=stored, defaults={"page": page})

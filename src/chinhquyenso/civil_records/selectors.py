@@ -20,18 +20,10 @@ from chinhquyenso.civil_records.fields import KINDS
 from chinhquyenso.civil_records.models import CivilRecord, ImportBatch, ImportProblem, ReviewState
 from chinhquyenso.core.errors import NotFound, PermissionDenied
 from chinhquyenso.core.text import fold
-from chinhquyenso.org.models import Agency, Succession
+from chinhquyenso.org.models import Agency
+from chinhquyenso.org.selectors import with_predecessors
 
 MANAGING_ROLES = [Role.SPECIALIST, Role.LEADER, Role.AGENCY_ADMIN]
-
-
-def _with_predecessors(ids: set[int]) -> set[int]:
-    frontier = set(ids)
-    while frontier:
-        sources = set(Succession.objects.filter(successor_id__in=frontier).values_list("source_id", flat=True)) - ids
-        ids |= sources
-        frontier = sources
-    return ids
 
 
 def commune_ids(user, *, manage: bool = False) -> set[int] | None:
@@ -41,7 +33,7 @@ def commune_ids(user, *, manage: bool = False) -> set[int] | None:
         return set()
     if getattr(user, "global_role", "") == GlobalRole.PROVINCE_ADMIN or (sees_whole_province(user) and not manage):
         return None
-    return _with_predecessors(agency_ids(user, MANAGING_ROLES if manage else None))
+    return with_predecessors(agency_ids(user, MANAGING_ROLES if manage else None))
 
 
 def can_manage(user, commune: Agency) -> bool:

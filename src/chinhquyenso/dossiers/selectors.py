@@ -16,7 +16,7 @@ from chinhquyenso.accounts.selectors import agency_ids, has_role, is_read_only, 
 from chinhquyenso.core.errors import NotFound
 from chinhquyenso.core.calendar import WorkingCalendar, calendar_for, closing_time, local_date
 from chinhquyenso.dossiers.models import OPEN_STATUSES, Dossier, DossierEvent, Status
-from chinhquyenso.org.models import Succession
+from chinhquyenso.org.selectors import with_predecessors
 from chinhquyenso.procedures.models import ProcessStep
 
 
@@ -26,13 +26,7 @@ URGENT_FIRST = (F("due_at").asc(nulls_last=True), "id")
 
 def scope_agency_ids(user) -> set[int]:
     """The officer's agencies plus every agency they succeeded."""
-    ids = agency_ids(user)
-    frontier = set(ids)
-    while frontier:
-        predecessors = set(Succession.objects.filter(successor_id__in=frontier).values_list("source_id", flat=True)) - ids
-        ids |= predecessors
-        frontier = predecessors
-    return ids
+    return with_predecessors(agency_ids(user))
 
 
 def visible_dossiers(user) -> QuerySet[Dossier]:

@@ -17,6 +17,17 @@ def current_successor(agency: Agency) -> Agency | None:
     return agency
 
 
+def with_predecessors(ids: set[int]) -> set[int]:
+    """`ids` plus every agency they succeeded, however many reorganizations back."""
+    ids = set(ids)
+    frontier = set(ids)
+    while frontier:
+        sources = set(Succession.objects.filter(successor_id__in=frontier).values_list("source_id", flat=True)) - ids
+        ids |= sources
+        frontier = sources
+    return ids
+
+
 def agencies_valid_on(day: dt.date):
     return Agency.objects.valid_on(day).select_related("parent")
 
