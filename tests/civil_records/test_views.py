@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from openpyxl import load_workbook
 
+from chinhquyenso.core.models import AuditRecord
 from chinhquyenso.accounts.services import create_citizen
 from chinhquyenso.civil_records import importer, tasks
 from chinhquyenso.civil_records.models import CivilRecord, FieldReview, ImportBatch, ReviewState
@@ -324,13 +325,16 @@ def test_scanned_page_upload_and_view(imported, province, specialist, officers):
 
 
 def test_extract_copy_pdf(imported, specialist):
-    pytest.importorskip("chinhquyenso.civil_records.printing")
     record = CivilRecord.objects.get(number="1")
     response = signed_in(specialist).get(f"{BASE}{record.pk}/trich-luc.pdf",
                                          {"nguoi_ky": "Trần Thị Lan", "chuc_danh": "Công chức tư pháp - hộ tịch"})
     assert response.status_code == 200, response.content.decode()[:2000]
     assert response["Content-Type"] == "application/pdf" and response["Content-Disposition"].startswith("inline;")
     assert response.content.startswith(b"%PDF")
+    # Issuing an extract is audited: who, which entry — not the person's name.
+    issued = AuditRecord.objects.get(action="civil.extract_issued")
+    assert issued.actor == specialist and issued.object_id == str(record.pk)
+    assert record.subject_name not in str(issued.after)
 
 
 def test_extract_copy_needs_a_signer(imported, specialist):

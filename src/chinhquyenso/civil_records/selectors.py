@@ -125,11 +125,15 @@ def review_queue(user, *, commune_id: int | None = None, record_type: str = "", 
     return records.select_related("commune").order_by("commune__name", "record_type", "year", "book", "source_row", "id")
 
 
-def flagged_books(user, *, commune_id: int | None = None) -> list[dict]:
+def flagged_books(user, *, commune_id: int | None = None, record_type: str = "", book: str = "") -> list[dict]:
     """Books with records to review, per commune: what the bulk actions act on."""
     records = visible_records(user).filter(review_state=ReviewState.FLAGGED)
     if commune_id:
         records = records.filter(commune_id=commune_id)
+    if record_type:
+        records = records.filter(record_type=record_type)
+    if book:
+        records = records.filter(book=book)
     return list(records.values("commune_id", "commune__name", "record_type", "book", "year")
                 .annotate(count=Count("id")).order_by("commune__name", "record_type", "year", "book"))
 

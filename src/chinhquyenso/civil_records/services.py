@@ -6,14 +6,14 @@ from __future__ import annotations
 from django.core.files import File
 from django.db import transaction
 
-from chinhquyenso.civil_records import selectors
+from chinhquyenso.civil_records import printing, selectors
 from chinhquyenso.civil_records.fields import DATE, KINDS, SEX, YEAR, YEAR_OR_DATE
 from chinhquyenso.civil_records.models import CivilRecord, FieldReview, ImportBatch, RecordScan, RecordType, ReviewState
 from chinhquyenso.civil_records.reading import SNIFF_BYTES, detect_encoding, detect_format
 from chinhquyenso.civil_records.validation import SEXES
 from chinhquyenso.civil_records import dates
 from chinhquyenso.core import audit
-from chinhquyenso.core.errors import DomainError
+from chinhquyenso.core.errors import DomainError, PermissionDenied
 from chinhquyenso.core.text import fold, nfc
 from chinhquyenso.core.uploads import store_upload
 from chinhquyenso.org.models import Agency, AgencyKind
@@ -201,3 +201,15 @@ def attach_scan(*, actor, record: CivilRecord, data: bytes, original_name: str =
             audit.record(actor=actor, action="civil.scan_added", obj=record, agency_id=record.commune_id,
                          after={"page": scan.page, "sha256": stored.sha256})
     return scan
+
+
+def issue_extract(*, actor, record: CivilRecord, signer: str, signer_title: str) -> bytes:
+    """The extract copy (trích lục) as PDF; who printed which record is audited
+    (an extract discloses a person's civil status), the names are not."""
+    if not selectors.visible_records(actor).filter(pk=record.pk).exists():
+        raise PermissionDenied("Bạn không có quyền in bản trích lục của bản ghi này.")
+    pdf = printing.extract_pdf(record, signer=nfc(signer), signer_title=nfc(signer_title))
+    with transaction.atomic():
+        audit.record(actor=actor, action="civil.extract_issued", obj=record, agency_id=record.commune_id,
+                     after={"type": record.record_type, "book": record.book, "number": record.number, "year": record.year})
+    return pdf

@@ -235,9 +235,8 @@ def _queue_page(request, *, book_errors=None, status=200):
                "book": get.get("quyen", "")[:200].strip(),
                "flag_code": get.get("diem", "") if get.get("diem", "") in FLAG_LABELS else ""}
     window = _window(selectors.review_queue(user, **filters), request)
-    books = [b for b in selectors.flagged_books(user, commune_id=filters["commune_id"])
-             if (not filters["record_type"] or b["record_type"] == filters["record_type"])
-             and (not filters["book"] or b["book"] == filters["book"])]
+    books = selectors.flagged_books(user, commune_id=filters["commune_id"], record_type=filters["record_type"],
+                                    book=filters["book"])
     manageable = selectors.commune_ids(user, manage=True)
     book_errors = book_errors or {}
     for book in books:
@@ -387,19 +386,9 @@ def extract(request, pk):
     values = {"nguoi_ky": data.get("nguoi_ky", request.user.display_name)[:150].strip(),
               "chuc_danh": data.get("chuc_danh", forms.DEFAULT_SIGNER_TITLE)[:150].strip()}
     try:
-        if not values["nguoi_ky"]:
-            raise DomainError("Nhập họ tên người ký bản trích lục.", "nguoi_ky")
-        if not values["chuc_danh"]:
-            raise DomainError("Nhập chức danh người ký.", "chuc_danh")
-        from chinhquyenso.civil_records import printing  # written separately; the pages load without it
-
-        pdf = printing.extract_pdf(record, signer=values["nguoi_ky"], signer_title=values["chuc_danh"])
-    except ImportError:
-        return _record_page(request, record, errors={"in": "Chức năng in bản trích lục chưa được cài đặt."},
-                            values=values, status=503)
-    except PermissionDenied:
-        raise
+        pdf = services.issue_extract(actor=request.user, record=record, signer=values["nguoi_ky"],
+                                     signer_title=values["chuc_danh"])
     except DomainError as error:
-        key = error.field if error.field in ("nguoi_ky", "chuc_danh") else "in"
+        key = {"signer": "nguoi_ky", "signer_title": "chuc_danh"}.get(error.field, "in")
         return _record_page(request, record, errors={key: error.message}, values=values, status=error.status_code)
     return pdf_response(pdf, f"trich-luc-{record.record_type}-{record.pk}.pdf")
