@@ -32,7 +32,7 @@ from chinhquyenso.civil_records.fields import KINDS
 from chinhquyenso.civil_records.models import CivilRecord, ImportBatch, ImportProblem, RecordScan, ReviewState
 from chinhquyenso.civil_records.reading import open_source
 from chinhquyenso.civil_records.validation import (CleanRow, Problem, RowValidator, start_validation_process,
-                                                   validate_in_process, validate_rows)
+                                                   validate_in_process)
 from chinhquyenso.core import audit
 from chinhquyenso.core.errors import DomainError
 
@@ -119,7 +119,7 @@ def _validated_chunks(source, validator: RowValidator, batch: ImportBatch, chunk
 
     if workers <= 0:
         for last, fraction, rows in raw_chunks():
-            yield last, fraction, validate_rows(validator, rows)
+            yield last, fraction, validator.validate(rows)
         return
     context = multiprocessing.get_context("spawn")
     with context.Pool(workers, initializer=start_validation_process,
