@@ -376,6 +376,79 @@ def test_validation_processes_give_the_same_result(tmp_path, province):
     assert problems(inline) == problems(pooled)
 
 
+def test_a_full_cache_changes_no_result(tmp_path, province, monkeypatch):
+    """Each column remembers what it worked out for a text (validation.Cell); when the
+    cache is full it starts again. Rows validated with a cache of two texts per column
+    are stored exactly as with the default cache."""
+    from chinhquyenso.civil_records.validation import RowValidator
+
+    dates = ["12/05/1968", "29/02/1967", "năm 1968", "tháng 5/1968", "?/5/1968", "ngày 3 tháng 4 năm 1968 âm lịch"]
+    rows = [row(Số_đăng_ký=str(n), Ngày_sinh=dates[n % len(dates)], Họ_và_tên_cha="" if n % 4 else "không rõ",
+                Nơi_sinh="xã Kiến An, tỉnh Long Xuyên" if n % 5 == 0 else "xã Kiến An") for n in range(1, 61)]
+    path = write_csv(tmp_path / "so.csv", rows)
+    roomy = run(path, province["xa_a"], chunk_size=7)
+    monkeypatch.setattr(RowValidator, "CACHE_LIMIT", 2)
+    cramped = run(path, province["xa_b"], chunk_size=7)
+
+    def stored(batch):
+        return list(batch.records.order_by("source_row").values_list(
+            "source_row", "identity_key", "registered_on", "event_from", "event_to", "verbatim", "data", "flags"))
+
+    assert roomy.counts() == cramped.counts()
+    assert stored(roomy) == stored(cramped)
+    assert problems(roomy) == problems(cramped)
+
+
+def test_a_two_digit_year_is_read_against_each_rows_own_year(tmp_path, commune):
+    """The same text '12/5/67' means 1967 in a book of 1968 and 1867 in a book of 1890:
+    such cells depend on their row and are never taken from the column's cache."""
+    path = write_csv(tmp_path / "so.csv", [
+        row(Số_đăng_ký="1", Năm_đăng_ký="1968", Ngày_đăng_ký="15/05/1968", Ngày_sinh="12/5/67"),
+        row(Số_đăng_ký="2", Năm_đăng_ký="1890", Ngày_đăng_ký="15/05/1890", Ngày_sinh="12/5/67"),
+        row(Số_đăng_ký="3", Năm_đăng_ký="1968", Ngày_đăng_ký="15/05/1968", Ngày_sinh="12/5/67"),
+    ])
+    run(path, commune)
+    born = dict(CivilRecord.objects.values_list("number", "data__born_on"))
+    assert born == {"1": "1967-05-12", "2": "1867-05-12", "3": "1967-05-12"}
+
+
+def test_two_columns_of_the_same_title_keep_both_texts(tmp_path, commune):
+    headers = [*HEADERS, "Ghi chú", "Ghi chú"]
+    path = write_csv(tmp_path / "so.csv", [[*GOOD, "Bổ sung năm 1970", "Đã cấp bản sao"]], headers=headers)
+    batch = run(path, commune)
+    record = CivilRecord.objects.get()
+    assert record.verbatim["Ghi chú"] == "Bổ sung năm 1970"
+    assert record.verbatim["Ghi chú (cột 12)"] == "Đã cấp bản sao"
+    assert record.data["notes"] == "Bổ sung năm 1970"
+    assert ("duplicate_column" in {code for *_, code in problems(batch)})
+
+
+def test_a_failing_validation_process_stops_the_import_with_its_reason(tmp_path, commune):
+    """A validation process that fails is reported, not waited for for ever."""
+    path = write_csv(tmp_path / "so.csv", [row()])
+    batch = services.create_batch(record_type="birth", commune=commune, file_name=path.name)
+    source = importer.open_source(path)
+    validator = importer.RowValidator(importer.KINDS["birth"], source.headers)
+    with pytest.raises(RuntimeError, match="Tiến trình kiểm tra dữ liệu gặp lỗi"):
+        list(importer._validated_chunks(source, tmp_path / "da-xoa.csv", validator, batch, 8, 1))
+    source.close()
+
+
+def test_postgresql_statistics_follow_a_growing_import(tmp_path, commune, monkeypatch):
+    """Without statistics PostgreSQL checks a chunk's identities by scanning all the
+    commune's records; the import analyzes the table as it grows."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics")
+    monkeypatch.setattr(importer, "ANALYZE_FIRST", 4)
+    path = write_csv(tmp_path / "so.csv", [row(Số_đăng_ký=str(n)) for n in range(1, 21)])
+    run(path, commune, chunk_size=5)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [CivilRecord._meta.db_table])
+        assert cursor.fetchone()[0] >= 16  # analyzed after 16 records (4 × 4), not left at -1 (never analyzed)
+
+
 # ---------------------------------------------------------------- the command
 
 

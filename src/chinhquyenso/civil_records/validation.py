@@ -11,9 +11,11 @@ subject name and no register number — is rejected.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import json
 import re
+import traceback
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +30,6 @@ MAX_TEXT = 2000
 # Written for "nobody could read this" (illegible) and for "the register says there is none".
 ILLEGIBLE = {"khong ro", "k ro", "kr", "khong doc duoc", "khong ro rang", "mo", "bi mo", "nhoe", "rach", "x", "xx", "xxx"}
 NONE_WRITTEN = {"-", "--", "khong", "khong co", "k co", "/", "0"}
-_SEP = "\uffff"
 _ONLY_MARKS = re.compile(r"[?.…\s]+")
 _DIGITS = re.compile(r"\d")
 SEXES = {"nam": "Nam", "trai": "Nam", "m": "Nam", "male": "Nam", "nu": "Nữ", "gai": "Nữ", "f": "Nữ", "female": "Nữ"}
@@ -90,6 +91,10 @@ class CleanRow:
     scans: list = field(default_factory=list)
     names_folded: str = ""
     encoded: tuple = ()  # verbatim (header → text as written), data (field → normalized value) and flags as JSON
+
+    def __reduce__(self):
+        # Validated rows travel from validation processes: positional values pickle several times faster.
+        return CleanRow, tuple(getattr(self, name) for name in self.__slots__)
 
 
 @dataclass(slots=True)
@@ -209,10 +214,11 @@ class RowValidator:
         for i, ((number, cells), verbatim_parts, data_parts, row_cells) in enumerate(
                 zip(rows, zip(*verbatim), zip(*data), zip(*row_fields))):
             extra = ()
-            if len(cells) > width:
-                extra = [cell for cell in (self._cell(Column(n, f"Cột {n + 1}", None), cells[n], None)
-                                           for n in range(width, len(cells))) if cell is not _BLANK]
-                verbatim_parts += tuple(cell.verbatim_json for cell in extra)
+            if len(cells) > width:  # cells beyond the header row: kept verbatim as "Cột N"
+                extra = [(column, self._cell(column, cells[column.index], None))
+                         for column in (Column(n, f"Cột {n + 1}", None) for n in range(width, len(cells)))]
+                extra = [(column, cell) for column, cell in extra if cell is not _BLANK]
+                verbatim_parts += tuple(cell.verbatim_json for _, cell in extra)
             if not any(verbatim_parts):
                 continue
             row = CleanRow(number, year=years[i])
@@ -267,9 +273,9 @@ class RowValidator:
             cell = read[column.index][i]
             if cell.unreadable:
                 self._unreadable(row, column.field or "", column.header, cell.text)
-        for cell in extra:
+        for column, cell in extra:
             if cell.unreadable:
-                self._unreadable(row, "", "", cell.text)
+                self._unreadable(row, "", column.header, cell.text)
         for column in self._read_order:
             if column.field is None:
                 continue
@@ -291,8 +297,6 @@ class RowValidator:
     def _cell(self, column: Column, raw, reference_year: int | None) -> Cell:
         """What `raw` says in `column`; a date with a two-digit year is read against `reference_year`."""
         text = raw if raw.__class__ is str else _as_text(raw)
-        if _SEP in text:
-            text = text.replace(_SEP, "\ufffd")
         text = drop_unstorable(text)
         if not unicodedata.is_normalized("NFC", text):
             text = unicodedata.normalize("NFC", text)
@@ -458,16 +462,44 @@ def _as_text(value) -> str:
 _json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-# A validation process (importer.run_batch with workers) holds one validator for the file.
-_process_validator: RowValidator | None = None
+def chunks(source, after_row: int, size: int):
+    """(last row number, fraction of the file read, [(row number, cells)]) for each
+    `size` rows of `source` after row `after_row`; the last chunk may be empty."""
+    chunk, last = [], after_row
+    for number, cells in source.rows:
+        if number <= after_row:
+            continue
+        chunk.append((number, cells))
+        last = number
+        if len(chunk) >= size:
+            yield last, source.fraction(), chunk
+            chunk = []
+    yield last, 1.0, chunk
 
 
-def start_validation_process(kind_code: str, headers: list, today: dt.date) -> None:
+@dataclass
+class ProcessFailure:
+    traceback: str
+
+
+def validation_process(queue, path: str, kind_code: str, today: dt.date, after_row: int, size: int,
+                       share: int, shares: int) -> None:
+    """Body of a validation process (importer.run_batch with workers): read the file
+    itself — rows never cross between processes, only results do — and validate
+    chunks share, share + shares, … onto `queue`, in order; then None."""
     from chinhquyenso.civil_records.fields import KINDS
+    from chinhquyenso.civil_records.reading import open_source
 
-    global _process_validator
-    _process_validator = RowValidator(KINDS[kind_code], headers, today=today)
-
-
-def validate_in_process(rows: list[tuple[int, list]]) -> list[CleanRow]:
-    return _process_validator.validate(rows)
+    gc.disable()  # see importer._without_cycle_collection; this process ends with the file
+    try:
+        source = open_source(path)
+        try:
+            validator = RowValidator(KINDS[kind_code], source.headers, today=today)
+            for index, (last, fraction, rows) in enumerate(chunks(source, after_row, size)):
+                if index % shares == share:
+                    queue.put((last, fraction, validator.validate(rows)))
+        finally:
+            source.close()
+        queue.put(None)
+    except BaseException:
+        queue.put(ProcessFailure(traceback.format_exc()))
