@@ -112,7 +112,7 @@ def search(user, *, q: str = "", record_type: str = "", commune_id: int | None =
     return records.select_related("commune").order_by("commune__name", "year", "book", "id")
 
 
-def review_queue(user, *, commune_id: int | None = None, record_type: str = "", book: str = "", flag_code: str = "") -> QuerySet[CivilRecord]:
+def _flagged(user, commune_id: int | None, record_type: str, book: str) -> QuerySet[CivilRecord]:
     records = visible_records(user).filter(review_state=ReviewState.FLAGGED)
     if commune_id:
         records = records.filter(commune_id=commune_id)
@@ -120,6 +120,11 @@ def review_queue(user, *, commune_id: int | None = None, record_type: str = "", 
         records = records.filter(record_type=record_type)
     if book:
         records = records.filter(book=book)
+    return records
+
+
+def review_queue(user, *, commune_id: int | None = None, record_type: str = "", book: str = "", flag_code: str = "") -> QuerySet[CivilRecord]:
+    records = _flagged(user, commune_id, record_type, book)
     if flag_code:
         records = records.filter(flags__icontains=f'"{flag_code}"')
     return records.select_related("commune").order_by("commune__name", "record_type", "year", "book", "source_row", "id")
@@ -127,14 +132,7 @@ def review_queue(user, *, commune_id: int | None = None, record_type: str = "", 
 
 def flagged_books(user, *, commune_id: int | None = None, record_type: str = "", book: str = "") -> list[dict]:
     """Books with records to review, per commune: what the bulk actions act on."""
-    records = visible_records(user).filter(review_state=ReviewState.FLAGGED)
-    if commune_id:
-        records = records.filter(commune_id=commune_id)
-    if record_type:
-        records = records.filter(record_type=record_type)
-    if book:
-        records = records.filter(book=book)
-    return list(records.values("commune_id", "commune__name", "record_type", "book", "year")
+    return list(_flagged(user, commune_id, record_type, book).values("commune_id", "commune__name", "record_type", "book", "year")
                 .annotate(count=Count("id")).order_by("commune__name", "record_type", "year", "book"))
 
 
