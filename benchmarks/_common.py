@@ -25,8 +25,11 @@ DEFAULT_PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 def parser(description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
-    p.add_argument("--pg-server", default=os.environ.get("CQS_BENCH_PG_SERVER", DEFAULT_PG_SERVER),
-                   help="PostgreSQL server URL without a database name (default %(default)s)")
+    p.add_argument(
+        "--pg-server",
+        default=os.environ.get("CQS_BENCH_PG_SERVER", DEFAULT_PG_SERVER),
+        help="PostgreSQL server URL without a database name (default %(default)s)",
+    )
     p.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
     return p
 
@@ -168,8 +171,14 @@ def percentile(values: list[float], p: float) -> float:
 
 def summary_ms(values: list[float]) -> dict[str, float]:
     """Seconds in, milliseconds out."""
-    return {"n": len(values), "mean": statistics.fmean(values) * 1000, "p50": percentile(values, 50) * 1000,
-            "p95": percentile(values, 95) * 1000, "p99": percentile(values, 99) * 1000, "max": max(values) * 1000}
+    return {
+        "n": len(values),
+        "mean": statistics.fmean(values) * 1000,
+        "p50": percentile(values, 50) * 1000,
+        "p95": percentile(values, 95) * 1000,
+        "p99": percentile(values, 99) * 1000,
+        "max": max(values) * 1000,
+    }
 
 
 def table(headers: list[str], rows: list[list]) -> str:
@@ -197,31 +206,86 @@ def build_province(*, extra_departments: int = 0):
     from chinhquyenso.org.models import AgencyKind
     from chinhquyenso.procedures import services as procedures
 
-    admin = accounts.create_officer(actor=None, username="qt.tinh", password=None, full_name="Quản trị tỉnh",
-                                    global_role=GlobalRole.PROVINCE_ADMIN)
-    ubnd = org.create_agency(actor=admin, name="UBND tỉnh An Giang", kind=AgencyKind.PROVINCE_COMMITTEE,
-                             electronic_code="000.00.00.H01", code="ubnd-tinh")
-    tu_phap = org.create_agency(actor=admin, name="Sở Tư pháp", kind=AgencyKind.DEPARTMENT, parent=ubnd,
-                                electronic_code="000.00.15.H01", code="so-tu-phap")
-    huyen = org.create_agency(actor=admin, name="UBND huyện Chợ Mới", kind=AgencyKind.DISTRICT_COMMITTEE, parent=ubnd,
-                              electronic_code="000.00.07.H01", code="ubnd-cho-moi")
-    xa_a = org.create_agency(actor=admin, name="UBND xã Kiến An", kind=AgencyKind.COMMUNE_COMMITTEE, parent=huyen,
-                             electronic_code="000.07.01.H01", code="xa-kien-an")
-    xa_b = org.create_agency(actor=admin, name="UBND xã Kiến Thành", kind=AgencyKind.COMMUNE_COMMITTEE, parent=huyen,
-                             electronic_code="000.07.02.H01", code="xa-kien-thanh")
+    admin = accounts.create_officer(
+        actor=None, username="qt.tinh", password=None, full_name="Quản trị tỉnh", global_role=GlobalRole.PROVINCE_ADMIN
+    )
+    ubnd = org.create_agency(
+        actor=admin,
+        name="UBND tỉnh An Giang",
+        kind=AgencyKind.PROVINCE_COMMITTEE,
+        electronic_code="000.00.00.H01",
+        code="ubnd-tinh",
+    )
+    tu_phap = org.create_agency(
+        actor=admin,
+        name="Sở Tư pháp",
+        kind=AgencyKind.DEPARTMENT,
+        parent=ubnd,
+        electronic_code="000.00.15.H01",
+        code="so-tu-phap",
+    )
+    huyen = org.create_agency(
+        actor=admin,
+        name="UBND huyện Chợ Mới",
+        kind=AgencyKind.DISTRICT_COMMITTEE,
+        parent=ubnd,
+        electronic_code="000.00.07.H01",
+        code="ubnd-cho-moi",
+    )
+    xa_a = org.create_agency(
+        actor=admin,
+        name="UBND xã Kiến An",
+        kind=AgencyKind.COMMUNE_COMMITTEE,
+        parent=huyen,
+        electronic_code="000.07.01.H01",
+        code="xa-kien-an",
+    )
+    xa_b = org.create_agency(
+        actor=admin,
+        name="UBND xã Kiến Thành",
+        kind=AgencyKind.COMMUNE_COMMITTEE,
+        parent=huyen,
+        electronic_code="000.07.02.H01",
+        code="xa-kien-thanh",
+    )
     agencies = {"ubnd": ubnd, "tu_phap": tu_phap, "huyen": huyen, "xa_a": xa_a, "xa_b": xa_b}
-    officers = {role: accounts.create_officer(actor=admin, username=f"xa_a.{role}", password=None,
-                                              full_name=f"Cán bộ xã Kiến An {role}", memberships=[(xa_a, role)])
-                for role in (Role.COUNTER_OFFICER, Role.SPECIALIST, Role.LEADER)}
-    procedure = procedures.save_procedure(actor=admin, data={
-        "code": "1.001193", "name": "Đăng ký khai sinh", "field_code": "ho-tich", "field_name": "Hộ tịch",
-        "levels": ["commune"], "service_level": "full_online", "processing_days": 3, "fee": 0, "charge": 8000,
-        "online_discount_percent": 50, "result_type": "giay-khai-sinh", "result_name": "Giấy khai sinh",
-        "components": [{"name": "Tờ khai đăng ký khai sinh"}, {"name": "Giấy chứng sinh"},
-                       {"name": "Giấy tờ tùy thân của người đi đăng ký", "mandatory": False}],
-        "steps": [{"name": "Thụ lý", "role": "specialist", "days": 2}, {"name": "Phê duyệt", "role": "leader", "days": 1}],
-        "agencies": [xa_a.code, xa_b.code],
-    })
+    officers = {
+        role: accounts.create_officer(
+            actor=admin,
+            username=f"xa_a.{role}",
+            password=None,
+            full_name=f"Cán bộ xã Kiến An {role}",
+            memberships=[(xa_a, role)],
+        )
+        for role in (Role.COUNTER_OFFICER, Role.SPECIALIST, Role.LEADER)
+    }
+    procedure = procedures.save_procedure(
+        actor=admin,
+        data={
+            "code": "1.001193",
+            "name": "Đăng ký khai sinh",
+            "field_code": "ho-tich",
+            "field_name": "Hộ tịch",
+            "levels": ["commune"],
+            "service_level": "full_online",
+            "processing_days": 3,
+            "fee": 0,
+            "charge": 8000,
+            "online_discount_percent": 50,
+            "result_type": "giay-khai-sinh",
+            "result_name": "Giấy khai sinh",
+            "components": [
+                {"name": "Tờ khai đăng ký khai sinh"},
+                {"name": "Giấy chứng sinh"},
+                {"name": "Giấy tờ tùy thân của người đi đăng ký", "mandatory": False},
+            ],
+            "steps": [
+                {"name": "Thụ lý", "role": "specialist", "days": 2},
+                {"name": "Phê duyệt", "role": "leader", "days": 1},
+            ],
+            "agencies": [xa_a.code, xa_b.code],
+        },
+    )
     return {"admin": admin, "agencies": agencies, "officers": officers, "procedure": procedure}
 
 

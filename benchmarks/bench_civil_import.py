@@ -49,23 +49,147 @@ import _common as c
 
 RESULTS = c.ROOT / "benchmarks" / "results"
 DATA = c.ROOT / "benchmarks" / "data"
-HEADERS = ["Quyển số", "Số đăng ký", "Năm đăng ký", "Ngày đăng ký", "Họ và tên", "Giới tính", "Ngày sinh", "Nơi sinh",
-           "Quê quán", "Dân tộc", "Quốc tịch", "Họ và tên cha", "Năm sinh cha", "Dân tộc cha", "Nơi cư trú cha",
-           "Họ và tên mẹ", "Năm sinh mẹ", "Dân tộc mẹ", "Nơi cư trú mẹ", "Người đi khai", "Công chức hộ tịch", "Ghi chú"]
-FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Hoàng", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô",
-          "Dương", "Lý", "Châu", "Thạch", "Danh", "Néang"]
+HEADERS = [
+    "Quyển số",
+    "Số đăng ký",
+    "Năm đăng ký",
+    "Ngày đăng ký",
+    "Họ và tên",
+    "Giới tính",
+    "Ngày sinh",
+    "Nơi sinh",
+    "Quê quán",
+    "Dân tộc",
+    "Quốc tịch",
+    "Họ và tên cha",
+    "Năm sinh cha",
+    "Dân tộc cha",
+    "Nơi cư trú cha",
+    "Họ và tên mẹ",
+    "Năm sinh mẹ",
+    "Dân tộc mẹ",
+    "Nơi cư trú mẹ",
+    "Người đi khai",
+    "Công chức hộ tịch",
+    "Ghi chú",
+]
+FAMILY = [
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Huỳnh",
+    "Hoàng",
+    "Phan",
+    "Vũ",
+    "Võ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Hồ",
+    "Ngô",
+    "Dương",
+    "Lý",
+    "Châu",
+    "Thạch",
+    "Danh",
+    "Néang",
+]
 MIDDLE_M = ["Văn", "Hữu", "Minh", "Thanh", "Quốc", "Công", "Đức", "Hoàng"]
 MIDDLE_F = ["Thị", "Ngọc", "Thanh", "Kim", "Mỹ", "Thu", "Bích", "Hồng"]
-GIVEN = ["An", "Bình", "Cường", "Dũng", "Hòa", "Hoà", "Khánh", "Lộc", "Phúc", "Quý", "Sơn", "Tâm", "Thủy", "Thuỷ",
-         "Tuấn", "Vinh", "Xuân", "Yến", "Lan", "Mai", "Hương", "Nga", "Oanh", "Phượng", "Anh", "Bảo", "Châu", "Diễm",
-         "Duy", "Giang", "Hà", "Hải", "Hạnh", "Hiếu", "Hiền", "Hoàng", "Hùng", "Huy", "Khoa", "Kiên", "Linh", "Long",
-         "Luân", "Minh", "My", "Nam", "Ngân", "Nghĩa", "Nhân", "Nhi", "Nhung", "Phong", "Phương", "Quân", "Sang", "Tài",
-         "Thanh", "Thảo", "Thắng", "Thiện", "Thịnh", "Thu", "Thư", "Tiến", "Toàn", "Trang", "Trí", "Trinh", "Trung",
-         "Tú", "Tùng", "Uyên", "Vân", "Việt", "Vy", "Yên"]
-PLACES = ["xã Kiến An, huyện Chợ Mới", "xã Mỹ Hội Đông, huyện Chợ Mới", "Long Xuyên", "Châu Đốc", "xã Vĩnh Hòa, Tân Châu",
-          "Bệnh viện Đa khoa An Giang", "xã Phú Hiệp, Phú Tân"]
-OLD_PLACES = ["xã Kiến An, tỉnh Long Xuyên", "quận Chợ Mới, tỉnh An Giang (Kiến Phong)", "Sa Đéc, tỉnh Sa Đéc",
-              "xã Châu Phong, tỉnh Châu Đốc"]
+GIVEN = [
+    "An",
+    "Bình",
+    "Cường",
+    "Dũng",
+    "Hòa",
+    "Hoà",
+    "Khánh",
+    "Lộc",
+    "Phúc",
+    "Quý",
+    "Sơn",
+    "Tâm",
+    "Thủy",
+    "Thuỷ",
+    "Tuấn",
+    "Vinh",
+    "Xuân",
+    "Yến",
+    "Lan",
+    "Mai",
+    "Hương",
+    "Nga",
+    "Oanh",
+    "Phượng",
+    "Anh",
+    "Bảo",
+    "Châu",
+    "Diễm",
+    "Duy",
+    "Giang",
+    "Hà",
+    "Hải",
+    "Hạnh",
+    "Hiếu",
+    "Hiền",
+    "Hoàng",
+    "Hùng",
+    "Huy",
+    "Khoa",
+    "Kiên",
+    "Linh",
+    "Long",
+    "Luân",
+    "Minh",
+    "My",
+    "Nam",
+    "Ngân",
+    "Nghĩa",
+    "Nhân",
+    "Nhi",
+    "Nhung",
+    "Phong",
+    "Phương",
+    "Quân",
+    "Sang",
+    "Tài",
+    "Thanh",
+    "Thảo",
+    "Thắng",
+    "Thiện",
+    "Thịnh",
+    "Thu",
+    "Thư",
+    "Tiến",
+    "Toàn",
+    "Trang",
+    "Trí",
+    "Trinh",
+    "Trung",
+    "Tú",
+    "Tùng",
+    "Uyên",
+    "Vân",
+    "Việt",
+    "Vy",
+    "Yên",
+]
+PLACES = [
+    "xã Kiến An, huyện Chợ Mới",
+    "xã Mỹ Hội Đông, huyện Chợ Mới",
+    "Long Xuyên",
+    "Châu Đốc",
+    "xã Vĩnh Hòa, Tân Châu",
+    "Bệnh viện Đa khoa An Giang",
+    "xã Phú Hiệp, Phú Tân",
+]
+OLD_PLACES = [
+    "xã Kiến An, tỉnh Long Xuyên",
+    "quận Chợ Mới, tỉnh An Giang (Kiến Phong)",
+    "Sa Đéc, tỉnh Sa Đéc",
+    "xã Châu Phong, tỉnh Châu Đốc",
+]
 
 
 def args_():
@@ -122,13 +246,32 @@ def generate(path, rows: int) -> None:
                 name = "không rõ"
             father = "" if rnd.random() < 0.06 else _name(rnd, False)
             place = rnd.choice(OLD_PLACES) if rnd.random() < 0.01 else rnd.choice(PLACES)
-            writer.writerow([
-                book, number, year, f"{registered:%d/%m/%Y}", name,
-                "Nữ" if female else "Nam", born, place, rnd.choice(PLACES), "Kinh", "Việt Nam",
-                father, str(year - rnd.randint(18, 45)) if father else "", "Kinh" if father else "",
-                rnd.choice(PLACES) if father else "", _name(rnd, True), str(year - rnd.randint(17, 42)), "Kinh",
-                rnd.choice(PLACES), _name(rnd, rnd.random() < 0.5), "Trần Văn Lực", "" if rnd.random() < 0.9 else "Bổ sung",
-            ])
+            writer.writerow(
+                [
+                    book,
+                    number,
+                    year,
+                    f"{registered:%d/%m/%Y}",
+                    name,
+                    "Nữ" if female else "Nam",
+                    born,
+                    place,
+                    rnd.choice(PLACES),
+                    "Kinh",
+                    "Việt Nam",
+                    father,
+                    str(year - rnd.randint(18, 45)) if father else "",
+                    "Kinh" if father else "",
+                    rnd.choice(PLACES) if father else "",
+                    _name(rnd, True),
+                    str(year - rnd.randint(17, 42)),
+                    "Kinh",
+                    rnd.choice(PLACES),
+                    _name(rnd, rnd.random() < 0.5),
+                    "Trần Văn Lực",
+                    "" if rnd.random() < 0.9 else "Bổ sung",
+                ]
+            )
     tmp.rename(path)
 
 
@@ -163,7 +306,9 @@ def limit_postgres(path) -> dict:
         cursor.execute("SELECT count(*) FROM bench_raw")
         loaded = cursor.fetchone()[0]
         cursor.execute("DROP TABLE bench_raw")
-    return {"COPY FROM STDIN (csv)": {"rows": loaded, "seconds": round(seconds, 2), "rows_per_s": round(loaded / seconds)}}
+    return {
+        "COPY FROM STDIN (csv)": {"rows": loaded, "seconds": round(seconds, 2), "rows_per_s": round(loaded / seconds)}
+    }
 
 
 def limit_sqlite(path, tmp) -> dict:
@@ -177,7 +322,11 @@ def limit_sqlite(path, tmp) -> dict:
         subprocess.run([shell, str(db), "-cmd", ".mode csv", f".import --skip 1 {path} bench_raw"], check=True)
         seconds = time.perf_counter() - started
         loaded = sqlite3.connect(db).execute("SELECT count(*) FROM bench_raw").fetchone()[0]
-        results["sqlite3 .import --csv"] = {"rows": loaded, "seconds": round(seconds, 2), "rows_per_s": round(loaded / seconds)}
+        results["sqlite3 .import --csv"] = {
+            "rows": loaded,
+            "seconds": round(seconds, 2),
+            "rows_per_s": round(loaded / seconds),
+        }
     db = tmp / "raw-python.sqlite3"
     conn = sqlite3.connect(db)
     conn.execute(f"CREATE TABLE bench_raw ({columns})")
@@ -191,7 +340,11 @@ def limit_sqlite(path, tmp) -> dict:
     seconds = time.perf_counter() - started
     loaded = conn.execute("SELECT count(*) FROM bench_raw").fetchone()[0]
     conn.close()
-    results["Python sqlite3 executemany"] = {"rows": loaded, "seconds": round(seconds, 2), "rows_per_s": round(loaded / seconds)}
+    results["Python sqlite3 executemany"] = {
+        "rows": loaded,
+        "seconds": round(seconds, 2),
+        "rows_per_s": round(loaded / seconds),
+    }
     return results
 
 
@@ -220,8 +373,9 @@ def limit_records_table() -> dict:
                     copy.write(block)
             name = "COPY FROM STDIN into the records table"
         else:
-            cursor.execute("SELECT sql FROM sqlite_master WHERE tbl_name = %s AND sql IS NOT NULL ORDER BY type DESC",
-                           [table])
+            cursor.execute(
+                "SELECT sql FROM sqlite_master WHERE tbl_name = %s AND sql IS NOT NULL ORDER BY type DESC", [table]
+            )
             for (sql,) in cursor.fetchall():  # the table first, then its indexes, renamed
                 cursor.execute(sql.replace(f'"{table}"', '"bench_twin"').replace('INDEX "', 'INDEX "bench_twin_'))
             started = time.perf_counter()
@@ -237,8 +391,9 @@ def run_import(path, chunk: int | None) -> dict:
     from chinhquyenso.civil_records import importer, services
     from chinhquyenso.org.models import Agency, AgencyKind
 
-    commune = Agency.objects.create(code="xa-kien-an", name="UBND xã Kiến An", name_folded="ubnd xa kien an",
-                                    kind=AgencyKind.COMMUNE_COMMITTEE)
+    commune = Agency.objects.create(
+        code="xa-kien-an", name="UBND xã Kiến An", name_folded="ubnd xa kien an", kind=AgencyKind.COMMUNE_COMMITTEE
+    )
     batch = services.create_batch(record_type="birth", commune=commune, file_name=path.name)
     samples: list[tuple[int, float]] = []
     children: list[float] = []
@@ -257,10 +412,19 @@ def run_import(path, chunk: int | None) -> dict:
         target = share * total
         return round(next((rss for rows, rss in samples if rows >= target), samples[-1][1]), 1)
 
-    return {"seconds": round(seconds, 2), "rows_per_s": round(total / seconds), **importer.summary(batch),
-            "rss_mib": {"before": round(baseline, 1), "at_10%": at(0.1), "at_50%": at(0.5), "at_100%": at(1.0),
-                        "peak": round(max(rss for _, rss in samples), 1),
-                        "validation_processes_peak": round(max(children), 1)}}
+    return {
+        "seconds": round(seconds, 2),
+        "rows_per_s": round(total / seconds),
+        **importer.summary(batch),
+        "rss_mib": {
+            "before": round(baseline, 1),
+            "at_10%": at(0.1),
+            "at_50%": at(0.5),
+            "at_100%": at(1.0),
+            "peak": round(max(rss for _, rss in samples), 1),
+            "validation_processes_peak": round(max(children), 1),
+        },
+    }
 
 
 def main():
@@ -276,26 +440,44 @@ def main():
         c.print_machine(args.pg_server)
         limit = limit_postgres(path) if args.backend == "postgres" else limit_sqlite(path, env.tmp)
         for name, figures in limit.items():
-            print(f"limit  {name:28} {figures['rows']:>9,} rows {figures['seconds']:>7.1f} s {figures['rows_per_s']:>9,} rows/s")
+            print(
+                f"limit  {name:28} {figures['rows']:>9,} rows {figures['seconds']:>7.1f} s {figures['rows_per_s']:>9,} rows/s"
+            )
         result = run_import(path, args.chunk)
         stored = limit_records_table()
         for name, figures in stored.items():
-            print(f"limit  {name:28} {figures['rows']:>9,} rows {figures['seconds']:>7.1f} s {figures['rows_per_s']:>9,} rows/s")
+            print(
+                f"limit  {name:28} {figures['rows']:>9,} rows {figures['seconds']:>7.1f} s {figures['rows_per_s']:>9,} rows/s"
+            )
         best = max(figures["rows_per_s"] for figures in limit.values())
         storing = next(iter(stored.values()))["rows_per_s"]
-        print(f"import importer.run_batch           {result['rows']:>9,} rows {result['seconds']:>7.1f} s "
-              f"{result['rows_per_s']:>9,} rows/s  = {result['rows_per_s'] / best:.3f}× the fastest bulk load of the file, "
-              f"{result['rows_per_s'] / storing:.2f}× the bulk load of its records")
-        print(f"       imported {result['imported']:,}, flagged {result['flagged']:,}, rejected {result['rejected']:,}, "
-              f"skipped {result['skipped_existing']:,}; problems {result['problems']:,}")
+        print(
+            f"import importer.run_batch           {result['rows']:>9,} rows {result['seconds']:>7.1f} s "
+            f"{result['rows_per_s']:>9,} rows/s  = {result['rows_per_s'] / best:.3f}× the fastest bulk load of the file, "
+            f"{result['rows_per_s'] / storing:.2f}× the bulk load of its records"
+        )
+        print(
+            f"       imported {result['imported']:,}, flagged {result['flagged']:,}, rejected {result['rejected']:,}, "
+            f"skipped {result['skipped_existing']:,}; problems {result['problems']:,}"
+        )
         print(f"       RSS MiB {json.dumps(result['rss_mib'])}")
         RESULTS.mkdir(parents=True, exist_ok=True)
         out = RESULTS / f"bench_civil_import-{args.backend}-{dt.datetime.now():%Y%m%dT%H%M%S}.json"
-        out.write_text(json.dumps({"machine": c.machine(args.pg_server), "rows": args.rows, "limit": limit,
-                                   "limit_records_table": stored, "import": result,
-                                   "ratio_to_fastest_limit": round(result["rows_per_s"] / best, 3),
-                                   "ratio_to_records_table": round(result["rows_per_s"] / storing, 3)},
-                                  ensure_ascii=False, indent=1))
+        out.write_text(
+            json.dumps(
+                {
+                    "machine": c.machine(args.pg_server),
+                    "rows": args.rows,
+                    "limit": limit,
+                    "limit_records_table": stored,
+                    "import": result,
+                    "ratio_to_fastest_limit": round(result["rows_per_s"] / best, 3),
+                    "ratio_to_records_table": round(result["rows_per_s"] / storing, 3),
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
         print(f"→ {out}")
     finally:
         env.finish()

@@ -59,10 +59,18 @@ def args_():
     p.add_argument("--dossiers", type=int, default=20_000, help="dossiers to write (default %(default)s)")
     p.add_argument("--period", default="2025-Q3", help="dashboard period ?ky= (default %(default)s)")
     p.add_argument("-r", "--requests", type=int, default=100, help="timed warm requests per page (default %(default)s)")
-    p.add_argument("--cold-requests", type=int, default=20,
-                   help="timed requests per page with the cache emptied first (default %(default)s)")
-    p.add_argument("--reuse", metavar="DATABASE_URL", default="",
-                   help="measure an existing database (kept with --keep) instead of seeding a fresh one")
+    p.add_argument(
+        "--cold-requests",
+        type=int,
+        default=20,
+        help="timed requests per page with the cache emptied first (default %(default)s)",
+    )
+    p.add_argument(
+        "--reuse",
+        metavar="DATABASE_URL",
+        default="",
+        help="measure an existing database (kept with --keep) instead of seeding a fresh one",
+    )
     return p.parse_args()
 
 
@@ -124,23 +132,38 @@ def targets(period: str) -> tuple[dict[str, tuple], dict]:
     received = dict(Dossier.objects.values_list("receiving_agency_id").annotate(n=Count("id")).order_by())
     # The agency to drill into: a district when the period still has them (the 2025 reorganization
     # removed the district level), else the commune that received the most.
-    local = list(Agency.objects.filter(kind__in=[AgencyKind.DISTRICT_COMMITTEE, AgencyKind.COMMUNE_COMMITTEE],
-                                       valid_to__isnull=True))
+    local = list(
+        Agency.objects.filter(
+            kind__in=[AgencyKind.DISTRICT_COMMITTEE, AgencyKind.COMMUNE_COMMITTEE], valid_to__isnull=True
+        )
+    )
     if not local:
         sys.exit("the database has no current district or commune")
 
     def weight(agency) -> int:
-        return received.get(agency.pk, 0) + sum(received.get(a, 0) for a in
-                                                 Agency.objects.filter(parent=agency).values_list("id", flat=True))
+        return received.get(agency.pk, 0) + sum(
+            received.get(a, 0) for a in Agency.objects.filter(parent=agency).values_list("id", flat=True)
+        )
 
     district = max(local, key=lambda a: (a.kind == AgencyKind.DISTRICT_COMMITTEE, weight(a)))
     leader = User.objects.filter(memberships__agency=district, memberships__role=Role.LEADER).first()
     if leader is None:
-        leader = accounts.create_officer(actor=None, username=f"{district.code}.bench-lanhdao", password=None,
-                                         full_name="Lãnh đạo (benchmark)", memberships=[(district, Role.LEADER)])
-    overdue = (Dossier.objects.filter(status=Status.IN_PROCESS, due_at__lt=timezone.now(),
-                                      receiving_agency__kind=AgencyKind.COMMUNE_COMMITTEE)
-               .values_list("receiving_agency__code", "procedure__code").annotate(n=Count("id")).order_by("-n").first())
+        leader = accounts.create_officer(
+            actor=None,
+            username=f"{district.code}.bench-lanhdao",
+            password=None,
+            full_name="Lãnh đạo (benchmark)",
+            memberships=[(district, Role.LEADER)],
+        )
+    overdue = (
+        Dossier.objects.filter(
+            status=Status.IN_PROCESS, due_at__lt=timezone.now(), receiving_agency__kind=AgencyKind.COMMUNE_COMMITTEE
+        )
+        .values_list("receiving_agency__code", "procedure__code")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()
+    )
     commune_code, procedure_code, overdue_n = overdue or ("", "", 0)
     pages = {
         "province": (admin, f"/dieu-hanh/?ky={period}"),
@@ -150,10 +173,16 @@ def targets(period: str) -> tuple[dict[str, tuple], dict]:
     }
     if procedure_code:
         pages["procedure"] = (admin, f"/dieu-hanh/co-quan/{commune_code}/thu-tuc/{procedure_code}/?ky={period}")
-    picked = {"dossiers": Dossier.objects.count(), "agencies": Agency.objects.filter(valid_to__isnull=True).count(),
-              "district": district.name, "leader": leader.username, "commune": commune_code,
-              "procedure": procedure_code, "overdue_in_that_procedure": overdue_n,
-              "leaders_scope": list(Membership.objects.filter(user=leader).values_list("agency__code", flat=True))}
+    picked = {
+        "dossiers": Dossier.objects.count(),
+        "agencies": Agency.objects.filter(valid_to__isnull=True).count(),
+        "district": district.name,
+        "leader": leader.username,
+        "commune": commune_code,
+        "procedure": procedure_code,
+        "overdue_in_that_procedure": overdue_n,
+        "leaders_scope": list(Membership.objects.filter(user=leader).values_list("agency__code", flat=True)),
+    }
     return pages, picked
 
 
@@ -215,13 +244,23 @@ def measure(pages: dict, warm_n: int, cold_n: int) -> list[dict]:
                 response = client.get(path)
             wait_for_refresh()
             summary = c.summary_ms(times)
-            row = {"page": name, "path": path, "user": user.username, "state": state, **summary,
-                   "sql_statements": len(captured), "bytes": len(response.content)}
+            row = {
+                "page": name,
+                "path": path,
+                "user": user.username,
+                "state": state,
+                **summary,
+                "sql_statements": len(captured),
+                "bytes": len(response.content),
+            }
             if state == "expired":
                 row["refresh_p50_ms"] = c.summary_ms(refresh)["p50"]
             rows.append(row)
-            print(f"  {name:<10} {state}: p50 {summary['p50']:.1f} ms, p95 {summary['p95']:.1f} ms, "
-                  f"{len(captured)} SQL statements", flush=True)
+            print(
+                f"  {name:<10} {state}: p50 {summary['p50']:.1f} ms, p95 {summary['p95']:.1f} ms, "
+                f"{len(captured)} SQL statements",
+                flush=True,
+            )
     return rows
 
 
@@ -243,18 +282,51 @@ def run(args) -> dict:
 def report(args, out: dict) -> dict:
     c.print_machine(args.pg_server)
     picked = out["picked"]
-    print(f"Backend: {out['vendor']}; {picked['dossiers']:,} dossiers, {picked['agencies']} current agencies; "
-          f"period {args.period}; district {picked['district']} (leader {picked['leader']}); "
-          f"procedure page: {picked['commune']} / {picked['procedure']} ({picked['overdue_in_that_procedure']:,} overdue)")
-    print(f"In-process (django.test.Client); warm: {args.requests} requests; expired and cold: "
-          f"{args.cold_requests} requests each; target p95 < {TARGET_MS:.0f} ms\n")
-    print(c.table(["page", "cache", "p50 ms", "p95 ms", "max ms", "SQL statements", "KB", f"p95 < {TARGET_MS:.0f} ms",
-                   "refresh thread p50 ms"], [
-        [r["page"], r["state"], r["p50"], r["p95"], r["max"], r["sql_statements"], f"{r['bytes'] / 1024:.1f}",
-         "yes" if r["p95"] < TARGET_MS else "NO", r.get("refresh_p50_ms", "")] for r in out["rows"]]))
-    return {"benchmark": "bench_dashboard", "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "machine": c.machine(args.pg_server), "args": {k: v for k, v in vars(args).items() if k != "pg_server"},
-            **out}
+    print(
+        f"Backend: {out['vendor']}; {picked['dossiers']:,} dossiers, {picked['agencies']} current agencies; "
+        f"period {args.period}; district {picked['district']} (leader {picked['leader']}); "
+        f"procedure page: {picked['commune']} / {picked['procedure']} ({picked['overdue_in_that_procedure']:,} overdue)"
+    )
+    print(
+        f"In-process (django.test.Client); warm: {args.requests} requests; expired and cold: "
+        f"{args.cold_requests} requests each; target p95 < {TARGET_MS:.0f} ms\n"
+    )
+    print(
+        c.table(
+            [
+                "page",
+                "cache",
+                "p50 ms",
+                "p95 ms",
+                "max ms",
+                "SQL statements",
+                "KB",
+                f"p95 < {TARGET_MS:.0f} ms",
+                "refresh thread p50 ms",
+            ],
+            [
+                [
+                    r["page"],
+                    r["state"],
+                    r["p50"],
+                    r["p95"],
+                    r["max"],
+                    r["sql_statements"],
+                    f"{r['bytes'] / 1024:.1f}",
+                    "yes" if r["p95"] < TARGET_MS else "NO",
+                    r.get("refresh_p50_ms", ""),
+                ]
+                for r in out["rows"]
+            ],
+        )
+    )
+    return {
+        "benchmark": "bench_dashboard",
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": c.machine(args.pg_server),
+        "args": {k: v for k, v in vars(args).items() if k != "pg_server"},
+        **out,
+    }
 
 
 def main():

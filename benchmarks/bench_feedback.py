@@ -81,28 +81,53 @@ def build(args):
     admin, agencies = province["admin"], province["agencies"]
     communes = [agencies["xa_a"], agencies["xa_b"]]
     for d in range(args.districts):
-        district = org.create_agency(actor=admin, name=f"UBND huyện Thử Nghiệm {d + 1}", code=f"huyen-{d + 1}",
-                                     kind=AgencyKind.DISTRICT_COMMITTEE, parent=agencies["ubnd"],
-                                     electronic_code=f"000.00.{40 + d}.H01")
+        district = org.create_agency(
+            actor=admin,
+            name=f"UBND huyện Thử Nghiệm {d + 1}",
+            code=f"huyen-{d + 1}",
+            kind=AgencyKind.DISTRICT_COMMITTEE,
+            parent=agencies["ubnd"],
+            electronic_code=f"000.00.{40 + d}.H01",
+        )
         for k in range(args.communes):
-            communes.append(org.create_agency(actor=admin, name=f"UBND xã Thử Nghiệm {d + 1}-{k + 1}",
-                                              code=f"xa-{d + 1}-{k + 1}", kind=AgencyKind.COMMUNE_COMMITTEE,
-                                              parent=district, electronic_code=f"000.{40 + d}.{k + 1:02d}.H01"))
+            communes.append(
+                org.create_agency(
+                    actor=admin,
+                    name=f"UBND xã Thử Nghiệm {d + 1}-{k + 1}",
+                    code=f"xa-{d + 1}-{k + 1}",
+                    kind=AgencyKind.COMMUNE_COMMITTEE,
+                    parent=district,
+                    electronic_code=f"000.{40 + d}.{k + 1:02d}.H01",
+                )
+            )
     rng = random.Random(args.seed)
     points = {}
     for commune in communes:
         lat, lon = round(rng.uniform(10.25, 10.9), 6), round(rng.uniform(104.85, 105.55), 6)
         points[commune.pk] = (lat, lon)
-    AreaPoint.objects.bulk_create(AreaPoint(agency_id=pk, latitude=lat, longitude=lon) for pk, (lat, lon) in points.items())
+    AreaPoint.objects.bulk_create(
+        AreaPoint(agency_id=pk, latitude=lat, longitude=lon) for pk, (lat, lon) in points.items()
+    )
     for commune in communes:
-        leader = accounts.create_officer(actor=admin, username=f"lanhdao.{commune.code}", password=None,
-                                         full_name=f"Lãnh đạo {commune.name}", memberships=[(commune, Role.LEADER)])
+        leader = accounts.create_officer(
+            actor=admin,
+            username=f"lanhdao.{commune.code}",
+            password=None,
+            full_name=f"Lãnh đạo {commune.name}",
+            memberships=[(commune, Role.LEADER)],
+        )
         User.objects.filter(pk=leader.pk).update(email=f"lanhdao.{commune.code}@angiang.gov.vn")
     services.load_categories(actor=admin)
     categories = list(Category.objects.all())
     _, key = api_clients.issue(actor=admin, name="Ứng dụng đo hiệu năng")
-    return {"admin": admin, "agencies": agencies, "communes": communes, "points": points,
-            "categories": categories, "key": key}
+    return {
+        "admin": admin,
+        "agencies": agencies,
+        "communes": communes,
+        "points": points,
+        "categories": categories,
+        "key": key,
+    }
 
 
 def _attributes(category, rng) -> dict:
@@ -128,14 +153,19 @@ def _attributes(category, rng) -> dict:
 def _status_for(age_days: float, rng) -> str:
     roll = rng.random()
     if age_days < 30:  # recent: mostly being handled
-        for status, share in (("received", 0.05), ("assigned", 0.25), ("in_progress", 0.25), ("waiting_info", 0.05),
-                              ("resolved", 0.30), ("rejected", 0.07)):
+        for status, share in (
+            ("received", 0.05),
+            ("assigned", 0.25),
+            ("in_progress", 0.25),
+            ("waiting_info", 0.05),
+            ("resolved", 0.30),
+            ("rejected", 0.07),
+        ):
             if roll < share:
                 return status
             roll -= share
         return "merged"
-    for status, share in (("resolved", 0.52), ("closed", 0.25), ("rejected", 0.12), ("merged", 0.05),
-                          ("split", 0.01)):
+    for status, share in (("resolved", 0.52), ("closed", 0.25), ("rejected", 0.12), ("merged", 0.05), ("split", 0.01)):
         if roll < share:
             return status
         roll -= share
@@ -152,8 +182,10 @@ def insert_rows(model, rows: list[dict]) -> None:
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     defaults = {f.attname: f.get_default() for f in fields}
     special = (models.DateTimeField, models.DecimalField, models.JSONField)
-    adapt = [(f.attname, (lambda v, f=f: f.get_db_prep_save(v, connection)) if isinstance(f, special) else None)
-             for f in fields]
+    adapt = [
+        (f.attname, (lambda v, f=f: f.get_db_prep_save(v, connection)) if isinstance(f, special) else None)
+        for f in fields
+    ]
     q = connection.ops.quote_name
     table, columns = q(model._meta.db_table), ", ".join(q(f.column) for f in fields)
 
@@ -191,9 +223,13 @@ def seed(args, world) -> dict:
     communes = world["communes"]
     tu_phap = world["agencies"]["tu_phap"]
     # Who handles each category in each commune, once (the commune, its district or a fixed agency).
-    handler = {(cat.pk, commune.pk): ({"commune": commune, "district": commune.parent}.get(cat.handling_level)
-                                      or cat.handling_agency or tu_phap).pk
-               for cat in world["categories"] for commune in communes}
+    handler = {
+        (cat.pk, commune.pk): (
+            {"commune": commune, "district": commune.parent}.get(cat.handling_level) or cat.handling_agency or tu_phap
+        ).pk
+        for cat in world["categories"]
+        for commune in communes
+    }
     moments = sorted(now - span * rng.random() for _ in range(args.reports))
     counters: dict[int, int] = {}
     start = time.perf_counter()
@@ -209,23 +245,37 @@ def seed(args, world) -> dict:
             lat, lon = world["points"][commune.pk]
             done = at + dt.timedelta(days=rng.uniform(1, 20))
             finished = status in ("resolved", "closed")
-            rows.append({
-                "code": f"PA-{year}-{counters[year]:06d}", "token": secrets.token_urlsafe(24),
-                "category_id": category.pk, "title": f"Phản ánh số {i}",
-                "description": f"Phản ánh số {i}: {category.name.lower()} tại {commune.name}.",
-                "attribute_values": {}, "latitude": round(lat + rng.uniform(-0.01, 0.01), 6),
-                "longitude": round(lon + rng.uniform(-0.01, 0.01), 6), "address": f"Số {i % 300 + 1}, ấp {i % 17 + 1}",
-                "area_id": commune.pk, "reporter_name": f"Người phản ánh {i}", "reporter_phone": f"09{i:08d}",
-                "reporter_email": f"nguoi{i}@example.vn", "channel": ("web", "app", "open311", "ioc")[i % 4],
-                "content_hash": secrets.token_hex(32),
-                "agency_id": None if status == "received" else handler[category.pk, commune.pk],
-                "status": status, "received_at": at, "assigned_at": None if status == "received" else at,
-                "due_at": at + dt.timedelta(days=21), "resolved_at": done if finished else None,
-                "rejected_at": done if status == "rejected" else None, "closed_at": done if status == "closed" else None,
-                "on_time": (done <= at + dt.timedelta(days=21)) if finished else None,
-                "public_reply": "Đã xử lý, khắc phục xong." if finished else "",
-                "rejection_reason": "Không thuộc thẩm quyền giải quyết." if status == "rejected" else "",
-                "updated_at": done if status not in ("received", "assigned", "in_progress", "waiting_info") else at})
+            rows.append(
+                {
+                    "code": f"PA-{year}-{counters[year]:06d}",
+                    "token": secrets.token_urlsafe(24),
+                    "category_id": category.pk,
+                    "title": f"Phản ánh số {i}",
+                    "description": f"Phản ánh số {i}: {category.name.lower()} tại {commune.name}.",
+                    "attribute_values": {},
+                    "latitude": round(lat + rng.uniform(-0.01, 0.01), 6),
+                    "longitude": round(lon + rng.uniform(-0.01, 0.01), 6),
+                    "address": f"Số {i % 300 + 1}, ấp {i % 17 + 1}",
+                    "area_id": commune.pk,
+                    "reporter_name": f"Người phản ánh {i}",
+                    "reporter_phone": f"09{i:08d}",
+                    "reporter_email": f"nguoi{i}@example.vn",
+                    "channel": ("web", "app", "open311", "ioc")[i % 4],
+                    "content_hash": secrets.token_hex(32),
+                    "agency_id": None if status == "received" else handler[category.pk, commune.pk],
+                    "status": status,
+                    "received_at": at,
+                    "assigned_at": None if status == "received" else at,
+                    "due_at": at + dt.timedelta(days=21),
+                    "resolved_at": done if finished else None,
+                    "rejected_at": done if status == "rejected" else None,
+                    "closed_at": done if status == "closed" else None,
+                    "on_time": (done <= at + dt.timedelta(days=21)) if finished else None,
+                    "public_reply": "Đã xử lý, khắc phục xong." if finished else "",
+                    "rejection_reason": "Không thuộc thẩm quyền giải quyết." if status == "rejected" else "",
+                    "updated_at": done if status not in ("received", "assigned", "in_progress", "waiting_info") else at,
+                }
+            )
         with transaction.atomic():
             insert_rows(Feedback, rows)
     Feedback.objects.filter(status="merged").update(merged_into_id=F("id") - 1)
@@ -238,8 +288,7 @@ def seed(args, world) -> dict:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     seconds = time.perf_counter() - start
-    return {"reports": args.reports, "seconds": seconds, "per_second": args.reports / seconds,
-            "photos": len(ids[::10])}
+    return {"reports": args.reports, "seconds": seconds, "per_second": args.reports / seconds, "photos": len(ids[::10])}
 
 
 # ---------------------------------------------------------------- public list
@@ -282,17 +331,27 @@ def public_list(args, world) -> list[list]:
     codes = list(Feedback.objects.values_list("code", flat=True)[:: max(1, args.reports // 5000)])
     pages = lambda n: max(1, -(-n // 100))  # noqa: E731
     variants = [
-        (f"requests.json, 90-day window ({in_window:,} reports), random page of 100",
-         lambda r: f"/open311/v2/requests.json?page_size=100&page={r.randint(1, pages(in_window))}"),
-        (f"requests.json, status=open ({open_in_window:,}), random page of 100",
-         lambda r: f"/open311/v2/requests.json?page_size=100&status=open&page={r.randint(1, pages(open_in_window))}"),
-        ("requests.xml, one service_code, first page of 100",
-         lambda r: f"/open311/v2/requests.xml?page_size=100&service_code={r.choice(list(by_code))}"),
-        ("requests.json, service_request_id = 20 codes",
-         lambda r: "/open311/v2/requests.json?service_request_id=" + ",".join(r.sample(codes, 20))),
+        (
+            f"requests.json, 90-day window ({in_window:,} reports), random page of 100",
+            lambda r: f"/open311/v2/requests.json?page_size=100&page={r.randint(1, pages(in_window))}",
+        ),
+        (
+            f"requests.json, status=open ({open_in_window:,}), random page of 100",
+            lambda r: f"/open311/v2/requests.json?page_size=100&status=open&page={r.randint(1, pages(open_in_window))}",
+        ),
+        (
+            "requests.xml, one service_code, first page of 100",
+            lambda r: f"/open311/v2/requests.xml?page_size=100&service_code={r.choice(list(by_code))}",
+        ),
+        (
+            "requests.json, service_request_id = 20 codes",
+            lambda r: "/open311/v2/requests.json?service_request_id=" + ",".join(r.sample(codes, 20)),
+        ),
     ]
-    for path, label in (("/phan-anh/", "pages: /phan-anh/ (public list), random page"),
-                        ("/phan-anh/ban-do/", "pages: /phan-anh/ban-do/ (public map)")):
+    for path, label in (
+        ("/phan-anh/", "pages: /phan-anh/ (public list), random page"),
+        ("/phan-anh/ban-do/", "pages: /phan-anh/ban-do/ (public map)"),
+    ):
         try:
             resolve(path)
         except Resolver404:
@@ -324,29 +383,53 @@ def submissions(args, world) -> dict:
         category = categories[i % len(categories)]
         commune = world["communes"][i % len(world["communes"])]
         lat, lon = world["points"][commune.pk]
-        data = {"service_code": category.code, "description": f"Phản ánh {tag} số {i}: {category.name.lower()}.",
-                "lat": f"{lat + rng.uniform(-0.003, 0.003):.6f}", "long": f"{lon + rng.uniform(-0.003, 0.003):.6f}",
-                "first_name": "An", "last_name": "Nguyễn Văn", "phone": f"08{i:08d}" if tag == "api" else f"07{i:08d}",
-                "email": f"{tag}{i}@example.vn", "device_id": f"{tag}-{i}"}
+        data = {
+            "service_code": category.code,
+            "description": f"Phản ánh {tag} số {i}: {category.name.lower()}.",
+            "lat": f"{lat + rng.uniform(-0.003, 0.003):.6f}",
+            "long": f"{lon + rng.uniform(-0.003, 0.003):.6f}",
+            "first_name": "An",
+            "last_name": "Nguyễn Văn",
+            "phone": f"08{i:08d}" if tag == "api" else f"07{i:08d}",
+            "email": f"{tag}{i}@example.vn",
+            "device_id": f"{tag}-{i}",
+        }
         data.update({f"attribute[{k}]": v for k, v in _attributes(category, rng).items()})
-        return data, f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}" if tag == "api" else f"172.16.{i >> 8 & 255}.{i & 255}"
+        return (
+            data,
+            f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}" if tag == "api" else f"172.16.{i >> 8 & 255}.{i & 255}",
+        )
 
     client = Client()
 
     def api(i: int):
         data, ip = fields(i, "api")
-        response = client.post("/open311/v2/requests.json", {**data, "api_key": world["key"]},
-                               headers={"Idempotency-Key": f"bench-{i}"}, REMOTE_ADDR=ip)
+        response = client.post(
+            "/open311/v2/requests.json",
+            {**data, "api_key": world["key"]},
+            headers={"Idempotency-Key": f"bench-{i}"},
+            REMOTE_ADDR=ip,
+        )
         if response.status_code != 200:
             sys.exit(f"POST #{i}: HTTP {response.status_code} {response.content[:300]!r}")
 
     def direct(i: int):
         data, ip = fields(i, "svc")
-        services.submit(category_code=data["service_code"], description=data["description"], latitude=data["lat"],
-                        longitude=data["long"], name="Nguyễn Văn An", phone=data["phone"], email=data["email"],
-                        attribute_values={k[10:-1]: v for k, v in data.items() if k.startswith("attribute[")},
-                        channel="open311", api_client="Ứng dụng đo hiệu năng", device_id=data["device_id"],
-                        idempotency_key=f"open311:bench:{i}", client_ip=ip)
+        services.submit(
+            category_code=data["service_code"],
+            description=data["description"],
+            latitude=data["lat"],
+            longitude=data["long"],
+            name="Nguyễn Văn An",
+            phone=data["phone"],
+            email=data["email"],
+            attribute_values={k[10:-1]: v for k, v in data.items() if k.startswith("attribute[")},
+            channel="open311",
+            api_client="Ứng dụng đo hiệu năng",
+            device_id=data["device_id"],
+            idempotency_key=f"open311:bench:{i}",
+            client_ip=ip,
+        )
 
     # Alternating blocks of 25, so a busy spell on a shared machine hits both paths alike.
     for i in range(1_000_000, 1_000_020):  # warm-up, untimed
@@ -389,12 +472,21 @@ def escalation(args, world) -> dict:
         a, b = lo + (hi - lo) * k // buckets, lo + (hi - lo) * (k + 1) // buckets
         rows = Feedback.objects.filter(id__gte=a, id__lt=b)
         if k % 20 == 0:  # waiting in the IOC queue since its receipt
-            rows.update(status="received", agency=None, escalation_level=0, reopened_count=0,
-                        due_at=now + dt.timedelta(days=k - 20))
+            rows.update(
+                status="received",
+                agency=None,
+                escalation_level=0,
+                reopened_count=0,
+                due_at=now + dt.timedelta(days=k - 20),
+            )
         else:
             rows.filter(agency__isnull=True).update(agency=world["communes"][k % len(world["communes"])])
-            rows.update(status=("assigned", "in_progress")[k % 2], escalation_level=0, reopened_count=0,
-                        due_at=now + dt.timedelta(days=k - 20))
+            rows.update(
+                status=("assigned", "in_progress")[k % 2],
+                escalation_level=0,
+                reopened_count=0,
+                due_at=now + dt.timedelta(days=k - 20),
+            )
     reset = time.perf_counter() - start
     open_reports = Feedback.objects.filter(status__in=["received", "assigned", "in_progress"]).count()
     before = (Escalation.objects.count(), FeedbackEvent.objects.count(), Notification.objects.count())
@@ -408,9 +500,17 @@ def escalation(args, world) -> dict:
     t0 = time.perf_counter()
     second = services.escalate_due(now=now + dt.timedelta(minutes=15))
     second_s = time.perf_counter() - t0
-    result = {"open_reports": open_reports, "reset_seconds": reset, "first_seconds": first_s,
-              "escalated": len(first), "by_level": by_level, "events": events, "emails": notices,
-              "second_seconds": second_s, "second_escalated": len(second)}
+    result = {
+        "open_reports": open_reports,
+        "reset_seconds": reset,
+        "first_seconds": first_s,
+        "escalated": len(first),
+        "by_level": by_level,
+        "events": events,
+        "emails": notices,
+        "second_seconds": second_s,
+        "second_escalated": len(second),
+    }
     print(f"  first run {first_s:.2f} s ({len(first)} escalations), second run {second_s:.3f} s", flush=True)
     return result
 
@@ -422,15 +522,24 @@ def run(args):
     from django.db import connection
 
     c.print_machine(args.pg_server)
-    print(f"Backend: {connection.vendor} ({args.backend}); reports: {args.reports:,}; "
-          f"requests per variant: {args.requests}; submissions per path: {args.submissions}\n", flush=True)
+    print(
+        f"Backend: {connection.vendor} ({args.backend}); reports: {args.reports:,}; "
+        f"requests per variant: {args.requests}; submissions per path: {args.submissions}\n",
+        flush=True,
+    )
     t0 = time.perf_counter()
     world = build(args)
-    print(f"Province: {len(world['communes'])} communes, {len(world['categories'])} categories "
-          f"({time.perf_counter() - t0:.1f} s)", flush=True)
+    print(
+        f"Province: {len(world['communes'])} communes, {len(world['categories'])} categories "
+        f"({time.perf_counter() - t0:.1f} s)",
+        flush=True,
+    )
     seeded = seed(args, world)
-    print(f"Seed: {seeded['reports']:,} reports in {seeded['seconds']:.1f} s "
-          f"({seeded['per_second']:,.0f}/s), {seeded['photos']:,} photos\n", flush=True)
+    print(
+        f"Seed: {seeded['reports']:,} reports in {seeded['seconds']:.1f} s "
+        f"({seeded['per_second']:,.0f}/s), {seeded['photos']:,} photos\n",
+        flush=True,
+    )
 
     print("Public list (ms)", flush=True)
     listing = public_list(args, world)
@@ -438,26 +547,70 @@ def run(args):
 
     print("Submissions", flush=True)
     sub = submissions(args, world)
-    print(c.table(["path", "reports", "seconds", "reports/s", "p50 ms", "p95 ms", "÷ services.submit"], [
-        ["services.submit (direct)", sub["service"]["n"], sub["service"]["seconds"], sub["service"]["per_second"],
-         sub["service"]["p50"], sub["service"]["p95"], "1.00"],
-        ["POST /open311/v2/requests.json", sub["api"]["n"], sub["api"]["seconds"], sub["api"]["per_second"],
-         sub["api"]["p50"], sub["api"]["p95"], f"{sub['ratio']:.2f}"],
-    ]), "\n")
+    print(
+        c.table(
+            ["path", "reports", "seconds", "reports/s", "p50 ms", "p95 ms", "÷ services.submit"],
+            [
+                [
+                    "services.submit (direct)",
+                    sub["service"]["n"],
+                    sub["service"]["seconds"],
+                    sub["service"]["per_second"],
+                    sub["service"]["p50"],
+                    sub["service"]["p95"],
+                    "1.00",
+                ],
+                [
+                    "POST /open311/v2/requests.json",
+                    sub["api"]["n"],
+                    sub["api"]["seconds"],
+                    sub["api"]["per_second"],
+                    sub["api"]["p50"],
+                    sub["api"]["p95"],
+                    f"{sub['ratio']:.2f}",
+                ],
+            ],
+        ),
+        "\n",
+    )
 
     print("Escalation (services.escalate_due)", flush=True)
     esc = escalation(args, world)
-    print(c.table(["run", "open reports", "seconds", "escalations", "level 1/2/3", "events", "e-mails"], [
-        ["first (backlog)", esc["open_reports"], esc["first_seconds"], esc["escalated"],
-         "/".join(str(esc["by_level"][k]) for k in (1, 2, 3)), esc["events"], esc["emails"]],
-        ["second (+15 min)", esc["open_reports"], esc["second_seconds"], esc["second_escalated"], "", "", ""],
-    ]))
+    print(
+        c.table(
+            ["run", "open reports", "seconds", "escalations", "level 1/2/3", "events", "e-mails"],
+            [
+                [
+                    "first (backlog)",
+                    esc["open_reports"],
+                    esc["first_seconds"],
+                    esc["escalated"],
+                    "/".join(str(esc["by_level"][k]) for k in (1, 2, 3)),
+                    esc["events"],
+                    esc["emails"],
+                ],
+                ["second (+15 min)", esc["open_reports"], esc["second_seconds"], esc["second_escalated"], "", "", ""],
+            ],
+        )
+    )
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"bench_feedback-{args.backend}-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps({"machine": c.machine(args.pg_server), "args": vars(args), "seed": seeded,
-                               "public_list": listing, "submissions": sub, "escalation": esc},
-                              ensure_ascii=False, indent=1, default=str))
+    out.write_text(
+        json.dumps(
+            {
+                "machine": c.machine(args.pg_server),
+                "args": vars(args),
+                "seed": seeded,
+                "public_list": listing,
+                "submissions": sub,
+                "escalation": esc,
+            },
+            ensure_ascii=False,
+            indent=1,
+            default=str,
+        )
+    )
     print(f"\nResults: {out.relative_to(c.ROOT)}")
 
 

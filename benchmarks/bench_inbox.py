@@ -34,7 +34,9 @@ VIEWS = [
 
 def args_():
     p = c.parser("Open-dossier inbox listing with many open dossiers.")
-    p.add_argument("--open", type=int, default=100_000, help="open dossiers in the measured agency (default %(default)s)")
+    p.add_argument(
+        "--open", type=int, default=100_000, help="open dossiers in the measured agency (default %(default)s)"
+    )
     p.add_argument("-r", "--requests", type=int, default=300, help="timed requests per view (default %(default)s)")
     return p.parse_args()
 
@@ -51,8 +53,13 @@ def populate(province, n: int, seed: int = 7) -> None:
     now = timezone.now()
     proc = province["procedure"]
     a, b = province["agencies"]["xa_a"], province["agencies"]["xa_b"]
-    open_mix = [(Status.IN_PROCESS, 80), (Status.SUBMITTED, 6), (Status.SUPPLEMENT_REQUESTED, 4), (Status.PAUSED, 4),
-                (Status.RESULT_READY, 6)]
+    open_mix = [
+        (Status.IN_PROCESS, 80),
+        (Status.SUBMITTED, 6),
+        (Status.SUPPLEMENT_REQUESTED, 4),
+        (Status.PAUSED, 4),
+        (Status.RESULT_READY, 6),
+    ]
     statuses = [s for s, w in open_mix for _ in range(w)]
 
     def row(i: int, agency, status) -> Dossier:
@@ -60,11 +67,23 @@ def populate(province, n: int, seed: int = 7) -> None:
         accepted = status not in (Status.SUBMITTED, Status.SUPPLEMENT_REQUESTED)
         # due dates spread around now, so "overdue" selects about a fifth
         due = now + dt.timedelta(minutes=rng.randrange(-60 * 24 * 5, 60 * 24 * 20)) if accepted else None
-        return Dossier(code=f"B{i:09d}", procedure=proc, channel="online", status=status, applicant=applicant,
-                       applicant_name="Nguyễn Văn An",
-                       applicant_identity=c.citizen_id(i), receiving_agency=agency, current_agency=agency,
-                       submitted_at=submitted, accepted_at=submitted if accepted else None, due_at=due,
-                       original_due_at=due, current_step=1 if accepted else 0, fee_due=8000)
+        return Dossier(
+            code=f"B{i:09d}",
+            procedure=proc,
+            channel="online",
+            status=status,
+            applicant=applicant,
+            applicant_name="Nguyễn Văn An",
+            applicant_identity=c.citizen_id(i),
+            receiving_agency=agency,
+            current_agency=agency,
+            submitted_at=submitted,
+            accepted_at=submitted if accepted else None,
+            due_at=due,
+            original_due_at=due,
+            current_step=1 if accepted else 0,
+            fee_due=8000,
+        )
 
     plan = [(a, None), (a, Status.RETURNED), (b, None)]
     i = 0
@@ -88,8 +107,13 @@ def raw_sql_for(path_query: str, officer):
     from chinhquyenso.dossiers import selectors
 
     q = QueryDict(path_query)
-    qs = selectors.inbox(officer, status=q.get("status") or None, overdue_only=q.get("overdue") == "true",
-                         limit=int(q.get("limit", 50)), offset=int(q.get("offset", 0)))
+    qs = selectors.inbox(
+        officer,
+        status=q.get("status") or None,
+        overdue_only=q.get("overdue") == "true",
+        limit=int(q.get("limit", 50)),
+        offset=int(q.get("offset", 0)),
+    )
     return qs.query.sql_with_params()
 
 
@@ -121,8 +145,10 @@ def run(args):
     officer = province["officers"]["counter_officer"]
     t0 = time.perf_counter()
     populate(province, args.open)
-    print(f"Backend: {connection.vendor}; open dossiers in the agency: {args.open:,}; closed there: {args.open:,}; "
-          f"open elsewhere: {args.open:,} (written in {time.perf_counter() - t0:.0f} s); {args.requests} requests per view\n")
+    print(
+        f"Backend: {connection.vendor}; open dossiers in the agency: {args.open:,}; closed there: {args.open:,}; "
+        f"open elsewhere: {args.open:,} (written in {time.perf_counter() - t0:.0f} s); {args.requests} requests per view\n"
+    )
 
     client = Client()
     client.force_login(officer)
@@ -155,14 +181,17 @@ def run(args):
             raw()
         api = c.summary_ms(time_calls(call, args.requests))
         limit = c.summary_ms(time_calls(raw, args.requests))
-        rows.append([label, api["p50"], api["p95"], api["p99"], limit["p50"], limit["p95"],
-                     f"{api['p95'] / limit['p95']:.1f}×"])
+        rows.append(
+            [label, api["p50"], api["p95"], api["p99"], limit["p50"], limit["p95"], f"{api['p95'] / limit['p95']:.1f}×"]
+        )
         if label.startswith("first page"):
             first_plan = explain(sql, params)
     print("GET /api/dossiers (ms; the limit is the same SELECT as raw SQL)")
     print(c.table(["view", "API p50", "API p95", "API p99", "raw SQL p50", "raw SQL p95", "API ÷ raw (p95)"], rows))
-    print(f"\nPeer: GET /api/auth/me (session, user, no dossier query): p50 {floor['p50']:.2f} ms, "
-          f"p95 {floor['p95']:.2f} ms, p99 {floor['p99']:.2f} ms")
+    print(
+        f"\nPeer: GET /api/auth/me (session, user, no dossier query): p50 {floor['p50']:.2f} ms, "
+        f"p95 {floor['p95']:.2f} ms, p99 {floor['p99']:.2f} ms"
+    )
     print("\nQuery plan, first page:\n" + first_plan)
 
 

@@ -39,8 +39,12 @@ def args_():
     p = c.parser("Indicators over many dossiers.")
     p.add_argument("--dossiers", type=int, default=1_000_000, help="dossiers to write (default %(default)s)")
     p.add_argument("-r", "--repeat", type=int, default=5, help="timed repetitions (default %(default)s)")
-    p.add_argument("--reuse", metavar="DATABASE_URL", default="",
-                   help="measure a database kept by bench_dashboard.py --keep (same dossiers) instead of seeding one")
+    p.add_argument(
+        "--reuse",
+        metavar="DATABASE_URL",
+        default="",
+        help="measure a database kept by bench_dashboard.py --keep (same dossiers) instead of seeding one",
+    )
     return p.parse_args()
 
 
@@ -55,8 +59,11 @@ def load_dossiers(n: int, *, year: int = YEAR, seed: int = 11, log=print) -> Non
     from chinhquyenso.procedures.models import ProcedureAgency
 
     rng = random.Random(seed)
-    pairs = list(ProcedureAgency.objects.filter(valid_to__isnull=True).values_list(
-        "agency_id", "procedure_id", "procedure__processing_days", "procedure__service_level"))
+    pairs = list(
+        ProcedureAgency.objects.filter(valid_to__isnull=True).values_list(
+            "agency_id", "procedure_id", "procedure__processing_days", "procedure__service_level"
+        )
+    )
     applicant = accounts.create_citizen(actor=None, identity_number=c.citizen_id(0), full_name="Nguyễn Văn An")
     start = dt.datetime(year, 1, 1, 7, tzinfo=LOCAL_TZ)
     now = timezone.now()
@@ -64,20 +71,44 @@ def load_dossiers(n: int, *, year: int = YEAR, seed: int = 11, log=print) -> Non
     for i in range(n):
         agency_id, procedure_id, days, level = pairs[rng.randrange(len(pairs))]
         submitted = start + dt.timedelta(minutes=rng.randrange(0, 365 * 24 * 60))
-        channel = "online" if level != "info_only" and rng.random() < 0.55 else rng.choice(["counter", "counter", "post"])
+        channel = (
+            "online" if level != "info_only" and rng.random() < 0.55 else rng.choice(["counter", "counter", "post"])
+        )
         accepted = submitted + dt.timedelta(minutes=rng.randrange(5, 600))
         due = accepted + dt.timedelta(days=days * 7 / 5)
         finished = accepted + dt.timedelta(days=rng.uniform(0.1, days * 1.6))
         done = finished < now and rng.random() < 0.93
         status = Status.RETURNED if done else Status.IN_PROCESS
-        timeliness = "" if not done else ("late" if finished > due else ("early" if finished < due - dt.timedelta(days=1) else "on_time"))
-        batch.append(Dossier(
-            code=f"BI{i:09d}", procedure_id=procedure_id, channel=channel, status=status, applicant=applicant,
-            applicant_name="Nguyễn Văn An", applicant_identity=c.citizen_id(i), receiving_agency_id=agency_id,
-            current_agency_id=agency_id, current_step=1, submitted_at=submitted, accepted_at=accepted, due_at=due,
-            original_due_at=due, finished_at=finished if done else None, returned_at=finished if done else None,
-            closed_at=finished if done else None, timeliness=timeliness, fee_due=8000 if rng.random() < 0.4 else 0,
-            digitized=rng.random() < 0.7, has_electronic_result=done and rng.random() < 0.6))
+        timeliness = (
+            ""
+            if not done
+            else ("late" if finished > due else ("early" if finished < due - dt.timedelta(days=1) else "on_time"))
+        )
+        batch.append(
+            Dossier(
+                code=f"BI{i:09d}",
+                procedure_id=procedure_id,
+                channel=channel,
+                status=status,
+                applicant=applicant,
+                applicant_name="Nguyễn Văn An",
+                applicant_identity=c.citizen_id(i),
+                receiving_agency_id=agency_id,
+                current_agency_id=agency_id,
+                current_step=1,
+                submitted_at=submitted,
+                accepted_at=accepted,
+                due_at=due,
+                original_due_at=due,
+                finished_at=finished if done else None,
+                returned_at=finished if done else None,
+                closed_at=finished if done else None,
+                timeliness=timeliness,
+                fee_due=8000 if rng.random() < 0.4 else 0,
+                digitized=rng.random() < 0.7,
+                has_electronic_result=done and rng.random() < 0.6,
+            )
+        )
         if len(batch) == 5000:
             Dossier.objects.bulk_create(batch)
             batch = []
@@ -198,19 +229,36 @@ def run(args) -> None:
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print()
-    print(c.table(["measure", "median", "vs limit"], [
-        [f"compute({year.code}): {indicators} indicators × {agencies} agencies + province, roll-ups", f"{year_median:.3f} s",
-         f"{year_median / limit_median:.2f}×"],
-        [f"compute({quarter.code})", f"{quarter_median:.3f} s", f"{quarter_median / limit_median:.2f}×"],
-        ["limit: one hand-written aggregate SQL over the dossiers (year, per agency, no roll-up)", f"{limit_median:.3f} s", "1×"],
-        ["first compute after rebuild (cold caches)", f"{cold_year:.3f} s", ""],
-        ["rebuild_facts (all dossiers)", f"{rebuild:.1f} s", ""],
-        ["refresh after 1,000 dossiers changed", f"{incremental:.3f} s", ""],
-        [f"9-month DX report, DOCX ({len(docx) // 1024} KB) + PDF ({len(pdf) // 1024} KB), figures computed twice",
-         f"{report_build:.2f} s", ""],
-    ]))
-    print(f"\nyear runs: {', '.join(f'{r:.3f}' for r in year_runs)} s; fact rows {DossierFact.objects.count():,}; "
-          f"peak RSS {peak:.0f} MiB")
+    print(
+        c.table(
+            ["measure", "median", "vs limit"],
+            [
+                [
+                    f"compute({year.code}): {indicators} indicators × {agencies} agencies + province, roll-ups",
+                    f"{year_median:.3f} s",
+                    f"{year_median / limit_median:.2f}×",
+                ],
+                [f"compute({quarter.code})", f"{quarter_median:.3f} s", f"{quarter_median / limit_median:.2f}×"],
+                [
+                    "limit: one hand-written aggregate SQL over the dossiers (year, per agency, no roll-up)",
+                    f"{limit_median:.3f} s",
+                    "1×",
+                ],
+                ["first compute after rebuild (cold caches)", f"{cold_year:.3f} s", ""],
+                ["rebuild_facts (all dossiers)", f"{rebuild:.1f} s", ""],
+                ["refresh after 1,000 dossiers changed", f"{incremental:.3f} s", ""],
+                [
+                    f"9-month DX report, DOCX ({len(docx) // 1024} KB) + PDF ({len(pdf) // 1024} KB), figures computed twice",
+                    f"{report_build:.2f} s",
+                    "",
+                ],
+            ],
+        )
+    )
+    print(
+        f"\nyear runs: {', '.join(f'{r:.3f}' for r in year_runs)} s; fact rows {DossierFact.objects.count():,}; "
+        f"peak RSS {peak:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

@@ -87,15 +87,28 @@ def args_():
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default %(default)s)")
     p.add_argument("-c", "--concurrency", type=int, default=8, help="client connections (default %(default)s)")
     p.add_argument("--duration", type=float, default=20.0, help="measured seconds per target (default %(default)s)")
-    p.add_argument("--warmup", type=float, default=2.0, help="unrecorded seconds before each target (default %(default)s)")
+    p.add_argument(
+        "--warmup", type=float, default=2.0, help="unrecorded seconds before each target (default %(default)s)"
+    )
     p.add_argument("--port", type=int, default=0, help="gunicorn port (default: a free one)")
-    p.add_argument("--quiet-wait", type=float, default=300.0,
-                   help="before each target, wait up to this many seconds for the machine to be idle (default %(default)s)")
-    p.add_argument("--rounds", type=int, default=3,
-                   help="measure every target this many times and report, per page, the median of the rounds in "
-                        "which the rest of the machine stayed idle (default %(default)s)")
-    p.add_argument("--no-analyze", action="store_true",
-                   help="PostgreSQL: do not ANALYZE after seeding (default: ANALYZE, as autovacuum would)")
+    p.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=300.0,
+        help="before each target, wait up to this many seconds for the machine to be idle (default %(default)s)",
+    )
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="measure every target this many times and report, per page, the median of the rounds in "
+        "which the rest of the machine stayed idle (default %(default)s)",
+    )
+    p.add_argument(
+        "--no-analyze",
+        action="store_true",
+        help="PostgreSQL: do not ANALYZE after seeding (default: ANALYZE, as autovacuum would)",
+    )
     p.add_argument("--profile", action="store_true", help="also cProfile 50 in-process requests per page")
     return p.parse_args()
 
@@ -119,8 +132,10 @@ class Closed(Exception):
 
 def request_bytes(port: int, path: str) -> bytes:
     """The request every target gets; only the path differs."""
-    return (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: cqs-bench-pages\r\n"
-            f"Accept: text/html,*/*;q=0.8\r\nAccept-Language: vi\r\n\r\n").encode("ascii")
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: cqs-bench-pages\r\n"
+        f"Accept: text/html,*/*;q=0.8\r\nAccept-Language: vi\r\n\r\n"
+    ).encode("ascii")
 
 
 def read_response(sock: socket.socket, keep_body: bool = False) -> tuple[int, int, bool, bytes, dict]:
@@ -214,8 +229,9 @@ def database_pids() -> list[int]:
     import psycopg
 
     with psycopg.connect(url) as conn:
-        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                            "AND pid <> pg_backend_pid()").fetchall()
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
     return [pid for (pid,) in rows]
 
 
@@ -223,8 +239,9 @@ def cpu_by_pid(pids: list[int]) -> dict[int, float]:
     return {pid: cpu_seconds([pid]) for pid in pids if Path(f"/proc/{pid}").exists()}
 
 
-def load(port: int, path: str, expected_len: int, concurrency: int, warmup: float, duration: float,
-         server_pids: list[int]) -> dict:
+def load(
+    port: int, path: str, expected_len: int, concurrency: int, warmup: float, duration: float, server_pids: list[int]
+) -> dict:
     """C threads hammer one path; requests started before the warm-up ends are not recorded."""
     request = request_bytes(port, path)
     begin = time.perf_counter() + 0.2
@@ -290,8 +307,12 @@ def load(port: int, path: str, expected_len: int, concurrency: int, warmup: floa
     summary = c.summary_ms(good) if good else {"n": 0, "mean": 0, "p50": 0, "p95": 0, "p99": 0, "max": 0}
     n_window = max(1, len(done))
     return {
-        "path": path, "bytes": expected_len, "requests": len(records), "errors": errors,
-        "rps": sum(1 for r in done if r[2]) / duration, **{k: summary[k] for k in ("mean", "p50", "p95", "p99", "max")},
+        "path": path,
+        "bytes": expected_len,
+        "requests": len(records),
+        "errors": errors,
+        "rps": sum(1 for r in done if r[2]) / duration,
+        **{k: summary[k] for k in ("mean", "p50", "p95", "p99", "max")},
         "server_cpu_ms_per_req": (cpu_server1 - cpu_server0) / n_window * 1000,
         "client_cpu_ms_per_req": (cpu_client1 - cpu_client0) / n_window * 1000,
         "server_cpu_cores": (cpu_server1 - cpu_server0) / duration,
@@ -299,8 +320,10 @@ def load(port: int, path: str, expected_len: int, concurrency: int, warmup: floa
         # Everything else on the machine (other people's tests, the OS) during the window.
         "db_cpu_ms_per_req": (cpu_db1 - cpu_db0) / n_window * 1000,
         "db_cpu_cores": (cpu_db1 - cpu_db0) / duration,
-        "other_cpu_cores": max(0.0, (busy1 - busy0) - (cpu_server1 - cpu_server0) - (cpu_client1 - cpu_client0)
-                               - (cpu_db1 - cpu_db0)) / duration,
+        "other_cpu_cores": max(
+            0.0, (busy1 - busy0) - (cpu_server1 - cpu_server0) - (cpu_client1 - cpu_client0) - (cpu_db1 - cpu_db0)
+        )
+        / duration,
         "steal_cores": (steal1 - steal0) / duration,
         "connections_opened_incl_warmup": sum(reconnects),
     }
@@ -324,8 +347,14 @@ class Server:
         return e
 
     def start(self) -> None:
-        cmd = [tool("gunicorn"), "chinhquyenso.wsgi:application", "--workers", str(self.workers),
-               "--bind", f"127.0.0.1:{self.port}"]
+        cmd = [
+            tool("gunicorn"),
+            "chinhquyenso.wsgi:application",
+            "--workers",
+            str(self.workers),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+        ]
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(cmd, cwd=self.env.tmp, env=self.environ(), stdout=log, stderr=log)
         deadline = time.monotonic() + 60
@@ -385,14 +414,21 @@ def pick_dossier() -> dict:
     from chinhquyenso.dossiers.models import OPEN_STATUSES, Dossier
     from chinhquyenso.procedures.models import Procedure
 
-    dossier = (Dossier.objects.filter(status__in=OPEN_STATUSES).order_by("-submitted_at", "-id").first()
-               or Dossier.objects.order_by("-submitted_at", "-id").first())
+    dossier = (
+        Dossier.objects.filter(status__in=OPEN_STATUSES).order_by("-submitted_at", "-id").first()
+        or Dossier.objects.order_by("-submitted_at", "-id").first()
+    )
     if dossier is None:
         sys.exit("seed-demo wrote no dossiers")
     by_status = dict(Dossier.objects.values_list("status").annotate(n=Count("id")).order_by())
-    return {"code": dossier.code, "status": dossier.status, "procedure": dossier.procedure.name,
-            "dossiers": sum(by_status.values()), "by_status": by_status,
-            "procedures_active": Procedure.objects.filter(is_active=True).count()}
+    return {
+        "code": dossier.code,
+        "status": dossier.status,
+        "procedure": dossier.procedure.name,
+        "dossiers": sum(by_status.values()),
+        "by_status": by_status,
+        "procedures_active": Procedure.objects.filter(is_active=True).count(),
+    }
 
 
 def in_process(paths: dict[str, str], profile: bool) -> dict[str, dict]:
@@ -419,10 +455,13 @@ def in_process(paths: dict[str, str], profile: bool) -> dict[str, dict]:
         t0 = time.perf_counter()
         for _ in range(20):
             client.get(path)
-        out[name] = {"status": response.status_code, "sql_statements": len(captured),
-                     "sql_ms": sum(q["ms"] for q in captured),
-                     "in_process_ms": (time.perf_counter() - t0) / 20 * 1000,
-                     "sql": [f"{q['ms']:.2f} ms  {q['sql'][:240]}" for q in captured]}
+        out[name] = {
+            "status": response.status_code,
+            "sql_statements": len(captured),
+            "sql_ms": sum(q["ms"] for q in captured),
+            "in_process_ms": (time.perf_counter() - t0) / 20 * 1000,
+            "sql": [f"{q['ms']:.2f} ms  {q['sql'][:240]}" for q in captured],
+        }
         if profile:
             prof = cProfile.Profile()
             prof.enable()
@@ -447,8 +486,10 @@ def in_process(paths: dict[str, str], profile: bool) -> dict[str, dict]:
             cur.execute("SELECT COUNT(*) FROM dossiers_dossier WHERE code = %s", ["x"])
             cur.fetchall()
         times.append((time.perf_counter() - t0) * 1000)
-    out["_connect"] = {"connect_ms": sorted(times)[len(times) // 2],
-                       "conn_max_age": settings.DATABASES["default"].get("CONN_MAX_AGE")}
+    out["_connect"] = {
+        "connect_ms": sorted(times)[len(times) // 2],
+        "conn_max_age": settings.DATABASES["default"].get("CONN_MAX_AGE"),
+    }
     return out
 
 
@@ -484,8 +525,10 @@ def run(args, env: c.Env) -> dict:
             if not args.no_analyze:
                 conn.execute("ANALYZE")
         analyzed = not args.no_analyze
-        print(f"PostgreSQL autovacuum: {autovacuum}; ANALYZE after seeding: {'yes' if analyzed else 'no (--no-analyze)'}",
-              flush=True)
+        print(
+            f"PostgreSQL autovacuum: {autovacuum}; ANALYZE after seeding: {'yes' if analyzed else 'no (--no-analyze)'}",
+            flush=True,
+        )
 
     sys.path.insert(0, str(c.ROOT / "src"))
     import django
@@ -514,11 +557,15 @@ def run(args, env: c.Env) -> dict:
             status, body, headers = fetch(port, path)
             text = body.decode("utf-8", "replace")
             if status != 200 or expect[name] not in text:
-                sys.exit(f"{path}: HTTP {status}, expected text {expect[name]!r} "
-                         f"{'found' if expect[name] in text else 'missing'}\n{text[:1000]}")
+                sys.exit(
+                    f"{path}: HTTP {status}, expected text {expect[name]!r} "
+                    f"{'found' if expect[name] in text else 'missing'}\n{text[:1000]}"
+                )
             sizes = {len(fetch(port, path)[1]) for _ in range(5)}
             if sizes != {len(body)}:
-                sys.exit(f"{path}: the page size varies between requests ({sorted(sizes)}), no fixed-size limit possible")
+                sys.exit(
+                    f"{path}: the page size varies between requests ({sorted(sizes)}), no fixed-size limit possible"
+                )
             pages[name] = body
             (static_dir / f"{name}.html").write_bytes(body)
         server.stop()
@@ -531,8 +578,11 @@ def run(args, env: c.Env) -> dict:
                 status, body, headers = fetch(port, p)
                 if status != 200 or len(body) != len(pages[name]):
                     sys.exit(f"{p}: HTTP {status}, {len(body)} bytes (expected 200, {len(pages[name])} bytes)")
-            print(f"{name}: {path} → 200, {len(pages[name]):,} bytes, contains {expect[name]!r}; "
-                  f"{static_path} → 200, same size ({headers.get('content-type')})", flush=True)
+            print(
+                f"{name}: {path} → 200, {len(pages[name]):,} bytes, contains {expect[name]!r}; "
+                f"{static_path} → 200, same size ({headers.get('content-type')})",
+                flush=True,
+            )
             targets += [(name, "page", path, len(pages[name])), (name, "static", static_path, len(pages[name]))]
         server_pids = server.pids()
         results = []
@@ -542,22 +592,33 @@ def run(args, env: c.Env) -> dict:
                 print(f"  round {round_}: load {path} (machine busy before: {idle:.2f} cores) …", flush=True)
                 r = load(port, path, size, args.concurrency, args.warmup, args.duration, server_pids)
                 results.append({"round": round_, "page": name, "kind": kind, **r})
-                print(f"    {r['rps']:.1f} req/s, p95 {r['p95']:.1f} ms, other load {r['other_cpu_cores']:.2f} cores",
-                      flush=True)
+                print(
+                    f"    {r['rps']:.1f} req/s, p95 {r['p95']:.1f} ms, other load {r['other_cpu_cores']:.2f} cores",
+                    flush=True,
+                )
     finally:
         server.stop()
-    return {"vendor": vendor, "picked": picked, "checks": checks, "results": results, "seed_seconds": seed_s,
-            "analyzed": analyzed,
-            "seed_summary": seed_summary, "port": port}
+    return {
+        "vendor": vendor,
+        "picked": picked,
+        "checks": checks,
+        "results": results,
+        "seed_seconds": seed_s,
+        "analyzed": analyzed,
+        "seed_summary": seed_summary,
+        "port": port,
+    }
 
 
 def report(args, out: dict) -> dict:
     c.print_machine(args.pg_server)
     picked = out["picked"]
-    print(f"Backend: {out['vendor']}; seed-demo --dossiers {args.dossiers:,} --seed {args.seed}"
-          f"{' --until ' + args.until if args.until else ''} → {picked['dossiers']:,} dossiers, "
-          f"{picked['procedures_active']:,} active procedures; gunicorn --workers {args.workers} (sync); "
-          f"client: {args.concurrency} threads, {args.warmup:g} s warm-up + {args.duration:g} s per target, same machine")
+    print(
+        f"Backend: {out['vendor']}; seed-demo --dossiers {args.dossiers:,} --seed {args.seed}"
+        f"{' --until ' + args.until if args.until else ''} → {picked['dossiers']:,} dossiers, "
+        f"{picked['procedures_active']:,} active procedures; gunicorn --workers {args.workers} (sync); "
+        f"client: {args.concurrency} threads, {args.warmup:g} s warm-up + {args.duration:g} s per target, same machine"
+    )
     if out["analyzed"] is not None:
         print(f"PostgreSQL statistics: {'ANALYZE after seeding' if out['analyzed'] else 'none (--no-analyze)'}")
     print(f"Tracked dossier: {picked['code']} ({picked['status']}, {picked['procedure']})\n")
@@ -566,49 +627,122 @@ def report(args, out: dict) -> dict:
     for name in ("search", "tracking"):
         # Of several rounds: the median (by page req/s) of those in which the rest of
         # the machine stayed idle (< 0.1 cores), else the one with the least other load.
-        pairs = [[next(r for r in out["results"] if r["round"] == n and r["page"] == name and r["kind"] == k)
-                  for k in ("page", "static")] for n in range(1, args.rounds + 1)]
+        pairs = [
+            [
+                next(r for r in out["results"] if r["round"] == n and r["page"] == name and r["kind"] == k)
+                for k in ("page", "static")
+            ]
+            for n in range(1, args.rounds + 1)
+        ]
         other = lambda pair: max(r["other_cpu_cores"] for r in pair)  # noqa: E731
         clean = sorted((pair for pair in pairs if other(pair) < CLEAN_CORES), key=lambda pair: pair[0]["rps"])
         page, static = clean[(len(clean) - 1) // 2] if clean else min(pairs, key=other)
         if args.rounds > 1:
-            print(f"Rounds ({labels[name]}): " + "; ".join(
-                f"{pg['round']}: {pg['rps']:.0f} / {st['rps']:.0f} req/s, p95 {pg['p95']:.1f} / {st['p95']:.1f} ms, "
-                f"other {other((pg, st)):.2f} cores" for pg, st in pairs) + " (page / static)")
-            print(f"Reported: round {page['round']}, " + (f"the median of {len(clean)} rounds with the machine otherwise idle"
-                                                         if clean else "the least other load (no idle round)"))
+            print(
+                f"Rounds ({labels[name]}): "
+                + "; ".join(
+                    f"{pg['round']}: {pg['rps']:.0f} / {st['rps']:.0f} req/s, p95 {pg['p95']:.1f} / {st['p95']:.1f} ms, "
+                    f"other {other((pg, st)):.2f} cores"
+                    for pg, st in pairs
+                )
+                + " (page / static)"
+            )
+            print(
+                f"Reported: round {page['round']}, "
+                + (
+                    f"the median of {len(clean)} rounds with the machine otherwise idle"
+                    if clean
+                    else "the least other load (no idle round)"
+                )
+            )
         print(f"{labels[name]}: {page['path']} ({page['bytes']:,} bytes)")
-        print(c.table(["target", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "requests", "errors",
-                       "CPU ms/req server / PostgreSQL / client", "CPU cores server / PostgreSQL / client / other"], [
-            [label, r["rps"], r["p50"], r["p95"], r["p99"], r["max"], f"{r['requests']:,}", r["errors"],
-             f"{r['server_cpu_ms_per_req']:.2f} / {r['db_cpu_ms_per_req']:.2f} / {r['client_cpu_ms_per_req']:.2f}",
-             f"{r['server_cpu_cores']:.2f} / {r['db_cpu_cores']:.2f} / {r['client_cpu_cores']:.2f} / "
-             f"{r['other_cpu_cores']:.2f}"]
-            for label, r in ((labels[name], page), ("limit: static file, same size", static))]))
+        print(
+            c.table(
+                [
+                    "target",
+                    "req/s",
+                    "p50 ms",
+                    "p95 ms",
+                    "p99 ms",
+                    "max ms",
+                    "requests",
+                    "errors",
+                    "CPU ms/req server / PostgreSQL / client",
+                    "CPU cores server / PostgreSQL / client / other",
+                ],
+                [
+                    [
+                        label,
+                        r["rps"],
+                        r["p50"],
+                        r["p95"],
+                        r["p99"],
+                        r["max"],
+                        f"{r['requests']:,}",
+                        r["errors"],
+                        f"{r['server_cpu_ms_per_req']:.2f} / {r['db_cpu_ms_per_req']:.2f} / {r['client_cpu_ms_per_req']:.2f}",
+                        f"{r['server_cpu_cores']:.2f} / {r['db_cpu_cores']:.2f} / {r['client_cpu_cores']:.2f} / "
+                        f"{r['other_cpu_cores']:.2f}",
+                    ]
+                    for label, r in ((labels[name], page), ("limit: static file, same size", static))
+                ],
+            )
+        )
         print()
-        ratios.append([labels[name], page["rps"], static["rps"], f"{page['rps'] / static['rps']:.2f}",
-                       page["p95"], static["p95"], f"{page['p95'] / static['p95']:.1f}×" if static["p95"] else "—"])
+        ratios.append(
+            [
+                labels[name],
+                page["rps"],
+                static["rps"],
+                f"{page['rps'] / static['rps']:.2f}",
+                page["p95"],
+                static["p95"],
+                f"{page['p95'] / static['p95']:.1f}×" if static["p95"] else "—",
+            ]
+        )
     print("Page against its limit")
-    print(c.table(["page", "page req/s", "static req/s", "page ÷ static (req/s)", "page p95 ms", "static p95 ms",
-                   "page ÷ static (p95)"], ratios))
+    print(
+        c.table(
+            [
+                "page",
+                "page req/s",
+                "static req/s",
+                "page ÷ static (req/s)",
+                "page p95 ms",
+                "static p95 ms",
+                "page ÷ static (p95)",
+            ],
+            ratios,
+        )
+    )
     checks = {n: ch for n, ch in out["checks"].items() if n in labels}
     connect = out["checks"]["_connect"]
     print("\nIn-process (django.test.Client, same database, connection kept open): SQL statements and time per page")
-    print(c.table(["page", "SQL statements", "SQL execute ms", "whole request ms (mean of 20)"], [
-        [labels[n], ch["sql_statements"], ch["sql_ms"], ch["in_process_ms"]] for n, ch in checks.items()]))
-    print(f"New database connection + first statement: {connect['connect_ms']:.2f} ms (median of 20); "
-          f"CONN_MAX_AGE = {connect['conn_max_age']} "
-          f"({'paid by every request' if not connect['conn_max_age'] else 'kept by each worker'})")
+    print(
+        c.table(
+            ["page", "SQL statements", "SQL execute ms", "whole request ms (mean of 20)"],
+            [[labels[n], ch["sql_statements"], ch["sql_ms"], ch["in_process_ms"]] for n, ch in checks.items()],
+        )
+    )
+    print(
+        f"New database connection + first statement: {connect['connect_ms']:.2f} ms (median of 20); "
+        f"CONN_MAX_AGE = {connect['conn_max_age']} "
+        f"({'paid by every request' if not connect['conn_max_age'] else 'kept by each worker'})"
+    )
     for name, ch in checks.items():
         print(f"\nSQL, {labels[name]}:")
         for sql in ch["sql"]:
             print("  " + sql)
         if "profile" in ch:
             print(f"\ncProfile, 50 in-process requests, {labels[name]}:\n{ch['profile']}")
-    return {"benchmark": "bench_pages", "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "machine": c.machine(args.pg_server), "args": {k: v for k, v in vars(args).items() if k != "pg_server"},
-            **{k: v for k, v in out.items() if k != "checks"},
-            "in_process": {n: {k: v for k, v in ch.items() if k != "profile"} for n, ch in out["checks"].items()}}
+    return {
+        "benchmark": "bench_pages",
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": c.machine(args.pg_server),
+        "args": {k: v for k, v in vars(args).items() if k != "pg_server"},
+        **{k: v for k, v in out.items() if k != "checks"},
+        "in_process": {n: {k: v for k, v in ch.items() if k != "profile"} for n, ch in out["checks"].items()},
+    }
 
 
 def main():

@@ -54,8 +54,12 @@ def seed_once(args, size: int) -> dict:
         subprocess.run([cqs(), "migrate", "-v0"], check=True, env=os.environ.copy())
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         t0 = time.perf_counter()
-        result = subprocess.run([cqs(), "seed-demo", "--dossiers", str(size), "--seed", str(args.seed), "--until", UNTIL],
-                                capture_output=True, text=True, env=os.environ.copy())
+        result = subprocess.run(
+            [cqs(), "seed-demo", "--dossiers", str(size), "--seed", str(args.seed), "--until", UNTIL],
+            capture_output=True,
+            text=True,
+            env=os.environ.copy(),
+        )
         wall = time.perf_counter() - t0
         if result.returncode != 0:
             sys.exit(f"seed-demo --dossiers {size} failed:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
@@ -63,8 +67,14 @@ def seed_once(args, size: int) -> dict:
         # after the smaller ones, so a growing maximum is this child's own peak.
         peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         summary = next((line for line in result.stdout.splitlines() if line.startswith("Xong trong")), "")
-        return {"size": size, "wall": wall, "peak_mib": peak_kib / 1024, "peak_grew": peak_kib > before,
-                "db_mib": db_size(env) / 2**20, "summary": summary}
+        return {
+            "size": size,
+            "wall": wall,
+            "peak_mib": peak_kib / 1024,
+            "peak_grew": peak_kib > before,
+            "db_mib": db_size(env) / 2**20,
+            "summary": summary,
+        }
     finally:
         env.finish()
 
@@ -81,12 +91,31 @@ def main():
     print(f"Backend: {args.backend}; --seed {args.seed} --until {UNTIL}\n")
     first = rows[0]
     per = lambda r: r["wall"] / r["size"] * 1000  # noqa: E731
-    print(c.table(["dossiers", "wall (s)", "ms per dossier", "time/dossier ÷ smallest", "peak RSS (MiB)",
-                   "peak RSS ÷ smallest", "database (MiB)"], [
-        [f"{r['size']:,}", r["wall"], per(r), f"{per(r) / per(first):.2f}×",
-         r["peak_mib"] if r["peak_grew"] or r is first else f"≤ {r['peak_mib']:.0f}",
-         f"{r['peak_mib'] / first['peak_mib']:.2f}×" if r["peak_grew"] or r is first else "≤ 1.00×", r["db_mib"]]
-        for r in rows]))
+    print(
+        c.table(
+            [
+                "dossiers",
+                "wall (s)",
+                "ms per dossier",
+                "time/dossier ÷ smallest",
+                "peak RSS (MiB)",
+                "peak RSS ÷ smallest",
+                "database (MiB)",
+            ],
+            [
+                [
+                    f"{r['size']:,}",
+                    r["wall"],
+                    per(r),
+                    f"{per(r) / per(first):.2f}×",
+                    r["peak_mib"] if r["peak_grew"] or r is first else f"≤ {r['peak_mib']:.0f}",
+                    f"{r['peak_mib'] / first['peak_mib']:.2f}×" if r["peak_grew"] or r is first else "≤ 1.00×",
+                    r["db_mib"],
+                ]
+                for r in rows
+            ],
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -41,9 +41,13 @@ import _common as c
 
 def args_():
     p = c.parser("Submit + accept through the HTTP API vs raw SQL.")
-    p.add_argument("-n", "--dossiers", type=int, default=2000, help="dossiers to submit and accept (default %(default)s)")
+    p.add_argument(
+        "-n", "--dossiers", type=int, default=2000, help="dossiers to submit and accept (default %(default)s)"
+    )
     p.add_argument("--warmup", type=int, default=20, help="untimed pairs first (default %(default)s)")
-    p.add_argument("--profile-n", type=int, default=200, help="pairs run under cProfile; 0 to skip (default %(default)s)")
+    p.add_argument(
+        "--profile-n", type=int, default=200, help="pairs run under cProfile; 0 to skip (default %(default)s)"
+    )
     return p.parse_args()
 
 
@@ -58,12 +62,20 @@ class Api:
         self.client.force_login(province["officers"]["counter_officer"])
 
     def submit(self, i: int):
-        body = {"procedure_code": "1.001193", "channel": "counter", "agency_code": "xa-kien-an",
-                "applicant": {"identity_number": c.citizen_id(i), "full_name": "Nguyễn Văn An", "phone": "0901234567"},
-                "components": [{"order": 1, "on_paper": True}, {"order": 2, "on_paper": True}],
-                "form_data": {"ten_tre": "Nguyễn Văn Bình", "ngay_sinh": "2025-01-02"}}
-        response = self.client.post("/api/dossiers", data=json.dumps(body), content_type="application/json",
-                                    headers={"Idempotency-Key": f"bench-{i}"})
+        body = {
+            "procedure_code": "1.001193",
+            "channel": "counter",
+            "agency_code": "xa-kien-an",
+            "applicant": {"identity_number": c.citizen_id(i), "full_name": "Nguyễn Văn An", "phone": "0901234567"},
+            "components": [{"order": 1, "on_paper": True}, {"order": 2, "on_paper": True}],
+            "form_data": {"ten_tre": "Nguyễn Văn Bình", "ngay_sinh": "2025-01-02"},
+        }
+        response = self.client.post(
+            "/api/dossiers",
+            data=json.dumps(body),
+            content_type="application/json",
+            headers={"Idempotency-Key": f"bench-{i}"},
+        )
         if response.status_code != 201:
             sys.exit(f"submit #{i}: HTTP {response.status_code} {response.content[:300]!r}")
         return response.json()["code"]
@@ -121,8 +133,10 @@ def _insert_sql(model, names) -> str:
     from django.db import connection
 
     q = connection.ops.quote_name
-    return (f"INSERT INTO {q(model._meta.db_table)} ({', '.join(q(model._meta.get_field(n).column) for n in names)}) "
-            f"VALUES ({', '.join(['%s'] * len(names))})")
+    return (
+        f"INSERT INTO {q(model._meta.db_table)} ({', '.join(q(model._meta.get_field(n).column) for n in names)}) "
+        f"VALUES ({', '.join(['%s'] * len(names))})"
+    )
 
 
 class Raw:
@@ -145,28 +159,92 @@ class Raw:
         due = calendar_for(now).due_at(now, proc.processing_days)
         self.n = n
         self.models = (Dossier, DossierComponent, DossierEvent, User, AuditRecord, DomainEvent, IdempotencyKey)
-        d_fields = ["code", "procedure", "channel", "status", "applicant", "applicant_name", "applicant_identity",
-                    "applicant_phone", "applicant_address", "applicant_verified", "form_data", "receiving_agency",
-                    "current_agency", "current_step", "group_code", "submitted_at", "rescheduled", "timeliness",
-                    "fee_due", "fee_paid", "digitized", "has_electronic_result", "delivery", "imported", "updated_at"]
+        d_fields = [
+            "code",
+            "procedure",
+            "channel",
+            "status",
+            "applicant",
+            "applicant_name",
+            "applicant_identity",
+            "applicant_phone",
+            "applicant_address",
+            "applicant_verified",
+            "form_data",
+            "receiving_agency",
+            "current_agency",
+            "current_step",
+            "group_code",
+            "submitted_at",
+            "rescheduled",
+            "timeliness",
+            "fee_due",
+            "fee_paid",
+            "digitized",
+            "has_electronic_result",
+            "delivery",
+            "imported",
+            "updated_at",
+        ]
         self.sql_dossier = _insert_sql(Dossier, d_fields) + " RETURNING id"
         c_fields = ["dossier", "required", "name", "on_paper"]
         self.sql_component = _insert_sql(DossierComponent, c_fields)
-        e_fields = ["dossier", "at", "action", "from_status", "to_status", "from_agency", "to_agency", "actor", "step",
-                    "note", "due_at"]
+        e_fields = [
+            "dossier",
+            "at",
+            "action",
+            "from_status",
+            "to_status",
+            "from_agency",
+            "to_agency",
+            "actor",
+            "step",
+            "note",
+            "due_at",
+        ]
         self.sql_event = _insert_sql(DossierEvent, e_fields)
-        self.sql_accept = ("UPDATE dossiers_dossier SET status = %s, current_step = %s, accepted_at = %s, due_at = %s, "
-                           "original_due_at = %s, updated_at = %s WHERE id = %s")
-        u_fields = ["password", "is_superuser", "username", "first_name", "last_name", "email", "is_staff", "is_active",
-                    "date_joined", "kind", "full_name", "identity_number", "phone", "global_role"]
+        self.sql_accept = (
+            "UPDATE dossiers_dossier SET status = %s, current_step = %s, accepted_at = %s, due_at = %s, "
+            "original_due_at = %s, updated_at = %s WHERE id = %s"
+        )
+        u_fields = [
+            "password",
+            "is_superuser",
+            "username",
+            "first_name",
+            "last_name",
+            "email",
+            "is_staff",
+            "is_active",
+            "date_joined",
+            "kind",
+            "full_name",
+            "identity_number",
+            "phone",
+            "global_role",
+        ]
         self.sql_user = _insert_sql(User, u_fields) + " RETURNING id"
-        a_fields = ["seq", "created_at", "actor", "actor_label", "agency_id", "action", "object_type", "object_id",
-                    "before", "after", "prev_hash", "hash"]
+        a_fields = [
+            "seq",
+            "created_at",
+            "actor",
+            "actor_label",
+            "agency_id",
+            "action",
+            "object_type",
+            "object_id",
+            "before",
+            "after",
+            "prev_hash",
+            "hash",
+        ]
         self.sql_audit = _insert_sql(AuditRecord, a_fields)
         self.sql_head = "UPDATE core_audithead SET seq = %s, hash = %s WHERE id = 1"
         self.sql_counter = "UPDATE dossiers_codecounter SET value = value + 1 WHERE key = %s"
         self.sql_domain = _insert_sql(DomainEvent, ["name", "payload", "created_at"])
-        self.sql_idem = _insert_sql(IdempotencyKey, ["scope", "key", "request_hash", "object_type", "object_id", "created_at"])
+        self.sql_idem = _insert_sql(
+            IdempotencyKey, ["scope", "key", "request_hash", "object_type", "object_id", "created_at"]
+        )
 
         from chinhquyenso.core.models import AuditHead
         from chinhquyenso.dossiers.models import CodeCounter
@@ -177,43 +255,138 @@ class Raw:
         self.rows = []
         for k in range(n):
             i = first_id + k
-            self.rows.append({
-                "dossier": prep(Dossier, {
-                    "code": f"RAW-{i:08d}", "procedure": proc.pk, "channel": "counter", "status": "submitted",
-                    "applicant": None, "applicant_name": "Nguyễn Văn An", "applicant_identity": c.citizen_id(i),
-                    "applicant_phone": "0901234567", "applicant_address": "", "applicant_verified": True,
-                    "form_data": {"ten_tre": "Nguyễn Văn Bình", "ngay_sinh": "2025-01-02"},
-                    "receiving_agency": agency.pk, "current_agency": agency.pk, "current_step": 0, "group_code": "",
-                    "submitted_at": now, "rescheduled": False, "timeliness": "", "fee_due": 8000, "fee_paid": 0,
-                    "digitized": False, "has_electronic_result": False, "delivery": "", "imported": False,
-                    "updated_at": now}),
-                "components": [prep(DossierComponent, {"dossier": None, "required": r.pk, "name": r.name,
-                                                       "on_paper": r.order <= 2}) for r in required],
-                "submit_event": prep(DossierEvent, {
-                    "dossier": None, "at": now, "action": "submit", "from_status": "", "to_status": "submitted",
-                    "from_agency": None, "to_agency": agency.pk, "actor": officer.pk, "step": None,
-                    "note": "Trực tiếp tại Bộ phận Một cửa", "due_at": None}),
-                "accept": ["in_process", 1] + _adapt(Dossier, {"accepted_at": now, "due_at": due,
-                                                              "original_due_at": due, "updated_at": now}),
-                "accept_event": prep(DossierEvent, {
-                    "dossier": None, "at": now, "action": "accept", "from_status": "submitted", "to_status": "in_process",
-                    "from_agency": agency.pk, "to_agency": agency.pk, "actor": officer.pk, "step": 1, "note": "",
-                    "due_at": due}),
-                "user": prep(User, {
-                    "password": "!unusable", "is_superuser": False, "username": f"r{c.citizen_id(i)}", "first_name": "",
-                    "last_name": "", "email": "", "is_staff": False, "is_active": True, "date_joined": now,
-                    "kind": "citizen", "full_name": "Nguyễn Văn An", "identity_number": f"r{c.citizen_id(i)}",
-                    "phone": "0901234567", "global_role": ""}),
-                "audit": [prep(AuditRecord, {
-                    "seq": None, "created_at": now, "actor": officer.pk, "actor_label": "xa_a.counter_officer",
-                    "agency_id": agency.pk, "action": action, "object_type": "dossiers.Dossier", "object_id": "0",
-                    "before": {}, "after": {"status": "submitted"}, "prev_hash": "0" * 64, "hash": "f" * 64})
-                    for action in ("user.create", "dossier.submit", "dossier.accept")],
-                "domain": [prep(DomainEvent, {"name": "DossierStatusChanged", "payload": {"code": f"RAW-{i:08d}"},
-                                              "created_at": now}) for _ in range(2)],
-                "idem": prep(IdempotencyKey, {"scope": "dossier.submit", "key": f"raw-{i}", "request_hash": "e" * 64,
-                                              "object_type": "dossiers.Dossier", "object_id": "0", "created_at": now}),
-            })
+            self.rows.append(
+                {
+                    "dossier": prep(
+                        Dossier,
+                        {
+                            "code": f"RAW-{i:08d}",
+                            "procedure": proc.pk,
+                            "channel": "counter",
+                            "status": "submitted",
+                            "applicant": None,
+                            "applicant_name": "Nguyễn Văn An",
+                            "applicant_identity": c.citizen_id(i),
+                            "applicant_phone": "0901234567",
+                            "applicant_address": "",
+                            "applicant_verified": True,
+                            "form_data": {"ten_tre": "Nguyễn Văn Bình", "ngay_sinh": "2025-01-02"},
+                            "receiving_agency": agency.pk,
+                            "current_agency": agency.pk,
+                            "current_step": 0,
+                            "group_code": "",
+                            "submitted_at": now,
+                            "rescheduled": False,
+                            "timeliness": "",
+                            "fee_due": 8000,
+                            "fee_paid": 0,
+                            "digitized": False,
+                            "has_electronic_result": False,
+                            "delivery": "",
+                            "imported": False,
+                            "updated_at": now,
+                        },
+                    ),
+                    "components": [
+                        prep(
+                            DossierComponent,
+                            {"dossier": None, "required": r.pk, "name": r.name, "on_paper": r.order <= 2},
+                        )
+                        for r in required
+                    ],
+                    "submit_event": prep(
+                        DossierEvent,
+                        {
+                            "dossier": None,
+                            "at": now,
+                            "action": "submit",
+                            "from_status": "",
+                            "to_status": "submitted",
+                            "from_agency": None,
+                            "to_agency": agency.pk,
+                            "actor": officer.pk,
+                            "step": None,
+                            "note": "Trực tiếp tại Bộ phận Một cửa",
+                            "due_at": None,
+                        },
+                    ),
+                    "accept": ["in_process", 1]
+                    + _adapt(Dossier, {"accepted_at": now, "due_at": due, "original_due_at": due, "updated_at": now}),
+                    "accept_event": prep(
+                        DossierEvent,
+                        {
+                            "dossier": None,
+                            "at": now,
+                            "action": "accept",
+                            "from_status": "submitted",
+                            "to_status": "in_process",
+                            "from_agency": agency.pk,
+                            "to_agency": agency.pk,
+                            "actor": officer.pk,
+                            "step": 1,
+                            "note": "",
+                            "due_at": due,
+                        },
+                    ),
+                    "user": prep(
+                        User,
+                        {
+                            "password": "!unusable",
+                            "is_superuser": False,
+                            "username": f"r{c.citizen_id(i)}",
+                            "first_name": "",
+                            "last_name": "",
+                            "email": "",
+                            "is_staff": False,
+                            "is_active": True,
+                            "date_joined": now,
+                            "kind": "citizen",
+                            "full_name": "Nguyễn Văn An",
+                            "identity_number": f"r{c.citizen_id(i)}",
+                            "phone": "0901234567",
+                            "global_role": "",
+                        },
+                    ),
+                    "audit": [
+                        prep(
+                            AuditRecord,
+                            {
+                                "seq": None,
+                                "created_at": now,
+                                "actor": officer.pk,
+                                "actor_label": "xa_a.counter_officer",
+                                "agency_id": agency.pk,
+                                "action": action,
+                                "object_type": "dossiers.Dossier",
+                                "object_id": "0",
+                                "before": {},
+                                "after": {"status": "submitted"},
+                                "prev_hash": "0" * 64,
+                                "hash": "f" * 64,
+                            },
+                        )
+                        for action in ("user.create", "dossier.submit", "dossier.accept")
+                    ],
+                    "domain": [
+                        prep(
+                            DomainEvent,
+                            {"name": "DossierStatusChanged", "payload": {"code": f"RAW-{i:08d}"}, "created_at": now},
+                        )
+                        for _ in range(2)
+                    ],
+                    "idem": prep(
+                        IdempotencyKey,
+                        {
+                            "scope": "dossier.submit",
+                            "key": f"raw-{i}",
+                            "request_hash": "e" * 64,
+                            "object_type": "dossiers.Dossier",
+                            "object_id": "0",
+                            "created_at": now,
+                        },
+                    ),
+                }
+            )
 
     def run(self, *, full: bool):
         """Returns (seconds, tx-1 latencies, tx-2 latencies, statements in tx 1, statements in tx 2)."""
@@ -222,6 +395,7 @@ class Raw:
         tx1, tx2, counts = [], [], [0, 0]
         start = time.perf_counter()
         with connection.cursor() as cur:
+
             def ex(tx: int, sql: str, params, many: bool = False):
                 counts[tx] += 1
                 (cur.executemany if many else cur.execute)(sql, params)
@@ -318,8 +492,10 @@ def run(args):
     from django.db import connection
 
     c.print_machine(args.pg_server)
-    print(f"Backend: {connection.vendor} ({args.backend}); dossiers: {args.dossiers}; warm-up: {args.warmup}; "
-          f"profiled: {args.profile_n}\n")
+    print(
+        f"Backend: {connection.vendor} ({args.backend}); dossiers: {args.dossiers}; warm-up: {args.warmup}; "
+        f"profiled: {args.profile_n}\n"
+    )
     province = c.build_province()
     api = Api(province)
     for i in range(args.warmup):
@@ -339,25 +515,61 @@ def run(args):
     r1, r2 = c.summary_ms(raw1), c.summary_ms(raw2)
     f1, f2 = c.summary_ms(rawf1), c.summary_ms(rawf2)
     print("Latency per call (ms)")
-    print(c.table(["path", "call", "SQL statements", "mean", "p50", "p95", "p99", "max"], [
-        ["API", "POST /api/dossiers", q_submit, s["mean"], s["p50"], s["p95"], s["p99"], s["max"]],
-        ["API", "POST …/actions/accept", q_accept, a["mean"], a["p50"], a["p95"], a["p99"], a["max"]],
-        ["raw SQL, dossier rows", "tx 1 (insert)", st1, r1["mean"], r1["p50"], r1["p95"], r1["p99"], r1["max"]],
-        ["raw SQL, dossier rows", "tx 2 (update + event)", st2, r2["mean"], r2["p50"], r2["p95"], r2["p99"], r2["max"]],
-        ["raw SQL, every row", "tx 1 (insert)", stf1, f1["mean"], f1["p50"], f1["p95"], f1["p99"], f1["max"]],
-        ["raw SQL, every row", "tx 2 (update + event)", stf2, f2["mean"], f2["p50"], f2["p95"], f2["p99"], f2["max"]],
-    ]))
+    print(
+        c.table(
+            ["path", "call", "SQL statements", "mean", "p50", "p95", "p99", "max"],
+            [
+                ["API", "POST /api/dossiers", q_submit, s["mean"], s["p50"], s["p95"], s["p99"], s["max"]],
+                ["API", "POST …/actions/accept", q_accept, a["mean"], a["p50"], a["p95"], a["p99"], a["max"]],
+                ["raw SQL, dossier rows", "tx 1 (insert)", st1, r1["mean"], r1["p50"], r1["p95"], r1["p99"], r1["max"]],
+                [
+                    "raw SQL, dossier rows",
+                    "tx 2 (update + event)",
+                    st2,
+                    r2["mean"],
+                    r2["p50"],
+                    r2["p95"],
+                    r2["p99"],
+                    r2["max"],
+                ],
+                ["raw SQL, every row", "tx 1 (insert)", stf1, f1["mean"], f1["p50"], f1["p95"], f1["p99"], f1["max"]],
+                [
+                    "raw SQL, every row",
+                    "tx 2 (update + event)",
+                    stf2,
+                    f2["mean"],
+                    f2["p50"],
+                    f2["p95"],
+                    f2["p99"],
+                    f2["max"],
+                ],
+            ],
+        )
+    )
     print("\n(SQL statements: per call, without BEGIN/COMMIT/SAVEPOINT; an executemany counts once)\n")
     print("Throughput (submit + accept pairs)")
-    print(c.table(["path", "dossiers", "seconds", "dossiers/s", "ms per dossier", "API ÷ this"], [
-        ["API (HTTP, in-process)", n, wall, n / wall, wall / n * 1000, "1.0×"],
-        ["raw SQL, dossier rows", n, raw_wall, n / raw_wall, raw_wall / n * 1000, f"{wall / raw_wall:.1f}×"],
-        ["raw SQL, every row the API writes", n, raw_full_wall, n / raw_full_wall, raw_full_wall / n * 1000,
-         f"{wall / raw_full_wall:.1f}×"],
-    ]))
+    print(
+        c.table(
+            ["path", "dossiers", "seconds", "dossiers/s", "ms per dossier", "API ÷ this"],
+            [
+                ["API (HTTP, in-process)", n, wall, n / wall, wall / n * 1000, "1.0×"],
+                ["raw SQL, dossier rows", n, raw_wall, n / raw_wall, raw_wall / n * 1000, f"{wall / raw_wall:.1f}×"],
+                [
+                    "raw SQL, every row the API writes",
+                    n,
+                    raw_full_wall,
+                    n / raw_full_wall,
+                    raw_full_wall / n * 1000,
+                    f"{wall / raw_full_wall:.1f}×",
+                ],
+            ],
+        )
+    )
     if args.profile_n:
-        print(f"\nProfile (cProfile, {args.profile_n} pairs; cumulative ms per pair; parts overlap where nested; "
-              "cProfile inflates Python-heavy parts)")
+        print(
+            f"\nProfile (cProfile, {args.profile_n} pairs; cumulative ms per pair; parts overlap where nested; "
+            "cProfile inflates Python-heavy parts)"
+        )
         print(c.table(["part", "ms per pair", "share"], profile(api, first, args.profile_n)))
 
 

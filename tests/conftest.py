@@ -30,25 +30,65 @@ def new_citizen_id() -> str:
 
 @pytest.fixture
 def admin_user(db):
-    return accounts.create_officer(actor=None, username="qt.tinh", password="Mat-khau-2025", full_name="Quản trị tỉnh",
-                                   global_role=GlobalRole.PROVINCE_ADMIN)
+    return accounts.create_officer(
+        actor=None,
+        username="qt.tinh",
+        password="Mat-khau-2025",
+        full_name="Quản trị tỉnh",
+        global_role=GlobalRole.PROVINCE_ADMIN,
+    )
 
 
 @pytest.fixture
 def province(db, admin_user):
     """UBND tỉnh, two departments, one district with two communes."""
-    ubnd = org.create_agency(actor=admin_user, name="UBND tỉnh An Giang", kind=AgencyKind.PROVINCE_COMMITTEE,
-                             electronic_code="000.00.00.H01", code="ubnd-tinh")
-    tu_phap = org.create_agency(actor=admin_user, name="Sở Tư pháp", kind=AgencyKind.DEPARTMENT, parent=ubnd,
-                                electronic_code="000.00.15.H01", code="so-tu-phap")
-    cong_an = org.create_agency(actor=admin_user, name="Công an tỉnh", kind=AgencyKind.SPECIAL_UNIT, parent=ubnd,
-                                electronic_code="000.00.30.H01", code="cong-an-tinh")
-    huyen = org.create_agency(actor=admin_user, name="UBND huyện Chợ Mới", kind=AgencyKind.DISTRICT_COMMITTEE, parent=ubnd,
-                              electronic_code="000.00.07.H01", code="ubnd-cho-moi")
-    xa_a = org.create_agency(actor=admin_user, name="UBND xã Kiến An", kind=AgencyKind.COMMUNE_COMMITTEE, parent=huyen,
-                             electronic_code="000.07.01.H01", code="xa-kien-an")
-    xa_b = org.create_agency(actor=admin_user, name="UBND xã Kiến Thành", kind=AgencyKind.COMMUNE_COMMITTEE, parent=huyen,
-                             electronic_code="000.07.02.H01", code="xa-kien-thanh")
+    ubnd = org.create_agency(
+        actor=admin_user,
+        name="UBND tỉnh An Giang",
+        kind=AgencyKind.PROVINCE_COMMITTEE,
+        electronic_code="000.00.00.H01",
+        code="ubnd-tinh",
+    )
+    tu_phap = org.create_agency(
+        actor=admin_user,
+        name="Sở Tư pháp",
+        kind=AgencyKind.DEPARTMENT,
+        parent=ubnd,
+        electronic_code="000.00.15.H01",
+        code="so-tu-phap",
+    )
+    cong_an = org.create_agency(
+        actor=admin_user,
+        name="Công an tỉnh",
+        kind=AgencyKind.SPECIAL_UNIT,
+        parent=ubnd,
+        electronic_code="000.00.30.H01",
+        code="cong-an-tinh",
+    )
+    huyen = org.create_agency(
+        actor=admin_user,
+        name="UBND huyện Chợ Mới",
+        kind=AgencyKind.DISTRICT_COMMITTEE,
+        parent=ubnd,
+        electronic_code="000.00.07.H01",
+        code="ubnd-cho-moi",
+    )
+    xa_a = org.create_agency(
+        actor=admin_user,
+        name="UBND xã Kiến An",
+        kind=AgencyKind.COMMUNE_COMMITTEE,
+        parent=huyen,
+        electronic_code="000.07.01.H01",
+        code="xa-kien-an",
+    )
+    xa_b = org.create_agency(
+        actor=admin_user,
+        name="UBND xã Kiến Thành",
+        kind=AgencyKind.COMMUNE_COMMITTEE,
+        parent=huyen,
+        electronic_code="000.07.02.H01",
+        code="xa-kien-thanh",
+    )
     return {"ubnd": ubnd, "tu_phap": tu_phap, "cong_an": cong_an, "huyen": huyen, "xa_a": xa_a, "xa_b": xa_b}
 
 
@@ -57,20 +97,42 @@ def officers(province, admin_user):
     """officers[agency_key][role] → user with that one role in that agency."""
     result = {}
     for key, agency in province.items():
-        result[key] = {role: accounts.create_officer(actor=admin_user, username=f"{key}.{role}", password="Mat-khau-2025",
-                                                     full_name=f"Cán bộ {key} {role}", memberships=[(agency, role)])
-                       for role in Role.values}
+        result[key] = {
+            role: accounts.create_officer(
+                actor=admin_user,
+                username=f"{key}.{role}",
+                password="Mat-khau-2025",
+                full_name=f"Cán bộ {key} {role}",
+                memberships=[(agency, role)],
+            )
+            for role in Role.values
+        }
     return result
 
 
 def make_procedure(admin_user, agencies, **overrides):
     data = {
-        "code": "1.001193", "name": "Đăng ký khai sinh", "field_code": "ho-tich", "field_name": "Hộ tịch",
-        "levels": ["commune"], "service_level": "full_online", "processing_days": 3, "fee": 0, "charge": 8000,
-        "online_discount_percent": 50, "result_type": "giay-khai-sinh", "result_name": "Giấy khai sinh",
-        "components": [{"name": "Tờ khai đăng ký khai sinh"}, {"name": "Giấy chứng sinh"},
-                       {"name": "Giấy tờ tùy thân của người đi đăng ký", "mandatory": False}],
-        "steps": [{"name": "Thụ lý", "role": "specialist", "days": 2}, {"name": "Phê duyệt", "role": "leader", "days": 1}],
+        "code": "1.001193",
+        "name": "Đăng ký khai sinh",
+        "field_code": "ho-tich",
+        "field_name": "Hộ tịch",
+        "levels": ["commune"],
+        "service_level": "full_online",
+        "processing_days": 3,
+        "fee": 0,
+        "charge": 8000,
+        "online_discount_percent": 50,
+        "result_type": "giay-khai-sinh",
+        "result_name": "Giấy khai sinh",
+        "components": [
+            {"name": "Tờ khai đăng ký khai sinh"},
+            {"name": "Giấy chứng sinh"},
+            {"name": "Giấy tờ tùy thân của người đi đăng ký", "mandatory": False},
+        ],
+        "steps": [
+            {"name": "Thụ lý", "role": "specialist", "days": 2},
+            {"name": "Phê duyệt", "role": "leader", "days": 1},
+        ],
         "agencies": [a.code for a in agencies],
     }
     data.update(overrides)

@@ -15,7 +15,6 @@ from chinhquyenso.lris.api import router as lris_router
 from chinhquyenso.procedures.api import router as procedures_router
 
 api = NinjaAPI(
-
     title="Chính quyền số — API",
     version="1",
     description="Danh mục thủ tục hành chính, nộp và tra cứu hồ sơ, thao tác của cán bộ. "
@@ -72,14 +71,18 @@ def validation_error(request: HttpRequest, exc: ValidationError):
             reason, field = "nội dung gửi lên không phải JSON hợp lệ", "body"
         errors.append({"field": field, "detail": f"Trường “{field}”: {reason}."})
     first = errors[0] if errors else {"field": None, "detail": "Dữ liệu gửi lên không hợp lệ."}
-    return api.create_response(request, {"detail": first["detail"], "field": first["field"], "code": "invalid",
-                                         "errors": errors}, status=422)
+    return api.create_response(
+        request, {"detail": first["detail"], "field": first["field"], "code": "invalid", "errors": errors}, status=422
+    )
 
 
 @api.exception_handler(AuthenticationError)
 def authentication_error(request: HttpRequest, exc):
-    return api.create_response(request, {"detail": "Bạn cần đăng nhập hoặc cung cấp mã API hợp lệ.", "field": None,
-                                         "code": "unauthenticated"}, status=401)
+    return api.create_response(
+        request,
+        {"detail": "Bạn cần đăng nhập hoặc cung cấp mã API hợp lệ.", "field": None, "code": "unauthenticated"},
+        status=401,
+    )
 
 
 @api.exception_handler(HttpError)

@@ -1,16 +1,16 @@
 """`cqs` — a thin wrapper over Django management commands.
 
-    cqs demo              migrate, build the demo province if empty, run server + worker
-    cqs seed-demo         build the demo province (see --help)
-    cqs worker            run background tasks and scheduled jobs
-    cqs audit verify      check the audit chain
-    cqs import-dossiers F load historical dossiers from JSON Lines
-    cqs import-civil F    load a commune's civil-status register list (CSV/XLSX; --type, --commune)
-    cqs import-catalog F  load the procedure catalog (JSON or XLSX)
-    cqs export-catalog F  write the procedure catalog (.json or .xlsx)
-    cqs report check F    verify the ratios and totals printed in a report (TXT, DOCX or PDF)
-    cqs open311-client    Open311 API keys of applications: issue NAME, list, revoke NAME
-    cqs <any manage.py command>
+cqs demo              migrate, build the demo province if empty, run server + worker
+cqs seed-demo         build the demo province (see --help)
+cqs worker            run background tasks and scheduled jobs
+cqs audit verify      check the audit chain
+cqs import-dossiers F load historical dossiers from JSON Lines
+cqs import-civil F    load a commune's civil-status register list (CSV/XLSX; --type, --commune)
+cqs import-catalog F  load the procedure catalog (JSON or XLSX)
+cqs export-catalog F  write the procedure catalog (.json or .xlsx)
+cqs report check F    verify the ratios and totals printed in a report (TXT, DOCX or PDF)
+cqs open311-client    Open311 API keys of applications: issue NAME, list, revoke NAME
+cqs <any manage.py command>
 """
 
 import os

@@ -103,11 +103,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{DATA_DIR / 'cqs.sqlite3'}", conn_max_age=60
-    )
-}
+DATABASES = {"default": dj_database_url.config(default=f"sqlite:///{DATA_DIR / 'cqs.sqlite3'}", conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers proceed while one writer commits; IMMEDIATE avoids
     # "database is locked" upgrades inside write transactions.
@@ -149,7 +145,9 @@ MEDIA_ROOT = DATA_DIR / "files"
 MEDIA_URL = "/files/"
 
 if os.environ.get("REDIS_URL"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
+    }
 
 # Background tasks: a queue in the database (no extra server), or in Redis for
 # installations with several worker machines (CQS_TASK_BACKEND=redis, needs the
@@ -197,7 +195,9 @@ CQS = {
     # Register lists uploaded for digitization (civil_records), and the validation processes of large ones
     # (unset: one per CPU but one, at most 4, for files from 8 MB; 0: in the importing process).
     "CIVIL_UPLOAD_MAX_BYTES": int(os.environ.get("CQS_CIVIL_UPLOAD_MAX_BYTES", 200 * 1024 * 1024)),
-    "CIVIL_IMPORT_WORKERS": int(os.environ["CQS_CIVIL_IMPORT_WORKERS"]) if os.environ.get("CQS_CIVIL_IMPORT_WORKERS") else None,
+    "CIVIL_IMPORT_WORKERS": int(os.environ["CQS_CIVIL_IMPORT_WORKERS"])
+    if os.environ.get("CQS_CIVIL_IMPORT_WORKERS")
+    else None,
     "LOGIN_MAX_FAILURES": 5,
     # Reverse proxies in front of the app (nginx: 1); rate limits then read X-Forwarded-For (core.http.client_ip).
     "TRUSTED_PROXIES": int(os.environ.get("CQS_TRUSTED_PROXIES", 0)),
@@ -229,7 +229,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("CQS_LOG_LEVEL", "INFO")},
     # httpx logs full request URLs at INFO; URLs may carry identifiers.
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"},
-                # PDF rendering reports every step at INFO.
-                "weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+        # PDF rendering reports every step at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

@@ -11,8 +11,9 @@ pytestmark = pytest.mark.django_db
 
 
 def login(client, username, password):
-    return client.post("/api/auth/login", json.dumps({"username": username, "password": password}),
-                       content_type="application/json")
+    return client.post(
+        "/api/auth/login", json.dumps({"username": username, "password": password}), content_type="application/json"
+    )
 
 
 def test_passwords_are_hashed_with_argon2(settings):
@@ -47,8 +48,10 @@ def test_successful_login_clears_failures(citizen):
     assert login(client, "089012345678", "Cong-dan-2025").status_code == 200
 
 
-@pytest.mark.parametrize("identity, kind", [("12345", "citizen"), ("0890123456789", "citizen"), ("08901234567a", "citizen"),
-                                            ("123", "organization")])
+@pytest.mark.parametrize(
+    "identity, kind",
+    [("12345", "citizen"), ("0890123456789", "citizen"), ("08901234567a", "citizen"), ("123", "organization")],
+)
 def test_identity_numbers_are_validated(identity, kind):
     with pytest.raises(DomainError) as error:
         services.create_citizen(identity_number=identity, full_name="A", kind=kind)
@@ -66,7 +69,9 @@ def test_api_token_is_stored_hashed_and_issued_only_by_admins(province, officers
         services.issue_api_token(actor=officers["xa_a"]["specialist"], agency=province["xa_a"], name="X")
     with pytest.raises(PermissionDenied):
         services.issue_api_token(actor=officers["xa_b"]["agency_admin"], agency=province["xa_a"], name="X")
-    token, secret = services.issue_api_token(actor=officers["xa_a"]["agency_admin"], agency=province["xa_a"], name="LGSP")
+    token, secret = services.issue_api_token(
+        actor=officers["xa_a"]["agency_admin"], agency=province["xa_a"], name="LGSP"
+    )
     assert secret not in token.key_hash and ApiToken.objects.filter(key_hash=ApiToken.hash_secret(secret)).exists()
     assert services.user_for_token(secret) == token.user
 
@@ -74,8 +79,13 @@ def test_api_token_is_stored_hashed_and_issued_only_by_admins(province, officers
 def test_officer_may_belong_to_several_agencies(province, admin_user):
     from chinhquyenso.accounts.selectors import agency_ids
 
-    officer = services.create_officer(actor=admin_user, username="Kiem.Nhiem", password=None, full_name="Cán bộ kiêm nhiệm",
-                                      memberships=[(province["xa_a"], "specialist"), (province["xa_b"], "leader")])
+    officer = services.create_officer(
+        actor=admin_user,
+        username="Kiem.Nhiem",
+        password=None,
+        full_name="Cán bộ kiêm nhiệm",
+        memberships=[(province["xa_a"], "specialist"), (province["xa_b"], "leader")],
+    )
     assert officer.username == "kiem.nhiem"
     assert agency_ids(officer) == {province["xa_a"].pk, province["xa_b"].pk}
     assert agency_ids(officer, ["leader"]) == {province["xa_b"].pk}

@@ -19,8 +19,12 @@ def client_for(user=None) -> Client:
 
 
 def post(client, url, body, **headers):
-    return client.post(url, data=json.dumps(body) if not isinstance(body, (bytes, str)) else body,
-                       content_type="application/json", headers=headers)
+    return client.post(
+        url,
+        data=json.dumps(body) if not isinstance(body, (bytes, str)) else body,
+        content_type="application/json",
+        headers=headers,
+    )
 
 
 def submit_body(**overrides):
@@ -66,8 +70,11 @@ def test_submit_track_and_act_through_the_api(birth_procedure, officers, citizen
     assert upload.status_code == 201
     attached = post(counter, f"/api/dossiers/{code}/actions/attach_result", {"file_id": upload.json()["file_id"]})
     assert attached.json()["has_electronic_result"] is True
-    paid = post(client_for(citizen), f"/api/dossiers/{code}/actions/pay", {"amount": 4000, "method": "online",
-                                                                       "transaction_ref": "PAYGOV-0001"})
+    paid = post(
+        client_for(citizen),
+        f"/api/dossiers/{code}/actions/pay",
+        {"amount": 4000, "method": "online", "transaction_ref": "PAYGOV-0001"},
+    )
     assert paid.json()["fee_paid"] == 4000
     returned = post(counter, f"/api/dossiers/{code}/actions/return_result", {"delivery": "online"})
     assert returned.json()["status"] == "returned"
@@ -81,7 +88,9 @@ def _file(name, content):
 
 
 def test_upload_rejects_content_that_is_not_a_document(citizen):
-    response = client_for(citizen).post("/api/dossiers/files", {"file": _file("to-khai.pdf", b"<html>not a pdf</html>")})
+    response = client_for(citizen).post(
+        "/api/dossiers/files", {"file": _file("to-khai.pdf", b"<html>not a pdf</html>")}
+    )
     assert response.status_code == 400
     assert response.json()["field"] == "file" and "PDF, JPEG hoặc PNG" in response.json()["detail"]
 
@@ -93,22 +102,27 @@ def test_idempotent_submission(birth_procedure, citizen):
     assert first.status_code == 201 and retry.status_code == 200
     assert first.json()["code"] == retry.json()["code"]
     assert Dossier.objects.count() == 1
-    misuse = post(client, "/api/dossiers", submit_body(channel="online", form_data={"x": 1}), **{"Idempotency-Key": "abc-123"})
+    misuse = post(
+        client, "/api/dossiers", submit_body(channel="online", form_data={"x": 1}), **{"Idempotency-Key": "abc-123"}
+    )
     assert misuse.status_code == 409 and misuse.json()["field"] == "Idempotency-Key"
     assert Dossier.objects.count() == 1
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"procedure_code": "9.999999"}, "procedure_code"),
-    ({"channel": "fax"}, "channel"),
-    ({"agency_code": "so-tu-phap"}, "agency_code"),
-    ({"components": [{"order": 9, "on_paper": True}]}, "components[0].order"),
-    ({"components": [{"order": 1, "file_id": "0" * 64}]}, "components[0].file_id"),
-    ({"components": [{"order": "một"}]}, "components.0.order"),
-    ({"form_data": ["not", "an", "object"]}, "form_data"),
-    ({"applicant": {"identity_number": "123", "full_name": "Trần Văn Bé"}}, "applicant.identity_number"),
-    ({"channel": "counter"}, "channel"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"procedure_code": "9.999999"}, "procedure_code"),
+        ({"channel": "fax"}, "channel"),
+        ({"agency_code": "so-tu-phap"}, "agency_code"),
+        ({"components": [{"order": 9, "on_paper": True}]}, "components[0].order"),
+        ({"components": [{"order": 1, "file_id": "0" * 64}]}, "components[0].file_id"),
+        ({"components": [{"order": "một"}]}, "components.0.order"),
+        ({"form_data": ["not", "an", "object"]}, "form_data"),
+        ({"applicant": {"identity_number": "123", "full_name": "Trần Văn Bé"}}, "applicant.identity_number"),
+        ({"channel": "counter"}, "channel"),
+    ],
+)
 def test_bad_submission_input_names_the_field(birth_procedure, citizen, body, field):
     response = post(client_for(citizen), "/api/dossiers", submit_body(**body))
     assert 400 <= response.status_code < 500, response.content
@@ -118,16 +132,22 @@ def test_bad_submission_input_names_the_field(birth_procedure, citizen, body, fi
     assert Dossier.objects.count() == 0
 
 
-@pytest.mark.parametrize("applicant, field", [
-    ({"identity_number": "08901234567", "full_name": "Trần Văn Bé"}, "applicant.identity_number"),
-    ({"identity_number": "089012345679", "full_name": " "}, "applicant.full_name"),
-    ({"identity_number": "089012345679", "full_name": "Trần Văn Bé", "phone": "abc"}, "applicant.phone"),
-    ({"identity_number": "089012345679", "full_name": "Trần Văn Bé", "kind": "robot"}, "applicant.kind"),
-    ({"full_name": "Trần Văn Bé"}, "applicant.identity_number"),
-])
+@pytest.mark.parametrize(
+    "applicant, field",
+    [
+        ({"identity_number": "08901234567", "full_name": "Trần Văn Bé"}, "applicant.identity_number"),
+        ({"identity_number": "089012345679", "full_name": " "}, "applicant.full_name"),
+        ({"identity_number": "089012345679", "full_name": "Trần Văn Bé", "phone": "abc"}, "applicant.phone"),
+        ({"identity_number": "089012345679", "full_name": "Trần Văn Bé", "kind": "robot"}, "applicant.kind"),
+        ({"full_name": "Trần Văn Bé"}, "applicant.identity_number"),
+    ],
+)
 def test_bad_applicant_at_the_counter_names_the_field(birth_procedure, officers, applicant, field):
-    response = post(client_for(officers["xa_a"]["counter_officer"]), "/api/dossiers",
-                    submit_body(channel="counter", applicant=applicant))
+    response = post(
+        client_for(officers["xa_a"]["counter_officer"]),
+        "/api/dossiers",
+        submit_body(channel="counter", applicant=applicant),
+    )
     assert 400 <= response.status_code < 500
     assert response.json()["field"] == field, response.json()
     assert Dossier.objects.count() == 0
@@ -144,18 +164,21 @@ def test_unauthenticated_requests_are_refused_in_vietnamese(birth_procedure):
     assert response.status_code == 401 and "đăng nhập" in response.json()["detail"]
 
 
-@pytest.mark.parametrize("action, body, field", [
-    ("refuse", {"reason": ""}, "reason"),
-    ("reschedule", {"reason": "Chờ xác minh"}, "new_due_date"),
-    ("reschedule", {"reason": "x", "new_due_date": "31/12/2025"}, "new_due_date"),
-    ("return_result", {"delivery": "drone"}, "delivery"),
-    ("pay", {"amount": -5, "method": "counter"}, "amount"),
-    ("pay", {"amount": 1000, "method": "online"}, "transaction_ref"),
-    ("attach_result", {"file_id": "nope"}, "file_id"),
-    ("digitize", {"file_id": "nope"}, "order"),
-    ("request_supplement", {"items": "không phải danh sách"}, "items"),
-    ("teleport", {}, "action"),
-])
+@pytest.mark.parametrize(
+    "action, body, field",
+    [
+        ("refuse", {"reason": ""}, "reason"),
+        ("reschedule", {"reason": "Chờ xác minh"}, "new_due_date"),
+        ("reschedule", {"reason": "x", "new_due_date": "31/12/2025"}, "new_due_date"),
+        ("return_result", {"delivery": "drone"}, "delivery"),
+        ("pay", {"amount": -5, "method": "counter"}, "amount"),
+        ("pay", {"amount": 1000, "method": "online"}, "transaction_ref"),
+        ("attach_result", {"file_id": "nope"}, "file_id"),
+        ("digitize", {"file_id": "nope"}, "order"),
+        ("request_supplement", {"items": "không phải danh sách"}, "items"),
+        ("teleport", {}, "action"),
+    ],
+)
 def test_bad_action_input_names_the_field(birth_procedure, officers, citizen, action, body, field):
     code = post(client_for(citizen), "/api/dossiers", submit_body()).json()["code"]
     response = post(client_for(officers["xa_a"]["counter_officer"]), f"/api/dossiers/{code}/actions/{action}", body)
@@ -164,7 +187,9 @@ def test_bad_action_input_names_the_field(birth_procedure, officers, citizen, ac
 
 
 def test_system_token_is_scoped_to_its_agency(birth_procedure, officers, citizen, province):
-    token, secret = issue_api_token(actor=officers["xa_a"]["agency_admin"], agency=province["xa_a"], name="Hệ thống một cửa xã")
+    token, secret = issue_api_token(
+        actor=officers["xa_a"]["agency_admin"], agency=province["xa_a"], name="Hệ thống một cửa xã"
+    )
     code = post(client_for(citizen), "/api/dossiers", submit_body()).json()["code"]
     ok = Client().get(f"/api/dossiers/{code}", headers={"Authorization": f"Bearer {secret}"})
     assert ok.status_code == 200

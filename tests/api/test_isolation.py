@@ -21,26 +21,76 @@ from tests.conftest import vn
 
 pytestmark = pytest.mark.django_db
 PAPER = [{"order": 1, "on_paper": True}, {"order": 2, "on_paper": True}]
-ACTIONS = ["accept", "request_supplement", "supplement", "refuse", "forward", "reschedule", "attach_result",
-           "digitize", "return_result", "withdraw", "pay"]
-ACTION_BODY = {"reason": "x", "items": ["x"], "new_due_date": "2030-01-07", "delivery": "counter", "amount": 1000,
-               "method": "counter", "file_id": "x", "order": 1}
+ACTIONS = [
+    "accept",
+    "request_supplement",
+    "supplement",
+    "refuse",
+    "forward",
+    "reschedule",
+    "attach_result",
+    "digitize",
+    "return_result",
+    "withdraw",
+    "pay",
+]
+ACTION_BODY = {
+    "reason": "x",
+    "items": ["x"],
+    "new_due_date": "2030-01-07",
+    "delivery": "counter",
+    "amount": 1000,
+    "method": "counter",
+    "file_id": "x",
+    "order": 1,
+}
 # Every operation of the API that touches operational data, as (method, path template).
-SCOPED = {("GET", "/api/dossiers"), ("GET", "/api/dossiers/{code}"), ("POST", "/api/dossiers/{code}/actions/{action}"),
-          ("POST", "/api/dossiers")}
+SCOPED = {
+    ("GET", "/api/dossiers"),
+    ("GET", "/api/dossiers/{code}"),
+    ("POST", "/api/dossiers/{code}/actions/{action}"),
+    ("POST", "/api/dossiers"),
+}
 # Reported values (LRIS): an agency's reports; the reporting rates are the province's (see tests/lris).
-LRIS = {("GET", "/api/lris/assignments"), ("GET", "/api/lris/assignments/{assignment_id}"),
-        ("POST", "/api/lris/assignments/{assignment_id}/values"), ("GET", "/api/lris/compliance")}
+LRIS = {
+    ("GET", "/api/lris/assignments"),
+    ("GET", "/api/lris/assignments/{assignment_id}"),
+    ("POST", "/api/lris/assignments/{assignment_id}/values"),
+    ("GET", "/api/lris/compliance"),
+}
 SCOPED |= LRIS
 # The IOC dashboard: figures and overdue dossiers of the agencies a leader leads (see tests/dashboard).
-DASHBOARD = {("GET", f"/api/dashboard{part}") for part in ("", "/tiles", "/trend", "/agencies", "/procedures", "/ranking",
-                                                            "/overdue", "/egov-completion", "/compliance")}
+DASHBOARD = {
+    ("GET", f"/api/dashboard{part}")
+    for part in (
+        "",
+        "/tiles",
+        "/trend",
+        "/agencies",
+        "/procedures",
+        "/ranking",
+        "/overdue",
+        "/egov-completion",
+        "/compliance",
+    )
+}
 SCOPED |= DASHBOARD
-PUBLIC_OR_SELF = {("GET", "/api/procedures"), ("GET", "/api/procedures/{code}"), ("POST", "/api/dossiers/files"),
-                  ("POST", "/api/auth/login"), ("POST", "/api/auth/logout"), ("GET", "/api/auth/me")}
+PUBLIC_OR_SELF = {
+    ("GET", "/api/procedures"),
+    ("GET", "/api/procedures/{code}"),
+    ("POST", "/api/dossiers/files"),
+    ("POST", "/api/auth/login"),
+    ("POST", "/api/auth/logout"),
+    ("GET", "/api/auth/me"),
+}
 # Province-wide aggregates without personal data: any officer, never a citizen (tests/indicators/test_api.py).
-AGGREGATES = {("GET", "/api/indicators"), ("GET", "/api/indicators/values"), ("GET", "/api/indicators/index766"),
-              ("GET", "/api/indicators/egov-completion"), ("GET", "/api/indicators/targets")}
+AGGREGATES = {
+    ("GET", "/api/indicators"),
+    ("GET", "/api/indicators/values"),
+    ("GET", "/api/indicators/index766"),
+    ("GET", "/api/indicators/egov-completion"),
+    ("GET", "/api/indicators/targets"),
+}
 
 
 def test_matrix_covers_every_endpoint():
@@ -51,8 +101,14 @@ def test_matrix_covers_every_endpoint():
 
 @pytest.fixture
 def dossier(birth_procedure, officers, citizen):
-    d = services.submit(actor=citizen, procedure_code="1.001193", channel="online", agency_code="xa-kien-an",
-                        components=PAPER, at=vn(2025, 3, 10, 9))
+    d = services.submit(
+        actor=citizen,
+        procedure_code="1.001193",
+        channel="online",
+        agency_code="xa-kien-an",
+        components=PAPER,
+        at=vn(2025, 3, 10, 9),
+    )
     services.accept(d, actor=officers["xa_a"]["counter_officer"], at=vn(2025, 3, 10, 10))
     return Dossier.objects.get(pk=d.pk)
 
@@ -78,12 +134,23 @@ def test_foreign_officer_sees_and_does_nothing(dossier, officers, agency, role):
     assert client.get(f"/api/dossiers/{dossier.code}").status_code == 404
     assert dossier.code not in [d["code"] for d in client.get("/api/dossiers").json()]
     for action in ACTIONS:
-        response = client.post(f"/api/dossiers/{dossier.code}/actions/{action}", json.dumps(ACTION_BODY),
-                               content_type="application/json")
+        response = client.post(
+            f"/api/dossiers/{dossier.code}/actions/{action}", json.dumps(ACTION_BODY), content_type="application/json"
+        )
         assert response.status_code == 404, (action, response.content)
-    submitted = client.post("/api/dossiers", json.dumps({
-        "procedure_code": "1.001193", "channel": "counter", "agency_code": "xa-kien-an", "components": PAPER,
-        "applicant": {"identity_number": "089555666777", "full_name": "Võ Thị Sáu"}}), content_type="application/json")
+    submitted = client.post(
+        "/api/dossiers",
+        json.dumps(
+            {
+                "procedure_code": "1.001193",
+                "channel": "counter",
+                "agency_code": "xa-kien-an",
+                "components": PAPER,
+                "applicant": {"identity_number": "089555666777", "full_name": "Võ Thị Sáu"},
+            }
+        ),
+        content_type="application/json",
+    )
     assert submitted.status_code == 403
     assert snapshot(dossier) == before
 
@@ -101,21 +168,29 @@ def test_other_citizen_cannot_see_or_touch(dossier):
     assert stranger.get(f"/api/dossiers/{dossier.code}").status_code == 404
     assert stranger.get("/api/dossiers").json() == []
     for action in ACTIONS:
-        assert stranger.post(f"/api/dossiers/{dossier.code}/actions/{action}", json.dumps(ACTION_BODY),
-                             content_type="application/json").status_code == 404
+        assert (
+            stranger.post(
+                f"/api/dossiers/{dossier.code}/actions/{action}",
+                json.dumps(ACTION_BODY),
+                content_type="application/json",
+            ).status_code
+            == 404
+        )
     assert snapshot(dossier) == before
 
 
 def test_auditor_reads_everything_and_changes_nothing(dossier):
-    auditor = create_officer(actor=None, username="thanh.tra", password=None, full_name="Thanh tra",
-                             global_role=GlobalRole.AUDITOR)
+    auditor = create_officer(
+        actor=None, username="thanh.tra", password=None, full_name="Thanh tra", global_role=GlobalRole.AUDITOR
+    )
     client = as_user(auditor)
     body = {**ACTION_BODY, "file_id": store_upload(b"%PDF-1.4 ket qua", original_name="kq.pdf").sha256}
     before = snapshot(dossier)
     assert client.get(f"/api/dossiers/{dossier.code}").status_code == 200
     for action in ACTIONS:
-        response = client.post(f"/api/dossiers/{dossier.code}/actions/{action}", json.dumps(body),
-                               content_type="application/json")
+        response = client.post(
+            f"/api/dossiers/{dossier.code}/actions/{action}", json.dumps(body), content_type="application/json"
+        )
         assert response.status_code == 403, action
     assert snapshot(dossier) == before
 
@@ -132,8 +207,9 @@ def test_officer_of_two_agencies_sees_both(dossier, officers, province, citizen)
 def lris_assignment(province, admin_user):
     lris.load_forms(actor=admin_user)
     form = ReportForm.objects.get(code="chinh-quyen-dien-tu")
-    return lris.assign_form(actor=admin_user, form=form, agencies=[province["xa_a"]], period=month(2025, 3),
-                            deadline=month(2025, 3).end).created[0]
+    return lris.assign_form(
+        actor=admin_user, form=form, agencies=[province["xa_a"]], period=month(2025, 3), deadline=month(2025, 3).end
+    ).created[0]
 
 
 @pytest.mark.parametrize("agency, role", FOREIGN)
@@ -142,8 +218,11 @@ def test_foreign_officer_sees_and_sends_no_reported_values(lris_assignment, offi
     path = f"/api/lris/assignments/{lris_assignment.pk}"
     assert client.get(path).status_code == 404
     assert lris_assignment.pk not in [a["id"] for a in client.get("/api/lris/assignments").json()]
-    sent = client.post(f"{path}/values", json.dumps({"values": [{"code": "it_staff", "value": 1}], "submit": False}),
-                       content_type="application/json")
+    sent = client.post(
+        f"{path}/values",
+        json.dumps({"values": [{"code": "it_staff", "value": 1}], "submit": False}),
+        content_type="application/json",
+    )
     assert sent.status_code == 404
     assert client.get("/api/lris/compliance", {"form": "chinh-quyen-dien-tu", "period": "2025-M03"}).status_code == 403
     assert not Submission.objects.exists()
@@ -154,8 +233,11 @@ def test_own_agency_officers_send_reported_values(lris_assignment, officers, rol
     client = as_user(officers["xa_a"][role])
     path = f"/api/lris/assignments/{lris_assignment.pk}"
     assert client.get(path).status_code == 200
-    sent = client.post(f"{path}/values", json.dumps({"values": [{"code": "it_staff", "value": 1}], "submit": False}),
-                       content_type="application/json")
+    sent = client.post(
+        f"{path}/values",
+        json.dumps({"values": [{"code": "it_staff", "value": 1}], "submit": False}),
+        content_type="application/json",
+    )
     assert sent.status_code == 200 and sent.json()["status"] == "draft"
 
 
@@ -171,7 +253,11 @@ def test_dashboard_for_leaders_of_the_agency_only(dossier, officers, citizen, ad
         response = foreign.get(path, mine)
         assert response.status_code == 403 and response.json()["field"] == "agency", agency
         assert dossier.code not in foreign.get(path, {"period": "2025-Q1"}).content.decode()
-    for user in (officers["xa_a"]["leader"], officers["huyen"]["leader"], admin_user):  # and the district's leader over it
+    for user in (
+        officers["xa_a"]["leader"],
+        officers["huyen"]["leader"],
+        admin_user,
+    ):  # and the district's leader over it
         assert as_user(user).get(path, mine).status_code == 200, user
     if path == "/api/dashboard/overdue":
         assert dossier.code in as_user(officers["xa_a"]["leader"]).get(path, mine).content.decode()

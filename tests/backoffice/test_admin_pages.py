@@ -46,13 +46,28 @@ def test_reorganization_form_goes_through_the_service(admin_user, province):
     client = signed_in(admin_user)
     page = client.get("/quan-tri/org/agency/sap-xep/")
     assert "Sắp xếp lại cơ quan" in page.content.decode()
-    refused = client.post("/quan-tri/org/agency/sap-xep/", {"kind": "merge", "sources": [province["xa_a"].pk],
-                                                            "name": "UBND xã Kiến An mới", "effective_date": "2025-07-01"})
+    refused = client.post(
+        "/quan-tri/org/agency/sap-xep/",
+        {
+            "kind": "merge",
+            "sources": [province["xa_a"].pk],
+            "name": "UBND xã Kiến An mới",
+            "effective_date": "2025-07-01",
+        },
+    )
     assert "ít nhất hai" in refused.content.decode() or "đúng một" in refused.content.decode()
-    done = client.post("/quan-tri/org/agency/sap-xep/", {
-        "kind": "merge", "sources": [province["xa_a"].pk, province["xa_b"].pk], "name": "UBND xã Kiến An",
-        "new_kind": "commune_committee", "parent": province["huyen"].pk, "effective_date": "2025-07-01",
-        "legal_basis": "Nghị quyết 1654/NQ-UBTVQH15"})
+    done = client.post(
+        "/quan-tri/org/agency/sap-xep/",
+        {
+            "kind": "merge",
+            "sources": [province["xa_a"].pk, province["xa_b"].pk],
+            "name": "UBND xã Kiến An",
+            "new_kind": "commune_committee",
+            "parent": province["huyen"].pk,
+            "effective_date": "2025-07-01",
+            "legal_basis": "Nghị quyết 1654/NQ-UBTVQH15",
+        },
+    )
     assert done.status_code == 302
     province["xa_a"].refresh_from_db()
     assert province["xa_a"].valid_to is not None
@@ -65,7 +80,8 @@ def test_reorganization_form_goes_through_the_service(admin_user, province):
 def test_calendar_make_up_day_from_the_admin(admin_user):
     saturday = dt.date(2025, 4, 26)
     assert not WorkingCalendar.load(saturday, saturday).is_working_day(saturday)
-    response = signed_in(admin_user).post("/quan-tri/core/calendarday/add/", {"date": "2025-04-26", "kind": "working",
-                                                                              "note": "Làm bù ngày 02/5"})
+    response = signed_in(admin_user).post(
+        "/quan-tri/core/calendarday/add/", {"date": "2025-04-26", "kind": "working", "note": "Làm bù ngày 02/5"}
+    )
     assert response.status_code == 302
     assert WorkingCalendar.load(saturday, saturday).is_working_day(saturday)

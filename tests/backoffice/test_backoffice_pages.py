@@ -23,8 +23,15 @@ def signed_in(user) -> Client:
 
 
 def counter_form(**extra):
-    data = {"procedure_code": "1.001193", "identity_number": "089201001234", "full_name": "Trần Văn Bé",
-            "phone": "0912345678", "address": "Ấp Long Hòa", "idempotency_key": "k-1", "agency_code": "xa-kien-an"}
+    data = {
+        "procedure_code": "1.001193",
+        "identity_number": "089201001234",
+        "full_name": "Trần Văn Bé",
+        "phone": "0912345678",
+        "address": "Ấp Long Hòa",
+        "idempotency_key": "k-1",
+        "agency_code": "xa-kien-an",
+    }
     data.update(extra)
     return data
 
@@ -34,12 +41,16 @@ def test_counter_receives_and_accepts_in_one_post(birth_procedure, officers):
     assert "Đăng ký khai sinh" in client.get("/can-bo/tiep-nhan/", {"q": "khai sinh"}).content.decode()
     form = client.get("/can-bo/tiep-nhan/", {"thu_tuc": "1.001193"}).content.decode()
     assert "Giấy chứng sinh" in form and "autofocus" in form
-    response = client.post("/can-bo/tiep-nhan/", counter_form(**{"received-1": "1", "received-2": "1", "decision": "accept"}))
+    response = client.post(
+        "/can-bo/tiep-nhan/", counter_form(**{"received-1": "1", "received-2": "1", "decision": "accept"})
+    )
     dossier = Dossier.objects.get()
     assert response["Location"] == f"/can-bo/ho-so/{dossier.code}/"
     assert dossier.status == Status.IN_PROCESS and dossier.channel == "counter" and dossier.due_at
     # The same form sent again (double click, reload) does not create a second dossier.
-    again = client.post("/can-bo/tiep-nhan/", counter_form(**{"received-1": "1", "received-2": "1", "decision": "accept"}))
+    again = client.post(
+        "/can-bo/tiep-nhan/", counter_form(**{"received-1": "1", "received-2": "1", "decision": "accept"})
+    )
     assert again["Location"] == response["Location"] and Dossier.objects.count() == 1
 
 
@@ -54,8 +65,10 @@ def test_counter_accept_with_missing_component_leaves_nothing_half_written(birth
 
 def test_counter_supplement_then_accept(birth_procedure, officers):
     client = signed_in(officers["xa_a"]["counter_officer"])
-    client.post("/can-bo/tiep-nhan/", counter_form(**{"received-1": "1", "decision": "request_supplement",
-                                                      "items": "Bản sao giấy đăng ký kết hôn"}))
+    client.post(
+        "/can-bo/tiep-nhan/",
+        counter_form(**{"received-1": "1", "decision": "request_supplement", "items": "Bản sao giấy đăng ký kết hôn"}),
+    )
     dossier = Dossier.objects.get()
     assert dossier.status == Status.SUPPLEMENT_REQUESTED
     assert dossier.supplement_requests.get().items == ["Giấy chứng sinh", "Bản sao giấy đăng ký kết hôn"]
@@ -79,9 +92,16 @@ def test_counter_refuse_requires_reason_next_to_field(birth_procedure, officers)
 
 
 def make_dossier(officers, at=None, **kw):
-    return services.submit(actor=officers["xa_a"]["counter_officer"], procedure_code="1.001193", channel="counter",
-                           agency_code="xa-kien-an", applicant={"identity_number": "089201001234", "full_name": "Trần Văn Bé"},
-                           components=[{"order": 1, "on_paper": True}, {"order": 2, "on_paper": True}], at=at, **kw)
+    return services.submit(
+        actor=officers["xa_a"]["counter_officer"],
+        procedure_code="1.001193",
+        channel="counter",
+        agency_code="xa-kien-an",
+        applicant={"identity_number": "089201001234", "full_name": "Trần Văn Bé"},
+        components=[{"order": 1, "on_paper": True}, {"order": 2, "on_paper": True}],
+        at=at,
+        **kw,
+    )
 
 
 def test_inbox_tabs_counts_and_colours(birth_procedure, officers):
@@ -106,7 +126,9 @@ def test_inbox_tabs_counts_and_colours(birth_procedure, officers):
     assert waiting.code not in html  # the specialist's own work only
     counter_html = signed_in(xa["counter_officer"]).get("/can-bo/").content.decode()
     assert waiting.code in counter_html and "Việc của tôi (1)" in counter_html
-    filtered = signed_in(xa["specialist"]).get("/can-bo/", {"tab": "dang-giai-quyet", "kenh": "online"}).content.decode()
+    filtered = (
+        signed_in(xa["specialist"]).get("/can-bo/", {"tab": "dang-giai-quyet", "kenh": "online"}).content.decode()
+    )
     assert "Đang giải quyết (0)" in filtered
 
 
@@ -122,7 +144,10 @@ def test_dossier_page_actions_history_comments_result(birth_procedure, officers,
     specialist.post(f"/can-bo/ho-so/{dossier.code}/comment/", {"text": "Đã kiểm tra <b>giấy chứng sinh</b>"})
     specialist.post(f"/can-bo/ho-so/{dossier.code}/forward/", {"note": "Đủ điều kiện"})
     from django.core.files.uploadedfile import SimpleUploadedFile
-    leader.post(f"/can-bo/ho-so/{dossier.code}/attach_result/", {"number": "12/GKS", "file": SimpleUploadedFile("gks.pdf", PDF)})
+
+    leader.post(
+        f"/can-bo/ho-so/{dossier.code}/attach_result/", {"number": "12/GKS", "file": SimpleUploadedFile("gks.pdf", PDF)}
+    )
     leader.post(f"/can-bo/ho-so/{dossier.code}/forward/")
     dossier.refresh_from_db()
     assert dossier.status == Status.RESULT_READY and dossier.has_electronic_result

@@ -54,9 +54,11 @@ def browser(_orm_beside_playwright):
     """Headless chromium, one for all the tests of this package. Package scope,
     not session scope: see _orm_beside_playwright."""
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        message = (f"chromium not found at {CHROMIUM}: the browser tests need Debian's chromium "
-                   "(apt-get install -y chromium), or CQS_CHROMIUM=/path/to/chromium. "
-                   "Set CQS_SKIP_BROWSER=1 to skip them instead.")
+        message = (
+            f"chromium not found at {CHROMIUM}: the browser tests need Debian's chromium "
+            "(apt-get install -y chromium), or CQS_CHROMIUM=/path/to/chromium. "
+            "Set CQS_SKIP_BROWSER=1 to skip them instead."
+        )
         if os.environ.get("CQS_SKIP_BROWSER") == "1":
             pytest.skip(message)
         pytest.fail(message, pytrace=False)

@@ -22,15 +22,16 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 AXE_PATH = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = REPO_ROOT / "artifacts" / "screenshots"
 
-PHONE = {"width": 360, "height": 740}      # a low-end Android phone
-DESKTOP = {"width": 1366, "height": 768}   # the most common office screen
-PAGE_BUDGET_BYTES = 150 * 1024             # document + CSS + JS + images, per page load
-UPLOADS_PREFIX = "/tep/"                   # user uploads: not part of the page's own weight
+PHONE = {"width": 360, "height": 740}  # a low-end Android phone
+DESKTOP = {"width": 1366, "height": 768}  # the most common office screen
+PAGE_BUDGET_BYTES = 150 * 1024  # document + CSS + JS + images, per page load
+UPLOADS_PREFIX = "/tep/"  # user uploads: not part of the page's own weight
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 AXE_BLOCKING = {"serious", "critical"}
 
 
 # --- contexts and pages ------------------------------------------------------
+
 
 def new_context(browser, base_url: str | None = None, *, desktop: bool = False, **options):
     """A fresh browser context (own cookies and storage): 360×740 phone by
@@ -74,12 +75,14 @@ class _Recorder:
         self._of[page] = self
 
     @classmethod
-    def of(cls, page) -> "_Recorder":
+    def of(cls, page) -> _Recorder:
         try:
             return cls._of[page]
         except KeyError:
-            raise AssertionError("check_page needs a page made by tests/browser/support.new_page "
-                                 "(the `page` and `desktop_page` fixtures are)") from None
+            raise AssertionError(
+                "check_page needs a page made by tests/browser/support.new_page "
+                "(the `page` and `desktop_page` fixtures are)"
+            ) from None
 
     def _on_request(self, request):
         # A new document in the main frame starts a new page load (a redirect's
@@ -137,8 +140,7 @@ def axe_violations(page, impacts=AXE_BLOCKING) -> list[dict]:
         raise AssertionError(f"{AXE_PATH} is missing: run `npm ci` at the repository root")
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE_PATH))
-    result = page.evaluate(
-        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+    result = page.evaluate("async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
     return [v for v in result["violations"] if v.get("impact") in impacts]
 
 
@@ -147,8 +149,7 @@ def format_violations(violations: list[dict]) -> str:
     for v in violations:
         targets = [" ".join(map(str, node["target"])) for node in v["nodes"][:3]]
         more = f" (+{len(v['nodes']) - 3} more)" if len(v["nodes"]) > 3 else ""
-        lines.append(f"  [{v['impact']}] {v['id']}: {v['help']} — {', '.join(targets)}{more}\n"
-                     f"      {v['helpUrl']}")
+        lines.append(f"  [{v['impact']}] {v['id']}: {v['help']} — {', '.join(targets)}{more}\n      {v['helpUrl']}")
     return "\n".join(lines)
 
 
@@ -159,13 +160,13 @@ def horizontal_overflow(page) -> tuple[int, int] | None:
     mobile context (is_mobile, as phones do) Chromium widens the layout
     viewport to fit content that overflows, so innerWidth grows with the
     overflow (608 for a 600 px box at 360 px) and would hide it."""
-    scroll, width = page.evaluate(
-        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    scroll, width = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     return (scroll, width) if scroll > width + 1 else None
 
 
-def check_page(page, name: str, journey: str, *, budget: int = PAGE_BUDGET_BYTES,
-               expect_status: int | None = None) -> Path:
+def check_page(
+    page, name: str, journey: str, *, budget: int = PAGE_BUDGET_BYTES, expect_status: int | None = None
+) -> Path:
     """The checks every page of a journey must pass, on the page now loaded:
 
     - axe-core, WCAG 2.0/2.1 A and AA: no violation of impact serious or critical;
@@ -188,8 +189,9 @@ def check_page(page, name: str, journey: str, *, budget: int = PAGE_BUDGET_BYTES
 
     violations = axe_violations(page)
     if violations:
-        problems.append(f"axe-core: {len(violations)} serious/critical WCAG 2.1 AA violation(s):\n"
-                        + format_violations(violations))
+        problems.append(
+            f"axe-core: {len(violations)} serious/critical WCAG 2.1 AA violation(s):\n" + format_violations(violations)
+        )
 
     total, rows = recorder.weigh()
     if total > budget:
@@ -207,8 +209,9 @@ def check_page(page, name: str, journey: str, *, budget: int = PAGE_BUDGET_BYTES
 
     overflow = horizontal_overflow(page)
     if overflow:
-        problems.append(f"horizontal scrolling: scrollWidth {overflow[0]} px > viewport {overflow[1]} px"
-                        f"{_widest_elements(page)}")
+        problems.append(
+            f"horizontal scrolling: scrollWidth {overflow[0]} px > viewport {overflow[1]} px{_widest_elements(page)}"
+        )
 
     lang = page.evaluate("() => document.documentElement.getAttribute('lang')")
     if lang != "vi":
@@ -217,8 +220,9 @@ def check_page(page, name: str, journey: str, *, budget: int = PAGE_BUDGET_BYTES
         problems.append("<title> is empty")
 
     if problems:
-        raise AssertionError(f"page {name!r} of journey {journey!r} ({page.url}, screenshot {shot}):\n"
-                             + "\n".join(problems))
+        raise AssertionError(
+            f"page {name!r} of journey {journey!r} ({page.url}, screenshot {shot}):\n" + "\n".join(problems)
+        )
     return shot
 
 
@@ -267,8 +271,7 @@ def check_reflow(page, width: int = 640, height: int = 512) -> None:
         problems = []
         overflow = horizontal_overflow(page)
         if overflow:
-            problems.append(f"horizontal scrolling at {width} px: scrollWidth {overflow[0]} px"
-                            f"{_widest_elements(page)}")
+            problems.append(f"horizontal scrolling at {width} px: scrollWidth {overflow[0]} px{_widest_elements(page)}")
         main = page.locator("main")
         if main.count() != 1:
             problems.append(f"expected one <main>, found {main.count()}")
@@ -286,6 +289,7 @@ def check_reflow(page, width: int = 640, height: int = 512) -> None:
 
 
 # --- helpers for journeys ------------------------------------------------------
+
 
 def sign_in(page, username: str, password: str, *, open_page: bool = True) -> None:
     """Sign in through the real login page (/dang-nhap/), by its labels; waits
@@ -321,8 +325,9 @@ def tab_to(page, selector: str, *, limit: int = 40, backwards: bool = False) -> 
         page.keyboard.press("Shift+Tab" if backwards else "Tab")
         trail.append(describe_focus(page))
     if not focused(page, selector):
-        raise AssertionError(f"{selector} not reached with {limit} Tab presses on {page.url}; focus went: "
-                             + " → ".join(trail))
+        raise AssertionError(
+            f"{selector} not reached with {limit} Tab presses on {page.url}; focus went: " + " → ".join(trail)
+        )
 
 
 def pdf_text(data: bytes) -> str:

@@ -54,8 +54,9 @@ def test_a_birth_register_from_upload_to_extract_copy(desktop_page, new_browser_
         page.get_by_role("navigation", name="Hộ tịch").get_by_role("link", name="Nhập sổ").click()
     check_page(page, "nhap-so", journey=JOURNEY)
     page.get_by_label("Loại sổ").select_option(label="Khai sinh")
-    assert page.get_by_label(re.compile(r"^Nơi đăng ký")).input_value() == str(officers["xa_a"]["specialist"]
-                                                                              .memberships.get().agency_id)
+    assert page.get_by_label(re.compile(r"^Nơi đăng ký")).input_value() == str(
+        officers["xa_a"]["specialist"].memberships.get().agency_id
+    )
     page.get_by_label(re.compile(r"^Tệp danh sách")).set_input_files(source)
     with page.expect_navigation():
         page.get_by_role("button", name="Tải lên và nhập").click()
@@ -159,8 +160,10 @@ def test_a_birth_register_from_upload_to_extract_copy(desktop_page, new_browser_
     if importlib.util.find_spec("chinhquyenso.civil_records.printing") is None:
         pytest.skip("civil_records.printing is not there yet")
     assert page.get_by_label("Người ký").input_value() == "Cán bộ xa_a specialist"
-    response = page.request.get(f"/can-bo/ho-tich/{record.pk}/trich-luc.pdf",
-                                params={"nguoi_ky": "Trần Thị Lan", "chuc_danh": "Công chức tư pháp - hộ tịch"})
+    response = page.request.get(
+        f"/can-bo/ho-tich/{record.pk}/trich-luc.pdf",
+        params={"nguoi_ky": "Trần Thị Lan", "chuc_danh": "Công chức tư pháp - hộ tịch"},
+    )
     assert response.status == 200, response.text()[:500]
     assert response.headers["content-type"] == "application/pdf"
     assert response.body().startswith(b"%PDF")

@@ -19,8 +19,14 @@ JOURNEY = "dashboard"
 @pytest.fixture
 def provincial_leader(province):
     """A leader of UBND tỉnh, with province-wide read access (kiểm tra, giám sát)."""
-    return create_officer(actor=None, username="ubnd.lanhdao", password=PASSWORD, full_name="Lãnh đạo UBND tỉnh",
-                          memberships=[(province["ubnd"], Role.LEADER)], global_role=GlobalRole.AUDITOR)
+    return create_officer(
+        actor=None,
+        username="ubnd.lanhdao",
+        password=PASSWORD,
+        full_name="Lãnh đạo UBND tỉnh",
+        memberships=[(province["ubnd"], Role.LEADER)],
+        global_role=GlobalRole.AUDITOR,
+    )
 
 
 def test_leader_reads_the_dashboard_and_drills_down(page, dataset, provincial_leader):  # noqa: F811
@@ -39,8 +45,10 @@ def test_leader_reads_the_dashboard_and_drills_down(page, dataset, provincial_le
     online = page.locator("#o-online_rate_all")
     assert online.get_by_role("heading", name="Nộp trực tuyến").is_visible()
     assert "60,0%" in online.inner_text() and "▲ tăng 10,0 điểm phần trăm — tốt hơn" in online.inner_text()
-    for name in ("Hồ sơ tiếp nhận theo tháng, theo hình thức nộp",
-                 "Tỷ lệ nộp trực tuyến và tỷ lệ giải quyết đúng hạn theo tháng"):
+    for name in (
+        "Hồ sơ tiếp nhận theo tháng, theo hình thức nộp",
+        "Tỷ lệ nộp trực tuyến và tỷ lệ giải quyết đúng hạn theo tháng",
+    ):
         chart = page.get_by_role("img", name=name)
         assert chart.is_visible() and chart.bounding_box()["width"] <= 360
     check_page(page, "toan-tinh", journey=JOURNEY)
@@ -48,7 +56,9 @@ def test_leader_reads_the_dashboard_and_drills_down(page, dataset, provincial_le
 
     # Province → district.
     with page.expect_navigation():
-        page.get_by_role("region", name="Theo cơ quan").get_by_role("link", name="UBND huyện Chợ Mới", exact=True).click()
+        page.get_by_role("region", name="Theo cơ quan").get_by_role(
+            "link", name="UBND huyện Chợ Mới", exact=True
+        ).click()
     assert page.get_by_role("heading", level=1).inner_text() == "Điều hành: UBND huyện Chợ Mới"
     check_page(page, "huyen", journey=JOURNEY)
 
@@ -68,7 +78,9 @@ def test_leader_reads_the_dashboard_and_drills_down(page, dataset, provincial_le
 
     # Back to the commune by the breadcrumb, then every overdue dossier of the commune.
     with page.expect_navigation():
-        page.get_by_role("navigation", name="Vị trí trong cây cơ quan").get_by_role("link", name="UBND xã Kiến An").click()
+        page.get_by_role("navigation", name="Vị trí trong cây cơ quan").get_by_role(
+            "link", name="UBND xã Kiến An"
+        ).click()
     with page.expect_navigation():
         page.get_by_role("link", name="xem danh sách hồ sơ đang quá hạn").click()
     rows = page.get_by_role("region", name="Danh sách hồ sơ đang quá hạn").get_by_role("row")

@@ -32,13 +32,24 @@ LIGHT = "Đèn đường hỏng trước chợ Kiến An, buổi tối tối om,
 def lighting_officer(province, admin_user, registry):
     """Sở Công Thương handles public lighting (category "Điện – nước"); the
     communes have their map points; the indicator registry feeds the dashboard."""
-    agency = org.create_agency(actor=admin_user, name="Sở Công Thương", kind=AgencyKind.DEPARTMENT,
-                               parent=province["ubnd"], electronic_code="000.00.20.H01", code="so-cong-thuong")
+    agency = org.create_agency(
+        actor=admin_user,
+        name="Sở Công Thương",
+        kind=AgencyKind.DEPARTMENT,
+        parent=province["ubnd"],
+        electronic_code="000.00.20.H01",
+        code="so-cong-thuong",
+    )
     services.load_categories(actor=admin_user)
     AreaPoint.objects.create(agency=province["xa_a"], latitude="10.480000", longitude="105.480000")
     AreaPoint.objects.create(agency=province["xa_b"], latitude="10.430000", longitude="105.520000")
-    return create_officer(actor=admin_user, username="sct.chuyenvien", password=PASSWORD,
-                          full_name="Chuyên viên Sở Công Thương", memberships=[(agency, Role.SPECIALIST)])
+    return create_officer(
+        actor=admin_user,
+        username="sct.chuyenvien",
+        password=PASSWORD,
+        full_name="Chuyên viên Sở Công Thương",
+        memberships=[(agency, Role.SPECIALIST)],
+    )
 
 
 def test_a_broken_street_light_from_report_to_rating(new_browser_page, lighting_officer, citizen, admin_user, tmp_path):
@@ -46,8 +57,9 @@ def test_a_broken_street_light_from_report_to_rating(new_browser_page, lighting_
     photo.write_bytes(jpeg(gps=True, size=(64, 48)))
 
     # The citizen, on a phone standing in front of the market, finds the feedback pages in the menu.
-    page = new_browser_page(geolocation={"latitude": 10.481234, "longitude": 105.481234, "accuracy": 8},
-                            permissions=["geolocation"])
+    page = new_browser_page(
+        geolocation={"latitude": 10.481234, "longitude": 105.481234, "accuracy": 8}, permissions=["geolocation"]
+    )
     sign_in(page, CITIZEN_ID, CITIZEN_PASSWORD)
     with page.expect_navigation():
         page.get_by_role("navigation", name="Chính").get_by_role("link", name="Phản ánh, kiến nghị").click()
@@ -100,8 +112,11 @@ def test_a_broken_street_light_from_report_to_rating(new_browser_page, lighting_
     check_page(stranger, "trang-cong-khai", journey=JOURNEY)
     stranger.goto("/phan-anh/ban-do/")
     assert stranger.get_by_role("group", name=re.compile("Bản đồ phản ánh")).is_visible()
-    assert stranger.get_by_role("region", name=re.compile("Danh sách các điểm")).get_by_role(
-        "link", name=feedback.code).is_visible()
+    assert (
+        stranger.get_by_role("region", name=re.compile("Danh sách các điểm"))
+        .get_by_role("link", name=feedback.code)
+        .is_visible()
+    )
     check_page(stranger, "ban-do", journey=JOURNEY)
     # Without an account, the form starts by verifying the phone.
     stranger.goto("/phan-anh/gui/")

@@ -26,8 +26,7 @@ from chinhquyenso.core.uploads import store_upload
 from chinhquyenso.dossiers import services
 from chinhquyenso.dossiers.models import Dossier, EDataItem, Status
 from chinhquyenso.dossiers.printing import date_text
-from tests.browser.support import (check_page, check_reflow, focused, minimal_pdf, pdf_text, sign_in, tab_to,
-                                   tiny_png)
+from tests.browser.support import check_page, check_reflow, focused, minimal_pdf, pdf_text, sign_in, tab_to, tiny_png
 
 PASSWORD = "Mat-khau-2025"
 CITIZEN_ID, CITIZEN_PASSWORD, CITIZEN_NAME = "089012345678", "Cong-dan-2025", "Nguyễn Thị Hoà"
@@ -53,15 +52,21 @@ def fetch_pdf(page, href: str) -> bytes:
 def edata_birth_certificate(citizen):
     """An electronic birth certificate ("Giấy chứng sinh") already in the citizen's e-data store."""
     stored = store_upload(minimal_pdf("Giay chung sinh dien tu"), original_name="giay-chung-sinh.pdf")
-    return EDataItem.objects.create(owner=citizen, result_type="giay-chung-sinh", title="Giấy chứng sinh (điện tử)",
-                                    file=stored, issued_at=timezone.now() - dt.timedelta(days=30))
+    return EDataItem.objects.create(
+        owner=citizen,
+        result_type="giay-chung-sinh",
+        title="Giấy chứng sinh (điện tử)",
+        file=stored,
+        issued_at=timezone.now() - dt.timedelta(days=30),
+    )
 
 
 # ---------------------------------------------------------------- 1. citizen, online
 
 
-def test_journey_1_citizen_submits_online(page, new_browser_page, birth_procedure, citizen, edata_birth_certificate,
-                                          tmp_path):
+def test_journey_1_citizen_submits_online(
+    page, new_browser_page, birth_procedure, citizen, edata_birth_certificate, tmp_path
+):
     journey = "1-cong-dan-nop-truc-tuyen"
     pdf_path = tmp_path / "to-khai-khai-sinh.pdf"
     pdf_path.write_bytes(minimal_pdf("To khai dang ky khai sinh"))
@@ -280,9 +285,14 @@ def online_dossier(birth_procedure, citizen, officers):
     """Submitted online by the citizen (a PDF and a PNG), accepted by the counter."""
     form = store_upload(minimal_pdf("To khai"), original_name="to-khai.pdf", user=citizen)
     certificate = store_upload(tiny_png(), original_name="giay-chung-sinh.png", user=citizen)
-    dossier = services.submit(actor=citizen, procedure_code=PROCEDURE, channel="online", agency_code="xa-kien-an",
-                              applicant={"phone": "0912345678", "address": "Ấp Long Hòa"},
-                              components=[{"order": 1, "file_id": form.sha256}, {"order": 2, "file_id": certificate.sha256}])
+    dossier = services.submit(
+        actor=citizen,
+        procedure_code=PROCEDURE,
+        channel="online",
+        agency_code="xa-kien-an",
+        applicant={"phone": "0912345678", "address": "Ấp Long Hòa"},
+        components=[{"order": 1, "file_id": form.sha256}, {"order": 2, "file_id": certificate.sha256}],
+    )
     services.accept(dossier, actor=officers["xa_a"]["counter_officer"])
     return dossier
 

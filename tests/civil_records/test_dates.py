@@ -17,16 +17,19 @@ def codes(parsed):
     return [code for code, _ in parsed.flags]
 
 
-@pytest.mark.parametrize("written, value", [
-    ("12/05/1968", "1968-05-12"),
-    ("12-5-1968", "1968-05-12"),
-    ("12.05.1968", "1968-05-12"),
-    ("1968-05-12", "1968-05-12"),
-    ("ngày 12 tháng 5 năm 1968", "1968-05-12"),
-    ("Ngày 12, tháng 05, năm 1968", "1968-05-12"),
-    (dt.datetime(1968, 5, 12), "1968-05-12"),
-    (dt.date(1968, 5, 12), "1968-05-12"),
-])
+@pytest.mark.parametrize(
+    "written, value",
+    [
+        ("12/05/1968", "1968-05-12"),
+        ("12-5-1968", "1968-05-12"),
+        ("12.05.1968", "1968-05-12"),
+        ("1968-05-12", "1968-05-12"),
+        ("ngày 12 tháng 5 năm 1968", "1968-05-12"),
+        ("Ngày 12, tháng 05, năm 1968", "1968-05-12"),
+        (dt.datetime(1968, 5, 12), "1968-05-12"),
+        (dt.date(1968, 5, 12), "1968-05-12"),
+    ],
+)
 def test_exact_dates_in_every_written_form(written, value):
     parsed = parse(written)
     assert (parsed.value, parsed.flags) == (value, [])
@@ -41,14 +44,17 @@ def test_two_digit_year_is_read_in_the_register_century_and_flagged():
     assert parse("3/4/05", reference_year=2005).value == "2005-04-03"
 
 
-@pytest.mark.parametrize("written, value, start, end", [
-    ("năm 1968", "1968", dt.date(1968, 1, 1), dt.date(1968, 12, 31)),
-    ("1968", "1968", dt.date(1968, 1, 1), dt.date(1968, 12, 31)),
-    (1968, "1968", dt.date(1968, 1, 1), dt.date(1968, 12, 31)),
-    ("tháng 5/1968", "1968-05", dt.date(1968, 5, 1), dt.date(1968, 5, 31)),
-    ("tháng 5 năm 1968", "1968-05", dt.date(1968, 5, 1), dt.date(1968, 5, 31)),
-    ("5/1968", "1968-05", dt.date(1968, 5, 1), dt.date(1968, 5, 31)),
-])
+@pytest.mark.parametrize(
+    "written, value, start, end",
+    [
+        ("năm 1968", "1968", dt.date(1968, 1, 1), dt.date(1968, 12, 31)),
+        ("1968", "1968", dt.date(1968, 1, 1), dt.date(1968, 12, 31)),
+        (1968, "1968", dt.date(1968, 1, 1), dt.date(1968, 12, 31)),
+        ("tháng 5/1968", "1968-05", dt.date(1968, 5, 1), dt.date(1968, 5, 31)),
+        ("tháng 5 năm 1968", "1968-05", dt.date(1968, 5, 1), dt.date(1968, 5, 31)),
+        ("5/1968", "1968-05", dt.date(1968, 5, 1), dt.date(1968, 5, 31)),
+    ],
+)
 def test_partial_dates_keep_what_is_known_and_the_range_it_covers(written, value, start, end):
     parsed = parse(written)
     assert (parsed.value, parsed.start, parsed.end) == (value, start, end)
@@ -56,12 +62,15 @@ def test_partial_dates_keep_what_is_known_and_the_range_it_covers(written, value
     assert parsed.exact is None
 
 
-@pytest.mark.parametrize("written, kept, reason", [
-    ("29/02/1967", "1967-02", "không phải năm nhuận"),
-    ("31/04/1968", "1968-04", "có 30 ngày"),
-    ("30/02/1968", "1968-02", "có 29 ngày"),
-    ("12/13/1968", "1968", "Tháng 13"),
-])
+@pytest.mark.parametrize(
+    "written, kept, reason",
+    [
+        ("29/02/1967", "1967-02", "không phải năm nhuận"),
+        ("31/04/1968", "1968-04", "có 30 ngày"),
+        ("30/02/1968", "1968-02", "có 29 ngày"),
+        ("12/13/1968", "1968", "Tháng 13"),
+    ],
+)
 def test_impossible_dates_are_accepted_with_a_flag_keeping_month_or_year(written, kept, reason):
     parsed = parse(written)
     assert parsed.value == kept
@@ -83,13 +92,16 @@ def test_excel_serial_numbers_including_the_nonexistent_29_february_1900():
     assert excel_bug.value == "1900-02" and codes(excel_bug) == ["impossible_date"]
 
 
-@pytest.mark.parametrize("written, solar", [
-    ("ngày 1 tháng 1 năm 1968 âm lịch", "1968-01-29"),   # Tết Mậu Thân (30/01 in China's calendar)
-    ("1/1/1985 (âm lịch)", "1985-01-21"),                 # Tết Ất Sửu (20/02 in China's calendar)
-    ("15/8/2024 ÂL", "2024-09-17"),                       # Trung thu
-    ("1/6 nhuận/2025 âm lịch", "2025-07-25"),             # the leap sixth month of 2025
-    ("1/6/2025 âm lịch", "2025-06-25"),
-])
+@pytest.mark.parametrize(
+    "written, solar",
+    [
+        ("ngày 1 tháng 1 năm 1968 âm lịch", "1968-01-29"),  # Tết Mậu Thân (30/01 in China's calendar)
+        ("1/1/1985 (âm lịch)", "1985-01-21"),  # Tết Ất Sửu (20/02 in China's calendar)
+        ("15/8/2024 ÂL", "2024-09-17"),  # Trung thu
+        ("1/6 nhuận/2025 âm lịch", "2025-07-25"),  # the leap sixth month of 2025
+        ("1/6/2025 âm lịch", "2025-06-25"),
+    ],
+)
 def test_lunar_dates_are_converted_by_the_vietnamese_calendar(written, solar):
     parsed = parse(written)
     assert parsed.value == solar

@@ -15,10 +15,30 @@ from chinhquyenso.civil_records import importer, services, workbook
 from chinhquyenso.civil_records.models import CivilRecord, ImportBatch, ImportProblem, ReviewState
 from chinhquyenso.core.models import AuditRecord
 
-HEADERS = ["Quyển số", "Số đăng ký", "Năm đăng ký", "Ngày đăng ký", "Họ và tên", "Giới tính", "Ngày sinh", "Nơi sinh",
-           "Họ và tên cha", "Họ và tên mẹ"]
-GOOD = ["01", "1", "1968", "15/05/1968", "Nguyễn Văn Hòa", "Nam", "12/05/1968", "xã Kiến An", "Nguyễn Văn Bình",
-        "Trần Thị Cúc"]
+HEADERS = [
+    "Quyển số",
+    "Số đăng ký",
+    "Năm đăng ký",
+    "Ngày đăng ký",
+    "Họ và tên",
+    "Giới tính",
+    "Ngày sinh",
+    "Nơi sinh",
+    "Họ và tên cha",
+    "Họ và tên mẹ",
+]
+GOOD = [
+    "01",
+    "1",
+    "1968",
+    "15/05/1968",
+    "Nguyễn Văn Hòa",
+    "Nam",
+    "12/05/1968",
+    "xã Kiến An",
+    "Nguyễn Văn Bình",
+    "Trần Thị Cúc",
+]
 
 
 def row(**changes):
@@ -35,7 +55,10 @@ def windows_1258_form(text):
     out = []
     for ch in text:
         parts = unicodedata.normalize("NFD", ch)
-        out.append(unicodedata.normalize("NFC", "".join(c for c in parts if c not in TONES)) + "".join(c for c in parts if c in TONES))
+        out.append(
+            unicodedata.normalize("NFC", "".join(c for c in parts if c not in TONES))
+            + "".join(c for c in parts if c in TONES)
+        )
     return "".join(out)
 
 
@@ -75,12 +98,16 @@ def test_every_encoding_gives_the_same_nfc_records(tmp_path, commune, encoding):
     assert stored == NAMES
     assert all(unicodedata.is_normalized("NFC", name) for name in stored)
     # Windows-1258 writes tone marks as combining characters: NFC joins them on the way in.
-    assert batch.encoding == {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (có BOM)", "cp1258": "Windows-1258"}.get(encoding, "UTF-16")
+    assert batch.encoding == {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (có BOM)", "cp1258": "Windows-1258"}.get(
+        encoding, "UTF-16"
+    )
 
 
 def test_semicolon_and_tab_separated_files(tmp_path, commune):
     for n, delimiter in enumerate([";", "\t"]):
-        path = write_csv(tmp_path / f"so{n}.csv", [row(Số_đăng_ký=str(n + 1), Nơi_sinh="Kiến An; Chợ Mới")], delimiter=delimiter)
+        path = write_csv(
+            tmp_path / f"so{n}.csv", [row(Số_đăng_ký=str(n + 1), Nơi_sinh="Kiến An; Chợ Mới")], delimiter=delimiter
+        )
         assert run(path, commune).imported == 1
     assert CivilRecord.objects.filter(data__birth_place="Kiến An; Chợ Mới").count() == 2
 
@@ -115,12 +142,15 @@ def test_xlsx_with_date_cells_serials_and_text_dates(tmp_path, commune):
     assert CivilRecord.objects.get(number="4").year == 1968
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "rỗng"),
-    (b"%PDF-1.4 not a list", "không phải danh sách"),
-    (b"\xd0\xcf\x11\xe0old excel", ".xls"),
-    (b"PK\x03\x04broken", "XLSX"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "rỗng"),
+        (b"%PDF-1.4 not a list", "không phải danh sách"),
+        (b"\xd0\xcf\x11\xe0old excel", ".xls"),
+        (b"PK\x03\x04broken", "XLSX"),
+    ],
+)
 def test_files_that_are_not_lists_fail_the_batch_with_a_reason(tmp_path, commune, content, message):
     path = tmp_path / "so.csv"
     path.write_bytes(content)
@@ -138,11 +168,18 @@ def test_a_file_without_name_or_number_columns_fails_naming_them(tmp_path, commu
 
 def test_headers_are_matched_without_diacritics_and_unknown_columns_kept_verbatim(tmp_path, commune):
     headers = ["QUYEN SO", "so", "nam", "Ho ten", "Ngay, thang, nam sinh (*)", "Ghi chép riêng"]
-    path = write_csv(tmp_path / "so.csv", [["02", "7", "1970", "Võ Văn Tám", "01/01/1970", "sổ rách góc"]], headers=headers)
+    path = write_csv(
+        tmp_path / "so.csv", [["02", "7", "1970", "Võ Văn Tám", "01/01/1970", "sổ rách góc"]], headers=headers
+    )
     batch = run(path, commune)
     record = CivilRecord.objects.get()
     assert (record.book, record.number, record.year, record.subject_name, record.data["born_on"]) == (
-        "02", "7", 1970, "Võ Văn Tám", "1970-01-01")
+        "02",
+        "7",
+        1970,
+        "Võ Văn Tám",
+        "1970-01-01",
+    )
     assert record.verbatim["Ghi chép riêng"] == "sổ rách góc"
     assert problems(batch, code="unknown_column") == [(1, "Ghi chép riêng", "Ghi chép riêng", "unknown_column")]
 
@@ -200,10 +237,10 @@ def test_every_historical_oddity_is_stored_with_a_flag_and_the_verbatim_value(tm
 
 def test_only_rows_identifying_nobody_are_rejected(tmp_path, commune):
     rows = [
-        row(Số_đăng_ký="", Họ_và_tên=""),            # neither name nor number
-        row(Số_đăng_ký="", Họ_và_tên="không rõ"),    # an illegible name is no name
-        row(Số_đăng_ký="5", Họ_và_tên=""),           # a number alone identifies the entry
-        row(Số_đăng_ký="", Họ_và_tên="Lê Văn Tư"),   # a name alone too
+        row(Số_đăng_ký="", Họ_và_tên=""),  # neither name nor number
+        row(Số_đăng_ký="", Họ_và_tên="không rõ"),  # an illegible name is no name
+        row(Số_đăng_ký="5", Họ_và_tên=""),  # a number alone identifies the entry
+        row(Số_đăng_ký="", Họ_và_tên="Lê Văn Tư"),  # a name alone too
     ]
     batch = run(write_csv(tmp_path / "so.csv", rows), commune)
     assert (batch.imported, batch.rejected) == (2, 2)
@@ -227,15 +264,33 @@ def test_control_characters_are_dropped_and_values_stay_storable(tmp_path, commu
 
 
 def test_marriage_and_death_registers(tmp_path, commune):
-    marriage = write_csv(tmp_path / "kh.csv", [["03", "9", "1972", "20/10/1972", "Phạm Văn Lực", "1950", "Đỗ Thị Lành", "?"]],
-                         headers=["Quyển số", "Số", "Năm", "Ngày đăng ký", "Họ và tên chồng", "Ngày sinh chồng",
-                                  "Họ và tên vợ", "Ngày sinh vợ"])
+    marriage = write_csv(
+        tmp_path / "kh.csv",
+        [["03", "9", "1972", "20/10/1972", "Phạm Văn Lực", "1950", "Đỗ Thị Lành", "?"]],
+        headers=[
+            "Quyển số",
+            "Số",
+            "Năm",
+            "Ngày đăng ký",
+            "Họ và tên chồng",
+            "Ngày sinh chồng",
+            "Họ và tên vợ",
+            "Ngày sinh vợ",
+        ],
+    )
     batch = run(marriage, commune, "marriage")
     record = CivilRecord.objects.get(record_type="marriage")
-    assert (record.subject_name, record.spouse_name, record.event_from) == ("Phạm Văn Lực", "Đỗ Thị Lành", dt.date(1972, 10, 20))
+    assert (record.subject_name, record.spouse_name, record.event_from) == (
+        "Phạm Văn Lực",
+        "Đỗ Thị Lành",
+        dt.date(1972, 10, 20),
+    )
     assert {(f, c) for f, c, _ in record.flags} == {("husband_born", "partial_date"), ("wife_born", "illegible")}
-    death = write_csv(tmp_path / "kt.csv", [["01", "4", "1975", "Trần Văn Hai", "08/04/1975", "tỉnh Châu Đốc"]],
-                      headers=["Quyển số", "Số", "Năm", "Họ và tên người chết", "Ngày chết", "Nơi chết"])
+    death = write_csv(
+        tmp_path / "kt.csv",
+        [["01", "4", "1975", "Trần Văn Hai", "08/04/1975", "tỉnh Châu Đốc"]],
+        headers=["Quyển số", "Số", "Năm", "Họ và tên người chết", "Ngày chết", "Nơi chết"],
+    )
     run(death, commune, "death")
     record = CivilRecord.objects.get(record_type="death")
     assert record.event_from == dt.date(1975, 4, 8) and record.flags[0][1] == "historical_place"
@@ -254,17 +309,23 @@ def test_reimporting_the_same_file_duplicates_nothing(tmp_path, commune):
 
 
 def test_identity_is_commune_type_book_number_and_year(tmp_path, province, commune):
-    rows = [row(Số_đăng_ký="1"), row(Số_đăng_ký="1", Quyển_số="02"), row(Số_đăng_ký="1", Năm_đăng_ký="1969",
-                                                                         Ngày_đăng_ký="02/01/1969")]
+    rows = [
+        row(Số_đăng_ký="1"),
+        row(Số_đăng_ký="1", Quyển_số="02"),
+        row(Số_đăng_ký="1", Năm_đăng_ký="1969", Ngày_đăng_ký="02/01/1969"),
+    ]
     path = write_csv(tmp_path / "so.csv", rows)
     assert run(path, commune).imported == 3
     assert run(path, province["xa_b"]).imported == 3  # another commune's register
-    assert run(path, commune, "death").imported == 3   # another register of the same commune
+    assert run(path, commune, "death").imported == 3  # another register of the same commune
 
 
 def test_a_stated_key_or_the_row_content_identifies_rows_without_book_numbers(tmp_path, commune):
-    keyed = write_csv(tmp_path / "k.csv", [["KA-1968-001", "Ngô Văn Một"], ["KA-1968-002", "Ngô Văn Hai"]],
-                      headers=["Mã bản ghi", "Họ và tên"])
+    keyed = write_csv(
+        tmp_path / "k.csv",
+        [["KA-1968-001", "Ngô Văn Một"], ["KA-1968-002", "Ngô Văn Hai"]],
+        headers=["Mã bản ghi", "Họ và tên"],
+    )
     assert run(keyed, commune).imported == 2
     assert run(keyed, commune).skipped_existing == 2
     unnumbered = write_csv(tmp_path / "u.csv", [row(Số_đăng_ký="", Họ_và_tên="Lý Thị Ba")])
@@ -289,13 +350,21 @@ def test_an_existing_record_with_other_content_is_not_overwritten(tmp_path, comm
 
 
 def fills(sheet):
-    return {(cell.row, sheet.cell(1, cell.column).value): cell.fill.start_color.rgb
-            for line in sheet.iter_rows(min_row=2) for cell in line if cell.fill.fill_type == "solid"}
+    return {
+        (cell.row, sheet.cell(1, cell.column).value): cell.fill.start_color.rgb
+        for line in sheet.iter_rows(min_row=2)
+        for cell in line
+        if cell.fill.fill_type == "solid"
+    }
 
 
 def test_error_workbook_mirrors_problem_rows_highlights_cells_and_reimports_without_duplicates(tmp_path, commune):
-    rows = [row(Số_đăng_ký="1"), row(Số_đăng_ký="", Họ_và_tên=""), row(Số_đăng_ký="3", Ngày_sinh="31/04/1968"),
-            row(Số_đăng_ký="4")]
+    rows = [
+        row(Số_đăng_ký="1"),
+        row(Số_đăng_ký="", Họ_và_tên=""),
+        row(Số_đăng_ký="3", Ngày_sinh="31/04/1968"),
+        row(Số_đăng_ký="4"),
+    ]
     source = write_csv(tmp_path / "so.csv", rows)
     batch = run(source, commune)
     assert (batch.imported, batch.flagged, batch.rejected) == (3, 1, 1)
@@ -305,11 +374,11 @@ def test_error_workbook_mirrors_problem_rows_highlights_cells_and_reimports_with
     fix, review = book["Cần sửa"], book["Cần rà soát"]
     assert [c.value for c in fix[1]] == HEADERS + ["Dòng gốc", "Thông báo"]
     rejected = [c.value for c in fix[2]]
-    assert rejected[:len(HEADERS)] == [v or None for v in rows[1]]
+    assert rejected[: len(HEADERS)] == [v or None for v in rows[1]]
     assert rejected[len(HEADERS)] == 3 and "Họ và tên: Không dùng được" in rejected[-1]
     assert fills(fix) == {(2, "Họ và tên"): "00FFC7CE"}
     flagged = [c.value for c in review[2]]
-    assert flagged[len(HEADERS):len(HEADERS) + 2] == [4, "Đã nhập, cần rà soát"]
+    assert flagged[len(HEADERS) : len(HEADERS) + 2] == [4, "Đã nhập, cần rà soát"]
     assert "Ngày sinh: Ngày 31/4/1968 không có thật" in flagged[-1]
     assert fills(review) == {(2, "Ngày sinh"): "00FFEB9C"}
     # The officer fills in the rejected row and imports the workbook as it is.
@@ -371,8 +440,11 @@ def test_validation_processes_give_the_same_result(tmp_path, province):
     path = write_csv(tmp_path / "so.csv", rows)
     inline = run(path, province["xa_a"], chunk_size=8, workers=0)
     pooled = run(path, province["xa_b"], chunk_size=8, workers=2)
-    assert inline.counts() == pooled.counts() == {"rows": 40, "imported": 39, "flagged": 5, "rejected": 1,
-                                                   "skipped_existing": 0}
+    assert (
+        inline.counts()
+        == pooled.counts()
+        == {"rows": 40, "imported": 39, "flagged": 5, "rejected": 1, "skipped_existing": 0}
+    )
     assert problems(inline) == problems(pooled)
 
 
@@ -383,16 +455,26 @@ def test_a_full_cache_changes_no_result(tmp_path, province, monkeypatch):
     from chinhquyenso.civil_records.validation import RowValidator
 
     dates = ["12/05/1968", "29/02/1967", "năm 1968", "tháng 5/1968", "?/5/1968", "ngày 3 tháng 4 năm 1968 âm lịch"]
-    rows = [row(Số_đăng_ký=str(n), Ngày_sinh=dates[n % len(dates)], Họ_và_tên_cha="" if n % 4 else "không rõ",
-                Nơi_sinh="xã Kiến An, tỉnh Long Xuyên" if n % 5 == 0 else "xã Kiến An") for n in range(1, 61)]
+    rows = [
+        row(
+            Số_đăng_ký=str(n),
+            Ngày_sinh=dates[n % len(dates)],
+            Họ_và_tên_cha="" if n % 4 else "không rõ",
+            Nơi_sinh="xã Kiến An, tỉnh Long Xuyên" if n % 5 == 0 else "xã Kiến An",
+        )
+        for n in range(1, 61)
+    ]
     path = write_csv(tmp_path / "so.csv", rows)
     roomy = run(path, province["xa_a"], chunk_size=7)
     monkeypatch.setattr(RowValidator, "CACHE_LIMIT", 2)
     cramped = run(path, province["xa_b"], chunk_size=7)
 
     def stored(batch):
-        return list(batch.records.order_by("source_row").values_list(
-            "source_row", "identity_key", "registered_on", "event_from", "event_to", "verbatim", "data", "flags"))
+        return list(
+            batch.records.order_by("source_row").values_list(
+                "source_row", "identity_key", "registered_on", "event_from", "event_to", "verbatim", "data", "flags"
+            )
+        )
 
     assert roomy.counts() == cramped.counts()
     assert stored(roomy) == stored(cramped)
@@ -402,11 +484,14 @@ def test_a_full_cache_changes_no_result(tmp_path, province, monkeypatch):
 def test_a_two_digit_year_is_read_against_each_rows_own_year(tmp_path, commune):
     """The same text '12/5/67' means 1967 in a book of 1968 and 1867 in a book of 1890:
     such cells depend on their row and are never taken from the column's cache."""
-    path = write_csv(tmp_path / "so.csv", [
-        row(Số_đăng_ký="1", Năm_đăng_ký="1968", Ngày_đăng_ký="15/05/1968", Ngày_sinh="12/5/67"),
-        row(Số_đăng_ký="2", Năm_đăng_ký="1890", Ngày_đăng_ký="15/05/1890", Ngày_sinh="12/5/67"),
-        row(Số_đăng_ký="3", Năm_đăng_ký="1968", Ngày_đăng_ký="15/05/1968", Ngày_sinh="12/5/67"),
-    ])
+    path = write_csv(
+        tmp_path / "so.csv",
+        [
+            row(Số_đăng_ký="1", Năm_đăng_ký="1968", Ngày_đăng_ký="15/05/1968", Ngày_sinh="12/5/67"),
+            row(Số_đăng_ký="2", Năm_đăng_ký="1890", Ngày_đăng_ký="15/05/1890", Ngày_sinh="12/5/67"),
+            row(Số_đăng_ký="3", Năm_đăng_ký="1968", Ngày_đăng_ký="15/05/1968", Ngày_sinh="12/5/67"),
+        ],
+    )
     run(path, commune)
     born = dict(CivilRecord.objects.values_list("number", "data__born_on"))
     assert born == {"1": "1967-05-12", "2": "1867-05-12", "3": "1967-05-12"}
@@ -420,7 +505,7 @@ def test_two_columns_of_the_same_title_keep_both_texts(tmp_path, commune):
     assert record.verbatim["Ghi chú"] == "Bổ sung năm 1970"
     assert record.verbatim["Ghi chú (cột 12)"] == "Đã cấp bản sao"
     assert record.data["notes"] == "Bổ sung năm 1970"
-    assert ("duplicate_column" in {code for *_, code in problems(batch)})
+    assert "duplicate_column" in {code for *_, code in problems(batch)}
 
 
 def test_a_failing_validation_process_stops_the_import_with_its_reason(tmp_path, commune):
@@ -453,24 +538,45 @@ def test_postgresql_statistics_follow_a_growing_import(tmp_path, commune, monkey
 
 
 def test_cli_json_summary_and_error_workbook(tmp_path, commune):
-    path = write_csv(tmp_path / "so.csv", [row(), row(Số_đăng_ký="", Họ_và_tên=""), row(Số_đăng_ký="2", Ngày_sinh="năm 1968")])
+    path = write_csv(
+        tmp_path / "so.csv", [row(), row(Số_đăng_ký="", Họ_và_tên=""), row(Số_đăng_ký="2", Ngày_sinh="năm 1968")]
+    )
     out, err = io.StringIO(), io.StringIO()
-    call_command("import_civil", str(path), "--type", "birth", "--commune", commune.code, "--errors",
-                 str(tmp_path / "loi.xlsx"), "--json", stdout=out, stderr=err)
+    call_command(
+        "import_civil",
+        str(path),
+        "--type",
+        "birth",
+        "--commune",
+        commune.code,
+        "--errors",
+        str(tmp_path / "loi.xlsx"),
+        "--json",
+        stdout=out,
+        stderr=err,
+    )
     summary = json.loads(out.getvalue())
     assert {k: summary[k] for k in ("imported", "flagged", "rejected", "skipped_existing")} == {
-        "imported": 2, "flagged": 1, "rejected": 1, "skipped_existing": 0}
+        "imported": 2,
+        "flagged": 1,
+        "rejected": 1,
+        "skipped_existing": 0,
+    }
     assert summary["errors_workbook"] == str(tmp_path / "loi.xlsx")
     assert load_workbook(tmp_path / "loi.xlsx")["Cần sửa"].max_row == 2
     again = io.StringIO()
-    call_command("import_civil", str(path), "--type", "birth", "--commune", commune.electronic_code, "--json", stdout=again)
+    call_command(
+        "import_civil", str(path), "--type", "birth", "--commune", commune.electronic_code, "--json", stdout=again
+    )
     assert json.loads(again.getvalue())["skipped_existing"] == 2
 
 
 def test_cli_progress_bar_and_vietnamese_report(tmp_path, commune, monkeypatch):
     monkeypatch.setattr(importer.run_batch, "__kwdefaults__", {**importer.run_batch.__kwdefaults__, "chunk_size": 100})
     # Progress is the share of the file's bytes read: a file of several read buffers.
-    path = write_csv(tmp_path / "so.csv", [row(Số_đăng_ký=str(n)) for n in range(1, 2001)] + [row(Số_đăng_ký="", Họ_và_tên="")])
+    path = write_csv(
+        tmp_path / "so.csv", [row(Số_đăng_ký=str(n)) for n in range(1, 2001)] + [row(Số_đăng_ký="", Họ_và_tên="")]
+    )
     out, err = io.StringIO(), io.StringIO()
     call_command("import_civil", str(path), "--type", "birth", "--commune", commune.code, stdout=out, stderr=err)
     bars = [line for line in err.getvalue().splitlines() if line.startswith("[")]
@@ -479,10 +585,13 @@ def test_cli_progress_bar_and_vietnamese_report(tmp_path, commune, monkeypatch):
     assert "Dòng 2002, cột Họ và tên: Không dùng được" in err.getvalue()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--commune", "khong-co"], "Không tìm thấy xã"),
-    (["--commune", "so-tu-phap"], "không phải UBND cấp xã"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--commune", "khong-co"], "Không tìm thấy xã"),
+        (["--commune", "so-tu-phap"], "không phải UBND cấp xã"),
+    ],
+)
 def test_cli_refuses_unknown_or_non_commune_agencies(tmp_path, province, args, message):
     path = write_csv(tmp_path / "so.csv", [row()])
     with pytest.raises(CommandError, match=message):
@@ -502,7 +611,7 @@ def test_utf16_without_bom_is_detected():
     assert detect_encoding("Họ và tên".encode("utf-16-be")) == "utf-16-be"
     assert detect_encoding(codecs.BOM_UTF8 + b"x") == "utf-8-sig"
     assert detect_encoding(windows_1258_form("Thủy").encode("cp1258")) == "cp1258"
-    assert detect_encoding("Thủ".encode("utf-8")[:-1]) == "utf-8"  # a character cut by the sample's end
+    assert detect_encoding("Thủ".encode()[:-1]) == "utf-8"  # a character cut by the sample's end
 
 
 def test_correcting_the_number_of_an_unnumbered_entry_makes_it_its_identity(tmp_path, commune, officers):
@@ -525,10 +634,15 @@ def test_scanned_pages_named_in_the_list_are_attached_from_the_images_folder(tmp
     (images / "q01-so1-a.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"trang 1")
     (images / "q01-so1-b.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"trang 2")
     (images / "q01-so2.jpg").write_bytes(b"not an image")  # named like a JPEG, it is not one
-    path = write_csv(tmp_path / "so.csv", [row(Số_đăng_ký="1") + ["q01-so1-a.jpg; q01-so1-b.png"],
-                                          row(Số_đăng_ký="2") + ["q01-so2.jpg"],
-                                          row(Số_đăng_ký="3") + ["khong-co.jpg"]],
-                     headers=HEADERS + ["Ảnh trang sổ"])
+    path = write_csv(
+        tmp_path / "so.csv",
+        [
+            row(Số_đăng_ký="1") + ["q01-so1-a.jpg; q01-so1-b.png"],
+            row(Số_đăng_ký="2") + ["q01-so2.jpg"],
+            row(Số_đăng_ký="3") + ["khong-co.jpg"],
+        ],
+        headers=HEADERS + ["Ảnh trang sổ"],
+    )
     batch = run(path, commune, images_dir=images)
     first = CivilRecord.objects.get(number="1")
     assert [(s.page, s.file.content_type) for s in first.scans.all()] == [(1, "image/jpeg"), (2, "image/png")]

@@ -29,30 +29,133 @@ SIGNER = {"signer": "Võ Thị Mỹ Duyên", "signer_title": "Công chức tư p
 TITLES = {"birth": "TRÍCH LỤC KHAI SINH", "death": "TRÍCH LỤC KHAI TỬ", "marriage": "TRÍCH LỤC KẾT HÔN"}
 
 BIRTHS = [
-    ["Quyển số", "Số đăng ký", "Năm đăng ký", "Ngày đăng ký", "Họ và tên", "Giới tính", "Ngày sinh", "Nơi sinh", "Quê quán",
-     "Dân tộc", "Quốc tịch", "Họ và tên mẹ", "Năm sinh mẹ", "Dân tộc mẹ", "Quốc tịch mẹ", "Nơi cư trú mẹ", "Họ và tên cha",
-     "Năm sinh cha", "Dân tộc cha", "Quốc tịch cha", "Nơi cư trú cha", "Ghi chú"],
-    ["01", "12", "1968", "20/05/1968", "Trần Văn Hùng", "trai", "12/05/1968", "Xã Kiến An, quận Chợ Mới, tỉnh Long Xuyên",
-     "Kiến An", "Kinh", "Việt Nam", "Lê Thị Ngọc Ánh", "1945", "Kinh", "Việt Nam", "Ấp Long Hòa", "Trần Văn Tư", "1940",
-     "Kinh", "Việt Nam", "Ấp Long Hòa", ""],
+    [
+        "Quyển số",
+        "Số đăng ký",
+        "Năm đăng ký",
+        "Ngày đăng ký",
+        "Họ và tên",
+        "Giới tính",
+        "Ngày sinh",
+        "Nơi sinh",
+        "Quê quán",
+        "Dân tộc",
+        "Quốc tịch",
+        "Họ và tên mẹ",
+        "Năm sinh mẹ",
+        "Dân tộc mẹ",
+        "Quốc tịch mẹ",
+        "Nơi cư trú mẹ",
+        "Họ và tên cha",
+        "Năm sinh cha",
+        "Dân tộc cha",
+        "Quốc tịch cha",
+        "Nơi cư trú cha",
+        "Ghi chú",
+    ],
+    [
+        "01",
+        "12",
+        "1968",
+        "20/05/1968",
+        "Trần Văn Hùng",
+        "trai",
+        "12/05/1968",
+        "Xã Kiến An, quận Chợ Mới, tỉnh Long Xuyên",
+        "Kiến An",
+        "Kinh",
+        "Việt Nam",
+        "Lê Thị Ngọc Ánh",
+        "1945",
+        "Kinh",
+        "Việt Nam",
+        "Ấp Long Hòa",
+        "Trần Văn Tư",
+        "1940",
+        "Kinh",
+        "Việt Nam",
+        "Ấp Long Hòa",
+        "",
+    ],
     # An impossible date, an illegible place, no father: flagged, and printed all the same.
     ["01", "13", "1967", "02/03/1967", "Phạm Thị Lụa", "Nữ", "29/02/1967", "không rõ", "", "", "", "Phạm Thị Huệ"]
-    + [""] * 9 + ["Cha không rõ"],
+    + [""] * 9
+    + ["Cha không rõ"],
     ["01", "14", "1968", "01/06/1968", "Đỗ Văn Thạnh", "Nam", "12/3/1968 âm lịch", "Kiến An"],
 ]
 DEATHS = [
-    ["Quyển số", "Số đăng ký", "Năm đăng ký", "Ngày đăng ký", "Họ và tên người chết", "Giới tính", "Ngày sinh", "Dân tộc",
-     "Quốc tịch", "Nơi cư trú cuối cùng", "Ngày chết", "Giờ chết", "Nơi chết", "Nguyên nhân chết", "Người đi khai",
-     "Ghi chú"],
-    ["02", "7", "1975", "10/04/1975", "Huỳnh Văn Bảy", "Nam", "1920", "Kinh", "Việt Nam", "Ấp Kiến Bình", "08/04/1975",
-     "14 giờ 30", "Tại nhà", "Bệnh già", "Huỳnh Văn Tám", ""],
+    [
+        "Quyển số",
+        "Số đăng ký",
+        "Năm đăng ký",
+        "Ngày đăng ký",
+        "Họ và tên người chết",
+        "Giới tính",
+        "Ngày sinh",
+        "Dân tộc",
+        "Quốc tịch",
+        "Nơi cư trú cuối cùng",
+        "Ngày chết",
+        "Giờ chết",
+        "Nơi chết",
+        "Nguyên nhân chết",
+        "Người đi khai",
+        "Ghi chú",
+    ],
+    [
+        "02",
+        "7",
+        "1975",
+        "10/04/1975",
+        "Huỳnh Văn Bảy",
+        "Nam",
+        "1920",
+        "Kinh",
+        "Việt Nam",
+        "Ấp Kiến Bình",
+        "08/04/1975",
+        "14 giờ 30",
+        "Tại nhà",
+        "Bệnh già",
+        "Huỳnh Văn Tám",
+        "",
+    ],
 ]
 MARRIAGES = [
-    ["Quyển số", "Số đăng ký", "Năm đăng ký", "Ngày đăng ký", "Họ và tên chồng", "Năm sinh chồng", "Dân tộc chồng",
-     "Quốc tịch chồng", "Nơi cư trú chồng", "Họ và tên vợ", "Năm sinh vợ", "Dân tộc vợ", "Quốc tịch vợ", "Nơi cư trú vợ",
-     "Ghi chú"],
-    ["03", "21", "1990", "15/08/1990", "Nguyễn Văn Lộc", "03/02/1965", "Kinh", "Việt Nam", "Ấp Long Hòa",
-     "Châu Thị Bích Ngân", "1968", "Hoa", "Việt Nam", "Ấp Kiến Bình", ""],
+    [
+        "Quyển số",
+        "Số đăng ký",
+        "Năm đăng ký",
+        "Ngày đăng ký",
+        "Họ và tên chồng",
+        "Năm sinh chồng",
+        "Dân tộc chồng",
+        "Quốc tịch chồng",
+        "Nơi cư trú chồng",
+        "Họ và tên vợ",
+        "Năm sinh vợ",
+        "Dân tộc vợ",
+        "Quốc tịch vợ",
+        "Nơi cư trú vợ",
+        "Ghi chú",
+    ],
+    [
+        "03",
+        "21",
+        "1990",
+        "15/08/1990",
+        "Nguyễn Văn Lộc",
+        "03/02/1965",
+        "Kinh",
+        "Việt Nam",
+        "Ấp Long Hòa",
+        "Châu Thị Bích Ngân",
+        "1968",
+        "Hoa",
+        "Việt Nam",
+        "Ấp Kiến Bình",
+        "",
+    ],
 ]
 
 
@@ -100,13 +203,31 @@ def assert_one_a4_page(data: bytes):
 # ---------------------------------------------------------------- words and formatting
 
 
-@pytest.mark.parametrize("number, words", [
-    (0, "không"), (1, "một"), (4, "bốn"), (5, "năm"), (10, "mười"), (14, "mười bốn"), (15, "mười lăm"),
-    (20, "hai mươi"), (21, "hai mươi mốt"), (24, "hai mươi tư"), (25, "hai mươi lăm"), (31, "ba mươi mốt"),
-    (105, "một trăm linh năm"), (1900, "một nghìn chín trăm"), (1901, "một nghìn chín trăm linh một"),
-    (1968, "một nghìn chín trăm sáu mươi tám"), (2000, "hai nghìn"), (2005, "hai nghìn không trăm linh năm"),
-    (2010, "hai nghìn không trăm mười"), (2024, "hai nghìn không trăm hai mươi tư"),
-])
+@pytest.mark.parametrize(
+    "number, words",
+    [
+        (0, "không"),
+        (1, "một"),
+        (4, "bốn"),
+        (5, "năm"),
+        (10, "mười"),
+        (14, "mười bốn"),
+        (15, "mười lăm"),
+        (20, "hai mươi"),
+        (21, "hai mươi mốt"),
+        (24, "hai mươi tư"),
+        (25, "hai mươi lăm"),
+        (31, "ba mươi mốt"),
+        (105, "một trăm linh năm"),
+        (1900, "một nghìn chín trăm"),
+        (1901, "một nghìn chín trăm linh một"),
+        (1968, "một nghìn chín trăm sáu mươi tám"),
+        (2000, "hai nghìn"),
+        (2005, "hai nghìn không trăm linh năm"),
+        (2010, "hai nghìn không trăm mười"),
+        (2024, "hai nghìn không trăm hai mươi tư"),
+    ],
+)
 def test_numbers_in_words(number, words):
     assert printing.number_words(number) == words
 
@@ -114,8 +235,10 @@ def test_numbers_in_words(number, words):
 def test_dates_in_words_and_stored_dates_as_printed():
     assert printing.date_words(dt.date(1968, 5, 12)) == "Ngày mười hai, tháng năm, năm một nghìn chín trăm sáu mươi tám"
     assert printing.date_words(dt.date(2001, 4, 1)) == "Ngày một, tháng tư, năm hai nghìn không trăm linh một"
-    assert (printing.date_words(dt.date(1975, 12, 25))
-            == "Ngày hai mươi lăm, tháng mười hai, năm một nghìn chín trăm bảy mươi lăm")
+    assert (
+        printing.date_words(dt.date(1975, 12, 25))
+        == "Ngày hai mươi lăm, tháng mười hai, năm một nghìn chín trăm bảy mươi lăm"
+    )
     assert printing.normalized_date_text("1968-05-12") == "12/05/1968"
     assert printing.normalized_date_text("1968-05") == "05/1968"
     assert printing.normalized_date_text("1968") == "1968"
@@ -181,10 +304,17 @@ def test_a_lunar_date_is_printed_as_written_without_words(births):
 
 def test_a_corrected_field_prints_the_registrars_value(births, admin_user):
     record = births["13"]
-    services.review_field(actor=admin_user, record=record, field="born_on", action="corrected", value="28/02/1967",
-                          note="Đối chiếu sổ gốc")
-    services.review_field(actor=admin_user, record=record, field="birth_place", action="corrected",
-                          value="Ấp Long Hòa, xã Kiến An")
+    services.review_field(
+        actor=admin_user,
+        record=record,
+        field="born_on",
+        action="corrected",
+        value="28/02/1967",
+        note="Đối chiếu sổ gốc",
+    )
+    services.review_field(
+        actor=admin_user, record=record, field="birth_place", action="corrected", value="Ấp Long Hòa, xã Kiến An"
+    )
     text = text_of(render(record))
     assert "Ngày, tháng, năm sinh: 28/02/1967" in text and "29/02/1967" not in text
     assert "Ghi bằng chữ: Ngày hai mươi tám, tháng hai, năm một nghìn chín trăm sáu mươi bảy" in text
@@ -211,10 +341,14 @@ def test_a_confirmed_field_keeps_the_register_text(births, admin_user):
 
 
 def test_a_record_without_verbatim_text_prints(province):
-    record = CivilRecord.objects.create(record_type="birth", commune=province["xa_a"], identity_key="k:x1",
-                                        subject_name="Lý Văn Nam", sex="Nam", data={"name": "Lý Văn Nam", "sex": "Nam",
-                                                                                    "born_on": "1950-07",
-                                                                                    "notes": "Sổ cũ <rách>"})
+    record = CivilRecord.objects.create(
+        record_type="birth",
+        commune=province["xa_a"],
+        identity_key="k:x1",
+        subject_name="Lý Văn Nam",
+        sex="Nam",
+        data={"name": "Lý Văn Nam", "sex": "Nam", "born_on": "1950-07", "notes": "Sổ cũ <rách>"},
+    )
     data = render(record)
     assert_one_a4_page(data)
     text = text_of(data)
@@ -229,8 +363,14 @@ def test_a_record_without_verbatim_text_prints(province):
 
 
 def test_after_a_merger_the_successor_issues_and_the_old_commune_stays_the_place(births, province, admin_user):
-    merged = org.merge(actor=admin_user, sources=[province["xa_a"], province["xa_b"]], name="UBND xã Long Kiến",
-                       kind=AgencyKind.COMMUNE_COMMITTEE, parent=province["huyen"], effective_date=dt.date(2025, 1, 1))
+    merged = org.merge(
+        actor=admin_user,
+        sources=[province["xa_a"], province["xa_b"]],
+        name="UBND xã Long Kiến",
+        kind=AgencyKind.COMMUNE_COMMITTEE,
+        parent=province["huyen"],
+        effective_date=dt.date(2025, 1, 1),
+    )
     context = printing.extract_context(births["12"], **SIGNER, copy_date=COPY_DATE)
     assert context["issuer"] == merged.name == "UBND xã Long Kiến"
     text = text_of(render(births["12"]))

@@ -10,10 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from openpyxl import load_workbook
 
-from chinhquyenso.core.models import AuditRecord
 from chinhquyenso.accounts.services import create_citizen
 from chinhquyenso.civil_records import importer, tasks
 from chinhquyenso.civil_records.models import CivilRecord, FieldReview, ImportBatch, ReviewState
+from chinhquyenso.core.models import AuditRecord
 from tests.browser.support import minimal_pdf, tiny_png
 
 pytestmark = pytest.mark.django_db
@@ -90,11 +90,16 @@ def test_batch_page_shows_counts_and_problems(imported, specialist):
     html = page.content.decode()
     assert page.status_code == 200 and 'http-equiv="refresh"' not in html
     assert 'value="1000"' in html and "Hoàn tất" in html
-    for label, count in (("Đã nhập", 3), ("Trong đó cần rà soát", 1), ("Bị từ chối", 1), ("Đã có, bỏ qua", 0),
-                         ("Số dòng đã đọc", 4)):
+    for label, count in (
+        ("Đã nhập", 3),
+        ("Trong đó cần rà soát", 1),
+        ("Bị từ chối", 1),
+        ("Đã có, bỏ qua", 0),
+        ("Số dòng đã đọc", 4),
+    ):
         assert f"<dt>{label}</dt><dd>{count}" in html, label
     # The rejected row: row, column, value, message, severity.
-    assert "<td>4</td><td class=\"break\">Họ và tên</td>" in html and "Không dùng được" in html and "Bị từ chối" in html
+    assert '<td>4</td><td class="break">Họ và tên</td>' in html and "Không dùng được" in html and "Bị từ chối" in html
     # The flagged date, as written.
     assert "29/02/1967" in html and "năm 1967 không phải năm nhuận" in html
     assert "Tải sổ tính lỗi (.xlsx)" in html
@@ -106,9 +111,20 @@ def test_progress_json(imported, specialist):
     response = signed_in(specialist).get(f"{BASE}lo/{imported.pk}/tien-do.json")
     data = json.loads(response.content)
     assert response["Content-Type"] == "application/json" and response["Cache-Control"] == "private, no-store"
-    assert data == {"batch": imported.pk, "status": "done", "status_label": "Hoàn tất", "finished": True,
-                    "progress_permille": 1000, "rows_read": 4, "rows_total": None, "imported": 3, "flagged": 1,
-                    "rejected": 1, "skipped_existing": 0, "message": ""}
+    assert data == {
+        "batch": imported.pk,
+        "status": "done",
+        "status_label": "Hoàn tất",
+        "finished": True,
+        "progress_permille": 1000,
+        "rows_read": 4,
+        "rows_total": None,
+        "imported": 3,
+        "flagged": 1,
+        "rejected": 1,
+        "skipped_existing": 0,
+        "message": "",
+    }
 
 
 def test_error_workbook_has_the_rejected_row_and_its_message(imported, specialist):
@@ -142,8 +158,14 @@ def test_corrected_error_workbook_imports_only_the_fixed_row(imported, province,
     sheet["B2"], sheet["D2"] = "3", "Phạm Văn Út"
     out = io.BytesIO()
     book.save(out)
-    response = client.post(f"{BASE}nhap/", {"loai": "birth", "xa": province["xa_a"].pk,
-                                            "tep": SimpleUploadedFile("loi-so-khai-sinh-1967.xlsx", out.getvalue())})
+    response = client.post(
+        f"{BASE}nhap/",
+        {
+            "loai": "birth",
+            "xa": province["xa_a"].pk,
+            "tep": SimpleUploadedFile("loi-so-khai-sinh-1967.xlsx", out.getvalue()),
+        },
+    )
     batch = ImportBatch.objects.latest("pk")
     assert response["Location"] == f"{BASE}lo/{batch.pk}/"
     importer.run_batch(batch, batch.file.path)
@@ -163,11 +185,14 @@ def test_bad_import_input_is_shown_next_to_the_field_and_nothing_is_created(prov
     html = upload(client, province["xa_b"]).content.decode()
     assert 'id="xa-err"' in html
     # Content decides, not the name: a PNG called .csv.
-    response = client.post(f"{BASE}nhap/", {"loai": "birth", "xa": province["xa_a"].pk,
-                                            "tep": SimpleUploadedFile("so.csv", tiny_png())})
+    response = client.post(
+        f"{BASE}nhap/", {"loai": "birth", "xa": province["xa_a"].pk, "tep": SimpleUploadedFile("so.csv", tiny_png())}
+    )
     assert response.status_code == 400 and "không phải danh sách CSV hoặc XLSX" in response.content.decode()
-    response = client.post(f"{BASE}nhap/", {"loai": "birth", "xa": province["xa_a"].pk,
-                                            "tep": SimpleUploadedFile("so.xls", b"\xd0\xcf\x11\xe0")})
+    response = client.post(
+        f"{BASE}nhap/",
+        {"loai": "birth", "xa": province["xa_a"].pk, "tep": SimpleUploadedFile("so.xls", b"\xd0\xcf\x11\xe0")},
+    )
     assert response.status_code == 400 and ".xlsx" in response.content.decode()
     settings.CQS = {**settings.CQS, "CIVIL_UPLOAD_MAX_BYTES": 50}
     html = upload(client, province["xa_a"]).content.decode()
@@ -199,8 +224,17 @@ def test_search_by_name_with_or_without_diacritics(imported, specialist, q):
 
 def test_search_filters_and_date_range(imported, province, specialist):
     client = signed_in(specialist)
-    html = client.get(BASE, {"loai": "birth", "xa": province["xa_a"].pk, "quyen": "01", "nam": "1967",
-                             "tu": "01/02/1967", "den": "28/02/1967"}).content.decode()
+    html = client.get(
+        BASE,
+        {
+            "loai": "birth",
+            "xa": province["xa_a"].pk,
+            "quyen": "01",
+            "nam": "1967",
+            "tu": "01/02/1967",
+            "den": "28/02/1967",
+        },
+    ).content.decode()
     # 29/02/1967 does not exist: the record covers February 1967 and is found by that month.
     assert "Lê Thị Hoa" in html and "Nguyễn Văn Hòa" not in html and "29/02/1967" in html and "Cần rà soát" in html
     html = client.get(BASE, {"so": "4"}).content.decode()
@@ -232,7 +266,7 @@ def test_record_page_shows_verbatim_normalized_and_flags(imported, specialist):
     record = flagged_record()
     html = signed_in(specialist).get(f"{BASE}{record.pk}/").content.decode()
     assert "Khai sinh: Lê Thị Hoa" in html and "UBND xã Kiến An" in html
-    assert "<th scope=\"row\">Ngày sinh</th><td class=\"break\">29/02/1967</td><td class=\"break\">02/1967</td>" in html
+    assert '<th scope="row">Ngày sinh</th><td class="break">29/02/1967</td><td class="break">02/1967</td>' in html
     assert "Ngày không có thật" in html and "Xác nhận đúng như sổ" in html and 'name="value"' in html
     assert 'value="Công chức tư pháp - hộ tịch"' in html and f'value="{specialist.display_name}"' in html
 
@@ -241,12 +275,16 @@ def test_review_confirm_and_correct_through_the_page(imported, specialist):
     client = signed_in(specialist)
     record = flagged_record()
     # A wrong date is refused next to the field; nothing changes.
-    response = client.post(f"{BASE}{record.pk}/ra-soat/", {"field": "born_on", "action": "corrected", "value": "30/02/1967"})
+    response = client.post(
+        f"{BASE}{record.pk}/ra-soat/", {"field": "born_on", "action": "corrected", "value": "30/02/1967"}
+    )
     html = response.content.decode()
     assert response.status_code == 400 and 'id="rs-born_on-err"' in html and 'value="30/02/1967"' in html
     assert not FieldReview.objects.exists()
-    response = client.post(f"{BASE}{record.pk}/ra-soat/", {"field": "born_on", "action": "corrected",
-                                                          "value": "28/02/1967", "note": "Theo sổ gốc trang 3"})
+    response = client.post(
+        f"{BASE}{record.pk}/ra-soat/",
+        {"field": "born_on", "action": "corrected", "value": "28/02/1967", "note": "Theo sổ gốc trang 3"},
+    )
     assert response.status_code == 302 and response["Location"] == f"{BASE}{record.pk}/"
     record.refresh_from_db()
     assert record.data["born_on"] == "1967-02-28" and record.review_state == ReviewState.REVIEWED
@@ -264,7 +302,9 @@ def test_review_confirm_as_written(province, specialist):
     importer.run_batch(batch, batch.file.path)
     record = CivilRecord.objects.get()
     assert [f[:2] for f in record.flags] == [["born_on", "partial_date"], ["father_name", "missing_parent"]]
-    client.post(f"{BASE}{record.pk}/ra-soat/", {"field": "father_name", "action": "confirmed", "note": "Sổ gốc bỏ trống"})
+    client.post(
+        f"{BASE}{record.pk}/ra-soat/", {"field": "father_name", "action": "confirmed", "note": "Sổ gốc bỏ trống"}
+    )
     record.refresh_from_db()
     assert [f[0] for f in record.flags] == ["born_on"] and record.review_state == ReviewState.FLAGGED
     html = client.get(f"{BASE}{record.pk}/").content.decode()
@@ -273,8 +313,10 @@ def test_review_confirm_as_written(province, specialist):
 
 def test_review_queue_and_book_confirmation(province, specialist):
     client = signed_in(specialist)
-    rows = "".join(f"07,{n},1968,Huỳnh Văn {name},Nam,0{n}/03/1968,,Huỳnh Thị Nga\n"
-                   for n, name in enumerate(("Một", "Hai", "Ba"), 1))
+    rows = "".join(
+        f"07,{n},1968,Huỳnh Văn {name},Nam,0{n}/03/1968,,Huỳnh Thị Nga\n"
+        for n, name in enumerate(("Một", "Hai", "Ba"), 1)
+    )
     upload(client, province["xa_a"], text=HEADER + rows + "08,1,1969,Lý Văn Sơn,Nam,1969,Lý Văn Hải,Lý Thị Hà\n")
     batch = ImportBatch.objects.get()
     importer.run_batch(batch, batch.file.path)
@@ -286,12 +328,23 @@ def test_review_queue_and_book_confirmation(province, specialist):
     only = client.get(f"{BASE}ra-soat/", {"xa": province["xa_a"].pk, "diem": "partial_date"}).content.decode()
     assert "Lý Văn Sơn" in only and "Huỳnh Văn Một" not in only
     # A book form without a flag kind: the message is next to that book's select.
-    response = client.post(f"{BASE}ra-soat/ca-quyen/", {"xa": province["xa_a"].pk, "loai": "birth", "quyen": "07",
-                                                        "nam": "1968", "diem": ""})
+    response = client.post(
+        f"{BASE}ra-soat/ca-quyen/",
+        {"xa": province["xa_a"].pk, "loai": "birth", "quyen": "07", "nam": "1968", "diem": ""},
+    )
     assert response.status_code == 400 and "Chọn loại điểm cần xác nhận." in response.content.decode()
-    response = client.post(f"{BASE}ra-soat/ca-quyen/", {
-        "xa": province["xa_a"].pk, "loai": "birth", "quyen": "07", "nam": "1968", "diem": "missing_parent",
-        "ghi_chu": "Cả quyển không ghi tên cha", "tiep": f"{BASE}ra-soat/?loai=birth"})
+    response = client.post(
+        f"{BASE}ra-soat/ca-quyen/",
+        {
+            "xa": province["xa_a"].pk,
+            "loai": "birth",
+            "quyen": "07",
+            "nam": "1968",
+            "diem": "missing_parent",
+            "ghi_chu": "Cả quyển không ghi tên cha",
+            "tiep": f"{BASE}ra-soat/?loai=birth",
+        },
+    )
     assert response.status_code == 302 and response["Location"] == f"{BASE}ra-soat/?loai=birth"
     assert CivilRecord.objects.filter(book="07", review_state=ReviewState.REVIEWED).count() == 3
     assert FieldReview.objects.filter(note="Cả quyển không ghi tên cha").count() == 3
@@ -321,13 +374,16 @@ def test_scanned_page_upload_and_view(imported, province, specialist, officers):
     # The counter officer sees it but may not add pages.
     counter = signed_in(officers["xa_a"]["counter_officer"])
     assert counter.get(f"{BASE}{record.pk}/anh/{scan.pk}/").status_code == 200
-    assert counter.post(f"{BASE}{record.pk}/anh/", {"anh": SimpleUploadedFile("t.pdf", minimal_pdf())}).status_code == 403
+    assert (
+        counter.post(f"{BASE}{record.pk}/anh/", {"anh": SimpleUploadedFile("t.pdf", minimal_pdf())}).status_code == 403
+    )
 
 
 def test_extract_copy_pdf(imported, specialist):
     record = CivilRecord.objects.get(number="1")
-    response = signed_in(specialist).get(f"{BASE}{record.pk}/trich-luc.pdf",
-                                         {"nguoi_ky": "Trần Thị Lan", "chuc_danh": "Công chức tư pháp - hộ tịch"})
+    response = signed_in(specialist).get(
+        f"{BASE}{record.pk}/trich-luc.pdf", {"nguoi_ky": "Trần Thị Lan", "chuc_danh": "Công chức tư pháp - hộ tịch"}
+    )
     assert response.status_code == 200, response.content.decode()[:2000]
     assert response["Content-Type"] == "application/pdf" and response["Content-Disposition"].startswith("inline;")
     assert response.content.startswith(b"%PDF")
@@ -349,14 +405,21 @@ def test_extract_copy_needs_a_signer(imported, specialist):
 def test_another_communes_officer_gets_404(imported, officers):
     client = signed_in(officers["xa_b"]["specialist"])
     record = flagged_record()
-    for url in (f"{BASE}{record.pk}/", f"{BASE}lo/{imported.pk}/", f"{BASE}lo/{imported.pk}/tien-do.json",
-                f"{BASE}lo/{imported.pk}/loi.xlsx", f"{BASE}{record.pk}/trich-luc.pdf?nguoi_ky=A&chuc_danh=B"):
+    for url in (
+        f"{BASE}{record.pk}/",
+        f"{BASE}lo/{imported.pk}/",
+        f"{BASE}lo/{imported.pk}/tien-do.json",
+        f"{BASE}lo/{imported.pk}/loi.xlsx",
+        f"{BASE}{record.pk}/trich-luc.pdf?nguoi_ky=A&chuc_danh=B",
+    ):
         assert client.get(url).status_code == 404, url
     # Posting on it reveals nothing either, and changes nothing.
     response = client.post(f"{BASE}{record.pk}/ra-soat/", {"field": "born_on", "action": "confirmed"})
     assert response.status_code == 404
-    response = client.post(f"{BASE}ra-soat/ca-quyen/", {"xa": record.commune_id, "loai": "birth", "quyen": "01",
-                                                        "nam": "1967", "diem": "impossible_date"})
+    response = client.post(
+        f"{BASE}ra-soat/ca-quyen/",
+        {"xa": record.commune_id, "loai": "birth", "quyen": "01", "nam": "1967", "diem": "impossible_date"},
+    )
     assert response.status_code == 404
     assert client.post(f"{BASE}{record.pk}/anh/", {"anh": SimpleUploadedFile("t.png", tiny_png())}).status_code == 404
     assert "Lê Thị Hoa" not in client.get(BASE, {"q": "hoa"}).content.decode()
@@ -377,8 +440,10 @@ def test_counter_officer_searches_but_does_not_import_or_review(imported, provin
     assert upload(client, province["xa_a"]).status_code == 403
     response = client.post(f"{BASE}{record.pk}/ra-soat/", {"field": "born_on", "action": "confirmed"})
     assert response.status_code == 403 and "không có quyền" in response.content.decode()
-    response = client.post(f"{BASE}ra-soat/ca-quyen/", {"xa": province["xa_a"].pk, "loai": "birth", "quyen": "01",
-                                                        "nam": "1967", "diem": "impossible_date"})
+    response = client.post(
+        f"{BASE}ra-soat/ca-quyen/",
+        {"xa": province["xa_a"].pk, "loai": "birth", "quyen": "01", "nam": "1967", "diem": "impossible_date"},
+    )
     assert response.status_code == 403
     assert ImportBatch.objects.count() == 1 and not FieldReview.objects.exists()
 
@@ -413,4 +478,3 @@ def test_nav_link_for_officers(imported, specialist):
     html = signed_in(specialist).get("/can-bo/").content.decode()
     assert f'<a href="{BASE}">Hộ tịch</a>' in html
     assert f'href="{BASE}nhap/"' in signed_in(specialist).get(BASE).content.decode()
-

@@ -45,6 +45,7 @@ def test_fold_is_stable_under_normal_forms(text):
 
 # The fast nfc()/fold() (bulk imports call them millions of times) against their plain definitions.
 
+
 def _reference_nfc(value):
     import re
 

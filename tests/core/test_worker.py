@@ -16,8 +16,14 @@ PAPER = [{"order": 1, "on_paper": True}, {"order": 2, "on_paper": True}]
 
 @pytest.fixture
 def overdue(birth_procedure, officers, citizen):
-    dossier = services.submit(actor=citizen, procedure_code="1.001193", channel="online", agency_code="xa-kien-an",
-                              components=PAPER, at=vn(2025, 3, 10, 9))
+    dossier = services.submit(
+        actor=citizen,
+        procedure_code="1.001193",
+        channel="online",
+        agency_code="xa-kien-an",
+        components=PAPER,
+        at=vn(2025, 3, 10, 9),
+    )
     services.accept(dossier, actor=officers["xa_a"]["counter_officer"], at=vn(2025, 3, 10, 10))  # due 13/3/2025
     return dossier
 

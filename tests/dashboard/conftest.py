@@ -24,8 +24,6 @@ from tests.conftest import vn
 PAPER = [{"order": 1, "on_paper": True}, {"order": 2, "on_paper": True}]
 
 
-
-
 def signed_in(user) -> Client:
     client = Client()
     client.force_login(user)
@@ -38,17 +36,28 @@ def finish(dossier, officers, *, at):
 
 
 def online(citizen, agency_code, officers, at):
-    dossier = services.submit(actor=citizen, procedure_code="1.001193", channel="online", agency_code=agency_code,
-                              components=PAPER, at=at - dt.timedelta(hours=1))
+    dossier = services.submit(
+        actor=citizen,
+        procedure_code="1.001193",
+        channel="online",
+        agency_code=agency_code,
+        components=PAPER,
+        at=at - dt.timedelta(hours=1),
+    )
     services.accept(dossier, actor=officers["counter_officer"], at=at)
     return dossier
 
 
 def counter(citizen, agency_code, officers, at):
     return services.receive_at_counter(
-        actor=officers["counter_officer"], procedure_code="1.001193", agency_code=agency_code,
+        actor=officers["counter_officer"],
+        procedure_code="1.001193",
+        agency_code=agency_code,
         applicant={"identity_number": citizen.identity_number, "full_name": citizen.full_name},
-        components=PAPER, decision="accept", at=at)
+        components=PAPER,
+        decision="accept",
+        at=at,
+    )
 
 
 @pytest.fixture
@@ -64,10 +73,15 @@ def dataset(registry, province, officers, birth_procedure, citizen):
     d["D2"] = online(citizen, "xa-kien-an", a, vn(2025, 1, 8, 9))
     finish(d["D2"], a, at=vn(2025, 1, 9, 9))
     d["D3"] = counter(citizen, "xa-kien-an", a, vn(2025, 2, 10, 9))
-    d["D4"] = services.submit(actor=b["counter_officer"], procedure_code="1.001193", channel="post",
-                              agency_code="xa-kien-thanh",
-                              applicant={"identity_number": citizen.identity_number, "full_name": citizen.full_name},
-                              components=PAPER, at=vn(2025, 1, 13, 8))
+    d["D4"] = services.submit(
+        actor=b["counter_officer"],
+        procedure_code="1.001193",
+        channel="post",
+        agency_code="xa-kien-thanh",
+        applicant={"identity_number": citizen.identity_number, "full_name": citizen.full_name},
+        components=PAPER,
+        at=vn(2025, 1, 13, 8),
+    )
     services.accept(d["D4"], actor=b["counter_officer"], at=vn(2025, 1, 13, 9))
     finish(d["D4"], b, at=vn(2025, 1, 16, 9))
     d["D5"] = online(citizen, "xa-kien-thanh", b, vn(2025, 3, 3, 9))
@@ -77,5 +91,6 @@ def dataset(registry, province, officers, birth_procedure, citizen):
 
 @pytest.fixture
 def auditor(db):
-    return create_officer(actor=None, username="thanh.tra", password=None, full_name="Thanh tra tỉnh",
-                          global_role=GlobalRole.AUDITOR)
+    return create_officer(
+        actor=None, username="thanh.tra", password=None, full_name="Thanh tra tỉnh", global_role=GlobalRole.AUDITOR
+    )

@@ -26,8 +26,13 @@ def test_tiles_json_equals_the_page(dataset, admin_user):
             assert t["change"]["text"] in shown
     online = by_key["online_rate_all"]
     assert (online["value"]["numerator"], online["value"]["denominator"], online["value"]["value"]) == (3, 5, 60.0)
-    assert online["change"] == {"difference": 10.0, "unit": "điểm phần trăm", "direction": "up", "better": True,
-                                "text": "▲ tăng 10,0 điểm phần trăm"}
+    assert online["change"] == {
+        "difference": 10.0,
+        "unit": "điểm phần trăm",
+        "direction": "up",
+        "better": True,
+        "text": "▲ tăng 10,0 điểm phần trăm",
+    }
     assert by_key["received"]["change"]["text"] == "▲ tăng 3 hồ sơ (+150,0%)"
 
 
@@ -46,8 +51,12 @@ def test_trend_json_is_the_chart_data(dataset, admin_user):
     data = client.get("/api/dashboard/trend", Q1_API).json()
     assert data["months"][0] == "2024-04" and data["months"][-1] == "2025-03" and len(data["months"]) == 12
     january = data["months"].index("2025-01")
-    assert (data["received"]["online"][january], data["received"]["counter"][january],
-            data["received"]["post"][january], data["received"]["total"][january]) == (2, 0, 1, 3)
+    assert (
+        data["received"]["online"][january],
+        data["received"]["counter"][january],
+        data["received"]["post"][january],
+        data["received"]["total"][january],
+    ) == (2, 0, 1, 3)
     assert data["online_rate"][january]["display"] == "66,7%" and data["online_rate"][0] is None
     html = client.get("/dieu-hanh/", Q1).content.decode()
     assert f"tổng {sum(data['received']['total'])} hồ sơ" in html
@@ -58,20 +67,26 @@ def test_ranking_procedures_overdue_and_egov_json(dataset, admin_user):
     ranking = client.get("/api/dashboard/ranking", {**Q1_API, "indicator": "online_rate_all"}).json()
     communes = next(g for g in ranking["groups"] if g["level"] == "commune")
     assert [(r["rank"], r["agency"]["code"], r["display"], r["detail"]) for r in communes["rows"]] == [
-        (1, "xa-kien-an", "66,7%", "2/3"), (2, "xa-kien-thanh", "50,0%", "1/2")]
+        (1, "xa-kien-an", "66,7%", "2/3"),
+        (2, "xa-kien-thanh", "50,0%", "1/2"),
+    ]
     assert ranking["higher_is_better"] is True
     late = client.get("/api/dashboard/ranking", {**Q1_API, "indicator": "late_rate"}).json()
     assert late["higher_is_better"] is False
     procedures = client.get("/api/dashboard/procedures", {**Q1_API, "agency": "xa-kien-an"}).json()["procedures"]
-    assert [(p["code"], p["received"], p["late"], p["overdue"], p["values"]["online_rate_all"]["display"])
-            for p in procedures] == [("1.001193", 3, 0, 1, "66,7%")]
+    assert [
+        (p["code"], p["received"], p["late"], p["overdue"], p["values"]["online_rate_all"]["display"])
+        for p in procedures
+    ] == [("1.001193", 3, 0, 1, "66,7%")]
     overdue = client.get("/api/dashboard/overdue", {**Q1_API, "agency": "ubnd-cho-moi", "procedure": "1.001193"}).json()
     assert overdue["total"] == 1 and overdue["dossiers"][0]["code"] == dataset["D3"].code
     assert overdue["dossiers"][0]["working_days_overdue"] > 400
     egov = client.get("/api/dashboard/egov-completion", Q1_API).json()
     assert egov["period"]["code"] == "2025-M03"
     assert [(lv["label"], lv["complete"], lv["assessed"], lv["rate"]["display"]) for lv in egov["levels"]] == [
-        ("Cơ quan cấp tỉnh", 0, 3, "0,0%"), ("UBND cấp huyện", 0, 1, "0,0%")]
+        ("Cơ quan cấp tỉnh", 0, 3, "0,0%"),
+        ("UBND cấp huyện", 0, 1, "0,0%"),
+    ]
     page = text_of(client.get("/dieu-hanh/", Q1))
     assert "Cơ quan cấp tỉnh: 0/3 cơ quan đạt, 0,0%" in page
 
@@ -82,8 +97,11 @@ def test_api_scoping_and_errors(dataset, officers, citizen):
     assert own["agency"]["code"] == "xa-kien-an"
     foreign = leader.get("/api/dashboard/overdue", {**Q1_API, "agency": "xa-kien-thanh"})
     assert foreign.status_code == 403
-    assert foreign.json() == {"detail": "Bạn chỉ xem được số liệu của cơ quan mình và các cơ quan trực thuộc.",
-                              "field": "agency", "code": "forbidden"}
+    assert foreign.json() == {
+        "detail": "Bạn chỉ xem được số liệu của cơ quan mình và các cơ quan trực thuộc.",
+        "field": "agency",
+        "code": "forbidden",
+    }
     assert leader.get("/api/dashboard/tiles", {**Q1_API, "agency": "khong-co"}).json()["code"] == "not_found"
     bad = leader.get("/api/dashboard/tiles", {"period": "2025-Q5"})
     assert bad.status_code == 400 and bad.json()["field"] == "period"

@@ -43,8 +43,12 @@ def test_leaders_admin_and_auditor_open_it_others_do_not(dataset, officers, admi
         page = signed_in(user).get("/dieu-hanh/", Q1)
         assert page.status_code == 200, user
         assert 'href="/dieu-hanh/">Điều hành (IOC)</a>' in page.content.decode()
-    for user in (officers["xa_a"]["specialist"], officers["xa_a"]["counter_officer"],
-                 officers["xa_a"]["agency_admin"], citizen):
+    for user in (
+        officers["xa_a"]["specialist"],
+        officers["xa_a"]["counter_officer"],
+        officers["xa_a"]["agency_admin"],
+        citizen,
+    ):
         page = signed_in(user).get("/dieu-hanh/", Q1)
         assert page.status_code == 403, user
         assert "chỉ dành cho lãnh đạo cơ quan" in page.content.decode()
@@ -74,10 +78,12 @@ def test_tiles_and_change_against_the_previous_quarter(dataset, admin_user):
     page = signed_in(admin_user).get("/dieu-hanh/", Q1)
     assert "Số liệu quý I năm 2025; so sánh với quý IV năm 2024" in text_of(page)
     assert tile(page, "received") == "Hồ sơ tiếp nhận 5 hồ sơ ▲ tăng 3 hồ sơ (+150,0%) — tốt hơn Kỳ trước: 2 hồ sơ"
-    assert tile(page, "online_rate_all") == ("Nộp trực tuyến 60,0% 3/5 hồ sơ ▲ tăng 10,0 điểm phần trăm — tốt hơn "
-                                             "Kỳ trước: 50,0%")
-    assert tile(page, "on_time_rate") == ("Giải quyết đúng hạn 75,0% 3/4 hồ sơ ▲ tăng 25,0 điểm phần trăm — tốt hơn "
-                                          "Kỳ trước: 50,0%")
+    assert tile(page, "online_rate_all") == (
+        "Nộp trực tuyến 60,0% 3/5 hồ sơ ▲ tăng 10,0 điểm phần trăm — tốt hơn Kỳ trước: 50,0%"
+    )
+    assert tile(page, "on_time_rate") == (
+        "Giải quyết đúng hạn 75,0% 3/4 hồ sơ ▲ tăng 25,0 điểm phần trăm — tốt hơn Kỳ trước: 50,0%"
+    )
     assert tile(page, "digitization_rate") == "Số hóa khi tiếp nhận 0,0% 0/5 hồ sơ = không đổi Kỳ trước: 0,0%"
     # The change is told in words as well as by colour.
     assert 'class="change better">▲ tăng 10,0 điểm phần trăm — tốt hơn' in page.content.decode()
@@ -93,8 +99,9 @@ def test_the_766_tile_is_the_index_of_the_indicators_app(dataset, admin_user):
 def test_a_worse_value_is_marked_worse(dataset, admin_user):
     # February 2025: one dossier, at the counter; January: two of three online.
     page = signed_in(admin_user).get("/dieu-hanh/", {"ky": "2025-M02"})
-    assert tile(page, "online_rate_all") == ("Nộp trực tuyến 0,0% 0/1 hồ sơ ▼ giảm 66,7 điểm phần trăm — kém hơn "
-                                             "Kỳ trước: 66,7%")
+    assert tile(page, "online_rate_all") == (
+        "Nộp trực tuyến 0,0% 0/1 hồ sơ ▼ giảm 66,7 điểm phần trăm — kém hơn Kỳ trước: 66,7%"
+    )
     assert 'class="change worse">' in page.content.decode()
 
 
@@ -109,8 +116,10 @@ def test_drill_down_province_agency_procedure_overdue(dataset, admin_user):
     assert "UBND tỉnh An Giang (riêng cơ quan)" in text_of(province)
     # received, online, on time, overdue now (a link to the list)
     assert "UBND huyện Chợ Mới 5 60,0% 75,0% 1 " in text_of(province)
-    assert ('<a href="/dieu-hanh/co-quan/ubnd-cho-moi/qua-han/?ky=2025-Q1" '
-            'aria-label="1 hồ sơ đang quá hạn của UBND huyện Chợ Mới">1</a>') in province.content.decode()
+    assert (
+        '<a href="/dieu-hanh/co-quan/ubnd-cho-moi/qua-han/?ky=2025-Q1" '
+        'aria-label="1 hồ sơ đang quá hạn của UBND huyện Chợ Mới">1</a>'
+    ) in province.content.decode()
 
     district = client.get("/dieu-hanh/co-quan/ubnd-cho-moi/", Q1)
     html = district.content.decode()
@@ -156,9 +165,13 @@ def test_a_commune_leader_sees_only_their_commune(dataset, officers):
     assert "UBND xã Kiến Thành" not in text_of(home)
     # Its rank among the province's communes, without the others' figures.
     assert "xếp thứ 1/2 trong các UBND cấp xã" in text_of(home)
-    for path in ("/dieu-hanh/co-quan/xa-kien-thanh/", "/dieu-hanh/co-quan/xa-kien-thanh/qua-han/",
-                 "/dieu-hanh/co-quan/xa-kien-thanh/thu-tuc/1.001193/", "/dieu-hanh/co-quan/ubnd-cho-moi/",
-                 "/dieu-hanh/co-quan/so-tu-phap/"):
+    for path in (
+        "/dieu-hanh/co-quan/xa-kien-thanh/",
+        "/dieu-hanh/co-quan/xa-kien-thanh/qua-han/",
+        "/dieu-hanh/co-quan/xa-kien-thanh/thu-tuc/1.001193/",
+        "/dieu-hanh/co-quan/ubnd-cho-moi/",
+        "/dieu-hanh/co-quan/so-tu-phap/",
+    ):
         page = client.get(path, Q1)
         assert page.status_code == 403, path
         assert "chỉ xem được số liệu của cơ quan mình" in page.content.decode()
@@ -199,7 +212,9 @@ def test_trend_charts_are_inline_svg_with_title_and_a_table(dataset, admin_user)
     assert html.count('<svg viewBox="0 0 360 220" role="img"') == 2
     assert 'aria-labelledby="bieu-do-tiep-nhan-t bieu-do-tiep-nhan-d"' in html
     assert '<title id="bieu-do-tiep-nhan-t">Hồ sơ tiếp nhận theo tháng, theo hình thức nộp</title>' in html
-    assert "từ tháng 04/2024 đến tháng 03/2025: tổng 7 hồ sơ, trong đó trực tuyến 4, trực tiếp 2, qua bưu chính 1" in html
+    assert (
+        "từ tháng 04/2024 đến tháng 03/2025: tổng 7 hồ sơ, trong đó trực tuyến 4, trực tiếp 2, qua bưu chính 1" in html
+    )
     table = html.split('<div class="sr-only"><table>')[1].split("</table>")[0]
     assert table.count('<th scope="row">') == 12
     assert '<th scope="row">tháng 01/2025</th><td>2</td><td>0</td><td>1</td>' in table
@@ -247,16 +262,32 @@ def test_egov_completion_per_agency_with_gaps_and_shares(dataset, admin_user):
 
 def test_egov_share_counts_complete_agencies(dataset, admin_user, province):
     from chinhquyenso.indicators.models import Indicator
-    from chinhquyenso.indicators.services import record_reported_value
     from chinhquyenso.indicators.periods import month
+    from chinhquyenso.indicators.services import record_reported_value
 
     march = month(2025, 3)
-    doc, cert = Indicator.objects.get(code="doc_exchange_electronic_rate"), Indicator.objects.get(code="has_signature_certificate")
+    doc, cert = (
+        Indicator.objects.get(code="doc_exchange_electronic_rate"),
+        Indicator.objects.get(code="has_signature_certificate"),
+    )
     for key in ("tu_phap", "cong_an"):
-        record_reported_value(indicator=doc, agency=province[key], period_start=march.start, period_end=march.end,
-                              numerator=95, denominator=100, actor=admin_user)
-        record_reported_value(indicator=cert, agency=province[key], period_start=march.start, period_end=march.end,
-                              value=1, actor=admin_user)
+        record_reported_value(
+            indicator=doc,
+            agency=province[key],
+            period_start=march.start,
+            period_end=march.end,
+            numerator=95,
+            denominator=100,
+            actor=admin_user,
+        )
+        record_reported_value(
+            indicator=cert,
+            agency=province[key],
+            period_start=march.start,
+            period_end=march.end,
+            value=1,
+            actor=admin_user,
+        )
     text = text_of(signed_in(admin_user).get("/dieu-hanh/", Q1))
     # No online dossiers in the departments: TC1 has nothing to measure, so they still miss it.
     assert "Sở Tư pháp ✗ chưa có số liệu ✓ đạt ✓ đạt" in text
@@ -276,8 +307,13 @@ def test_reporting_compliance_when_lris_is_there(dataset, admin_user, province):
 
     lris.load_forms(actor=admin_user)
     form = ReportForm.objects.get(code="chinh-quyen-dien-tu")
-    lris.assign_form(actor=admin_user, form=form, period=month(2025, 3), deadline=dt.date(2025, 4, 5),
-                     agencies=[province["tu_phap"], province["huyen"]])
+    lris.assign_form(
+        actor=admin_user,
+        form=form,
+        period=month(2025, 3),
+        deadline=dt.date(2025, 4, 5),
+        agencies=[province["tu_phap"], province["huyen"]],
+    )
     text = text_of(signed_in(admin_user).get("/dieu-hanh/", Q1))
     assert "Chấp hành chế độ báo cáo số liệu" in text
     assert f"{form.name} tháng 03 năm 2025 0,0% (0/2) 0,0% (0/2) Sở Tư pháp, UBND huyện Chợ Mới" in text

@@ -28,9 +28,19 @@ from chinhquyenso.procedures.selectors import handling_agencies
 
 N, SEED, UNTIL = 3000, 2025, dt.date(2025, 12, 31)
 JUDICIAL = "Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam, người nước ngoài đang cư trú tại Việt Nam"
-DISTRICTS = {"UBND thành phố Long Xuyên", "UBND thành phố Châu Đốc", "UBND thị xã Tân Châu", "UBND thị xã Tịnh Biên",
-             "UBND huyện An Phú", "UBND huyện Phú Tân", "UBND huyện Chợ Mới", "UBND huyện Châu Phú",
-             "UBND huyện Châu Thành", "UBND huyện Thoại Sơn", "UBND huyện Tri Tôn"}
+DISTRICTS = {
+    "UBND thành phố Long Xuyên",
+    "UBND thành phố Châu Đốc",
+    "UBND thị xã Tân Châu",
+    "UBND thị xã Tịnh Biên",
+    "UBND huyện An Phú",
+    "UBND huyện Phú Tân",
+    "UBND huyện Chợ Mới",
+    "UBND huyện Châu Phú",
+    "UBND huyện Châu Thành",
+    "UBND huyện Thoại Sơn",
+    "UBND huyện Tri Tôn",
+}
 
 
 def seed_demo(**options) -> str:
@@ -42,8 +52,9 @@ def seed_demo(**options) -> str:
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker, tmp_path_factory):
     # The same settings the function-scoped autouse fixture gives each test.
-    test_settings = override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("files"),
-                                      PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    test_settings = override_settings(
+        MEDIA_ROOT=tmp_path_factory.mktemp("files"), PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
+    )
     with django_db_blocker.unblock(), test_settings:
         outer = transaction.atomic()
         outer.__enter__()
@@ -61,8 +72,10 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory):
 
 def received_between(start: dt.date, end: dt.date):
     """Dossiers submitted from `start` up to and including `end` (Vietnam dates)."""
-    return Dossier.objects.filter(submitted_at__gte=dt.datetime.combine(start, dt.time(0), LOCAL_TZ),
-                                  submitted_at__lt=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), LOCAL_TZ))
+    return Dossier.objects.filter(
+        submitted_at__gte=dt.datetime.combine(start, dt.time(0), LOCAL_TZ),
+        submitted_at__lt=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), LOCAL_TZ),
+    )
 
 
 def percent(part, whole) -> float:
@@ -105,9 +118,15 @@ def test_catalog_has_real_procedures_in_many_fields_and_the_interlinked_groups(d
     assert birth.steps.filter(role=Role.SPECIALIST).exists() and birth.steps.filter(role=Role.LEADER).exists()
     reusing = Procedure.objects.filter(components__reusable_result_type="giay-khai-sinh").values_list("name", flat=True)
     assert "Đăng ký thường trú" in reusing
-    groups = {g.code: [m.name for m in g.members.order_by("proceduregroupmember__order")] for g in ProcedureGroup.objects.all()}
-    assert groups["lien-thong-khai-sinh"] == ["Đăng ký khai sinh", "Đăng ký thường trú",
-                                              "Cấp thẻ bảo hiểm y tế cho trẻ em dưới 6 tuổi"]
+    groups = {
+        g.code: [m.name for m in g.members.order_by("proceduregroupmember__order")]
+        for g in ProcedureGroup.objects.all()
+    }
+    assert groups["lien-thong-khai-sinh"] == [
+        "Đăng ký khai sinh",
+        "Đăng ký thường trú",
+        "Cấp thẻ bảo hiểm y tế cho trẻ em dưới 6 tuổi",
+    ]
     assert groups["lien-thong-khai-tu"][:2] == ["Đăng ký khai tử", "Xóa đăng ký thường trú"]
     assert "mai táng" in groups["lien-thong-khai-tu"][2]
 
@@ -130,10 +149,16 @@ def test_every_dossier_was_received_by_an_agency_valid_on_its_submission_date(de
     rows = Dossier.objects.values_list("submitted_at", "receiving_agency__valid_from", "receiving_agency__valid_to")
     invalid = [r for r in rows if not (r[1] <= local_date(r[0]) and (r[2] is None or local_date(r[0]) < r[2]))]
     assert invalid == []
-    assert Dossier.objects.filter(submitted_at__gte=dt.datetime(2025, 7, 1, tzinfo=LOCAL_TZ),
-                                  receiving_agency__kind=AgencyKind.DISTRICT_COMMITTEE).count() == 0
-    assert Dossier.objects.filter(submitted_at__lt=dt.datetime(2025, 7, 1, tzinfo=LOCAL_TZ),
-                                  receiving_agency__kind=AgencyKind.DISTRICT_COMMITTEE).exists()
+    assert (
+        Dossier.objects.filter(
+            submitted_at__gte=dt.datetime(2025, 7, 1, tzinfo=LOCAL_TZ),
+            receiving_agency__kind=AgencyKind.DISTRICT_COMMITTEE,
+        ).count()
+        == 0
+    )
+    assert Dossier.objects.filter(
+        submitted_at__lt=dt.datetime(2025, 7, 1, tzinfo=LOCAL_TZ), receiving_agency__kind=AgencyKind.DISTRICT_COMMITTEE
+    ).exists()
 
 
 def test_judicial_record_moves_from_justice_department_to_police_on_1_march_2025(demo, db):
@@ -143,8 +168,12 @@ def test_judicial_record_moves_from_justice_department_to_police_on_1_march_2025
     assert [a.name for a in handling_agencies(procedure, dt.date(2025, 12, 1))] == ["Công an tỉnh"]
     march = dt.datetime(2025, 3, 1, tzinfo=LOCAL_TZ)
     dossiers = Dossier.objects.filter(procedure=procedure)
-    assert set(dossiers.filter(submitted_at__lt=march).values_list("receiving_agency__name", flat=True)) == {"Sở Tư pháp"}
-    assert set(dossiers.filter(submitted_at__gte=march).values_list("receiving_agency__name", flat=True)) == {"Công an tỉnh"}
+    assert set(dossiers.filter(submitted_at__lt=march).values_list("receiving_agency__name", flat=True)) == {
+        "Sở Tư pháp"
+    }
+    assert set(dossiers.filter(submitted_at__gte=march).values_list("receiving_agency__name", flat=True)) == {
+        "Công an tỉnh"
+    }
 
 
 def test_two_tier_government_from_1_july_2025(demo, db):
@@ -158,7 +187,10 @@ def test_two_tier_government_from_1_july_2025(demo, db):
     assert 100 < communes.count() < 156 and not communes.exclude(parent=province).exists()
     assert communes.filter(name="UBND phường Long Xuyên").exists()
     # District procedures went down to the communes; every current agency is staffed.
-    assert handling_agencies(Procedure.objects.get(name="Đăng ký thành lập hộ kinh doanh"), day).count() == communes.count()
+    assert (
+        handling_agencies(Procedure.objects.get(name="Đăng ký thành lập hộ kinh doanh"), day).count()
+        == communes.count()
+    )
     for agency in Agency.objects.current():
         roles = set(Membership.objects.filter(agency=agency).values_list("role", flat=True))
         assert {Role.COUNTER_OFFICER, Role.SPECIALIST, Role.LEADER} <= roles, agency.name

@@ -30,23 +30,40 @@ def ev(action, at, **extra):
 
 
 def line(code, status, events, **extra):
-    data = {"code": code, "procedure_code": "1.001193", "agency": "000.07.01.H01", "channel": "online",
-            "applicant": {"identity_number": new_citizen_id(), "full_name": NAME, "phone": "0912345678"},
-            "submitted_at": ts(3, 8), "status": status, "events": events}
+    data = {
+        "code": code,
+        "procedure_code": "1.001193",
+        "agency": "000.07.01.H01",
+        "channel": "online",
+        "applicant": {"identity_number": new_citizen_id(), "full_name": NAME, "phone": "0912345678"},
+        "submitted_at": ts(3, 8),
+        "status": status,
+        "events": events,
+    }
     data.update(extra)
     return data
 
 
 # Birth registration: 3 working days. Accepted Monday 03/03/2025 09:00 → due Thursday 06/03 17:00.
 def returned(code, approve_at, return_at, **extra):
-    return line(code, "returned", [ev("accept", ts(3, 9)), ev("forward", ts(4, 10), note="Thụ lý xong"),
-                                   ev("approve", approve_at), ev("return_result", return_at)], **extra)
+    return line(
+        code,
+        "returned",
+        [
+            ev("accept", ts(3, 9)),
+            ev("forward", ts(4, 10), note="Thụ lý xong"),
+            ev("approve", approve_at),
+            ev("return_result", return_at),
+        ],
+        **extra,
+    )
 
 
 def write(tmp_path, rows, name="old.jsonl"):
     path = tmp_path / name
-    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        "\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8"
+    )
     return path
 
 
@@ -67,16 +84,35 @@ def ready(birth_procedure, province):
 
 def test_good_lines_of_every_status_import_with_derived_timestamps_and_timeliness(ready, tmp_path):
     rows = [
-        returned("CU-001", ts(5, 16), ts(6, 8), digitized=True, electronic_result=True),   # early
-        returned("CU-002", ts(6, 16), ts(6, 16, 30), channel="counter"),                   # on the due date
+        returned("CU-001", ts(5, 16), ts(6, 8), digitized=True, electronic_result=True),  # early
+        returned("CU-002", ts(6, 16), ts(6, 16, 30), channel="counter"),  # on the due date
         # Late; processed at the district, the approved result comes back to the receiving commune.
-        line("CU-003", "returned", [ev("accept", ts(3, 9)), ev("forward", ts(4, 10), note="Thụ lý xong", agency="ubnd-cho-moi"),
-                                    ev("approve", ts(10, 9)), ev("return_result", ts(11, 14))], fee_paid=4000),
-        line("CU-004", "refused", [ev("request_supplement", ts(3, 9), note="Thiếu giấy chứng sinh"),
-                                   ev("refuse", ts(5, 10), note="Không bổ sung")]),
+        line(
+            "CU-003",
+            "returned",
+            [
+                ev("accept", ts(3, 9)),
+                ev("forward", ts(4, 10), note="Thụ lý xong", agency="ubnd-cho-moi"),
+                ev("approve", ts(10, 9)),
+                ev("return_result", ts(11, 14)),
+            ],
+            fee_paid=4000,
+        ),
+        line(
+            "CU-004",
+            "refused",
+            [
+                ev("request_supplement", ts(3, 9), note="Thiếu giấy chứng sinh"),
+                ev("refuse", ts(5, 10), note="Không bổ sung"),
+            ],
+        ),
         line("CU-005", "withdrawn", [ev("accept", ts(3, 9)), ev("withdraw", ts(4, 11))]),
-        line("CU-006", "in_process", [ev("submit", ts(3, 8)), ev("accept", ts(3, 14, 59)),
-                                      ev("forward", ts(4, 9), agency="ubnd-cho-moi")], agency="xa-kien-an"),
+        line(
+            "CU-006",
+            "in_process",
+            [ev("submit", ts(3, 8)), ev("accept", ts(3, 14, 59)), ev("forward", ts(4, 9), agency="ubnd-cho-moi")],
+            agency="xa-kien-an",
+        ),
     ]
     stats = importer.import_file(write(tmp_path, rows))
     assert (stats.imported, stats.skipped, stats.rejected) == (6, 0, 0), stats.rejections
@@ -85,7 +121,11 @@ def test_good_lines_of_every_status_import_with_derived_timestamps_and_timelines
     xa, huyen = ready["xa_a"], ready["huyen"]
     due = vn(2025, 3, 6, 17, 0)
     early, on_time, late = d["CU-001"], d["CU-002"], d["CU-003"]
-    assert [early.timeliness, on_time.timeliness, late.timeliness] == [Timeliness.EARLY, Timeliness.ON_TIME, Timeliness.LATE]
+    assert [early.timeliness, on_time.timeliness, late.timeliness] == [
+        Timeliness.EARLY,
+        Timeliness.ON_TIME,
+        Timeliness.LATE,
+    ]
     for dossier in (early, on_time, late):
         assert dossier.status == Status.RETURNED and dossier.imported
         assert dossier.submitted_at == vn(2025, 3, 3, 8) and dossier.accepted_at == vn(2025, 3, 3, 9)
@@ -112,9 +152,13 @@ def test_good_lines_of_every_status_import_with_derived_timestamps_and_timelines
 
     # Every event of the line becomes a DossierEvent, plus the submission when the line omits it.
     timeline = list(late.events.values_list("action", "from_status", "to_status"))
-    assert timeline == [("submit", "", "submitted"), ("accept", "submitted", "in_process"),
-                        ("forward", "in_process", "in_process"), ("approve", "in_process", "result_ready"),
-                        ("return_result", "result_ready", "returned")]
+    assert timeline == [
+        ("submit", "", "submitted"),
+        ("accept", "submitted", "in_process"),
+        ("forward", "in_process", "in_process"),
+        ("approve", "in_process", "result_ready"),
+        ("return_result", "result_ready", "returned"),
+    ]
     assert late.events.get(action="forward").note == "Thụ lý xong"
     approve = late.events.get(action="approve")
     assert (approve.from_agency, approve.to_agency) == (huyen, xa)
@@ -129,12 +173,31 @@ def test_due_date_follows_the_province_calendar_pauses_and_apologies(ready, tmp_
     rows = [
         line("CAL-1", "in_process", [ev("accept", ts(3, 9))]),
         # Paused Tuesday with 2 working days left (Thu, Fri; Wed is off); resumed Monday 10/03 → due Wednesday 12/03.
-        line("CAL-2", "returned", [ev("accept", ts(3, 9)), ev("request_supplement", ts(4, 10)),
-                                   ev("supplement", ts(10, 9)), ev("approve", ts(12, 10)), ev("return_result", ts(12, 11))]),
+        line(
+            "CAL-2",
+            "returned",
+            [
+                ev("accept", ts(3, 9)),
+                ev("request_supplement", ts(4, 10)),
+                ev("supplement", ts(10, 9)),
+                ev("approve", ts(12, 10)),
+                ev("return_result", ts(12, 11)),
+            ],
+        ),
         line("CAL-3", "paused", [ev("accept", ts(3, 9)), ev("request_supplement", ts(4, 10))]),
         # Apology (Mẫu 04): the given due_at is the new appointment, and the dossier counts as late.
-        line("CAL-4", "returned", [ev("accept", ts(3, 9)), ev("reschedule", ts(6, 16)), ev("approve", ts(12, 9)),
-                                   ev("return_result", ts(12, 10))], due_at=ts(14, 17), rescheduled=True),
+        line(
+            "CAL-4",
+            "returned",
+            [
+                ev("accept", ts(3, 9)),
+                ev("reschedule", ts(6, 16)),
+                ev("approve", ts(12, 9)),
+                ev("return_result", ts(12, 10)),
+            ],
+            due_at=ts(14, 17),
+            rescheduled=True,
+        ),
         # A given due_at wins over the calendar (the old system's appointment).
         line("CAL-5", "result_ready", [ev("accept", ts(3, 9)), ev("approve", ts(10, 9))], due_at=ts(10, 17)),
     ]
@@ -154,10 +217,16 @@ def test_due_date_follows_the_province_calendar_pauses_and_apologies(ready, tmp_
 def test_imported_history_matches_the_live_workflow(ready, officers, tmp_path):
     """The same history entered live and imported gives the same dates, timeliness and timeline."""
     xa = officers["xa_a"]
-    live = services.submit(actor=xa["counter_officer"], procedure_code="1.001193", channel="counter", agency_code="xa-kien-an",
-                           applicant={"identity_number": new_citizen_id(), "full_name": NAME},
-                           components=[{"order": 1, "on_paper": True}, {"order": 2, "on_paper": True}],
-                           at=vn(2025, 3, 3, 15, 30), verify_identity=False)
+    live = services.submit(
+        actor=xa["counter_officer"],
+        procedure_code="1.001193",
+        channel="counter",
+        agency_code="xa-kien-an",
+        applicant={"identity_number": new_citizen_id(), "full_name": NAME},
+        components=[{"order": 1, "on_paper": True}, {"order": 2, "on_paper": True}],
+        at=vn(2025, 3, 3, 15, 30),
+        verify_identity=False,
+    )
     services.accept(live, actor=xa["counter_officer"], at=vn(2025, 3, 3, 15, 40))
     services.forward(live, actor=xa["specialist"], at=vn(2025, 3, 5, 9))
     services.forward(live, actor=xa["leader"], at=vn(2025, 3, 7, 10))
@@ -165,13 +234,37 @@ def test_imported_history_matches_the_live_workflow(ready, officers, tmp_path):
     services.return_result(live, actor=xa["counter_officer"], delivery="counter", at=vn(2025, 3, 7, 11))
     live.refresh_from_db()
 
-    row = line("CU-LIVE", "returned", [ev("accept", ts(3, 15, 40)), ev("forward", ts(5, 9)), ev("approve", ts(7, 10)),
-                                       ev("return_result", ts(7, 11))],
-               channel="counter", submitted_at=ts(3, 15, 30), fee_paid=8000)
+    row = line(
+        "CU-LIVE",
+        "returned",
+        [
+            ev("accept", ts(3, 15, 40)),
+            ev("forward", ts(5, 9)),
+            ev("approve", ts(7, 10)),
+            ev("return_result", ts(7, 11)),
+        ],
+        channel="counter",
+        submitted_at=ts(3, 15, 30),
+        fee_paid=8000,
+    )
     assert importer.import_file(write(tmp_path, [row])).imported == 1
     imported = Dossier.objects.get(code="CU-LIVE")
-    fields = ["status", "submitted_at", "accepted_at", "due_at", "original_due_at", "finished_at", "returned_at",
-              "closed_at", "timeliness", "fee_due", "fee_paid", "receiving_agency_id", "current_agency_id", "rescheduled"]
+    fields = [
+        "status",
+        "submitted_at",
+        "accepted_at",
+        "due_at",
+        "original_due_at",
+        "finished_at",
+        "returned_at",
+        "closed_at",
+        "timeliness",
+        "fee_due",
+        "fee_paid",
+        "receiving_agency_id",
+        "current_agency_id",
+        "rescheduled",
+    ]
     assert {f: getattr(imported, f) for f in fields} == {f: getattr(live, f) for f in fields}
     assert live.due_at == vn(2025, 3, 7, 17)  # after 15:00: counting starts the next working day
     timeline = ["action", "from_status", "to_status", "at", "to_agency_id"]
@@ -181,8 +274,14 @@ def test_imported_history_matches_the_live_workflow(ready, officers, tmp_path):
 @pytest.fixture
 def dissolved(ready, admin_user):
     """A commune merged away on 01/01/2024: valid for dossiers submitted before, not after."""
-    old = org.create_agency(actor=admin_user, name="UBND xã Long Điền", kind=AgencyKind.COMMUNE_COMMITTEE,
-                            parent=ready["huyen"], electronic_code="000.07.09.H01", code="xa-long-dien")
+    old = org.create_agency(
+        actor=admin_user,
+        name="UBND xã Long Điền",
+        kind=AgencyKind.COMMUNE_COMMITTEE,
+        parent=ready["huyen"],
+        electronic_code="000.07.09.H01",
+        code="xa-long-dien",
+    )
     org.dissolve(actor=admin_user, agency=old, effective_date=dt.date(2024, 1, 1))
     return old
 
@@ -193,20 +292,25 @@ def mixed_file(tmp_path):
     missing_code = line("x", "submitted", [])
     del missing_code["code"]
     rows = [
-        returned("OK-1", ts(5, 16), ts(6, 8)),                                                       # 1
-        '{"code": "BAD-1", "procedure_code": "1.001193", ',                                          # 2
-        missing_code,                                                                                # 3
-        line("BAD-3", "submitted", [], procedure_code="9.999999"),                                   # 4
-        line("BAD-4", "submitted", [], submitted_at="2025-03-03T08:00:00"),                          # 5
-        line("BAD-5", "in_process", [ev("accept", ts(4, 9)), ev("forward", ts(3, 10))]),             # 6
-        line("BAD-6", "returned", [ev("accept", ts(3, 9)), ev("approve", ts(5, 9))]),                # 7
-        line("BAD-7", "refused", [ev("accept", ts(3, 9)), ev("refuse", ts(3, 10))]),                 # 8
-        line("BAD-9", "submitted", [], agency="000.07.09.H01"),                                      # 9
-        bad_identity,                                                                                # 10
-        line("OK-2", "submitted", [], channel="post"),                                               # 11
-        "",                                                                                          # 12 blank: ignored
-        line("OK-3", "refused", [ev("refuse", ts(2, 10, year=2023))], agency="xa-long-dien",         # 13 valid in 2023
-             submitted_at=ts(2, 9, year=2023)),
+        returned("OK-1", ts(5, 16), ts(6, 8)),  # 1
+        '{"code": "BAD-1", "procedure_code": "1.001193", ',  # 2
+        missing_code,  # 3
+        line("BAD-3", "submitted", [], procedure_code="9.999999"),  # 4
+        line("BAD-4", "submitted", [], submitted_at="2025-03-03T08:00:00"),  # 5
+        line("BAD-5", "in_process", [ev("accept", ts(4, 9)), ev("forward", ts(3, 10))]),  # 6
+        line("BAD-6", "returned", [ev("accept", ts(3, 9)), ev("approve", ts(5, 9))]),  # 7
+        line("BAD-7", "refused", [ev("accept", ts(3, 9)), ev("refuse", ts(3, 10))]),  # 8
+        line("BAD-9", "submitted", [], agency="000.07.09.H01"),  # 9
+        bad_identity,  # 10
+        line("OK-2", "submitted", [], channel="post"),  # 11
+        "",  # 12 blank: ignored
+        line(
+            "OK-3",
+            "refused",
+            [ev("refuse", ts(2, 10, year=2023))],
+            agency="xa-long-dien",  # 13 valid in 2023
+            submitted_at=ts(2, 9, year=2023),
+        ),
     ]
     return write(tmp_path, rows), rows
 
@@ -246,24 +350,37 @@ def test_rerun_imports_nothing_twice_and_reports_no_error(ready, tmp_path):
     code, out, err = run_command(path)
     assert code == 0 and err == ""
     assert "Đã nhập: 2 hồ sơ; đã có, bỏ qua: 0; bị từ chối: 0." in out
-    counts = (Dossier.objects.count(), DossierEvent.objects.count(), User.objects.count(),
-              AuditRecord.objects.filter(action="dossier.import").count())
+    counts = (
+        Dossier.objects.count(),
+        DossierEvent.objects.count(),
+        User.objects.count(),
+        AuditRecord.objects.filter(action="dossier.import").count(),
+    )
     assert counts[:2] == (2, 6) and counts[3] == 2
 
     code, out, err = run_command(path)
     assert code == 0 and err == ""
     assert "Đã nhập: 0 hồ sơ; đã có, bỏ qua: 2; bị từ chối: 0." in out
-    assert (Dossier.objects.count(), DossierEvent.objects.count(), User.objects.count(),
-            AuditRecord.objects.filter(action="dossier.import").count()) == counts
+    assert (
+        Dossier.objects.count(),
+        DossierEvent.objects.count(),
+        User.objects.count(),
+        AuditRecord.objects.filter(action="dossier.import").count(),
+    ) == counts
 
 
 def test_changed_line_with_an_existing_code_is_a_conflict(ready, officers, tmp_path):
     first = returned("CF-1", ts(5, 16), ts(6, 8))
     importer.import_file(write(tmp_path, [first]))
     changed = dict(first, fee_paid=4000)
-    live = services.submit(actor=officers["xa_a"]["counter_officer"], procedure_code="1.001193", channel="counter",
-                           agency_code="xa-kien-an", applicant={"identity_number": new_citizen_id(), "full_name": NAME},
-                           verify_identity=False)
+    live = services.submit(
+        actor=officers["xa_a"]["counter_officer"],
+        procedure_code="1.001193",
+        channel="counter",
+        agency_code="xa-kien-an",
+        applicant={"identity_number": new_citizen_id(), "full_name": NAME},
+        verify_identity=False,
+    )
     clash = line(live.code, "submitted", [])
 
     code, out, err = run_command(write(tmp_path, [changed, clash], "again.jsonl"))
@@ -283,7 +400,7 @@ def test_command_exit_code_report_and_no_personal_data_in_output(dissolved, tmp_
     code, out, err = run_command(path, "--report", str(report))
     assert code == 1
     assert err.splitlines()[0].startswith("Dòng 2: json: Dòng không phải JSON hợp lệ")
-    assert [l.split(":")[0] for l in err.splitlines()] == [f"Dòng {n}" for n, _, _ in EXPECTED]
+    assert [line.split(":")[0] for line in err.splitlines()] == [f"Dòng {n}" for n, _, _ in EXPECTED]
     assert "Đã nhập: 3 hồ sơ; đã có, bỏ qua: 0; bị từ chối: 9." in out
     with open(report, encoding="utf-8-sig", newline="") as handle:
         table = list(csv.reader(handle))
@@ -292,8 +409,9 @@ def test_command_exit_code_report_and_no_personal_data_in_output(dissolved, tmp_
     assert json.loads(table[3][3])["code"] == "BAD-3"  # the rejected line itself, to fix and re-run
     # Names and identity numbers stay out of the console and the audit trail.
     identities = [r["applicant"]["identity_number"] for r in rows if isinstance(r, dict)]
-    audit_text = json.dumps(list(AuditRecord.objects.filter(action="dossier.import").values("after", "actor_label")),
-                            ensure_ascii=False)
+    audit_text = json.dumps(
+        list(AuditRecord.objects.filter(action="dossier.import").values("after", "actor_label")), ensure_ascii=False
+    )
     for text in (out, err, audit_text):
         assert NAME not in text and not any(i in text for i in identities)
     assert AuditRecord.objects.filter(action="dossier.import").count() == 3
@@ -320,7 +438,9 @@ def test_failure_while_writing_rolls_back_only_that_line(ready, tmp_path, monkey
     monkeypatch.setattr(importer.idempotency, "remember", failing)
     rows = [returned(f"TX-{n}", ts(5, 16), ts(6, 8)) for n in (1, 2, 3)]
     stats = importer.import_file(write(tmp_path, rows))
-    assert (stats.imported, stats.rejected) == (2, 1) and str(stats.rejections[0]) == "Dòng 2: code: Lỗi giả lập khi ghi."
+    assert (stats.imported, stats.rejected) == (2, 1) and str(
+        stats.rejections[0]
+    ) == "Dòng 2: code: Lỗi giả lập khi ghi."
     assert set(Dossier.objects.values_list("code", flat=True)) == {"TX-1", "TX-3"}
     assert not User.objects.filter(identity_number=rows[1]["applicant"]["identity_number"]).exists()
     assert not AuditRecord.objects.filter(action="dossier.import", after__code="TX-2").exists()

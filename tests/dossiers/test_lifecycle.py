@@ -21,13 +21,27 @@ PAPER = [{"order": 1, "on_paper": True}, {"order": 2, "on_paper": True}]
 @pytest.fixture
 def ctx(birth_procedure, officers, province, citizen):
     xa = officers["xa_a"]
-    return {"p": birth_procedure, "counter": xa["counter_officer"], "specialist": xa["specialist"], "leader": xa["leader"],
-            "citizen": citizen, "province": province, "officers": officers}
+    return {
+        "p": birth_procedure,
+        "counter": xa["counter_officer"],
+        "specialist": xa["specialist"],
+        "leader": xa["leader"],
+        "citizen": citizen,
+        "province": province,
+        "officers": officers,
+    }
 
 
 def submit_online(ctx, at=vn(2025, 3, 10, 9), components=PAPER, **kw):
-    return services.submit(actor=ctx["citizen"], procedure_code="1.001193", channel="online", agency_code="xa-kien-an",
-                           components=components, at=at, **kw)
+    return services.submit(
+        actor=ctx["citizen"],
+        procedure_code="1.001193",
+        channel="online",
+        agency_code="xa-kien-an",
+        components=components,
+        at=at,
+        **kw,
+    )
 
 
 def process_to_result(ctx, dossier, accept_at, *finish_times):
@@ -66,9 +80,15 @@ def test_online_dossier_full_lifecycle(ctx):
 
 
 def test_counter_submission_creates_the_citizen_and_records_channel(ctx):
-    dossier = services.submit(actor=ctx["counter"], procedure_code="1.001193", channel="counter", agency_code="xa-kien-an",
-                              applicant={"identity_number": "089111222333", "full_name": "Lê Văn Tám"},
-                              components=PAPER, at=vn(2025, 3, 10, 9))
+    dossier = services.submit(
+        actor=ctx["counter"],
+        procedure_code="1.001193",
+        channel="counter",
+        agency_code="xa-kien-an",
+        applicant={"identity_number": "089111222333", "full_name": "Lê Văn Tám"},
+        components=PAPER,
+        at=vn(2025, 3, 10, 9),
+    )
     assert dossier.applicant.identity_number == "089111222333" and dossier.applicant.is_citizen
     assert dossier.fee_due == 8000  # no online discount at the counter
 
@@ -84,7 +104,9 @@ def test_reception_supplement_lists_every_missing_item_at_once(ctx):
     dossier = submit_online(ctx, components=[])
     with pytest.raises(DomainError, match="Tờ khai đăng ký khai sinh; Giấy chứng sinh"):
         services.accept(dossier, actor=ctx["counter"], at=vn(2025, 3, 10, 10))
-    request = services.request_supplement(dossier, actor=ctx["counter"], items=["Ghi rõ quê quán của mẹ"], at=vn(2025, 3, 10, 10))
+    request = services.request_supplement(
+        dossier, actor=ctx["counter"], items=["Ghi rõ quê quán của mẹ"], at=vn(2025, 3, 10, 10)
+    )
     assert request.items == ["Tờ khai đăng ký khai sinh", "Giấy chứng sinh", "Ghi rõ quê quán của mẹ"]
     dossier.refresh_from_db()
     assert dossier.status == Status.SUPPLEMENT_REQUESTED and dossier.due_at is None
@@ -109,7 +131,9 @@ def test_refusal_needs_a_reason_and_ends_the_dossier(ctx):
 def test_processing_supplement_pauses_the_clock(ctx):
     dossier = submit_online(ctx)
     services.accept(dossier, actor=ctx["counter"], at=vn(2025, 3, 10, 10))  # due Thu 13/3
-    services.request_supplement(dossier, actor=ctx["specialist"], items=["Bản sao giấy đăng ký kết hôn"], at=vn(2025, 3, 11, 9))
+    services.request_supplement(
+        dossier, actor=ctx["specialist"], items=["Bản sao giấy đăng ký kết hôn"], at=vn(2025, 3, 11, 9)
+    )
     dossier.refresh_from_db()
     assert dossier.status == Status.PAUSED and dossier.paused_remaining_days == 2
     services.supplement(dossier, actor=ctx["citizen"], at=vn(2025, 3, 18, 9))  # a week later
@@ -135,7 +159,9 @@ def test_reschedule_once_and_counts_as_late(ctx):
     with pytest.raises(DomainError) as error:
         services.reschedule(dossier, actor=ctx["leader"], new_due_date=dt.date(2025, 3, 12), reason="Chờ xác minh")
     assert error.value.field == "new_due_date"
-    services.reschedule(dossier, actor=ctx["leader"], new_due_date=dt.date(2025, 3, 20), reason="Chờ xác minh", at=vn(2025, 3, 13, 9))
+    services.reschedule(
+        dossier, actor=ctx["leader"], new_due_date=dt.date(2025, 3, 20), reason="Chờ xác minh", at=vn(2025, 3, 13, 9)
+    )
     with pytest.raises(DomainError, match="một lần"):
         services.reschedule(dossier, actor=ctx["leader"], new_due_date=dt.date(2025, 3, 24), reason="Lần nữa")
     services.forward(dossier, actor=ctx["specialist"], at=vn(2025, 3, 14, 9))
@@ -170,11 +196,19 @@ def test_wrong_role_or_agency_cannot_act(ctx):
 
 def test_interlinked_step_runs_in_another_agency(ctx, admin_user):
     province, officers = ctx["province"], ctx["officers"]
-    make_procedure(admin_user, [province["xa_a"]], code="2.000001", name="Đăng ký kết hôn có yếu tố nước ngoài",
-                   steps=[{"name": "Thụ lý tại xã", "role": "specialist"},
-                          {"name": "Phê duyệt tại huyện", "role": "leader", "agency": "ubnd-cho-moi"}])
-    dossier = services.submit(actor=ctx["citizen"], procedure_code="2.000001", channel="online", components=PAPER,
-                              at=vn(2025, 3, 10, 9))
+    make_procedure(
+        admin_user,
+        [province["xa_a"]],
+        code="2.000001",
+        name="Đăng ký kết hôn có yếu tố nước ngoài",
+        steps=[
+            {"name": "Thụ lý tại xã", "role": "specialist"},
+            {"name": "Phê duyệt tại huyện", "role": "leader", "agency": "ubnd-cho-moi"},
+        ],
+    )
+    dossier = services.submit(
+        actor=ctx["citizen"], procedure_code="2.000001", channel="online", components=PAPER, at=vn(2025, 3, 10, 9)
+    )
     services.accept(dossier, actor=ctx["counter"], at=vn(2025, 3, 10, 10))
     services.forward(dossier, actor=ctx["specialist"], at=vn(2025, 3, 11, 9))
     dossier.refresh_from_db()
@@ -192,14 +226,28 @@ def test_group_submission_links_dossiers(ctx, admin_user):
     from chinhquyenso.procedures.models import ProcedureGroup, ProcedureGroupMember
 
     province = ctx["province"]
-    residence = make_procedure(admin_user, [province["xa_a"]], code="1.004194", name="Đăng ký thường trú",
-                               field_code="cu-tru", field_name="Cư trú", result_type="", components=[])
+    residence = make_procedure(
+        admin_user,
+        [province["xa_a"]],
+        code="1.004194",
+        name="Đăng ký thường trú",
+        field_code="cu-tru",
+        field_name="Cư trú",
+        result_type="",
+        components=[],
+    )
     group = ProcedureGroup.objects.create(code="khai-sinh-thuong-tru", name="Liên thông khai sinh, thường trú")
     ProcedureGroupMember.objects.create(group=group, procedure=ctx["p"], order=1)
     ProcedureGroupMember.objects.create(group=group, procedure=residence, order=2)
-    dossiers = services.submit_group(actor=ctx["citizen"], group_code="khai-sinh-thuong-tru", channel="online",
-                                     applicant={}, agency_codes={"1.001193": "xa-kien-an"},
-                                     components={"1.001193": PAPER}, at=vn(2025, 3, 10, 9))
+    dossiers = services.submit_group(
+        actor=ctx["citizen"],
+        group_code="khai-sinh-thuong-tru",
+        channel="online",
+        applicant={},
+        agency_codes={"1.001193": "xa-kien-an"},
+        components={"1.001193": PAPER},
+        at=vn(2025, 3, 10, 9),
+    )
     assert [d.procedure.code for d in dossiers] == ["1.001193", "1.004194"]
     assert {d.group_code for d in dossiers} == {dossiers[0].code}
 
@@ -210,11 +258,21 @@ def test_electronic_result_is_reused_from_the_e_data_store(ctx, admin_user):
     services.attach_result(dossier, actor=ctx["counter"], file=result_file, number="123/2025")
     item = EDataItem.objects.get(owner=ctx["citizen"])
     assert item.result_type == "giay-khai-sinh" and item.file.sha256 == result_file.sha256
-    make_procedure(admin_user, [ctx["province"]["xa_a"]], code="1.004227", name="Đăng ký nhận cha, mẹ, con",
-                   result_type="", components=[{"name": "Tờ khai"}, {"name": "Giấy khai sinh của con",
-                                                                      "reusable_result_type": "giay-khai-sinh"}])
-    later = services.submit(actor=ctx["citizen"], procedure_code="1.004227", channel="online",
-                            components=[{"order": 1, "on_paper": True}], at=vn(2025, 4, 1, 9))
+    make_procedure(
+        admin_user,
+        [ctx["province"]["xa_a"]],
+        code="1.004227",
+        name="Đăng ký nhận cha, mẹ, con",
+        result_type="",
+        components=[{"name": "Tờ khai"}, {"name": "Giấy khai sinh của con", "reusable_result_type": "giay-khai-sinh"}],
+    )
+    later = services.submit(
+        actor=ctx["citizen"],
+        procedure_code="1.004227",
+        channel="online",
+        components=[{"order": 1, "on_paper": True}],
+        at=vn(2025, 4, 1, 9),
+    )
     reused = later.components.get(required__order=2)
     assert reused.reused_from == item and reused.provided
     assert AuditRecord.objects.filter(action="edata.reuse").count() == 1
@@ -223,7 +281,9 @@ def test_electronic_result_is_reused_from_the_e_data_store(ctx, admin_user):
 
 def test_digitized_when_components_and_result_carry_files(ctx):
     scan = store_upload(PDF + b"scan", original_name="to-khai.pdf")
-    dossier = submit_online(ctx, components=[{"order": 1, "file_id": scan.sha256}, {"order": 2, "file_id": scan.sha256}])
+    dossier = submit_online(
+        ctx, components=[{"order": 1, "file_id": scan.sha256}, {"order": 2, "file_id": scan.sha256}]
+    )
     process_to_result(ctx, dossier, vn(2025, 3, 10, 10), vn(2025, 3, 11, 9))
     dossier.refresh_from_db()
     assert not dossier.digitized
@@ -235,8 +295,9 @@ def test_digitized_when_components_and_result_carry_files(ctx):
 def test_paper_component_can_be_digitized_later(ctx):
     dossier = submit_online(ctx)
     services.accept(dossier, actor=ctx["counter"], at=vn(2025, 3, 10, 10))
-    component = services.attach_component_file(dossier, actor=ctx["specialist"], order=1,
-                                               file=store_upload(PDF, original_name="scan.pdf"))
+    component = services.attach_component_file(
+        dossier, actor=ctx["specialist"], order=1, file=store_upload(PDF, original_name="scan.pdf")
+    )
     assert component.digitized
 
 

@@ -19,8 +19,12 @@ from tests.conftest import make_procedure, vn
 pytestmark = pytest.mark.django_db
 
 PAPER = [{"order": 1, "on_paper": True}, {"order": 2, "on_paper": True}]
-APPLICANT = {"identity_number": "089111222333", "full_name": "Trần Thị Ngọc Hoà", "phone": "0912345678",
-             "address": "Ấp Long Hòa, xã Kiến An, huyện Chợ Mới"}
+APPLICANT = {
+    "identity_number": "089111222333",
+    "full_name": "Trần Thị Ngọc Hoà",
+    "phone": "0912345678",
+    "address": "Ấp Long Hòa, xã Kiến An, huyện Chợ Mới",
+}
 A5 = (419.5, 595.3)
 A4_LANDSCAPE = (841.9, 595.3)
 
@@ -34,16 +38,35 @@ def _rename(user, full_name):
 @pytest.fixture
 def ctx(birth_procedure, officers, province, citizen):
     xa = officers["xa_a"]
-    return {"counter": _rename(xa["counter_officer"], "Lê Thị Thu Hà"),
-            "specialist": _rename(xa["specialist"], "Võ Minh Trí"),
-            "leader": _rename(xa["leader"], "Phạm Văn Đức"),
-            "citizen": citizen, "province": province, "officers": officers}
+    return {
+        "counter": _rename(xa["counter_officer"], "Lê Thị Thu Hà"),
+        "specialist": _rename(xa["specialist"], "Võ Minh Trí"),
+        "leader": _rename(xa["leader"], "Phạm Văn Đức"),
+        "citizen": citizen,
+        "province": province,
+        "officers": officers,
+    }
 
 
-def at_counter(ctx, at=vn(2025, 1, 20, 9, 30), components=PAPER, procedure_code="1.001193", agency_code="xa-kien-an",
-               actor=None, **applicant):
-    return services.submit(actor=actor or ctx["counter"], procedure_code=procedure_code, channel="counter", agency_code=agency_code,
-                           applicant={**APPLICANT, **applicant}, components=components, at=at, verify_identity=False)
+def at_counter(
+    ctx,
+    at=vn(2025, 1, 20, 9, 30),
+    components=PAPER,
+    procedure_code="1.001193",
+    agency_code="xa-kien-an",
+    actor=None,
+    **applicant,
+):
+    return services.submit(
+        actor=actor or ctx["counter"],
+        procedure_code=procedure_code,
+        channel="counter",
+        agency_code=agency_code,
+        applicant={**APPLICANT, **applicant},
+        components=components,
+        at=at,
+        verify_identity=False,
+    )
 
 
 # ---------------------------------------------------------------- reading the PDF
@@ -134,8 +157,16 @@ def test_receipt_at_the_counter(ctx):
     assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in text
     assert "An Giang, ngày 20 tháng 01 năm 2025" in text
     assert f"Mã hồ sơ: {dossier.code}" in text
-    for value in ("Trần Thị Ngọc Hoà", "089111222333", "0912345678", "Ấp Long Hòa, xã Kiến An, huyện Chợ Mới",
-                  "Đăng ký khai sinh", "Tờ khai đăng ký khai sinh", "Giấy chứng sinh", "3 ngày làm việc"):
+    for value in (
+        "Trần Thị Ngọc Hoà",
+        "089111222333",
+        "0912345678",
+        "Ấp Long Hòa, xã Kiến An, huyện Chợ Mới",
+        "Đăng ký khai sinh",
+        "Tờ khai đăng ký khai sinh",
+        "Giấy chứng sinh",
+        "3 ngày làm việc",
+    ):
         assert value in text, value
     assert "Giấy tờ tùy thân của người đi đăng ký" not in text  # optional, not handed in
     assert "Thời gian nhận hồ sơ: 09 giờ 30 phút, ngày 20/01/2025" in text
@@ -150,8 +181,15 @@ def test_receipt_at_the_counter(ctx):
 def test_online_receipt_before_acceptance_shows_an_estimate(ctx, monkeypatch):
     from django.utils import timezone
 
-    dossier = services.submit(actor=ctx["citizen"], procedure_code="1.001193", channel="online", agency_code="xa-kien-an",
-                              components=PAPER, at=vn(2025, 1, 20, 9, 30), verify_identity=False)
+    dossier = services.submit(
+        actor=ctx["citizen"],
+        procedure_code="1.001193",
+        channel="online",
+        agency_code="xa-kien-an",
+        components=PAPER,
+        at=vn(2025, 1, 20, 9, 30),
+        verify_identity=False,
+    )
     monkeypatch.setattr(timezone, "now", lambda: vn(2025, 1, 20, 10))
     assert printing.available_forms(dossier) == ["01"]
     data = render(dossier, "01")
@@ -170,8 +208,13 @@ def test_online_receipt_before_acceptance_shows_an_estimate(ctx, monkeypatch):
 
 def test_supplement_request_lists_the_latest_requests_items(ctx):
     dossier = at_counter(ctx, components=[])
-    services.request_supplement(dossier, actor=ctx["counter"], items=["Ghi rõ quê quán của mẹ"],
-                                reason="Hồ sơ chưa đủ thành phần theo quy định", at=vn(2025, 1, 20, 9, 45))
+    services.request_supplement(
+        dossier,
+        actor=ctx["counter"],
+        items=["Ghi rõ quê quán của mẹ"],
+        reason="Hồ sơ chưa đủ thành phần theo quy định",
+        at=vn(2025, 1, 20, 9, 45),
+    )
     assert printing.available_forms(dossier) == ["01", "02"]
     data = render(dossier, "02")
     assert_official_pdf(data, A5)
@@ -187,8 +230,9 @@ def test_supplement_request_lists_the_latest_requests_items(ctx):
 
     services.supplement(dossier, actor=ctx["counter"], components=PAPER, at=vn(2025, 1, 21, 8))
     services.accept(dossier, actor=ctx["counter"], at=vn(2025, 1, 21, 8, 30))
-    services.request_supplement(dossier, actor=ctx["specialist"], items=["Bản sao giấy chứng nhận kết hôn của cha mẹ"],
-                                at=vn(2025, 1, 23, 14))
+    services.request_supplement(
+        dossier, actor=ctx["specialist"], items=["Bản sao giấy chứng nhận kết hôn của cha mẹ"], at=vn(2025, 1, 23, 14)
+    )
     text = text_of(render(dossier, "02"))
     assert "Bản sao giấy chứng nhận kết hôn của cha mẹ" in text
     assert "Ghi rõ quê quán của mẹ" not in text  # only the latest request
@@ -223,8 +267,9 @@ def test_apology_prints_old_and_new_appointment(ctx):
     dossier = at_counter(ctx)
     services.accept(dossier, actor=ctx["counter"], at=vn(2025, 1, 20, 9, 30))  # due 23/01
     reason = "Cần xác minh nơi sinh tại UBND xã Kiến Thành"
-    services.reschedule(dossier, actor=ctx["leader"], new_due_date=dt.date(2025, 1, 24), reason=reason,
-                        at=vn(2025, 1, 23, 9))
+    services.reschedule(
+        dossier, actor=ctx["leader"], new_due_date=dt.date(2025, 1, 24), reason=reason, at=vn(2025, 1, 23, 9)
+    )
     assert printing.available_forms(dossier) == ["01", "04", "05"]
     data = render(dossier, "04")
     assert_official_pdf(data, A5)
@@ -247,9 +292,16 @@ def test_apology_prints_old_and_new_appointment(ctx):
 
 def test_control_slip_has_one_row_per_event(ctx, admin_user):
     province, officers = ctx["province"], ctx["officers"]
-    make_procedure(admin_user, [province["xa_a"]], code="2.000001", name="Đăng ký kết hôn có yếu tố nước ngoài",
-                   steps=[{"name": "Thụ lý tại xã", "role": "specialist"},
-                          {"name": "Phê duyệt tại huyện", "role": "leader", "agency": "ubnd-cho-moi"}])
+    make_procedure(
+        admin_user,
+        [province["xa_a"]],
+        code="2.000001",
+        name="Đăng ký kết hôn có yếu tố nước ngoài",
+        steps=[
+            {"name": "Thụ lý tại xã", "role": "specialist"},
+            {"name": "Phê duyệt tại huyện", "role": "leader", "agency": "ubnd-cho-moi"},
+        ],
+    )
     district_leader = _rename(officers["huyen"]["leader"], "Đặng Thị Lan")
     dossier = at_counter(ctx, procedure_code="2.000001", agency_code=None)
     services.accept(dossier, actor=ctx["counter"], at=vn(2025, 1, 20, 9, 30))
@@ -263,7 +315,11 @@ def test_control_slip_has_one_row_per_event(ctx, admin_user):
     assert dossier.code in text and "Trần Thị Ngọc Hoà" in text and "Đăng ký kết hôn có yếu tố nước ngoài" in text
     assert "Tên cơ quan" in text and "Thời gian giao, nhận hồ sơ" in text and "Kết quả giải quyết hồ sơ" in text
     assert text.count("Người thực hiện:") == dossier.events.count() == 4
-    for moment in ("09 giờ 30 phút, ngày 20/01/2025", "10 giờ 15 phút, ngày 21/01/2025", "14 giờ 40 phút, ngày 22/01/2025"):
+    for moment in (
+        "09 giờ 30 phút, ngày 20/01/2025",
+        "10 giờ 15 phút, ngày 21/01/2025",
+        "14 giờ 40 phút, ngày 22/01/2025",
+    ):
         assert moment in text, moment
     for name in ("Lê Thị Thu Hà", "Võ Minh Trí", "Đặng Thị Lan"):
         assert name in text, name
@@ -278,25 +334,40 @@ def test_control_slip_has_one_row_per_event(ctx, admin_user):
 def test_register_lists_an_agencys_dossiers_in_local_dates(ctx, django_assert_max_num_queries):
     first = at_counter(ctx, at=vn(2025, 1, 20, 9, 30))
     services.accept(first, actor=ctx["counter"], at=vn(2025, 1, 20, 9, 30))
-    second = at_counter(ctx, at=vn(2025, 1, 21, 23, 30), full_name="Huỳnh Văn Đạt", identity_number="089111222444",
-                        phone="0987654321")  # late evening of the last day
+    second = at_counter(
+        ctx, at=vn(2025, 1, 21, 23, 30), full_name="Huỳnh Văn Đạt", identity_number="089111222444", phone="0987654321"
+    )  # late evening of the last day
     refused = at_counter(ctx, at=vn(2025, 1, 21, 8), identity_number="089111222555", full_name="Lâm Thị Ửng")
     services.refuse(refused, actor=ctx["counter"], reason="Không thuộc thẩm quyền", at=vn(2025, 1, 21, 8, 10))
     before = at_counter(ctx, at=vn(2025, 1, 19, 23, 59))
     after = at_counter(ctx, at=vn(2025, 1, 22, 0, 30))  # 21/01 in UTC, 22/01 in Vietnam
-    elsewhere = at_counter(ctx, at=vn(2025, 1, 20, 10), agency_code="xa-kien-thanh",
-                           actor=ctx["officers"]["xa_b"]["counter_officer"])
+    elsewhere = at_counter(
+        ctx, at=vn(2025, 1, 20, 10), agency_code="xa-kien-thanh", actor=ctx["officers"]["xa_b"]["counter_officer"]
+    )
     with django_assert_max_num_queries(5):  # count, dossiers, events, supplement requests: not one per row
-        data = printing.register_pdf(agency=ctx["province"]["xa_a"], start=dt.date(2025, 1, 20), end=dt.date(2025, 1, 21))
+        data = printing.register_pdf(
+            agency=ctx["province"]["xa_a"], start=dt.date(2025, 1, 20), end=dt.date(2025, 1, 21)
+        )
     _keep("mau-06.pdf", data)
     assert_official_pdf(data, A4_LANDSCAPE)
     text = text_of(data)
     assert_national_header(text, "UBND XÃ KIẾN AN")
     assert "SỔ THEO DÕI HỒ SƠ" in text
     assert "từ ngày 20/01/2025 đến ngày 21/01/2025" in text
-    for header in ("STT", "Mã hồ sơ", "Tên TTHC", "Số lượng hồ sơ", "Tên cá nhân, tổ chức", "Địa chỉ, số điện thoại",
-                   "Cơ quan chủ trì giải quyết", "Hẹn trả kết quả", "Chuyển hồ sơ đến cơ quan giải quyết",
-                   "Trả kết quả cho cá nhân, tổ chức", "Ký nhận", "Ghi chú"):
+    for header in (
+        "STT",
+        "Mã hồ sơ",
+        "Tên TTHC",
+        "Số lượng hồ sơ",
+        "Tên cá nhân, tổ chức",
+        "Địa chỉ, số điện thoại",
+        "Cơ quan chủ trì giải quyết",
+        "Hẹn trả kết quả",
+        "Chuyển hồ sơ đến cơ quan giải quyết",
+        "Trả kết quả cho cá nhân, tổ chức",
+        "Ký nhận",
+        "Ghi chú",
+    ):
         assert header in text, header
     positions = [text.find(d.code) for d in (first, refused, second)]
     assert all(p >= 0 for p in positions) and positions == sorted(positions)  # by submission time

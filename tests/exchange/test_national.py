@@ -3,8 +3,8 @@ server speaking our wire format, the simulators' conventions, and the rule
 that a failed population lookup never blocks the counter."""
 
 import dataclasses
-import hashlib
 import datetime as dt
+import hashlib
 import json
 import re
 import socket
@@ -18,19 +18,29 @@ import pytest
 from chinhquyenso.exchange.national import national_portal, payment_gateway, population_registry
 from chinhquyenso.exchange.national.base import NationalSystemError, Person
 from chinhquyenso.exchange.national.http import HttpNationalPortal, HttpPaymentGateway, HttpPopulationRegistry
-from chinhquyenso.exchange.national.simulators import (SimulatedNationalPortal, SimulatedPaymentGateway,
-                                                       SimulatedPopulationRegistry)
+from chinhquyenso.exchange.national.simulators import (
+    SimulatedNationalPortal,
+    SimulatedPaymentGateway,
+    SimulatedPopulationRegistry,
+)
 from tests.conftest import vn
 
-CITIZEN = {"identity_number": "089201001234", "full_name": "Trần Văn Bé", "birth_date": "1990-03-15",
-           "gender": "Nam", "address": "Ấp Long Hòa, xã Kiến An"}
+CITIZEN = {
+    "identity_number": "089201001234",
+    "full_name": "Trần Văn Bé",
+    "birth_date": "1990-03-15",
+    "gender": "Nam",
+    "address": "Ấp Long Hòa, xã Kiến An",
+}
 
 
 # -- a local stand-in for the national systems ---------------------------------
 
+
 @dataclasses.dataclass
 class Fault:
     """One scripted answer that replaces the normal one: a status and body, after a delay."""
+
     status: int = 200
     body: bytes = b""
     delay: float = 0.0
@@ -42,8 +52,16 @@ class FakeNational:
 
     def __init__(self):
         self.citizens = {CITIZEN["identity_number"]: dict(CITIZEN)}
-        self.procedures = [{"code": "1.001193", "name": "Đăng ký khai sinh", "field_code": "ho-tich",
-                            "field_name": "Hộ tịch", "service_level": "full_online", "processing_days": 3}]
+        self.procedures = [
+            {
+                "code": "1.001193",
+                "name": "Đăng ký khai sinh",
+                "field_code": "ho-tich",
+                "field_name": "Hộ tịch",
+                "service_level": "full_online",
+                "processing_days": 3,
+            }
+        ]
         self.payments = {}  # transaction_ref → {"order_ref", "amount", "status"}
         self.statuses = []
         self.requests = []  # (method, path, headers, body) in arrival order
@@ -75,7 +93,9 @@ class FakeNational:
             return 204, None
         if method == "POST" and path == "/payments":
             order = json.loads(body)
-            ref = "PG" + hashlib.sha256(order["order_ref"].encode()).hexdigest()[:10]  # same order → same ref (idempotent)
+            ref = (
+                "PG" + hashlib.sha256(order["order_ref"].encode()).hexdigest()[:10]
+            )  # same order → same ref (idempotent)
             self.payments.setdefault(ref, {**order, "status": "pending"})
             return 200, {"transaction_ref": ref, "pay_url": f"https://paygov.example/pay/{ref}"}
         if method == "GET" and (m := re.fullmatch(r"/payments/([^/]+)", path)):
@@ -122,9 +142,16 @@ def national():
 @pytest.fixture
 def configured(settings, national):
     """All three HTTP adapters pointed at the local server; retries fast."""
-    settings.CQS = {**settings.CQS, "POPULATION_BASE_URL": national.url, "NATIONAL_PORTAL_BASE_URL": national.url + "/",
-                    "PAYMENT_BASE_URL": national.url, "NATIONAL_TIMEOUT_SECONDS": 2, "NATIONAL_RETRIES": 2,
-                    "NATIONAL_BACKOFF_SECONDS": 0, "POPULATION_TOKEN": "tok-dan-cu"}
+    settings.CQS = {
+        **settings.CQS,
+        "POPULATION_BASE_URL": national.url,
+        "NATIONAL_PORTAL_BASE_URL": national.url + "/",
+        "PAYMENT_BASE_URL": national.url,
+        "NATIONAL_TIMEOUT_SECONDS": 2,
+        "NATIONAL_RETRIES": 2,
+        "NATIONAL_BACKOFF_SECONDS": 0,
+        "POPULATION_TOKEN": "tok-dan-cu",
+    }
     return national
 
 
@@ -135,6 +162,7 @@ def closed_port_url() -> str:
 
 
 # -- population database over HTTP ---------------------------------------------
+
 
 def test_lookup_returns_the_registered_person_with_token(configured):
     configured.citizens[CITIZEN["identity_number"]]["full_name"] = unicodedata.normalize("NFD", "Trần Văn Bé")
@@ -161,8 +189,9 @@ def test_server_error_every_time_gives_up_with_vietnamese_message(configured, ca
     configured.fail("POST", "/citizens/lookup", *[Fault(502)] * 5)
     with pytest.raises(NationalSystemError) as error:
         HttpPopulationRegistry().lookup("089201001234")
-    assert error.value.message == ("Cơ sở dữ liệu quốc gia về dân cư đang gặp sự cố (mã lỗi HTTP 502, đã thử 3 lần); "
-                                   "hãy thử lại sau.")
+    assert error.value.message == (
+        "Cơ sở dữ liệu quốc gia về dân cư đang gặp sự cố (mã lỗi HTTP 502, đã thử 3 lần); hãy thử lại sau."
+    )
     assert configured.count("POST", "/citizens/lookup") == 3
     # The logs say what failed, never whose record was asked for.
     assert "HTTP 502" in caplog.text and "089201001234" not in caplog.text
@@ -185,9 +214,14 @@ def test_slow_answer_then_fast_one_succeeds(settings, configured):
     assert HttpPopulationRegistry().lookup("089201001234").identity_number == "089201001234"
 
 
-@pytest.mark.parametrize("status, words", [(400, "từ chối yêu cầu (mã lỗi HTTP 400)"),
-                                           (403, "từ chối quyền truy cập (mã lỗi HTTP 403)"),
-                                           (301, "trả lời chuyển hướng (mã HTTP 301)")])
+@pytest.mark.parametrize(
+    "status, words",
+    [
+        (400, "từ chối yêu cầu (mã lỗi HTTP 400)"),
+        (403, "từ chối quyền truy cập (mã lỗi HTTP 403)"),
+        (301, "trả lời chuyển hướng (mã HTTP 301)"),
+    ],
+)
 def test_client_errors_and_redirects_are_not_retried(configured, status, words):
     configured.fail("POST", "/citizens/lookup", Fault(status, b'{"error": "x"}'))
     with pytest.raises(NationalSystemError) as error:
@@ -196,9 +230,15 @@ def test_client_errors_and_redirects_are_not_retried(configured, status, words):
     assert configured.count("POST", "/citizens/lookup") == 1
 
 
-@pytest.mark.parametrize("body", [b"<html>Bao tri</html>", b'["not", "an", "object"]',
-                                  b'{"identity_number": "089201001234"}',
-                                  b'{"identity_number": "089201001234", "full_name": "A", "birth_date": "15/03/1990"}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<html>Bao tri</html>",
+        b'["not", "an", "object"]',
+        b'{"identity_number": "089201001234"}',
+        b'{"identity_number": "089201001234", "full_name": "A", "birth_date": "15/03/1990"}',
+    ],
+)
 def test_malformed_answer_is_an_error(configured, body):
     configured.fail("POST", "/citizens/lookup", Fault(200, body))
     with pytest.raises(NationalSystemError) as error:
@@ -207,30 +247,44 @@ def test_malformed_answer_is_an_error(configured, body):
 
 
 def test_answer_about_another_person_is_rejected(configured):
-    configured.fail("POST", "/citizens/lookup", Fault(200, json.dumps({**CITIZEN, "identity_number": "089201005678"}).encode()))
+    configured.fail(
+        "POST", "/citizens/lookup", Fault(200, json.dumps({**CITIZEN, "identity_number": "089201005678"}).encode())
+    )
     with pytest.raises(NationalSystemError, match="không khớp"):
         HttpPopulationRegistry().lookup("089201001234")
 
 
 def test_code_cannot_change_the_route(configured):
-    HttpNationalPortal().push_dossier_status(dossier_code="../payments", status="accepted", at=vn(2025, 1, 20, 9),
-                                             agency_code="000.07.01.H01")
+    HttpNationalPortal().push_dossier_status(
+        dossier_code="../payments", status="accepted", at=vn(2025, 1, 20, 9), agency_code="000.07.01.H01"
+    )
     assert configured.requests[0][1] == "/dossiers/..%2Fpayments/status"
 
 
 def test_connection_refused(settings):
-    settings.CQS = {**settings.CQS, "POPULATION_BASE_URL": closed_port_url(), "NATIONAL_RETRIES": 1,
-                    "NATIONAL_BACKOFF_SECONDS": 0}
+    settings.CQS = {
+        **settings.CQS,
+        "POPULATION_BASE_URL": closed_port_url(),
+        "NATIONAL_RETRIES": 1,
+        "NATIONAL_BACKOFF_SECONDS": 0,
+    }
     with pytest.raises(NationalSystemError) as error:
         HttpPopulationRegistry().lookup("089201001234")
     assert error.value.message.startswith("Không kết nối được Cơ sở dữ liệu quốc gia về dân cư (đã thử 2 lần)")
 
 
-@pytest.mark.parametrize("adapter, call, key", [
-    (HttpPopulationRegistry, lambda a: a.lookup("089201001234"), "CQS_POPULATION_BASE_URL"),
-    (HttpNationalPortal, lambda a: a.fetch_catalog(), "CQS_NATIONAL_PORTAL_BASE_URL"),
-    (HttpPaymentGateway, lambda a: a.create_payment(order_ref="X", amount=1000, description="Lệ phí"), "CQS_PAYMENT_BASE_URL"),
-])
+@pytest.mark.parametrize(
+    "adapter, call, key",
+    [
+        (HttpPopulationRegistry, lambda a: a.lookup("089201001234"), "CQS_POPULATION_BASE_URL"),
+        (HttpNationalPortal, lambda a: a.fetch_catalog(), "CQS_NATIONAL_PORTAL_BASE_URL"),
+        (
+            HttpPaymentGateway,
+            lambda a: a.create_payment(order_ref="X", amount=1000, description="Lệ phí"),
+            "CQS_PAYMENT_BASE_URL",
+        ),
+    ],
+)
 def test_missing_base_url_says_which_setting(settings, adapter, call, key):
     settings.CQS = {**settings.CQS, key.removeprefix("CQS_"): ""}
     with pytest.raises(NationalSystemError) as error:
@@ -246,18 +300,31 @@ def test_base_url_without_scheme_is_a_clear_error(settings):
 
 # -- national portal and payments over HTTP -------------------------------------
 
+
 def test_portal_catalog_and_status_push(configured):
     catalog = HttpNationalPortal().fetch_catalog()
     assert [(p["code"], p["name"], p["processing_days"]) for p in catalog] == [("1.001193", "Đăng ký khai sinh", 3)]
-    HttpNationalPortal().push_dossier_status(dossier_code="000.07.01.H01-250120-0001", status="accepted",
-                                             at=vn(2025, 1, 20, 9, 30), agency_code="000.07.01.H01")
-    assert configured.statuses == [{"code": "000.07.01.H01-250120-0001", "status": "accepted",
-                                    "at": "2025-01-20T02:30:00Z", "agency_code": "000.07.01.H01"}]
+    HttpNationalPortal().push_dossier_status(
+        dossier_code="000.07.01.H01-250120-0001",
+        status="accepted",
+        at=vn(2025, 1, 20, 9, 30),
+        agency_code="000.07.01.H01",
+    )
+    assert configured.statuses == [
+        {
+            "code": "000.07.01.H01-250120-0001",
+            "status": "accepted",
+            "at": "2025-01-20T02:30:00Z",
+            "agency_code": "000.07.01.H01",
+        }
+    ]
     assert configured.requests[0][2].get("Authorization") is None  # no token configured for the portal
 
 
 def test_portal_catalog_must_be_a_list_of_procedures(configured):
-    configured.fail("GET", "/procedures", Fault(200, b'{"procedures": []}'), Fault(200, '[{"name": "Không mã"}]'.encode()))
+    configured.fail(
+        "GET", "/procedures", Fault(200, b'{"procedures": []}'), Fault(200, '[{"name": "Không mã"}]'.encode())
+    )
     for _ in range(2):
         with pytest.raises(NationalSystemError, match="không đúng định dạng"):
             HttpNationalPortal().fetch_catalog()
@@ -270,7 +337,11 @@ def test_payment_create_retry_does_not_double_charge(configured):
     assert configured.count("POST", "/payments") == 2
     assert len(configured.payments) == 1
     assert all(h["Idempotency-Key"] == "HS-0001" for m, _, h, _ in configured.requests if m == "POST")
-    assert json.loads(configured.requests[-1][3]) == {"order_ref": "HS-0001", "amount": 8000, "description": "Lệ phí khai sinh"}
+    assert json.loads(configured.requests[-1][3]) == {
+        "order_ref": "HS-0001",
+        "amount": 8000,
+        "description": "Lệ phí khai sinh",
+    }
     gateway = HttpPaymentGateway()
     assert gateway.payment_status(intent.transaction_ref) == "pending"
     configured.payments[intent.transaction_ref]["status"] = "paid"
@@ -287,13 +358,19 @@ def test_payment_status_errors(configured):
 
 def test_factory_follows_settings(settings):
     assert isinstance(population_registry(), SimulatedPopulationRegistry)
-    settings.CQS = {**settings.CQS, "POPULATION_ADAPTER": "http", "NATIONAL_PORTAL_ADAPTER": "http", "PAYMENT_ADAPTER": "http"}
+    settings.CQS = {
+        **settings.CQS,
+        "POPULATION_ADAPTER": "http",
+        "NATIONAL_PORTAL_ADAPTER": "http",
+        "PAYMENT_ADAPTER": "http",
+    }
     assert isinstance(population_registry(), HttpPopulationRegistry)
     assert isinstance(national_portal(), HttpNationalPortal)
     assert isinstance(payment_gateway(), HttpPaymentGateway)
 
 
 # -- simulators' conventions -----------------------------------------------------
+
 
 def test_simulated_population_conventions(db, citizen):
     registry = SimulatedPopulationRegistry()
@@ -317,8 +394,11 @@ def test_counter_typed_data_does_not_verify_itself(officers, birth_procedure):
 def test_simulated_portal(db, birth_procedure):
     portal = SimulatedNationalPortal()
     assert [(p["code"], p["field_name"], p["service_level"]) for p in portal.fetch_catalog()] == [
-        ("1.001193", "Hộ tịch", "full_online")]
-    portal.push_dossier_status(dossier_code="X-1", status="accepted", at=vn(2025, 1, 20, 9), agency_code="000.07.01.H01")
+        ("1.001193", "Hộ tịch", "full_online")
+    ]
+    portal.push_dossier_status(
+        dossier_code="X-1", status="accepted", at=vn(2025, 1, 20, 9), agency_code="000.07.01.H01"
+    )
     assert portal.pushed[0]["dossier_code"] == "X-1"
     with pytest.raises(NationalSystemError):
         portal.push_dossier_status(dossier_code="", status="accepted", at=vn(2025, 1, 20, 9), agency_code="x")
@@ -329,8 +409,18 @@ def test_simulated_payments():
     paid = gateway.create_payment(order_ref="HS-1", amount=8000, description="Lệ phí")
     assert paid == gateway.create_payment(order_ref="HS-1", amount=8000, description="Lệ phí")
     assert gateway.payment_status(paid.transaction_ref) == "paid"
-    assert gateway.payment_status(gateway.create_payment(order_ref="HS-2-pending", amount=1, description="").transaction_ref) == "pending"
-    assert gateway.payment_status(gateway.create_payment(order_ref="HS-3-failed", amount=1, description="").transaction_ref) == "failed"
+    assert (
+        gateway.payment_status(
+            gateway.create_payment(order_ref="HS-2-pending", amount=1, description="").transaction_ref
+        )
+        == "pending"
+    )
+    assert (
+        gateway.payment_status(
+            gateway.create_payment(order_ref="HS-3-failed", amount=1, description="").transaction_ref
+        )
+        == "failed"
+    )
     with pytest.raises(NationalSystemError, match="không tìm thấy giao dịch"):
         gateway.payment_status("PG123")
     with pytest.raises(ValueError):
@@ -348,11 +438,18 @@ def test_name_match_ignores_form_but_not_diacritics():
 
 # -- the counter never waits on the national database ----------------------------
 
+
 def counter_submit(officers, **applicant):
     from chinhquyenso.dossiers import services as dossiers
 
-    return dossiers.submit(actor=officers["xa_a"]["counter_officer"], procedure_code="1.001193", channel="counter",
-                           agency_code="xa-kien-an", applicant=applicant, at=vn(2025, 1, 20, 9, 30))
+    return dossiers.submit(
+        actor=officers["xa_a"]["counter_officer"],
+        procedure_code="1.001193",
+        channel="counter",
+        agency_code="xa-kien-an",
+        applicant=applicant,
+        at=vn(2025, 1, 20, 9, 30),
+    )
 
 
 def test_outage_does_not_block_counter_submission(officers, birth_procedure):
@@ -363,8 +460,12 @@ def test_outage_does_not_block_counter_submission(officers, birth_procedure):
 
 def test_matching_lookup_verifies_applicant(officers, birth_procedure, citizen):
     # Name typed without the accent placement of the register still matches.
-    assert counter_submit(officers, identity_number=citizen.identity_number, full_name="nguyễn thị hòa").applicant_verified
-    assert not counter_submit(officers, identity_number=citizen.identity_number, full_name="Nguyễn Thị Hoa").applicant_verified
+    assert counter_submit(
+        officers, identity_number=citizen.identity_number, full_name="nguyễn thị hòa"
+    ).applicant_verified
+    assert not counter_submit(
+        officers, identity_number=citizen.identity_number, full_name="Nguyễn Thị Hoa"
+    ).applicant_verified
 
 
 def test_http_lookup_verifies_applicant(settings, configured, officers, birth_procedure):
@@ -374,7 +475,12 @@ def test_http_lookup_verifies_applicant(settings, configured, officers, birth_pr
 
 
 def test_http_timeout_does_not_block_counter_submission(settings, configured, officers, birth_procedure):
-    settings.CQS = {**settings.CQS, "POPULATION_ADAPTER": "http", "NATIONAL_TIMEOUT_SECONDS": 0.2, "NATIONAL_RETRIES": 1}
+    settings.CQS = {
+        **settings.CQS,
+        "POPULATION_ADAPTER": "http",
+        "NATIONAL_TIMEOUT_SECONDS": 0.2,
+        "NATIONAL_RETRIES": 1,
+    }
     configured.fail("POST", "/citizens/lookup", Fault(delay=5), Fault(delay=5))
     started = time.monotonic()
     dossier = counter_submit(officers, identity_number="089201001234", full_name="Trần Văn Bé")

@@ -36,8 +36,13 @@ def points(province):
 
 @pytest.fixture
 def ioc_operator(db, admin_user):
-    user = accounts.create_officer(actor=admin_user, username="ioc.dieuphoi", password="Mat-khau-2025",
-                                   full_name="Điều phối viên IOC", global_role=GlobalRole.IOC_OPERATOR)
+    user = accounts.create_officer(
+        actor=admin_user,
+        username="ioc.dieuphoi",
+        password="Mat-khau-2025",
+        full_name="Điều phối viên IOC",
+        global_role=GlobalRole.IOC_OPERATOR,
+    )
     User.objects.filter(pk=user.pk).update(email="ioc@angiang.gov.vn")
     user.refresh_from_db()
     return user
@@ -64,9 +69,15 @@ def report(categories, points, citizen):
     """file(**overrides) → a report by the signed-in citizen, in Kiến An, Monday 03/3/2025 09:00."""
 
     def file(**overrides):
-        data = {"category_code": "moi-truong", "description": "Rác thải đổ bừa bãi ven kênh, bốc mùi hôi thối.",
-                "area_code": "xa-kien-an", "reporter": citizen, "email": "hoa@example.vn", "channel": "web",
-                "at": vn(2025, 3, 3, 9)}
+        data = {
+            "category_code": "moi-truong",
+            "description": "Rác thải đổ bừa bãi ven kênh, bốc mùi hôi thối.",
+            "area_code": "xa-kien-an",
+            "reporter": citizen,
+            "email": "hoa@example.vn",
+            "channel": "web",
+            "at": vn(2025, 3, 3, 9),
+        }
         data.update(overrides)
         return services.submit(**data)
 

@@ -15,8 +15,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def make_up_day(db):
-    CalendarDay.objects.create(date="2025-04-26", kind=CalendarDay.Kind.WORKING,
-                               note="Làm bù cho thứ Sáu 02/5/2025")
+    CalendarDay.objects.create(date="2025-04-26", kind=CalendarDay.Kind.WORKING, note="Làm bù cho thứ Sáu 02/5/2025")
 
 
 def test_across_tet_2025(report):

@@ -22,8 +22,14 @@ pytestmark = pytest.mark.django_db
 def reports(report, leader_emails, ioc_operator, citizen):
     """A: Kiến An, due Monday 24/3/2025 17:00. B: nowhere known, in the IOC queue since 03/3 09:00."""
     a = report()
-    b = services.submit(category_code="moi-truong", description="Nước thải.", address="không rõ", reporter=citizen,
-                        email="hoa@example.vn", at=vn(2025, 3, 3, 9))
+    b = services.submit(
+        category_code="moi-truong",
+        description="Nước thải.",
+        address="không rõ",
+        reporter=citizen,
+        email="hoa@example.vn",
+        at=vn(2025, 3, 3, 9),
+    )
     assert a.due_at == vn(2025, 3, 24, 17) and b.agency is None
     return a, b
 
@@ -38,7 +44,9 @@ def test_levels_are_raised_once_each_to_the_right_people(reports, province):
     services.escalate_due(vn(2025, 3, 20, 10))
     assert levels(a) == [(1, 0)] and levels(b) == [(3, 0)]
     first = Notification.objects.get(kind="escalation_1")
-    assert first.recipient == "lanhdao.xa_a@angiang.gov.vn" and a.code in first.body and first.agency == province["xa_a"]
+    assert (
+        first.recipient == "lanhdao.xa_a@angiang.gov.vn" and a.code in first.body and first.agency == province["xa_a"]
+    )
     ioc = Notification.objects.get(kind="escalation_3")
     assert ioc.recipient == "ioc@angiang.gov.vn" and b.code in ioc.body
     assert Escalation.objects.get(feedback=a).to_agency == province["xa_a"]
@@ -68,8 +76,13 @@ def test_a_report_found_late_is_not_also_told_due_soon(reports):
 
 def test_the_queue_is_escalated_only_after_one_full_working_day(categories, citizen, ioc_operator):
     # Friday 21/3 14:00 in the queue; Monday 24/3 13:59 is not yet a working day later, 14:01 is
-    fb = services.submit(category_code="moi-truong", description="Nước thải.", address="không rõ", reporter=citizen,
-                         at=vn(2025, 3, 21, 14))
+    fb = services.submit(
+        category_code="moi-truong",
+        description="Nước thải.",
+        address="không rõ",
+        reporter=citizen,
+        at=vn(2025, 3, 21, 14),
+    )
     services.escalate_due(vn(2025, 3, 22, 10))  # Saturday
     services.escalate_due(vn(2025, 3, 24, 13, 59))
     assert levels(fb) == []
@@ -119,8 +132,11 @@ def test_a_failing_mail_server_is_retried_with_back_off_then_recovers(reports, s
 
 
 def test_after_the_last_attempt_the_message_gives_up_and_stays_visible(reports, settings, ioc_operator):
-    settings.CQS = {**settings.CQS, "FEEDBACK_EMAIL_SENDER": "tests.feedback.test_escalation.FlakySender",
-                    "FEEDBACK_NOTIFY_MAX_ATTEMPTS": 3}
+    settings.CQS = {
+        **settings.CQS,
+        "FEEDBACK_EMAIL_SENDER": "tests.feedback.test_escalation.FlakySender",
+        "FEEDBACK_NOTIFY_MAX_ATTEMPTS": 3,
+    }
     FlakySender.failures_left = 100
     services.escalate_due(vn(2025, 3, 20, 10))
     moment = vn(2025, 3, 20, 11)
@@ -159,9 +175,19 @@ def test_the_default_sender_uses_django_mail(reports):
 def make_overdue(agency, n, start=0):
     category = services.Category.objects.get(code="moi-truong")
     Feedback.objects.bulk_create(
-        Feedback(code=f"PA-2025-9{start + i:05d}", token=f"t{start + i}", category=category, description="x",
-                 content_hash=str(start + i), agency=agency, status="in_progress", received_at=vn(2025, 1, 2, 9),
-                 due_at=vn(2025, 1, 23, 17)) for i in range(n))
+        Feedback(
+            code=f"PA-2025-9{start + i:05d}",
+            token=f"t{start + i}",
+            category=category,
+            description="x",
+            content_hash=str(start + i),
+            agency=agency,
+            status="in_progress",
+            received_at=vn(2025, 1, 2, 9),
+            due_at=vn(2025, 1, 23, 17),
+        )
+        for i in range(n)
+    )
 
 
 def test_escalation_is_set_based(categories, province, leader_emails, ioc_operator):

@@ -1,13 +1,13 @@
 """Feedback indicators, hand-computed on a small Q1/2025 dataset:
 
-    Kiến An   R1 received 06/1, resolved 10/1 (on time, 4 working days), rated 5
-              R2 received 06/1, due 03/2 (Tết between), resolved 20/2 (late, 28 days), rated 2
-              R3 received 17/3, open at 31/3 (due 07/4)
-              R4 received 20/2, a duplicate merged into R1 (not counted)
-              R8 received 30/12/2024, resolved 03/1/2025 (on time, 3 days: 1/1 is a holiday)
-    Kiến Thành R5 received 03/3, resolved 05/3 (on time, 2 days), rated 4
-              R6 received 04/3, rejected 05/3
-    IOC queue R7 received 05/3, never assigned (due 26/3: overdue at 31/3)
+Kiến An   R1 received 06/1, resolved 10/1 (on time, 4 working days), rated 5
+          R2 received 06/1, due 03/2 (Tết between), resolved 20/2 (late, 28 days), rated 2
+          R3 received 17/3, open at 31/3 (due 07/4)
+          R4 received 20/2, a duplicate merged into R1 (not counted)
+          R8 received 30/12/2024, resolved 03/1/2025 (on time, 3 days: 1/1 is a holiday)
+Kiến Thành R5 received 03/3, resolved 05/3 (on time, 2 days), rated 4
+          R6 received 04/3, rejected 05/3
+IOC queue R7 received 05/3, never assigned (due 26/3: overdue at 31/3)
 """
 
 from decimal import Decimal as D
@@ -43,8 +43,9 @@ def dataset(registry, report, officers, citizen, ioc_operator):
     services.rate(r[5], rating=4, token=r[5].token, at=vn(2025, 3, 6, 9))
     r[6] = report(description="R6", area_code="xa-kien-thanh", at=vn(2025, 3, 4, 9))
     services.reject(r[6], actor=b["leader"], reason="Không thuộc phạm vi.", at=vn(2025, 3, 5, 9))
-    r[7] = services.submit(category_code="moi-truong", description="R7", address="không rõ", reporter=citizen,
-                           at=vn(2025, 3, 5, 9))
+    r[7] = services.submit(
+        category_code="moi-truong", description="R7", address="không rõ", reporter=citizen, at=vn(2025, 3, 5, 9)
+    )
     r[3] = report(description="R3", at=vn(2025, 3, 17, 9))
     assert [r[k].handling_working_days for k in (1, 2, 5, 8)] == [4, 28, 2, 3]
     return r
@@ -58,20 +59,39 @@ def values(computation, unit_id, *codes):
 def test_measures_per_agency(dataset, province):
     m = selectors.indicator_measures(parse_period("2025-Q1").start, parse_period("2025-Q1").end)
     assert m[province["xa_a"].pk] == {
-        "feedback_received": 3, "feedback_resolved": 3, "feedback_resolved_on_time": 2, "feedback_resolved_late": 1,
-        "feedback_handling_days": 35, "feedback_rated": 2, "feedback_rating_sum": 7, "feedback_satisfied": 1,
-        "feedback_open": 1, "feedback_open_overdue": 0}
+        "feedback_received": 3,
+        "feedback_resolved": 3,
+        "feedback_resolved_on_time": 2,
+        "feedback_resolved_late": 1,
+        "feedback_handling_days": 35,
+        "feedback_rated": 2,
+        "feedback_rating_sum": 7,
+        "feedback_satisfied": 1,
+        "feedback_open": 1,
+        "feedback_open_overdue": 0,
+    }
     assert m[province["xa_b"].pk] == {
-        "feedback_received": 2, "feedback_resolved": 1, "feedback_resolved_on_time": 1, "feedback_resolved_late": 0,
-        "feedback_handling_days": 2, "feedback_rejected": 1, "feedback_rated": 1, "feedback_rating_sum": 4,
-        "feedback_satisfied": 1}  # nothing open at the end
+        "feedback_received": 2,
+        "feedback_resolved": 1,
+        "feedback_resolved_on_time": 1,
+        "feedback_resolved_late": 0,
+        "feedback_handling_days": 2,
+        "feedback_rejected": 1,
+        "feedback_rated": 1,
+        "feedback_rating_sum": 4,
+        "feedback_satisfied": 1,
+    }  # nothing open at the end
     assert m[None] == {"feedback_received": 1, "feedback_open": 1, "feedback_open_overdue": 1}
 
 
 def test_indicator_values_for_the_province_and_an_agency(dataset, province):
     c = compute(parse_period("2025-Q1"))
     assert values(c, PROVINCE, "feedback_received", "feedback_resolved", "feedback_open", "feedback_open_overdue") == {
-        "feedback_received": 6, "feedback_resolved": 4, "feedback_open": 2, "feedback_open_overdue": 1}
+        "feedback_received": 6,
+        "feedback_resolved": 4,
+        "feedback_open": 2,
+        "feedback_open_overdue": 1,
+    }
     p = c.values[PROVINCE]
     assert (p["feedback_resolution_rate"].numerator, p["feedback_resolution_rate"].denominator) == (4, 6)
     assert p["feedback_resolution_rate"].display == "66,7%"

@@ -19,8 +19,14 @@ def code_sent():
 
 def test_an_anonymous_reporter_is_told_by_sms_a_signed_in_one_by_email(report, officers):
     services.send_verification_code("0912345678", at=vn(2025, 3, 3, 8, 55))
-    anonymous = services.submit(category_code="giao-thong", description="Ổ gà lớn.", area_code="xa-kien-an",
-                                phone="0912345678", verification_code=code_sent(), at=vn(2025, 3, 3, 9))
+    anonymous = services.submit(
+        category_code="giao-thong",
+        description="Ổ gà lớn.",
+        area_code="xa-kien-an",
+        phone="0912345678",
+        verification_code=code_sent(),
+        at=vn(2025, 3, 3, 9),
+    )
     signed_in = report()
     a = officers["xa_a"]
     for fb in (anonymous, signed_in):
@@ -43,8 +49,14 @@ def test_the_reporter_is_asked_for_information(report, officers):
 
 
 def test_a_report_without_any_contact_is_simply_not_told(categories, province, officers, ioc_operator):
-    fb = services.submit(category_code="moi-truong", description="Rác.", area_code="xa-kien-an", channel="ioc",
-                         reporter=ioc_operator, at=vn(2025, 3, 3, 9))
+    fb = services.submit(
+        category_code="moi-truong",
+        description="Rác.",
+        area_code="xa-kien-an",
+        channel="ioc",
+        reporter=ioc_operator,
+        at=vn(2025, 3, 3, 9),
+    )
     services.resolve(fb, actor=officers["xa_a"]["specialist"], public_reply="Xong.", at=vn(2025, 3, 4, 9))
     assert not Notification.objects.filter(feedback=fb).exists()
 

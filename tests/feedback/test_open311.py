@@ -22,24 +22,50 @@ BASE = "/open311/v2"
 XML_DECLARATION = b'<?xml version="1.0" encoding="utf-8"?>'
 LAMP_ATTRIBUTES = [
     {"code": "so_cot", "datatype": "number", "required": True, "description": "Số hiệu cột đèn", "order": 1},
-    {"code": "muc_do", "datatype": "singlevaluelist", "required": True, "description": "Mức độ hư hỏng", "order": 2,
-     "values": [{"key": "hong", "name": "Tắt hẳn"}, {"key": "chap_chon", "name": "Chập chờn"}]},
+    {
+        "code": "muc_do",
+        "datatype": "singlevaluelist",
+        "required": True,
+        "description": "Mức độ hư hỏng",
+        "order": 2,
+        "values": [{"key": "hong", "name": "Tắt hẳn"}, {"key": "chap_chon", "name": "Chập chờn"}],
+    },
     {"code": "tu_luc", "datatype": "datetime", "required": False, "description": "Hỏng từ lúc", "order": 3},
-    {"code": "khu_vuc", "datatype": "multivaluelist", "required": False, "description": "Khu vực ảnh hưởng",
-     "order": 4, "values": [{"key": "duong", "name": "Lòng đường"}, {"key": "via_he", "name": "Vỉa hè"}]},
+    {
+        "code": "khu_vuc",
+        "datatype": "multivaluelist",
+        "required": False,
+        "description": "Khu vực ảnh hưởng",
+        "order": 4,
+        "values": [{"key": "duong", "name": "Lòng đường"}, {"key": "via_he", "name": "Vỉa hè"}],
+    },
     {"code": "ghi_chu", "datatype": "text", "required": False, "description": "Ghi chú thêm", "order": 5},
 ]
 # The reporter's details: none of them may appear in a GET answer.
-REPORTER = {"first_name": "Hoà", "last_name": "Nguyễn Thị", "phone": "0912 345 678", "email": "hoa.nguyen@example.vn",
-            "address_string": "Số 12 đường Trần Hưng Đạo, ấp Kiến Hưng", "lat": "10.481234", "long": "105.481876"}
+REPORTER = {
+    "first_name": "Hoà",
+    "last_name": "Nguyễn Thị",
+    "phone": "0912 345 678",
+    "email": "hoa.nguyen@example.vn",
+    "address_string": "Số 12 đường Trần Hưng Đạo, ấp Kiến Hưng",
+    "lat": "10.481234",
+    "long": "105.481876",
+}
 
 
 @pytest.fixture
 def lamp(categories):
     """A category with one attribute of every Open311 datatype."""
-    return Category.objects.create(code="den-duong", name="Chiếu sáng công cộng", group="Hạ tầng đô thị",
-                                   keywords="đèn đường, chiếu sáng", description="Đèn đường hỏng, tắt, chập chờn.",
-                                   handling_days=10, attributes=LAMP_ATTRIBUTES, order=20)
+    return Category.objects.create(
+        code="den-duong",
+        name="Chiếu sáng công cộng",
+        group="Hạ tầng đô thị",
+        keywords="đèn đường, chiếu sáng",
+        description="Đèn đường hỏng, tắt, chập chờn.",
+        handling_days=10,
+        attributes=LAMP_ATTRIBUTES,
+        order=20,
+    )
 
 
 @pytest.fixture
@@ -118,16 +144,29 @@ def test_services(api, lamp, categories):
     assert "den-duong" in codes and "moi-truong" in codes and "khac" not in codes
     assert len(codes) == len(categories)  # ten default categories, one inactive, plus the lamp
     service = next(s for s in body if s["service_code"] == "den-duong")
-    assert service == {"service_code": "den-duong", "service_name": "Chiếu sáng công cộng",
-                       "description": "Đèn đường hỏng, tắt, chập chờn.", "metadata": True, "type": "realtime",
-                       "keywords": "đèn đường, chiếu sáng", "group": "Hạ tầng đô thị"}
+    assert service == {
+        "service_code": "den-duong",
+        "service_name": "Chiếu sáng công cộng",
+        "description": "Đèn đường hỏng, tắt, chập chờn.",
+        "metadata": True,
+        "type": "realtime",
+        "keywords": "đèn đường, chiếu sáng",
+        "group": "Hạ tầng đô thị",
+    }
     assert next(s for s in body if s["service_code"] == "trat-tu-do-thi")["metadata"] is False
 
     root = xml(api.get("services.xml"))
     assert root.tag == "services" and {c.tag for c in root} == {"service"}
     lamp_xml = next(s for s in root if s.findtext("service_code") == "den-duong")
-    assert [c.tag for c in lamp_xml] == ["service_code", "service_name", "description", "metadata", "type",
-                                         "keywords", "group"]
+    assert [c.tag for c in lamp_xml] == [
+        "service_code",
+        "service_name",
+        "description",
+        "metadata",
+        "type",
+        "keywords",
+        "group",
+    ]
     assert lamp_xml.findtext("metadata") == "true" and lamp_xml.findtext("service_name") == "Chiếu sáng công cộng"
 
 
@@ -135,25 +174,48 @@ def test_service_definition(api, lamp):
     body = as_json(api.get("services/den-duong.json"))
     assert body["service_code"] == "den-duong"
     assert [a["code"] for a in body["attributes"]] == ["so_cot", "muc_do", "tu_luc", "khu_vuc", "ghi_chu"]
-    assert [a["datatype"] for a in body["attributes"]] == ["number", "singlevaluelist", "datetime", "multivaluelist",
-                                                           "text"]
+    assert [a["datatype"] for a in body["attributes"]] == [
+        "number",
+        "singlevaluelist",
+        "datetime",
+        "multivaluelist",
+        "text",
+    ]
     level = body["attributes"][1]
-    assert level == {"variable": True, "code": "muc_do", "datatype": "singlevaluelist", "required": True,
-                     "datatype_description": level["datatype_description"], "order": 2,
-                     "description": "Mức độ hư hỏng",
-                     "values": [{"key": "hong", "name": "Tắt hẳn"}, {"key": "chap_chon", "name": "Chập chờn"}]}
+    assert level == {
+        "variable": True,
+        "code": "muc_do",
+        "datatype": "singlevaluelist",
+        "required": True,
+        "datatype_description": level["datatype_description"],
+        "order": 2,
+        "description": "Mức độ hư hỏng",
+        "values": [{"key": "hong", "name": "Tắt hẳn"}, {"key": "chap_chon", "name": "Chập chờn"}],
+    }
     assert level["datatype_description"] and body["attributes"][2]["required"] is False
 
     root = xml(api.get("services/den-duong.xml"))
     assert root.tag == "service_definition" and [c.tag for c in root] == ["service_code", "attributes"]
     attribute = root.findall("attributes/attribute")[1]
-    assert [c.tag for c in attribute] == ["variable", "code", "datatype", "required", "datatype_description", "order",
-                                          "description", "values"]
+    assert [c.tag for c in attribute] == [
+        "variable",
+        "code",
+        "datatype",
+        "required",
+        "datatype_description",
+        "order",
+        "description",
+        "values",
+    ]
     assert attribute.findtext("required") == "true"
     assert [(v.findtext("key"), v.findtext("name")) for v in attribute.findall("values/value")] == [
-        ("hong", "Tắt hẳn"), ("chap_chon", "Chập chờn")]
+        ("hong", "Tắt hẳn"),
+        ("chap_chon", "Chập chờn"),
+    ]
 
-    assert error(api.get("services/khong-co.json"), 404) == "service_code: không có lĩnh vực phản ánh với mã «khong-co»."
+    assert (
+        error(api.get("services/khong-co.json"), 404) == "service_code: không có lĩnh vực phản ánh với mã «khong-co»."
+    )
     assert error(api.get("services/khong-co.xml"), 404, "xml").startswith("service_code:")
     Category.objects.filter(code="den-duong").update(is_active=False)
     error(api.get("services/den-duong.json"), 404)
@@ -163,22 +225,41 @@ def test_service_definition(api, lamp):
 
 
 def test_post_creates_a_routed_report(api, lamp, province):
-    response = api.post(service_code="den-duong", description="Đèn đường trước chợ Kiến An tắt ba đêm nay.",
-                        device_id="may-1", media_url="https://cdn.example.vn/anh/123.jpg",
-                        **{"attribute[so_cot]": "17", "attribute[muc_do]": "hong",
-                           "attribute[tu_luc]": "2025-03-01T19:00:00+07:00",
-                           "attribute[khu_vuc][]": ["duong", "via_he"]}, **REPORTER)
+    response = api.post(
+        service_code="den-duong",
+        description="Đèn đường trước chợ Kiến An tắt ba đêm nay.",
+        device_id="may-1",
+        media_url="https://cdn.example.vn/anh/123.jpg",
+        **{
+            "attribute[so_cot]": "17",
+            "attribute[muc_do]": "hong",
+            "attribute[tu_luc]": "2025-03-01T19:00:00+07:00",
+            "attribute[khu_vuc][]": ["duong", "via_he"],
+        },
+        **REPORTER,
+    )
     assert response.status_code == 200, response.content.decode()
     (answer,) = as_json(response)
     report = Feedback.objects.get()
-    assert answer == {"service_request_id": report.code, "token": report.token, "account_id": None,
-                      "service_notice": "Cơ quan có thẩm quyền xử lý trong 10 ngày làm việc kể từ khi tiếp nhận."}
+    assert answer == {
+        "service_request_id": report.code,
+        "token": report.token,
+        "account_id": None,
+        "service_notice": "Cơ quan có thẩm quyền xử lý trong 10 ngày làm việc kể từ khi tiếp nhận.",
+    }
     assert report.channel == "open311" and report.api_client == "Ứng dụng An Giang 1022"
     # Vietnamese names: family name first.
     assert (report.reporter_name, report.reporter_phone, report.reporter_email) == (
-        "Nguyễn Thị Hoà", "0912345678", "hoa.nguyen@example.vn")
-    assert report.attribute_values == {"so_cot": 17.0, "muc_do": "hong", "tu_luc": "2025-03-01T19:00:00+07:00",
-                                       "khu_vuc": ["duong", "via_he"]}
+        "Nguyễn Thị Hoà",
+        "0912345678",
+        "hoa.nguyen@example.vn",
+    )
+    assert report.attribute_values == {
+        "so_cot": 17.0,
+        "muc_do": "hong",
+        "tu_luc": "2025-03-01T19:00:00+07:00",
+        "khu_vuc": ["duong", "via_he"],
+    }
     assert report.media_url == "https://cdn.example.vn/anh/123.jpg"
     # The pin is nearest to Kiến An's point: the commune handles it.
     assert report.area == province["xa_a"] and report.agency == province["xa_a"]
@@ -191,32 +272,41 @@ def test_post_creates_a_routed_report(api, lamp, province):
     assert second.area == province["xa_b"] and second.token == root[0].findtext("token")
 
 
-@pytest.mark.parametrize(("fields", "status", "starts"), [
-    ({"api_key": None}, 403, "api_key: thiếu mã API"),
-    ({"api_key": "o311_sai"}, 403, "api_key: mã API không hợp lệ"),
-    ({"service_code": "khong-co"}, 400, "service_code: không có lĩnh vực phản ánh với mã «khong-co»"),
-    ({"service_code": None}, 400, "service_code: bắt buộc"),
-    ({"lat": None, "long": None, "address_string": None}, 400, "lat: chưa có vị trí"),
-    ({"long": None}, 400, "long: cần cả lat và long"),
-    ({"lat": "mười"}, 400, "lat: «mười» không phải số thập phân"),
-    ({"lat": "95"}, 400, "lat: Tọa độ nằm ngoài khoảng"),
-    ({"address_id": "xa-khong-co", "lat": None, "long": None}, 400, "address_id: Không tìm thấy xã"),
-    ({"description": "  "}, 400, "description: Nội dung phản ánh không được để trống"),
-    ({"email": "khong-phai-thu"}, 400, "email: Địa chỉ thư điện tử không hợp lệ"),
-    ({"phone": "12ab"}, 400, "phone: Số điện thoại không hợp lệ"),
-    ({"media_url": "javascript:alert(1)"}, 400, "media_url: Đường dẫn ảnh phải là địa chỉ http"),
-    ({"attribute[so_cot]": None}, 400, "attribute[so_cot]: Thiếu thông tin bắt buộc: Số hiệu cột đèn"),
-    ({"attribute[so_cot]": "mười bảy"}, 400, "attribute[so_cot]: “Số hiệu cột đèn” phải là số"),
-    ({"attribute[so_cot]": "nan"}, 400, "attribute[so_cot]: “Số hiệu cột đèn” phải là số"),
-    ({"attribute[muc_do]": "chay"}, 400, "attribute[muc_do]: Giá trị không có trong danh sách chọn"),
-    ({"attribute[khu_vuc][]": ["duong", "song"]}, 400, "attribute[khu_vuc]: Giá trị không có trong danh sách"),
-    ({"attribute[tu_luc]": "hôm qua"}, 400, "attribute[tu_luc]: “Hỏng từ lúc” phải là ngày giờ W3C"),
-    ({"attribute[mau_den]": "vàng"}, 400, "attribute[mau_den]: Lĩnh vực này không có thông tin bổ sung"),
-    ({"jurisdiction_id": "hanoi.gov.vn"}, 404, "jurisdiction_id: hệ thống chỉ phục vụ «angiang.gov.vn»"),
-])
+@pytest.mark.parametrize(
+    ("fields", "status", "starts"),
+    [
+        ({"api_key": None}, 403, "api_key: thiếu mã API"),
+        ({"api_key": "o311_sai"}, 403, "api_key: mã API không hợp lệ"),
+        ({"service_code": "khong-co"}, 400, "service_code: không có lĩnh vực phản ánh với mã «khong-co»"),
+        ({"service_code": None}, 400, "service_code: bắt buộc"),
+        ({"lat": None, "long": None, "address_string": None}, 400, "lat: chưa có vị trí"),
+        ({"long": None}, 400, "long: cần cả lat và long"),
+        ({"lat": "mười"}, 400, "lat: «mười» không phải số thập phân"),
+        ({"lat": "95"}, 400, "lat: Tọa độ nằm ngoài khoảng"),
+        ({"address_id": "xa-khong-co", "lat": None, "long": None}, 400, "address_id: Không tìm thấy xã"),
+        ({"description": "  "}, 400, "description: Nội dung phản ánh không được để trống"),
+        ({"email": "khong-phai-thu"}, 400, "email: Địa chỉ thư điện tử không hợp lệ"),
+        ({"phone": "12ab"}, 400, "phone: Số điện thoại không hợp lệ"),
+        ({"media_url": "javascript:alert(1)"}, 400, "media_url: Đường dẫn ảnh phải là địa chỉ http"),
+        ({"attribute[so_cot]": None}, 400, "attribute[so_cot]: Thiếu thông tin bắt buộc: Số hiệu cột đèn"),
+        ({"attribute[so_cot]": "mười bảy"}, 400, "attribute[so_cot]: “Số hiệu cột đèn” phải là số"),
+        ({"attribute[so_cot]": "nan"}, 400, "attribute[so_cot]: “Số hiệu cột đèn” phải là số"),
+        ({"attribute[muc_do]": "chay"}, 400, "attribute[muc_do]: Giá trị không có trong danh sách chọn"),
+        ({"attribute[khu_vuc][]": ["duong", "song"]}, 400, "attribute[khu_vuc]: Giá trị không có trong danh sách"),
+        ({"attribute[tu_luc]": "hôm qua"}, 400, "attribute[tu_luc]: “Hỏng từ lúc” phải là ngày giờ W3C"),
+        ({"attribute[mau_den]": "vàng"}, 400, "attribute[mau_den]: Lĩnh vực này không có thông tin bổ sung"),
+        ({"jurisdiction_id": "hanoi.gov.vn"}, 404, "jurisdiction_id: hệ thống chỉ phục vụ «angiang.gov.vn»"),
+    ],
+)
 def test_post_errors_name_the_parameter_and_write_nothing(api, lamp, fields, status, starts):
-    valid = {"service_code": "den-duong", "description": "Đèn đường hỏng.", "lat": "10.48", "long": "105.48",
-             "attribute[so_cot]": "3", "attribute[muc_do]": "hong"}
+    valid = {
+        "service_code": "den-duong",
+        "description": "Đèn đường hỏng.",
+        "lat": "10.48",
+        "long": "105.48",
+        "attribute[so_cot]": "3",
+        "attribute[muc_do]": "hong",
+    }
     for fmt in ("json", "xml"):
         description = error(api.post(fmt, **{**valid, **fields}), status, fmt)
         assert description.startswith(starts), description
@@ -231,7 +321,8 @@ def test_revoked_key_and_console_command(api, capsys):
     assert api.post(api_key=new_key, description="Cống nghẹt.", address_id="xa-kien-an").status_code == 200
     call_command("open311_client", "revoke", "Ki-ốt phường")
     assert error(api.post(api_key=new_key, description="Cống nghẹt lần hai.", address_id="xa-kien-an"), 403).startswith(
-        "api_key: mã API không hợp lệ hoặc đã bị thu hồi")
+        "api_key: mã API không hợp lệ hoặc đã bị thu hồi"
+    )
     call_command("open311_client", "list")
     listing = capsys.readouterr().out
     assert "Ki-ốt phường" in listing and "đã thu hồi" in listing and new_key not in listing
@@ -253,8 +344,12 @@ def test_idempotency_key_gives_the_same_answer(api, key):
 
 
 def test_a_resent_report_is_the_first_one(api):
-    fields = {"description": "Đèn tín hiệu giao thông ngã tư hỏng.", "service_code": "giao-thong",
-              "address_id": "xa-kien-an", "device_id": "dien-thoai-7"}
+    fields = {
+        "description": "Đèn tín hiệu giao thông ngã tư hỏng.",
+        "service_code": "giao-thong",
+        "address_id": "xa-kien-an",
+        "device_id": "dien-thoai-7",
+    }
     assert as_json(api.post(**fields)) == as_json(api.post(**fields))
     assert Feedback.objects.count() == 1
 
@@ -273,8 +368,12 @@ def test_photo_upload_becomes_the_public_media_url(api, settings):
     (GPS removed); GET media_url then points at the public photo."""
     upload = io.BytesIO(jpeg(gps=True))
     upload.name = "anh.jpg"
-    response = api.post(description="Bãi rác tự phát.", address_id="xa-kien-an", media=upload,
-                        media_url="https://cdn.example.vn/khong-dung.jpg")
+    response = api.post(
+        description="Bãi rác tự phát.",
+        address_id="xa-kien-an",
+        media=upload,
+        media_url="https://cdn.example.vn/khong-dung.jpg",
+    )
     assert response.status_code == 200, response.content.decode()
     code = as_json(response)[0]["service_request_id"]
     report = Feedback.objects.get(code=code)
@@ -307,13 +406,24 @@ def handled(report, officers, ioc_operator, province):
     specialist = officers["xa_a"]["specialist"]
     Feedback.objects.filter(pk=received.pk).update(agency=None, status=Status.RECEIVED)  # waiting in the IOC queue
     services.start(resolved, actor=specialist, at=ago(days=2))
-    services.resolve(resolved, actor=specialist, public_reply="Đã nạo vét cống, nước thoát bình thường.", at=ago(days=1))
-    services.reject(rejected, actor=specialist, reason="Tranh chấp dân sự: đề nghị liên hệ Tòa án nhân dân huyện.",
-                    at=ago(days=2))
+    services.resolve(
+        resolved, actor=specialist, public_reply="Đã nạo vét cống, nước thoát bình thường.", at=ago(days=1)
+    )
+    services.reject(
+        rejected, actor=specialist, reason="Tranh chấp dân sự: đề nghị liên hệ Tòa án nhân dân huyện.", at=ago(days=2)
+    )
     services.merge(merged, into=resolved, actor=ioc_operator, at=ago(days=1, hours=12))
-    return {k: Feedback.objects.get(pk=v.pk) for k, v in
-            {"received": received, "assigned": assigned, "resolved": resolved, "rejected": rejected,
-             "merged": merged, "old": old}.items()}
+    return {
+        k: Feedback.objects.get(pk=v.pk)
+        for k, v in {
+            "received": received,
+            "assigned": assigned,
+            "resolved": resolved,
+            "rejected": rejected,
+            "merged": merged,
+            "old": old,
+        }.items()
+    }
 
 
 def test_list_fields_and_status_mapping(api, handled, province):
@@ -322,30 +432,56 @@ def test_list_fields_and_status_mapping(api, handled, province):
     # Newest first; the 200-day-old report is outside the default 90 days.
     assert list(by_code) == [handled[k].code for k in ("merged", "resolved", "rejected", "assigned", "received")]
     resolved = by_code[handled["resolved"].code]
-    assert set(resolved) == {"service_request_id", "status", "status_notes", "service_name", "service_code",
-                             "description", "agency_responsible", "service_notice", "requested_datetime",
-                             "updated_datetime", "expected_datetime", "address", "address_id", "zipcode", "lat",
-                             "long", "media_url", "detailed_status", "detailed_status_name"}
+    assert set(resolved) == {
+        "service_request_id",
+        "status",
+        "status_notes",
+        "service_name",
+        "service_code",
+        "description",
+        "agency_responsible",
+        "service_notice",
+        "requested_datetime",
+        "updated_datetime",
+        "expected_datetime",
+        "address",
+        "address_id",
+        "zipcode",
+        "lat",
+        "long",
+        "media_url",
+        "detailed_status",
+        "detailed_status_name",
+    }
     assert resolved["status"] == "closed" and resolved["detailed_status"] == "resolved"
     assert resolved["detailed_status_name"] == "Đã xử lý xong"
     assert resolved["status_notes"] == "Đã nạo vét cống, nước thoát bình thường."
     assert resolved["service_code"] == "moi-truong" and resolved["agency_responsible"] == "UBND xã Kiến An"
     assert resolved["address"] == "xã Kiến An, huyện Chợ Mới, tỉnh An Giang" and resolved["address_id"] == "xa-kien-an"
     assert resolved["requested_datetime"] == timezone.localtime(handled["resolved"].received_at).isoformat(
-        timespec="seconds")
+        timespec="seconds"
+    )
     assert resolved["requested_datetime"].endswith("+07:00") and resolved["expected_datetime"].endswith("+07:00")
     assert by_code[handled["rejected"].code]["status"] == "closed"
     assert by_code[handled["rejected"].code]["status_notes"].startswith("Tranh chấp dân sự")
     assert by_code[handled["merged"].code]["status"] == "closed"
-    assert by_code[handled["merged"].code]["status_notes"] == f"Trùng nội dung, đã gộp vào phản ánh {handled['resolved'].code}."
+    assert (
+        by_code[handled["merged"].code]["status_notes"]
+        == f"Trùng nội dung, đã gộp vào phản ánh {handled['resolved'].code}."
+    )
     assert by_code[handled["assigned"].code]["status"] == "open"
     queued = by_code[handled["received"].code]
     assert queued["status"] == "open" and queued["agency_responsible"] is None and queued["status_notes"] is None
 
     assert {r["service_request_id"] for r in as_json(api.get("requests.json", status="open"))} == {
-        handled["received"].code, handled["assigned"].code}
+        handled["received"].code,
+        handled["assigned"].code,
+    }
     assert {r["service_request_id"] for r in as_json(api.get("requests.json", status="closed"))} == {
-        handled["resolved"].code, handled["rejected"].code, handled["merged"].code}
+        handled["resolved"].code,
+        handled["rejected"].code,
+        handled["merged"].code,
+    }
     assert len(as_json(api.get("requests.json", status="open,closed"))) == 5
 
     root = xml(api.get("requests.xml", status="closed"))
@@ -356,7 +492,9 @@ def test_list_fields_and_status_mapping(api, handled, province):
 
 
 def test_location_is_rounded(api):
-    code = as_json(api.post(description="Cây xanh ngã đổ.", lat="10.481234", long="105.481876"))[0]["service_request_id"]
+    code = as_json(api.post(description="Cây xanh ngã đổ.", lat="10.481234", long="105.481876"))[0][
+        "service_request_id"
+    ]
     (shown,) = as_json(api.get(f"requests/{code}.json"))
     assert (shown["lat"], shown["long"]) == (10.481, 105.482)
     root = xml(api.get(f"requests/{code}.xml"))
@@ -369,15 +507,26 @@ def test_filters(api, handled):
     found = as_json(api.get("requests.json", service_request_id=ids, status="open"))
     assert {r["service_request_id"] for r in found} == {handled["old"].code, handled["rejected"].code}
 
-    other = services.submit(category_code="giao-thong", description="Ổ gà lớn giữa đường.", area_code="xa-kien-an",
-                            channel="ioc", at=ago(days=1))
-    assert [r["service_request_id"] for r in as_json(api.get("requests.json", service_code="giao-thong"))] == [other.code]
+    other = services.submit(
+        category_code="giao-thong",
+        description="Ổ gà lớn giữa đường.",
+        area_code="xa-kien-an",
+        channel="ioc",
+        at=ago(days=1),
+    )
+    assert [r["service_request_id"] for r in as_json(api.get("requests.json", service_code="giao-thong"))] == [
+        other.code
+    ]
     assert len(as_json(api.get("requests.json", service_code="giao-thong,moi-truong"))) == 6
 
-    window = {"start_date": timezone.localtime(ago(days=3, hours=2)).isoformat(timespec="seconds"),
-              "end_date": timezone.localtime(ago(days=2, hours=12)).isoformat(timespec="seconds")}
+    window = {
+        "start_date": timezone.localtime(ago(days=3, hours=2)).isoformat(timespec="seconds"),
+        "end_date": timezone.localtime(ago(days=2, hours=12)).isoformat(timespec="seconds"),
+    }
     assert {r["service_request_id"] for r in as_json(api.get("requests.json", **window))} == {
-        handled["resolved"].code, handled["rejected"].code}
+        handled["resolved"].code,
+        handled["rejected"].code,
+    }
     # UTC with Z, and dates alone (the whole day).
     old_day = timezone.localtime(handled["old"].received_at).date()
     utc = {"start_date": handled["old"].received_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
@@ -385,13 +534,19 @@ def test_filters(api, handled):
     by_day = as_json(api.get("requests.json", start_date=old_day.isoformat(), end_date=old_day.isoformat()))
     assert [r["service_request_id"] for r in by_day] == [handled["old"].code]
 
-    assert error(api.get("requests.json", start_date="hôm qua"), 400).startswith("start_date: «hôm qua» không phải ngày giờ W3C")
+    assert error(api.get("requests.json", start_date="hôm qua"), 400).startswith(
+        "start_date: «hôm qua» không phải ngày giờ W3C"
+    )
     assert error(api.get("requests.xml", end_date="2025-13-01"), 400, "xml").startswith("end_date:")
     assert error(api.get("requests.json", start_date="2025-01-01", end_date="2025-06-01"), 400).startswith(
-        "end_date: khoảng start_date–end_date không được dài quá 90 ngày")
-    assert error(api.get("requests.json", start_date="2025-02-01", end_date="2025-01-01"), 400).startswith("start_date:")
+        "end_date: khoảng start_date–end_date không được dài quá 90 ngày"
+    )
+    assert error(api.get("requests.json", start_date="2025-02-01", end_date="2025-01-01"), 400).startswith(
+        "start_date:"
+    )
     assert error(api.get("requests.json", service_code="khong-co"), 400).startswith(
-        "service_code: không có lĩnh vực phản ánh với mã «khong-co»")
+        "service_code: không có lĩnh vực phản ánh với mã «khong-co»"
+    )
     assert error(api.get("requests.json", status="pending"), 400).startswith("status: chỉ nhận open, closed")
 
 
@@ -412,7 +567,10 @@ def test_one_request_and_token(api, handled):
     assert one["service_request_id"] == code and one["status"] == "closed"
     root = xml(api.get(f"requests/{code}.xml"))
     assert root.tag == "service_requests" and root.findtext("request/service_request_id") == code
-    assert error(api.get("requests/PA-2025-999999.json"), 404) == "service_request_id: không có phản ánh mã «PA-2025-999999»."
+    assert (
+        error(api.get("requests/PA-2025-999999.json"), 404)
+        == "service_request_id: không có phản ánh mã «PA-2025-999999»."
+    )
     error(api.get("requests/PA-2025-999999.xml"), 404, "xml")
 
     token = handled["resolved"].token
@@ -427,18 +585,37 @@ def test_no_personal_data_in_any_answer(api, caplog):
     code, token = answer["service_request_id"], answer["token"]
     report = Feedback.objects.get(code=code)
     assert report.reporter_phone == "0912345678" and report.address == REPORTER["address_string"]
-    secrets = ["Nguyễn Thị Hoà", "Hoà", "0912345678", "0912 345 678", "hoa.nguyen@example.vn", "Trần Hưng Đạo",
-               "Kiến Hưng", "10.481234", "105.481876", "10.4812", "105.4818"]
-    for path in ("requests.json", "requests.xml", f"requests/{code}.json", f"requests/{code}.xml",
-                 f"tokens/{token}.json", f"tokens/{token}.xml", "requests.json?status=open"):
+    secrets = [
+        "Nguyễn Thị Hoà",
+        "Hoà",
+        "0912345678",
+        "0912 345 678",
+        "hoa.nguyen@example.vn",
+        "Trần Hưng Đạo",
+        "Kiến Hưng",
+        "10.481234",
+        "105.481876",
+        "10.4812",
+        "105.4818",
+    ]
+    for path in (
+        "requests.json",
+        "requests.xml",
+        f"requests/{code}.json",
+        f"requests/{code}.xml",
+        f"tokens/{token}.json",
+        f"tokens/{token}.xml",
+        "requests.json?status=open",
+    ):
         body = Client().get(f"{BASE}/{path}").content.decode()
         assert code in body
         for secret in secrets:
             assert secret not in body, (path, secret)
     # The token is the reporter's: never in a list answer.
     assert token not in Client().get(f"{BASE}/requests.json").content.decode()
-    audit = json.dumps([[r.before, r.after] for r in AuditRecord.objects.filter(object_id=str(report.pk))],
-                       ensure_ascii=False)
+    audit = json.dumps(
+        [[r.before, r.after] for r in AuditRecord.objects.filter(object_id=str(report.pk))], ensure_ascii=False
+    )
     logs = "\n".join(r.getMessage() for r in caplog.records)
     for secret in ("Nguyễn Thị", "0912345678", "hoa.nguyen", "Trần Hưng Đạo"):
         assert secret not in audit and secret not in logs
@@ -454,7 +631,8 @@ def test_protocol_errors(api):
     error(Client().get(f"{BASE}/khong-co.xml"), 404, "xml")
     # A control character is refused before any view, in the spec's format.
     assert error(Client().get(f"{BASE}/requests.json", {"status": "open\x00"}), 400) == (
-        "status: Dữ liệu chứa ký tự điều khiển hoặc ký tự không hợp lệ.")
+        "status: Dữ liệu chứa ký tự điều khiển hoặc ký tự không hợp lệ."
+    )
     assert error(Client().post(f"{BASE}/requests.xml", {"description": "a\x01"}), 400, "xml").startswith("description:")
     assert error(Client().get(f"{BASE}/requests/PA%00.json"), 400).startswith("path:")
     assert error(api.get("services.json", jurisdiction_id="hanoi.gov.vn"), 404).startswith("jurisdiction_id:")

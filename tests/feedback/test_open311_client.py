@@ -21,20 +21,37 @@ pytestmark = pytest.mark.django_db(transaction=True)  # the live server's thread
 def city(live_server, categories, points, officers):
     """Two reports in Kiến An from the last days, one of them resolved."""
     now = timezone.now()
-    first = services.submit(category_code="moi-truong", description="Rác thải đổ ven kênh Xáng.",
-                            area_code="xa-kien-an", channel="ioc", phone="0901000001",
-                            attribute_values={"loai_o_nhiem": "rac-thai"}, at=now - dt.timedelta(days=3))
-    second = services.submit(category_code="giao-thong", description="Ổ gà lớn trên tỉnh lộ 942.",
-                             latitude="10.4791", longitude="105.4822", channel="ioc", phone="0901000002",
-                             at=now - dt.timedelta(days=2))
+    first = services.submit(
+        category_code="moi-truong",
+        description="Rác thải đổ ven kênh Xáng.",
+        area_code="xa-kien-an",
+        channel="ioc",
+        phone="0901000001",
+        attribute_values={"loai_o_nhiem": "rac-thai"},
+        at=now - dt.timedelta(days=3),
+    )
+    second = services.submit(
+        category_code="giao-thong",
+        description="Ổ gà lớn trên tỉnh lộ 942.",
+        latitude="10.4791",
+        longitude="105.4822",
+        channel="ioc",
+        phone="0901000002",
+        at=now - dt.timedelta(days=2),
+    )
     specialist = officers["xa_a"]["specialist"]
     services.start(first, actor=specialist, at=now - dt.timedelta(days=2))
-    services.resolve(first, actor=specialist, public_reply="Đã thu gom rác, nhắc nhở các hộ dân.",
-                     at=now - dt.timedelta(days=1))
+    services.resolve(
+        first, actor=specialist, public_reply="Đã thu gom rác, nhắc nhở các hộ dân.", at=now - dt.timedelta(days=1)
+    )
     root = f"{live_server.url}/open311/v2"
-    return {"root": root, "first": first.code, "second": second.code,
-            "json": GeoReport(root, jurisdiction="angiang.gov.vn"),
-            "xml": GeoReport(root, jurisdiction="angiang.gov.vn", output_format="xml")}
+    return {
+        "root": root,
+        "first": first.code,
+        "second": second.code,
+        "json": GeoReport(root, jurisdiction="angiang.gov.vn"),
+        "xml": GeoReport(root, jurisdiction="angiang.gov.vn", output_format="xml"),
+    }
 
 
 def test_services_and_definitions(city, categories):
@@ -71,12 +88,14 @@ def test_requests(city):
 
     assert [r["service_request_id"] for r in city["json"].get_service_requests(status="open")] == [city["second"]]
     assert [r["service_request_id"] for r in city["json"].get_service_requests(service_code="moi-truong")] == [
-        city["first"]]
+        city["first"]
+    ]
     both = f"{city['first']},{city['second']}"
     assert len(city["json"].get_service_requests(service_request_id=both)) == 2
     today = timezone.localdate()
-    window = city["json"].get_service_requests(start_date=(today - dt.timedelta(days=2)).isoformat(),
-                                               end_date=today.isoformat())
+    window = city["json"].get_service_requests(
+        start_date=(today - dt.timedelta(days=2)).isoformat(), end_date=today.isoformat()
+    )
     assert [r["service_request_id"] for r in window] == [city["second"]]
 
     listed = city["xml"].get_service_requests()  # xmltodict: a list of dicts for several requests
@@ -89,20 +108,42 @@ def test_requests(city):
 
 def test_post_then_read_back(city):
     key = api_clients.issue(actor=None, name="Ứng dụng thử nghiệm")[1]
-    response = requests.post(f"{city['root']}/requests.json", data={
-        "api_key": key, "service_code": "trat-tu-do-thi", "description": "Lấn chiếm vỉa hè bán hàng.",
-        "lat": "10.4805", "long": "105.4801", "first_name": "Lan", "last_name": "Lê Thị", "phone": "0913000111",
-        "jurisdiction_id": "angiang.gov.vn"}, headers={"Idempotency-Key": "don-1"})
+    response = requests.post(
+        f"{city['root']}/requests.json",
+        data={
+            "api_key": key,
+            "service_code": "trat-tu-do-thi",
+            "description": "Lấn chiếm vỉa hè bán hàng.",
+            "lat": "10.4805",
+            "long": "105.4801",
+            "first_name": "Lan",
+            "last_name": "Lê Thị",
+            "phone": "0913000111",
+            "jurisdiction_id": "angiang.gov.vn",
+        },
+        headers={"Idempotency-Key": "don-1"},
+    )
     assert response.status_code == 200, response.text
     (created,) = response.json()
     assert Feedback.objects.get(code=created["service_request_id"]).reporter_name == "Lê Thị Lan"
     read = city["json"].get_service_request(created["service_request_id"])
     assert read["service_code"] == "trat-tu-do-thi" and read["status"] == "open"
     assert "Lan" not in str(read) and "0913000111" not in str(read)
-    retried = requests.post(f"{city['root']}/requests.json", data={
-        "api_key": key, "service_code": "trat-tu-do-thi", "description": "Lấn chiếm vỉa hè bán hàng.",
-        "lat": "10.4805", "long": "105.4801", "first_name": "Lan", "last_name": "Lê Thị", "phone": "0913000111",
-        "jurisdiction_id": "angiang.gov.vn"}, headers={"Idempotency-Key": "don-1"})
+    retried = requests.post(
+        f"{city['root']}/requests.json",
+        data={
+            "api_key": key,
+            "service_code": "trat-tu-do-thi",
+            "description": "Lấn chiếm vỉa hè bán hàng.",
+            "lat": "10.4805",
+            "long": "105.4801",
+            "first_name": "Lan",
+            "last_name": "Lê Thị",
+            "phone": "0913000111",
+            "jurisdiction_id": "angiang.gov.vn",
+        },
+        headers={"Idempotency-Key": "don-1"},
+    )
     assert retried.json() == [created]
     tokens = requests.get(f"{city['root']}/tokens/{created['token']}.json").json()
     assert tokens == [{"service_request_id": created["service_request_id"], "token": created["token"]}]

@@ -43,8 +43,15 @@ def upload(name: str, data: bytes, content_type: str = "image/jpeg"):
 
 
 def form(**overrides) -> dict:
-    data = {"category_code": "moi-truong", "description": "Rác thải đổ bừa bãi ven kênh.", "area_code": "xa-kien-an",
-            "name": NAME, "phone": PHONE, "email": EMAIL, "idempotency_key": uuid.uuid4().hex}
+    data = {
+        "category_code": "moi-truong",
+        "description": "Rác thải đổ bừa bãi ven kênh.",
+        "area_code": "xa-kien-an",
+        "name": NAME,
+        "phone": PHONE,
+        "email": EMAIL,
+        "idempotency_key": uuid.uuid4().hex,
+    }
     data.update(overrides)
     return data
 
@@ -74,8 +81,19 @@ def token_of(response) -> str:
 @pytest.fixture
 def private_report(report):
     """A report with every kind of personal data, and an exact point."""
-    return report(reporter=None, name=NAME, phone=PHONE, email=EMAIL, address=ADDRESS, latitude=EXACT[0],
-                  longitude=EXACT[1], area_code="", channel="open311", description=STREET_LIGHT, category_code="khac")
+    return report(
+        reporter=None,
+        name=NAME,
+        phone=PHONE,
+        email=EMAIL,
+        address=ADDRESS,
+        latitude=EXACT[0],
+        longitude=EXACT[1],
+        area_code="",
+        channel="open311",
+        description=STREET_LIGHT,
+        category_code="khac",
+    )
 
 
 # ---------------------------------------------------------------- the form
@@ -144,7 +162,7 @@ def test_anonymous_reporter_verifies_the_phone_with_a_code(categories, points, _
     refused = client.post("/phan-anh/gui/ma-xac-minh/", {"phone": "12345"})
     assert refused.status_code == 400 and "Số điện thoại không hợp lệ" in error_of(text(refused), "phone")
     assert client.post("/phan-anh/gui/ma-xac-minh/", {"phone": "0912 345 678"})["Location"] == "/phan-anh/gui/"
-    (number, sms), = _sms_outbox
+    ((number, sms),) = _sms_outbox
     code = re.search(r"\b(\d{6})\b", sms).group(1)
     assert number == "0912345678"
     step2 = text(client.get("/phan-anh/gui/"))
@@ -182,11 +200,21 @@ def test_a_photo_is_checked_by_its_content(categories, points, citizen):
 
 def test_photo_location_is_stripped_unless_kept_and_kept_ones_stay_private(categories, points, citizen, officers):
     client = signed_in(citizen)
-    client.post("/phan-anh/gui/", {**form(description="Ổ gà lớn giữa đường.", category_code="giao-thong"),
-                                   "photos": [upload("o-ga.jpg", jpeg(gps=True))]})
-    client.post("/phan-anh/gui/", {**form(description="Cống bể, nước tràn.", category_code="giao-thong"),
-                                   "photos": [upload("cong.jpg", jpeg(gps=True, color=(0, 90, 200)))],
-                                   "keep_photo_location": "1"})
+    client.post(
+        "/phan-anh/gui/",
+        {
+            **form(description="Ổ gà lớn giữa đường.", category_code="giao-thong"),
+            "photos": [upload("o-ga.jpg", jpeg(gps=True))],
+        },
+    )
+    client.post(
+        "/phan-anh/gui/",
+        {
+            **form(description="Cống bể, nước tràn.", category_code="giao-thong"),
+            "photos": [upload("cong.jpg", jpeg(gps=True, color=(0, 90, 200)))],
+            "keep_photo_location": "1",
+        },
+    )
     stripped, kept = Photo.objects.order_by("feedback__received_at", "id")
     assert not stripped.kept_location and not has_gps(stripped.file.file.read())
     assert kept.kept_location and has_gps(kept.file.file.read())
@@ -215,8 +243,16 @@ def test_public_pages_show_no_personal_data(private_report, officers):
     assert feedback.area.code == "xa-kien-an"  # routed by the pin
     services.start(feedback, actor=officers["xa_a"]["specialist"])
     services.resolve(feedback, actor=officers["xa_a"]["specialist"], public_reply="Đã thay bóng đèn mới.")
-    pages = {url: Client().get(url) for url in ("/phan-anh/", "/phan-anh/ban-do/", f"/phan-anh/{feedback.code}/",
-                                                 "/phan-anh/?q=den+duong", "/phan-anh/ban-do/?q=den")}
+    pages = {
+        url: Client().get(url)
+        for url in (
+            "/phan-anh/",
+            "/phan-anh/ban-do/",
+            f"/phan-anh/{feedback.code}/",
+            "/phan-anh/?q=den+duong",
+            "/phan-anh/ban-do/?q=den",
+        )
+    }
     for url, response in pages.items():
         assert response.status_code == 200, url
         html = text(response)
@@ -268,10 +304,10 @@ def test_map_places_linked_points_and_lists_them_in_a_table(report):
     outside = report(latitude="21.0285", longitude="105.8542", area_code="xa-kien-an", description="Ngoài tỉnh.")
     unpinned = report(description="Không có tọa độ.")
     html = text(Client().get("/phan-anh/ban-do/"))
-    svg = html[html.index("<svg viewBox"):html.index("</svg>", html.index("<svg viewBox"))]
+    svg = html[html.index("<svg viewBox") : html.index("</svg>", html.index("<svg viewBox"))]
     assert f'<a href="/phan-anh/{pinned.code}/" aria-label="{pinned.code}: Môi trường' in svg
     assert outside.code not in svg and unpinned.code not in svg
-    table = html[html.index("<table"):]
+    table = html[html.index("<table") :]
     assert f'<a href="/phan-anh/{pinned.code}/">{pinned.code}</a>' in table and "10.480, 105.480" in table
     assert "105,0°Đ" in svg and "10,4°B" in svg  # the graticule's labels
     assert html.count("<circle") >= 3  # the report, the legend sample, the communes' backdrop points
@@ -306,16 +342,18 @@ def test_officers_see_only_their_agency_reports(report, officers, citizen):
     assert feedback.status == Status.ASSIGNED
 
 
-def test_contact_details_only_for_the_responsible_agency_and_ioc(private_report, report, officers, ioc_operator,
-                                                                 admin_user):
+def test_contact_details_only_for_the_responsible_agency_and_ioc(
+    private_report, report, officers, ioc_operator, admin_user
+):
     feedback = private_report
     holder = officers["xa_a"]["specialist"]
     page = text(signed_in(holder).get(f"/can-bo/phan-anh/{feedback.code}/"))
     for private in (NAME, PHONE, EMAIL, ADDRESS, EXACT[0]):
         assert private in page
     assert NAME in text(signed_in(ioc_operator).get(f"/can-bo/phan-anh/{feedback.code}/"))
-    auditor = accounts.create_officer(actor=admin_user, username="kiem.tra", password="x", full_name="Kiểm tra",
-                                      global_role=GlobalRole.AUDITOR)
+    auditor = accounts.create_officer(
+        actor=admin_user, username="kiem.tra", password="x", full_name="Kiểm tra", global_role=GlobalRole.AUDITOR
+    )
     # The IOC sends it to the other commune: the first one still sees it (it held it), without contact details.
     services.assign(feedback, actor=ioc_operator, agency_code="xa-kien-thanh")
     for user in (holder, auditor):
@@ -423,8 +461,15 @@ def test_ioc_operator_dispatches_merges_and_splits(report, ioc_operator, officer
     url = f"/can-bo/phan-anh/{mixed.code}/"
     one = client.post(url + "split/", {"part-1-category": "moi-truong", "part-1-description": "Rác thải ven kênh."})
     assert one.status_code == 400 and "ít nhất hai phần" in text(one)
-    client.post(url + "split/", {"part-1-category": "moi-truong", "part-1-description": "Rác thải ven kênh.",
-                                 "part-2-category": "giao-thong", "part-2-description": "Ổ gà trên đường liên ấp."})
+    client.post(
+        url + "split/",
+        {
+            "part-1-category": "moi-truong",
+            "part-1-description": "Rác thải ven kênh.",
+            "part-2-category": "giao-thong",
+            "part-2-description": "Ổ gà trên đường liên ấp.",
+        },
+    )
     mixed.refresh_from_db()
     assert mixed.status == Status.SPLIT and mixed.parts.count() == 2
     page = text(client.get(url))
@@ -506,8 +551,10 @@ def test_navigation_links(categories, citizen, officers, ioc_operator, birth_pro
     assert 'href="/can-bo/phan-anh/"' in text(signed_in(officers["xa_a"]["specialist"]).get("/can-bo/"))
     operator = signed_in(ioc_operator)
     assert 'href="/can-bo/phan-anh/">Điều phối phản ánh' in text(operator.get("/can-bo/phan-anh/"))
-    assert Client().post("/dang-nhap/", {"username": "ioc.dieuphoi", "password": "Mat-khau-2025"})["Location"] \
+    assert (
+        Client().post("/dang-nhap/", {"username": "ioc.dieuphoi", "password": "Mat-khau-2025"})["Location"]
         == "/can-bo/phan-anh/"
+    )
 
 
 def test_text_typed_in_nfd_is_stored_nfc_and_found_without_diacritics(categories, points, citizen):

@@ -38,12 +38,15 @@ def test_an_agency_code_or_electronic_code(province):
     assert locate(area_code="so-tu-phap") is None  # not a place
 
 
-@pytest.mark.parametrize("address, key", [
-    ("Ấp 3, xã Kiến Thành, huyện Chợ Mới, An Giang", "xa_b"),
-    ("ap 3 kien thanh cho moi", "xa_b"),  # typed without diacritics
-    ("KIẾN AN", "xa_a"),
-    ("Chợ Mới, An Giang", "huyen"),  # only the district is named
-])
+@pytest.mark.parametrize(
+    "address, key",
+    [
+        ("Ấp 3, xã Kiến Thành, huyện Chợ Mới, An Giang", "xa_b"),
+        ("ap 3 kien thanh cho moi", "xa_b"),  # typed without diacritics
+        ("KIẾN AN", "xa_a"),
+        ("Chợ Mới, An Giang", "huyen"),  # only the district is named
+    ],
+)
 def test_address_text_matches_commune_then_district_names(province, address, key):
     assert locate(address=address) == province[key]
 
@@ -73,8 +76,14 @@ def test_route_of_a_report_is_pure(categories, points, province, citizen):
 
 
 def test_unknown_place_goes_to_the_ioc_queue(categories, citizen):
-    fb = services.submit(category_code="giao-thong", description="Ổ gà.", latitude="10.9", longitude="105.0",
-                         reporter=citizen, at=vn(2025, 3, 3, 9))
+    fb = services.submit(
+        category_code="giao-thong",
+        description="Ổ gà.",
+        latitude="10.9",
+        longitude="105.0",
+        reporter=citizen,
+        at=vn(2025, 3, 3, 9),
+    )
     assert fb.agency is None and fb.area is None and fb.status == Status.RECEIVED
 
 
@@ -85,8 +94,14 @@ def merged(categories, points, province, officers, citizen, admin_user, report):
     open_one = report(description="Rác ven kênh.", at=vn(2025, 6, 2, 9))
     done = report(description="Đèn đường hỏng.", category_code="giao-thong", at=vn(2025, 6, 2, 9))
     services.resolve(done, actor=officers["xa_a"]["specialist"], public_reply="Đã thay bóng.", at=vn(2025, 6, 5, 9))
-    new = org.merge(actor=admin_user, sources=[province["xa_a"], province["xa_b"]], name="UBND xã Chợ Mới",
-                    kind=AgencyKind.COMMUNE_COMMITTEE, parent=province["huyen"], effective_date=dt.date(2025, 7, 1))
+    new = org.merge(
+        actor=admin_user,
+        sources=[province["xa_a"], province["xa_b"]],
+        name="UBND xã Chợ Mới",
+        kind=AgencyKind.COMMUNE_COMMITTEE,
+        parent=province["huyen"],
+        effective_date=dt.date(2025, 7, 1),
+    )
     return new, open_one, done
 
 
@@ -106,13 +121,20 @@ def test_a_merged_commune_routes_to_its_successor(merged, categories, citizen):
     assert locate(latitude="10.479", longitude="105.481") == new  # the old commune's point
     assert locate(area_code="xa-kien-an") == new  # the old code
     assert locate(address="Ấp 1, xã Kiến Thành") == new  # an old address
-    fb = services.submit(category_code="moi-truong", description="Khói bụi.", area_code="000.07.02.H01",
-                         reporter=citizen, at=vn(2025, 7, 3, 9))
+    fb = services.submit(
+        category_code="moi-truong",
+        description="Khói bụi.",
+        area_code="000.07.02.H01",
+        reporter=citizen,
+        at=vn(2025, 7, 3, 9),
+    )
     assert fb.agency == new and fb.area == new
 
 
 def test_without_districts_a_district_matter_goes_to_the_commune(categories, province, admin_user):
-    org.dissolve(actor=admin_user, agency=province["huyen"], successor=province["ubnd"], effective_date=dt.date(2025, 7, 1))
+    org.dissolve(
+        actor=admin_user, agency=province["huyen"], successor=province["ubnd"], effective_date=dt.date(2025, 7, 1)
+    )
     commune = locate(area_code="xa-kien-an")
     assert commune.is_current and commune.parent == province["ubnd"] and commune.name == "UBND xã Kiến An"
     assert route_category(categories["dat-dai-xay-dung"], commune) == commune
@@ -120,8 +142,12 @@ def test_without_districts_a_district_matter_goes_to_the_commune(categories, pro
 
 def test_a_fixed_agency_that_was_merged_routes_to_its_successor(categories, province, admin_user):
     category = categories["an-ninh-trat-tu"]
-    new = org.rename(actor=admin_user, agency=province["cong_an"], new_name="Công an tỉnh An Giang",
-                     effective_date=dt.date(2025, 7, 1))
+    new = org.rename(
+        actor=admin_user,
+        agency=province["cong_an"],
+        new_name="Công an tỉnh An Giang",
+        effective_date=dt.date(2025, 7, 1),
+    )
     category.refresh_from_db()
     assert route_category(category, None) == new
 
@@ -131,5 +157,9 @@ def test_loading_categories_is_idempotent_and_keeps_edits(categories, admin_user
     result = services.load_categories(actor=admin_user)
     assert result["created"] == 0 and result["existing"] == 10
     assert Category.objects.get(code="giao-thong").handling_days == 10
-    assert set(result["unresolved_agencies"]) == {"so-y-te", "so-giao-duc-dao-tao", "so-cong-thuong",
-                                                  "trung-tam-phvhc-tinh"}
+    assert set(result["unresolved_agencies"]) == {
+        "so-y-te",
+        "so-giao-duc-dao-tao",
+        "so-cong-thuong",
+        "trung-tam-phvhc-tinh",
+    }

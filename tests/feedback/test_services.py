@@ -46,50 +46,65 @@ def test_text_is_stored_as_nfc_plain_text_and_nothing_is_refused_for_markup(repo
     assert fb.description == "Rác thải <script>alert(1)</script> & “ô nhiễm”"
 
 
-@pytest.mark.parametrize("overrides, field", [
-    ({"category_code": "khong-co"}, "category_code"),
-    ({"description": "   "}, "description"),
-    ({"description": "x" * 4001}, "description"),
-    ({"area_code": "", "address": ""}, "location"),
-    ({"area_code": "xa-khong-co"}, "area_code"),
-    ({"latitude": "10.5"}, "longitude"),
-    ({"latitude": "95", "longitude": "105"}, "latitude"),
-    ({"latitude": "abc", "longitude": "105"}, "latitude"),
-    ({"phone": "12345"}, "phone"),
-    ({"email": "khong-phai-email"}, "email"),
-    ({"channel": "fax"}, "channel"),
-    ({"dossier_code": "KHONG-CO"}, "dossier_code"),
-    ({"category_code": "dien-nuoc"}, "attribute_values.dich_vu"),
-    ({"category_code": "dien-nuoc", "attribute_values": {"dich_vu": "gas"}}, "attribute_values.dich_vu"),
-    ({"attribute_values": {"la": "x"}}, "attribute_values.la"),
-    ({"photos": [jpeg()] * 6}, "photos"),
-    ({"photos": [jpeg(), b"%PDF-1.4 not an image"]}, "photos[1]"),
-    ({"photos": [b"GIF89a......"]}, "photos[0]"),
-    ({"photos": [b"\xff\xd8\xff\xe0 broken jpeg"]}, "photos[0]"),
-])
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"category_code": "khong-co"}, "category_code"),
+        ({"description": "   "}, "description"),
+        ({"description": "x" * 4001}, "description"),
+        ({"area_code": "", "address": ""}, "location"),
+        ({"area_code": "xa-khong-co"}, "area_code"),
+        ({"latitude": "10.5"}, "longitude"),
+        ({"latitude": "95", "longitude": "105"}, "latitude"),
+        ({"latitude": "abc", "longitude": "105"}, "latitude"),
+        ({"phone": "12345"}, "phone"),
+        ({"email": "khong-phai-email"}, "email"),
+        ({"channel": "fax"}, "channel"),
+        ({"dossier_code": "KHONG-CO"}, "dossier_code"),
+        ({"category_code": "dien-nuoc"}, "attribute_values.dich_vu"),
+        ({"category_code": "dien-nuoc", "attribute_values": {"dich_vu": "gas"}}, "attribute_values.dich_vu"),
+        ({"attribute_values": {"la": "x"}}, "attribute_values.la"),
+        ({"photos": [jpeg()] * 6}, "photos"),
+        ({"photos": [jpeg(), b"%PDF-1.4 not an image"]}, "photos[1]"),
+        ({"photos": [b"GIF89a......"]}, "photos[0]"),
+        ({"photos": [b"\xff\xd8\xff\xe0 broken jpeg"]}, "photos[0]"),
+    ],
+)
 def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(report, overrides, field):
     with pytest.raises(DomainError) as error:
         report(**overrides)
     assert error.value.field == field
     assert error.value.message[0].isupper()  # a Vietnamese sentence, not a code
-    assert not Feedback.objects.exists() and not AuditRecord.objects.filter(action__startswith="feedback.submit").exists()
+    assert (
+        not Feedback.objects.exists() and not AuditRecord.objects.filter(action__startswith="feedback.submit").exists()
+    )
 
 
 def test_a_report_about_a_dossier_links_to_it(report, birth_procedure, citizen):
     from chinhquyenso.dossiers import services as dossiers
 
-    dossier = dossiers.submit(actor=citizen, procedure_code="1.001193", channel="online", agency_code="xa-kien-an",
-                              components=[{"order": 1, "on_paper": True}, {"order": 2, "on_paper": True}],
-                              at=vn(2025, 3, 1, 9))
-    fb = report(category_code="thu-tuc-hanh-chinh", dossier_code=dossier.code, description="Hồ sơ khai sinh trễ hẹn.",
-                attribute_values={"ma_ho_so": dossier.code})
+    dossier = dossiers.submit(
+        actor=citizen,
+        procedure_code="1.001193",
+        channel="online",
+        agency_code="xa-kien-an",
+        components=[{"order": 1, "on_paper": True}, {"order": 2, "on_paper": True}],
+        at=vn(2025, 3, 1, 9),
+    )
+    fb = report(
+        category_code="thu-tuc-hanh-chinh",
+        dossier_code=dossier.code,
+        description="Hồ sơ khai sinh trễ hẹn.",
+        attribute_values={"ma_ho_so": dossier.code},
+    )
     assert fb.dossier == dossier and fb.attribute_values == {"ma_ho_so": dossier.code}
 
 
 def test_same_device_category_and_text_within_ten_minutes_returns_the_first_report(report):
     first = report(device_id="may-1")
-    again = report(device_id="may-1", description="  RÁC THẢI đổ bừa bãi ven kênh,   bốc mùi hôi thối. ",
-                   at=vn(2025, 3, 3, 9, 9))
+    again = report(
+        device_id="may-1", description="  RÁC THẢI đổ bừa bãi ven kênh,   bốc mùi hôi thối. ", at=vn(2025, 3, 3, 9, 9)
+    )
     assert again.pk == first.pk and again.replayed
     other_category = report(device_id="may-1", category_code="trat-tu-do-thi", at=vn(2025, 3, 3, 9, 9))
     later = report(device_id="may-1", at=vn(2025, 3, 3, 9, 11))
@@ -126,8 +141,14 @@ def code_sent():
 
 def test_anonymous_web_reports_need_the_code_sent_to_the_phone(categories, points, province):
     def submit(**overrides):
-        data = {"category_code": "giao-thong", "description": "Ổ gà lớn giữa đường.", "latitude": "10.4801",
-                "longitude": "105.4795", "phone": "0912345678", "at": vn(2025, 3, 3, 9)}
+        data = {
+            "category_code": "giao-thong",
+            "description": "Ổ gà lớn giữa đường.",
+            "latitude": "10.4801",
+            "longitude": "105.4795",
+            "phone": "0912345678",
+            "at": vn(2025, 3, 3, 9),
+        }
         data.update(overrides)
         return services.submit(**data)
 
@@ -158,11 +179,23 @@ def test_a_code_stops_working_after_five_wrong_tries(categories, points):
     wrong = "000000" if code != "000000" else "111111"
     for _ in range(5):
         with pytest.raises(DomainError):
-            services.submit(category_code="giao-thong", description="Ổ gà.", area_code="xa-kien-an", phone="0912345678",
-                            verification_code=wrong, at=vn(2025, 3, 3, 9, 1))
+            services.submit(
+                category_code="giao-thong",
+                description="Ổ gà.",
+                area_code="xa-kien-an",
+                phone="0912345678",
+                verification_code=wrong,
+                at=vn(2025, 3, 3, 9, 1),
+            )
     with pytest.raises(DomainError) as error:
-        services.submit(category_code="giao-thong", description="Ổ gà.", area_code="xa-kien-an", phone="0912345678",
-                        verification_code=code, at=vn(2025, 3, 3, 9, 2))
+        services.submit(
+            category_code="giao-thong",
+            description="Ổ gà.",
+            area_code="xa-kien-an",
+            phone="0912345678",
+            verification_code=code,
+            at=vn(2025, 3, 3, 9, 2),
+        )
     assert "quá 5 lần" in error.value.message
 
 
@@ -229,22 +262,49 @@ def test_the_whole_life_of_a_report(handled, officers, citizen):
     services.comment(fb, actor=a["specialist"], text="Đã liên hệ tổ vệ sinh môi trường.", at=vn(2025, 3, 4, 9))
     services.request_info(fb, actor=a["specialist"], question="Xin cho biết đoạn kênh nào?", at=vn(2025, 3, 5, 10))
     services.provide_info(fb, text="Đoạn gần cầu Kiến An.", actor=citizen, at=vn(2025, 3, 6, 9))
-    services.resolve(fb, actor=a["leader"], public_reply="Đã thu gom rác và đặt biển cấm đổ rác.", at=vn(2025, 3, 12, 10))
+    services.resolve(
+        fb, actor=a["leader"], public_reply="Đã thu gom rác và đặt biển cấm đổ rác.", at=vn(2025, 3, 12, 10)
+    )
     services.rate(fb, rating=5, comment="Cảm ơn", actor=citizen, at=vn(2025, 3, 13, 9))
     fb.refresh_from_db()
-    assert statuses(fb) == [("submit", "received"), ("assign", "assigned"), ("start", "in_progress"),
-                            ("comment", "in_progress"), ("request_info", "waiting_info"), ("provide_info", "in_progress"),
-                            ("resolve", "resolved"), ("rate", "closed")]
+    assert statuses(fb) == [
+        ("submit", "received"),
+        ("assign", "assigned"),
+        ("start", "in_progress"),
+        ("comment", "in_progress"),
+        ("request_info", "waiting_info"),
+        ("provide_info", "in_progress"),
+        ("resolve", "resolved"),
+        ("rate", "closed"),
+    ]
     assert fb.status == Status.CLOSED and fb.on_time and fb.rating == 5 and fb.closed_at == vn(2025, 3, 13, 9)
     # every transition is audited
-    actions = list(AuditRecord.objects.filter(object_type="feedback.Feedback", object_id=str(fb.pk))
-                   .values_list("action", flat=True))
-    assert actions == ["feedback.submit", "feedback.assign", "feedback.start", "feedback.comment", "feedback.request_info",
-                       "feedback.provide_info", "feedback.resolve", "feedback.rate"]
+    actions = list(
+        AuditRecord.objects.filter(object_type="feedback.Feedback", object_id=str(fb.pk)).values_list(
+            "action", flat=True
+        )
+    )
+    assert actions == [
+        "feedback.submit",
+        "feedback.assign",
+        "feedback.start",
+        "feedback.comment",
+        "feedback.request_info",
+        "feedback.provide_info",
+        "feedback.resolve",
+        "feedback.rate",
+    ]
     # the public page shows the public entries only
     assert [e.action for e in selectors.public_timeline(fb)] == ["submit", "assign", "start", "resolve"]
-    assert [e.action for e in selectors.reporter_timeline(fb)] == ["submit", "assign", "start", "request_info",
-                                                                    "provide_info", "resolve", "rate"]
+    assert [e.action for e in selectors.reporter_timeline(fb)] == [
+        "submit",
+        "assign",
+        "start",
+        "request_info",
+        "provide_info",
+        "resolve",
+        "rate",
+    ]
 
 
 def test_forbidden_transitions_are_refused_with_a_vietnamese_message(handled, officers, citizen):
@@ -253,8 +313,10 @@ def test_forbidden_transitions_are_refused_with_a_vietnamese_message(handled, of
         services.provide_info(fb, text="x", actor=citizen)
     assert error.value.field == "status" and "Chờ người phản ánh" not in error.value.message
     assert "Đã chuyển cơ quan xử lý" in error.value.message
-    for call in (lambda: services.rate(fb, rating=5, actor=citizen),
-                 lambda: services.reopen(fb, reason="x", actor=citizen)):
+    for call in (
+        lambda: services.rate(fb, rating=5, actor=citizen),
+        lambda: services.reopen(fb, reason="x", actor=citizen),
+    ):
         with pytest.raises(DomainError) as error:
             call()
         assert error.value.field == "status"
@@ -262,11 +324,13 @@ def test_forbidden_transitions_are_refused_with_a_vietnamese_message(handled, of
     with pytest.raises(DomainError):
         services.start(fb, actor=a["specialist"])
     services.resolve(fb, actor=a["specialist"], public_reply="Đã xử lý.", at=vn(2025, 3, 5, 8))
-    for call in (lambda: services.start(fb, actor=a["specialist"]),
-                 lambda: services.resolve(fb, actor=a["specialist"], public_reply="Lần nữa"),
-                 lambda: services.request_info(fb, actor=a["specialist"], question="?"),
-                 lambda: services.reject(fb, actor=a["leader"], reason="x"),
-                 lambda: services.assign(fb, actor=a["leader"], agency_code="xa-kien-thanh")):
+    for call in (
+        lambda: services.start(fb, actor=a["specialist"]),
+        lambda: services.resolve(fb, actor=a["specialist"], public_reply="Lần nữa"),
+        lambda: services.request_info(fb, actor=a["specialist"], question="?"),
+        lambda: services.reject(fb, actor=a["leader"], reason="x"),
+        lambda: services.assign(fb, actor=a["leader"], agency_code="xa-kien-thanh"),
+    ):
         with pytest.raises(DomainError) as error:
             call()
         assert error.value.field == "status" and "Đã xử lý xong" in error.value.message
@@ -280,8 +344,9 @@ def test_only_the_handling_agency_acts_and_auditors_only_read(handled, officers,
     from chinhquyenso.accounts.models import GlobalRole
 
     fb, a = handled
-    auditor = accounts.create_officer(actor=admin_user, username="kiem.tra", password=None, full_name="Kiểm tra",
-                                      global_role=GlobalRole.AUDITOR)
+    auditor = accounts.create_officer(
+        actor=admin_user, username="kiem.tra", password=None, full_name="Kiểm tra", global_role=GlobalRole.AUDITOR
+    )
     for actor in (officers["xa_b"]["specialist"], officers["huyen"]["leader"], citizen, a["agency_admin"], auditor):
         with pytest.raises(PermissionDenied):
             services.start(fb, actor=actor)
@@ -314,8 +379,9 @@ def test_citizens_act_only_on_their_own_reports_by_account_or_token(handled, off
 def test_reassignment_by_a_leader_or_the_ioc_keeps_the_citizens_deadline(handled, officers, ioc_operator, province):
     fb, a = handled
     due = fb.due_at
-    services.assign(fb, actor=a["leader"], agency_code="xa-kien-thanh", note="Đoạn kênh thuộc xã Kiến Thành.",
-                    at=vn(2025, 3, 4, 9))
+    services.assign(
+        fb, actor=a["leader"], agency_code="xa-kien-thanh", note="Đoạn kênh thuộc xã Kiến Thành.", at=vn(2025, 3, 4, 9)
+    )
     assert fb.agency == province["xa_b"] and fb.status == Status.ASSIGNED and fb.due_at == due
     with pytest.raises(PermissionDenied):
         services.assign(fb, actor=a["leader"], agency_code="xa-kien-an")  # no longer theirs
@@ -396,12 +462,20 @@ def test_reports_nobody_rated_are_closed_after_the_reopening_window(handled, rep
     assert services.close_unrated(vn(2025, 4, 30)) == 0  # the rated one was closed by its rating
 
 
-def test_a_duplicate_is_merged_its_reporter_told_now_and_when_the_original_is_resolved(report, officers, ioc_operator,
-                                                                                      citizen):
+def test_a_duplicate_is_merged_its_reporter_told_now_and_when_the_original_is_resolved(
+    report, officers, ioc_operator, citizen
+):
     a = officers["xa_a"]
     original = report(phone="0912345678", device_id="a")
-    duplicate = report(reporter=None, channel="ioc", phone="0987654321", email="b@example.vn", device_id="b",
-                       description="Kênh bị đổ rác, rất hôi.", at=vn(2025, 3, 3, 10))
+    duplicate = report(
+        reporter=None,
+        channel="ioc",
+        phone="0987654321",
+        email="b@example.vn",
+        device_id="b",
+        description="Kênh bị đổ rác, rất hôi.",
+        at=vn(2025, 3, 3, 10),
+    )
     services.merge(duplicate, into=original, actor=ioc_operator, at=vn(2025, 3, 3, 11))
     duplicate.refresh_from_db()
     assert duplicate.status == Status.MERGED and duplicate.merged_into == original and duplicate.closed_at
@@ -425,21 +499,33 @@ def test_a_report_about_several_matters_is_split_and_each_part_routed(report, io
     assert error.value.field == "parts"
     with pytest.raises(PermissionDenied):
         services.split(original, actor=officers["xa_a"]["specialist"], parts=[])
-    parts = services.split(original, actor=ioc_operator, at=vn(2025, 3, 3, 14), parts=[
-        {"category_code": "moi-truong", "description": "Rác thải ven kênh."},
-        {"category_code": "an-ninh-trat-tu", "description": "Thanh niên đua xe mỗi tối."}])
+    parts = services.split(
+        original,
+        actor=ioc_operator,
+        at=vn(2025, 3, 3, 14),
+        parts=[
+            {"category_code": "moi-truong", "description": "Rác thải ven kênh."},
+            {"category_code": "an-ninh-trat-tu", "description": "Thanh niên đua xe mỗi tối."},
+        ],
+    )
     original.refresh_from_db()
     assert original.status == Status.SPLIT and original.closed_at == vn(2025, 3, 3, 14)
     assert [p.agency for p in parts] == [province["xa_a"], province["cong_an"]]
-    assert all(p.split_from == original and p.received_at == original.received_at and p.photos.count() == 1
-               for p in parts)
+    assert all(
+        p.split_from == original and p.received_at == original.received_at and p.photos.count() == 1 for p in parts
+    )
     assert parts[0].due_at == original.due_at  # the citizen's clock does not restart
     assert Notification.objects.get(feedback=original, kind="split").body.count("PA-2025-") >= 3
 
 
 def test_a_report_that_cannot_be_located_waits_in_the_ioc_queue(categories, citizen, ioc_operator, province):
-    fb = services.submit(category_code="moi-truong", description="Nước thải đen chảy ra sông.",
-                         address="Ấp Hòa Bình, một nơi không rõ", reporter=citizen, at=vn(2025, 3, 3, 9))
+    fb = services.submit(
+        category_code="moi-truong",
+        description="Nước thải đen chảy ra sông.",
+        address="Ấp Hòa Bình, một nơi không rõ",
+        reporter=citizen,
+        at=vn(2025, 3, 3, 9),
+    )
     assert fb.status == Status.RECEIVED and fb.agency is None
     assert list(selectors.operator_queue()) == [fb]
     assert "assign" in selectors.available_actions(ioc_operator, fb)
@@ -457,24 +543,38 @@ def test_contact_details_only_for_the_handling_agency_and_the_ioc(handled, offic
 
 
 def test_public_reads_carry_no_personal_data(report):
-    fb = report(phone="0912345678", email="hoa@example.vn", address="Số 12 đường Kênh Xáng", latitude="10.481234",
-                longitude="105.479876")
+    fb = report(
+        phone="0912345678",
+        email="hoa@example.vn",
+        address="Số 12 đường Kênh Xáng",
+        latitude="10.481234",
+        longitude="105.479876",
+    )
     row = selectors.public_reports().get(pk=fb.pk)
     deferred = row.get_deferred_fields()
     assert {"reporter_name", "reporter_phone", "reporter_email", "address", "token", "reporter_id"} <= deferred
-    assert selectors.public_point(row) == (pytest.approx(__import__("decimal").Decimal("10.481")),
-                                           pytest.approx(__import__("decimal").Decimal("105.480")))
+    assert selectors.public_point(row) == (
+        pytest.approx(__import__("decimal").Decimal("10.481")),
+        pytest.approx(__import__("decimal").Decimal("105.480")),
+    )
 
 
 def test_audit_records_carry_no_personal_data(report, officers, citizen):
-    fb = report(phone="0912345678", email="hoa@example.vn", address="Số 12 đường Kênh Xáng",
-                description="Nhà ông Nguyễn Văn Tám đổ rác ra kênh.")
+    fb = report(
+        phone="0912345678",
+        email="hoa@example.vn",
+        address="Số 12 đường Kênh Xáng",
+        description="Nhà ông Nguyễn Văn Tám đổ rác ra kênh.",
+    )
     a = officers["xa_a"]
     services.comment(fb, actor=a["specialist"], text="Gọi cho chị Hoà 0912345678.")
     services.resolve(fb, actor=a["specialist"], public_reply="Đã nhắc nhở hộ Nguyễn Văn Tám.")
     services.rate(fb, rating=4, comment="Chị Hoà cảm ơn", token=fb.token)
-    dump = json.dumps(list(AuditRecord.objects.filter(action__startswith="feedback.").values("before", "after")),
-                      ensure_ascii=False, default=str)
+    dump = json.dumps(
+        list(AuditRecord.objects.filter(action__startswith="feedback.").values("before", "after")),
+        ensure_ascii=False,
+        default=str,
+    )
     for secret in ("0912345678", "hoa@example.vn", "Kênh Xáng", "Nguyễn", "Hoà", fb.token):
         assert secret not in dump
 
@@ -493,7 +593,7 @@ def test_available_actions_follow_roles_and_states(handled, officers, citizen, i
     assert "assign" in selectors.available_actions(a["leader"], fb)
     assert selectors.available_actions(officers["xa_b"]["leader"], fb) == []
     assert selectors.available_actions(citizen, fb) == []
-    services.resolve(fb, actor=a["specialist"], public_reply="Xong.", at=dt.datetime.now(dt.timezone.utc))
+    services.resolve(fb, actor=a["specialist"], public_reply="Xong.", at=dt.datetime.now(dt.UTC))
     assert selectors.available_actions(citizen, fb) == ["rate", "reopen"]
     assert selectors.available_actions(None, fb, token=fb.token) == ["rate", "reopen"]
     assert "merge" not in selectors.available_actions(ioc_operator, fb)
@@ -527,17 +627,26 @@ def test_every_action_in_every_status(report, officers, ioc_operator, citizen, s
         "resolve": lambda fb: services.resolve(fb, actor=a["specialist"], public_reply="Xong.", at=vn(2025, 3, 4, 11)),
         "reject": lambda fb: services.reject(fb, actor=ioc_operator, reason="Ngoài phạm vi.", at=vn(2025, 3, 4, 11)),
         "merge": lambda fb: services.merge(fb, into=other, actor=ioc_operator, at=vn(2025, 3, 4, 11)),
-        "split": lambda fb: services.split(fb, actor=ioc_operator, at=vn(2025, 3, 4, 11), parts=[
-            {"category_code": "moi-truong", "description": "Phần 1"}, {"category_code": "giao-thong", "description": "Phần 2"}]),
+        "split": lambda fb: services.split(
+            fb,
+            actor=ioc_operator,
+            at=vn(2025, 3, 4, 11),
+            parts=[
+                {"category_code": "moi-truong", "description": "Phần 1"},
+                {"category_code": "giao-thong", "description": "Phần 2"},
+            ],
+        ),
         "rate": lambda fb: services.rate(fb, rating=4, actor=citizen, at=vn(2025, 3, 5, 9)),
         "reopen": lambda fb: services.reopen(fb, reason="Chưa xong.", actor=citizen, at=vn(2025, 3, 5, 9)),
     }
     for action, call in calls.items():
         fb = report(description=f"Phản ánh {action} {status}", device_id=action)
         Feedback.objects.filter(pk=fb.pk).update(
-            status=status, resolved_at=vn(2025, 3, 4, 9) if status in ("resolved", "closed") else None,
+            status=status,
+            resolved_at=vn(2025, 3, 4, 9) if status in ("resolved", "closed") else None,
             paused_at=vn(2025, 3, 4, 8) if status == "waiting_info" else None,
-            paused_remaining_days=10 if status == "waiting_info" else None)
+            paused_remaining_days=10 if status == "waiting_info" else None,
+        )
         fb.refresh_from_db()
         if status in ALLOWED[action]:
             call(fb)

@@ -8,7 +8,6 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 
-
 pytestmark = pytest.mark.django_db
 
 
@@ -21,8 +20,11 @@ def client_for(user):
 def test_values_endpoint_matches_the_cli(quarter, officers):
     body = client_for(officers["tu_phap"]["specialist"]).get("/api/indicators/values?period=2025-Q1").json()
     by_code = {row["code"]: row for row in body["indicators"]}
-    assert (by_code["online_rate_all"]["numerator"], by_code["online_rate_all"]["denominator"],
-            by_code["online_rate_all"]["display"]) == (3, 6, "50,0%")
+    assert (
+        by_code["online_rate_all"]["numerator"],
+        by_code["online_rate_all"]["denominator"],
+        by_code["online_rate_all"]["display"],
+    ) == (3, 6, "50,0%")
     out = StringIO()
     call_command("kpi", "--from", "2025-01-01", "--to", "2025-03-31", "--json", stdout=out)
     cli = json.loads(out.getvalue())
@@ -73,5 +75,7 @@ def test_indicators_are_listed_only_for_their_period_kinds_and_levels(quarter, o
     assert "avg_processing_days" not in quarter_codes and "services_with_online_dossier_rate" in quarter_codes
     year_codes = {r["code"] for r in client.get("/api/indicators/values?period=2025").json()["indicators"]}
     assert "avg_processing_days" in year_codes
-    commune = {r["code"] for r in client.get("/api/indicators/values?period=2025&agency=ubnd-cho-moi").json()["indicators"]}
+    commune = {
+        r["code"] for r in client.get("/api/indicators/values?period=2025&agency=ubnd-cho-moi").json()["indicators"]
+    }
     assert "services_with_online_dossier_rate" not in commune and "received" in commune

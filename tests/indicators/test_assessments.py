@@ -20,9 +20,17 @@ def rule(**kw):
     return Index766Rule(**{**defaults, **kw})
 
 
-@pytest.mark.parametrize("value, points", [
-    (None, None), (D(0), D(0)), (D(40), D(5)), (D("79.9"), D("9.99")), (D(80), D(10)), (D(100), D(10)),
-])
+@pytest.mark.parametrize(
+    "value, points",
+    [
+        (None, None),
+        (D(0), D(0)),
+        (D(40), D(5)),
+        (D("79.9"), D("9.99")),
+        (D(80), D(10)),
+        (D(100), D(10)),
+    ],
+)
 def test_proportional_rule_reaches_full_points_at_the_threshold(value, points):
     assert score_rule(rule(), value) == points
 
@@ -32,8 +40,9 @@ def test_threshold_rule_is_all_or_nothing(value, points):
     assert score_rule(rule(method="threshold", threshold=D(100)), value) == points
 
 
-@pytest.mark.parametrize("value, points", [(D(100), D(12)), (D("98.5"), D(10)), (D(95), D(8)), (D("94.9"), D(5)),
-                                           (D(10), D(0))])
+@pytest.mark.parametrize(
+    "value, points", [(D(100), D(12)), (D("98.5"), D(10)), (D(95), D(8)), (D("94.9"), D(5)), (D(10), D(0))]
+)
 def test_step_rule_takes_the_highest_step_reached(value, points):
     steps = [[100, 12], [98, 10], [95, 8], [90, 5], [0, 0]]
     assert score_rule(rule(method="steps", max_points=D(12), steps=steps, threshold=None), value) == points
@@ -42,8 +51,12 @@ def test_step_rule_takes_the_highest_step_reached(value, points):
 def test_registry_has_five_groups_worth_100_points(registry):
     groups = list(Index766Group.objects.order_by("order"))
     assert [(g.name, g.max_points) for g in groups] == [
-        ("Công khai, minh bạch", 18), ("Tiến độ giải quyết", 20), ("Số hóa hồ sơ", 22),
-        ("Cung cấp dịch vụ công trực tuyến", 22), ("Mức độ hài lòng", 18)]
+        ("Công khai, minh bạch", 18),
+        ("Tiến độ giải quyết", 20),
+        ("Số hóa hồ sơ", 22),
+        ("Cung cấp dịch vụ công trực tuyến", 22),
+        ("Mức độ hài lòng", 18),
+    ]
     for group in groups:  # each group's rules add up to the group's points
         assert sum(r.max_points for r in group.rules.all()) == group.max_points
     assert all(r.source for r in Index766Rule.objects.all())
@@ -74,8 +87,15 @@ def test_766_for_the_province(dataset, province, admin_user):
     assert result.max_points == 100 and result.scored_max == 100 - 18 - 18
     # a reported satisfaction value enters the index
     indicator = Indicator.objects.get(code="satisfaction_rate")
-    record_reported_value(indicator=indicator, agency=province["ubnd"], period_start=dt.date(2025, 1, 1),
-                          period_end=dt.date(2025, 3, 31), numerator=45, denominator=50, actor=admin_user)
+    record_reported_value(
+        indicator=indicator,
+        agency=province["ubnd"],
+        period_start=dt.date(2025, 1, 1),
+        period_end=dt.date(2025, 3, 31),
+        numerator=45,
+        denominator=50,
+        actor=admin_user,
+    )
     again = index766(compute(parse_period("2025-Q1")), PROVINCE)
     assert {r.rule.code: r for g in again.groups for r in g.rules}["766-5-2"].points == 10  # 90% ≥ 90%
 
@@ -86,16 +106,31 @@ def test_egov_completion_lists_missing_criteria_and_the_share(registry, province
     docs = Indicator.objects.get(code="doc_exchange_electronic_rate")
     EGovCriterion.objects.filter(code="dvctt-ho-so-dien-tu").update(is_active=False)  # no dossiers in this test
     for key, has_cert, sent, electronic in (("tu_phap", 1, 200, 190), ("cong_an", 0, 100, 95), ("huyen", 1, 300, 240)):
-        record_reported_value(indicator=cert, agency=province[key], period_start=period.start, period_end=period.end,
-                              value=has_cert, actor=admin_user)
-        record_reported_value(indicator=docs, agency=province[key], period_start=period.start, period_end=period.end,
-                              numerator=electronic, denominator=sent, actor=admin_user)
+        record_reported_value(
+            indicator=cert,
+            agency=province[key],
+            period_start=period.start,
+            period_end=period.end,
+            value=has_cert,
+            actor=admin_user,
+        )
+        record_reported_value(
+            indicator=docs,
+            agency=province[key],
+            period_start=period.start,
+            period_end=period.end,
+            numerator=electronic,
+            denominator=sent,
+            actor=admin_user,
+        )
     c = compute(period)
     result = egov_completion(c)
     by_name = {a.unit.name: a for a in result.agencies}
     assert by_name["Sở Tư pháp"].complete
     assert [(r.criterion.code, r.gap) for r in by_name["Công an tỉnh"].missed] == [("chu-ky-so", "chưa có")]
-    assert [(r.criterion.code, r.gap) for r in by_name["UBND huyện Chợ Mới"].missed] == [("van-ban-dien-tu", "thiếu 10,0%")]
+    assert [(r.criterion.code, r.gap) for r in by_name["UBND huyện Chợ Mới"].missed] == [
+        ("van-ban-dien-tu", "thiếu 10,0%")
+    ]
     # UBND tỉnh reported nothing: it misses both, for lack of data
     assert {r.gap for r in by_name["UBND tỉnh An Giang"].missed} == {"chưa có số liệu"}
     provincial = next(level for level in result.levels if level.label == "Cơ quan cấp tỉnh")
@@ -117,8 +152,17 @@ def test_targets_appendix_status(dataset):
 
 
 def test_value_display_is_vietnamese():
-    value = IndicatorValue(code="x", name="x", unit="%", numerator=D(213163), denominator=D(513808),
-                           value=D(213163) * 100 / D(513808), decimals=1)
+    value = IndicatorValue(
+        code="x",
+        name="x",
+        unit="%",
+        numerator=D(213163),
+        denominator=D(513808),
+        value=D(213163) * 100 / D(513808),
+        decimals=1,
+    )
     assert value.display == "41,5%"
-    count = IndicatorValue(code="y", name="y", unit="hồ sơ", numerator=D(513808), denominator=None, value=D(513808), decimals=0)
+    count = IndicatorValue(
+        code="y", name="y", unit="hồ sơ", numerator=D(513808), denominator=None, value=D(513808), decimals=0
+    )
     assert count.display == "513.808 hồ sơ"

@@ -24,8 +24,13 @@ def value(computation, code, unit=PROVINCE):
 
 def test_preconditions_of_the_dataset(quarter):
     d = quarter["dossiers"]
-    assert [d[i].timeliness for i in (1, 2, 4, 5, 6)] == [Timeliness.EARLY, Timeliness.LATE, Timeliness.ON_TIME,
-                                                          Timeliness.EARLY, Timeliness.LATE]
+    assert [d[i].timeliness for i in (1, 2, 4, 5, 6)] == [
+        Timeliness.EARLY,
+        Timeliness.LATE,
+        Timeliness.ON_TIME,
+        Timeliness.EARLY,
+        Timeliness.LATE,
+    ]
     assert d[2].due_at > d[2].original_due_at  # the pause moved the deadline, yet it finished late
     assert d[3].finished_at is None and d[3].due_at < vn(2025, 3, 31)
 
@@ -48,8 +53,17 @@ def test_province_values_for_the_quarter(quarter):
     assert value(c, "digitization_rate") == (0, 6, Decimal("0.0"))  # every component was on paper
     # one full-online service (birth) used online, of one offered online in the province
     assert value(c, "services_with_online_dossier_rate") == (1, 1, Decimal("100.0"))
-    expected_days = sum(((x.finished_at - x.accepted_at).total_seconds() / 86400
-                         for x in quarter["dossiers"].values() if x.finished_at), 0.0) / 5
+    expected_days = (
+        sum(
+            (
+                (x.finished_at - x.accepted_at).total_seconds() / 86400
+                for x in quarter["dossiers"].values()
+                if x.finished_at
+            ),
+            0.0,
+        )
+        / 5
+    )
     assert float(c.get("avg_processing_days").value) == pytest.approx(expected_days)
     assert c.get("online_rate_all").formula_version == 1
 
@@ -92,8 +106,14 @@ def test_a_new_formula_version_applies_from_its_date_only(quarter, admin_user):
     from chinhquyenso.indicators.services import add_formula_version
 
     indicator = Indicator.objects.get(code="online_rate_all")
-    add_formula_version(indicator, actor=admin_user, numerator="received_online + received_post",
-                        denominator="received", valid_from=dt.date(2025, 3, 1), note="tính cả bưu chính")
+    add_formula_version(
+        indicator,
+        actor=admin_user,
+        numerator="received_online + received_post",
+        denominator="received",
+        valid_from=dt.date(2025, 3, 1),
+        note="tính cả bưu chính",
+    )
     assert value(compute(parse_period("2025-M02")), "online_rate_all")[0] == 1
     march = compute(parse_period("2025-M03"))
     assert march.get("online_rate_all").formula_version == 2
@@ -106,8 +126,9 @@ def test_breakdown_by_month_and_procedure(quarter, province):
 
     months = breakdown(parse_period("2025-Q1"), by="month", codes=["received", "on_time_rate"])
     assert {k: v["received"].numerator for k, v in months.items()} == {(2025, 1): 3, (2025, 2): 1, (2025, 3): 2}
-    by_procedure = breakdown(parse_period("2025-Q1"), by="procedure", agencies={province["tu_phap"].pk},
-                             codes=["received", "late_rate"])
+    by_procedure = breakdown(
+        parse_period("2025-Q1"), by="procedure", agencies={province["tu_phap"].pk}, codes=["received", "late_rate"]
+    )
     [(procedure_id, values)] = by_procedure.items()
     assert procedure_id == quarter["info"].pk and values["late_rate"].rounded == 100
 

@@ -16,9 +16,14 @@ DEADLINE = dt.date(2025, 4, 5)
 MARCH = month(2025, 3)
 
 # A complete, valid set of values for the monthly form, as typed on the page.
-VALID_POST = {"n-doc_exchange_electronic_rate": "1.250", "d-doc_exchange_electronic_rate": "1.280",
-              "v-has_signature_certificate": "Có", "v-it_staff": "12", "v-it_staff_dedicated": "3",
-              "v-trainings_held": "2"}
+VALID_POST = {
+    "n-doc_exchange_electronic_rate": "1.250",
+    "d-doc_exchange_electronic_rate": "1.280",
+    "v-has_signature_certificate": "Có",
+    "v-it_staff": "12",
+    "v-it_staff_dedicated": "3",
+    "v-trainings_held": "2",
+}
 
 
 def signed_in(user) -> Client:
@@ -41,8 +46,13 @@ def monthly(forms):
 @pytest.fixture
 def assignments(monthly, province, officers, admin_user):
     """March 2025 report asked of Sở Tư pháp, UBND huyện Chợ Mới and Công an tỉnh."""
-    result = services.assign_form(actor=admin_user, form=monthly, period=MARCH, deadline=DEADLINE,
-                                  agencies=[province["tu_phap"], province["huyen"], province["cong_an"]])
+    result = services.assign_form(
+        actor=admin_user,
+        form=monthly,
+        period=MARCH,
+        deadline=DEADLINE,
+        agencies=[province["tu_phap"], province["huyen"], province["cong_an"]],
+    )
     return {a.agency.code: a for a in result.created}
 
 
@@ -58,5 +68,6 @@ def officer(officers):
 
 @pytest.fixture
 def auditor(db):
-    return create_officer(actor=None, username="thanh.tra.lris", password=None, full_name="Thanh tra",
-                          global_role=GlobalRole.AUDITOR)
+    return create_officer(
+        actor=None, username="thanh.tra.lris", password=None, full_name="Thanh tra", global_role=GlobalRole.AUDITOR
+    )

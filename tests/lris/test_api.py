@@ -11,9 +11,13 @@ from tests.lris.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
 
-VALUES = [{"code": "doc_exchange_electronic_rate", "numerator": 1250, "denominator": "1.280"},
-          {"code": "has_signature_certificate", "value": True}, {"code": "it_staff", "value": "12"},
-          {"code": "it_staff_dedicated", "value": 3}, {"code": "trainings_held", "value": 2}]
+VALUES = [
+    {"code": "doc_exchange_electronic_rate", "numerator": 1250, "denominator": "1.280"},
+    {"code": "has_signature_certificate", "value": True},
+    {"code": "it_staff", "value": "12"},
+    {"code": "it_staff_dedicated", "value": 3},
+    {"code": "trainings_held", "value": 2},
+]
 
 
 def post(client, path, body):
@@ -31,15 +35,29 @@ def test_list_read_and_submit(assignment, officer, assignments):
     ratio = detail["items"][0]
     assert ratio["numerator_label"] == "văn bản gửi dưới dạng điện tử" and ratio["maximum"] == "100"
 
-    bad = post(client, f"/api/lris/assignments/{assignment.pk}/values",
-               {"values": [{"code": "it_staff", "value": "5"}, {"code": "it_staff_dedicated", "value": 9},
-                           {"code": "doc_exchange_electronic_rate", "numerator": 3, "denominator": 0},
-                           {"code": "khong-co", "value": 1}], "submit": True})
+    bad = post(
+        client,
+        f"/api/lris/assignments/{assignment.pk}/values",
+        {
+            "values": [
+                {"code": "it_staff", "value": "5"},
+                {"code": "it_staff_dedicated", "value": 9},
+                {"code": "doc_exchange_electronic_rate", "numerator": 3, "denominator": 0},
+                {"code": "khong-co", "value": 1},
+            ],
+            "submit": True,
+        },
+    )
     assert bad.status_code == 400
     body = bad.json()
     assert body["code"] == "invalid" and body["field"] and body["detail"].startswith("Có 5 lỗi")
-    assert {e["code"] for e in body["errors"]} == {"it_staff_dedicated", "doc_exchange_electronic_rate", "khong-co",
-                                                   "has_signature_certificate", "trainings_held"}
+    assert {e["code"] for e in body["errors"]} == {
+        "it_staff_dedicated",
+        "doc_exchange_electronic_rate",
+        "khong-co",
+        "has_signature_certificate",
+        "trainings_held",
+    }
     assert not Submission.objects.exists()
 
     ok = post(client, f"/api/lris/assignments/{assignment.pk}/values", {"values": VALUES})
@@ -60,9 +78,12 @@ def test_draft_through_the_api_and_a_system_token(assignment, officer, province,
     from django.test import Client
 
     client = Client()
-    response = client.post(f"/api/lris/assignments/{assignment.pk}/values",
-                           json.dumps({"values": [{"code": "it_staff", "value": "12"}], "submit": False}),
-                           content_type="application/json", **headers)
+    response = client.post(
+        f"/api/lris/assignments/{assignment.pk}/values",
+        json.dumps({"values": [{"code": "it_staff", "value": "12"}], "submit": False}),
+        content_type="application/json",
+        **headers,
+    )
     assert response.status_code == 200 and response.json()["status"] == "draft"
 
 

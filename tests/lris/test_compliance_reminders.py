@@ -20,9 +20,13 @@ from tests.lris.conftest import MARCH, VALID_POST, signed_in
 
 pytestmark = pytest.mark.django_db
 
-VALID = [Entry("doc_exchange_electronic_rate", numerator="1.250", denominator="1.280"),
-         Entry("has_signature_certificate", value="Có"), Entry("it_staff", value="12"),
-         Entry("it_staff_dedicated", value="3"), Entry("trainings_held", value="2")]
+VALID = [
+    Entry("doc_exchange_electronic_rate", numerator="1.250", denominator="1.280"),
+    Entry("has_signature_certificate", value="Có"),
+    Entry("it_staff", value="12"),
+    Entry("it_staff_dedicated", value="3"),
+    Entry("trainings_held", value="2"),
+]
 
 
 def send(assignment, officer, at):
@@ -100,7 +104,10 @@ def test_reminders_are_sent_once_before_the_deadline_and_once_after(assignments,
     overdue = [m for m in mail.outbox if m.subject.startswith("Quá hạn")]
     assert len(overdue) == 4 and all("Sở Tư pháp" in m.body and "trễ 1 ngày" in m.body for m in overdue)
     assert set(Reminder.objects.values_list("assignment__agency__code", "kind")) == {
-        ("so-tu-phap", "due_soon"), ("cong-an-tinh", "due_soon"), ("so-tu-phap", "overdue")}
+        ("so-tu-phap", "due_soon"),
+        ("cong-an-tinh", "due_soon"),
+        ("so-tu-phap", "overdue"),
+    }
     assert Notice.objects.filter(user=officers["tu_phap"]["leader"]).count() == 2
     # The notice goes away once the report is sent.
     send(assignments["so-tu-phap"], officers["tu_phap"]["leader"], vn(2025, 4, 8, 9))
@@ -113,8 +120,13 @@ def test_reminder_job_runs_from_the_scheduler(monthly, province, officers, admin
     assert scheduler.JOBS["lris_reminders"][0] == "chinhquyenso.lris.tasks.send_reminders"
     today = local_date(timezone.now())
     period = month(today.year, today.month)
-    services.assign_form(actor=admin_user, form=monthly, agencies=[province["tu_phap"]], period=period,
-                         deadline=today + dt.timedelta(days=1))
+    services.assign_form(
+        actor=admin_user,
+        form=monthly,
+        agencies=[province["tu_phap"]],
+        period=period,
+        deadline=today + dt.timedelta(days=1),
+    )
     assert tasks.send_reminders.call() == {"due_soon": 1, "overdue": 0, "emails": 4}
     assert tasks.send_reminders.call() == {"due_soon": 0, "overdue": 0, "emails": 0}
 

@@ -15,10 +15,21 @@ from chinhquyenso.lris.validation import Entry, ValuesInvalid
 
 pytestmark = pytest.mark.django_db
 
-CODES = {"bts_positions", "mobile_subscribers", "fixed_broadband_subscribers", "smartphone_adult_rate",
-         "ipv6_systems_rate", "security_level_approved_rate", "doc_exchange_electronic_rate",
-         "has_signature_certificate", "it_staff", "trainings_held", "community_tech_teams", "community_tech_members",
-         "eid_activated"}
+CODES = {
+    "bts_positions",
+    "mobile_subscribers",
+    "fixed_broadband_subscribers",
+    "smartphone_adult_rate",
+    "ipv6_systems_rate",
+    "security_level_approved_rate",
+    "doc_exchange_electronic_rate",
+    "has_signature_certificate",
+    "it_staff",
+    "trainings_held",
+    "community_tech_teams",
+    "community_tech_members",
+    "eid_activated",
+}
 
 
 def test_forms_file_loads_once(admin_user):
@@ -77,23 +88,43 @@ def test_the_province_edits_survive_a_reload(admin_user):
 def test_a_ratio_passes_100_percent_only_where_its_indicator_allows(admin_user, province, officers):
     """e-ID accounts activated against the target reached 109,85% (seed 001)."""
     services.load_forms(actor=admin_user)
-    target = Indicator.objects.create(code="eid_activation_vs_target", name="Tỷ lệ kích hoạt định danh điện tử so với chỉ tiêu",
-                                      unit="%", source=Indicator.Source.REPORTED, value_type="ratio", decimals=2,
-                                      maximum=Decimal(300), numerator_label="Số tài khoản đã kích hoạt",
-                                      denominator_label="Chỉ tiêu được giao")
+    target = Indicator.objects.create(
+        code="eid_activation_vs_target",
+        name="Tỷ lệ kích hoạt định danh điện tử so với chỉ tiêu",
+        unit="%",
+        source=Indicator.Source.REPORTED,
+        value_type="ratio",
+        decimals=2,
+        maximum=Decimal(300),
+        numerator_label="Số tài khoản đã kích hoạt",
+        denominator_label="Chỉ tiêu được giao",
+    )
     form = ReportForm.objects.get(code="ha-tang-so-attt")
     FormItem.objects.create(form=form, indicator=target, order=99, required=False)
-    assignment = services.assign_form(actor=admin_user, form=form, agencies=[province["tu_phap"]],
-                                      period=quarter(2024, 3), deadline=quarter(2024, 3).end).created[0]
+    assignment = services.assign_form(
+        actor=admin_user,
+        form=form,
+        agencies=[province["tu_phap"]],
+        period=quarter(2024, 3),
+        deadline=quarter(2024, 3).end,
+    ).created[0]
     officer = officers["tu_phap"]["specialist"]
     with pytest.raises(ValuesInvalid) as refused:
-        services.save_values(actor=officer, assignment=assignment, entries=[
-            Entry("eid_activation_vs_target", numerator="1.127.989", denominator="1.026.794"),
-            Entry("ipv6_systems_rate", numerator="12", denominator="10")])
+        services.save_values(
+            actor=officer,
+            assignment=assignment,
+            entries=[
+                Entry("eid_activation_vs_target", numerator="1.127.989", denominator="1.026.794"),
+                Entry("ipv6_systems_rate", numerator="12", denominator="10"),
+            ],
+        )
     assert [e.code for e in refused.value.errors] == ["ipv6_systems_rate"]
     assert "không được lớn hơn mẫu số" in refused.value.errors[0].message
-    submission = services.save_values(actor=officer, assignment=assignment, entries=[
-        Entry("eid_activation_vs_target", numerator="1.127.989", denominator="1.026.794")])
+    submission = services.save_values(
+        actor=officer,
+        assignment=assignment,
+        entries=[Entry("eid_activation_vs_target", numerator="1.127.989", denominator="1.026.794")],
+    )
     value = submission.values.get()
     assert value.value == Decimal("109.8554") and value.raw == "1.127.989 / 1.026.794"
 
@@ -103,17 +134,33 @@ def test_assign_form_rules(admin_user, province, officers):
     form = ReportForm.objects.get(code="ha-tang-so-attt")
     period = quarter(2025, 1)
     with pytest.raises(DomainError, match="Chỉ quản trị tỉnh"):
-        services.assign_form(actor=officers["tu_phap"]["leader"], form=form, agencies=[province["tu_phap"]],
-                             period=period, deadline=period.end)
+        services.assign_form(
+            actor=officers["tu_phap"]["leader"],
+            form=form,
+            agencies=[province["tu_phap"]],
+            period=period,
+            deadline=period.end,
+        )
     with pytest.raises(DomainError, match="Hạn nộp") as early:
-        services.assign_form(actor=admin_user, form=form, agencies=[province["tu_phap"]], period=period,
-                             deadline=period.start.replace(year=2024))
+        services.assign_form(
+            actor=admin_user,
+            form=form,
+            agencies=[province["tu_phap"]],
+            period=period,
+            deadline=period.start.replace(year=2024),
+        )
     assert early.value.field == "deadline"
     with pytest.raises(DomainError, match="ít nhất một cơ quan"):
         services.assign_form(actor=admin_user, form=form, agencies=[], period=period, deadline=period.end)
-    first = services.assign_form(actor=admin_user, form=form, agencies=[province["tu_phap"]], period=period,
-                                 deadline=period.end)
-    again = services.assign_form(actor=admin_user, form=form, agencies=[province["tu_phap"], province["huyen"]],
-                                 period=period, deadline=period.end)
+    first = services.assign_form(
+        actor=admin_user, form=form, agencies=[province["tu_phap"]], period=period, deadline=period.end
+    )
+    again = services.assign_form(
+        actor=admin_user,
+        form=form,
+        agencies=[province["tu_phap"], province["huyen"]],
+        period=period,
+        deadline=period.end,
+    )
     assert len(first.created) == 1 and [a.agency.code for a in again.created] == ["ubnd-cho-moi"]
     assert again.existing == [province["tu_phap"]]

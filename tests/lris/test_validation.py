@@ -8,11 +8,26 @@ import pytest
 from chinhquyenso.lris.validation import Clean, _Bad, display, parse_boolean, parse_number
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("71,29", "71.29"), ("2.164.505", "2164505"), ("2164505", "2164505"), ("1.500", "1500"), ("71.29", "71.29"),
-    ("0.500", "0.5"), ("1.234,5", "1234.5"), ("1,234.5", "1234.5"), ("2 164 505", "2164505"), ("97,69%", "97.69"),
-    ("-3", "-3"), ("1,234,567", "1234567"), (" 40 ", "40"), (12, "12"), (71.29, "71.29"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("71,29", "71.29"),
+        ("2.164.505", "2164505"),
+        ("2164505", "2164505"),
+        ("1.500", "1500"),
+        ("71.29", "71.29"),
+        ("0.500", "0.5"),
+        ("1.234,5", "1234.5"),
+        ("1,234.5", "1234.5"),
+        ("2 164 505", "2164505"),
+        ("97,69%", "97.69"),
+        ("-3", "-3"),
+        ("1,234,567", "1234567"),
+        (" 40 ", "40"),
+        (12, "12"),
+        (71.29, "71.29"),
+    ],
+)
 def test_numbers_are_read_the_vietnamese_way(text, expected):
     assert parse_number(text) == Decimal(expected)
 
@@ -30,8 +45,20 @@ def test_too_many_decimals_and_too_large_are_refused():
         parse_number("1" + "0" * 16)
 
 
-@pytest.mark.parametrize("text, expected", [("Có", True), ("có", True), ("CO", True), ("x", True), (True, True),
-                                            ("Không", False), ("khong", False), (0, False), ("0", False)])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Có", True),
+        ("có", True),
+        ("CO", True),
+        ("x", True),
+        (True, True),
+        ("Không", False),
+        ("khong", False),
+        (0, False),
+        ("0", False),
+    ],
+)
 def test_yes_no(text, expected):
     assert parse_boolean(text) is expected
 

@@ -10,7 +10,15 @@ from decimal import Decimal
 import pytest
 
 from chinhquyenso.indicators.models import Indicator, ReportedValue
-from chinhquyenso.lris.models import FormAssignment, FormItem, ReportForm, Status, Submission, SubmittedValue, ValueChange
+from chinhquyenso.lris.models import (
+    FormAssignment,
+    FormItem,
+    ReportForm,
+    Status,
+    Submission,
+    SubmittedValue,
+    ValueChange,
+)
 from tests.lris.conftest import VALID_POST, signed_in
 
 pytestmark = pytest.mark.django_db
@@ -27,12 +35,25 @@ def nothing_saved():
 def test_province_defines_a_form_in_the_admin_and_assigns_it_to_many_agencies(forms, province, officers, admin_user):
     admin = signed_in(admin_user)
     ids = {code: Indicator.objects.get(code=code).pk for code in ("it_staff", "it_staff_dedicated", "trainings_held")}
-    data = {"code": "nhan-luc-cntt", "name": "Nhân lực công nghệ thông tin", "description": "", "period_kind": "quarter",
-            "agency_kinds": "[]", "is_active": "on",
-            "items-TOTAL_FORMS": "3", "items-INITIAL_FORMS": "0", "items-MIN_NUM_FORMS": "0", "items-MAX_NUM_FORMS": "1000"}
-    for n, (code, pk) in enumerate(ids.items()):
-        data |= {f"items-{n}-order": str(n + 1), f"items-{n}-indicator": str(pk), f"items-{n}-required": "on",
-                 f"items-{n}-instructions": ""}
+    data = {
+        "code": "nhan-luc-cntt",
+        "name": "Nhân lực công nghệ thông tin",
+        "description": "",
+        "period_kind": "quarter",
+        "agency_kinds": "[]",
+        "is_active": "on",
+        "items-TOTAL_FORMS": "3",
+        "items-INITIAL_FORMS": "0",
+        "items-MIN_NUM_FORMS": "0",
+        "items-MAX_NUM_FORMS": "1000",
+    }
+    for n, (_code, pk) in enumerate(ids.items()):
+        data |= {
+            f"items-{n}-order": str(n + 1),
+            f"items-{n}-indicator": str(pk),
+            f"items-{n}-required": "on",
+            f"items-{n}-instructions": "",
+        }
     data["items-2-maximum"] = "20"  # this form allows at most 20 trainings a quarter
     response = admin.post("/quan-tri/lris/reportform/add/", data)
     assert response.status_code == 302, html(response)
@@ -42,22 +63,36 @@ def test_province_defines_a_form_in_the_admin_and_assigns_it_to_many_agencies(fo
 
     page = admin.get("/can-bo/bao-cao-so-lieu/giao/", {"form": form.code})
     assert "quý" in html(page) and "UBND xã Kiến An" in html(page)
-    response = admin.post("/can-bo/bao-cao-so-lieu/giao/", {"form": form.code, "period": "2025-Q1", "deadline": "2025-04-10",
-                                                     "kind": "commune_committee", "agency": str(province["tu_phap"].pk)})
+    response = admin.post(
+        "/can-bo/bao-cao-so-lieu/giao/",
+        {
+            "form": form.code,
+            "period": "2025-Q1",
+            "deadline": "2025-04-10",
+            "kind": "commune_committee",
+            "agency": str(province["tu_phap"].pk),
+        },
+    )
     assert response.status_code == 302
     assigned = FormAssignment.objects.filter(form=form)
     assert sorted(a.agency.code for a in assigned) == ["so-tu-phap", "xa-kien-an", "xa-kien-thanh"]
     assert {(a.period_start, a.period_end, a.deadline) for a in assigned} == {
-        (dt.date(2025, 1, 1), dt.date(2025, 3, 31), dt.date(2025, 4, 10))}
+        (dt.date(2025, 1, 1), dt.date(2025, 3, 31), dt.date(2025, 4, 10))
+    }
     follow = admin.get(response["Location"])
     assert "0,0% (0/3)" in html(follow) and "UBND xã Kiến An" in html(follow)
     # Assigning again leaves the three as they are.
-    again = admin.post("/can-bo/bao-cao-so-lieu/giao/", {"form": form.code, "period": "2025-Q1", "deadline": "2025-04-10",
-                                                  "kind": "commune_committee"}, follow=True)
+    again = admin.post(
+        "/can-bo/bao-cao-so-lieu/giao/",
+        {"form": form.code, "period": "2025-Q1", "deadline": "2025-04-10", "kind": "commune_committee"},
+        follow=True,
+    )
     assert assigned.count() == 3 and "đã được giao từ trước" in html(again)
     # The wrong kind of period is refused, naming it.
-    wrong = admin.post("/can-bo/bao-cao-so-lieu/giao/", {"form": form.code, "period": "2025-M01", "deadline": "2025-02-10",
-                                                  "kind": "department"})
+    wrong = admin.post(
+        "/can-bo/bao-cao-so-lieu/giao/",
+        {"form": form.code, "period": "2025-M01", "deadline": "2025-02-10", "kind": "department"},
+    )
     assert "không phù hợp" in html(wrong) and assigned.count() == 3
     # An officer cannot assign.
     assert signed_in(officers["tu_phap"]["leader"]).get("/can-bo/bao-cao-so-lieu/giao/").status_code == 403
@@ -69,27 +104,55 @@ def test_every_kind_of_error_is_shown_at_once_and_nothing_is_saved(assignment, o
     page = client.get(url)
     assert "Văn bản gửi dưới dạng điện tử" in html(page) and 'name="v-has_signature_certificate"' in html(page)
 
-    bad = {"n-doc_exchange_electronic_rate": "12", "d-doc_exchange_electronic_rate": "0",  # zero denominator
-           "v-it_staff": "5", "v-it_staff_dedicated": "7",  # part greater than whole
-           "v-trainings_held": "3,5",  # not a whole number
-           "v-has_signature_certificate": "", "action": "submit"}  # required item missing
+    bad = {
+        "n-doc_exchange_electronic_rate": "12",
+        "d-doc_exchange_electronic_rate": "0",  # zero denominator
+        "v-it_staff": "5",
+        "v-it_staff_dedicated": "7",  # part greater than whole
+        "v-trainings_held": "3,5",  # not a whole number
+        "v-has_signature_certificate": "",
+        "action": "submit",
+    }  # required item missing
     text = html(client.post(url, bad))
     assert "Có 4 lỗi, chưa lưu số liệu nào" in text
-    assert ("doc_exchange_electronic_rate — Tỷ lệ văn bản trao đổi giữa các cơ quan nhà nước dưới dạng điện tử (trừ văn "
-            "bản mật): mẫu số (văn bản gửi đi) phải lớn hơn 0") in text
-    assert ("it_staff_dedicated — Trong đó: số công chức chuyên trách công nghệ thông tin: 7 lớn hơn it_staff — Số công chức "
-            "làm nhiệm vụ công nghệ thông tin (chuyên trách và kiêm nhiệm) (5)") in text
-    assert "trainings_held — Số lớp đào tạo, tập huấn về chuyển đổi số đã tổ chức trong kỳ: phải là số nguyên (đã nhập «3,5»)" in text
+    assert (
+        "doc_exchange_electronic_rate — Tỷ lệ văn bản trao đổi giữa các cơ quan nhà nước dưới dạng điện tử (trừ văn "
+        "bản mật): mẫu số (văn bản gửi đi) phải lớn hơn 0"
+    ) in text
+    assert (
+        "it_staff_dedicated — Trong đó: số công chức chuyên trách công nghệ thông tin: 7 lớn hơn it_staff — Số công chức "
+        "làm nhiệm vụ công nghệ thông tin (chuyên trách và kiêm nhiệm) (5)"
+    ) in text
+    assert (
+        "trainings_held — Số lớp đào tạo, tập huấn về chuyển đổi số đã tổ chức trong kỳ: phải là số nguyên (đã nhập «3,5»)"
+        in text
+    )
     assert "has_signature_certificate — Cơ quan có chứng thư chữ ký số: chưa nhập (chỉ tiêu bắt buộc)" in text
     assert 'value="3,5"' in text  # what was typed is kept
     assert nothing_saved()
 
-    text = html(client.post(url, {"n-doc_exchange_electronic_rate": "1.300", "d-doc_exchange_electronic_rate": "1.280",
-                                  "v-trainings_held": "600", "v-it_staff": "mười", "action": "save"}))
+    text = html(
+        client.post(
+            url,
+            {
+                "n-doc_exchange_electronic_rate": "1.300",
+                "d-doc_exchange_electronic_rate": "1.280",
+                "v-trainings_held": "600",
+                "v-it_staff": "mười",
+                "action": "save",
+            },
+        )
+    )
     assert "Có 3 lỗi" in text
     assert "tử số (văn bản gửi dưới dạng điện tử: 1.300) không được lớn hơn mẫu số (văn bản gửi đi: 1.280)" in text
-    assert "trainings_held — Số lớp đào tạo, tập huấn về chuyển đổi số đã tổ chức trong kỳ: 600 lớp vượt mức tối đa 500 lớp" in text
-    assert "it_staff — Số công chức làm nhiệm vụ công nghệ thông tin (chuyên trách và kiêm nhiệm): phải là số nguyên, ví dụ 2.164.505 (đã nhập «mười»)" in text
+    assert (
+        "trainings_held — Số lớp đào tạo, tập huấn về chuyển đổi số đã tổ chức trong kỳ: 600 lớp vượt mức tối đa 500 lớp"
+        in text
+    )
+    assert (
+        "it_staff — Số công chức làm nhiệm vụ công nghệ thông tin (chuyên trách và kiêm nhiệm): phải là số nguyên, ví dụ 2.164.505 (đã nhập «mười»)"
+        in text
+    )
     assert nothing_saved()
 
     # Half of a ratio is an error even in a draft.
@@ -135,7 +198,9 @@ def test_return_resubmit_approve_and_history(assignment, officer, admin_user, of
     submission.refresh_from_db()
     assert submission.status == Status.RETURNED and submission.reviewed_by == admin_user
     listing = html(client.get("/can-bo/bao-cao-so-lieu/"))
-    assert "Bị trả lại, cần sửa (1)" in listing and "Lý do: Số văn bản điện tử chưa khớp sổ đăng ký văn bản đi." in listing
+    assert (
+        "Bị trả lại, cần sửa (1)" in listing and "Lý do: Số văn bản điện tử chưa khớp sổ đăng ký văn bản đi." in listing
+    )
     assert "Tỉnh đã trả lại báo cáo. Lý do: Số văn bản điện tử chưa khớp" in html(client.get(url))
 
     corrected = {**VALID_POST, "n-doc_exchange_electronic_rate": "1.262"}
@@ -147,8 +212,13 @@ def test_return_resubmit_approve_and_history(assignment, officer, admin_user, of
     submission.refresh_from_db()
     assert submission.status == Status.APPROVED
     values = {r.indicator.code: r for r in ReportedValue.objects.filter(agency=assignment.agency)}
-    assert set(values) == {"doc_exchange_electronic_rate", "has_signature_certificate", "it_staff", "it_staff_dedicated",
-                           "trainings_held"}
+    assert set(values) == {
+        "doc_exchange_electronic_rate",
+        "has_signature_certificate",
+        "it_staff",
+        "it_staff_dedicated",
+        "trainings_held",
+    }
     doc = values["doc_exchange_electronic_rate"]
     assert (doc.numerator, doc.denominator) == (Decimal(1262), Decimal(1280))
     assert round(doc.value, 2) == Decimal("98.59")

@@ -21,7 +21,9 @@ def download(client, assignment):
 
 
 def rows_by_code(sheet) -> dict[str, int]:
-    return {sheet.cell(row=r, column=1).value: r for r in range(1, sheet.max_row + 1) if sheet.cell(row=r, column=1).value}
+    return {
+        sheet.cell(row=r, column=1).value: r for r in range(1, sheet.max_row + 1) if sheet.cell(row=r, column=1).value
+    }
 
 
 def to_bytes(book) -> bytes:
@@ -42,11 +44,24 @@ def upload(client, assignment, data: bytes, submit=False):
 def test_template_has_one_row_per_item_with_instructions(assignment, officer):
     sheet = download(signed_in(officer), assignment)["Báo cáo"]
     assert sheet["B3"].value == f"LRIS-{assignment.pk}"
-    assert [c.value for c in sheet[6]] == ["Mã chỉ tiêu", "Tên chỉ tiêu", "Đơn vị tính", "Giá trị", "Tử số", "Mẫu số",
-                                           "Bắt buộc", "Hướng dẫn"]
+    assert [c.value for c in sheet[6]] == [
+        "Mã chỉ tiêu",
+        "Tên chỉ tiêu",
+        "Đơn vị tính",
+        "Giá trị",
+        "Tử số",
+        "Mẫu số",
+        "Bắt buộc",
+        "Hướng dẫn",
+    ]
     rows = rows_by_code(sheet)
     assert [code for code in rows if code not in ("Báo cáo", "Mã chỉ tiêu", "Mã báo cáo được giao")][-5:] == [
-        "doc_exchange_electronic_rate", "has_signature_certificate", "it_staff", "it_staff_dedicated", "trainings_held"]
+        "doc_exchange_electronic_rate",
+        "has_signature_certificate",
+        "it_staff",
+        "it_staff_dedicated",
+        "trainings_held",
+    ]
     ratio = rows["doc_exchange_electronic_rate"]
     assert "Tử số (cột E): văn bản gửi dưới dạng điện tử" in sheet.cell(row=ratio, column=8).value
     assert "Có hoặc Không" in sheet.cell(row=rows["has_signature_certificate"], column=8).value
@@ -74,15 +89,24 @@ def test_upload_with_errors_names_rows_and_columns_and_saves_nothing(assignment,
     sheet.cell(row=extra, column=4, value=12)
     text = upload(client, assignment, to_bytes(book)).content.decode()
     r = rows
-    assert (f"Dòng {r['doc_exchange_electronic_rate']}, cột F (Mẫu số): doc_exchange_electronic_rate — Tỷ lệ văn bản "
-            f"trao đổi giữa các cơ quan nhà nước dưới dạng điện tử (trừ văn bản mật): mẫu số (văn bản gửi đi) phải lớn "
-            f"hơn 0 (đã nhập «0»)") in text
-    assert (f"Dòng {r['trainings_held']}, cột D (Giá trị): trainings_held — Số lớp đào tạo, tập huấn về chuyển đổi số đã "
-            f"tổ chức trong kỳ: phải là số nguyên, ví dụ 2.164.505 (đã nhập «hai»)") in text
+    assert (
+        f"Dòng {r['doc_exchange_electronic_rate']}, cột F (Mẫu số): doc_exchange_electronic_rate — Tỷ lệ văn bản "
+        f"trao đổi giữa các cơ quan nhà nước dưới dạng điện tử (trừ văn bản mật): mẫu số (văn bản gửi đi) phải lớn "
+        f"hơn 0 (đã nhập «0»)"
+    ) in text
+    assert (
+        f"Dòng {r['trainings_held']}, cột D (Giá trị): trainings_held — Số lớp đào tạo, tập huấn về chuyển đổi số đã "
+        f"tổ chức trong kỳ: phải là số nguyên, ví dụ 2.164.505 (đã nhập «hai»)"
+    ) in text
     assert f"Dòng {r['has_signature_certificate']}, cột D (Giá trị): has_signature_certificate" in text
     assert "chỉ nhận Có hoặc Không (đã nhập «Chưa»)" in text
-    assert f"Dòng {r['it_staff_dedicated']}, cột D (Giá trị): it_staff_dedicated" in text and "6 lớn hơn it_staff" in text
-    assert f"Dòng {extra}, cột A (Mã chỉ tiêu): bts_positions: mã chỉ tiêu không có trong biểu mẫu chinh-quyen-dien-tu" in text
+    assert (
+        f"Dòng {r['it_staff_dedicated']}, cột D (Giá trị): it_staff_dedicated" in text and "6 lớn hơn it_staff" in text
+    )
+    assert (
+        f"Dòng {extra}, cột A (Mã chỉ tiêu): bts_positions: mã chỉ tiêu không có trong biểu mẫu chinh-quyen-dien-tu"
+        in text
+    )
     assert list(SubmittedValue.objects.values_list("indicator__code", "value")) == before
     assert not ValueChange.objects.filter(why="uploaded").exists()
 
@@ -92,9 +116,14 @@ def test_fixed_upload_saves_and_sends(assignment, officer):
     book = download(client, assignment)
     sheet = book["Báo cáo"]
     rows = rows_by_code(sheet)
-    for code, column, value in [("doc_exchange_electronic_rate", 5, "1.250"), ("doc_exchange_electronic_rate", 6, 1280),
-                                ("has_signature_certificate", 4, "Có"), ("it_staff", 4, 12),
-                                ("it_staff_dedicated", 4, "3"), ("trainings_held", 4, 2.0)]:
+    for code, column, value in [
+        ("doc_exchange_electronic_rate", 5, "1.250"),
+        ("doc_exchange_electronic_rate", 6, 1280),
+        ("has_signature_certificate", 4, "Có"),
+        ("it_staff", 4, 12),
+        ("it_staff_dedicated", 4, "3"),
+        ("trainings_held", 4, 2.0),
+    ]:
         sheet.cell(row=rows[code], column=column, value=value)
     response = upload(client, assignment, to_bytes(book), submit=True)
     assert response.status_code == 302, response.content.decode()

@@ -42,8 +42,16 @@ def test_home_lists_fields_and_agencies(birth_procedure):
 
 def test_procedure_page_shows_what_a_citizen_needs(birth_procedure):
     html = Client().get("/thu-tuc/1.001193/").content.decode()
-    for text in ("Đăng ký khai sinh", "3 ngày làm việc", "8.000 đồng", "4.000 đồng (giảm 50%)", "Giấy chứng sinh",
-                 "Nộp hồ sơ trực tuyến", "UBND xã Kiến An", "Trực tuyến toàn trình"):
+    for text in (
+        "Đăng ký khai sinh",
+        "3 ngày làm việc",
+        "8.000 đồng",
+        "4.000 đồng (giảm 50%)",
+        "Giấy chứng sinh",
+        "Nộp hồ sơ trực tuyến",
+        "UBND xã Kiến An",
+        "Trực tuyến toàn trình",
+    ):
         assert text in html, text
     assert Client().get("/thu-tuc/khong-co/").status_code == 404
 
@@ -70,15 +78,24 @@ def test_wizard_prefills_from_account_and_population_registry(birth_procedure, c
 def test_wizard_end_to_end_with_upload_and_reuse(birth_procedure, citizen, province, admin_user):
     # The citizen already holds an electronic birth certificate in the e-data store.
     old = store_upload(PDF + b"old", original_name="giay-chung-sinh.pdf")
-    item = EDataItem.objects.create(owner=citizen, result_type="giay-chung-sinh", title="Giấy chứng sinh (điện tử)",
-                                    file=old, issued_at="2024-05-01T08:00:00+07:00")
+    item = EDataItem.objects.create(
+        owner=citizen,
+        result_type="giay-chung-sinh",
+        title="Giấy chứng sinh (điện tử)",
+        file=old,
+        issued_at="2024-05-01T08:00:00+07:00",
+    )
     client = signed_in(citizen)
     draft_id = wizard_start(client)
-    step1 = client.post(f"/nop-ho-so/{draft_id}/nguoi-nop/", {"phone": "0912345678", "address": "Ấp Long Hòa",
-                                                               "agency_code": "xa-kien-an", "note": "Khai sinh cho con"})
+    step1 = client.post(
+        f"/nop-ho-so/{draft_id}/nguoi-nop/",
+        {"phone": "0912345678", "address": "Ấp Long Hòa", "agency_code": "xa-kien-an", "note": "Khai sinh cho con"},
+    )
     assert step1["Location"].endswith("/giay-to/")
     with open_upload("to-khai.pdf", PDF) as upload:
-        step2 = client.post(f"/nop-ho-so/{draft_id}/giay-to/", {"component-1": upload, "component-2-edata": item.pk, "next": "1"})
+        step2 = client.post(
+            f"/nop-ho-so/{draft_id}/giay-to/", {"component-1": upload, "component-2-edata": item.pk, "next": "1"}
+        )
     assert step2["Location"].endswith("/xem-lai/"), step2.content.decode()[:500]
     review = client.get(f"/nop-ho-so/{draft_id}/xem-lai/").content.decode()
     assert "4.000 đồng" in review and "to-khai.pdf" in review and "dùng lại từ kho dữ liệu" in review
@@ -105,6 +122,7 @@ def test_wizard_end_to_end_with_upload_and_reuse(birth_procedure, citizen, provi
 class open_upload:
     def __init__(self, name, data):
         from django.core.files.uploadedfile import SimpleUploadedFile
+
         self.file = SimpleUploadedFile(name, data)
 
     def __enter__(self):
@@ -117,7 +135,10 @@ class open_upload:
 def test_a_refused_upload_keeps_what_was_typed_and_uploaded(birth_procedure, citizen):
     client = signed_in(citizen)
     draft_id = wizard_start(client)
-    client.post(f"/nop-ho-so/{draft_id}/nguoi-nop/", {"phone": "0912345678", "address": "Ấp Long Hòa", "agency_code": "xa-kien-an"})
+    client.post(
+        f"/nop-ho-so/{draft_id}/nguoi-nop/",
+        {"phone": "0912345678", "address": "Ấp Long Hòa", "agency_code": "xa-kien-an"},
+    )
     with open_upload("to-khai.pdf", PDF) as good, open_upload("virus.pdf", b"MZ\x90\x00 not a pdf") as bad:
         page = client.post(f"/nop-ho-so/{draft_id}/giay-to/", {"component-1": good, "component-2": bad, "next": "1"})
     html = page.content.decode()
@@ -130,7 +151,10 @@ def test_a_refused_upload_keeps_what_was_typed_and_uploaded(birth_procedure, cit
 def test_draft_survives_a_lost_connection(birth_procedure, citizen):
     first = signed_in(citizen)
     draft_id = wizard_start(first)
-    first.post(f"/nop-ho-so/{draft_id}/nguoi-nop/", {"phone": "0912345678", "address": "Ấp Long Hòa 2", "agency_code": "xa-kien-an"})
+    first.post(
+        f"/nop-ho-so/{draft_id}/nguoi-nop/",
+        {"phone": "0912345678", "address": "Ấp Long Hòa 2", "agency_code": "xa-kien-an"},
+    )
     later = signed_in(citizen)  # a new browser session
     assert wizard_start(later) == draft_id
     assert "Ấp Long Hòa 2" in later.get(f"/nop-ho-so/{draft_id}/nguoi-nop/").content.decode()
@@ -140,13 +164,16 @@ def test_draft_survives_a_lost_connection(birth_procedure, citizen):
 def test_invalid_phone_is_shown_next_to_the_field_and_kept(birth_procedure, citizen):
     client = signed_in(citizen)
     draft_id = wizard_start(client)
-    page = client.post(f"/nop-ho-so/{draft_id}/nguoi-nop/", {"phone": "12ab", "address": "Ấp Long Hòa", "agency_code": "xa-kien-an"})
+    page = client.post(
+        f"/nop-ho-so/{draft_id}/nguoi-nop/", {"phone": "12ab", "address": "Ấp Long Hòa", "agency_code": "xa-kien-an"}
+    )
     html = page.content.decode()
     assert 'id="phone-err"' in html and "Số điện thoại không hợp lệ" in html and 'value="12ab"' in html
 
 
 def test_drafts_of_others_are_not_reachable(birth_procedure, citizen):
     from chinhquyenso.accounts import services as accounts
+
     other = accounts.create_citizen(identity_number="089012345670", full_name="Lê Văn Tư", password="Cong-dan-2025")
     draft_id = wizard_start(signed_in(citizen))
     assert signed_in(other).get(f"/nop-ho-so/{draft_id}/nguoi-nop/").status_code == 404
@@ -154,8 +181,13 @@ def test_drafts_of_others_are_not_reachable(birth_procedure, citizen):
 
 def test_tracking_public_shows_status_only_owner_sees_everything(birth_procedure, citizen, officers):
     upload = store_upload(PDF, original_name="to-khai.pdf", user=citizen)
-    dossier = services.submit(actor=citizen, procedure_code="1.001193", channel="online", agency_code="xa-kien-an",
-                              components=[{"order": 1, "file_id": upload.sha256}, {"order": 2, "on_paper": True}])
+    dossier = services.submit(
+        actor=citizen,
+        procedure_code="1.001193",
+        channel="online",
+        agency_code="xa-kien-an",
+        components=[{"order": 1, "file_id": upload.sha256}, {"order": 2, "on_paper": True}],
+    )
     public = Client().get("/tra-cuu/", {"ma": dossier.code}).content.decode()
     assert "Chờ tiếp nhận" in public and "Đăng ký khai sinh" in public
     assert "Nguyễn Thị Hoà" not in public and "xem tệp" not in public
@@ -166,8 +198,13 @@ def test_tracking_public_shows_status_only_owner_sees_everything(birth_procedure
 
 def test_electronic_result_downloadable_by_owner_only(birth_procedure, citizen, officers):
     xa = officers["xa_a"]
-    dossier = services.submit(actor=citizen, procedure_code="1.001193", channel="online", agency_code="xa-kien-an",
-                              components=[{"order": 1, "on_paper": True}, {"order": 2, "on_paper": True}])
+    dossier = services.submit(
+        actor=citizen,
+        procedure_code="1.001193",
+        channel="online",
+        agency_code="xa-kien-an",
+        components=[{"order": 1, "on_paper": True}, {"order": 2, "on_paper": True}],
+    )
     services.accept(dossier, actor=xa["counter_officer"])
     services.forward(dossier, actor=xa["specialist"])
     result_file = store_upload(PDF + b"result", original_name="gks.pdf", user=xa["leader"])
@@ -180,6 +217,7 @@ def test_electronic_result_downloadable_by_owner_only(birth_procedure, citizen, 
     assert download["Content-Disposition"].startswith("attachment")
     assert b"".join(download.streaming_content).startswith(b"%PDF")
     from chinhquyenso.accounts import services as accounts
+
     stranger = accounts.create_citizen(identity_number="089012345670", full_name="Lê Văn Tư", password="Cong-dan-2025")
     assert signed_in(stranger).get(f"/tep/{result_file.sha256}/").status_code == 404
     assert Client().get(f"/tep/{result_file.sha256}/").status_code == 302
@@ -191,9 +229,19 @@ def test_login_page_and_session_cookie_flags(citizen):
     assert 'name="csrfmiddlewaretoken"' in page.content.decode()
     token = page.cookies["csrftoken"].value
     wrong = client.post("/dang-nhap/", {"username": "089012345678", "password": "sai", "csrfmiddlewaretoken": token})
-    assert "Tên đăng nhập hoặc mật khẩu không đúng" in wrong.content.decode() and 'id="password-err"' in wrong.content.decode()
-    ok = client.post("/dang-nhap/", {"username": "089012345678", "password": "Cong-dan-2025", "csrfmiddlewaretoken": token,
-                                     "next": "https://evil.example/"})
+    assert (
+        "Tên đăng nhập hoặc mật khẩu không đúng" in wrong.content.decode()
+        and 'id="password-err"' in wrong.content.decode()
+    )
+    ok = client.post(
+        "/dang-nhap/",
+        {
+            "username": "089012345678",
+            "password": "Cong-dan-2025",
+            "csrfmiddlewaretoken": token,
+            "next": "https://evil.example/",
+        },
+    )
     assert ok["Location"] == "/ca-nhan/"  # an outside `next` is ignored
     cookie = ok.cookies["sessionid"]
     assert cookie["secure"] and cookie["httponly"] and cookie["samesite"] == "Lax"

@@ -24,21 +24,55 @@ def catalog(province, admin_user):
     """Three procedures covering every column: decimal step days, a step in another
     agency, an optional reusable component, fees, a text that looks like a formula."""
     make_procedure(admin_user, [province["xa_a"], province["xa_b"]])
-    make_procedure(admin_user, [province["cong_an"]], code="2.001417", name="Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam",
-                   field_code="ly-lich-tu-phap", field_name="Lý lịch tư pháp", levels=["province"],
-                   service_level="partly_online", processing_days=10, fee=200000, charge=0, online_discount_percent=0,
-                   result_type="phieu-ly-lich-tu-phap", result_name="Phiếu lý lịch tư pháp",
-                   legal_basis="Luật Lý lịch tư pháp 2009; Thông tư 244/2016/TT-BTC",
-                   components=[{"name": "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp", "copies": 0},
-                               {"name": "Bản chụp Căn cước công dân", "originals": 0, "copies": 1, "mandatory": False,
-                                "reusable_result_type": "can-cuoc"}],
-                   steps=[{"name": "Tiếp nhận", "role": "counter_officer", "days": 0.5},
-                          {"name": "Tra cứu, xác minh", "role": "specialist", "days": 8, "agency": "so-tu-phap"},
-                          {"name": "Ký duyệt", "role": "leader", "days": 1.5}])
-    make_procedure(admin_user, [province["huyen"]], code="1.000894", name="Hòa giải tranh chấp đất đai",
-                   field_code="dat-dai", field_name="Đất đai", levels=["district", "commune"], service_level="info_only",
-                   processing_days=45, charge=0, online_discount_percent=0, result_type="", result_name="=Biên bản hòa giải",
-                   components=[], steps=[])
+    make_procedure(
+        admin_user,
+        [province["cong_an"]],
+        code="2.001417",
+        name="Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam",
+        field_code="ly-lich-tu-phap",
+        field_name="Lý lịch tư pháp",
+        levels=["province"],
+        service_level="partly_online",
+        processing_days=10,
+        fee=200000,
+        charge=0,
+        online_discount_percent=0,
+        result_type="phieu-ly-lich-tu-phap",
+        result_name="Phiếu lý lịch tư pháp",
+        legal_basis="Luật Lý lịch tư pháp 2009; Thông tư 244/2016/TT-BTC",
+        components=[
+            {"name": "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp", "copies": 0},
+            {
+                "name": "Bản chụp Căn cước công dân",
+                "originals": 0,
+                "copies": 1,
+                "mandatory": False,
+                "reusable_result_type": "can-cuoc",
+            },
+        ],
+        steps=[
+            {"name": "Tiếp nhận", "role": "counter_officer", "days": 0.5},
+            {"name": "Tra cứu, xác minh", "role": "specialist", "days": 8, "agency": "so-tu-phap"},
+            {"name": "Ký duyệt", "role": "leader", "days": 1.5},
+        ],
+    )
+    make_procedure(
+        admin_user,
+        [province["huyen"]],
+        code="1.000894",
+        name="Hòa giải tranh chấp đất đai",
+        field_code="dat-dai",
+        field_name="Đất đai",
+        levels=["district", "commune"],
+        service_level="info_only",
+        processing_days=45,
+        charge=0,
+        online_discount_percent=0,
+        result_type="",
+        result_name="=Biên bản hòa giải",
+        components=[],
+        steps=[],
+    )
     return catalog_entries()
 
 
@@ -56,23 +90,52 @@ def messages(exc_info) -> list[str]:
 
 
 def counts():
-    return (Procedure.objects.count(), RequiredComponent.objects.count(), ProcessStep.objects.count(),
-            ProcedureAgency.objects.count(), Field.objects.count(), AuditRecord.objects.count())
+    return (
+        Procedure.objects.count(),
+        RequiredComponent.objects.count(),
+        ProcessStep.objects.count(),
+        ProcedureAgency.objects.count(),
+        Field.objects.count(),
+        AuditRecord.objects.count(),
+    )
 
 
 # ------------------------------------------------------------------ round trips
 
+
 def test_export_json_has_the_save_procedure_format(catalog):
     entries = json.loads(render_catalog(catalog, "json"))
     lltp = next(e for e in entries if e["code"] == "2.001417")
-    assert list(lltp) == ["code", "name", "field_code", "field_name", "levels", "service_level", "processing_days", "fee",
-                          "charge", "online_discount_percent", "result_type", "result_name", "legal_basis", "components",
-                          "steps", "agencies"]
-    assert lltp["steps"] == [{"name": "Tiếp nhận", "role": "counter_officer", "days": 0.5, "agency": ""},
-                             {"name": "Tra cứu, xác minh", "role": "specialist", "days": 8, "agency": "so-tu-phap"},
-                             {"name": "Ký duyệt", "role": "leader", "days": 1.5, "agency": ""}]
-    assert lltp["components"][1] == {"name": "Bản chụp Căn cước công dân", "originals": 0, "copies": 1, "mandatory": False,
-                                     "reusable_result_type": "can-cuoc"}
+    assert list(lltp) == [
+        "code",
+        "name",
+        "field_code",
+        "field_name",
+        "levels",
+        "service_level",
+        "processing_days",
+        "fee",
+        "charge",
+        "online_discount_percent",
+        "result_type",
+        "result_name",
+        "legal_basis",
+        "components",
+        "steps",
+        "agencies",
+    ]
+    assert lltp["steps"] == [
+        {"name": "Tiếp nhận", "role": "counter_officer", "days": 0.5, "agency": ""},
+        {"name": "Tra cứu, xác minh", "role": "specialist", "days": 8, "agency": "so-tu-phap"},
+        {"name": "Ký duyệt", "role": "leader", "days": 1.5, "agency": ""},
+    ]
+    assert lltp["components"][1] == {
+        "name": "Bản chụp Căn cước công dân",
+        "originals": 0,
+        "copies": 1,
+        "mandatory": False,
+        "reusable_result_type": "can-cuoc",
+    }
     assert lltp["agencies"] == ["cong-an-tinh"]
     assert [e["code"] for e in entries] == ["1.000894", "1.001193", "2.001417"]
     assert next(e for e in entries if e["code"] == "1.001193")["agencies"] == ["xa-kien-an", "xa-kien-thanh"]
@@ -101,24 +164,46 @@ def test_xlsx_sheets_and_vietnamese_headers(catalog):
     assert book.sheetnames == ["Thủ tục", "Thành phần hồ sơ", "Quy trình", "Cơ quan giải quyết"]
     main = book["Thủ tục"]
     assert [c.value for c in main[1]] == [
-        "Mã thủ tục", "Tên thủ tục", "Mã lĩnh vực", "Tên lĩnh vực", "Cấp thực hiện", "Mức độ dịch vụ công",
-        "Thời hạn giải quyết (ngày làm việc)", "Phí (đồng)", "Lệ phí (đồng)", "Giảm khi nộp trực tuyến (%)",
-        "Mã loại kết quả", "Tên kết quả", "Căn cứ pháp lý"]
+        "Mã thủ tục",
+        "Tên thủ tục",
+        "Mã lĩnh vực",
+        "Tên lĩnh vực",
+        "Cấp thực hiện",
+        "Mức độ dịch vụ công",
+        "Thời hạn giải quyết (ngày làm việc)",
+        "Phí (đồng)",
+        "Lệ phí (đồng)",
+        "Giảm khi nộp trực tuyến (%)",
+        "Mã loại kết quả",
+        "Tên kết quả",
+        "Căn cứ pháp lý",
+    ]
     rows = {r[0]: r for r in main.iter_rows(min_row=2, values_only=True)}
     assert rows["1.000894"][4] == "Cấp huyện, Cấp xã"
     assert rows["1.001193"][5] == "Trực tuyến toàn trình"
     assert rows["1.000894"][11] == "=Biên bản hòa giải"  # kept as text, not turned into a formula
     assert main.cell(row=2, column=12).data_type == "s"
     assert [c.value for c in book["Thành phần hồ sơ"][1]] == [
-        "Mã thủ tục", "Tên giấy tờ", "Số bản chính", "Số bản sao", "Bắt buộc", "Thay bằng kết quả điện tử loại"]
+        "Mã thủ tục",
+        "Tên giấy tờ",
+        "Số bản chính",
+        "Số bản sao",
+        "Bắt buộc",
+        "Thay bằng kết quả điện tử loại",
+    ]
     assert ("2.001417", "Bản chụp Căn cước công dân", 0, 1, "Không", "can-cuoc") in set(
-        book["Thành phần hồ sơ"].iter_rows(min_row=2, values_only=True))
+        book["Thành phần hồ sơ"].iter_rows(min_row=2, values_only=True)
+    )
     assert ("2.001417", "Tra cứu, xác minh", "Chuyên viên thụ lý", 8, "so-tu-phap") in set(
-        book["Quy trình"].iter_rows(min_row=2, values_only=True))
-    assert ("1.001193", "xa-kien-an", "UBND xã Kiến An") in set(book["Cơ quan giải quyết"].iter_rows(min_row=2, values_only=True))
+        book["Quy trình"].iter_rows(min_row=2, values_only=True)
+    )
+    assert ("1.001193", "xa-kien-an", "UBND xã Kiến An") in set(
+        book["Cơ quan giải quyết"].iter_rows(min_row=2, values_only=True)
+    )
 
 
 # ------------------------------------------------------------------ idempotency
+
 
 def test_reimport_changes_nothing(catalog, admin_user):
     for content in (render_catalog(catalog, "json"), render_catalog(catalog, "xlsx")):
@@ -143,8 +228,9 @@ def test_import_twice_into_empty_catalog_gives_same_result(catalog, admin_user):
 def test_changed_entry_is_updated_others_untouched(catalog, admin_user):
     entries = copy.deepcopy(catalog)
     entries[1]["processing_days"] = 2
-    entries[1]["components"].append({"name": "Văn bản ủy quyền", "originals": 1, "copies": 0, "mandatory": False,
-                                     "reusable_result_type": ""})
+    entries[1]["components"].append(
+        {"name": "Văn bản ủy quyền", "originals": 1, "copies": 0, "mandatory": False, "reusable_result_type": ""}
+    )
     summary = import_catalog(actor=admin_user, content=as_json(entries))
     assert summary.updated == ["1.001193"] and len(summary.unchanged) == 2
     birth = Procedure.objects.get(code="1.001193")
@@ -153,9 +239,16 @@ def test_changed_entry_is_updated_others_untouched(catalog, admin_user):
 
 
 def test_agency_by_electronic_code_and_nfd_text(province, admin_user):
-    entry = {"code": "1.001193", "name": unicodedata.normalize("NFD", "Đăng ký  khai sinh"), "field_code": "ho-tich",
-             "field_name": "Hộ tịch", "levels": ["commune"], "processing_days": 3,
-             "components": [{"name": unicodedata.normalize("NFD", "Tờ khai")}], "agencies": ["000.07.01.H01"]}
+    entry = {
+        "code": "1.001193",
+        "name": unicodedata.normalize("NFD", "Đăng ký  khai sinh"),
+        "field_code": "ho-tich",
+        "field_name": "Hộ tịch",
+        "levels": ["commune"],
+        "processing_days": 3,
+        "components": [{"name": unicodedata.normalize("NFD", "Tờ khai")}],
+        "agencies": ["000.07.01.H01"],
+    }
     import_catalog(actor=admin_user, content=as_json([entry]))
     stored = catalog_entries()[0]
     assert stored["name"] == unicodedata.normalize("NFC", "Đăng ký khai sinh")
@@ -166,15 +259,29 @@ def test_agency_by_electronic_code_and_nfd_text(province, admin_user):
 
 # ------------------------------------------------------------------ rejection
 
+
 def good_entry(code="1.000001"):
-    return {"code": code, "name": "Chứng thực bản sao từ bản chính", "field_code": "chung-thuc", "field_name": "Chứng thực",
-            "levels": ["district", "commune"], "service_level": "full_online", "processing_days": 1, "fee": 0,
-            "charge": 2000, "online_discount_percent": 50, "result_type": "", "result_name": "Bản sao được chứng thực",
-            "legal_basis": "Nghị định 23/2015/NĐ-CP",
-            "components": [{"name": "Bản chính giấy tờ", "originals": 1, "copies": 0, "mandatory": True},
-                           {"name": "Bản sao cần chứng thực", "originals": 0, "copies": 1}],
-            "steps": [{"name": "Thụ lý", "role": "specialist", "days": 0.5}, {"name": "Ký", "role": "leader", "days": 0.5}],
-            "agencies": ["xa-kien-an"]}
+    return {
+        "code": code,
+        "name": "Chứng thực bản sao từ bản chính",
+        "field_code": "chung-thuc",
+        "field_name": "Chứng thực",
+        "levels": ["district", "commune"],
+        "service_level": "full_online",
+        "processing_days": 1,
+        "fee": 0,
+        "charge": 2000,
+        "online_discount_percent": 50,
+        "result_type": "",
+        "result_name": "Bản sao được chứng thực",
+        "legal_basis": "Nghị định 23/2015/NĐ-CP",
+        "components": [
+            {"name": "Bản chính giấy tờ", "originals": 1, "copies": 0, "mandatory": True},
+            {"name": "Bản sao cần chứng thực", "originals": 0, "copies": 1},
+        ],
+        "steps": [{"name": "Thụ lý", "role": "specialist", "days": 0.5}, {"name": "Ký", "role": "leader", "days": 0.5}],
+        "agencies": ["xa-kien-an"],
+    }
 
 
 def _without(key):
@@ -188,6 +295,7 @@ def _set(path, value):
         for p in parents:
             target = target[p]
         target[last] = value
+
     return mutate
 
 
@@ -208,14 +316,34 @@ BAD_ENTRIES = [
     ("negative fee", _set(["fee"], -5), "fee", "phải là số nguyên"),
     ("fee as text", _set(["fee"], "8.000"), "fee", "phải là số nguyên"),
     ("negative charge", _set(["charge"], -1), "charge", "phải là số nguyên"),
-    ("discount over 100", _set(["online_discount_percent"], 150), "online_discount_percent", "không được vượt quá 100%"),
+    (
+        "discount over 100",
+        _set(["online_discount_percent"], 150),
+        "online_discount_percent",
+        "không được vượt quá 100%",
+    ),
     ("unknown step role", _set(["steps", 1, "role"], "clerk"), "steps[2].role", "Vai trò của bước"),
     ("empty step name", _set(["steps", 0, "name"], ""), "steps[1].name", "Tên bước không được để trống."),
     ("negative step days", _set(["steps", 0, "days"], -1), "steps[1].days", "Thời gian của bước"),
     ("step days as text", _set(["steps", 0, "days"], "hai"), "steps[1].days", "Thời gian của bước"),
-    ("unknown step agency", _set(["steps", 0, "agency"], "so-khong-co"), "steps[1].agency", "Không tìm thấy cơ quan có mã “so-khong-co”"),
-    ("unknown agency code", _set(["agencies"], ["xa-kien-an", "xa-khong-co"]), "agencies[2]", "Không tìm thấy cơ quan có mã “xa-khong-co”"),
-    ("empty component name", _set(["components", 1, "name"], " "), "components[2].name", "Tên thành phần hồ sơ không được để trống."),
+    (
+        "unknown step agency",
+        _set(["steps", 0, "agency"], "so-khong-co"),
+        "steps[1].agency",
+        "Không tìm thấy cơ quan có mã “so-khong-co”",
+    ),
+    (
+        "unknown agency code",
+        _set(["agencies"], ["xa-kien-an", "xa-khong-co"]),
+        "agencies[2]",
+        "Không tìm thấy cơ quan có mã “xa-khong-co”",
+    ),
+    (
+        "empty component name",
+        _set(["components", 1, "name"], " "),
+        "components[2].name",
+        "Tên thành phần hồ sơ không được để trống.",
+    ),
     ("negative copies", _set(["components", 0, "copies"], -1), "components[1].copies", "phải là số nguyên"),
     ("mandatory not boolean", _set(["components", 0, "mandatory"], "no"), "components[1].mandatory", "true/false"),
     ("component not an object", _set(["components", 0], "Bản chính"), "components[1]", "đối tượng"),
@@ -276,14 +404,17 @@ def test_import_is_atomic_for_an_existing_catalog(catalog, admin_user):
     assert counts() == before and catalog_entries() == stored
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "JSON không hợp lệ ở dòng 1, cột 1"),
-    (b'[{"code": "1",}]', "JSON không hợp lệ ở dòng 1"),
-    (b'{"code": "1.000001"}', "phải là một danh sách"),
-    (b"[]", "không có thủ tục nào"),
-    (b"\xff\xfe\x00", "không phải JSON (UTF-8) cũng không phải XLSX"),
-    (b"PK\x03\x04 not really a zip", "Tệp XLSX bị hỏng"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "JSON không hợp lệ ở dòng 1, cột 1"),
+        (b'[{"code": "1",}]', "JSON không hợp lệ ở dòng 1"),
+        (b'{"code": "1.000001"}', "phải là một danh sách"),
+        (b"[]", "không có thủ tục nào"),
+        (b"\xff\xfe\x00", "không phải JSON (UTF-8) cũng không phải XLSX"),
+        (b"PK\x03\x04 not really a zip", "Tệp XLSX bị hỏng"),
+    ],
+)
 def test_unreadable_files(province, admin_user, content, message):
     with pytest.raises(CatalogImportError) as exc_info:
         import_catalog(actor=admin_user, content=content)
@@ -291,6 +422,7 @@ def test_unreadable_files(province, admin_user, content, message):
 
 
 # ------------------------------------------------------------------ XLSX errors
+
 
 def _xlsx(book) -> bytes:
     out = io.BytesIO()
@@ -335,22 +467,44 @@ def test_xlsx_accepts_codes_labels_and_vietnamese_numbers(province, admin_user):
     from openpyxl import Workbook
 
     from chinhquyenso.procedures.catalog_io import SHEETS
+
     book = Workbook()
     book.remove(book.active)
     for title, columns in SHEETS.values():
         # Columns in another order and without the informational one: matched by header.
         book.create_sheet(title).append([h for k, h in reversed(columns) if k])
-    book["Thủ tục"].append(["", "Giấy chứng nhận kết hôn", "", "0", "8.000", 0, "15", "full_online", "cấp xa; Cap huyen",
-                            "Hộ tịch", "ho-tich", "Đăng ký kết hôn", "1.000894"])
+    book["Thủ tục"].append(
+        [
+            "",
+            "Giấy chứng nhận kết hôn",
+            "",
+            "0",
+            "8.000",
+            0,
+            "15",
+            "full_online",
+            "cấp xa; Cap huyen",
+            "Hộ tịch",
+            "ho-tich",
+            "Đăng ký kết hôn",
+            "1.000894",
+        ]
+    )
     book["Thành phần hồ sơ"].append(["", "không", 0, 1, "Tờ khai đăng ký kết hôn", "1.000894"])
     book["Quy trình"].append(["", "1,5", "lãnh đạo", "Phê duyệt", "1.000894"])
     book["Cơ quan giải quyết"].append(["000.07.02.H01", "1.000894"])
     import_catalog(actor=admin_user, content=_xlsx(book))
     entry = catalog_entries()[0]
     assert (entry["levels"], entry["service_level"], entry["processing_days"], entry["fee"], entry["charge"]) == (
-        ["commune", "district"], "full_online", 15, 0, 8000)
-    assert entry["components"] == [{"name": "Tờ khai đăng ký kết hôn", "originals": 1, "copies": 0, "mandatory": False,
-                                    "reusable_result_type": ""}]
+        ["commune", "district"],
+        "full_online",
+        15,
+        0,
+        8000,
+    )
+    assert entry["components"] == [
+        {"name": "Tờ khai đăng ký kết hôn", "originals": 1, "copies": 0, "mandatory": False, "reusable_result_type": ""}
+    ]
     assert entry["steps"] == [{"name": "Phê duyệt", "role": "leader", "days": 1.5, "agency": ""}]
     assert entry["agencies"] == ["xa-kien-thanh"]
 
@@ -361,11 +515,14 @@ def test_xlsx_missing_sheet_or_column(catalog, admin_user):
     book["Thủ tục"].delete_cols(7)
     with pytest.raises(CatalogImportError) as exc_info:
         import_catalog(actor=admin_user, content=_xlsx(book))
-    assert messages(exc_info) == ["Tệp: Thiếu sheet “Quy trình”.",
-                                  "Dòng 1 (sheet Thủ tục): Thiếu cột “Thời hạn giải quyết (ngày làm việc)”."]
+    assert messages(exc_info) == [
+        "Tệp: Thiếu sheet “Quy trình”.",
+        "Dòng 1 (sheet Thủ tục): Thiếu cột “Thời hạn giải quyết (ngày làm việc)”.",
+    ]
 
 
 # ------------------------------------------------------------------ commands
+
 
 def test_export_and_import_commands(catalog, tmp_path, capsys):
     call_command("export_catalog", str(tmp_path / "tthc.json"))
@@ -378,7 +535,8 @@ def test_export_and_import_commands(catalog, tmp_path, capsys):
     (tmp_path / "misnamed.json").write_bytes((tmp_path / "tthc.xlsx").read_bytes())
     call_command("import_catalog", str(tmp_path / "misnamed.json"), "--user", "qt.tinh")
     assert capsys.readouterr().out.strip() == (
-        "Đã nhập danh mục: 3 thủ tục thêm mới, 0 thủ tục cập nhật, 0 thủ tục không thay đổi.")
+        "Đã nhập danh mục: 3 thủ tục thêm mới, 0 thủ tục cập nhật, 0 thủ tục không thay đổi."
+    )
     assert render_catalog(catalog_entries(), "json") == exported
     assert AuditRecord.objects.filter(action="procedure.catalog_import", actor__username="qt.tinh").count() == 1
     call_command("import_catalog", str(tmp_path / "tthc.json"))

@@ -17,10 +17,22 @@ def catalog(province, admin_user):
     return {
         "birth": make_procedure(admin_user, agencies),
         "marriage": make_procedure(admin_user, agencies, code="1.000894", name="Đăng ký kết hôn"),
-        "mediation": make_procedure(admin_user, agencies, code="2.002001", name="Thủ tục hòa giải tranh chấp đất đai",
-                                    field_code="dat-dai", field_name="Đất đai"),
-        "land": make_procedure(admin_user, agencies, code="1.004227", name="Đất đai: đăng ký biến động",
-                               field_code="dat-dai", field_name="Đất đai"),
+        "mediation": make_procedure(
+            admin_user,
+            agencies,
+            code="2.002001",
+            name="Thủ tục hòa giải tranh chấp đất đai",
+            field_code="dat-dai",
+            field_name="Đất đai",
+        ),
+        "land": make_procedure(
+            admin_user,
+            agencies,
+            code="1.004227",
+            name="Đất đai: đăng ký biến động",
+            field_code="dat-dai",
+            field_name="Đất đai",
+        ),
     }
 
 
@@ -28,19 +40,24 @@ def codes(query, **filters):
     return {p.code for p in search_procedures(query, **filters)}
 
 
-@pytest.mark.parametrize("query", [
-    "dang ky khai sinh",
-    "DANG KY KHAI SINH",
-    "Đăng ký khai sinh",
-    unicodedata.normalize("NFD", "Đăng ký khai sinh"),
-    "  đăng   KÝ khai   sinh ",
-    "khai sinh",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "dang ky khai sinh",
+        "DANG KY KHAI SINH",
+        "Đăng ký khai sinh",
+        unicodedata.normalize("NFD", "Đăng ký khai sinh"),
+        "  đăng   KÝ khai   sinh ",
+        "khai sinh",
+    ],
+)
 def test_birth_registration_found_however_typed(catalog, query):
     assert codes(query) == {"1.001193"}
 
 
-@pytest.mark.parametrize("query", ["hoà giải", "hòa giải", "HOÀ GIẢI", "hoa giai", unicodedata.normalize("NFD", "hoà giải")])
+@pytest.mark.parametrize(
+    "query", ["hoà giải", "hòa giải", "HOÀ GIẢI", "hoa giai", unicodedata.normalize("NFD", "hoà giải")]
+)
 def test_old_and_new_tone_placement_meet(catalog, query):
     assert codes(query) == {"2.002001"}
 
@@ -76,12 +93,15 @@ def test_any_vietnamese_name_is_found_by_folded_or_nfd_query(province, admin_use
     assert "9.000001" in codes(nfc(name).upper())
 
 
-@pytest.mark.parametrize("query", [
-    "dang ky khai sinj",      # one wrong letter
-    "đăng kí khai sinh",      # i for y, as many people write it
-    "dang kyy khai sinh",     # one extra letter
-    "dang ky khai sih",       # one missing letter
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "dang ky khai sinj",  # one wrong letter
+        "đăng kí khai sinh",  # i for y, as many people write it
+        "dang kyy khai sinh",  # one extra letter
+        "dang ky khai sih",  # one missing letter
+    ],
+)
 def test_one_wrong_letter_still_finds_the_procedure(catalog, query):
     assert codes(query) == {"1.001193"}
 

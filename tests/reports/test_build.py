@@ -49,7 +49,9 @@ def test_draft_edit_issue_freezes_number_figures_and_files(templates, officers, 
     template = templates["cds-9-thang"]
     specialist, leader = officers["tu_phap"]["specialist"], officers["tu_phap"]["leader"]
     report = services.create_draft(actor=specialist, template=template, period=parse_period("2025-9M"))
-    services.save_narratives(report, actor=specialist, narratives={"ton-tai": "- Tỷ lệ trễ hạn còn cao.\nCần khắc phục."})
+    services.save_narratives(
+        report, actor=specialist, narratives={"ton-tai": "- Tỷ lệ trễ hạn còn cao.\nCần khắc phục."}
+    )
     with pytest.raises(DomainError):
         services.save_narratives(report, actor=specialist, narratives={"khong-co": "x"})
     with pytest.raises(PermissionDenied):
@@ -65,12 +67,16 @@ def test_draft_edit_issue_freezes_number_figures_and_files(templates, officers, 
     assert issued.snapshot["indicators"]["received"]["numerator"] == 6
     # later dossiers do not change an issued report
     from chinhquyenso.dossiers.models import Dossier
+
     Dossier.objects.filter(pk=quarter["dossiers"][1].pk).update(channel="counter")
     assert services.draft_document(Report.objects.get(pk=issued.pk)).number == 1
     with pytest.raises(DomainError):
         services.save_narratives(issued, actor=leader, narratives={"ton-tai": "x"})
-    second = services.issue(services.create_draft(actor=leader, template=template, period=parse_period("2025-9M")),
-                            actor=leader, on=dt.date(2025, 10, 9))
+    second = services.issue(
+        services.create_draft(actor=leader, template=template, period=parse_period("2025-9M")),
+        actor=leader,
+        on=dt.date(2025, 10, 9),
+    )
     assert second.number == 2  # numbers run per symbol and year
 
 

@@ -22,14 +22,14 @@ def seed(prefix: str) -> Path:
 ERRORS = {
     "000": [],
     "001": [
-        (99, "ratio", "94,2%", "95,2%"),        # 179/188 = 95,21%
+        (99, "ratio", "94,2%", "95,2%"),  # 179/188 = 95,21%
         (192, "rounding", "95,98%", "95,99%"),  # 383/399 = 95,9899%
         (237, "rounding", "165,2%", "165,3%"),  # 1.697.083/1.026.794 = 165,2797%
         (237, "rounding", "109,85%", "109,86%"),  # 1.127.989/1.026.794 = 109,8554%
     ],
     "002": [(551, "ratio", "85,7%", "78,6%")],  # 11/14 = 78,57%
     "003": [
-        (263, "ratio", "94,2%", "95,2%"),       # printed 179/18810: footnote 10 stuck to 188
+        (263, "ratio", "94,2%", "95,2%"),  # printed 179/18810: footnote 10 stuck to 188
         (617, "rounding", "95,98%", "95,99%"),
         (793, "rounding", "165,2%", "165,3%"),
         (793, "rounding", "109,85%", "109,86%"),
@@ -40,13 +40,30 @@ ERRORS = {
 # (line, kind, printed)
 VERIFIED = {
     "000": [(164, "total", "19.673"), (285, "total", "6.517"), (573, "ratio", "41,5%"), (792, "ratio", "33,3%")],
-    "001": [(117, "total", "188"), (137, "total", "304"), (147, "ratio", "100%"), (163, "total", "1916"),
-            (163, "ratio", "100%"), (190, "total", "399")],
+    "001": [
+        (117, "total", "188"),
+        (137, "total", "304"),
+        (147, "ratio", "100%"),
+        (163, "total", "1916"),
+        (163, "ratio", "100%"),
+        (190, "total", "399"),
+    ],
     "002": [(452, "ratio", "98,9%"), (477, "total", "02"), (477, "total", "14"), (482, "total", "180")],
-    "003": [(311, "total", "188"), (404, "total", "304"), (434, "ratio", "100%"), (502, "total", "1916"),
-            (506, "ratio", "100%"), (613, "total", "399")],
-    "004": [(187, "total", "262"), (447, "total", "2.119"), (675, "ratio", "33,3%"), (695, "ratio", "100%"),
-            (697, "total", "37")],
+    "003": [
+        (311, "total", "188"),
+        (404, "total", "304"),
+        (434, "ratio", "100%"),
+        (502, "total", "1916"),
+        (506, "ratio", "100%"),
+        (613, "total", "399"),
+    ],
+    "004": [
+        (187, "total", "262"),
+        (447, "total", "2.119"),
+        (675, "ratio", "33,3%"),
+        (695, "ratio", "100%"),
+        (697, "total", "37"),
+    ],
 }
 
 
@@ -60,10 +77,12 @@ def test_seed_findings(prefix):
 def test_markdown_and_pdf_extractions_of_one_report_agree():
     """Seed 001 (Markdown) and 003 (PDF text, lines broken, footnotes stuck to words) are the same report."""
     markdown, pdf = check_file(seed("001")), check_file(seed("003"))
-    assert [(item.kind, item.printed, item.expected) for item in markdown.errors] == \
-           [(item.kind, item.printed, item.expected) for item in pdf.errors]
-    assert sorted((item.kind, item.printed) for item in markdown.verified) == \
-           sorted((item.kind, item.printed) for item in pdf.verified)
+    assert [(item.kind, item.printed, item.expected) for item in markdown.errors] == [
+        (item.kind, item.printed, item.expected) for item in pdf.errors
+    ]
+    assert sorted((item.kind, item.printed) for item in markdown.verified) == sorted(
+        (item.kind, item.printed) for item in pdf.verified
+    )
 
 
 def test_seed_002_ratio_across_a_footnote_line():

@@ -184,8 +184,12 @@ def test_docx_appendix_table(word):
         assert flags(cell.paragraphs[0], "bold") == {True} and 12 <= size(cell.paragraphs[0]) <= 13
     assert [cell.text for cell in table.rows[1].cells] == ["1", "Văn phòng UBND tỉnh", "11/14", "78,6%"]
     alignments = [cell.paragraphs[0].paragraph_format.alignment for cell in table.rows[1].cells]
-    assert alignments == [WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT, WD_ALIGN_PARAGRAPH.RIGHT,
-                          WD_ALIGN_PARAGRAPH.RIGHT]  # STT centred, names left, figures right
+    assert alignments == [
+        WD_ALIGN_PARAGRAPH.CENTER,
+        WD_ALIGN_PARAGRAPH.LEFT,
+        WD_ALIGN_PARAGRAPH.RIGHT,
+        WD_ALIGN_PARAGRAPH.RIGHT,
+    ]  # STT centred, names left, figures right
     assert 12 <= size(table.rows[1].cells[1].paragraphs[0]) <= 13
 
 
@@ -226,7 +230,9 @@ def test_pdf_pages_are_a4_portrait(pdf):
 
 def test_pdf_fonts_are_embedded_liberation_serif(pdf):
     fonts = pdf_fonts(pdf)
-    assert {"LiberationSerif", "LiberationSerif-Bold", "LiberationSerif-Italic"} <= {n.replace("Liberation-Serif", "LiberationSerif") for n in fonts}
+    assert {"LiberationSerif", "LiberationSerif-Bold", "LiberationSerif-Italic"} <= {
+        n.replace("Liberation-Serif", "LiberationSerif") for n in fonts
+    }
     for name, embedded in fonts.items():
         assert name.replace("-", "").startswith("LiberationSerif"), name
         assert embedded, name
@@ -245,9 +251,25 @@ def test_pdf_page_numbers_from_page_two(pdf):
 
 def test_pdf_text(pdf):
     text = "\n".join(page.extract_text() for page in pdf.pages)
-    for expected in ("BÁO CÁO", NATION, MOTTO, "UBND TỈNH AN GIANG", "SỞ KHOA HỌC VÀ CÔNG NGHỆ", "Số: 413/BC-SKHCN",
-                     "An Giang, ngày 08 tháng 4 năm 2025", "2.164.505", "424.495", "83,17%", "178/180", "98,9%",
-                     "Nơi nhận:", "KT. GIÁM ĐỐC", "Nguyễn Thanh Hải", "Phụ lục 1", "78,6%"):
+    for expected in (
+        "BÁO CÁO",
+        NATION,
+        MOTTO,
+        "UBND TỈNH AN GIANG",
+        "SỞ KHOA HỌC VÀ CÔNG NGHỆ",
+        "Số: 413/BC-SKHCN",
+        "An Giang, ngày 08 tháng 4 năm 2025",
+        "2.164.505",
+        "424.495",
+        "83,17%",
+        "178/180",
+        "98,9%",
+        "Nơi nhận:",
+        "KT. GIÁM ĐỐC",
+        "Nguyễn Thanh Hải",
+        "Phụ lục 1",
+        "78,6%",
+    ):
         assert expected in text, expected
 
 
@@ -289,14 +311,64 @@ def test_pdf_draft_keeps_the_blanks():
     assert f"năm {dt.date.today().year}" in text and "ngày 08" not in text
 
 
-PPR_ORDER = ["pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl", "numPr",
-             "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens", "kinsoku", "wordWrap",
-             "overflowPunct", "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi", "adjustRightInd", "snapToGrid",
-             "spacing", "ind", "contextualSpacing", "mirrorIndents", "suppressOverlap", "jc", "textDirection",
-             "textAlignment", "textboxTightWrap", "outlineLvl", "divId", "cnfStyle", "rPr", "sectPr", "pPrChange"]
-TBLPR_ORDER = ["tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize", "tblStyleColBandSize",
-               "tblW", "jc", "tblCellSpacing", "tblInd", "tblBorders", "shd", "tblLayout", "tblCellMar", "tblLook",
-               "tblCaption", "tblDescription", "tblPrChange"]
+PPR_ORDER = [
+    "pStyle",
+    "keepNext",
+    "keepLines",
+    "pageBreakBefore",
+    "framePr",
+    "widowControl",
+    "numPr",
+    "suppressLineNumbers",
+    "pBdr",
+    "shd",
+    "tabs",
+    "suppressAutoHyphens",
+    "kinsoku",
+    "wordWrap",
+    "overflowPunct",
+    "topLinePunct",
+    "autoSpaceDE",
+    "autoSpaceDN",
+    "bidi",
+    "adjustRightInd",
+    "snapToGrid",
+    "spacing",
+    "ind",
+    "contextualSpacing",
+    "mirrorIndents",
+    "suppressOverlap",
+    "jc",
+    "textDirection",
+    "textAlignment",
+    "textboxTightWrap",
+    "outlineLvl",
+    "divId",
+    "cnfStyle",
+    "rPr",
+    "sectPr",
+    "pPrChange",
+]
+TBLPR_ORDER = [
+    "tblStyle",
+    "tblpPr",
+    "tblOverlap",
+    "bidiVisual",
+    "tblStyleRowBandSize",
+    "tblStyleColBandSize",
+    "tblW",
+    "jc",
+    "tblCellSpacing",
+    "tblInd",
+    "tblBorders",
+    "shd",
+    "tblLayout",
+    "tblCellMar",
+    "tblLook",
+    "tblCaption",
+    "tblDescription",
+    "tblPrChange",
+]
 
 
 def test_docx_property_elements_follow_the_schema_order(word):

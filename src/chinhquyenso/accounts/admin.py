@@ -16,7 +16,9 @@ class UserAdmin(BaseUserAdmin):
     list_display = ["username", "full_name", "kind", "global_role", "is_active"]
     list_filter = ["kind", "global_role", "is_active"]
     search_fields = ["username", "full_name"]
-    fieldsets = BaseUserAdmin.fieldsets + (("Chính quyền số", {"fields": ["kind", "full_name", "identity_number", "phone", "global_role"]}),)
+    fieldsets = BaseUserAdmin.fieldsets + (
+        ("Chính quyền số", {"fields": ["kind", "full_name", "identity_number", "phone", "global_role"]}),
+    )
     inlines = [MembershipInline]
 
     def save_related(self, request, form, formsets, change):

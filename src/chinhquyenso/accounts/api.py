@@ -37,8 +37,13 @@ class MeOut(Schema):
 
 
 def me_out(user) -> dict:
-    return {"username": user.username, "full_name": user.full_name, "kind": user.kind,
-            "global_role": user.global_role, "agencies": sorted(agency_ids(user))}
+    return {
+        "username": user.username,
+        "full_name": user.full_name,
+        "kind": user.kind,
+        "global_role": user.global_role,
+        "agencies": sorted(agency_ids(user)),
+    }
 
 
 @router.post("auth/login", response=MeOut, auth=None, summary="Đăng nhập (phiên)")

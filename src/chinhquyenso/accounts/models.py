@@ -31,13 +31,18 @@ class User(AbstractUser):
     # Citizens: 12-digit citizen ID (CCCD); organizations: tax code. Unique when set.
     identity_number = models.CharField("số định danh / mã số thuế", max_length=14, blank=True, db_index=True)
     phone = models.CharField("số điện thoại", max_length=15, blank=True)
-    global_role = models.CharField("vai trò toàn tỉnh", max_length=20, choices=GlobalRole.choices, blank=True, default="")
+    global_role = models.CharField(
+        "vai trò toàn tỉnh", max_length=20, choices=GlobalRole.choices, blank=True, default=""
+    )
 
     class Meta:
         verbose_name = "người dùng"
         verbose_name_plural = "người dùng"
-        constraints = [models.UniqueConstraint(fields=["identity_number"], condition=~models.Q(identity_number=""),
-                                               name="user_identity_number_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["identity_number"], condition=~models.Q(identity_number=""), name="user_identity_number_unique"
+            )
+        ]
 
     @property
     def is_citizen(self) -> bool:
@@ -70,8 +75,9 @@ class ApiToken(models.Model):
 
     name = models.CharField("tên hệ thống", max_length=100)
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="api_tokens")
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens",
-                             help_text="Tài khoản kỹ thuật đại diện cho hệ thống.")
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="api_tokens", help_text="Tài khoản kỹ thuật đại diện cho hệ thống."
+    )
     key_prefix = models.CharField(max_length=8, db_index=True)
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)

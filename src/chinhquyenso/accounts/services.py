@@ -26,8 +26,9 @@ def validate_identity_number(value: str, kind: str, field: str = "identity_numbe
 
 
 @transaction.atomic
-def create_officer(*, actor, username: str, password: str | None, full_name: str,
-                   memberships: list[tuple] = (), global_role: str = "") -> User:
+def create_officer(
+    *, actor, username: str, password: str | None, full_name: str, memberships: list[tuple] = (), global_role: str = ""
+) -> User:
     username = nfc(username).lower()
     if not username:
         raise DomainError("Tên đăng nhập không được để trống.", "username")
@@ -43,22 +44,33 @@ def create_officer(*, actor, username: str, password: str | None, full_name: str
 
 
 @transaction.atomic
-def create_citizen(*, actor=None, identity_number: str, full_name: str, password: str | None = None,
-                   kind: str = User.Kind.CITIZEN, phone: str = "") -> User:
+def create_citizen(
+    *,
+    actor=None,
+    identity_number: str,
+    full_name: str,
+    password: str | None = None,
+    kind: str = User.Kind.CITIZEN,
+    phone: str = "",
+) -> User:
     identity_number = validate_identity_number(identity_number, kind)
     full_name = nfc(full_name)
     if not full_name:
         raise DomainError("Họ và tên không được để trống.", "full_name")
     if User.objects.filter(identity_number=identity_number).exists():
         raise DomainError("Số định danh này đã có tài khoản.", "identity_number")
-    user = User(username=identity_number, identity_number=identity_number, full_name=full_name, kind=kind, phone=nfc(phone))
+    user = User(
+        username=identity_number, identity_number=identity_number, full_name=full_name, kind=kind, phone=nfc(phone)
+    )
     user.set_password(password) if password else user.set_unusable_password()
     user.save()
     audit.record(actor=actor or user, action="user.create", obj=user, after={"kind": kind})
     return user
 
 
-def get_or_create_citizen(*, identity_number: str, full_name: str, kind: str = User.Kind.CITIZEN, phone: str = "") -> User:
+def get_or_create_citizen(
+    *, identity_number: str, full_name: str, kind: str = User.Kind.CITIZEN, phone: str = ""
+) -> User:
     identity_number = validate_identity_number(identity_number, kind, "applicant.identity_number")
     existing = User.objects.filter(identity_number=identity_number).first()
     return existing or create_citizen(identity_number=identity_number, full_name=full_name, kind=kind, phone=phone)
@@ -71,8 +83,13 @@ def grant(*, actor, user: User, agency, role: str) -> Membership:
         raise DomainError(f"Cơ quan “{agency.name}” đã hết hiệu lực.", "agency")
     membership, created = Membership.objects.get_or_create(user=user, agency=agency, role=role)
     if created:
-        audit.record(actor=actor, action="membership.grant", obj=membership, agency_id=agency.pk,
-                     after={"user": user.pk, "role": role})
+        audit.record(
+            actor=actor,
+            action="membership.grant",
+            obj=membership,
+            agency_id=agency.pk,
+            after={"user": user.pk, "role": role},
+        )
     return membership
 
 
@@ -86,14 +103,19 @@ def move_memberships(event) -> None:
 
 def login_locked(username: str) -> bool:
     window = timezone.now() - dt.timedelta(minutes=settings.CQS["LOGIN_LOCK_MINUTES"])
-    return LoginFailure.objects.filter(username_folded=fold(username), at__gte=window).count() >= settings.CQS["LOGIN_MAX_FAILURES"]
+    return (
+        LoginFailure.objects.filter(username_folded=fold(username), at__gte=window).count()
+        >= settings.CQS["LOGIN_MAX_FAILURES"]
+    )
 
 
 def login(request, username: str, password: str) -> User:
     """Authenticate with throttling: after N failures in the window the account
     is locked for the window, whatever password is tried."""
     if login_locked(username):
-        raise DomainError(f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {settings.CQS['LOGIN_LOCK_MINUTES']} phút.", "username")
+        raise DomainError(
+            f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {settings.CQS['LOGIN_LOCK_MINUTES']} phút.", "username"
+        )
     user = authenticate(request, username=nfc(username).lower(), password=password)
     if user is None:
         LoginFailure.objects.create(username_folded=fold(username))
@@ -107,28 +129,45 @@ def issue_api_token(*, actor, agency, name: str) -> tuple[ApiToken, str]:
     """Returns the token and its secret (shown once)."""
     from chinhquyenso.accounts.selectors import has_role, sees_whole_province
 
-    if not (sees_whole_province(actor) and actor.global_role == "province_admin") and not has_role(actor, agency.pk, Role.AGENCY_ADMIN):
+    if not (sees_whole_province(actor) and actor.global_role == "province_admin") and not has_role(
+        actor, agency.pk, Role.AGENCY_ADMIN
+    ):
         raise PermissionDenied()
     secret = "cqs_" + secrets.token_urlsafe(32)
-    system_user = User.objects.create(username=f"system-{secrets.token_hex(6)}", full_name=nfc(name), kind=User.Kind.OFFICER)
+    system_user = User.objects.create(
+        username=f"system-{secrets.token_hex(6)}", full_name=nfc(name), kind=User.Kind.OFFICER
+    )
     system_user.set_unusable_password()
     system_user.save()
     Membership.objects.create(user=system_user, agency=agency, role=Role.COUNTER_OFFICER)
-    token = ApiToken.objects.create(name=nfc(name), agency=agency, user=system_user, key_prefix=secret[4:12],
-                                    key_hash=ApiToken.hash_secret(secret))
+    token = ApiToken.objects.create(
+        name=nfc(name), agency=agency, user=system_user, key_prefix=secret[4:12], key_hash=ApiToken.hash_secret(secret)
+    )
     audit.record(actor=actor, action="api_token.issue", obj=token, agency_id=agency.pk, after={"name": token.name})
     return token, secret
 
 
 def user_for_token(secret: str) -> User | None:
-    token = (ApiToken.objects.filter(key_hash=ApiToken.hash_secret(secret), revoked_at__isnull=True)
-             .select_related("user").first())
+    token = (
+        ApiToken.objects.filter(key_hash=ApiToken.hash_secret(secret), revoked_at__isnull=True)
+        .select_related("user")
+        .first()
+    )
     return token.user if token else None
 
 
 def record_admin_edit(*, actor, user: User, created: bool) -> None:
     """Audit a change made in the admin pages (roles and memberships, never passwords or personal data)."""
     memberships = sorted(f"{agency_id}:{role}" for agency_id, role in user.memberships.values_list("agency_id", "role"))
-    audit.record(actor=actor, action="user.create" if created else "user.update", obj=user,
-                 after={"kind": user.kind, "global_role": user.global_role, "is_active": user.is_active,
-                        "memberships": memberships, "via": "admin"})
+    audit.record(
+        actor=actor,
+        action="user.create" if created else "user.update",
+        obj=user,
+        after={
+            "kind": user.kind,
+            "global_role": user.global_role,
+            "is_active": user.is_active,
+            "memberships": memberships,
+            "via": "admin",
+        },
+    )

@@ -19,11 +19,11 @@ from chinhquyenso.accounts.models import Role
 from chinhquyenso.accounts.selectors import agency_ids, own_agencies, sees_whole_province
 from chinhquyenso.core.calendar import local_date
 from chinhquyenso.core.errors import DomainError
+from chinhquyenso.core.http import pdf_response
 from chinhquyenso.core.uploads import store_upload
 from chinhquyenso.dossiers import printing, selectors, services
 from chinhquyenso.dossiers.models import Channel, Delivery, Dossier, Payment
 from chinhquyenso.exchange.national import find_person
-from chinhquyenso.core.http import pdf_response
 from chinhquyenso.procedures import selectors as procedures
 
 PAGE_SIZE = 50
@@ -35,9 +35,14 @@ def officer_required(view):
     def wrapper(request, *args, **kwargs):
         user = request.user
         if user.is_citizen or not (agency_ids(user) or sees_whole_province(user)):
-            return render(request, "portal/forbidden.html",
-                          {"reason": "Trang này chỉ dành cho cán bộ, công chức có phân công tại cơ quan."}, status=403)
+            return render(
+                request,
+                "portal/forbidden.html",
+                {"reason": "Trang này chỉ dành cho cán bộ, công chức có phân công tại cơ quan."},
+                status=403,
+            )
         return view(request, *args, **kwargs)
+
     return wrapper
 
 
@@ -60,8 +65,11 @@ def inbox(request):
     if tab not in selectors.INBOX_TABS:
         tab = default_tab
     agency_id = request.GET.get("co_quan", "")
-    filters = {"procedure_code": request.GET.get("thu_tuc", "")[:40], "channel": request.GET.get("kenh", "")[:10],
-               "agency_id": int(agency_id) if agency_id.isdigit() else None}
+    filters = {
+        "procedure_code": request.GET.get("thu_tuc", "")[:40],
+        "channel": request.GET.get("kenh", "")[:10],
+        "agency_id": int(agency_id) if agency_id.isdigit() else None,
+    }
     try:
         offset = max(0, int(request.GET.get("tu", 0)))
     except ValueError:
@@ -73,13 +81,24 @@ def inbox(request):
     my_agencies = own_agencies(user)
     query = request.GET.copy()
     query.pop("tu", None)
-    return render(request, "backoffice/inbox.html", {
-        "tab": tab, "tabs": selectors.INBOX_TABS, "counts": selectors.inbox_counts(user, now=now, **filters),
-        "items": items, "filters": filters, "agencies": my_agencies, "channels": Channel.choices,
-        "procedures": procedures.handled_by(agency_ids(user)).order_by("name").only("code", "name"),
-        "query": query, "offset": offset, "next_offset": offset + PAGE_SIZE if len(rows) > PAGE_SIZE else None,
-        "prev_offset": max(0, offset - PAGE_SIZE) if offset else None,
-    })
+    return render(
+        request,
+        "backoffice/inbox.html",
+        {
+            "tab": tab,
+            "tabs": selectors.INBOX_TABS,
+            "counts": selectors.inbox_counts(user, now=now, **filters),
+            "items": items,
+            "filters": filters,
+            "agencies": my_agencies,
+            "channels": Channel.choices,
+            "procedures": procedures.handled_by(agency_ids(user)).order_by("name").only("code", "name"),
+            "query": query,
+            "offset": offset,
+            "next_offset": offset + PAGE_SIZE if len(rows) > PAGE_SIZE else None,
+            "prev_offset": max(0, offset - PAGE_SIZE) if offset else None,
+        },
+    )
 
 
 # ---------------------------------------------------------------- counter
@@ -100,7 +119,8 @@ def counter(request):
     if procedure is None:
         q = request.GET.get("q", "")[:200]
         found = procedures.search_procedures(q, limit=None).filter(
-            pk__in=procedures.handled_by(agency_ids(user, [Role.COUNTER_OFFICER])).values("pk"))[:30]
+            pk__in=procedures.handled_by(agency_ids(user, [Role.COUNTER_OFFICER])).values("pk")
+        )[:30]
         return render(request, "backoffice/counter_pick.html", {"q": q, "procedures": found})
     agencies = _counter_agencies(user, procedure)
     if not agencies:
@@ -120,12 +140,23 @@ def counter(request):
             errors = {(error.field or "form").removeprefix("applicant."): error.message}
     components = list(procedure.components.all())
     received = {c.order for c in components if post.get(f"received-{c.order}")}
-    return render(request, "backoffice/counter.html", {
-        "procedure": procedure, "agencies": agencies, "applicant": applicant, "errors": errors,
-        "lookup_note": lookup_note, "components": [(c, errors.get(f"scan-{c.order}")) for c in components],
-        "received": received,
-        "idempotency_key": post.get("idempotency_key") or uuid.uuid4().hex,
-        "agency_code": post.get("agency_code", ""), "items": post.get("items", ""), "reason": post.get("reason", "")})
+    return render(
+        request,
+        "backoffice/counter.html",
+        {
+            "procedure": procedure,
+            "agencies": agencies,
+            "applicant": applicant,
+            "errors": errors,
+            "lookup_note": lookup_note,
+            "components": [(c, errors.get(f"scan-{c.order}")) for c in components],
+            "received": received,
+            "idempotency_key": post.get("idempotency_key") or uuid.uuid4().hex,
+            "agency_code": post.get("agency_code", ""),
+            "items": post.get("items", ""),
+            "reason": post.get("reason", ""),
+        },
+    )
 
 
 def _lookup(applicant: dict) -> tuple[dict, str, dict]:
@@ -137,8 +168,16 @@ def _lookup(applicant: dict) -> tuple[dict, str, dict]:
         return applicant, "Không kết nối được CSDL quốc gia về dân cư; hãy nhập tay theo giấy tờ.", {}
     if person is None:
         return applicant, "CSDL quốc gia về dân cư không có số định danh này; hãy kiểm tra lại giấy tờ.", {}
-    return (dict(applicant, identity_number=number, full_name=person.full_name, address=person.address or applicant["address"]),
-            "Đã điền họ tên và địa chỉ từ CSDL quốc gia về dân cư.", {})
+    return (
+        dict(
+            applicant,
+            identity_number=number,
+            full_name=person.full_name,
+            address=person.address or applicant["address"],
+        ),
+        "Đã điền họ tên và địa chỉ từ CSDL quốc gia về dân cư.",
+        {},
+    )
 
 
 def _receive(request, procedure, agencies, applicant) -> Dossier:
@@ -149,23 +188,38 @@ def _receive(request, procedure, agencies, applicant) -> Dossier:
         item = {"order": component.order, "on_paper": bool(post.get(f"received-{component.order}"))}
         upload = request.FILES.get(f"scan-{component.order}")
         if upload:
-            item["file_id"] = store_upload(upload.read(), original_name=upload.name, field=f"scan-{component.order}",
-                                           user=user).sha256
+            item["file_id"] = store_upload(
+                upload.read(), original_name=upload.name, field=f"scan-{component.order}", user=user
+            ).sha256
         components.append(item)
     agency_code = post.get("agency_code") or agencies[0].code
     items = [line for line in post.get("items", "").splitlines() if line.strip()]
     return services.receive_at_counter(
-        actor=user, procedure_code=procedure.code, agency_code=agency_code, applicant=applicant, components=components,
-        decision=decision, items=items, reason=post.get("reason", ""), idempotency_key=post.get("idempotency_key", ""))
+        actor=user,
+        procedure_code=procedure.code,
+        agency_code=agency_code,
+        applicant=applicant,
+        components=components,
+        decision=decision,
+        items=items,
+        reason=post.get("reason", ""),
+        idempotency_key=post.get("idempotency_key", ""),
+    )
 
 
 # ---------------------------------------------------------------- dossier page
 
 
 ACTION_LABELS = {
-    "accept": "Tiếp nhận", "request_supplement": "Yêu cầu bổ sung", "refuse": "Từ chối tiếp nhận",
-    "supplement": "Ghi nhận đã bổ sung", "forward": "Chuyển bước", "reschedule": "Xin lỗi, hẹn lại",
-    "attach_result": "Đính kèm kết quả điện tử", "return_result": "Trả kết quả", "record_payment": "Thu phí, lệ phí",
+    "accept": "Tiếp nhận",
+    "request_supplement": "Yêu cầu bổ sung",
+    "refuse": "Từ chối tiếp nhận",
+    "supplement": "Ghi nhận đã bổ sung",
+    "forward": "Chuyển bước",
+    "reschedule": "Xin lỗi, hẹn lại",
+    "attach_result": "Đính kèm kết quả điện tử",
+    "return_result": "Trả kết quả",
+    "record_payment": "Thu phí, lệ phí",
     "digitize": "Số hóa giấy tờ",
 }
 
@@ -178,16 +232,29 @@ def dossier_page(request, code):
     following = dossier.procedure.steps.filter(order__gt=dossier.current_step).first()
     now = timezone.now()
     state, state_label = selectors.time_left(dossier, selectors.inbox_calendar(now), now)
-    return render(request, "backoffice/dossier.html", {
-        "dossier": dossier, "actions": actions, "labels": ACTION_LABELS, "step": step, "following": following,
-        "state": state, "state_label": state_label,
-        "components": dossier.components.select_related("file", "reused_from__file", "required"),
-        "events": selectors.timeline(dossier), "comments": dossier.comments.select_related("author"),
-        "supplements": dossier.supplement_requests.order_by("-requested_at"),
-        "result": getattr(dossier, "electronic_result", None), "forms": printing.available_forms(dossier),
-        "form_titles": printing.FORMS, "deliveries": Delivery.choices, "missing": services.missing_components(dossier),
-        "remaining_fee": dossier.fee_due - dossier.fee_paid,
-    })
+    return render(
+        request,
+        "backoffice/dossier.html",
+        {
+            "dossier": dossier,
+            "actions": actions,
+            "labels": ACTION_LABELS,
+            "step": step,
+            "following": following,
+            "state": state,
+            "state_label": state_label,
+            "components": dossier.components.select_related("file", "reused_from__file", "required"),
+            "events": selectors.timeline(dossier),
+            "comments": dossier.comments.select_related("author"),
+            "supplements": dossier.supplement_requests.order_by("-requested_at"),
+            "result": getattr(dossier, "electronic_result", None),
+            "forms": printing.available_forms(dossier),
+            "form_titles": printing.FORMS,
+            "deliveries": Delivery.choices,
+            "missing": services.missing_components(dossier),
+            "remaining_fee": dossier.fee_due - dossier.fee_paid,
+        },
+    )
 
 
 def _upload(request, field: str):
@@ -211,10 +278,16 @@ def act(request, code, action):
         elif action == "refuse":
             services.refuse(dossier, actor=user, reason=post.get("reason", ""))
         elif action == "supplement":
-            services.supplement(dossier, actor=user, note=post.get("note", ""),
-                                components=[{"order": c.required.order, "on_paper": True}
-                                            for c in dossier.components.select_related("required")
-                                            if c.required and post.get(f"received-{c.required.order}")])
+            services.supplement(
+                dossier,
+                actor=user,
+                note=post.get("note", ""),
+                components=[
+                    {"order": c.required.order, "on_paper": True}
+                    for c in dossier.components.select_related("required")
+                    if c.required and post.get(f"received-{c.required.order}")
+                ],
+            )
         elif action == "forward":
             services.forward(dossier, actor=user, note=post.get("note", ""))
         elif action == "reschedule":
@@ -280,7 +353,12 @@ def register(request):
             if start > end:
                 errors = {"tu": "Từ ngày phải trước hoặc bằng đến ngày."}
             else:
-                return pdf_response(printing.register_pdf(agency=agency, start=start, end=end),
-                                    f"so-theo-doi-{agency.code}-{start:%Y%m%d}-{end:%Y%m%d}.pdf")
-    return render(request, "backoffice/register.html", {
-        "agencies": my_agencies, "errors": errors, "start": today.replace(day=1), "end": today})
+                return pdf_response(
+                    printing.register_pdf(agency=agency, start=start, end=end),
+                    f"so-theo-doi-{agency.code}-{start:%Y%m%d}-{end:%Y%m%d}.pdf",
+                )
+    return render(
+        request,
+        "backoffice/register.html",
+        {"agencies": my_agencies, "errors": errors, "start": today.replace(day=1), "end": today},
+    )

@@ -43,8 +43,8 @@ _WORDS = re.compile(r"\b(ngay|thang|nam|sinh)\b")
 
 @dataclass
 class ParsedDate:
-    value: str = ""                 # "1968-05-12", "1968-05", "1968" or ""
-    start: dt.date | None = None    # first and last day the value can mean
+    value: str = ""  # "1968-05-12", "1968-05", "1968" or ""
+    start: dt.date | None = None  # first and last day the value can mean
     end: dt.date | None = None
     flags: list[tuple[str, str]] = field(default_factory=list)  # (code, Vietnamese reason)
 
@@ -63,8 +63,12 @@ def _days_in(year: int, month: int) -> int:
 def _from_serial(serial: float) -> ParsedDate:
     days = int(serial)
     if days == 60:
-        return ParsedDate("1900-02", dt.date(1900, 2, 1), dt.date(1900, 2, 28),
-                          [("impossible_date", "Số ngày Excel 60 là ngày 29/02/1900, ngày không có thật.")])
+        return ParsedDate(
+            "1900-02",
+            dt.date(1900, 2, 1),
+            dt.date(1900, 2, 28),
+            [("impossible_date", "Số ngày Excel 60 là ngày 29/02/1900, ngày không có thật.")],
+        )
     if days < 1:
         return ParsedDate(flags=[("invalid_value", f"Số ngày Excel {serial:g} không ứng với ngày nào.")])
     day = _EXCEL_EPOCH + dt.timedelta(days=days + (1 if days < 60 else 0))
@@ -86,12 +90,23 @@ def _year_of(text: str, reference_year: int | None, flags: list) -> int | None:
     return year
 
 
-def _build(day: str | None, month: str | None, year_text: str, *, lunar_date: bool, leap: bool, written: str,
-           reference_year: int | None, today: dt.date) -> ParsedDate:
+def _build(
+    day: str | None,
+    month: str | None,
+    year_text: str,
+    *,
+    lunar_date: bool,
+    leap: bool,
+    written: str,
+    reference_year: int | None,
+    today: dt.date,
+) -> ParsedDate:
     flags: list[tuple[str, str]] = []
     year = _year_of(year_text, reference_year, flags)
     if not EARLIEST_YEAR <= year <= today.year:
-        return ParsedDate(flags=flags + [("invalid_value", f"Năm {year} nằm ngoài khoảng {EARLIEST_YEAR}–{today.year}.")])
+        return ParsedDate(
+            flags=flags + [("invalid_value", f"Năm {year} nằm ngoài khoảng {EARLIEST_YEAR}–{today.year}.")]
+        )
     unreadable = [part for part, text in (("ngày", day), ("tháng", month)) if text is not None and not text.isdigit()]
     if unreadable:
         flags.append(("illegible", f"Không đọc được {' và '.join(unreadable)}."))
@@ -107,18 +122,27 @@ def _build(day: str | None, month: str | None, year_text: str, *, lunar_date: bo
             flags.append(("partial_date", f"Sổ chỉ ghi năm {year}."))
         return ParsedDate(str(year), dt.date(year, 1, 1), dt.date(year, 12, 31), flags)
     last = calendar.monthrange(year, month_number)[1]
-    whole_month = ParsedDate(f"{year}-{month_number:02d}", dt.date(year, month_number, 1), dt.date(year, month_number, last), flags)
+    whole_month = ParsedDate(
+        f"{year}-{month_number:02d}", dt.date(year, month_number, 1), dt.date(year, month_number, last), flags
+    )
     if day_number is None:
         if day is None:
             flags.append(("partial_date", f"Sổ chỉ ghi tháng {month_number}/{year}."))
         return whole_month
     if not 1 <= day_number <= last:
-        reason = (f"Ngày 29/02/{year} không có thật: năm {year} không phải năm nhuận." if (day_number, month_number) == (29, 2)
-                  else f"Ngày {day_number}/{month_number}/{year} không có thật: tháng {month_number} năm {year} có {last} ngày.")
+        reason = (
+            f"Ngày 29/02/{year} không có thật: năm {year} không phải năm nhuận."
+            if (day_number, month_number) == (29, 2)
+            else f"Ngày {day_number}/{month_number}/{year} không có thật: tháng {month_number} năm {year} có {last} ngày."
+        )
         flags.append(("impossible_date", reason + " Chỉ giữ tháng và năm."))
         return whole_month
-    return ParsedDate(dt.date(year, month_number, day_number).isoformat(), dt.date(year, month_number, day_number),
-                      dt.date(year, month_number, day_number), flags)
+    return ParsedDate(
+        dt.date(year, month_number, day_number).isoformat(),
+        dt.date(year, month_number, day_number),
+        dt.date(year, month_number, day_number),
+        flags,
+    )
 
 
 def _lunar(day: int | None, month: int | None, year: int, leap: bool, written: str, flags: list) -> ParsedDate:
@@ -127,20 +151,34 @@ def _lunar(day: int | None, month: int | None, year: int, leap: bool, written: s
         solar = lunar.to_solar(day, month, year, leap)
         if solar is None:
             flags.append(("impossible_date", f"Ngày âm lịch {day}/{month}{leap_text}/{year} không có thật."))
-            return ParsedDate(str(year), lunar.to_solar(1, 1, year), lunar.to_solar(1, 1, year + 1) - dt.timedelta(days=1), flags)
-        flags.append(("lunar_date", f"Ngày âm lịch {day}/{month}{leap_text}/{year}, quy ra dương lịch là "
-                                    f"{solar:%d/%m/%Y}; cần đối chiếu sổ gốc."))
+            return ParsedDate(
+                str(year), lunar.to_solar(1, 1, year), lunar.to_solar(1, 1, year + 1) - dt.timedelta(days=1), flags
+            )
+        flags.append(
+            (
+                "lunar_date",
+                f"Ngày âm lịch {day}/{month}{leap_text}/{year}, quy ra dương lịch là "
+                f"{solar:%d/%m/%Y}; cần đối chiếu sổ gốc.",
+            )
+        )
         return ParsedDate(solar.isoformat(), solar, solar, flags)
     if month is not None:
         start = lunar.to_solar(1, month, year, leap)
         if start is not None:
             following = lunar.to_solar(1, month % 12 + 1, year + (month == 12))
             end = (following or start + dt.timedelta(days=29)) - dt.timedelta(days=1)
-            flags.append(("lunar_date", f"Tháng {month}{leap_text} âm lịch năm {year}: từ {start:%d/%m/%Y} đến {end:%d/%m/%Y} "
-                                        "dương lịch; sổ không ghi ngày."))
+            flags.append(
+                (
+                    "lunar_date",
+                    f"Tháng {month}{leap_text} âm lịch năm {year}: từ {start:%d/%m/%Y} đến {end:%d/%m/%Y} "
+                    "dương lịch; sổ không ghi ngày.",
+                )
+            )
             return ParsedDate(str(year), start, end, flags)
     start, end = lunar.to_solar(1, 1, year), lunar.to_solar(1, 1, year + 1) - dt.timedelta(days=1)
-    flags.append(("lunar_date", f"Năm {year} âm lịch: từ {start:%d/%m/%Y} đến {end:%d/%m/%Y} dương lịch; sổ chỉ ghi năm."))
+    flags.append(
+        ("lunar_date", f"Năm {year} âm lịch: từ {start:%d/%m/%Y} đến {end:%d/%m/%Y} dương lịch; sổ chỉ ghi năm.")
+    )
     return ParsedDate(str(year), start, end, flags)
 
 
@@ -154,20 +192,38 @@ def parse(value, *, reference_year: int | None = None, today: dt.date | None = N
         return _exact(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if float(value).is_integer() and EARLIEST_YEAR <= value <= today.year:
-            return _build(None, None, str(int(value)), lunar_date=False, leap=False, written=str(value),
-                          reference_year=reference_year, today=today)
+            return _build(
+                None,
+                None,
+                str(int(value)),
+                lunar_date=False,
+                leap=False,
+                written=str(value),
+                reference_year=reference_year,
+                today=today,
+            )
         return _from_serial(value)
     text = str(value).strip()
     if len(text) == 4 and text.isdigit():
-        return _build(None, None, text, lunar_date=False, leap=False, written=text, reference_year=reference_year, today=today)
+        return _build(
+            None, None, text, lunar_date=False, leap=False, written=text, reference_year=reference_year, today=today
+        )
     fast = _FAST.match(text)
     if fast:
         day, month, year = int(fast[1]), int(fast[2]), int(fast[3])
         if 1 <= month <= 12 and 1 <= day <= _days_in(year, month) and EARLIEST_YEAR <= year <= today.year:
             exact = dt.date(year, month, day)
             return ParsedDate(f"{year:04d}-{month:02d}-{day:02d}", exact, exact)
-        return _build(fast[1], fast[2], fast[3], lunar_date=False, leap=False, written=text,
-                      reference_year=reference_year, today=today)
+        return _build(
+            fast[1],
+            fast[2],
+            fast[3],
+            lunar_date=False,
+            leap=False,
+            written=text,
+            reference_year=reference_year,
+            today=today,
+        )
     folded = fold(text)
     lunar_date = bool(_LUNAR.search(folded))
     leap = bool(_LEAP.search(folded))
@@ -181,7 +237,11 @@ def parse(value, *, reference_year: int | None = None, today: dt.date | None = N
     else:
         pieces = [p for p in _SEPARATORS.split(_WORDS.sub(" ", folded).strip()) if p]
         unknown = re.compile(_UNKNOWN)
-        if not pieces or not all(p.isdigit() or unknown.fullmatch(p) for p in pieces) or not pieces[-1 if len(pieces[0]) != 4 else 0].isdigit():
+        if (
+            not pieces
+            or not all(p.isdigit() or unknown.fullmatch(p) for p in pieces)
+            or not pieces[-1 if len(pieces[0]) != 4 else 0].isdigit()
+        ):
             return ParsedDate(flags=[("invalid_value", f"“{text}” không phải là ngày tháng.")])
         if len(pieces) == 1 and pieces[0].isdigit() and len(pieces[0]) == 5 and not lunar_date:
             return _from_serial(int(pieces[0]))
@@ -192,5 +252,13 @@ def parse(value, *, reference_year: int | None = None, today: dt.date | None = N
         if names is None or (len(names) < 3 and len(pieces[-1]) != 4):
             return ParsedDate(flags=[("invalid_value", f"“{text}” không phải là ngày tháng.")])
         parts = dict(zip(names, pieces))
-    return _build(parts.get("d"), parts.get("m"), parts["y"], lunar_date=lunar_date, leap=leap, written=text,
-                  reference_year=reference_year, today=today)
+    return _build(
+        parts.get("d"),
+        parts.get("m"),
+        parts["y"],
+        lunar_date=lunar_date,
+        leap=leap,
+        written=text,
+        reference_year=reference_year,
+        today=today,
+    )

@@ -18,7 +18,18 @@ from chinhquyenso.core.text import fold
 
 # Kinds of value, each with its own normalization in validation.py.
 BOOK, NUMBER, YEAR, KEY, DATE, YEAR_OR_DATE, NAME, SEX, PLACE, TEXT, SCANS = (
-    "book", "number", "year", "key", "date", "year_or_date", "name", "sex", "place", "text", "scans")
+    "book",
+    "number",
+    "year",
+    "key",
+    "date",
+    "year_or_date",
+    "name",
+    "sex",
+    "place",
+    "text",
+    "scans",
+)
 
 
 @dataclass(frozen=True)
@@ -39,8 +50,12 @@ REGISTER_FIELDS = (
 TRAILING_FIELDS = (
     Field("declarant_name", "Người đi khai", NAME, ("ho ten nguoi di khai", "nguoi di dang ky", "nguoi yeu cau")),
     Field("declarant_relation", "Quan hệ với người được đăng ký", TEXT, ("quan he", "quan he voi nguoi duoc khai")),
-    Field("registrar", "Công chức hộ tịch", NAME, ("can bo ho tich", "nguoi thuc hien", "cong chuc tu phap ho tich",
-                                                   "nguoi dang ky")),
+    Field(
+        "registrar",
+        "Công chức hộ tịch",
+        NAME,
+        ("can bo ho tich", "nguoi thuc hien", "cong chuc tu phap ho tich", "nguoi dang ky"),
+    ),
     Field("signer", "Người ký", NAME, ("nguoi ky giay", "chu tich", "nguoi ky ten")),
     Field("notes", "Ghi chú", TEXT, ("ghi chu", "chu thich")),
     Field("scans", "Ảnh trang sổ", SCANS, ("anh", "tep anh", "anh so", "file anh", "hinh anh")),
@@ -50,11 +65,17 @@ TRAILING_FIELDS = (
 def _person(prefix: str, who: str, *, name_aliases=(), birth=YEAR_OR_DATE) -> tuple[Field, ...]:
     return (
         Field(f"{prefix}_name", f"Họ và tên {who}", NAME, name_aliases),
-        Field(f"{prefix}_born", f"Năm sinh {who}", birth, (f"ngay sinh {fold(who)}", f"ngay thang nam sinh {fold(who)}")),
+        Field(
+            f"{prefix}_born", f"Năm sinh {who}", birth, (f"ngay sinh {fold(who)}", f"ngay thang nam sinh {fold(who)}")
+        ),
         Field(f"{prefix}_ethnicity", f"Dân tộc {who}", TEXT),
         Field(f"{prefix}_nationality", f"Quốc tịch {who}", TEXT),
-        Field(f"{prefix}_residence", f"Nơi cư trú {who}", PLACE, (f"dia chi {fold(who)}", f"noi thuong tru {fold(who)}",
-                                                                  f"cho o {fold(who)}")),
+        Field(
+            f"{prefix}_residence",
+            f"Nơi cư trú {who}",
+            PLACE,
+            (f"dia chi {fold(who)}", f"noi thuong tru {fold(who)}", f"cho o {fold(who)}"),
+        ),
     )
 
 
@@ -79,8 +100,10 @@ class RecordKind:
 
 
 BIRTH = RecordKind(
-    "birth", "Khai sinh",
-    REGISTER_FIELDS + (
+    "birth",
+    "Khai sinh",
+    REGISTER_FIELDS
+    + (
         Field("name", "Họ và tên", NAME, ("ho ten", "ho va ten nguoi duoc khai sinh", "ten", "ho ten tre")),
         Field("sex", "Giới tính", SEX, ("gioi", "phai", "nam/nu")),
         Field("born_on", "Ngày sinh", DATE, ("ngay, thang, nam sinh", "ngay thang nam sinh", "sinh ngay")),
@@ -88,33 +111,53 @@ BIRTH = RecordKind(
         Field("hometown", "Quê quán", PLACE, ("que", "nguyen quan")),
         Field("ethnicity", "Dân tộc", TEXT),
         Field("nationality", "Quốc tịch", TEXT),
-    ) + _person("father", "cha", name_aliases=("ho ten cha", "cha")) + _person("mother", "mẹ", name_aliases=("ho ten me", "me"))
+    )
+    + _person("father", "cha", name_aliases=("ho ten cha", "cha"))
+    + _person("mother", "mẹ", name_aliases=("ho ten me", "me"))
     + TRAILING_FIELDS,
-    subject_fields=("name",), event_field="born_on", expected_fields=("father_name", "mother_name"),
+    subject_fields=("name",),
+    event_field="born_on",
+    expected_fields=("father_name", "mother_name"),
 )
 DEATH = RecordKind(
-    "death", "Khai tử",
-    REGISTER_FIELDS + (
-        Field("name", "Họ và tên người chết", NAME, ("ho ten", "ho va ten", "ho ten nguoi chet", "nguoi chet",
-                                                     "ho ten nguoi da chet")),
+    "death",
+    "Khai tử",
+    REGISTER_FIELDS
+    + (
+        Field(
+            "name",
+            "Họ và tên người chết",
+            NAME,
+            ("ho ten", "ho va ten", "ho ten nguoi chet", "nguoi chet", "ho ten nguoi da chet"),
+        ),
         Field("sex", "Giới tính", SEX, ("gioi", "phai")),
         Field("born_on", "Ngày sinh", YEAR_OR_DATE, ("ngay, thang, nam sinh", "ngay thang nam sinh", "nam sinh")),
         Field("ethnicity", "Dân tộc", TEXT),
         Field("nationality", "Quốc tịch", TEXT),
         Field("residence", "Nơi cư trú cuối cùng", PLACE, ("noi cu tru", "noi thuong tru", "dia chi", "tru quan")),
-        Field("died_on", "Ngày chết", DATE, ("ngay, thang, nam chet", "ngay thang nam chet", "chet ngay", "ngay mat",
-                                             "ngay tu")),
+        Field(
+            "died_on",
+            "Ngày chết",
+            DATE,
+            ("ngay, thang, nam chet", "ngay thang nam chet", "chet ngay", "ngay mat", "ngay tu"),
+        ),
         Field("died_at_time", "Giờ chết", TEXT, ("gio", "chet luc", "gio phut")),
         Field("death_place", "Nơi chết", PLACE, ("noi chet", "chet tai", "noi mat")),
         Field("cause", "Nguyên nhân chết", TEXT, ("nguyen nhan", "ly do")),
-    ) + TRAILING_FIELDS,
-    subject_fields=("name",), event_field="died_on",
+    )
+    + TRAILING_FIELDS,
+    subject_fields=("name",),
+    event_field="died_on",
 )
 MARRIAGE = RecordKind(
-    "marriage", "Kết hôn",
-    REGISTER_FIELDS + _person("husband", "chồng", name_aliases=("ho ten chong", "chong"), birth=DATE)
-    + _person("wife", "vợ", name_aliases=("ho ten vo", "vo"), birth=DATE) + TRAILING_FIELDS,
-    subject_fields=("husband_name", "wife_name"), event_field="registered_on",
+    "marriage",
+    "Kết hôn",
+    REGISTER_FIELDS
+    + _person("husband", "chồng", name_aliases=("ho ten chong", "chong"), birth=DATE)
+    + _person("wife", "vợ", name_aliases=("ho ten vo", "vo"), birth=DATE)
+    + TRAILING_FIELDS,
+    subject_fields=("husband_name", "wife_name"),
+    event_field="registered_on",
 )
 KINDS = {kind.code: kind for kind in (BIRTH, DEATH, MARRIAGE)}
 

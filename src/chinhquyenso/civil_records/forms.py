@@ -109,11 +109,15 @@ def upload(post, files, communes) -> Upload:
     if upload_ is None:
         result.errors["tep"] = "Hãy chọn tệp danh sách (.csv hoặc .xlsx)."
     elif not upload_.name.lower().endswith(UPLOAD_EXTENSIONS):
-        result.errors["tep"] = "Tệp phải là danh sách .csv hoặc sổ tính .xlsx (Excel 97–2003 .xls: hãy lưu lại thành .xlsx)."
+        result.errors["tep"] = (
+            "Tệp phải là danh sách .csv hoặc sổ tính .xlsx (Excel 97–2003 .xls: hãy lưu lại thành .xlsx)."
+        )
     elif upload_.size == 0:
         result.errors["tep"] = "Tệp rỗng."
     elif upload_.size > limit:
-        result.errors["tep"] = f"Tệp vượt quá dung lượng cho phép ({limit // (1024 * 1024)} MB): hãy chia thành nhiều tệp."
+        result.errors["tep"] = (
+            f"Tệp vượt quá dung lượng cho phép ({limit // (1024 * 1024)} MB): hãy chia thành nhiều tệp."
+        )
     result.file = upload_
     return result
 

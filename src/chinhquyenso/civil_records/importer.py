@@ -22,8 +22,8 @@ import logging
 import multiprocessing
 import os
 import queue
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -33,8 +33,14 @@ from django.utils import timezone
 from chinhquyenso.civil_records.fields import KINDS
 from chinhquyenso.civil_records.models import CivilRecord, ImportBatch, ImportProblem, RecordScan, ReviewState
 from chinhquyenso.civil_records.reading import open_source
-from chinhquyenso.civil_records.validation import (CleanRow, Problem, ProcessFailure, RowValidator, chunks,
-                                                   validation_process)
+from chinhquyenso.civil_records.validation import (
+    CleanRow,
+    Problem,
+    ProcessFailure,
+    RowValidator,
+    chunks,
+    validation_process,
+)
 from chinhquyenso.core import audit
 from chinhquyenso.core.errors import DomainError
 
@@ -56,14 +62,21 @@ def default_workers(size: int) -> int:
     return max(1, min(4, (os.cpu_count() or 1) - 1))
 
 
-def run_batch(batch: ImportBatch, path: str | os.PathLike, *, images_dir: str | os.PathLike | None = None,
-              on_progress: Callable[[ImportBatch], None] | None = None, chunk_size: int = CHUNK,
-              workers: int | None = None) -> ImportBatch:
+def run_batch(
+    batch: ImportBatch,
+    path: str | os.PathLike,
+    *,
+    images_dir: str | os.PathLike | None = None,
+    on_progress: Callable[[ImportBatch], None] | None = None,
+    chunk_size: int = CHUNK,
+    workers: int | None = None,
+) -> ImportBatch:
     """Import the file at `path` into `batch` (created by services.create_batch).
     `workers` validation processes (default: default_workers) validate chunks
     while this process writes the ones before."""
-    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING,
-                                                   started_at=batch.started_at or timezone.now())
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportBatch.Status.RUNNING, started_at=batch.started_at or timezone.now()
+    )
     batch.refresh_from_db()
     try:
         source = open_source(path)
@@ -74,13 +87,19 @@ def run_batch(batch: ImportBatch, path: str | os.PathLike, *, images_dir: str | 
         if not validator.usable:
             kind = validator.kind
             names = ", ".join(f"“{kind.field(key).label}”" for key in kind.subject_fields)
-            return _fail(batch, f"Tệp không có cột {names} và không có cột “Số đăng ký”: không nhận ra được bản ghi nào. "
-                                f"Dòng đầu phải là tiêu đề cột theo mẫu sổ {kind.label.lower()}.")
-        ImportBatch.objects.filter(pk=batch.pk).update(file_format=source.format, encoding=source.encoding,
-                                                       rows_total=source.total_rows)
+            return _fail(
+                batch,
+                f"Tệp không có cột {names} và không có cột “Số đăng ký”: không nhận ra được bản ghi nào. "
+                f"Dòng đầu phải là tiêu đề cột theo mẫu sổ {kind.label.lower()}.",
+            )
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            file_format=source.format, encoding=source.encoding, rows_total=source.total_rows
+        )
         if batch.checkpoint_row == 0 and validator.header_problems:
             with transaction.atomic():
-                _insert(ImportProblem, PROBLEM_COLUMNS, [_problem_values(batch, 1, p) for p in validator.header_problems])
+                _insert(
+                    ImportProblem, PROBLEM_COLUMNS, [_problem_values(batch, 1, p) for p in validator.header_problems]
+                )
         scans = Path(images_dir) if images_dir else None
         workers = default_workers(source.size) if workers is None else workers
         with _without_cycle_collection():
@@ -96,8 +115,9 @@ def run_batch(batch: ImportBatch, path: str | os.PathLike, *, images_dir: str | 
                     on_progress(batch)
     finally:
         source.close()
-    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.DONE, finished_at=timezone.now(),
-                                                   progress_permille=1000)
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportBatch.Status.DONE, finished_at=timezone.now(), progress_permille=1000
+    )
     batch.refresh_from_db()
     if on_progress:
         on_progress(batch)
@@ -133,10 +153,23 @@ def _validated_chunks(source, path, validator: RowValidator, batch: ImportBatch,
         return
     context = multiprocessing.get_context("spawn")
     outputs = [context.Queue(maxsize=2) for _ in range(workers)]
-    processes = [context.Process(target=validation_process, daemon=True,
-                                 args=(output, os.fspath(path), batch.record_type, validator.today, batch.checkpoint_row,
-                                       chunk_size, share, workers))
-                 for share, output in enumerate(outputs)]
+    processes = [
+        context.Process(
+            target=validation_process,
+            daemon=True,
+            args=(
+                output,
+                os.fspath(path),
+                batch.record_type,
+                validator.today,
+                batch.checkpoint_row,
+                chunk_size,
+                share,
+                workers,
+            ),
+        )
+        for share, output in enumerate(outputs)
+    ]
     for process in processes:
         process.start()
     try:
@@ -165,7 +198,9 @@ def _next_result(results, process):
 
 
 def _fail(batch: ImportBatch, message: str) -> ImportBatch:
-    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.FAILED, message=message, finished_at=timezone.now())
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportBatch.Status.FAILED, message=message, finished_at=timezone.now()
+    )
     batch.refresh_from_db()
     return batch
 
@@ -175,24 +210,71 @@ def _check_scans(row: CleanRow, folder: Path, validator: RowValidator):
     if missing:
         header = validator.header_for("scans")
         row.flags.append(["scans", "missing_scan", f"Không tìm thấy tệp ảnh: {', '.join(missing)}."])
-        row.problems.append(Problem(header, "; ".join(row.scans), "missing_scan",
-                                    f"Không tìm thấy tệp ảnh: {', '.join(missing)}.", "flag", "scans"))
+        row.problems.append(
+            Problem(
+                header,
+                "; ".join(row.scans),
+                "missing_scan",
+                f"Không tìm thấy tệp ảnh: {', '.join(missing)}.",
+                "flag",
+                "scans",
+            )
+        )
         verbatim, data, _ = row.encoded
         row.encoded = (verbatim, data, json.dumps(row.flags, ensure_ascii=False))
 
 
-RECORD_COLUMNS = ("record_type", "commune_id", "book", "number", "year", "identity_key", "registered_on", "event_from",
-                  "event_to", "subject_name", "spouse_name", "names_folded", "sex", "verbatim", "data", "flags",
-                  "review_state", "batch_id", "source_row", "created_at", "updated_at")
+RECORD_COLUMNS = (
+    "record_type",
+    "commune_id",
+    "book",
+    "number",
+    "year",
+    "identity_key",
+    "registered_on",
+    "event_from",
+    "event_to",
+    "subject_name",
+    "spouse_name",
+    "names_folded",
+    "sex",
+    "verbatim",
+    "data",
+    "flags",
+    "review_state",
+    "batch_id",
+    "source_row",
+    "created_at",
+    "updated_at",
+)
 PROBLEM_COLUMNS = ("batch_id", "row", "column", "value", "code", "severity", "message")
 
 
 def _record_values(batch: ImportBatch, row: CleanRow, now) -> tuple:
     verbatim, data, flags = row.encoded
-    return (batch.record_type, batch.commune_id, row.book, row.register_number, row.year, row.identity_key,
-            _iso(row.registered_on), _iso(row.event_from), _iso(row.event_to), row.subject_name, row.spouse_name,
-            row.names_folded, row.sex, verbatim, data, flags, ReviewState.FLAGGED if row.flags else ReviewState.CLEAN,
-            batch.pk, row.number, now, now)
+    return (
+        batch.record_type,
+        batch.commune_id,
+        row.book,
+        row.register_number,
+        row.year,
+        row.identity_key,
+        _iso(row.registered_on),
+        _iso(row.event_from),
+        _iso(row.event_to),
+        row.subject_name,
+        row.spouse_name,
+        row.names_folded,
+        row.sex,
+        verbatim,
+        data,
+        flags,
+        ReviewState.FLAGGED if row.flags else ReviewState.CLEAN,
+        batch.pk,
+        row.number,
+        now,
+        now,
+    )
 
 
 def _iso(day) -> str | None:
@@ -241,9 +323,20 @@ def _write_chunk(batch: ImportBatch, rows: list[CleanRow], last_row: int, fracti
             problems.extend(_problem_values(batch, row.number, p) for p in row.problems)
         elif row.identity_key in new:
             skipped += 1
-            problems.append(_problem_values(batch, row.number, Problem(
-                "", "", "duplicate_in_file", f"Trùng với dòng {new[row.identity_key].number} của tệp (cùng quyển, số, năm "
-                "hoặc cùng mã); không nhập lại.", "notice")))
+            problems.append(
+                _problem_values(
+                    batch,
+                    row.number,
+                    Problem(
+                        "",
+                        "",
+                        "duplicate_in_file",
+                        f"Trùng với dòng {new[row.identity_key].number} của tệp (cùng quyển, số, năm "
+                        "hoặc cùng mã); không nhập lại.",
+                        "notice",
+                    ),
+                )
+            )
         else:
             new[row.identity_key] = row
     with transaction.atomic():
@@ -251,14 +344,35 @@ def _write_chunk(batch: ImportBatch, rows: list[CleanRow], last_row: int, fracti
             row = new.pop(key)
             skipped += 1
             if batch_id == batch.pk:
-                problems.append(_problem_values(batch, row.number, Problem(
-                    "", "", "duplicate_in_file", f"Trùng với dòng {source_row} của tệp (cùng quyển, số, năm hoặc cùng mã); "
-                    "không nhập lại.", "notice")))
+                problems.append(
+                    _problem_values(
+                        batch,
+                        row.number,
+                        Problem(
+                            "",
+                            "",
+                            "duplicate_in_file",
+                            f"Trùng với dòng {source_row} của tệp (cùng quyển, số, năm hoặc cùng mã); không nhập lại.",
+                            "notice",
+                        ),
+                    )
+                )
             elif json.loads(verbatim) != json.loads(row.encoded[0]):
                 where = f"dòng {source_row} của lượt nhập số {batch_id}" if batch_id else "trước đây"
-                problems.append(_problem_values(batch, row.number, Problem(
-                    "", "", "existing_differs", f"Bản ghi này đã có (nhập từ {where}) với nội dung khác; không ghi đè. "
-                    "Sửa bản ghi đã có trong màn hình rà soát.", "notice")))
+                problems.append(
+                    _problem_values(
+                        batch,
+                        row.number,
+                        Problem(
+                            "",
+                            "",
+                            "existing_differs",
+                            f"Bản ghi này đã có (nhập từ {where}) với nội dung khác; không ghi đè. "
+                            "Sửa bản ghi đã có trong màn hình rà soát.",
+                            "notice",
+                        ),
+                    )
+                )
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         records = [_record_values(batch, row, now) for row in new.values()]
         _insert(CivilRecord, RECORD_COLUMNS, records)
@@ -269,16 +383,29 @@ def _write_chunk(batch: ImportBatch, rows: list[CleanRow], last_row: int, fracti
             _attach_scans(batch, [row for row in new.values() if row.scans], scans)
         flagged = sum(1 for row in new.values() if row.flags)
         ImportBatch.objects.filter(pk=batch.pk).update(
-            checkpoint_row=last_row, rows_read=F("rows_read") + len(rows), imported=F("imported") + len(records),
-            flagged=F("flagged") + flagged, rejected=F("rejected") + rejected,
+            checkpoint_row=last_row,
+            rows_read=F("rows_read") + len(rows),
+            imported=F("imported") + len(records),
+            flagged=F("flagged") + flagged,
+            rejected=F("rejected") + rejected,
             skipped_existing=F("skipped_existing") + skipped,
-            progress_permille=int(1000 * fraction) if fraction is not None else F("progress_permille"))
+            progress_permille=int(1000 * fraction) if fraction is not None else F("progress_permille"),
+        )
         if rows:
             # Counts and row numbers only: the audit trail carries no personal data.
-            audit.record(actor=batch.created_by or batch.actor_label, action="civil.import", obj=batch,
-                         agency_id=batch.commune_id,
-                         after={"rows": [rows[0].number, last_row], "imported": len(records),
-                                "flagged": flagged, "rejected": rejected, "skipped_existing": skipped})
+            audit.record(
+                actor=batch.created_by or batch.actor_label,
+                action="civil.import",
+                obj=batch,
+                agency_id=batch.commune_id,
+                after={
+                    "rows": [rows[0].number, last_row],
+                    "imported": len(records),
+                    "flagged": flagged,
+                    "rejected": rejected,
+                    "skipped_existing": skipped,
+                },
+            )
     batch.refresh_from_db()
 
 
@@ -292,9 +419,11 @@ def _stored(batch: ImportBatch, identity_keys: list[str]) -> list[tuple]:
     marks = ", ".join(["%s"] * len(identity_keys))
     verbatim = "verbatim::text" if connection.vendor == "postgresql" else "verbatim"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT identity_key, {verbatim}, batch_id, source_row FROM {table} "
-                       f"WHERE commune_id = %s AND record_type = %s AND identity_key IN ({marks})",
-                       [batch.commune_id, batch.record_type, *identity_keys])
+        cursor.execute(
+            f"SELECT identity_key, {verbatim}, batch_id, source_row FROM {table} "
+            f"WHERE commune_id = %s AND record_type = %s AND identity_key IN ({marks})",
+            [batch.commune_id, batch.record_type, *identity_keys],
+        )
         return cursor.fetchall()
 
 
@@ -319,8 +448,11 @@ def _refresh_statistics(before: int, after: int) -> None:
 def _attach_scans(batch: ImportBatch, rows: list[CleanRow], folder: Path):
     from chinhquyenso.core.uploads import store_upload
 
-    ids = dict(CivilRecord.objects.filter(commune_id=batch.commune_id, record_type=batch.record_type,
-                                          identity_key__in=[r.identity_key for r in rows]).values_list("identity_key", "id"))
+    ids = dict(
+        CivilRecord.objects.filter(
+            commune_id=batch.commune_id, record_type=batch.record_type, identity_key__in=[r.identity_key for r in rows]
+        ).values_list("identity_key", "id")
+    )
     for row in rows:
         for page, name in enumerate(row.scans, 1):
             path = folder / Path(name).name
@@ -329,16 +461,32 @@ def _attach_scans(batch: ImportBatch, rows: list[CleanRow], folder: Path):
             try:
                 stored = store_upload(path.read_bytes(), original_name=path.name, field="scans")
             except DomainError as error:
-                ImportProblem.objects.create(batch=batch, row=row.number, column=KINDS[batch.record_type].field("scans").label,
-                                             value=name, code="bad_scan",
-                                             severity=ImportProblem.Severity.NOTICE, message=f"Tệp ảnh {name}: {error.message}")
+                ImportProblem.objects.create(
+                    batch=batch,
+                    row=row.number,
+                    column=KINDS[batch.record_type].field("scans").label,
+                    value=name,
+                    code="bad_scan",
+                    severity=ImportProblem.Severity.NOTICE,
+                    message=f"Tệp ảnh {name}: {error.message}",
+                )
                 continue
             RecordScan.objects.get_or_create(record_id=ids[row.identity_key], file=stored, defaults={"page": page})
 
 
 def summary(batch: ImportBatch) -> dict:
     """The counts a script reads (`cqs import-civil --json`)."""
-    return {"batch": batch.pk, "status": batch.status, "file": batch.file_name, "format": batch.file_format,
-            "encoding": batch.encoding, "rows": batch.rows_read, "imported": batch.imported, "flagged": batch.flagged,
-            "rejected": batch.rejected, "skipped_existing": batch.skipped_existing,
-            "problems": batch.problems.count(), "message": batch.message}
+    return {
+        "batch": batch.pk,
+        "status": batch.status,
+        "file": batch.file_name,
+        "format": batch.file_format,
+        "encoding": batch.encoding,
+        "rows": batch.rows_read,
+        "imported": batch.imported,
+        "flagged": batch.flagged,
+        "rejected": batch.rejected,
+        "skipped_existing": batch.skipped_existing,
+        "problems": batch.problems.count(),
+        "message": batch.message,
+    }

@@ -49,7 +49,9 @@ class ImportBatch(models.Model):
     flagged = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
     skipped_existing = models.PositiveIntegerField(default=0)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     actor_label = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -68,8 +70,13 @@ class ImportBatch(models.Model):
         return self.status in (self.Status.DONE, self.Status.FAILED)
 
     def counts(self) -> dict:
-        return {"rows": self.rows_read, "imported": self.imported, "flagged": self.flagged, "rejected": self.rejected,
-                "skipped_existing": self.skipped_existing}
+        return {
+            "rows": self.rows_read,
+            "imported": self.imported,
+            "flagged": self.flagged,
+            "rejected": self.rejected,
+            "skipped_existing": self.skipped_existing,
+        }
 
 
 class ImportProblem(models.Model):
@@ -121,7 +128,9 @@ class CivilRecord(models.Model):
     class Meta:
         verbose_name = "bản ghi hộ tịch"
         verbose_name_plural = "bản ghi hộ tịch"
-        constraints = [models.UniqueConstraint(fields=["commune", "record_type", "identity_key"], name="civil_record_identity")]
+        constraints = [
+            models.UniqueConstraint(fields=["commune", "record_type", "identity_key"], name="civil_record_identity")
+        ]
         indexes = [
             models.Index(fields=["commune", "review_state", "record_type", "book", "year"]),
             models.Index(fields=["commune", "record_type", "year", "book"]),

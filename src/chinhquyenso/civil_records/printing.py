@@ -49,6 +49,7 @@ _COMMITTEE_PREFIXES = ("ubnd ", "uy ban nhan dan ")  # folded; "UBND xã Kiến 
 @dataclass(frozen=True)
 class Cell:
     """One label and its value on a line of the form."""
+
     label: str
     key: str
     words: bool = False  # also "ghi bằng chữ" (an exact date in Vietnamese words)
@@ -60,10 +61,13 @@ def _line(*cells: tuple) -> tuple[Cell, ...]:
 
 
 def _parent(prefix: str, who: str) -> tuple[tuple[Cell, ...], ...]:
-    return (_line((f"Họ, chữ đệm, tên người {who}", f"{prefix}_name")),
-            _line(("Năm sinh", f"{prefix}_born"), ("Dân tộc", f"{prefix}_ethnicity"),
-                  ("Quốc tịch", f"{prefix}_nationality")),
-            _line(("Nơi cư trú", f"{prefix}_residence")))
+    return (
+        _line((f"Họ, chữ đệm, tên người {who}", f"{prefix}_name")),
+        _line(
+            ("Năm sinh", f"{prefix}_born"), ("Dân tộc", f"{prefix}_ethnicity"), ("Quốc tịch", f"{prefix}_nationality")
+        ),
+        _line(("Nơi cư trú", f"{prefix}_residence")),
+    )
 
 
 # Per record type: the form's title, the register it copies from, its field
@@ -112,9 +116,17 @@ FORMS = {
         "register": "Sổ đăng ký kết hôn",
         "template": "civil_records/print/marriage.html",
         "legal_basis": LEGAL_BASIS,
-        "spouses": {"heads": ("Chồng", "Vợ"), "prefixes": ("husband", "wife"),
-                    "rows": (("Họ, chữ đệm, tên", "name"), ("Ngày, tháng, năm sinh", "born"), ("Dân tộc", "ethnicity"),
-                             ("Quốc tịch", "nationality"), ("Nơi cư trú", "residence"))},
+        "spouses": {
+            "heads": ("Chồng", "Vợ"),
+            "prefixes": ("husband", "wife"),
+            "rows": (
+                ("Họ, chữ đệm, tên", "name"),
+                ("Ngày, tháng, năm sinh", "born"),
+                ("Dân tộc", "ethnicity"),
+                ("Quốc tịch", "nationality"),
+                ("Nơi cư trú", "residence"),
+            ),
+        },
         "lines": (
             _line(("Ngày, tháng, năm đăng ký kết hôn", "registered_on")),
             _line(("Nơi đăng ký kết hôn", PLACE)),
@@ -256,12 +268,12 @@ class _Values:
 
 
 def _without_committee(name: str) -> str:
-    """"UBND xã Kiến An" → "xã Kiến An" (the form writes "Ủy ban nhân dân" itself)."""
+    """ "UBND xã Kiến An" → "xã Kiến An" (the form writes "Ủy ban nhân dân" itself)."""
     name = nfc(name)
     folded = fold(name)  # one letter per letter of the NFC name: the prefix's length carries over
     for prefix in _COMMITTEE_PREFIXES:
         if folded.startswith(prefix) and len(folded) == len(name):
-            return name[len(prefix):].strip()
+            return name[len(prefix) :].strip()
     return name
 
 
@@ -273,7 +285,7 @@ def issuing_commune(commune: Agency) -> Agency:
 
 
 def place_of_registration(commune: Agency) -> str:
-    """"Ủy ban nhân dân xã Kiến An, huyện Chợ Mới, tỉnh An Giang": the commune
+    """ "Ủy ban nhân dân xã Kiến An, huyện Chợ Mới, tỉnh An Giang": the commune
     and its district and province as they were when it registered the entry."""
     parts = [f"Ủy ban nhân dân {_without_committee(commune.name)}"]
     parent, seen = commune.parent, {commune.pk}
@@ -294,8 +306,9 @@ def _cell(values: _Values, cell: Cell, place: str) -> dict:
     return {"label": cell.label, "value": printed.text, "blank": printed.blank, "words": words, "joined": cell.joined}
 
 
-def extract_context(record: CivilRecord, *, signer: str = "", signer_title: str = "",
-                    copy_date: dt.date | None = None) -> dict:
+def extract_context(
+    record: CivilRecord, *, signer: str = "", signer_title: str = "", copy_date: dt.date | None = None
+) -> dict:
     """Everything the extract prints, as plain strings."""
     form = FORMS[record.record_type]
     values = _Values(record)
@@ -307,23 +320,37 @@ def extract_context(record: CivilRecord, *, signer: str = "", signer_title: str 
     if "spouses" in form:
         spec = form["spouses"]
         for label, suffix in spec["rows"]:
-            spouses.append({"label": label, "values": [values.get(f"{prefix}_{suffix}") for prefix in spec["prefixes"]]})
+            spouses.append(
+                {"label": label, "values": [values.get(f"{prefix}_{suffix}") for prefix in spec["prefixes"]]}
+            )
     number = values.register("number", record.number)
     book = values.register("book", record.book)
     year = values.register("year", record.year)
     copy_date = copy_date or timezone.localdate()
     title = form["title"].upper()
     return {
-        "title": title, "copy_label": "(BẢN SAO)", "legal_basis": form["legal_basis"],
+        "title": title,
+        "copy_label": "(BẢN SAO)",
+        "legal_basis": form["legal_basis"],
         "doc_title": f"{form['title']} (bản sao) — số {number}, quyển số {book}, năm {year}",
-        "agency_line": "ỦY BAN NHÂN DÂN", "commune_line": _without_committee(issuer.name).upper(),
-        "issuer": issuer.name, "commune": commune.name, "place": place,
-        "number": number, "book": book, "year": year,
-        "lines": lines, "spouse_heads": form.get("spouses", {}).get("heads", ()), "spouses": spouses,
+        "agency_line": "ỦY BAN NHÂN DÂN",
+        "commune_line": _without_committee(issuer.name).upper(),
+        "issuer": issuer.name,
+        "commune": commune.name,
+        "place": place,
+        "number": number,
+        "book": book,
+        "year": year,
+        "lines": lines,
+        "spouse_heads": form.get("spouses", {}).get("heads", ()),
+        "spouses": spouses,
         "source_line": f"Sao từ {form['register']} số {number}, quyển số {book}, năm {year}",
-        "place_date": place_date(copy_date), "copy_date": copy_date,
-        "signature_role": SIGNATURE_ROLE, "signature_hint": SIGNATURE_HINT,
-        "signer": nfc(signer) or BLANK, "signer_title": nfc(signer_title),
+        "place_date": place_date(copy_date),
+        "copy_date": copy_date,
+        "signature_role": SIGNATURE_ROLE,
+        "signature_hint": SIGNATURE_HINT,
+        "signer": nfc(signer) or BLANK,
+        "signer_title": nfc(signer_title),
     }
 
 

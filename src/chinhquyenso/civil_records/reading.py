@@ -16,23 +16,29 @@ import csv
 import io
 import os
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from chinhquyenso.core.errors import DomainError
 
 SNIFF_BYTES = 1 << 16
 CSV_FIELD_LIMIT = 1 << 20
-ENCODING_LABELS = {"utf-8-sig": "UTF-8 (có BOM)", "utf-8": "UTF-8", "utf-16": "UTF-16", "utf-16-le": "UTF-16",
-                   "utf-16-be": "UTF-16", "cp1258": "Windows-1258"}
+ENCODING_LABELS = {
+    "utf-8-sig": "UTF-8 (có BOM)",
+    "utf-8": "UTF-8",
+    "utf-16": "UTF-16",
+    "utf-16-le": "UTF-16",
+    "utf-16-be": "UTF-16",
+    "cp1258": "Windows-1258",
+}
 
 
 @dataclass
 class Source:
     """An opened file: its header row, a row iterator and how far through it is."""
 
-    format: str          # "csv" or "xlsx"
-    encoding: str        # label shown to the user
+    format: str  # "csv" or "xlsx"
+    encoding: str  # label shown to the user
     headers: list
     rows: Iterator[tuple[int, list]]  # (row number in the file, 1-based as a spreadsheet shows it; cells)
     size: int
@@ -104,15 +110,24 @@ def _open_csv(path, size: int, encoding: str) -> Source:
         headers[0] = headers[0][1:]
     if not any(h.strip() for h in headers):
         binary.close()
-        raise DomainError("Dòng đầu của tệp phải là dòng tiêu đề cột (ví dụ: Quyển số, Số đăng ký, Họ và tên…).", "file")
+        raise DomainError(
+            "Dòng đầu của tệp phải là dòng tiêu đề cột (ví dụ: Quyển số, Số đăng ký, Họ và tên…).", "file"
+        )
     reader = csv.reader(text, delimiter=delimiter)
 
     def rows():
         # Numbered by record, as a spreadsheet numbers rows (a quoted value may span several lines).
         yield from enumerate(reader, 2)
 
-    return Source("csv", ENCODING_LABELS.get(encoding, encoding), headers, rows(), size,
-                  _position=binary.tell, _close=binary.close)
+    return Source(
+        "csv",
+        ENCODING_LABELS.get(encoding, encoding),
+        headers,
+        rows(),
+        size,
+        _position=binary.tell,
+        _close=binary.close,
+    )
 
 
 def _open_xlsx(path, size: int) -> Source:

@@ -87,8 +87,18 @@ def batch_problems(batch: ImportBatch, *, severity: str = "") -> QuerySet[Import
     return problems.filter(severity=severity) if severity else problems
 
 
-def search(user, *, q: str = "", record_type: str = "", commune_id: int | None = None, book: str = "", number: str = "",
-           year: int | None = None, date_from: dt.date | None = None, date_to: dt.date | None = None) -> QuerySet[CivilRecord]:
+def search(
+    user,
+    *,
+    q: str = "",
+    record_type: str = "",
+    commune_id: int | None = None,
+    book: str = "",
+    number: str = "",
+    year: int | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> QuerySet[CivilRecord]:
     """Records matching every word of `q` in the subject's (or spouses') name,
     compared without diacritics, case or tone placement; the event date range
     overlaps [date_from, date_to] (a record dated only "1968" matches May 1968)."""
@@ -123,17 +133,25 @@ def _flagged(user, commune_id: int | None, record_type: str, book: str) -> Query
     return records
 
 
-def review_queue(user, *, commune_id: int | None = None, record_type: str = "", book: str = "", flag_code: str = "") -> QuerySet[CivilRecord]:
+def review_queue(
+    user, *, commune_id: int | None = None, record_type: str = "", book: str = "", flag_code: str = ""
+) -> QuerySet[CivilRecord]:
     records = _flagged(user, commune_id, record_type, book)
     if flag_code:
         records = records.filter(flags__icontains=f'"{flag_code}"')
-    return records.select_related("commune").order_by("commune__name", "record_type", "year", "book", "source_row", "id")
+    return records.select_related("commune").order_by(
+        "commune__name", "record_type", "year", "book", "source_row", "id"
+    )
 
 
 def flagged_books(user, *, commune_id: int | None = None, record_type: str = "", book: str = "") -> list[dict]:
     """Books with records to review, per commune: what the bulk actions act on."""
-    return list(_flagged(user, commune_id, record_type, book).values("commune_id", "commune__name", "record_type", "book", "year")
-                .annotate(count=Count("id")).order_by("commune__name", "record_type", "year", "book"))
+    return list(
+        _flagged(user, commune_id, record_type, book)
+        .values("commune_id", "commune__name", "record_type", "book", "year")
+        .annotate(count=Count("id"))
+        .order_by("commune__name", "record_type", "year", "book")
+    )
 
 
 def book_records(commune: Agency, record_type: str, book: str, year: int | None) -> QuerySet[CivilRecord]:
@@ -165,7 +183,14 @@ def field_rows(record: CivilRecord) -> list[dict]:
         written = verbatim_value(record, field.key)
         if value is None and not written and field.key not in flags:
             continue
-        rows.append({"key": field.key, "label": field.label, "verbatim": written,
-                     "value": "; ".join(value) if isinstance(value, list) else ("" if value is None else str(value)),
-                     "flags": flags.get(field.key, []), "reviewed": field.key in reviewed})
+        rows.append(
+            {
+                "key": field.key,
+                "label": field.label,
+                "verbatim": written,
+                "value": "; ".join(value) if isinstance(value, list) else ("" if value is None else str(value)),
+                "flags": flags.get(field.key, []),
+                "reviewed": field.key in reviewed,
+            }
+        )
     return rows

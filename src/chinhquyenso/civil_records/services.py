@@ -6,12 +6,11 @@ from __future__ import annotations
 from django.core.files import File
 from django.db import transaction
 
-from chinhquyenso.civil_records import printing, selectors
+from chinhquyenso.civil_records import dates, printing, selectors
 from chinhquyenso.civil_records.fields import DATE, KINDS, SEX, YEAR, YEAR_OR_DATE
 from chinhquyenso.civil_records.models import CivilRecord, FieldReview, ImportBatch, RecordScan, RecordType, ReviewState
 from chinhquyenso.civil_records.reading import SNIFF_BYTES, detect_encoding, detect_format
 from chinhquyenso.civil_records.validation import SEXES
-from chinhquyenso.civil_records import dates
 from chinhquyenso.core import audit
 from chinhquyenso.core.errors import DomainError, PermissionDenied
 from chinhquyenso.core.text import fold, nfc
@@ -30,12 +29,16 @@ def _check_type(record_type: str) -> str:
 def find_commune(code: str) -> Agency:
     """A commune by internal or electronic code (the registers' place of registration)."""
     code = (code or "").strip()
-    agency = (Agency.objects.filter(code=code).first() or
-              Agency.objects.filter(electronic_code=code).order_by("-valid_from").first())
+    agency = (
+        Agency.objects.filter(code=code).first()
+        or Agency.objects.filter(electronic_code=code).order_by("-valid_from").first()
+    )
     if agency is None:
         raise DomainError(f"Không tìm thấy xã, phường có mã “{code}”.", "commune")
     if agency.kind != AgencyKind.COMMUNE_COMMITTEE:
-        raise DomainError(f"“{agency.name}” không phải UBND cấp xã: sổ hộ tịch được nhập theo nơi đăng ký cấp xã.", "commune")
+        raise DomainError(
+            f"“{agency.name}” không phải UBND cấp xã: sổ hộ tịch được nhập theo nơi đăng ký cấp xã.", "commune"
+        )
     return agency
 
 
@@ -53,13 +56,22 @@ def create_batch(*, record_type: str, commune: Agency, file_name: str, actor=Non
         if detect_format(head) == "csv":
             detect_encoding(head)  # raises for binary content
     with transaction.atomic():
-        batch = ImportBatch.objects.create(record_type=record_type, commune=commune, file_name=nfc(file_name)[:255],
-                                           created_by=actor if getattr(actor, "pk", None) else None,
-                                           actor_label=CLI_ACTOR if not getattr(actor, "pk", None) else "")
+        batch = ImportBatch.objects.create(
+            record_type=record_type,
+            commune=commune,
+            file_name=nfc(file_name)[:255],
+            created_by=actor if getattr(actor, "pk", None) else None,
+            actor_label=CLI_ACTOR if not getattr(actor, "pk", None) else "",
+        )
         if upload is not None:
             batch.file.save(f"{batch.pk}.bin", File(upload), save=True)
-        audit.record(actor=actor or CLI_ACTOR, action="civil.batch_created", obj=batch, agency_id=commune.pk,
-                     after={"type": record_type, "file": batch.file_name})
+        audit.record(
+            actor=actor or CLI_ACTOR,
+            action="civil.batch_created",
+            obj=batch,
+            agency_id=commune.pk,
+            after={"type": record_type, "file": batch.file_name},
+        )
     return batch
 
 
@@ -86,7 +98,9 @@ def _normalize(record: CivilRecord, field: str, value: str):
         parsed = dates.parse(value)
         problems = [reason for code, reason in parsed.flags if code not in ("partial_date", "lunar_date")]
         if not parsed.value or problems:
-            raise DomainError(problems[0] if problems else "Ngày không hợp lệ; ghi dd/mm/yyyy, mm/yyyy hoặc yyyy.", field)
+            raise DomainError(
+                problems[0] if problems else "Ngày không hợp lệ; ghi dd/mm/yyyy, mm/yyyy hoặc yyyy.", field
+            )
         return parsed.value
     if kind == SEX:
         if fold(value) not in SEXES:
@@ -115,8 +129,13 @@ def _apply_columns(record: CivilRecord):
     if not data.get("key") and record.number and record.year:
         # A corrected book, number or year is the record's identity: a later import of the row matches it.
         identity = f"s:{fold(record.book)}|{fold(record.number)}|{record.year}"
-        taken = CivilRecord.objects.filter(commune_id=record.commune_id, record_type=record.record_type,
-                                           identity_key=identity).exclude(pk=record.pk).exists()
+        taken = (
+            CivilRecord.objects.filter(
+                commune_id=record.commune_id, record_type=record.record_type, identity_key=identity
+            )
+            .exclude(pk=record.pk)
+            .exists()
+        )
         if taken:
             raise DomainError("Đã có bản ghi khác cùng quyển số, số đăng ký và năm này trong sổ của xã.", "value")
         record.identity_key = identity
@@ -129,7 +148,9 @@ def _close_flags(record: CivilRecord, field: str) -> list:
     return closed
 
 
-def review_field(*, actor, record: CivilRecord, field: str, action: str, value: str = "", note: str = "") -> CivilRecord:
+def review_field(
+    *, actor, record: CivilRecord, field: str, action: str, value: str = "", note: str = ""
+) -> CivilRecord:
     """Confirm a flagged field as the register has it, or correct its normalized
     value. The verbatim text stays; the review is kept in the record's history."""
     selectors.require_manage(actor, record.commune)
@@ -152,15 +173,31 @@ def review_field(*, actor, record: CivilRecord, field: str, action: str, value: 
             _apply_columns(record)
         record.save()
         header = selectors.verbatim_value(record, field)
-        FieldReview.objects.create(record=record, field=field, action=action, flag_code=",".join(f[1] for f in closed),
-                                   flag_reason=" ".join(f[2] for f in closed), verbatim=header, old_value=old_value,
-                                   new_value=new_value, note=nfc(note), actor=actor)
-        audit.record(actor=actor, action=f"civil.field_{action}", obj=record, agency_id=record.commune_id,
-                     after={"field": field, "flags": [f[1] for f in closed], "state": record.review_state})
+        FieldReview.objects.create(
+            record=record,
+            field=field,
+            action=action,
+            flag_code=",".join(f[1] for f in closed),
+            flag_reason=" ".join(f[2] for f in closed),
+            verbatim=header,
+            old_value=old_value,
+            new_value=new_value,
+            note=nfc(note),
+            actor=actor,
+        )
+        audit.record(
+            actor=actor,
+            action=f"civil.field_{action}",
+            obj=record,
+            agency_id=record.commune_id,
+            after={"field": field, "flags": [f[1] for f in closed], "state": record.review_state},
+        )
     return record
 
 
-def confirm_book(*, actor, commune: Agency, record_type: str, book: str, year: int | None, flag_code: str, note: str = "") -> int:
+def confirm_book(
+    *, actor, commune: Agency, record_type: str, book: str, year: int | None, flag_code: str, note: str = ""
+) -> int:
     """Confirm one kind of flag on every record of a register book at once
     (say, every "no father's name" of a 1968 birth book). Returns how many
     records changed."""
@@ -179,14 +216,28 @@ def confirm_book(*, actor, commune: Agency, record_type: str, book: str, year: i
             record.review_state = ReviewState.FLAGGED if record.flags else ReviewState.REVIEWED
             record.save(update_fields=["flags", "review_state", "updated_at"])
             FieldReview.objects.bulk_create(
-                FieldReview(record=record, field=flag[0], action=FieldReview.Action.CONFIRMED, flag_code=flag[1],
-                            flag_reason=flag[2], verbatim=selectors.verbatim_value(record, flag[0]), old_value=record.data.get(flag[0]),
-                            note=nfc(note) or "Xác nhận cả quyển", actor=actor)
-                for flag in matching)
+                FieldReview(
+                    record=record,
+                    field=flag[0],
+                    action=FieldReview.Action.CONFIRMED,
+                    flag_code=flag[1],
+                    flag_reason=flag[2],
+                    verbatim=selectors.verbatim_value(record, flag[0]),
+                    old_value=record.data.get(flag[0]),
+                    note=nfc(note) or "Xác nhận cả quyển",
+                    actor=actor,
+                )
+                for flag in matching
+            )
             changed += 1
-        audit.record(actor=actor, action="civil.book_confirmed", object_type="civil_records.Book",
-                     object_id=f"{commune.pk}/{record_type}/{book}/{year or ''}", agency_id=commune.pk,
-                     after={"flag": flag_code, "records": changed})
+        audit.record(
+            actor=actor,
+            action="civil.book_confirmed",
+            object_type="civil_records.Book",
+            object_id=f"{commune.pk}/{record_type}/{book}/{year or ''}",
+            agency_id=commune.pk,
+            after={"flag": flag_code, "records": changed},
+        )
     return changed
 
 
@@ -198,8 +249,13 @@ def attach_scan(*, actor, record: CivilRecord, data: bytes, original_name: str =
         page = record.scans.count() + 1
         scan, created = RecordScan.objects.get_or_create(record=record, file=stored, defaults={"page": page})
         if created:
-            audit.record(actor=actor, action="civil.scan_added", obj=record, agency_id=record.commune_id,
-                         after={"page": scan.page, "sha256": stored.sha256})
+            audit.record(
+                actor=actor,
+                action="civil.scan_added",
+                obj=record,
+                agency_id=record.commune_id,
+                after={"page": scan.page, "sha256": stored.sha256},
+            )
     return scan
 
 
@@ -210,6 +266,11 @@ def issue_extract(*, actor, record: CivilRecord, signer: str, signer_title: str)
         raise PermissionDenied("Bạn không có quyền in bản trích lục của bản ghi này.")
     pdf = printing.extract_pdf(record, signer=nfc(signer), signer_title=nfc(signer_title))
     with transaction.atomic():
-        audit.record(actor=actor, action="civil.extract_issued", obj=record, agency_id=record.commune_id,
-                     after={"type": record.record_type, "book": record.book, "number": record.number, "year": record.year})
+        audit.record(
+            actor=actor,
+            action="civil.extract_issued",
+            obj=record,
+            agency_id=record.commune_id,
+            after={"type": record.record_type, "book": record.book, "number": record.number, "year": record.year},
+        )
     return pdf

@@ -21,14 +21,41 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chinhquyenso.civil_records import dates
-from chinhquyenso.civil_records.fields import (BOOK, DATE, KEY, NAME, NUMBER, PLACE, SCANS, SEX, TEXT, YEAR, YEAR_OR_DATE,
-                                               RecordKind, header_index, header_key)
+from chinhquyenso.civil_records.fields import (
+    BOOK,
+    DATE,
+    KEY,
+    NAME,
+    NUMBER,
+    PLACE,
+    SCANS,
+    SEX,
+    TEXT,
+    YEAR,
+    YEAR_OR_DATE,
+    RecordKind,
+    header_index,
+    header_key,
+)
 from chinhquyenso.core.text import drop_unstorable, fold, fold_normalized, nfc
 
 MAX_NAME = 200
 MAX_TEXT = 2000
 # Written for "nobody could read this" (illegible) and for "the register says there is none".
-ILLEGIBLE = {"khong ro", "k ro", "kr", "khong doc duoc", "khong ro rang", "mo", "bi mo", "nhoe", "rach", "x", "xx", "xxx"}
+ILLEGIBLE = {
+    "khong ro",
+    "k ro",
+    "kr",
+    "khong doc duoc",
+    "khong ro rang",
+    "mo",
+    "bi mo",
+    "nhoe",
+    "rach",
+    "x",
+    "xx",
+    "xxx",
+}
 NONE_WRITTEN = {"-", "--", "khong", "khong co", "k co", "/", "0"}
 _ONLY_MARKS = re.compile(r"[?.…\s]+")
 _DIGITS = re.compile(r"\d")
@@ -58,7 +85,7 @@ FLAG_LABELS = {
 @dataclass
 class Column:
     index: int
-    header: str        # as written in the file
+    header: str  # as written in the file
     field: str | None  # None: not a register field (kept verbatim only)
 
 
@@ -75,7 +102,7 @@ class Problem:
 @dataclass(slots=True)
 class CleanRow:
     number: int
-    flags: list = field(default_factory=list)       # [field, code, reason]
+    flags: list = field(default_factory=list)  # [field, code, reason]
     problems: list = field(default_factory=list)
     rejected: bool = False
     identity_key: str = ""
@@ -101,15 +128,16 @@ class CleanRow:
 class Cell:
     """What one cell says on its own — the same wherever the same text stands
     in the same column, so it is worked out once per distinct text."""
-    text: str                  # as written: NFC, unstorable characters dropped
-    stored: object = None      # the normalized value kept in `data`; None: nothing to keep
-    folded: str = ""           # the stored text folded (names, book, number, key)
-    flags: tuple = ()          # (code, reason, value shown to the officer)
-    unreadable: bool = False   # holds U+FFFD: the file was decoded with the wrong code page
+
+    text: str  # as written: NFC, unstorable characters dropped
+    stored: object = None  # the normalized value kept in `data`; None: nothing to keep
+    folded: str = ""  # the stored text folded (names, book, number, key)
+    flags: tuple = ()  # (code, reason, value shown to the officer)
+    unreadable: bool = False  # holds U+FFFD: the file was decoded with the wrong code page
     parsed: dates.ParsedDate | None = None
-    verbatim_json: str = ""    # '"header":"text"', joined into the row's JSON
-    data_json: str = ""        # '"field":value'
-    per_row: bool = False      # depends on the rest of the row (a two-digit year): never cached
+    verbatim_json: str = ""  # '"header":"text"', joined into the row's JSON
+    data_json: str = ""  # '"field":value'
+    per_row: bool = False  # depends on the rest of the row (a two-digit year): never cached
 
 
 def historical_places(path: Path = PLACES_FILE) -> tuple[re.Pattern, dict[str, str]]:
@@ -134,8 +162,14 @@ class RowValidator:
 
     CACHE_LIMIT = 4096  # distinct texts remembered per column; memory stays bounded however large the file
 
-    def __init__(self, kind: RecordKind, headers: list, *, today: dt.date | None = None,
-                 places: tuple[re.Pattern, dict[str, str]] | None = None):
+    def __init__(
+        self,
+        kind: RecordKind,
+        headers: list,
+        *,
+        today: dt.date | None = None,
+        places: tuple[re.Pattern, dict[str, str]] | None = None,
+    ):
         self.kind = kind
         self.today = today or dt.date.today()
         self.places, self.place_reasons = historical_places() if places is None else places
@@ -158,15 +192,29 @@ class RowValidator:
                 continue
             field_key = index.get(key)
             if field_key and field_key in seen:
-                self.header_problems.append(Problem(header, header, "duplicate_column",
-                                                    f"Cột “{header}” trùng với cột “{seen[field_key]}”; chỉ dùng cột đầu.", "notice"))
+                self.header_problems.append(
+                    Problem(
+                        header,
+                        header,
+                        "duplicate_column",
+                        f"Cột “{header}” trùng với cột “{seen[field_key]}”; chỉ dùng cột đầu.",
+                        "notice",
+                    )
+                )
                 field_key = None
             elif field_key:
                 seen[field_key] = header
             else:
-                self.header_problems.append(Problem(header, header, "unknown_column",
-                                                    f"Cột “{header}” không thuộc mẫu sổ {kind.label.lower()}; "
-                                                    "nội dung vẫn được lưu nguyên văn nhưng không được kiểm tra.", "notice"))
+                self.header_problems.append(
+                    Problem(
+                        header,
+                        header,
+                        "unknown_column",
+                        f"Cột “{header}” không thuộc mẫu sổ {kind.label.lower()}; "
+                        "nội dung vẫn được lưu nguyên văn nhưng không được kiểm tra.",
+                        "notice",
+                    )
+                )
             if header in used:  # a second column of the same title keeps its own text
                 header = f"{header} (cột {position + 1})"
             used.add(header)
@@ -182,8 +230,21 @@ class RowValidator:
         self._header_json = {c.index: _json(c.header) + ":" for c in self._in_file}
         self._key_json = {c.index: _json(c.field) + ":" for c in self._in_file if c.field}
         # The fields the whole-row rules read.
-        self._row_fields = tuple(dict.fromkeys(("book", "number", "key", "sex", "scans", "registered_on", kind.event_field,
-                                                *kind.subject_fields, *kind.expected_fields)))
+        self._row_fields = tuple(
+            dict.fromkeys(
+                (
+                    "book",
+                    "number",
+                    "key",
+                    "sex",
+                    "scans",
+                    "registered_on",
+                    kind.event_field,
+                    *kind.subject_fields,
+                    *kind.expected_fields,
+                )
+            )
+        )
 
     def header_for(self, field_key: str) -> str:
         column = self.mapped.get(field_key)
@@ -212,11 +273,14 @@ class RowValidator:
         flagged.update(late_flags)
         result = []
         for i, ((number, cells), verbatim_parts, data_parts, row_cells) in enumerate(
-                zip(rows, zip(*verbatim), zip(*data), zip(*row_fields))):
+            zip(rows, zip(*verbatim), zip(*data), zip(*row_fields))
+        ):
             extra = ()
             if len(cells) > width:  # cells beyond the header row: kept verbatim as "Cột N"
-                extra = [(column, self._cell(column, cells[column.index], None))
-                         for column in (Column(n, f"Cột {n + 1}", None) for n in range(width, len(cells)))]
+                extra = [
+                    (column, self._cell(column, cells[column.index], None))
+                    for column in (Column(n, f"Cột {n + 1}", None) for n in range(width, len(cells)))
+                ]
                 extra = [(column, cell) for column, cell in extra if cell is not _BLANK]
                 verbatim_parts += tuple(cell.verbatim_json for _, cell in extra)
             if not any(verbatim_parts):
@@ -225,8 +289,11 @@ class RowValidator:
             if i in flagged or extra:
                 self._cell_flags(row, i, read, late_flags.get(i), extra)
             self._register(row, dict(zip(self._row_fields, row_cells)), i, by_field)
-            row.encoded = ("{" + ",".join(filter(None, verbatim_parts)) + "}", "{" + ",".join(filter(None, data_parts)) + "}",
-                           _json(row.flags) if row.flags else "[]")
+            row.encoded = (
+                "{" + ",".join(filter(None, verbatim_parts)) + "}",
+                "{" + ",".join(filter(None, data_parts)) + "}",
+                _json(row.flags) if row.flags else "[]",
+            )
             result.append(row)
         return result
 
@@ -285,8 +352,14 @@ class RowValidator:
                 self._flag(row, "registered_on", column.header, late[2], late[0], late[1])
 
     def _unreadable(self, row: CleanRow, key: str, header: str, text: str):
-        self._flag(row, key, header, text, "unreadable_characters",
-                   "Có ký tự không đọc được (tệp lưu sai bảng mã?); cần đối chiếu sổ gốc.")
+        self._flag(
+            row,
+            key,
+            header,
+            text,
+            "unreadable_characters",
+            "Có ký tự không đọc được (tệp lưu sai bảng mã?); cần đối chiếu sổ gốc.",
+        )
 
     def _flag(self, row: CleanRow, key: str, header: str, value: str, code: str, reason: str):
         row.flags.append([key, code, reason])
@@ -314,8 +387,14 @@ class RowValidator:
         if kind == YEAR:
             cell.stored = self._year(text, value, flags)
         elif kind == DATE or kind == YEAR_OR_DATE:
-            cell.parsed, cell.per_row = self._date(raw if raw.__class__ is not str else value, text, folded, flags,
-                                                   partial_ok=kind == YEAR_OR_DATE, reference_year=reference_year)
+            cell.parsed, cell.per_row = self._date(
+                raw if raw.__class__ is not str else value,
+                text,
+                folded,
+                flags,
+                partial_ok=kind == YEAR_OR_DATE,
+                reference_year=reference_year,
+            )
             if cell.parsed is not None and cell.parsed.value:
                 cell.stored = cell.parsed.value
         else:
@@ -367,12 +446,15 @@ class RowValidator:
             year = 1900 + year
             flags.append(("two_digit_year", f"Năm ghi hai chữ số “{digits}”, hiểu là năm {year}.", text))
         if not dates.EARLIEST_YEAR <= year <= self.today.year:
-            flags.append(("invalid_value", f"Năm đăng ký {year} nằm ngoài khoảng {dates.EARLIEST_YEAR}–{self.today.year}.", text))
+            flags.append(
+                ("invalid_value", f"Năm đăng ký {year} nằm ngoài khoảng {dates.EARLIEST_YEAR}–{self.today.year}.", text)
+            )
             return None
         return year
 
-    def _date(self, raw, text: str, folded: str, flags: list, *, partial_ok: bool,
-              reference_year: int | None) -> tuple[dates.ParsedDate | None, bool]:
+    def _date(
+        self, raw, text: str, folded: str, flags: list, *, partial_ok: bool, reference_year: int | None
+    ) -> tuple[dates.ParsedDate | None, bool]:
         """The parsed date, and whether it was read against the row's year (a two-digit year)."""
         if isinstance(raw, str):
             if folded in ILLEGIBLE or _ONLY_MARKS.fullmatch(raw):
@@ -403,18 +485,38 @@ class RowValidator:
         if not any(names) and not row.register_number:
             row.rejected = True
             header = self.header_for(kind.subject_fields[0])
-            row.problems.append(Problem(header, "", "unusable",
-                                        "Không dùng được: không có họ tên người được đăng ký và không có số đăng ký "
-                                        "(cần ít nhất một trong hai).", "error", kind.subject_fields[0]))
+            row.problems.append(
+                Problem(
+                    header,
+                    "",
+                    "unusable",
+                    "Không dùng được: không có họ tên người được đăng ký và không có số đăng ký "
+                    "(cần ít nhất một trong hai).",
+                    "error",
+                    kind.subject_fields[0],
+                )
+            )
             return
         row.sex = cell["sex"].stored or ""
         row.scans = cell["scans"].stored or []
         if not row.register_number:
-            self._flag(row, "number", self.header_for("number"), "", "missing_number",
-                       "Sổ không ghi số đăng ký; bản ghi được nhận diện theo nội dung dòng.")
+            self._flag(
+                row,
+                "number",
+                self.header_for("number"),
+                "",
+                "missing_number",
+                "Sổ không ghi số đăng ký; bản ghi được nhận diện theo nội dung dòng.",
+            )
         if row.year is None:
-            self._flag(row, "year", self.header_for("year"), "", "missing_year",
-                       "Không có năm đăng ký (cột năm hoặc ngày đăng ký).")
+            self._flag(
+                row,
+                "year",
+                self.header_for("year"),
+                "",
+                "missing_year",
+                "Không có năm đăng ký (cột năm hoặc ngày đăng ký).",
+            )
         for key in kind.expected_fields:
             if not cell[key].stored and not any(f[0] == key for f in row.flags):
                 who = kind.field(key).label.split()[-1]
@@ -426,8 +528,14 @@ class RowValidator:
         elif row.register_number and row.year:
             row.identity_key = f"s:{cell['book'].folded}|{cell['number'].folded}|{row.year}"
         else:
-            content = json.dumps(sorted((c.header, by_field[c.field][i].text) for c in self._in_file
-                                        if c.field and by_field[c.field][i] is not _BLANK), ensure_ascii=False)
+            content = json.dumps(
+                sorted(
+                    (c.header, by_field[c.field][i].text)
+                    for c in self._in_file
+                    if c.field and by_field[c.field][i] is not _BLANK
+                ),
+                ensure_ascii=False,
+            )
             row.identity_key = "h:" + hashlib.sha1(content.encode()).hexdigest()
         registered = cell["registered_on"].parsed
         row.registered_on = registered.exact if registered else None
@@ -436,10 +544,22 @@ class RowValidator:
         if event.parsed is None:
             return
         row.event_from, row.event_to = event.parsed.start, event.parsed.end
-        if (row.event_from is not None and event_field != "registered_on" and registered and registered.value
-                and row.registered_on and row.event_from > row.registered_on):
-            self._flag(row, event_field, self.header_for(event_field), event.text, "inconsistent_date",
-                       "Ngày sự kiện sau ngày đăng ký.")
+        if (
+            row.event_from is not None
+            and event_field != "registered_on"
+            and registered
+            and registered.value
+            and row.registered_on
+            and row.event_from > row.registered_on
+        ):
+            self._flag(
+                row,
+                event_field,
+                self.header_for(event_field),
+                event.text,
+                "inconsistent_date",
+                "Ngày sự kiện sau ngày đăng ký.",
+            )
 
 
 _BLANK = Cell("")  # a cell holding nothing, or nothing but spaces
@@ -482,8 +602,9 @@ class ProcessFailure:
     traceback: str
 
 
-def validation_process(queue, path: str, kind_code: str, today: dt.date, after_row: int, size: int,
-                       share: int, shares: int) -> None:
+def validation_process(
+    queue, path: str, kind_code: str, today: dt.date, after_row: int, size: int, share: int, shares: int
+) -> None:
     """Body of a validation process (importer.run_batch with workers): read the file
     itself — rows never cross between processes, only results do — and validate
     chunks share, share + shares, … onto `queue`, in order; then None."""

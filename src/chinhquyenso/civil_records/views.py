@@ -44,19 +44,22 @@ def officer_required(view):
     administrator and auditors; what each sees and may change is decided by
     the selectors. PermissionDenied from a service is a 403 page with its
     Vietnamese reason; another commune's record or batch is a 404."""
+
     @login_required
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         user = request.user
         if user.is_citizen or not (sees_whole_province(user) or selectors.communes_for(user).exists()):
-            return _forbidden(request, "Trang này chỉ dành cho cán bộ tư pháp – hộ tịch và cán bộ một cửa "
-                                       "của UBND cấp xã, phường.")
+            return _forbidden(
+                request, "Trang này chỉ dành cho cán bộ tư pháp – hộ tịch và cán bộ một cửa của UBND cấp xã, phường."
+            )
         try:
             return view(request, *args, **kwargs)
         except PermissionDenied as error:
             return _forbidden(request, error.message)
         except NotFound:
             raise Http404("Không tìm thấy.") from None  # another commune's: its existence is not revealed
+
     return wrapper
 
 
@@ -78,7 +81,7 @@ def _page_number(request) -> int:
 def _window(queryset, request) -> Window:
     number = _page_number(request)
     offset = (number - 1) * PAGE_SIZE
-    rows = list(queryset[offset:offset + PAGE_SIZE + 1])
+    rows = list(queryset[offset : offset + PAGE_SIZE + 1])
     return Window(rows[:PAGE_SIZE], number, number > 1, len(rows) > PAGE_SIZE)
 
 
@@ -109,11 +112,22 @@ def index(request):
     window, rows = None, []
     if form.asked and not form.errors:
         window = _window(selectors.search(user, **form.arguments), request)
-        rows = [(record, selectors.verbatim_value(record, KINDS[record.record_type].event_field))
-                for record in window.items]
-    return _render(request, "civil_records/index.html", {
-        "form": form, "communes": communes, "types": RecordType.choices, "page": window, "rows": rows,
-        "query": _query_without_page(request)}, status=400 if form.errors else 200)
+        rows = [
+            (record, selectors.verbatim_value(record, KINDS[record.record_type].event_field)) for record in window.items
+        ]
+    return _render(
+        request,
+        "civil_records/index.html",
+        {
+            "form": form,
+            "communes": communes,
+            "types": RecordType.choices,
+            "page": window,
+            "rows": rows,
+            "query": _query_without_page(request),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 # ---------------------------------------------------------------- import
@@ -124,16 +138,23 @@ def import_file(request):
     user = request.user
     communes = selectors.communes_for(user, manage=True)
     if not communes.exists():
-        raise PermissionDenied("Bạn không có quyền nhập sổ hộ tịch: việc nhập sổ dành cho công chức tư pháp – hộ tịch, "
-                               "lãnh đạo và quản trị của UBND cấp xã.")
+        raise PermissionDenied(
+            "Bạn không có quyền nhập sổ hộ tịch: việc nhập sổ dành cho công chức tư pháp – hộ tịch, "
+            "lãnh đạo và quản trị của UBND cấp xã."
+        )
     form = forms.Upload(values={"loai": request.GET.get("loai", "")[:20], "xa": request.GET.get("xa", "")[:20]})
     status = 200
     if request.method == "POST":
         form = forms.upload(request.POST, request.FILES, communes)
         if not form.errors:
             try:
-                batch = services.create_batch(record_type=form.values["loai"], commune=form.commune,
-                                              file_name=PurePath(form.file.name).name, actor=user, upload=form.file)
+                batch = services.create_batch(
+                    record_type=form.values["loai"],
+                    commune=form.commune,
+                    file_name=PurePath(form.file.name).name,
+                    actor=user,
+                    upload=form.file,
+                )
                 services.enqueue_batch(batch)
             except PermissionDenied:
                 raise
@@ -145,17 +166,36 @@ def import_file(request):
         status = 400
     if form.errors.get("tep") is None and request.method == "POST" and form.errors:
         form.errors["tep"] = "Hãy chọn lại tệp sau khi sửa các ô trên."
-    return _render(request, "civil_records/import.html", {
-        "can_import": True, "form": form, "communes": communes, "types": RecordType.choices,
-        "max_mb": forms.upload_max_bytes() // (1024 * 1024),
-        "batches": selectors.visible_batches(user).order_by("-created_at")[:RECENT_BATCHES]}, status=status)
+    return _render(
+        request,
+        "civil_records/import.html",
+        {
+            "can_import": True,
+            "form": form,
+            "communes": communes,
+            "types": RecordType.choices,
+            "max_mb": forms.upload_max_bytes() // (1024 * 1024),
+            "batches": selectors.visible_batches(user).order_by("-created_at")[:RECENT_BATCHES],
+        },
+        status=status,
+    )
 
 
 def _progress(batch: ImportBatch) -> dict:
-    return {"batch": batch.pk, "status": batch.status, "status_label": batch.get_status_display(),
-            "finished": batch.finished, "progress_permille": batch.progress_permille, "rows_read": batch.rows_read,
-            "rows_total": batch.rows_total, "imported": batch.imported, "flagged": batch.flagged,
-            "rejected": batch.rejected, "skipped_existing": batch.skipped_existing, "message": batch.message}
+    return {
+        "batch": batch.pk,
+        "status": batch.status,
+        "status_label": batch.get_status_display(),
+        "finished": batch.finished,
+        "progress_permille": batch.progress_permille,
+        "rows_read": batch.rows_read,
+        "rows_total": batch.rows_total,
+        "imported": batch.imported,
+        "flagged": batch.flagged,
+        "rejected": batch.rejected,
+        "skipped_existing": batch.skipped_existing,
+        "message": batch.message,
+    }
 
 
 @officer_required
@@ -165,13 +205,21 @@ def batch_page(request, pk):
     if severity not in ImportProblem.Severity.values:
         severity = ""
     window = _window(selectors.batch_problems(batch, severity=severity).order_by("row", "id"), request)
-    return _render(request, "civil_records/batch.html", {
-        "batch": batch, "severity": severity, "severities": ImportProblem.Severity.choices,
-        # Reloads while the worker runs, unless the officer turned it off (WCAG 2.2.1).
-        "auto_refresh": not batch.finished and request.GET.get("tu_dong") != "0",
-        "page": window, "query": _query_without_page(request),
-        "has_problems": batch.status == ImportBatch.Status.DONE and bool(batch.file) and batch.problems.exists(),
-        "can_manage": selectors.can_manage(request.user, batch.commune)})
+    return _render(
+        request,
+        "civil_records/batch.html",
+        {
+            "batch": batch,
+            "severity": severity,
+            "severities": ImportProblem.Severity.choices,
+            # Reloads while the worker runs, unless the officer turned it off (WCAG 2.2.1).
+            "auto_refresh": not batch.finished and request.GET.get("tu_dong") != "0",
+            "page": window,
+            "query": _query_without_page(request),
+            "has_problems": batch.status == ImportBatch.Status.DONE and bool(batch.file) and batch.problems.exists(),
+            "can_manage": selectors.can_manage(request.user, batch.commune),
+        },
+    )
 
 
 @officer_required
@@ -216,8 +264,10 @@ def _book_key(commune_id, record_type, book, year) -> tuple:
 def _flag_items(record) -> list[tuple[str, str, str]]:
     """(field label, flag label, reason) of each open flag."""
     kind = KINDS[record.record_type]
-    return [(kind.by_key[key].label if key in kind.by_key else key, forms.flag_label(code), reason)
-            for key, code, reason in record.flags]
+    return [
+        (kind.by_key[key].label if key in kind.by_key else key, forms.flag_label(code), reason)
+        for key, code, reason in record.flags
+    ]
 
 
 def _queue_page(request, *, book_errors=None, status=200):
@@ -230,26 +280,40 @@ def _queue_page(request, *, book_errors=None, status=200):
         default = selectors.communes_for(user, manage=True).first() or communes.first()
         commune_text = str(default.pk) if default else ""
     commune = communes.filter(pk=int(commune_text)).first() if commune_text.isdigit() else None
-    filters = {"commune_id": commune.pk if commune else None,
-               "record_type": get.get("loai", "") if get.get("loai", "") in RecordType.values else "",
-               "book": get.get("quyen", "")[:200].strip(),
-               "flag_code": get.get("diem", "") if get.get("diem", "") in FLAG_LABELS else ""}
+    filters = {
+        "commune_id": commune.pk if commune else None,
+        "record_type": get.get("loai", "") if get.get("loai", "") in RecordType.values else "",
+        "book": get.get("quyen", "")[:200].strip(),
+        "flag_code": get.get("diem", "") if get.get("diem", "") in FLAG_LABELS else "",
+    }
     window = _window(selectors.review_queue(user, **filters), request)
-    books = selectors.flagged_books(user, commune_id=filters["commune_id"], record_type=filters["record_type"],
-                                    book=filters["book"])
+    books = selectors.flagged_books(
+        user, commune_id=filters["commune_id"], record_type=filters["record_type"], book=filters["book"]
+    )
     manageable = selectors.commune_ids(user, manage=True)
     book_errors = book_errors or {}
     for book in books:
         book["type_label"] = _type_label(book["record_type"])
         book["can_manage"] = manageable is None or book["commune_id"] in manageable
         book["error"] = book_errors.get(_book_key(book["commune_id"], book["record_type"], book["book"], book["year"]))
-    return _render(request, "civil_records/review.html", {
-        "communes": communes, "commune": commune, "filters": filters, "types": RecordType.choices,
-        "flag_names": FLAG_LABELS.items(), "page": window,
-        "items": [(record, _flag_items(record)) for record in window.items],
-        "books": books[:BOOKS_SHOWN], "books_more": len(books) > BOOKS_SHOWN,
-        "query": _query_without_page(request),
-        "queue_url": reverse("civil_records:review") + (f"?{get.urlencode()}" if get else "")}, status=status)
+    return _render(
+        request,
+        "civil_records/review.html",
+        {
+            "communes": communes,
+            "commune": commune,
+            "filters": filters,
+            "types": RecordType.choices,
+            "flag_names": FLAG_LABELS.items(),
+            "page": window,
+            "items": [(record, _flag_items(record)) for record in window.items],
+            "books": books[:BOOKS_SHOWN],
+            "books_more": len(books) > BOOKS_SHOWN,
+            "query": _query_without_page(request),
+            "queue_url": reverse("civil_records:review") + (f"?{get.urlencode()}" if get else ""),
+        },
+        status=status,
+    )
 
 
 @officer_required
@@ -270,16 +334,29 @@ def confirm_book(request):
     year = int(year_text) if year_text.isdigit() else None
     record_type, book = post.get("loai", ""), post.get("quyen", "")
     try:
-        changed = services.confirm_book(actor=user, commune=commune, record_type=record_type, book=book, year=year,
-                                        flag_code=post.get("diem", ""), note=post.get("ghi_chu", "")[:2000])
+        changed = services.confirm_book(
+            actor=user,
+            commune=commune,
+            record_type=record_type,
+            book=book,
+            year=year,
+            flag_code=post.get("diem", ""),
+            note=post.get("ghi_chu", "")[:2000],
+        )
     except PermissionDenied:
         raise
     except DomainError as error:
-        return _queue_page(request, book_errors={_book_key(commune.pk, record_type, book, year): error.message},
-                           status=error.status_code)
+        return _queue_page(
+            request,
+            book_errors={_book_key(commune.pk, record_type, book, year): error.message},
+            status=error.status_code,
+        )
     book_label = f"quyển {book}" if book else "sổ không ghi quyển"
-    messages.success(request, f"Đã xác nhận “{forms.flag_label(post.get('diem', ''))}” cho {changed} bản ghi của "
-                              f"{book_label}{f' năm {year_text}' if year_text else ''}.")
+    messages.success(
+        request,
+        f"Đã xác nhận “{forms.flag_label(post.get('diem', ''))}” cho {changed} bản ghi của "
+        f"{book_label}{f' năm {year_text}' if year_text else ''}.",
+    )
     back = post.get("tiep", "")
     # Back to the queue as it was filtered; only to the queue (no open redirect).
     return redirect(back if back.split("?")[0] == reverse("civil_records:review") else "civil_records:review")
@@ -306,17 +383,32 @@ def _record_page(request, record, *, errors=None, values=None, review_error=None
     if review_error:
         errors["review"] = review_error[1]
     labels = {f.key: f.label for f in kind.fields}
-    reviews = [(review, labels.get(review.field, review.field),
-                forms.display_value(record.record_type, review.field, review.old_value),
-                forms.display_value(record.record_type, review.field, review.new_value))
-               for review in record.reviews.select_related("actor")]
-    return _render(request, "civil_records/record.html", {
-        "record": record, "kind": kind, "rows": rows, "flagged_rows": [r for r in rows if r["flags"]],
-        "reviews": reviews, "scans": record.scans.select_related("file"),
-        "can_manage": selectors.can_manage(user, record.commune),
-        "errors": errors,
-        "signer": (values or {}).get("nguoi_ky", user.display_name),
-        "signer_title": (values or {}).get("chuc_danh", forms.DEFAULT_SIGNER_TITLE)}, status=status)
+    reviews = [
+        (
+            review,
+            labels.get(review.field, review.field),
+            forms.display_value(record.record_type, review.field, review.old_value),
+            forms.display_value(record.record_type, review.field, review.new_value),
+        )
+        for review in record.reviews.select_related("actor")
+    ]
+    return _render(
+        request,
+        "civil_records/record.html",
+        {
+            "record": record,
+            "kind": kind,
+            "rows": rows,
+            "flagged_rows": [r for r in rows if r["flags"]],
+            "reviews": reviews,
+            "scans": record.scans.select_related("file"),
+            "can_manage": selectors.can_manage(user, record.commune),
+            "errors": errors,
+            "signer": (values or {}).get("nguoi_ky", user.display_name),
+            "signer_title": (values or {}).get("chuc_danh", forms.DEFAULT_SIGNER_TITLE),
+        },
+        status=status,
+    )
 
 
 @officer_required
@@ -332,8 +424,14 @@ def review(request, pk):
     post = request.POST
     field, action = post.get("field", "")[:40], post.get("action", "")[:20]
     try:
-        services.review_field(actor=request.user, record=record, field=field, action=action,
-                              value=post.get("value", "")[:2000], note=post.get("note", "")[:2000])
+        services.review_field(
+            actor=request.user,
+            record=record,
+            field=field,
+            action=action,
+            value=post.get("value", "")[:2000],
+            note=post.get("note", "")[:2000],
+        )
     except PermissionDenied:
         raise
     except DomainError as error:
@@ -358,8 +456,9 @@ def add_scan(request, pk):
         limit = settings.CQS["UPLOAD_MAX_BYTES"]
         if upload.size > limit:
             raise DomainError(f"Tệp vượt quá dung lượng cho phép ({limit // (1024 * 1024)} MB).", "anh")
-        scan = services.attach_scan(actor=request.user, record=record, data=upload.read(),
-                                    original_name=PurePath(upload.name).name)
+        scan = services.attach_scan(
+            actor=request.user, record=record, data=upload.read(), original_name=PurePath(upload.name).name
+        )
     except PermissionDenied:
         raise
     except DomainError as error:
@@ -383,11 +482,14 @@ def extract(request, pk):
     """The extract copy (trích lục) as a PDF shown in the browser."""
     record = selectors.get_record(request.user, pk)
     data = request.POST if request.method == "POST" else request.GET
-    values = {"nguoi_ky": data.get("nguoi_ky", request.user.display_name)[:150].strip(),
-              "chuc_danh": data.get("chuc_danh", forms.DEFAULT_SIGNER_TITLE)[:150].strip()}
+    values = {
+        "nguoi_ky": data.get("nguoi_ky", request.user.display_name)[:150].strip(),
+        "chuc_danh": data.get("chuc_danh", forms.DEFAULT_SIGNER_TITLE)[:150].strip(),
+    }
     try:
-        pdf = services.issue_extract(actor=request.user, record=record, signer=values["nguoi_ky"],
-                                     signer_title=values["chuc_danh"])
+        pdf = services.issue_extract(
+            actor=request.user, record=record, signer=values["nguoi_ky"], signer_title=values["chuc_danh"]
+        )
     except DomainError as error:
         key = {"signer": "nguoi_ky", "signer_title": "chuc_danh"}.get(error.field, "in")
         return _record_page(request, record, errors={key: error.message}, values=values, status=error.status_code)

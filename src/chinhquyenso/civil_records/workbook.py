@@ -28,8 +28,11 @@ ERROR_FILL = PatternFill("solid", start_color="FFC7CE", end_color="FFC7CE")
 FLAG_FILL = PatternFill("solid", start_color="FFEB9C", end_color="FFEB9C")
 HEADER_FONT = Font(bold=True)
 WRAP = Alignment(wrap_text=True, vertical="top")
-OUTCOMES = {ImportProblem.Severity.ERROR: "Bị từ chối", ImportProblem.Severity.FLAG: "Đã nhập, cần rà soát",
-            ImportProblem.Severity.NOTICE: "Không nhập lại"}
+OUTCOMES = {
+    ImportProblem.Severity.ERROR: "Bị từ chối",
+    ImportProblem.Severity.FLAG: "Đã nhập, cần rà soát",
+    ImportProblem.Severity.NOTICE: "Không nhập lại",
+}
 FIX_SHEET, REVIEW_SHEET, FILE_SHEET = "Cần sửa", "Cần rà soát", "Lưu ý về tệp"
 
 

@@ -41,8 +41,18 @@ def _jsonable(data: dict | None) -> dict:
     return json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder))
 
 
-def record(*, actor, action: str, obj=None, object_type: str = "", object_id="", agency_id=None,
-           before: dict | None = None, after: dict | None = None, at=None) -> AuditRecord:
+def record(
+    *,
+    actor,
+    action: str,
+    obj=None,
+    object_type: str = "",
+    object_id="",
+    agency_id=None,
+    before: dict | None = None,
+    after: dict | None = None,
+    at=None,
+) -> AuditRecord:
     """Append one audit record. Call inside the transaction that makes the change."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record must run inside the transaction of the change it records")

@@ -45,7 +45,7 @@ class WorkingCalendar:
         self.overrides = overrides or {}
 
     @classmethod
-    def load(cls, start: dt.date | None = None, end: dt.date | None = None) -> "WorkingCalendar":
+    def load(cls, start: dt.date | None = None, end: dt.date | None = None) -> WorkingCalendar:
         from chinhquyenso.core.models import CalendarDay
 
         days = CalendarDay.objects.all()

@@ -14,8 +14,12 @@ def stored_file_response(stored, *, download: bool = False, public: bool = False
     checked as, never sniffed or run by the browser; cached by shared caches
     only when `public` (a page anyone may see shows it)."""
     extension = stored.file.name.rsplit(".", 1)[-1]
-    response = FileResponse(stored.file.open("rb"), content_type=stored.content_type, as_attachment=download,
-                            filename=f"{stored.sha256[:16]}.{extension}")
+    response = FileResponse(
+        stored.file.open("rb"),
+        content_type=stored.content_type,
+        as_attachment=download,
+        filename=f"{stored.sha256[:16]}.{extension}",
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
     response["Cache-Control"] = "public, max-age=86400" if public else "private, max-age=3600"

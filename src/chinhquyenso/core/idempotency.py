@@ -36,7 +36,12 @@ def remember(scope: str, key: str, payload, obj) -> None:
         return
     try:
         with transaction.atomic():
-            IdempotencyKey.objects.create(scope=scope, key=key, request_hash=request_fingerprint(payload),
-                                          object_type=obj._meta.label, object_id=str(obj.pk))
+            IdempotencyKey.objects.create(
+                scope=scope,
+                key=key,
+                request_hash=request_fingerprint(payload),
+                object_type=obj._meta.label,
+                object_id=str(obj.pk),
+            )
     except IntegrityError:
         raise Conflict("Yêu cầu với Idempotency-Key này đang được xử lý; hãy thử lại.", "Idempotency-Key")

@@ -31,7 +31,9 @@ class AuditRecord(models.Model):
 
     seq = models.BigIntegerField(unique=True)
     created_at = models.DateTimeField()
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     actor_label = models.CharField(max_length=150, blank=True)
     agency_id = models.BigIntegerField(null=True, blank=True)
     action = models.CharField(max_length=80)
@@ -93,7 +95,9 @@ class StoredFile(models.Model):
     size = models.PositiveBigIntegerField()
     original_name = models.CharField(max_length=255, blank=True)
     file = models.FileField(upload_to="uploads/%Y/%m/")
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
 

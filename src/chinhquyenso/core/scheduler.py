@@ -27,12 +27,14 @@ def enqueue_due_jobs(now: dt.datetime | None = None) -> list[str]:
     now = now or timezone.now()
     enqueued = []
     for name, (path, interval) in JOBS.items():
-        job, _ = ScheduledJob.objects.get_or_create(name=name, defaults={"interval_seconds": interval, "next_run_at": now})
+        job, _ = ScheduledJob.objects.get_or_create(
+            name=name, defaults={"interval_seconds": interval, "next_run_at": now}
+        )
         claimed = ScheduledJob.objects.filter(pk=job.pk, next_run_at__lte=now, next_run_at=job.next_run_at).update(
-            next_run_at=now + dt.timedelta(seconds=job.interval_seconds), last_run_at=now)
+            next_run_at=now + dt.timedelta(seconds=job.interval_seconds), last_run_at=now
+        )
         if claimed:
             import_string(path).enqueue()
             enqueued.append(name)
             log.info("scheduled job %s enqueued", name)
     return enqueued
-

@@ -32,14 +32,21 @@ def store_upload(data: bytes, *, original_name: str = "", field: str = "file", u
         raise DomainError(f"Tệp vượt quá dung lượng cho phép ({limit // (1024 * 1024)} MB).", field)
     kind = sniff(data[:16])
     if kind is None:
-        raise DomainError(f"Tệp không đúng định dạng cho phép ({ALLOWED_LABEL}); định dạng được kiểm tra theo nội dung tệp.", field)
+        raise DomainError(
+            f"Tệp không đúng định dạng cho phép ({ALLOWED_LABEL}); định dạng được kiểm tra theo nội dung tệp.", field
+        )
     content_type, extension = kind
     digest = hashlib.sha256(data).hexdigest()
     existing = StoredFile.objects.filter(sha256=digest, size=len(data)).first()
     if existing:
         return existing
-    stored = StoredFile(sha256=digest, content_type=content_type, size=len(data),
-                        original_name=(original_name or "")[:255], uploaded_by=user if getattr(user, "pk", None) else None)
+    stored = StoredFile(
+        sha256=digest,
+        content_type=content_type,
+        size=len(data),
+        original_name=(original_name or "")[:255],
+        uploaded_by=user if getattr(user, "pk", None) else None,
+    )
     stored.file.save(f"{digest}.{extension}", ContentFile(data), save=False)
     stored.save()
     return stored
@@ -51,8 +58,13 @@ def store_generated(data: bytes, *, content_type: str, extension: str, name: str
     existing = StoredFile.objects.filter(sha256=digest, size=len(data)).first()
     if existing:
         return existing
-    stored = StoredFile(sha256=digest, content_type=content_type, size=len(data), original_name=name[:255],
-                        uploaded_by=user if getattr(user, "pk", None) else None)
+    stored = StoredFile(
+        sha256=digest,
+        content_type=content_type,
+        size=len(data),
+        original_name=name[:255],
+        uploaded_by=user if getattr(user, "pk", None) else None,
+    )
     stored.file.save(f"{digest}.{extension}", ContentFile(data), save=False)
     stored.save()
     return stored

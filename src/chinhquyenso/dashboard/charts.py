@@ -86,26 +86,35 @@ def nice_scale(maximum: float, intervals: int = 4) -> tuple[float, float]:
     return step * intervals, step
 
 
-def _frame(chart_id: str, title: str, description: str, ticks: list[tuple[float, str]], top: float,
-           categories: list[Category]) -> list[str]:
+def _frame(
+    chart_id: str, title: str, description: str, ticks: list[tuple[float, str]], top: float, categories: list[Category]
+) -> list[str]:
     """The opening tag, title, desc, horizontal grid with y labels, x labels."""
     plot_h = HEIGHT - TOP - BOTTOM
-    parts = [f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
-             f'focusable="false" font-size="11" font-family="system-ui, Arial, sans-serif">',
-             f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(description)}</desc>']
+    parts = [
+        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
+        f'focusable="false" font-size="11" font-family="system-ui, Arial, sans-serif">',
+        f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(description)}</desc>',
+    ]
     for value, label in ticks:
         y = TOP + plot_h - value / top * plot_h
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
-                     f'<text x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end" fill="{TEXT}">{escape(label)}</text>')
+        parts.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
+            f'<text x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end" fill="{TEXT}">{escape(label)}</text>'
+        )
     parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" y2="{TOP + plot_h}" stroke="{AXIS}"/>')
     slot = (WIDTH - LEFT - RIGHT) / max(len(categories), 1)
     for i, category in enumerate(categories):
         x = LEFT + slot * (i + 0.5)
-        parts.append(f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 14}" text-anchor="middle" fill="{TEXT}">'
-                     f'{escape(category.label)}</text>')
+        parts.append(
+            f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 14}" text-anchor="middle" fill="{TEXT}">'
+            f"{escape(category.label)}</text>"
+        )
         if category.sub:
-            parts.append(f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 27}" text-anchor="middle" fill="{TEXT}">'
-                         f'{escape(category.sub)}</text>')
+            parts.append(
+                f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 27}" text-anchor="middle" fill="{TEXT}">'
+                f"{escape(category.sub)}</text>"
+            )
     return parts
 
 
@@ -115,10 +124,13 @@ def _swatch(series: Series, kind: str) -> SafeString:
         body = f'<rect x="1" y="1" width="14" height="14" fill="{series.color}"/>'
     else:
         dash = ' stroke-dasharray="5 3"' if series.dashed else ""
-        body = f'<line x1="0" x2="28" y1="8" y2="8" stroke="{series.color}" stroke-width="2"{dash}/>' + _marker(series, 14, 8)
+        body = f'<line x1="0" x2="28" y1="8" y2="8" stroke="{series.color}" stroke-width="2"{dash}/>' + _marker(
+            series, 14, 8
+        )
     width = 16 if kind == "bars" else 28
-    return mark_safe(f'<svg width="{width}" height="16" viewBox="0 0 {width} 16" aria-hidden="true" '
-                     f'focusable="false">{body}</svg>')
+    return mark_safe(
+        f'<svg width="{width}" height="16" viewBox="0 0 {width} 16" aria-hidden="true" focusable="false">{body}</svg>'
+    )
 
 
 def _marker(series: Series, x: float, y: float, tip: str = "") -> str:
@@ -128,12 +140,21 @@ def _marker(series: Series, x: float, y: float, tip: str = "") -> str:
     return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{series.color}">{title}</circle>'
 
 
-def bars(*, chart_id: str, title: str, description: str, categories: list[Category], series: list[Series],
-         stacked: bool = True) -> Chart:
+def bars(
+    *,
+    chart_id: str,
+    title: str,
+    description: str,
+    categories: list[Category],
+    series: list[Series],
+    stacked: bool = True,
+) -> Chart:
     """Bars per category: stacked (one bar, one segment per series) or side by side."""
     n = len(categories)
-    totals = [sum(float(s.values[i] or 0) for s in series) if stacked else max(float(s.values[i] or 0) for s in series)
-              for i in range(n)]
+    totals = [
+        sum(float(s.values[i] or 0) for s in series) if stacked else max(float(s.values[i] or 0) for s in series)
+        for i in range(n)
+    ]
     top, step = nice_scale(max(totals, default=0))
     ticks = [(step * k, _number(step * k)) for k in range(int(round(top / step)) + 1)]
     parts = _frame(chart_id, title, description, ticks, top, categories)
@@ -151,17 +172,35 @@ def bars(*, chart_id: str, title: str, description: str, categories: list[Catego
             y = base - h if stacked else TOP + plot_h - h
             tip = f"{category.full or category.label} — {s.name}: {_shown(s, i)}"
             # A white edge between stacked segments keeps them apart without relying on colour.
-            parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{h:.1f}" fill="{s.color}" '
-                         f'stroke="#fff" stroke-width="1"><title>{escape(tip)}</title></rect>')
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{h:.1f}" fill="{s.color}" '
+                f'stroke="#fff" stroke-width="1"><title>{escape(tip)}</title></rect>'
+            )
             if stacked:
                 base -= h
     parts.append("</svg>")
-    return Chart(chart_id, title, description, mark_safe("".join(parts)), categories, series, "bars",
-                 [(s, _swatch(s, "bars")) for s in series])
+    return Chart(
+        chart_id,
+        title,
+        description,
+        mark_safe("".join(parts)),
+        categories,
+        series,
+        "bars",
+        [(s, _swatch(s, "bars")) for s in series],
+    )
 
 
-def lines(*, chart_id: str, title: str, description: str, categories: list[Category], series: list[Series],
-          top: float = 100, suffix: str = "%") -> Chart:
+def lines(
+    *,
+    chart_id: str,
+    title: str,
+    description: str,
+    categories: list[Category],
+    series: list[Series],
+    top: float = 100,
+    suffix: str = "%",
+) -> Chart:
     """Lines over categories on a fixed scale (0–100% by default); a missing
     value breaks the line."""
     step = top / 4
@@ -185,8 +224,16 @@ def lines(*, chart_id: str, title: str, description: str, categories: list[Categ
             parts.append(f'<path d="{" ".join(path)}" fill="none" stroke="{s.color}" stroke-width="2"{dash}/>')
         parts.extend(markers)
     parts.append("</svg>")
-    return Chart(chart_id, title, description, mark_safe("".join(parts)), categories, series, "lines",
-                 [(s, _swatch(s, "lines")) for s in series])
+    return Chart(
+        chart_id,
+        title,
+        description,
+        mark_safe("".join(parts)),
+        categories,
+        series,
+        "lines",
+        [(s, _swatch(s, "lines")) for s in series],
+    )
 
 
 # ---------------------------------------------------------------- map
@@ -216,16 +263,25 @@ def _shape(shape: str, x: float, y: float, color: str, size: float = 4.5, inner:
 
 def point_swatch(color: str, shape: str) -> SafeString:
     """A legend's sample of a map point."""
-    return mark_safe(f'<svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true" focusable="false">'
-                     f'{_shape(shape, 8, 8, color, 5.5)}</svg>')
+    return mark_safe(
+        f'<svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true" focusable="false">'
+        f"{_shape(shape, 8, 8, color, 5.5)}</svg>"
+    )
 
 
 def _degrees(value: float, positive: str) -> str:
     return f"{_number(value, 1)}°{positive}"
 
 
-def map_points(*, chart_id: str, title: str, description: str, points: list[Point],
-               bounds: tuple[float, float, float, float], backdrop: list[tuple[float, float]] = ()) -> SafeString:
+def map_points(
+    *,
+    chart_id: str,
+    title: str,
+    description: str,
+    points: list[Point],
+    bounds: tuple[float, float, float, float],
+    backdrop: list[tuple[float, float]] = (),
+) -> SafeString:
     """Points placed by latitude and longitude inside bounds (south, north,
     west, east), on a 0.1° graticule at equal scale (east–west distances
     shrink by cos(latitude)); each point links to its page. No map tiles: the
@@ -241,23 +297,28 @@ def map_points(*, chart_id: str, title: str, description: str, points: list[Poin
     def place(lat, lon) -> tuple[float, float]:
         return left + (float(lon) - west) * per_degree, top + (north - float(lat)) / (north - south) * plot_h
 
-    parts = [f'<svg viewBox="0 0 {WIDTH} {height:.0f}" role="group" aria-labelledby="{chart_id}-t {chart_id}-d" '
-             f'font-size="11" font-family="system-ui, Arial, sans-serif">',
-             f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(description)}</desc>',
-             f'<rect x="{left}" y="{top}" width="{plot_w:.1f}" height="{plot_h:.1f}" fill="#fff" stroke="{AXIS}"/>']
+    parts = [
+        f'<svg viewBox="0 0 {WIDTH} {height:.0f}" role="group" aria-labelledby="{chart_id}-t {chart_id}-d" '
+        f'font-size="11" font-family="system-ui, Arial, sans-serif">',
+        f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(description)}</desc>',
+        f'<rect x="{left}" y="{top}" width="{plot_w:.1f}" height="{plot_h:.1f}" fill="#fff" stroke="{AXIS}"/>',
+    ]
     tenths = range(round(west * 10) + 1, round(east * 10))
     for k in tenths:
         x, _ = place(south, k / 10)
         parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + plot_h:.1f}" stroke="{GRID}"/>')
         if k % 2 == 0:
-            parts.append(f'<text x="{x:.1f}" y="{top + plot_h + 15:.1f}" text-anchor="middle" fill="{TEXT}">'
-                         f'{_degrees(k / 10, "Đ")}</text>')
+            parts.append(
+                f'<text x="{x:.1f}" y="{top + plot_h + 15:.1f}" text-anchor="middle" fill="{TEXT}">'
+                f"{_degrees(k / 10, 'Đ')}</text>"
+            )
     for k in range(round(south * 10) + 1, round(north * 10)):
         _, y = place(k / 10, west)
         parts.append(f'<line x1="{left}" x2="{left + plot_w:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>')
         if k % 2 == 0:
-            parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" fill="{TEXT}">'
-                         f'{_degrees(k / 10, "B")}</text>')
+            parts.append(
+                f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" fill="{TEXT}">{_degrees(k / 10, "B")}</text>'
+            )
     for lat, lon in backdrop:
         if south <= float(lat) <= north and west <= float(lon) <= east:
             x, y = place(lat, lon)
@@ -267,7 +328,9 @@ def map_points(*, chart_id: str, title: str, description: str, points: list[Poin
             continue
         x, y = place(p.latitude, p.longitude)
         tip = escape(p.tip)
-        parts.append(f'<a href="{escape(p.href)}" aria-label="{tip}">'
-                     f'{_shape(p.shape, x, y, p.color, inner=f"<title>{tip}</title>")}</a>')
+        parts.append(
+            f'<a href="{escape(p.href)}" aria-label="{tip}">'
+            f"{_shape(p.shape, x, y, p.color, inner=f'<title>{tip}</title>')}</a>"
+        )
     parts.append("</svg>")
     return mark_safe("".join(parts))

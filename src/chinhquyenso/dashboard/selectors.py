@@ -45,28 +45,51 @@ from chinhquyenso.indicators import assessments
 from chinhquyenso.indicators.models import EGovCriterion, Indicator
 from chinhquyenso.indicators.periods import Period, month, parse_period, quarter
 from chinhquyenso.indicators.selectors import (
-    PROVINCE, Computation, IndicatorValue, Unit, breakdown, compute, find_unit, subtree_versions,
+    PROVINCE,
+    Computation,
+    IndicatorValue,
+    Unit,
+    breakdown,
+    compute,
+    find_unit,
+    subtree_versions,
 )
 from chinhquyenso.org.models import LEVEL_OF_KIND, Level, Succession
 from chinhquyenso.procedures.models import Procedure
 
 logger = logging.getLogger(__name__)
 CACHE_SECONDS = 60
-FORBIDDEN = ("Trang Điều hành chỉ dành cho lãnh đạo cơ quan, quản trị tỉnh và cán bộ kiểm tra, giám sát. "
-             "Nếu bạn là lãnh đạo, hãy đề nghị quản trị cơ quan phân công vai trò «Lãnh đạo».")
+FORBIDDEN = (
+    "Trang Điều hành chỉ dành cho lãnh đạo cơ quan, quản trị tỉnh và cán bộ kiểm tra, giám sát. "
+    "Nếu bạn là lãnh đạo, hãy đề nghị quản trị cơ quan phân công vai trò «Lãnh đạo»."
+)
 OUT_OF_SCOPE = "Bạn chỉ xem được số liệu của cơ quan mình và các cơ quan trực thuộc."
 PERIOD_KINDS = ("month", "quarter", "half_year", "nine_months", "year")
 
 # Headline tiles: indicator code → short label (the indicator's full name is shown as help text).
-TILES = [("received", "Hồ sơ tiếp nhận"), ("online_rate_all", "Nộp trực tuyến"),
-         ("on_time_rate", "Giải quyết đúng hạn"), ("digitization_rate", "Số hóa khi tiếp nhận")]
+TILES = [
+    ("received", "Hồ sơ tiếp nhận"),
+    ("online_rate_all", "Nộp trực tuyến"),
+    ("on_time_rate", "Giải quyết đúng hạn"),
+    ("digitization_rate", "Số hóa khi tiếp nhận"),
+]
 # Citizen feedback (phản ánh, kiến nghị), a section of its own.
-FEEDBACK_TILES = [("feedback_resolution_rate", "Phản ánh đã xử lý xong"),
-                  ("feedback_late_rate", "Phản ánh xử lý quá hạn")]
+FEEDBACK_TILES = [
+    ("feedback_resolution_rate", "Phản ánh đã xử lý xong"),
+    ("feedback_late_rate", "Phản ánh xử lý quá hạn"),
+]
 INDEX766 = "index766"
 # What agencies can be ranked by; INDEX766 is the 766 score, the others indicator codes.
-RANKABLE = [INDEX766, "online_rate_all", "on_time_rate", "digitization_rate", "electronic_result_rate",
-            "online_payment_rate", "late_rate", "received"]
+RANKABLE = [
+    INDEX766,
+    "online_rate_all",
+    "on_time_rate",
+    "digitization_rate",
+    "electronic_result_rate",
+    "online_payment_rate",
+    "late_rate",
+    "received",
+]
 UNIT_COLUMNS = ["received", "online_rate_all", "on_time_rate"]
 TREND_CODES = ["received", "received_online", "received_counter", "received_post", "online_rate_all", "on_time_rate"]
 PROCEDURE_CODES = ["received", "online_rate_all", "on_time_rate", "late_rate"]
@@ -104,8 +127,9 @@ class Scope:
         seen = self.units(computation)
         if seen is None:
             return computation.roots()
-        return sorted((computation.units[u] for u in seen if computation.units[u].parent_id not in seen),
-                      key=lambda u: u.name)
+        return sorted(
+            (computation.units[u] for u in seen if computation.units[u].parent_id not in seen), key=lambda u: u.name
+        )
 
 
 def _with_predecessors(ids: set[int]) -> set[int]:
@@ -166,8 +190,11 @@ def period_choices(years: int = 3) -> list[tuple[str, list[tuple[str, str]]]]:
     now = today()
     groups = []
     for year in range(now.year, now.year - years, -1):
-        codes = [f"{year}", f"{year}-9M", f"{year}-H2", f"{year}-H1"] + [f"{year}-Q{q}" for q in (4, 3, 2, 1)] \
+        codes = (
+            [f"{year}", f"{year}-9M", f"{year}-H2", f"{year}-H1"]
+            + [f"{year}-Q{q}" for q in (4, 3, 2, 1)]
             + [f"{year}-M{m:02d}" for m in range(12, 0, -1)]
+        )
         periods = [parse_period(code) for code in codes]
         groups.append((f"Năm {year}", [(p.code, capitalized(p.label)) for p in periods if p.start <= now]))
     return groups
@@ -207,8 +234,11 @@ def _cached(parts: tuple, build):
     kept = _figures.get(key)
     if kept is not None and kept.token == token:
         return kept.value
-    if (kept is not None and settings.CQS["DASHBOARD_BACKGROUND_REFRESH"]
-            and time.monotonic() - kept.at < STALE_SERVED_FOR):
+    if (
+        kept is not None
+        and settings.CQS["DASHBOARD_BACKGROUND_REFRESH"]
+        and time.monotonic() - kept.at < STALE_SERVED_FOR
+    ):
         _refresh_in_background(key, build)
         return kept.value
     value = build()
@@ -280,8 +310,10 @@ def dashboard_codes(part: str = "page") -> list[str]:
 
 
 def computation_for(period: Period, part: str = "page") -> Computation:
-    return _cached(("computation", part, period.kind, period.start, period.end),
-                   lambda: compute(period, codes=dashboard_codes(part)))
+    return _cached(
+        ("computation", part, period.kind, period.start, period.end),
+        lambda: compute(period, codes=dashboard_codes(part)),
+    )
 
 
 def _versions_key(versions: set[int] | None):
@@ -289,8 +321,10 @@ def _versions_key(versions: set[int] | None):
 
 
 def breakdown_for(period: Period, by: str, versions: set[int] | None, codes: list[str]) -> dict:
-    return _cached(("breakdown", by, period.start, period.end, _versions_key(versions), tuple(codes)),
-                   lambda: breakdown(period, by=by, agencies=versions, codes=codes))
+    return _cached(
+        ("breakdown", by, period.start, period.end, _versions_key(versions), tuple(codes)),
+        lambda: breakdown(period, by=by, agencies=versions, codes=codes),
+    )
 
 
 # ---------------------------------------------------------------- context
@@ -382,8 +416,10 @@ def context(user, period_text: str | None = None, agency_code: str | None = None
     else:
         tops = scope.top_units(computation)
         if not tops:
-            raise NotFound(f"Trong {period.label}, cơ quan của bạn chưa hoạt động nên chưa có số liệu; hãy chọn kỳ khác.",
-                           field="period")
+            raise NotFound(
+                f"Trong {period.label}, cơ quan của bạn chưa hoạt động nên chưa có số liệu; hãy chọn kỳ khác.",
+                field="period",
+            )
         unit = tops[0]
     return Context(scope=scope, period=period, computation=computation, unit=unit, allowed=allowed)
 
@@ -402,7 +438,7 @@ def number_text(value: Decimal | int | None, decimals: int | None = None) -> str
 
 
 def fraction_text(value: IndicatorValue | None) -> str:
-    """"123/456" for ratios, "" otherwise."""
+    """ "123/456" for ratios, "" otherwise."""
     if value is None or value.denominator is None or value.value_type != Indicator.ValueType.RATIO:
         return ""
     return f"{number_text(value.numerator)}/{number_text(value.denominator)}"
@@ -496,9 +532,16 @@ class Tile:
 
 def _score_value(index: assessments.Index766) -> IndicatorValue:
     scored = index.scored_max
-    return IndicatorValue(code=INDEX766, name="Điểm Bộ chỉ số 766 (phục vụ người dân, doanh nghiệp)", unit="điểm",
-                          numerator=index.points, denominator=scored, value=index.points if scored else None,
-                          decimals=2, value_type=Indicator.ValueType.DECIMAL)
+    return IndicatorValue(
+        code=INDEX766,
+        name="Điểm Bộ chỉ số 766 (phục vụ người dân, doanh nghiệp)",
+        unit="điểm",
+        numerator=index.points,
+        denominator=scored,
+        value=index.points if scored else None,
+        decimals=2,
+        value_type=Indicator.ValueType.DECIMAL,
+    )
 
 
 def score_note(score: IndicatorValue) -> str:
@@ -513,9 +556,17 @@ def _tiles(ctx: Context, specs: list[tuple[str, str]], noun: str = "hồ sơ") -
     out = []
     for code, label in specs:
         indicator = indicators.get(code)
-        out.append(Tile(key=code, label=label, name=indicator.name if indicator else label, current=current.get(code),
-                        previous=before.get(code) if before is not None else None,
-                        higher_is_better=indicator.higher_is_better if indicator else True, noun=noun))
+        out.append(
+            Tile(
+                key=code,
+                label=label,
+                name=indicator.name if indicator else label,
+                current=current.get(code),
+                previous=before.get(code) if before is not None else None,
+                higher_is_better=indicator.higher_is_better if indicator else True,
+                noun=noun,
+            )
+        )
     return out
 
 
@@ -524,9 +575,16 @@ def tiles(ctx: Context) -> list[Tile]:
     out = _tiles(ctx, TILES)
     groups = assessments.rule_groups()
     score = score766(groups, current)
-    out.append(Tile(key=INDEX766, label="Điểm Bộ chỉ số 766", name=score.name, current=score,
-                    previous=score766(groups, before) if before is not None else None,
-                    note=score_note(score)))
+    out.append(
+        Tile(
+            key=INDEX766,
+            label="Điểm Bộ chỉ số 766",
+            name=score.name,
+            current=score,
+            previous=score766(groups, before) if before is not None else None,
+            note=score_note(score),
+        )
+    )
     return out
 
 
@@ -573,12 +631,15 @@ def trend(ctx: Context) -> Trend:
         value = data.get(key, {}).get(code)
         return int(value.value) if value and value.value is not None else 0
 
-    return Trend(period=span, months=months,
-                 online=[count(k, "received_online") for k in months],
-                 counter=[count(k, "received_counter") for k in months],
-                 post=[count(k, "received_post") for k in months],
-                 online_rate=[data.get(k, {}).get("online_rate_all") for k in months],
-                 on_time_rate=[data.get(k, {}).get("on_time_rate") for k in months])
+    return Trend(
+        period=span,
+        months=months,
+        online=[count(k, "received_online") for k in months],
+        counter=[count(k, "received_counter") for k in months],
+        post=[count(k, "received_post") for k in months],
+        online_rate=[data.get(k, {}).get("online_rate_all") for k in months],
+        on_time_rate=[data.get(k, {}).get("on_time_rate") for k in months],
+    )
 
 
 # ---------------------------------------------------------------- overdue (live)
@@ -591,8 +652,9 @@ def trend(ctx: Context) -> Trend:
 OPEN_INDEX_CONDITION = '"dossiers_dossier"."status" IN ({})'.format(", ".join(f"'{s}'" for s in OPEN_STATUSES))
 
 
-def overdue_dossiers(ctx: Context, procedure_id: int | None = None, now: dt.datetime | None = None
-                     ) -> QuerySet[Dossier]:
+def overdue_dossiers(
+    ctx: Context, procedure_id: int | None = None, now: dt.datetime | None = None
+) -> QuerySet[Dossier]:
     """Dossiers being processed past their due time, received by the view's
     agencies, most overdue first. Paused dossiers wait for the citizen and
     are not overdue (as in the back office).
@@ -616,8 +678,7 @@ def overdue_by_unit(ctx: Context, now: dt.datetime | None = None) -> tuple[dict[
     """(with subordinates, alone) counts of overdue dossiers per unit."""
     unit_of = {version: unit.id for unit in ctx.computation.units.values() for version in unit.versions}
     own: dict[int, int] = defaultdict(int)
-    rows = (overdue_dossiers(ctx, now=now).values("receiving_agency_id")
-            .annotate(n=Count("id")).order_by())
+    rows = overdue_dossiers(ctx, now=now).values("receiving_agency_id").annotate(n=Count("id")).order_by()
     for row in rows:
         if row["receiving_agency_id"] in unit_of:
             own[unit_of[row["receiving_agency_id"]]] += row["n"]
@@ -640,22 +701,35 @@ class OverdueRow:
     openable: bool  # the back office lets this user open it (their own agencies, not those they supervise)
 
 
-def overdue_rows(ctx: Context, procedure_id: int | None = None, *, offset: int = 0,
-                 limit: int = 50) -> tuple[list[OverdueRow], int]:
+def overdue_rows(
+    ctx: Context, procedure_id: int | None = None, *, offset: int = 0, limit: int = 50
+) -> tuple[list[OverdueRow], int]:
     """A page of overdue dossiers and how many there are in all."""
     now = timezone.now()
     rows = overdue_dossiers(ctx, procedure_id, now)
     total = rows.count()
-    page = list(rows.select_related("procedure", "receiving_agency").only(
-        "code", "accepted_at", "due_at", "submitted_at", "procedure__code", "procedure__name",
-        "receiving_agency__code", "receiving_agency__name").order_by("due_at", "id")[offset:offset + limit])
+    page = list(
+        rows.select_related("procedure", "receiving_agency")
+        .only(
+            "code",
+            "accepted_at",
+            "due_at",
+            "submitted_at",
+            "procedure__code",
+            "procedure__name",
+            "receiving_agency__code",
+            "receiving_agency__name",
+        )
+        .order_by("due_at", "id")[offset : offset + limit]
+    )
     if not page:
         return [], total
     calendar = calendar_for(page[0].due_at, now, days_after=0)
     day = local_date(now)
     openable = set(visible_dossiers(ctx.scope.user).filter(pk__in=[d.pk for d in page]).values_list("pk", flat=True))
-    return [OverdueRow(d, calendar.working_days_between(local_date(d.due_at), day), d.pk in openable)
-            for d in page], total
+    return [
+        OverdueRow(d, calendar.working_days_between(local_date(d.due_at), day), d.pk in openable) for d in page
+    ], total
 
 
 # ---------------------------------------------------------------- agencies below
@@ -688,8 +762,11 @@ def unit_rows(ctx: Context, overdue: tuple[dict[int, int], dict[int, int]]) -> l
         children = [u for u in children if u.id in ctx.allowed]
     rows = []
     if parent is not None and children:
-        rows.append(UnitRow(parent, {k: c.own.get(parent.id, {}).get(k) for k in UNIT_COLUMNS}, own.get(parent.id, 0),
-                            alone=True))
+        rows.append(
+            UnitRow(
+                parent, {k: c.own.get(parent.id, {}).get(k) for k in UNIT_COLUMNS}, own.get(parent.id, 0), alone=True
+            )
+        )
     for unit in sorted(children, key=lambda u: (LEVEL_OF_KIND[u.kind] != Level.PROVINCE, u.name)):
         rows.append(UnitRow(unit, {k: c.get(k, unit.id) for k in UNIT_COLUMNS}, total.get(unit.id, 0)))
     return rows
@@ -727,8 +804,10 @@ def procedure_rows(ctx: Context, procedure_id: int | None = None) -> list[Proced
     if procedure_id is not None:
         ids &= {procedure_id}
     procedures = Procedure.objects.filter(pk__in=ids).only("code", "name")
-    out = [ProcedureRow(p, {k: data.get(p.pk, {}).get(k) for k in PROCEDURE_CODES}, overdue.get(p.pk, 0))
-           for p in procedures]
+    out = [
+        ProcedureRow(p, {k: data.get(p.pk, {}).get(k) for k in PROCEDURE_CODES}, overdue.get(p.pk, 0))
+        for p in procedures
+    ]
     return sorted(out, key=lambda r: (-r.overdue, -r.received, r.procedure.name))
 
 
@@ -811,8 +890,11 @@ class Ranking:
 
 def rank_choices(computation: Computation) -> list[tuple[str, str]]:
     names = {i.code: i.name for i in computation.indicators}
-    return [(code, "Điểm Bộ chỉ số 766" if code == INDEX766 else names[code]) for code in RANKABLE
-            if code == INDEX766 or code in names]
+    return [
+        (code, "Điểm Bộ chỉ số 766" if code == INDEX766 else names[code])
+        for code in RANKABLE
+        if code == INDEX766 or code in names
+    ]
 
 
 def score766(groups: list, values: dict[str, IndicatorValue]) -> IndicatorValue:
@@ -820,7 +902,9 @@ def score766(groups: list, values: dict[str, IndicatorValue]) -> IndicatorValue:
     return _score_value(assessments.score_index766(groups, values))
 
 
-def _ranked(values: list[tuple[Unit, IndicatorValue | None]], higher_is_better: bool) -> tuple[list[RankRow], list[Unit]]:
+def _ranked(
+    values: list[tuple[Unit, IndicatorValue | None]], higher_is_better: bool
+) -> tuple[list[RankRow], list[Unit]]:
     scored = [(u, v) for u, v in values if v is not None and v.value is not None]
     missing = sorted((u for u, v in values if v is None or v.value is None), key=lambda u: u.name)
     sign = -1 if higher_is_better else 1
@@ -866,8 +950,9 @@ def ranking(ctx: Context, code: str | None) -> Ranking:
         mine = next((r for r in rows if r.unit.id == ctx.unit.id), None)
         if mine is not None and len(rows) > 1:
             position = Position(ctx.unit, mine.rank, len(rows), LEVEL_PEERS[level])
-    return Ranking(code=code, name=choices.get(code, code), higher_is_better=higher_is_better, groups=groups,
-                   position=position)
+    return Ranking(
+        code=code, name=choices.get(code, code), higher_is_better=higher_is_better, groups=groups, position=position
+    )
 
 
 # ---------------------------------------------------------------- e-government completion
@@ -899,23 +984,39 @@ class EGov:
     @property
     def tables(self) -> list:
         """[(level, [(agency, [result or None (not applicable) per criterion])])] for the page."""
-        return [(level, [(a, [{r.criterion.code: r for r in a.results}.get(c.code) for c in self.criteria])
-                         for a in level.agencies]) for level in self.levels]
+        return [
+            (
+                level,
+                [
+                    (a, [{r.criterion.code: r for r in a.results}.get(c.code) for c in self.criteria])
+                    for a in level.agencies
+                ],
+            )
+            for level in self.levels
+        ]
 
 
 def egov(ctx: Context) -> EGov:
     """E-government completion of the agencies in view, for the month the
     period ends with (the criteria are assessed monthly)."""
     last = month(ctx.period.end.year, ctx.period.end.month)
-    computation = ctx.computation if (last.start, last.end) == (ctx.period.start, ctx.period.end) \
+    computation = (
+        ctx.computation
+        if (last.start, last.end) == (ctx.period.start, ctx.period.end)
         else computation_for(last, "egov")
+    )
     completion = _cached(("egov", last.start, last.end), lambda: assessments.egov_completion(computation))
-    keep = subtree(computation, ctx.unit.id) if ctx.unit and ctx.unit.id in computation.units else set(computation.units)
+    keep = (
+        subtree(computation, ctx.unit.id) if ctx.unit and ctx.unit.id in computation.units else set(computation.units)
+    )
     if ctx.allowed is not None:
         keep &= ctx.allowed
-    levels = [assessments.LevelSummary(level=level.level, label=level.label,
-                                       agencies=[a for a in level.agencies if a.unit.id in keep])
-              for level in completion.levels]
+    levels = [
+        assessments.LevelSummary(
+            level=level.level, label=level.label, agencies=[a for a in level.agencies if a.unit.id in keep]
+        )
+        for level in completion.levels
+    ]
     return EGov(period=last, criteria=completion.criteria, levels=[level for level in levels if level.agencies])
 
 

@@ -59,9 +59,12 @@ class FeedbackGenerator:
 
     def _agencies(self) -> None:
         self.agencies = {a.pk: a for a in Agency.objects.all()}
-        self.successor = dict(Succession.objects.filter(takes_open_work=True, successor__isnull=False)
-                              .exclude(reorganization__kind="transfer_procedure")
-                              .order_by("reorganization__effective_date", "id").values_list("source_id", "successor_id"))
+        self.successor = dict(
+            Succession.objects.filter(takes_open_work=True, successor__isnull=False)
+            .exclude(reorganization__kind="transfer_procedure")
+            .order_by("reorganization__effective_date", "id")
+            .values_list("source_id", "successor_id")
+        )
         self.communes = [a for a in self.agencies.values() if a.kind == AgencyKind.COMMUNE_COMMITTEE]
         self.categories = {c.code: c for c in Category.objects.filter(is_active=True)}
         spec = json.loads(feedback.DEFAULT_CATEGORIES.read_text(encoding="utf-8"))["categories"]
@@ -91,7 +94,9 @@ class FeedbackGenerator:
         spread = self.data["commune_spread_degrees"]
         points: dict[int, tuple[float, float]] = {}
         for commune in sorted(self.communes, key=lambda a: (a.valid_from, a.pk)):
-            sources = [s for s, t in Succession.objects.filter(successor=commune).values_list("source_id", "successor_id")]
+            sources = [
+                s for s, t in Succession.objects.filter(successor=commune).values_list("source_id", "successor_id")
+            ]
             known = [points[s] for s in sources if s in points]
             if known:
                 points[commune.pk] = (sum(p[0] for p in known) / len(known), sum(p[1] for p in known) / len(known))
@@ -104,13 +109,19 @@ class FeedbackGenerator:
             dlat = (h[0] / 255 - 0.5) * 2 * spread
             dlon = (h[1] / 255 - 0.5) * 2 * spread
             points[commune.pk] = (min(10.95, max(10.2, lat + dlat)), min(105.6, max(104.8, lon + dlon)))
-        AreaPoint.objects.bulk_create(AreaPoint(agency_id=pk, latitude=f"{lat:.6f}", longitude=f"{lon:.6f}")
-                                      for pk, (lat, lon) in points.items())
+        AreaPoint.objects.bulk_create(
+            AreaPoint(agency_id=pk, latitude=f"{lat:.6f}", longitude=f"{lon:.6f}") for pk, (lat, lon) in points.items()
+        )
         self.stats.points = len(points)
 
     def _ioc_operator(self) -> User:
-        user = accounts.create_officer(actor=self.actor, username=IOC_USERNAME, password=None,
-                                       full_name="Điều phối viên IOC", global_role=GlobalRole.IOC_OPERATOR)
+        user = accounts.create_officer(
+            actor=self.actor,
+            username=IOC_USERNAME,
+            password=None,
+            full_name="Điều phối viên IOC",
+            global_role=GlobalRole.IOC_OPERATOR,
+        )
         User.objects.filter(pk=user.pk).update(password=self.password_hash, email="ioc@angiang.gov.vn")
         return user
 
@@ -119,7 +130,11 @@ class FeedbackGenerator:
     def _handler(self, category: Category, commune: Agency, day: dt.date) -> int:
         if category.code in self.fixed:
             return self.version_on(self.fixed[category.code], day)
-        if category.handling_level == Level.DISTRICT and commune.parent and commune.parent.kind == AgencyKind.DISTRICT_COMMITTEE:
+        if (
+            category.handling_level == Level.DISTRICT
+            and commune.parent
+            and commune.parent.kind == AgencyKind.DISTRICT_COMMITTEE
+        ):
             return commune.parent_id
         return commune.pk
 
@@ -138,10 +153,16 @@ class FeedbackGenerator:
         commune = self.rng.choice(communes)
         place = commune.name.replace("UBND ", "")
         start = self.calendar.start_day(received)
-        return {"received": received, "category": category, "area": commune, "place": place, "start": start,
-                "handler": self._handler(category, commune, day),
-                "due": closing_time(self.calendar.add_working_days(start, category.handling_days)),
-                "description": self.rng.choice(self.data["texts"][code]).format(place=place)}
+        return {
+            "received": received,
+            "category": category,
+            "area": commune,
+            "place": place,
+            "start": start,
+            "handler": self._handler(category, commune, day),
+            "due": closing_time(self.calendar.add_working_days(start, category.handling_days)),
+            "description": self.rng.choice(self.data["texts"][code]).format(place=place),
+        }
 
     def _resolve_on(self, draft: dict, day: dt.date) -> None:
         draft["resolved"] = self._office_time(day)
@@ -164,8 +185,10 @@ class FeedbackGenerator:
 
     def _receipt_moments(self, start: dt.date, end: dt.date, count: int) -> list[dt.datetime]:
         span = (end - start).days + 1
-        return sorted(_moment(start + dt.timedelta(days=self.rng.randrange(span)), self.rng.uniform(6 * 60, 22 * 60))
-                      for _ in range(count))
+        return sorted(
+            _moment(start + dt.timedelta(days=self.rng.randrange(span)), self.rng.uniform(6 * 60, 22 * 60))
+            for _ in range(count)
+        )
 
     def run(self, password_hash: str) -> FeedbackStats:
         self.password_hash = password_hash
@@ -182,16 +205,23 @@ class FeedbackGenerator:
         if self.until >= after_start:
             drafts += self._after(after_start)
         self._write(drafts)
-        audit.record(actor=self.actor, action="demo.feedback", object_type="feedback.Feedback", object_id="demo",
-                     after={"reports": self.stats.reports, "open": self.stats.open, "points": self.stats.points})
+        audit.record(
+            actor=self.actor,
+            action="demo.feedback",
+            object_type="feedback.Feedback",
+            object_id="demo",
+            after={"reports": self.stats.reports, "open": self.stats.open, "points": self.stats.points},
+        )
         return self.stats
 
     def _calibrated(self, start: dt.date, end: dt.date, spec: dict) -> list[dict]:
         """Exactly `received` reports; all but the last `received - resolved_by_end`
         resolved by the period's end, `late` of them after their deadline."""
         drafts = [self._draft(m) for m in self._receipt_moments(start, end, spec["received"])]
-        resolved, still_open = drafts[:spec["resolved_by_end"]], drafts[spec["resolved_by_end"]:]
-        can_be_late = [d for d in resolved if self.calendar.add_working_days(d["due"].astimezone(LOCAL_TZ).date(), 1) <= end]
+        resolved, still_open = drafts[: spec["resolved_by_end"]], drafts[spec["resolved_by_end"] :]
+        can_be_late = [
+            d for d in resolved if self.calendar.add_working_days(d["due"].astimezone(LOCAL_TZ).date(), 1) <= end
+        ]
         late = {id(d) for d in self.rng.sample(can_be_late, min(spec["late"], len(can_be_late)))}
         last_minute = _moment(end + dt.timedelta(days=1), 0) - dt.timedelta(minutes=1)
         for draft in resolved:
@@ -215,18 +245,29 @@ class FeedbackGenerator:
         for draft in drafts:
             code = draft["category"].code
             original = recent.get(code)
-            if quota["merged"].draw(spec["merged_percent"] / 100) and original \
-                    and draft["received"] - original["received"] < dt.timedelta(days=7):
+            if (
+                quota["merged"].draw(spec["merged_percent"] / 100)
+                and original
+                and draft["received"] - original["received"] < dt.timedelta(days=7)
+            ):
                 # someone else reports the same thing at the same place: an operator merges it
-                draft.update({k: original[k] for k in ("area", "place", "handler", "start", "due")}, merged_into=original,
-                             description=self.rng.choice(self.data["texts"][code]).format(place=original["place"]))
+                draft.update(
+                    {k: original[k] for k in ("area", "place", "handler", "start", "due")},
+                    merged_into=original,
+                    description=self.rng.choice(self.data["texts"][code]).format(place=original["place"]),
+                )
                 continue
             recent[code] = draft
-            if self.now - draft["received"] < dt.timedelta(days=3) and self.rng.random() < spec["unassigned_recent_percent"] / 100:
+            if (
+                self.now - draft["received"] < dt.timedelta(days=3)
+                and self.rng.random() < spec["unassigned_recent_percent"] / 100
+            ):
                 draft["handler"] = None  # the last days' reports an IOC operator has not routed yet
                 continue
             if quota["rejected"].draw(spec["rejected_percent"] / 100):
-                draft["rejected"] = self._office_time(self.calendar.add_working_days(draft["start"], self.rng.randint(0, 2)))
+                draft["rejected"] = self._office_time(
+                    self.calendar.add_working_days(draft["start"], self.rng.randint(0, 2))
+                )
                 continue
             late = quota["late"].draw(spec["late_percent"] / 100)
             self._resolve_on(draft, self._late_day(draft) if late else self._on_time_day(draft))
@@ -236,8 +277,12 @@ class FeedbackGenerator:
         drafts.sort(key=lambda d: d["received"])
         rated_quota = Quota(self.rng)
         counters: dict[int, int] = {}
-        citizens = list(User.objects.filter(kind=User.Kind.CITIZEN).exclude(password__startswith="!")
-                        .order_by("id").values_list("pk", "full_name", "phone"))
+        citizens = list(
+            User.objects.filter(kind=User.Kind.CITIZEN)
+            .exclude(password__startswith="!")
+            .order_by("id")
+            .values_list("pk", "full_name", "phone")
+        )
         names = services.NameMaker(self.rng)
         rows, events = [], []
         for index, d in enumerate(drafts):
@@ -256,24 +301,37 @@ class FeedbackGenerator:
             started = self._office_time(self.calendar.next_working_day(d["start"])) if handler else None
             if started and started < d["received"]:
                 started = d["received"] + dt.timedelta(hours=1)
-            fb = Feedback(code=f"PA-{year}-{counters[year]:06d}", category=d["category"], title=d["description"][:120],
-                          description=d["description"], area=d["area"], agency_id=handler, channel="app",
-                          received_at=d["received"], assigned_at=assigned_at, due_at=d["due"],
-                          token=hashlib.sha256(f"demo-token-{index}-{self.rng.random()}".encode()).hexdigest()[:40],
-                          content_hash=hashlib.sha256(f"demo-{index}".encode()).hexdigest(), phone_verified=True)
+            fb = Feedback(
+                code=f"PA-{year}-{counters[year]:06d}",
+                category=d["category"],
+                title=d["description"][:120],
+                description=d["description"],
+                area=d["area"],
+                agency_id=handler,
+                channel="app",
+                received_at=d["received"],
+                assigned_at=assigned_at,
+                due_at=d["due"],
+                token=hashlib.sha256(f"demo-token-{index}-{self.rng.random()}".encode()).hexdigest()[:40],
+                content_hash=hashlib.sha256(f"demo-{index}".encode()).hexdigest(),
+                phone_verified=True,
+            )
             if index % 60 == 0 and citizens:
                 pk, full_name, phone = citizens[(index // 60) % len(citizens)]
                 fb.reporter_id, fb.reporter_name, fb.reporter_phone, fb.channel = pk, full_name, phone, "web"
             else:
                 fb.reporter_name = names.person()[0]
-                fb.reporter_phone = f"09{self.rng.randrange(10 ** 7, 10 ** 8)}"
+                fb.reporter_phone = f"09{self.rng.randrange(10**7, 10**8)}"
             timeline = [("submit", Status.RECEIVED, d["received"], "", None)]
             if handler is not None:
-                timeline.append(("assign", Status.ASSIGNED, d["received"], f"Chuyển {self.agencies[handler].name} xử lý.",
-                                 handler))
+                timeline.append(
+                    ("assign", Status.ASSIGNED, d["received"], f"Chuyển {self.agencies[handler].name} xử lý.", handler)
+                )
             if d.get("merged_into"):
                 fb.status, fb.closed_at = Status.MERGED, d["received"] + dt.timedelta(hours=3)
-                timeline.append(("merge", Status.MERGED, fb.closed_at, "Trùng nội dung, gộp vào phản ánh khác.", handler))
+                timeline.append(
+                    ("merge", Status.MERGED, fb.closed_at, "Trùng nội dung, gộp vào phản ánh khác.", handler)
+                )
             elif rejected:
                 fb.status, fb.rejected_at = Status.REJECTED, max(rejected, d["received"] + dt.timedelta(hours=1))
                 fb.rejection_reason = self.rng.choice(self.data["rejections"])
@@ -287,13 +345,17 @@ class FeedbackGenerator:
                     timeline.append(("start", Status.IN_PROGRESS, started, "Cơ quan đang xử lý.", handler))
                 fb.status, fb.resolved_at = Status.RESOLVED, resolved
                 fb.on_time = resolved.astimezone(LOCAL_TZ).date() <= d["due"].astimezone(LOCAL_TZ).date()
-                fb.handling_working_days = self.calendar.working_days_between(d["start"], resolved.astimezone(LOCAL_TZ).date())
+                fb.handling_working_days = self.calendar.working_days_between(
+                    d["start"], resolved.astimezone(LOCAL_TZ).date()
+                )
                 fb.public_reply = self.rng.choice(self.data["replies"])
                 timeline.append(("resolve", Status.RESOLVED, resolved, fb.public_reply, handler))
                 if rated_quota.draw(self.data["rated_percent"] / 100):
                     rated_at = resolved + dt.timedelta(hours=self.rng.randint(3, 72))
                     if rated_at < self.now:
-                        weights = self.data["rating_weights"] if fb.on_time else {"5": 15, "4": 25, "3": 25, "2": 20, "1": 15}
+                        weights = (
+                            self.data["rating_weights"] if fb.on_time else {"5": 15, "4": 25, "3": 25, "2": 20, "1": 15}
+                        )
                         fb.rating, fb.rated_at, fb.closed_at = int(self._pick(weights)), rated_at, rated_at
                         fb.status = Status.CLOSED
                         timeline.append(("rate", Status.CLOSED, rated_at, "", handler))
@@ -318,9 +380,21 @@ class FeedbackGenerator:
         Feedback.objects.bulk_update(merged, ["merged_into"])
         public = {"submit", "assign", "start", "resolve", "reject", "merge"}
         FeedbackEvent.objects.bulk_create(
-            (FeedbackEvent(feedback=row, at=at, action=action, to_status=status, text=text, agency_id=agency,
-                           is_public=action in public)
-             for row, timeline in zip(rows, events) for action, status, at, text, agency in timeline), batch_size=2000)
+            (
+                FeedbackEvent(
+                    feedback=row,
+                    at=at,
+                    action=action,
+                    to_status=status,
+                    text=text,
+                    agency_id=agency,
+                    is_public=action in public,
+                )
+                for row, timeline in zip(rows, events)
+                for action, status, at, text, agency in timeline
+            ),
+            batch_size=2000,
+        )
         CodeCounter.objects.bulk_create(CodeCounter(key=f"PA-{year}", value=value) for year, value in counters.items())
         self.stats.reports = len(rows)
 

@@ -31,8 +31,8 @@ from django.db import connection, reset_queries, transaction
 
 from chinhquyenso.accounts.models import Role, User
 from chinhquyenso.core import audit, events
-from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.calendar import LOCAL_TZ, WorkingCalendar, closing_time
+from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.models import StoredFile
 from chinhquyenso.core.text import format_number
 from chinhquyenso.demo import services
@@ -54,14 +54,18 @@ from chinhquyenso.procedures.models import Procedure, ProcedureAgency, ServiceLe
 
 START = dt.date(2022, 1, 1)
 OPEN_AT, CLOSE_AT = dt.time(7, 30), dt.time(16, 30)  # when counters accept and officers act
-REFUSAL_REASONS = ["Hồ sơ không thuộc thẩm quyền giải quyết của cơ quan.",
-                   "Người nộp không bổ sung hồ sơ theo thời hạn yêu cầu.",
-                   "Thành phần hồ sơ không đúng quy định, người nộp không hoàn thiện."]
+REFUSAL_REASONS = [
+    "Hồ sơ không thuộc thẩm quyền giải quyết của cơ quan.",
+    "Người nộp không bổ sung hồ sơ theo thời hạn yêu cầu.",
+    "Thành phần hồ sơ không đúng quy định, người nộp không hoàn thiện.",
+]
 WITHDRAW_REASONS = ["Công dân xin rút hồ sơ để hoàn thiện lại.", "Công dân không còn nhu cầu giải quyết."]
 # A minimal valid PDF: one content-addressed file stands in for every scanned
 # page and electronic result (identical content is stored once anyway).
-PLACEHOLDER_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-                   b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+PLACEHOLDER_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
 
 
 class Quota:
@@ -86,8 +90,13 @@ class Calibration:
     KEYS = ("online_share", "on_time_share", "electronic_result_share", "digitized_share")
 
     def __init__(self, data: dict):
-        self.periods = sorted(({**p, "start": dt.date.fromisoformat(p["start"]), "end": dt.date.fromisoformat(p["end"])}
-                               for p in data["periods"]), key=lambda p: p["start"])
+        self.periods = sorted(
+            (
+                {**p, "start": dt.date.fromisoformat(p["start"]), "end": dt.date.fromisoformat(p["end"])}
+                for p in data["periods"]
+            ),
+            key=lambda p: p["start"],
+        )
         self.volume = {int(y): float(v) for y, v in data["volume_by_year"].items()}
         self.outcomes = data["outcomes"]
 
@@ -120,15 +129,15 @@ class ProcedureInfo:
     result_type: str
     result_name: str
     components: list  # (required id, name, mandatory)
-    steps: list       # (order, role, days)
+    steps: list  # (order, role, days)
     weight: float
 
 
 @dataclass
 class AgencyInfo:
     pk: int
-    prefix: str      # for dossier codes, as dossiers.services.next_code
-    place: str       # "xã Mỹ Hòa Hưng" for addresses
+    prefix: str  # for dossier codes, as dossiers.services.next_code
+    place: str  # "xã Mỹ Hòa Hưng" for addresses
 
 
 @dataclass
@@ -180,20 +189,32 @@ class DossierGenerator:
         weights = services.demo_weights()
         self.procedures = []
         for p in Procedure.objects.filter(is_active=True).prefetch_related("components", "steps").order_by("code"):
-            self.procedures.append(ProcedureInfo(
-                pk=p.pk, code=p.code, name=p.name, level=p.service_level, days=max(1, p.processing_days),
-                fee_online=p.amount_due(online=True), fee_counter=p.amount_due(online=False),
-                result_type=p.result_type or p.code, result_name=p.result_name or p.name,
-                components=[(c.pk, c.name, c.mandatory) for c in p.components.all()],
-                steps=[(s.order, s.role, float(s.days or Decimal(1))) for s in p.steps.all()],
-                weight=weights.get(p.code, 1.0)))
+            self.procedures.append(
+                ProcedureInfo(
+                    pk=p.pk,
+                    code=p.code,
+                    name=p.name,
+                    level=p.service_level,
+                    days=max(1, p.processing_days),
+                    fee_online=p.amount_due(online=True),
+                    fee_counter=p.amount_due(online=False),
+                    result_type=p.result_type or p.code,
+                    result_name=p.result_name or p.name,
+                    components=[(c.pk, c.name, c.mandatory) for c in p.components.all()],
+                    steps=[(s.order, s.role, float(s.days or Decimal(1))) for s in p.steps.all()],
+                    weight=weights.get(p.code, 1.0),
+                )
+            )
         self.cum_weights, total = [], 0.0
         for p in self.procedures:
             total += p.weight
             self.cum_weights.append(total)
         out = self.calibration.outcomes
-        self.level_weight = {ServiceLevel.FULL_ONLINE: out["full_online_weight"],
-                             ServiceLevel.PARTLY_ONLINE: out["partly_online_weight"], ServiceLevel.INFO_ONLY: 0.0}
+        self.level_weight = {
+            ServiceLevel.FULL_ONLINE: out["full_online_weight"],
+            ServiceLevel.PARTLY_ONLINE: out["partly_online_weight"],
+            ServiceLevel.INFO_ONLY: 0.0,
+        }
         # Moving average of the level weight, seeded with its expectation, so the
         # online probability follows the procedure mix actually drawn lately.
         self.level_mean = sum(p.weight * self.level_weight[p.level] for p in self.procedures) / total
@@ -201,13 +222,19 @@ class DossierGenerator:
     def _load_phase(self, day: dt.date) -> None:
         """Agencies handling each procedure on `day`, and officers by agency."""
         valid = Agency.objects.valid_on(day)
-        self.agencies = {a.pk: AgencyInfo(a.pk, a.electronic_code or a.code.upper(), a.name.removeprefix("UBND ").strip())
-                         for a in valid}
+        self.agencies = {
+            a.pk: AgencyInfo(a.pk, a.electronic_code or a.code.upper(), a.name.removeprefix("UBND ").strip())
+            for a in valid
+        }
         self.places = sorted(self.agencies[a.pk].place for a in valid if a.kind == AgencyKind.COMMUNE_COMMITTEE)
         self.place_set = set(self.places)
         self.handlers: dict[int, list[int]] = {}
-        rows = (ProcedureAgency.objects.filter(valid_from__lte=day, agency_id__in=list(self.agencies))
-                .exclude(valid_to__lte=day).order_by("procedure_id", "agency_id").values_list("procedure_id", "agency_id"))
+        rows = (
+            ProcedureAgency.objects.filter(valid_from__lte=day, agency_id__in=list(self.agencies))
+            .exclude(valid_to__lte=day)
+            .order_by("procedure_id", "agency_id")
+            .values_list("procedure_id", "agency_id")
+        )
         for procedure_id, agency_id in rows:
             self.handlers.setdefault(procedure_id, []).append(agency_id)
         self.officers = services.officer_user_ids()
@@ -223,14 +250,27 @@ class DossierGenerator:
             for index in range(start, min(size, start + 5000)):
                 full_name, female = names.person()
                 identity = services.citizen_id(index, female, self.rng.randint(1950, 2005))
-                users.append(User(username=identity, identity_number=identity, full_name=full_name, kind=User.Kind.CITIZEN,
-                                  password=unusable, phone=f"09{self.rng.randrange(10**7, 10**8)}"))
+                users.append(
+                    User(
+                        username=identity,
+                        identity_number=identity,
+                        full_name=full_name,
+                        kind=User.Kind.CITIZEN,
+                        password=unusable,
+                        phone=f"09{self.rng.randrange(10**7, 10**8)}",
+                    )
+                )
             User.objects.bulk_create(users)
             pool += [(u.pk, u.full_name, u.identity_number, u.phone) for u in users]
         self.pool = pool
         self.stats.citizens = size
-        audit.record(actor=self.actor, action="demo.citizens", object_type="accounts.User", object_id="demo",
-                     after={"count": size})
+        audit.record(
+            actor=self.actor,
+            action="demo.citizens",
+            object_type="accounts.User",
+            object_id="demo",
+            after={"count": size},
+        )
 
     def _placeholder(self) -> StoredFile:
         from chinhquyenso.core.uploads import store_upload
@@ -266,7 +306,9 @@ class DossierGenerator:
                 self._load_phase(day)
                 self.log(f"  {day:%d/%m/%Y}: đã áp dụng sắp xếp tổ chức")
             if day.day == 1 and day.month == 1 and day != START:
-                self.log(f"  Hết năm {day.year - 1}: {format_number(self.stats.dossiers + len(self.batch.dossiers))} hồ sơ")
+                self.log(
+                    f"  Hết năm {day.year - 1}: {format_number(self.stats.dossiers + len(self.batch.dossiers))} hồ sơ"
+                )
             if day not in volume:
                 continue
             carry += volume[day] * scale
@@ -333,8 +375,14 @@ class DossierGenerator:
         else:
             submitted = local(day, rng.uniform(450, 990))
             channel = Channel.POST if rng.random() * 100 < out["post_percent_of_offline"] else Channel.COUNTER
-        return {"procedure": p, "agency": agency, "channel": channel, "submitted_at": submitted, "targets": targets,
-                "applicant": self.pool[rng.randrange(len(self.pool))]}
+        return {
+            "procedure": p,
+            "agency": agency,
+            "channel": channel,
+            "submitted_at": submitted,
+            "targets": targets,
+            "applicant": self.pool[rng.randrange(len(self.pool))],
+        }
 
     def _build(self, draft: dict, code: str) -> None:
         rng, out, p, targets = self.rng, self.calibration.outcomes, draft["procedure"], draft["targets"]
@@ -345,13 +393,25 @@ class DossierGenerator:
         user_id, name, identity, phone = draft["applicant"]
         place = agency.place if agency.place in self.place_set else rng.choice(self.places)
         dossier = Dossier(
-            code=code, procedure_id=p.pk, channel=channel, status=Status.SUBMITTED, applicant_id=user_id,
-            applicant_name=name, applicant_identity=identity, applicant_phone=phone,
+            code=code,
+            procedure_id=p.pk,
+            channel=channel,
+            status=Status.SUBMITTED,
+            applicant_id=user_id,
+            applicant_name=name,
+            applicant_identity=identity,
+            applicant_phone=phone,
             applicant_address=f"{self.names.hamlet()}, {place}, {self.address_suffix}",
-            applicant_verified=online or rng.random() < 0.9, receiving_agency_id=agency.pk, current_agency_id=agency.pk,
-            submitted_at=submitted, fee_due=p.fee_online if online else p.fee_counter)
+            applicant_verified=online or rng.random() < 0.9,
+            receiving_agency_id=agency.pk,
+            current_agency_id=agency.pk,
+            submitted_at=submitted,
+            fee_due=p.fee_online if online else p.fee_counter,
+        )
         # The whole life on the calendar: (time, action, to_status, actor, step, note).
-        timeline = [(submitted, "submit", Status.SUBMITTED, user_id if online else counter, None, Channel(channel).label)]
+        timeline = [
+            (submitted, "submit", Status.SUBMITTED, user_id if online else counter, None, Channel(channel).label)
+        ]
         roll = rng.random() * 100
         late = eresult = digitized = False
         new_due = delivery = None
@@ -372,13 +432,22 @@ class DossierGenerator:
                 late = self.quota["late"].draw(1 - targets["on_time_share"] / 100)
                 eresult = self.quota["eresult"].draw(targets["electronic_result_share"] / 100)
                 digitized = eresult and self.quota["digitized"].draw(
-                    targets["digitized_share"] / max(targets["electronic_result_share"], 0.01))
+                    targets["digitized_share"] / max(targets["electronic_result_share"], 0.01)
+                )
                 finished = self._finish(accepted, due, p.days, late)
                 rescheduled = late and rng.random() * 100 < out["rescheduled_percent_of_late"]
                 self._steps(timeline, p, officers, accepted, finished)
                 if rescheduled:  # Mẫu 04 on the appointed day; the new appointment is met
-                    timeline.append((self._working_moment(due.date()), "reschedule", None, leader, None,
-                                     "Hồ sơ cần xác minh thêm; xin lỗi và hẹn lại ngày trả kết quả."))
+                    timeline.append(
+                        (
+                            self._working_moment(due.date()),
+                            "reschedule",
+                            None,
+                            leader,
+                            None,
+                            "Hồ sơ cần xác minh thêm; xin lỗi và hẹn lại ngày trả kết quả.",
+                        )
+                    )
                     new_due = closing_time(finished.date())
                 timeline.append((finished, "approve", Status.RESULT_READY, leader, None, ""))
                 if eresult:
@@ -407,16 +476,20 @@ class DossierGenerator:
         moment = self._working_moment(day)
         return max(moment, accepted + dt.timedelta(minutes=30))
 
-    def _steps(self, timeline: list, p: ProcedureInfo, officers: dict, accepted: dt.datetime, finished: dt.datetime) -> None:
+    def _steps(
+        self, timeline: list, p: ProcedureInfo, officers: dict, accepted: dt.datetime, finished: dt.datetime
+    ) -> None:
         """Hand-offs between steps (Mẫu 05), spread over the processing time by step length."""
         total = sum(days for _, _, days in p.steps) or 1
         elapsed = 0.0
-        for (order, role, days), following in zip(p.steps, p.steps[1:]):
+        for (_order, role, days), following in zip(p.steps, p.steps[1:]):
             elapsed += days
             at = accepted + (finished - accepted) * (elapsed / total)
             timeline.append((at, "forward", Status.IN_PROCESS, officers.get(role), following[0], ""))
 
-    def _apply(self, dossier: Dossier, timeline: list, p: ProcedureInfo, digitized: bool, leader, new_due, delivery) -> None:
+    def _apply(
+        self, dossier: Dossier, timeline: list, p: ProcedureInfo, digitized: bool, leader, new_due, delivery
+    ) -> None:
         """Cut the life at `now` and write the dossier as it stands then."""
         batch, status, step = self.batch, Status.SUBMITTED, None
         kept = [item for item in timeline if item[0] < self.now]
@@ -443,10 +516,21 @@ class DossierGenerator:
                 dossier.delivery = delivery
             elif action in ("refuse", "withdraw"):
                 dossier.closed_at = at
-            events.append(DossierEvent(dossier=dossier, at=at, action=action, from_status=from_status if action != "submit" else "",
-                                       to_status=status, from_agency_id=None if action == "submit" else dossier.receiving_agency_id,
-                                       to_agency_id=dossier.receiving_agency_id, actor_id=actor, step=step, note=note,
-                                       due_at=dossier.due_at))
+            events.append(
+                DossierEvent(
+                    dossier=dossier,
+                    at=at,
+                    action=action,
+                    from_status=from_status if action != "submit" else "",
+                    to_status=status,
+                    from_agency_id=None if action == "submit" else dossier.receiving_agency_id,
+                    to_agency_id=dossier.receiving_agency_id,
+                    actor_id=actor,
+                    step=step,
+                    note=note,
+                    due_at=dossier.due_at,
+                )
+            )
         dossier.status, dossier.current_step = status, step or 0
         if dossier.status not in (Status.RETURNED, Status.REFUSED, Status.WITHDRAWN):
             self.stats.open += 1
@@ -457,24 +541,46 @@ class DossierGenerator:
         for index, (rid, name) in enumerate(provided):
             on_paper = not online or (not is_digitized and dossier.has_electronic_result and index == 0)
             scanned = online and not on_paper or is_digitized
-            batch.components.append(DossierComponent(dossier=dossier, required_id=rid, name=name, on_paper=on_paper,
-                                                     file=self.file if scanned else None))
+            batch.components.append(
+                DossierComponent(
+                    dossier=dossier, required_id=rid, name=name, on_paper=on_paper, file=self.file if scanned else None
+                )
+            )
         dossier.digitized = bool(provided) and is_digitized
         if dossier.has_electronic_result:
-            item = EDataItem(owner_id=dossier.applicant_id, result_type=p.result_type, title=p.result_name, file=self.file,
-                             source_dossier=dossier, issued_at=dossier.finished_at)
+            item = EDataItem(
+                owner_id=dossier.applicant_id,
+                result_type=p.result_type,
+                title=p.result_name,
+                file=self.file,
+                source_dossier=dossier,
+                issued_at=dossier.finished_at,
+            )
             batch.edata.append(item)
-            batch.results.append(ElectronicResult(dossier=dossier, number=f"{dossier.code[-4:]}/{dossier.finished_at:%Y}",
-                                                  file=self.file, edata_item=item, issued_at=dossier.finished_at,
-                                                  issued_by_id=leader))
+            batch.results.append(
+                ElectronicResult(
+                    dossier=dossier,
+                    number=f"{dossier.code[-4:]}/{dossier.finished_at:%Y}",
+                    file=self.file,
+                    edata_item=item,
+                    issued_at=dossier.finished_at,
+                    issued_by_id=leader,
+                )
+            )
         if dossier.fee_due:
             paid_at = dossier.submitted_at + dt.timedelta(minutes=5) if online else dossier.accepted_at
             if paid_at and paid_at < self.now and dossier.status != Status.REFUSED:
                 dossier.fee_paid = dossier.fee_due
-                batch.payments.append(Payment(dossier=dossier, amount=dossier.fee_due, paid_at=paid_at,
-                                              method=Payment.Method.ONLINE if online else Payment.Method.COUNTER,
-                                              transaction_ref=f"DEMO-{dossier.code}" if online else "",
-                                              recorded_by_id=None if online else events[0].actor_id))
+                batch.payments.append(
+                    Payment(
+                        dossier=dossier,
+                        amount=dossier.fee_due,
+                        paid_at=paid_at,
+                        method=Payment.Method.ONLINE if online else Payment.Method.COUNTER,
+                        transaction_ref=f"DEMO-{dossier.code}" if online else "",
+                        recorded_by_id=None if online else events[0].actor_id,
+                    )
+                )
         batch.dossiers.append(dossier)
         batch.events += events
 
@@ -487,8 +593,13 @@ class DossierGenerator:
         with transaction.atomic():
             Dossier.objects.bulk_create(b.dossiers)
             EDataItem.objects.bulk_create(b.edata)
-            for rows, model in ((b.events, DossierEvent), (b.components, DossierComponent),
-                                (b.results, ElectronicResult), (b.payments, Payment), (b.counters, CodeCounter)):
+            for rows, model in (
+                (b.events, DossierEvent),
+                (b.components, DossierComponent),
+                (b.results, ElectronicResult),
+                (b.payments, Payment),
+                (b.counters, CodeCounter),
+            ):
                 model.objects.bulk_create(rows, batch_size=2000)
         s = self.stats
         s.dossiers += len(b.dossiers)
@@ -504,9 +615,22 @@ def digest() -> str:
     """A fingerprint of the generated dossiers (codes, statuses, timing, flags):
     equal for two runs with the same seed and end date."""
     h = hashlib.sha256()
-    for row in Dossier.objects.order_by("code").values_list("code", "procedure__code", "channel", "status", "timeliness",
-                                                            "digitized", "has_electronic_result", "fee_due", "submitted_at",
-                                                            "finished_at").iterator(chunk_size=5000):
+    for row in (
+        Dossier.objects.order_by("code")
+        .values_list(
+            "code",
+            "procedure__code",
+            "channel",
+            "status",
+            "timeliness",
+            "digitized",
+            "has_electronic_result",
+            "fee_due",
+            "submitted_at",
+            "finished_at",
+        )
+        .iterator(chunk_size=5000)
+    ):
         h.update(repr(row).encode())
     return h.hexdigest()
 
@@ -548,7 +672,16 @@ def build_demo_province(*, dossiers: int, seed: int, until: dt.date, log=None) -
         from chinhquyenso.demo.feedback import build_feedback  # feedback comes after the reorganizations
 
         build_feedback(actor=admin, seed=rng.randrange(2**32), until=until, password_hash=password_hash, log=log)
-        audit.record(actor=admin, action="demo.generate", object_type="dossiers.Dossier", object_id="demo",
-                     after={"dossiers": stats.dossiers, "events": stats.events, "seed": seed, "until": until})
-        return DemoResult(stats=stats, agencies=Agency.objects.count(),
-                          procedures=Procedure.objects.count(), fields=Field.objects.count())
+        audit.record(
+            actor=admin,
+            action="demo.generate",
+            object_type="dossiers.Dossier",
+            object_id="demo",
+            after={"dossiers": stats.dossiers, "events": stats.events, "seed": seed, "until": until},
+        )
+        return DemoResult(
+            stats=stats,
+            agencies=Agency.objects.count(),
+            procedures=Procedure.objects.count(),
+            fields=Field.objects.count(),
+        )

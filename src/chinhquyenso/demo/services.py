@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from django.contrib.auth.hashers import make_password
@@ -39,7 +39,7 @@ ADMIN_USERNAME, AUDITOR_USERNAME = "quantri", "kiemtra"
 DEMO_ONLY_KEYS = ("department", "demo_weight", "code_verified")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str):
     return json.loads((DATA_DIR / name).read_text(encoding="utf-8"))
 
@@ -89,8 +89,13 @@ def build_calendar(*, actor) -> int:
             raise DomainError("Loại ngày phải là working hoặc day_off.", f"calendar.days[{i}].kind")
         rows.append(CalendarDay(date=day, kind=item["kind"], note=nfc(item.get("note"))[:200]))
     CalendarDay.objects.bulk_create(rows)
-    audit.record(actor=actor, action="calendar.import", object_type="core.CalendarDay", object_id="demo",
-                 after={"days": [r.date for r in rows]})
+    audit.record(
+        actor=actor,
+        action="calendar.import",
+        object_type="core.CalendarDay",
+        object_id="demo",
+        after={"days": [r.date for r in rows]},
+    )
     return len(rows)
 
 
@@ -105,8 +110,14 @@ def build_agencies(*, actor) -> list[Agency]:
     created = []
 
     def make(spec, kind, parent):
-        agency = org.create_agency(actor=actor, name=spec["name"], kind=kind, parent=parent,
-                                   electronic_code=spec["electronic_code"], code=spec["key"])
+        agency = org.create_agency(
+            actor=actor,
+            name=spec["name"],
+            kind=kind,
+            parent=parent,
+            electronic_code=spec["electronic_code"],
+            code=spec["key"],
+        )
         created.append(agency)
         return agency
 
@@ -119,13 +130,22 @@ def build_agencies(*, actor) -> list[Agency]:
         for district in block.get("districts", []):
             parent = make(district, AgencyKind.DISTRICT_COMMITTEE, province)
             for commune in district["communes"]:
-                make({**commune, "name": f"UBND {commune['type']} {commune['name']}"}, AgencyKind.COMMUNE_COMMITTEE, parent)
+                make(
+                    {**commune, "name": f"UBND {commune['type']} {commune['name']}"},
+                    AgencyKind.COMMUNE_COMMITTEE,
+                    parent,
+                )
     return created
 
 
 def create_admin(password_hash: str) -> User:
-    admin = accounts.create_officer(actor=None, username=ADMIN_USERNAME, password=None, full_name="Quản trị hệ thống tỉnh",
-                                    global_role=GlobalRole.PROVINCE_ADMIN)
+    admin = accounts.create_officer(
+        actor=None,
+        username=ADMIN_USERNAME,
+        password=None,
+        full_name="Quản trị hệ thống tỉnh",
+        global_role=GlobalRole.PROVINCE_ADMIN,
+    )
     User.objects.filter(pk=admin.pk).update(password=password_hash)
     return admin
 
@@ -137,18 +157,32 @@ def build_accounts(*, actor, agencies: list[Agency], password_hash: str, rng: ra
     by the caller: argon2 for every account would take minutes."""
     names = NameMaker(rng)
     ids = []
-    auditor = accounts.create_officer(actor=actor, username=AUDITOR_USERNAME, password=None,
-                                      full_name="Cán bộ kiểm tra, giám sát", global_role=GlobalRole.AUDITOR)
+    auditor = accounts.create_officer(
+        actor=actor,
+        username=AUDITOR_USERNAME,
+        password=None,
+        full_name="Cán bộ kiểm tra, giám sát",
+        global_role=GlobalRole.AUDITOR,
+    )
     ids.append(auditor.pk)
     for agency in agencies:
         for role, suffix in ROLE_SUFFIX.items():
-            user = accounts.create_officer(actor=actor, username=f"{agency.code}.{suffix}", password=None,
-                                           full_name=names.person()[0], memberships=[(agency, role)])
+            user = accounts.create_officer(
+                actor=actor,
+                username=f"{agency.code}.{suffix}",
+                password=None,
+                full_name=names.person()[0],
+                memberships=[(agency, role)],
+            )
             ids.append(user.pk)
     for index in range(3):
         full_name, female = names.person()
-        citizen = accounts.create_citizen(actor=actor, identity_number=citizen_id(990_001 + index, female, 1985 + index * 7),
-                                          full_name=full_name, phone=f"09{rng.randrange(10**7, 10**8)}")
+        citizen = accounts.create_citizen(
+            actor=actor,
+            identity_number=citizen_id(990_001 + index, female, 1985 + index * 7),
+            full_name=full_name,
+            phone=f"09{rng.randrange(10**7, 10**8)}",
+        )
         ids.append(citizen.pk)
     User.objects.filter(pk__in=ids).update(password=password_hash)
 
@@ -170,7 +204,9 @@ def _targets(entry: dict, by_kind: dict[str, list[Agency]], by_code: dict[str, A
         else:
             department = by_code.get(entry.get("department", ""))
             if department is None:
-                raise DomainError("Thủ tục cấp tỉnh phải ghi cơ quan giải quyết (department) hợp lệ.", f"{where}.department")
+                raise DomainError(
+                    "Thủ tục cấp tỉnh phải ghi cơ quan giải quyết (department) hợp lệ.", f"{where}.department"
+                )
             targets.append(department)
     return targets
 
@@ -195,16 +231,25 @@ def build_catalog(*, actor) -> list[Procedure]:
         assignments += [ProcedureAgency(procedure=procedure, agency=agency) for agency in targets]
         saved.append(procedure)
     ProcedureAgency.objects.bulk_create(assignments, batch_size=2000)
-    audit.record(actor=actor, action="procedure.assign_bulk", object_type="procedures.ProcedureAgency", object_id="demo",
-                 after={"assignments": len(assignments), "procedures": len(saved)})
+    audit.record(
+        actor=actor,
+        action="procedure.assign_bulk",
+        object_type="procedures.ProcedureAgency",
+        object_id="demo",
+        after={"assignments": len(assignments), "procedures": len(saved)},
+    )
     by_proc_code = {p.code: p for p in saved}
     for g, group in enumerate(data.get("groups", [])):
         missing = [code for code in group["members"] if code not in by_proc_code]
         if missing:
-            raise DomainError(f"Nhóm liên thông có thủ tục không có trong danh mục: {', '.join(missing)}.", f"groups[{g}].members")
+            raise DomainError(
+                f"Nhóm liên thông có thủ tục không có trong danh mục: {', '.join(missing)}.", f"groups[{g}].members"
+            )
         row = ProcedureGroup.objects.create(code=group["code"], name=nfc(group["name"]))
-        ProcedureGroupMember.objects.bulk_create(ProcedureGroupMember(group=row, procedure=by_proc_code[code], order=n)
-                                                 for n, code in enumerate(group["members"], start=1))
+        ProcedureGroupMember.objects.bulk_create(
+            ProcedureGroupMember(group=row, procedure=by_proc_code[code], order=n)
+            for n, code in enumerate(group["members"], start=1)
+        )
         audit.record(actor=actor, action="procedure_group.create", obj=row, after={"members": group["members"]})
     return saved
 
@@ -253,15 +298,28 @@ def apply_reorganizations(*, actor, on: dt.date) -> list[str]:
             procedure = Procedure.objects.filter(code=step["procedure"]).first()
             if procedure is None:
                 raise DomainError(f"Không tìm thấy thủ tục {step['procedure']}.", f"{where}.procedure")
-            procedures.transfer_procedure(actor=actor, procedure=procedure, source=_agency(step["source"], where),
-                                          target=_agency(step["target"], where), effective_date=on, legal_basis=basis)
+            procedures.transfer_procedure(
+                actor=actor,
+                procedure=procedure,
+                source=_agency(step["source"], where),
+                target=_agency(step["target"], where),
+                effective_date=on,
+                legal_basis=basis,
+            )
             log.append(f"Chuyển thẩm quyền thủ tục {procedure.code}: {step['source']} → {step['target']}")
         elif action == "merge":
             sources = [_agency(key, where) for key in step["sources"]]
             parent = _agency(step["parent"], where) if step.get("parent") else sources[0].parent
-            new = org.merge(actor=actor, sources=sources, name=step["name"], kind=step.get("kind", sources[0].kind),
-                            parent=parent, effective_date=on, legal_basis=basis,
-                            electronic_code=step.get("electronic_code", sources[0].electronic_code))
+            new = org.merge(
+                actor=actor,
+                sources=sources,
+                name=step["name"],
+                kind=step.get("kind", sources[0].kind),
+                parent=parent,
+                effective_date=on,
+                legal_basis=basis,
+                electronic_code=step.get("electronic_code", sources[0].electronic_code),
+            )
             log.append(f"Hợp nhất {len(sources)} cơ quan thành “{new.name}”")
         elif action == "rename":
             source = _agency(step["source"], where)
@@ -278,14 +336,24 @@ def apply_reorganizations(*, actor, on: dt.date) -> list[str]:
                 children = list(agency.children.current().order_by("id"))
                 # Procedures the successor did not handle before: after the
                 # dissolution they go down to the former children, not up.
-                handed_down = set(ProcedureAgency.objects.filter(agency=agency, valid_to__isnull=True)
-                                  .values_list("procedure_id", flat=True))
-                handed_down -= set(ProcedureAgency.objects.filter(agency=successor, valid_to__isnull=True)
-                                   .values_list("procedure_id", flat=True))
+                handed_down = set(
+                    ProcedureAgency.objects.filter(agency=agency, valid_to__isnull=True).values_list(
+                        "procedure_id", flat=True
+                    )
+                )
+                handed_down -= set(
+                    ProcedureAgency.objects.filter(agency=successor, valid_to__isnull=True).values_list(
+                        "procedure_id", flat=True
+                    )
+                )
                 org.dissolve(actor=actor, agency=agency, successor=successor, effective_date=on, legal_basis=basis)
                 if step.get("procedures_to") == "children":
-                    procedures.hand_over_assignments(source_id=successor.pk, receivers=[current_successor(c) for c in children],
-                                                     effective_date=on, procedure_ids=list(handed_down))
+                    procedures.hand_over_assignments(
+                        source_id=successor.pk,
+                        receivers=[current_successor(c) for c in children],
+                        effective_date=on,
+                        procedure_ids=list(handed_down),
+                    )
             log.append(f"Kết thúc hoạt động {len(targets)} cơ quan loại {step['kind']}")
         else:
             raise DomainError(f"Loại sắp xếp “{action}” không được hỗ trợ.", f"{where}.action")
@@ -302,19 +370,25 @@ def officer_user_ids() -> dict[int, dict[str, int]]:
 
 def account_lines() -> list[str]:
     """The demo accounts, read from the database, as `cqs seed-demo` and `cqs demo` print them."""
-    lines = [f"Tài khoản trình diễn (mật khẩu chung: {DEMO_PASSWORD})",
-             f"  {ADMIN_USERNAME:<36} quản trị toàn tỉnh",
-             f"  {AUDITOR_USERNAME:<36} kiểm tra, giám sát (chỉ đọc)"]
+    lines = [
+        f"Tài khoản trình diễn (mật khẩu chung: {DEMO_PASSWORD})",
+        f"  {ADMIN_USERNAME:<36} quản trị toàn tỉnh",
+        f"  {AUDITOR_USERNAME:<36} kiểm tra, giám sát (chỉ đọc)",
+    ]
     if User.objects.filter(global_role=GlobalRole.IOC_OPERATOR, username="dieuphoi").exists():
         lines.append(f"  {'dieuphoi':<36} điều phối viên IOC (phản ánh, kiến nghị)")
     # Officers of a few agencies named in agencies.json; the rest follow the same pattern.
-    shown = [f"{key}.{suffix}" for key in load("agencies.json")["demo_accounts_shown"] for suffix in ROLE_SUFFIX.values()]
+    shown = [
+        f"{key}.{suffix}" for key in load("agencies.json")["demo_accounts_shown"] for suffix in ROLE_SUFFIX.values()
+    ]
     for username, agencies in current_agencies_of(shown).items():
         if agencies:
             lines.append(f"  {username:<36} {', '.join(agencies)}")
     officers = User.objects.filter(kind=User.Kind.OFFICER, memberships__isnull=False).distinct().count()
-    lines.append("  … mỗi cơ quan có <mã cơ quan>.motcua (một cửa), .chuyenvien (thụ lý), .lanhdao (phê duyệt); "
-                 f"tổng {officers} tài khoản cán bộ.")
+    lines.append(
+        "  … mỗi cơ quan có <mã cơ quan>.motcua (một cửa), .chuyenvien (thụ lý), .lanhdao (phê duyệt); "
+        f"tổng {officers} tài khoản cán bộ."
+    )
     # Synthetic applicants have unusable passwords ("!…"); the demo citizens can sign in.
     citizens = User.objects.filter(kind=User.Kind.CITIZEN).exclude(password__startswith="!").order_by("id")
     for username in citizens.values_list("username", flat=True):
@@ -325,8 +399,11 @@ def account_lines() -> list[str]:
 def current_agencies_of(usernames: list[str]) -> dict[str, list[str]]:
     """username → names of the agencies the account works in now (after reorganizations)."""
     result: dict[str, list[str]] = {u: [] for u in usernames}
-    rows = (Membership.objects.filter(user__username__in=usernames, agency__valid_to__isnull=True)
-            .order_by("agency__name").values_list("user__username", "agency__name"))
+    rows = (
+        Membership.objects.filter(user__username__in=usernames, agency__valid_to__isnull=True)
+        .order_by("agency__name")
+        .values_list("user__username", "agency__name")
+    )
     for username, agency in rows:
         if agency not in result[username]:
             result[username].append(agency)
@@ -358,11 +435,25 @@ def build_reporting(*, actor, until: dt.date, rng: random.Random, months: int = 
         for agency in agencies:
             sent = rng.randrange(120, 900)
             share = rng.uniform(0.80, 0.89) if agency.pk in lagging else rng.uniform(0.91, 0.995)
-            record_reported_value(indicator=exchange, agency=agency, period_start=period.start, period_end=period.end,
-                                  numerator=round(sent * share), denominator=sent, source="Dữ liệu mẫu", actor=actor)
-            record_reported_value(indicator=certificate, agency=agency, period_start=period.start, period_end=period.end,
-                                  value=0 if agency.pk in lagging and rng.random() < 0.3 else 1, source="Dữ liệu mẫu",
-                                  actor=actor)
+            record_reported_value(
+                indicator=exchange,
+                agency=agency,
+                period_start=period.start,
+                period_end=period.end,
+                numerator=round(sent * share),
+                denominator=sent,
+                source="Dữ liệu mẫu",
+                actor=actor,
+            )
+            record_reported_value(
+                indicator=certificate,
+                agency=agency,
+                period_start=period.start,
+                period_end=period.end,
+                value=0 if agency.pk in lagging and rng.random() < 0.3 else 1,
+                source="Dữ liệu mẫu",
+                actor=actor,
+            )
             written += 2
         year, month_ = (year, month_ - 1) if month_ > 1 else (year - 1, 12)
     return written

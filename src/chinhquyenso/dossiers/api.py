@@ -127,22 +127,54 @@ class FileOut(Schema):
 def dossier_out(dossier: Dossier) -> dict:
     components = dossier.components.select_related("required", "file").all()
     return {
-        "code": dossier.code, "procedure_code": dossier.procedure.code, "procedure_name": dossier.procedure.name,
-        "channel": dossier.channel, "status": dossier.status, "status_label": dossier.get_status_display(),
-        "applicant_name": dossier.applicant_name, "applicant_verified": dossier.applicant_verified,
-        "receiving_agency": dossier.receiving_agency.name, "current_agency": dossier.current_agency.name,
-        "submitted_at": dossier.submitted_at, "accepted_at": dossier.accepted_at, "due_at": dossier.due_at,
-        "finished_at": dossier.finished_at, "returned_at": dossier.returned_at, "timeliness": dossier.timeliness,
-        "open_state": selectors.open_state(dossier) if dossier.is_open else None, "rescheduled": dossier.rescheduled,
-        "fee_due": dossier.fee_due, "fee_paid": dossier.fee_paid, "digitized": dossier.digitized,
-        "has_electronic_result": dossier.has_electronic_result, "group_code": dossier.group_code,
-        "components": [{"order": c.required.order if c.required else None, "name": c.name, "provided": c.provided,
-                        "digitized": c.digitized, "on_paper": c.on_paper, "reused": bool(c.reused_from_id),
-                        "sha256": c.file.sha256 if c.file_id else None} for c in components],
-        "events": [{"at": e.at, "action": e.action, "from_status": e.from_status, "to_status": e.to_status,
-                    "from_agency": e.from_agency.name if e.from_agency_id else None,
-                    "to_agency": e.to_agency.name if e.to_agency_id else None, "note": e.note, "due_at": e.due_at}
-                   for e in selectors.timeline(dossier)],
+        "code": dossier.code,
+        "procedure_code": dossier.procedure.code,
+        "procedure_name": dossier.procedure.name,
+        "channel": dossier.channel,
+        "status": dossier.status,
+        "status_label": dossier.get_status_display(),
+        "applicant_name": dossier.applicant_name,
+        "applicant_verified": dossier.applicant_verified,
+        "receiving_agency": dossier.receiving_agency.name,
+        "current_agency": dossier.current_agency.name,
+        "submitted_at": dossier.submitted_at,
+        "accepted_at": dossier.accepted_at,
+        "due_at": dossier.due_at,
+        "finished_at": dossier.finished_at,
+        "returned_at": dossier.returned_at,
+        "timeliness": dossier.timeliness,
+        "open_state": selectors.open_state(dossier) if dossier.is_open else None,
+        "rescheduled": dossier.rescheduled,
+        "fee_due": dossier.fee_due,
+        "fee_paid": dossier.fee_paid,
+        "digitized": dossier.digitized,
+        "has_electronic_result": dossier.has_electronic_result,
+        "group_code": dossier.group_code,
+        "components": [
+            {
+                "order": c.required.order if c.required else None,
+                "name": c.name,
+                "provided": c.provided,
+                "digitized": c.digitized,
+                "on_paper": c.on_paper,
+                "reused": bool(c.reused_from_id),
+                "sha256": c.file.sha256 if c.file_id else None,
+            }
+            for c in components
+        ],
+        "events": [
+            {
+                "at": e.at,
+                "action": e.action,
+                "from_status": e.from_status,
+                "to_status": e.to_status,
+                "from_agency": e.from_agency.name if e.from_agency_id else None,
+                "to_agency": e.to_agency.name if e.to_agency_id else None,
+                "note": e.note,
+                "due_at": e.due_at,
+            }
+            for e in selectors.timeline(dossier)
+        ],
     }
 
 
@@ -167,26 +199,49 @@ def upload(request, file: File[UploadedFile]):
 @router.post("", response={201: DossierOut, 200: DossierOut}, summary="Nộp hồ sơ (hỗ trợ Idempotency-Key)")
 def submit(request, payload: SubmitIn):
     key = request.headers.get("Idempotency-Key", "")
-    dossier = services.submit(actor=request.auth, procedure_code=payload.procedure_code, channel=payload.channel,
-                              agency_code=payload.agency_code,
-                              applicant=payload.applicant.dict() if payload.applicant else None,
-                              components=_components(payload.components), form_data=payload.form_data,
-                              idempotency_key=key)
-    return Status(200 if getattr(dossier, "replayed", False) else 201, dossier_out(selectors.get_dossier(request.auth, dossier.code)))
+    dossier = services.submit(
+        actor=request.auth,
+        procedure_code=payload.procedure_code,
+        channel=payload.channel,
+        agency_code=payload.agency_code,
+        applicant=payload.applicant.dict() if payload.applicant else None,
+        components=_components(payload.components),
+        form_data=payload.form_data,
+        idempotency_key=key,
+    )
+    return Status(
+        200 if getattr(dossier, "replayed", False) else 201,
+        dossier_out(selectors.get_dossier(request.auth, dossier.code)),
+    )
 
 
-@router.get("", response=list[InboxItem], summary="Hộp hồ sơ đang chờ xử lý tại cơ quan của cán bộ / hồ sơ của công dân")
-def list_dossiers(request, status: str = "", overdue: bool = False, agency_id: int | None = None,
-                  limit: int = 50, offset: int = 0):
+@router.get(
+    "", response=list[InboxItem], summary="Hộp hồ sơ đang chờ xử lý tại cơ quan của cán bộ / hồ sơ của công dân"
+)
+def list_dossiers(
+    request, status: str = "", overdue: bool = False, agency_id: int | None = None, limit: int = 50, offset: int = 0
+):
     limit, offset = max(1, min(limit, 200)), max(0, offset)
     user = request.auth
     if user.is_citizen:
         qs = selectors.own_dossiers(user, limit=limit, offset=offset)
     else:
-        qs = selectors.inbox(user, agency_id=agency_id, status=status or None, overdue_only=overdue, limit=limit, offset=offset)
-    return [{"code": d.code, "procedure_code": d.procedure.code, "procedure_name": d.procedure.name, "status": d.status,
-             "applicant_name": d.applicant_name, "submitted_at": d.submitted_at, "due_at": d.due_at,
-             "open_state": selectors.open_state(d)} for d in qs]
+        qs = selectors.inbox(
+            user, agency_id=agency_id, status=status or None, overdue_only=overdue, limit=limit, offset=offset
+        )
+    return [
+        {
+            "code": d.code,
+            "procedure_code": d.procedure.code,
+            "procedure_name": d.procedure.name,
+            "status": d.status,
+            "applicant_name": d.applicant_name,
+            "submitted_at": d.submitted_at,
+            "due_at": d.due_at,
+            "open_state": selectors.open_state(d),
+        }
+        for d in qs
+    ]
 
 
 @router.get("/{code}", response=DossierOut, summary="Tra cứu hồ sơ")
@@ -194,8 +249,19 @@ def detail(request, code: str):
     return dossier_out(selectors.get_dossier(request.auth, code))
 
 
-ACTIONS = ["accept", "request_supplement", "supplement", "refuse", "forward", "reschedule", "attach_result",
-           "digitize", "return_result", "withdraw", "pay"]
+ACTIONS = [
+    "accept",
+    "request_supplement",
+    "supplement",
+    "refuse",
+    "forward",
+    "reschedule",
+    "attach_result",
+    "digitize",
+    "return_result",
+    "withdraw",
+    "pay",
+]
 
 
 @router.post("/{code}/actions/{action}", response=DossierOut, summary="Thao tác trên hồ sơ")
@@ -230,7 +296,10 @@ def act(request, code: str, action: Literal[tuple(ACTIONS)], payload: ActionIn):
         services.withdraw(dossier, actor=user, reason=payload.reason)
     elif action == "pay":
         if payload.amount is None or payload.method is None:
-            raise DomainError("Thiếu số tiền hoặc hình thức thanh toán.", "amount" if payload.amount is None else "method")
-        services.record_payment(dossier, actor=user, amount=payload.amount, method=payload.method,
-                                transaction_ref=payload.transaction_ref)
+            raise DomainError(
+                "Thiếu số tiền hoặc hình thức thanh toán.", "amount" if payload.amount is None else "method"
+            )
+        services.record_payment(
+            dossier, actor=user, amount=payload.amount, method=payload.method, transaction_ref=payload.transaction_ref
+        )
     return dossier_out(selectors.get_dossier(user, code))

@@ -23,8 +23,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -62,7 +62,9 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "reschedule": {Status.IN_PROCESS: Status.IN_PROCESS, Status.PAUSED: Status.PAUSED},
     "attach_result": {Status.IN_PROCESS: Status.IN_PROCESS, Status.RESULT_READY: Status.RESULT_READY},
     "return_result": {Status.RESULT_READY: Status.RETURNED},
-    "withdraw": {s: Status.WITHDRAWN for s in (Status.SUBMITTED, Status.SUPPLEMENT_REQUESTED, Status.IN_PROCESS, Status.PAUSED)},
+    "withdraw": {
+        s: Status.WITHDRAWN for s in (Status.SUBMITTED, Status.SUPPLEMENT_REQUESTED, Status.IN_PROCESS, Status.PAUSED)
+    },
 }
 
 
@@ -237,7 +239,9 @@ def _applicant(value) -> dict:
     if value.get("identity_number") is None:
         raise DomainError("Thiếu trường bắt buộc.", "applicant.identity_number")
     person = clean_applicant(value, None)
-    person["identity_number"] = validate_identity_number(person["identity_number"], person["kind"], "applicant.identity_number")
+    person["identity_number"] = validate_identity_number(
+        person["identity_number"], person["kind"], "applicant.identity_number"
+    )
     if len(person["address"]) > Dossier._meta.get_field("applicant_address").max_length:
         raise DomainError("Địa chỉ dài quá 300 ký tự.", "applicant.address")
     return person
@@ -261,7 +265,9 @@ def _raw_events(value, submitted_at: dt.datetime, now: dt.datetime, lookups: _Lo
         if at < submitted_at:
             raise DomainError("Sự kiện xảy ra trước thời điểm nộp hồ sơ (submitted_at).", f"{where}.at")
         if at < previous:
-            raise DomainError("Các sự kiện không theo thứ tự thời gian: sự kiện này sớm hơn sự kiện liền trước.", f"{where}.at")
+            raise DomainError(
+                "Các sự kiện không theo thứ tự thời gian: sự kiện này sớm hơn sự kiện liền trước.", f"{where}.at"
+            )
         previous = at
         agency = None
         if item.get("agency") is not None:
@@ -297,7 +303,9 @@ def clean_line(record, lookups: _Lookups, now: dt.datetime) -> _Clean:
     applicant = _applicant(record["applicant"])
     raw_events = _raw_events(record["events"], submitted_at, now, lookups)
 
-    given_due = _moment(record["due_at"], "due_at", now, allow_future=True) if record.get("due_at") is not None else None
+    given_due = (
+        _moment(record["due_at"], "due_at", now, allow_future=True) if record.get("due_at") is not None else None
+    )
     rescheduled_flag, electronic_flag = _flag(record, "rescheduled"), _flag(record, "electronic_result")
     digitized = bool(_flag(record, "digitized"))
     fee_due, fee_paid = _amount(record, "fee_due"), _amount(record, "fee_paid")
@@ -308,13 +316,17 @@ def clean_line(record, lookups: _Lookups, now: dt.datetime) -> _Clean:
         raise DomainError("Hồ sơ chỉ có một kết quả điện tử (attach_result).", "events")
     rescheduled = "reschedule" in actions
     if rescheduled_flag is not None and rescheduled_flag != rescheduled:
-        raise DomainError("Không khớp với sự kiện: rescheduled phải là true khi và chỉ khi có sự kiện reschedule.", "rescheduled")
+        raise DomainError(
+            "Không khớp với sự kiện: rescheduled phải là true khi và chỉ khi có sự kiện reschedule.", "rescheduled"
+        )
     if rescheduled and given_due is None:
         raise DomainError("Hồ sơ đã xin lỗi, hẹn lại phải có due_at là ngày hẹn mới.", "due_at")
     has_electronic_result = "attach_result" in actions if electronic_flag is None else electronic_flag
     if has_electronic_result and "approve" not in actions and "attach_result" not in actions:
-        raise DomainError("Hồ sơ chưa có kết quả (không có sự kiện approve hoặc attach_result) thì không thể có kết quả điện tử.",
-                          "electronic_result")
+        raise DomainError(
+            "Hồ sơ chưa có kết quả (không có sự kiện approve hoặc attach_result) thì không thể có kết quả điện tử.",
+            "electronic_result",
+        )
     if electronic_flag is False and "attach_result" in actions:
         raise DomainError("Không khớp với sự kiện attach_result (đính kèm kết quả điện tử).", "electronic_result")
     fee_due = procedure.amount_due(online=channel == Channel.ONLINE) if fee_due is None else fee_due
@@ -322,9 +334,20 @@ def clean_line(record, lookups: _Lookups, now: dt.datetime) -> _Clean:
     if fee_paid > fee_due:
         raise DomainError("Số đã nộp lớn hơn phí, lệ phí phải nộp.", "fee_paid")
 
-    clean = _Clean(code=code, procedure=procedure, agency=agency, channel=channel, status=status, applicant=applicant,
-                   submitted_at=submitted_at, rescheduled=rescheduled, digitized=digitized,
-                   has_electronic_result=has_electronic_result, fee_due=fee_due, fee_paid=fee_paid)
+    clean = _Clean(
+        code=code,
+        procedure=procedure,
+        agency=agency,
+        channel=channel,
+        status=status,
+        applicant=applicant,
+        submitted_at=submitted_at,
+        rescheduled=rescheduled,
+        digitized=digitized,
+        has_electronic_result=has_electronic_result,
+        fee_due=fee_due,
+        fee_paid=fee_paid,
+    )
     if not raw_events or raw_events[0][2] != "submit":
         # The old system may not list the submission; the timeline always starts with it.
         raw_events.insert(0, ("submitted_at", submitted_at, "submit", None, Channel(channel).label))
@@ -334,11 +357,15 @@ def clean_line(record, lookups: _Lookups, now: dt.datetime) -> _Clean:
 
     if given_due is not None:
         if clean.accepted_at is None:
-            raise DomainError("Hồ sơ chưa được tiếp nhận (không có sự kiện accept) thì không có ngày hẹn trả.", "due_at")
+            raise DomainError(
+                "Hồ sơ chưa được tiếp nhận (không có sự kiện accept) thì không có ngày hẹn trả.", "due_at"
+            )
         if local_date(given_due) < local_date(clean.accepted_at):
             raise DomainError("Ngày hẹn trả sớm hơn ngày tiếp nhận.", "due_at")
     if clean.finished_at is not None:
-        clean.timeliness = timeliness_of(Dossier(rescheduled=clean.rescheduled, finished_at=clean.finished_at, due_at=clean.due_at))
+        clean.timeliness = timeliness_of(
+            Dossier(rescheduled=clean.rescheduled, finished_at=clean.finished_at, due_at=clean.due_at)
+        )
     return clean
 
 
@@ -352,8 +379,10 @@ def _replay(clean: _Clean, raw_events: list[tuple], given_due, lookups: _Lookups
         if to_status is None:
             if action == "submit":
                 raise DomainError("Sự kiện submit chỉ được là sự kiện đầu tiên.", f"{where}.action")
-            raise DomainError(f"Không thể “{action}” khi hồ sơ đang ở trạng thái “{Status(state).label}” ({state}).",
-                              f"{where}.action")
+            raise DomainError(
+                f"Không thể “{action}” khi hồ sơ đang ở trạng thái “{Status(state).label}” ({state}).",
+                f"{where}.action",
+            )
         if action == "submit" and agency is not None and agency != clean.agency:
             raise DomainError("Cơ quan của sự kiện submit phải là cơ quan tiếp nhận (agency).", f"{where}.agency")
         if action == "accept":
@@ -365,7 +394,9 @@ def _replay(clean: _Clean, raw_events: list[tuple], given_due, lookups: _Lookups
             clean.original_due_at = due
         elif action == "request_supplement" and state == Status.IN_PROCESS:
             clean.paused_at = at
-            clean.paused_remaining_days = lookups.working_calendar(at, 0).working_days_between(local_date(at), local_date(due))
+            clean.paused_remaining_days = lookups.working_calendar(at, 0).working_days_between(
+                local_date(at), local_date(due)
+            )
         elif action == "supplement" and state == Status.PAUSED:
             if given_due is None:  # the clock restarts with the working days that were left, as in services.supplement
                 remaining = clean.paused_remaining_days or 0
@@ -383,12 +414,25 @@ def _replay(clean: _Clean, raw_events: list[tuple], given_due, lookups: _Lookups
         # The agency named on the event holds the dossier after it; an
         # approved result goes back to the receiving counter, as live.
         to_agency = agency or (clean.agency if action == "approve" else current)
-        clean.events.append(_Event(at=at, action=action, note=note, from_status=state, to_status=to_status,
-                                   from_agency=current if state != NEW else None, to_agency=to_agency, due_at=due))
+        clean.events.append(
+            _Event(
+                at=at,
+                action=action,
+                note=note,
+                from_status=state,
+                to_status=to_status,
+                from_agency=current if state != NEW else None,
+                to_agency=to_agency,
+                due_at=due,
+            )
+        )
         state, current = to_status, to_agency
     if state != clean.status:
-        raise DomainError(f"Trạng thái “{clean.status}” không khớp với các sự kiện: theo các sự kiện, hồ sơ đang ở trạng thái "
-                          f"“{Status(state).label}” ({state}).", "status")
+        raise DomainError(
+            f"Trạng thái “{clean.status}” không khớp với các sự kiện: theo các sự kiện, hồ sơ đang ở trạng thái "
+            f"“{Status(state).label}” ({state}).",
+            "status",
+        )
     clean.due_at = given_due if given_due is not None else due
     clean.current_agency = current
 
@@ -399,27 +443,71 @@ def _replay(clean: _Clean, raw_events: list[tuple], given_due, lookups: _Lookups
 def _write(clean: _Clean, record: dict, actor) -> Dossier:
     with transaction.atomic():
         person = clean.applicant
-        applicant = get_or_create_citizen(identity_number=person["identity_number"], full_name=person["full_name"],
-                                          kind=person["kind"], phone=person["phone"])
+        applicant = get_or_create_citizen(
+            identity_number=person["identity_number"],
+            full_name=person["full_name"],
+            kind=person["kind"],
+            phone=person["phone"],
+        )
         dossier = Dossier.objects.create(
-            code=clean.code, procedure=clean.procedure, channel=clean.channel, status=clean.status,
-            applicant=applicant, applicant_name=person["full_name"], applicant_identity=person["identity_number"],
-            applicant_phone=person["phone"], applicant_address=person["address"],
-            receiving_agency=clean.agency, current_agency=clean.current_agency,
-            submitted_at=clean.submitted_at, accepted_at=clean.accepted_at, due_at=clean.due_at,
-            original_due_at=clean.original_due_at, finished_at=clean.finished_at, returned_at=clean.returned_at,
-            closed_at=clean.closed_at, paused_at=clean.paused_at, paused_remaining_days=clean.paused_remaining_days,
-            rescheduled=clean.rescheduled, timeliness=clean.timeliness, fee_due=clean.fee_due, fee_paid=clean.fee_paid,
-            digitized=clean.digitized, has_electronic_result=clean.has_electronic_result, imported=True)
+            code=clean.code,
+            procedure=clean.procedure,
+            channel=clean.channel,
+            status=clean.status,
+            applicant=applicant,
+            applicant_name=person["full_name"],
+            applicant_identity=person["identity_number"],
+            applicant_phone=person["phone"],
+            applicant_address=person["address"],
+            receiving_agency=clean.agency,
+            current_agency=clean.current_agency,
+            submitted_at=clean.submitted_at,
+            accepted_at=clean.accepted_at,
+            due_at=clean.due_at,
+            original_due_at=clean.original_due_at,
+            finished_at=clean.finished_at,
+            returned_at=clean.returned_at,
+            closed_at=clean.closed_at,
+            paused_at=clean.paused_at,
+            paused_remaining_days=clean.paused_remaining_days,
+            rescheduled=clean.rescheduled,
+            timeliness=clean.timeliness,
+            fee_due=clean.fee_due,
+            fee_paid=clean.fee_paid,
+            digitized=clean.digitized,
+            has_electronic_result=clean.has_electronic_result,
+            imported=True,
+        )
         DossierEvent.objects.bulk_create(
-            DossierEvent(dossier=dossier, at=e.at, action=e.action, from_status=e.from_status, to_status=e.to_status,
-                         from_agency=e.from_agency, to_agency=e.to_agency, note=e.note, due_at=e.due_at)
-            for e in clean.events)
+            DossierEvent(
+                dossier=dossier,
+                at=e.at,
+                action=e.action,
+                from_status=e.from_status,
+                to_status=e.to_status,
+                from_agency=e.from_agency,
+                to_agency=e.to_agency,
+                note=e.note,
+                due_at=e.due_at,
+            )
+            for e in clean.events
+        )
         # Codes and statuses only: the audit trail carries no personal data.
-        audit.record(actor=actor, action="dossier.import", obj=dossier, agency_id=clean.agency.pk,
-                     after={"code": dossier.code, "procedure": clean.procedure.code, "channel": clean.channel,
-                            "status": clean.status, "submitted_at": clean.submitted_at, "timeliness": clean.timeliness,
-                            "events": len(clean.events)})
+        audit.record(
+            actor=actor,
+            action="dossier.import",
+            obj=dossier,
+            agency_id=clean.agency.pk,
+            after={
+                "code": dossier.code,
+                "procedure": clean.procedure.code,
+                "channel": clean.channel,
+                "status": clean.status,
+                "submitted_at": clean.submitted_at,
+                "timeliness": clean.timeliness,
+                "events": len(clean.events),
+            },
+        )
         idempotency.remember(SCOPE, clean.code, record, dossier)
         events.publish("DossierImported", dossier=dossier.pk)
         return dossier
@@ -434,8 +522,9 @@ def _import_record(record, lookups: _Lookups, actor, now: dt.datetime) -> bool:
             if idempotency.find(SCOPE, code, record):
                 return False
         except Conflict:
-            raise Conflict("Mã hồ sơ này đã được nhập trước đây với nội dung khác (xung đột); dòng không được ghi đè.",
-                           "code") from None
+            raise Conflict(
+                "Mã hồ sơ này đã được nhập trước đây với nội dung khác (xung đột); dòng không được ghi đè.", "code"
+            ) from None
         if Dossier.objects.filter(code=code).exists():
             raise Conflict("Mã hồ sơ này đã có trong hệ thống nhưng không do lần nhập trước tạo ra (xung đột).", "code")
     clean = clean_line(record, lookups, now)
@@ -447,10 +536,14 @@ def _import_record(record, lookups: _Lookups, actor, now: dt.datetime) -> bool:
     return True
 
 
-def import_lines(lines: Iterable[bytes | str], *, actor=ACTOR_LABEL,
-                 on_reject: Callable[[Rejection], None] | None = None,
-                 on_progress: Callable[[ImportStats], None] | None = None,
-                 keep_rejections: bool = True) -> ImportStats:
+def import_lines(
+    lines: Iterable[bytes | str],
+    *,
+    actor=ACTOR_LABEL,
+    on_reject: Callable[[Rejection], None] | None = None,
+    on_progress: Callable[[ImportStats], None] | None = None,
+    keep_rejections: bool = True,
+) -> ImportStats:
     """Import a stream of JSON Lines (bytes or text), one transaction per line.
 
     Blank lines are ignored. `on_reject` is called for each bad line as it is
@@ -462,14 +555,19 @@ def import_lines(lines: Iterable[bytes | str], *, actor=ACTOR_LABEL,
         try:
             text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
         except UnicodeDecodeError:
-            text, rejection = None, Rejection(number, "dòng", "Dòng không phải văn bản UTF-8.", raw.decode("utf-8", "replace"))
+            text, rejection = (
+                None,
+                Rejection(number, "dòng", "Dòng không phải văn bản UTF-8.", raw.decode("utf-8", "replace")),
+            )
         if text is not None:
             text = text.lstrip("\ufeff") if number == 1 else text
             if text.strip():
                 try:
                     record = json.loads(text)
                 except json.JSONDecodeError as error:
-                    rejection = Rejection(number, "json", f"Dòng không phải JSON hợp lệ (lỗi cú pháp ở cột {error.colno}).", text)
+                    rejection = Rejection(
+                        number, "json", f"Dòng không phải JSON hợp lệ (lỗi cú pháp ở cột {error.colno}).", text
+                    )
                 else:
                     try:
                         if _import_record(record, lookups, actor, now):
@@ -477,8 +575,9 @@ def import_lines(lines: Iterable[bytes | str], *, actor=ACTOR_LABEL,
                         else:
                             stats.skipped += 1
                     except DomainError as error:
-                        rejection = Rejection(number, error.field or "dòng", error.message, text,
-                                              conflict=error.code == "conflict")
+                        rejection = Rejection(
+                            number, error.field or "dòng", error.message, text, conflict=error.code == "conflict"
+                        )
         if rejection is not None:
             rejection.raw = rejection.raw.rstrip("\r\n")
             stats.rejected += 1

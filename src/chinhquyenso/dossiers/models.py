@@ -89,23 +89,35 @@ class Dossier(models.Model):
             models.Index(fields=["current_agency", "status", "due_at"], name="dossier_inbox_idx"),
             # The inbox without a status filter: PostgreSQL reads the first page
             # in order instead of sorting every open dossier of the agency.
-            models.Index(fields=["current_agency", "due_at", "id"], condition=models.Q(status__in=OPEN_STATUSES),
-                         name="dossier_open_inbox_idx"),
+            models.Index(
+                fields=["current_agency", "due_at", "id"],
+                condition=models.Q(status__in=OPEN_STATUSES),
+                name="dossier_open_inbox_idx",
+            ),
             models.Index(fields=["receiving_agency", "submitted_at"], name="dossier_received_idx"),
             # Re-aggregating an agency's indicator facts for a few days.
             models.Index(fields=["receiving_agency", "accepted_at"], name="dossier_accepted_idx"),
             models.Index(fields=["receiving_agency", "finished_at"], name="dossier_finished_idx"),
             # Open dossiers per receiving agency and deadline, read from the index alone. The
             # condition has no parameters, so SQLite can match it against a query's WHERE.
-            models.Index(fields=["receiving_agency", "due_at", "accepted_at"], name="dossier_open_received_idx",
-                         condition=models.Q(finished_at__isnull=True, closed_at__isnull=True)),
+            models.Index(
+                fields=["receiving_agency", "due_at", "accepted_at"],
+                name="dossier_open_received_idx",
+                condition=models.Q(finished_at__isnull=True, closed_at__isnull=True),
+            ),
             # What was still open at a past period's end: finished, or withdrawn, since then.
             # (Partial, so that SQLite never takes it for "finished_at IS NULL" above.)
             # Covering: what was open at a past end is counted from the index alone.
-            models.Index(fields=["finished_at", "accepted_at", "due_at", "receiving_agency"], name="dossier_finished_at_idx",
-                         condition=models.Q(finished_at__isnull=False)),
-            models.Index(fields=["closed_at"], condition=models.Q(finished_at__isnull=True, closed_at__isnull=False),
-                         name="dossier_withdrawn_idx"),
+            models.Index(
+                fields=["finished_at", "accepted_at", "due_at", "receiving_agency"],
+                name="dossier_finished_at_idx",
+                condition=models.Q(finished_at__isnull=False),
+            ),
+            models.Index(
+                fields=["closed_at"],
+                condition=models.Q(finished_at__isnull=True, closed_at__isnull=False),
+                name="dossier_withdrawn_idx",
+            ),
             models.Index(fields=["submitted_at"], name="dossier_submitted_idx"),
             models.Index(fields=["applicant", "submitted_at"], name="dossier_applicant_idx"),
         ]
@@ -146,7 +158,9 @@ class DossierEvent(models.Model):
     to_status = models.CharField(max_length=24)
     from_agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     to_agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     step = models.PositiveSmallIntegerField(null=True, blank=True)
     note = models.TextField(blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
@@ -203,7 +217,9 @@ class EDataItem(models.Model):
     result_type = models.CharField(max_length=80, db_index=True)
     title = models.CharField(max_length=300)
     file = models.ForeignKey(StoredFile, on_delete=models.PROTECT, related_name="+")
-    source_dossier = models.ForeignKey(Dossier, null=True, blank=True, on_delete=models.SET_NULL, related_name="edata_items")
+    source_dossier = models.ForeignKey(
+        Dossier, null=True, blank=True, on_delete=models.SET_NULL, related_name="edata_items"
+    )
     issued_at = models.DateTimeField()
 
     class Meta:
@@ -232,8 +248,13 @@ class Payment(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["transaction_ref"], condition=~models.Q(transaction_ref=""),
-                                               name="payment_transaction_ref_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transaction_ref"],
+                condition=~models.Q(transaction_ref=""),
+                name="payment_transaction_ref_unique",
+            )
+        ]
 
 
 class CodeCounter(models.Model):

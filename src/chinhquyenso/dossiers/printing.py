@@ -43,9 +43,10 @@ ONLINE_NOTE = "Hồ sơ nộp trực tuyến"
 # about 40 rows a second (300 rows, 22 A4 pages: ~7 s), all in memory, and a
 # web request should finish well within the server's 30 s timeout.
 REGISTER_MAX_ROWS = 1000
-PDF_UNAVAILABLE = ("Máy chủ chưa in được PDF: thiếu thư viện Pango hoặc phông chữ. "
-                   "Hãy cài các gói libpango-1.0-0 và fonts-liberation2 (apt-get install libpango-1.0-0 fonts-liberation2).")
-
+PDF_UNAVAILABLE = (
+    "Máy chủ chưa in được PDF: thiếu thư viện Pango hoặc phông chữ. "
+    "Hãy cài các gói libpango-1.0-0 và fonts-liberation2 (apt-get install libpango-1.0-0 fonts-liberation2)."
+)
 
 
 # ---------------------------------------------------------------- formatting
@@ -106,8 +107,11 @@ def form_pdf(dossier: Dossier, form: str) -> bytes:
         hint = " Mẫu 06 (sổ theo dõi) in theo cơ quan và khoảng thời gian." if form == "06" else ""
         raise DomainError(f"Không có mẫu phiếu “{form}”; các mẫu in cho một hồ sơ là 01 đến 05.{hint}", "form")
     if form not in available_forms(dossier):
-        raise DomainError(f"Mẫu {form} ({FORMS[form].lower()}) không áp dụng cho hồ sơ {dossier.code} "
-                          f"ở trạng thái “{dossier.get_status_display()}”.", "form")
+        raise DomainError(
+            f"Mẫu {form} ({FORMS[form].lower()}) không áp dụng cho hồ sơ {dossier.code} "
+            f"ở trạng thái “{dossier.get_status_display()}”.",
+            "form",
+        )
     context = _BUILDERS[form](dossier)
     return render_pdf(f"dossiers/print/form_{form}.html", {"form": form, "title": FORMS[form], **context})
 
@@ -116,8 +120,9 @@ def register_pdf(*, agency, start: dt.date, end: dt.date) -> bytes:
     """Mẫu 06: the dossiers received by `agency` with a (local) submission date in [start, end]."""
     if start > end:
         raise DomainError("Ngày bắt đầu phải trước hoặc bằng ngày kết thúc.", "start")
-    return render_pdf("dossiers/print/form_06.html", {"form": "06", "title": FORMS["06"],
-                                                       **register_context(agency, start, end)})
+    return render_pdf(
+        "dossiers/print/form_06.html", {"form": "06", "title": FORMS["06"], **register_context(agency, start, end)}
+    )
 
 
 # ---------------------------------------------------------------- rendering
@@ -145,21 +150,34 @@ def _header(agency, unit: str = COUNTER_UNIT) -> dict:
 
 def _applicant(dossier: Dossier) -> dict:
     organization = dossier.applicant.kind == dossier.applicant.Kind.ORGANIZATION
-    return {"name": dossier.applicant_name, "identity": dossier.applicant_identity,
-            "identity_label": "Mã số thuế" if organization else "Số định danh cá nhân",
-            "phone": dossier.applicant_phone, "address": dossier.applicant_address,
-            "salutation": "Quý tổ chức" if organization else "Ông/Bà"}
+    return {
+        "name": dossier.applicant_name,
+        "identity": dossier.applicant_identity,
+        "identity_label": "Mã số thuế" if organization else "Số định danh cá nhân",
+        "phone": dossier.applicant_phone,
+        "address": dossier.applicant_address,
+        "salutation": "Quý tổ chức" if organization else "Ông/Bà",
+    }
 
 
 def _base(dossier: Dossier, *, agency, at: dt.datetime, unit: str = COUNTER_UNIT) -> dict:
-    return {**_header(agency, unit), "place_date": place_date(at), "code": dossier.code,
-            "applicant": _applicant(dossier), "procedure": dossier.procedure.name,
-            "agency_name": agency.name}
+    return {
+        **_header(agency, unit),
+        "place_date": place_date(at),
+        "code": dossier.code,
+        "applicant": _applicant(dossier),
+        "procedure": dossier.procedure.name,
+        "agency_name": agency.name,
+    }
 
 
 def _last_event(dossier: Dossier, *actions: str) -> DossierEvent | None:
-    return (dossier.events.filter(action__in=actions).select_related("actor", "from_agency", "to_agency")
-            .order_by("-at", "-id").first())
+    return (
+        dossier.events.filter(action__in=actions)
+        .select_related("actor", "from_agency", "to_agency")
+        .order_by("-at", "-id")
+        .first()
+    )
 
 
 def _components(dossier: Dossier) -> list[dict]:
@@ -174,9 +192,14 @@ def _components(dossier: Dossier) -> list[dict]:
             form = "Bản điện tử"
         else:
             form = "Bản giấy"
-        rows.append({"name": component.name, "form": form,
-                     "originals": f"{required.originals:02d}" if required and required.originals else "",
-                     "copies": f"{required.copies:02d}" if required and required.copies else ""})
+        rows.append(
+            {
+                "name": component.name,
+                "form": form,
+                "originals": f"{required.originals:02d}" if required and required.originals else "",
+                "copies": f"{required.copies:02d}" if required and required.copies else "",
+            }
+        )
     return rows
 
 
@@ -193,55 +216,86 @@ def receipt_context(dossier: Dossier) -> dict:
     else:
         submit = _last_event(dossier, "submit")
         receiver = _name(submit.actor) if submit else ""
-    return {**_base(dossier, agency=dossier.receiving_agency, at=received_at),
-            "components": _components(dossier), "processing_days": dossier.procedure.processing_days,
-            "received": time_text(received_at), "submitted": time_text(dossier.submitted_at),
-            "channel": dossier.get_channel_display(), "online": receiver is None,
-            "due": f"không hẹn trả ({dossier.get_status_display().lower()})" if ended else time_text(due),
-            "estimate": estimate and not ended, "estimate_note": ESTIMATE_NOTE if estimate and not ended else "",
-            "fee": f"{format_number(dossier.fee_due)} đồng" if dossier.fee_due else "Không thu",
-            "receiver": receiver, "online_note": ONLINE_NOTE}
+    return {
+        **_base(dossier, agency=dossier.receiving_agency, at=received_at),
+        "components": _components(dossier),
+        "processing_days": dossier.procedure.processing_days,
+        "received": time_text(received_at),
+        "submitted": time_text(dossier.submitted_at),
+        "channel": dossier.get_channel_display(),
+        "online": receiver is None,
+        "due": f"không hẹn trả ({dossier.get_status_display().lower()})" if ended else time_text(due),
+        "estimate": estimate and not ended,
+        "estimate_note": ESTIMATE_NOTE if estimate and not ended else "",
+        "fee": f"{format_number(dossier.fee_due)} đồng" if dossier.fee_due else "Không thu",
+        "receiver": receiver,
+        "online_note": ONLINE_NOTE,
+    }
 
 
 def supplement_context(dossier: Dossier) -> dict:
     """Mẫu 02 for the dossier's latest supplement request."""
-    request: SupplementRequest = (dossier.supplement_requests.select_related("requested_by")
-                                  .order_by("-requested_at", "-id").first())
+    request: SupplementRequest = (
+        dossier.supplement_requests.select_related("requested_by").order_by("-requested_at", "-id").first()
+    )
     at_reception = request.stage == SupplementRequest.Stage.RECEPTION
     if at_reception:
         agency = dossier.receiving_agency
     else:
-        event = (dossier.events.filter(action="request_supplement", at=request.requested_at)
-                 .select_related("from_agency").first())
-        agency = (event.from_agency if event and event.from_agency else dossier.current_agency)
+        event = (
+            dossier.events.filter(action="request_supplement", at=request.requested_at)
+            .select_related("from_agency")
+            .first()
+        )
+        agency = event.from_agency if event and event.from_agency else dossier.current_agency
     officer = request.requested_by
-    return {**_base(dossier, agency=agency, at=request.requested_at, unit=COUNTER_UNIT if at_reception else ""),
-            "received": date_text(dossier.accepted_at or dossier.submitted_at),
-            "requested": time_text(request.requested_at), "stage": request.get_stage_display(),
-            "at_reception": at_reception, "items": list(request.items), "reason": request.reason,
-            "officer": _name(officer), "officer_phone": officer.phone if officer else ""}
+    return {
+        **_base(dossier, agency=agency, at=request.requested_at, unit=COUNTER_UNIT if at_reception else ""),
+        "received": date_text(dossier.accepted_at or dossier.submitted_at),
+        "requested": time_text(request.requested_at),
+        "stage": request.get_stage_display(),
+        "at_reception": at_reception,
+        "items": list(request.items),
+        "reason": request.reason,
+        "officer": _name(officer),
+        "officer_phone": officer.phone if officer else "",
+    }
 
 
 def refusal_context(dossier: Dossier) -> dict:
     """Mẫu 03: the reason is the note of the refuse event."""
     event = _last_event(dossier, "refuse")
-    return {**_base(dossier, agency=dossier.receiving_agency, at=event.at),
-            "received": date_text(dossier.submitted_at), "reason": event.note, "officer": _name(event.actor)}
+    return {
+        **_base(dossier, agency=dossier.receiving_agency, at=event.at),
+        "received": date_text(dossier.submitted_at),
+        "reason": event.note,
+        "officer": _name(event.actor),
+    }
 
 
 def apology_context(dossier: Dossier) -> dict:
     """Mẫu 04: the reason is the note of the reschedule event; the old
     appointment is the one in force just before it."""
     event = _last_event(dossier, "reschedule")
-    before = (dossier.events.filter(Q(at__lt=event.at) | Q(at=event.at, id__lt=event.id), due_at__isnull=False)
-              .order_by("-at", "-id").values_list("due_at", flat=True).first())
+    before = (
+        dossier.events.filter(Q(at__lt=event.at) | Q(at=event.at, id__lt=event.id), due_at__isnull=False)
+        .order_by("-at", "-id")
+        .values_list("due_at", flat=True)
+        .first()
+    )
     old_due = before or dossier.original_due_at
     agency = event.to_agency or dossier.current_agency
-    return {**_base(dossier, agency=agency, at=event.at, unit=""),
-            "receiving_agency": dossier.receiving_agency.name, "received": date_text(dossier.accepted_at),
-            "processing_days": dossier.procedure.processing_days, "old_due": date_text(old_due),
-            "today": date_text(event.at), "new_due": date_text(event.due_at), "reason": event.note,
-            "officer": _name(event.actor)}
+    return {
+        **_base(dossier, agency=agency, at=event.at, unit=""),
+        "receiving_agency": dossier.receiving_agency.name,
+        "received": date_text(dossier.accepted_at),
+        "processing_days": dossier.procedure.processing_days,
+        "old_due": date_text(old_due),
+        "today": date_text(event.at),
+        "new_due": date_text(event.due_at),
+        "reason": event.note,
+        "officer": _name(event.actor),
+    }
 
 
 def _handoff_result(event: DossierEvent, dossier: Dossier) -> str:
@@ -258,26 +312,39 @@ def handoff_rows(dossier: Dossier) -> list[dict]:
     rows = []
     for event in dossier.events.select_related("from_agency", "to_agency", "actor").order_by("at", "id"):
         moved = event.from_agency_id and event.to_agency_id and event.from_agency_id != event.to_agency_id
-        rows.append({
-            "action": event.action_label,
-            "giver": event.from_agency.name if moved else "",
-            "receiver": event.to_agency.name if moved else "",
-            "agency": (event.to_agency or event.from_agency).name if (event.to_agency or event.from_agency) else "",
-            "time": time_text(event.at), "actor": _name(event.actor),
-            "result": _handoff_result(event, dossier), "note": event.note,
-        })
+        rows.append(
+            {
+                "action": event.action_label,
+                "giver": event.from_agency.name if moved else "",
+                "receiver": event.to_agency.name if moved else "",
+                "agency": (event.to_agency or event.from_agency).name if (event.to_agency or event.from_agency) else "",
+                "time": time_text(event.at),
+                "actor": _name(event.actor),
+                "result": _handoff_result(event, dossier),
+                "note": event.note,
+            }
+        )
     return rows
 
 
 def control_context(dossier: Dossier) -> dict:
     """Mẫu 05: one row per recorded event (DossierEvent), giver and receiver agencies, time, officer, result."""
     rows = handoff_rows(dossier)
-    return {**_base(dossier, agency=dossier.receiving_agency, at=dossier.accepted_at),
-            "received": time_text(dossier.accepted_at), "due": time_text(dossier.due_at), "rows": rows}
+    return {
+        **_base(dossier, agency=dossier.receiving_agency, at=dossier.accepted_at),
+        "received": time_text(dossier.accepted_at),
+        "due": time_text(dossier.due_at),
+        "rows": rows,
+    }
 
 
-_BUILDERS = {"01": receipt_context, "02": supplement_context, "03": refusal_context, "04": apology_context,
-             "05": control_context}
+_BUILDERS = {
+    "01": receipt_context,
+    "02": supplement_context,
+    "03": refusal_context,
+    "04": apology_context,
+    "05": control_context,
+}
 
 
 # ---------------------------------------------------------------- register (Mẫu 06)
@@ -313,15 +380,24 @@ def register_rows(dossiers: list[Dossier]) -> list[dict]:
         events = list(dossier.events.all())
         supplements = [s.requested_at for s in dossier.supplement_requests.all()]
         contact = ", ".join(part for part in (dossier.applicant_address, dossier.applicant_phone) if part)
-        rows.append({
-            "number": format_number(number), "code": dossier.code, "procedure": dossier.procedure.name,
-            "count": "01", "applicant": dossier.applicant_name, "contact": contact,
-            "lead_agency": _lead_agency(events), "received": date_text(dossier.submitted_at),
-            "due": date_text(dossier.due_at), "forwarded": date_text(dossier.accepted_at),
-            "supplement": date_text(max(supplements)) if supplements else "",
-            "finished": date_text(dossier.finished_at), "returned": date_text(dossier.returned_at),
-            "note": _register_note(dossier),
-        })
+        rows.append(
+            {
+                "number": format_number(number),
+                "code": dossier.code,
+                "procedure": dossier.procedure.name,
+                "count": "01",
+                "applicant": dossier.applicant_name,
+                "contact": contact,
+                "lead_agency": _lead_agency(events),
+                "received": date_text(dossier.submitted_at),
+                "due": date_text(dossier.due_at),
+                "forwarded": date_text(dossier.accepted_at),
+                "supplement": date_text(max(supplements)) if supplements else "",
+                "finished": date_text(dossier.finished_at),
+                "returned": date_text(dossier.returned_at),
+                "note": _register_note(dossier),
+            }
+        )
     return rows
 
 
@@ -331,12 +407,23 @@ def register_context(agency, start: dt.date, end: dt.date) -> dict:
     dossiers = Dossier.objects.filter(receiving_agency=agency, submitted_at__gte=begin, submitted_at__lt=stop)
     total = dossiers.count()
     if total > REGISTER_MAX_ROWS:
-        raise DomainError(f"Sổ có {format_number(total)} hồ sơ, vượt quá {format_number(REGISTER_MAX_ROWS)} hồ sơ "
-                          "mỗi lần in; hãy chọn khoảng thời gian ngắn hơn.", "end")
+        raise DomainError(
+            f"Sổ có {format_number(total)} hồ sơ, vượt quá {format_number(REGISTER_MAX_ROWS)} hồ sơ "
+            "mỗi lần in; hãy chọn khoảng thời gian ngắn hơn.",
+            "end",
+        )
     events = DossierEvent.objects.select_related("from_agency", "to_agency").order_by("at", "id")
-    dossiers = (dossiers.select_related("procedure").order_by("submitted_at", "id")
-                .prefetch_related("supplement_requests", Prefetch("events", queryset=events)))
-    return {**_header(agency), "place_date": place_date(timezone.now()), "agency_name": agency.name,
-            "start": date_text(start), "end": date_text(end), "rows": register_rows(list(dossiers)),
-            "total": format_number(total)}
-
+    dossiers = (
+        dossiers.select_related("procedure")
+        .order_by("submitted_at", "id")
+        .prefetch_related("supplement_requests", Prefetch("events", queryset=events))
+    )
+    return {
+        **_header(agency),
+        "place_date": place_date(timezone.now()),
+        "agency_name": agency.name,
+        "start": date_text(start),
+        "end": date_text(end),
+        "rows": register_rows(list(dossiers)),
+        "total": format_number(total),
+    }

@@ -13,12 +13,11 @@ from django.utils import timezone
 
 from chinhquyenso.accounts.models import Membership, Role
 from chinhquyenso.accounts.selectors import agency_ids, has_role, is_read_only, sees_whole_province
-from chinhquyenso.core.errors import NotFound
 from chinhquyenso.core.calendar import WorkingCalendar, calendar_for, closing_time, local_date
+from chinhquyenso.core.errors import NotFound
 from chinhquyenso.dossiers.models import OPEN_STATUSES, Dossier, DossierEvent, Status
 from chinhquyenso.org.selectors import with_predecessors
 from chinhquyenso.procedures.models import ProcessStep
-
 
 # Earliest due date first; not-yet-accepted dossiers (no due date) last on every database.
 URGENT_FIRST = (F("due_at").asc(nulls_last=True), "id")
@@ -40,20 +39,33 @@ def visible_dossiers(user) -> QuerySet[Dossier]:
     if not ids:
         return Dossier.objects.none()
     passed_through = DossierEvent.objects.filter(dossier=OuterRef("pk"), to_agency_id__in=ids)
-    return Dossier.objects.filter(Q(receiving_agency_id__in=ids) | Q(current_agency_id__in=ids) | Exists(passed_through))
+    return Dossier.objects.filter(
+        Q(receiving_agency_id__in=ids) | Q(current_agency_id__in=ids) | Exists(passed_through)
+    )
 
 
 def get_dossier(user, code: str) -> Dossier:
     """The dossier if this user may see it; otherwise 'not found' (never reveal that it exists)."""
-    dossier = (visible_dossiers(user).filter(code=code)
-               .select_related("procedure", "procedure__field", "receiving_agency", "current_agency").first())
+    dossier = (
+        visible_dossiers(user)
+        .filter(code=code)
+        .select_related("procedure", "procedure__field", "receiving_agency", "current_agency")
+        .first()
+    )
     if dossier is None:
         raise NotFound("Không tìm thấy hồ sơ với mã này.", "code")
     return dossier
 
 
-def inbox(user, *, agency_id: int | None = None, status: str | None = None, overdue_only: bool = False,
-          limit: int = 50, offset: int = 0) -> QuerySet[Dossier]:
+def inbox(
+    user,
+    *,
+    agency_id: int | None = None,
+    status: str | None = None,
+    overdue_only: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> QuerySet[Dossier]:
     """Open dossiers waiting in the officer's agencies, most urgent first;
     those not yet accepted (no due date) come last on every database."""
     qs = _inbox_base(user, agency_id=agency_id)
@@ -61,14 +73,29 @@ def inbox(user, *, agency_id: int | None = None, status: str | None = None, over
         qs = qs.filter(status=status)
     if overdue_only:
         qs = qs.filter(status=Status.IN_PROCESS, due_at__lt=timezone.now())
-    return (qs.select_related("procedure").only(
-        "code", "status", "due_at", "submitted_at", "applicant_name", "channel", "current_step", "rescheduled",
-        "procedure__code", "procedure__name").order_by(*URGENT_FIRST)[offset:offset + limit])
+    return (
+        qs.select_related("procedure")
+        .only(
+            "code",
+            "status",
+            "due_at",
+            "submitted_at",
+            "applicant_name",
+            "channel",
+            "current_step",
+            "rescheduled",
+            "procedure__code",
+            "procedure__name",
+        )
+        .order_by(*URGENT_FIRST)[offset : offset + limit]
+    )
 
 
 def own_dossiers(citizen, *, limit: int = 50, offset: int = 0) -> QuerySet[Dossier]:
     """A citizen's own dossiers, newest first."""
-    return visible_dossiers(citizen).select_related("procedure").order_by("-submitted_at", "-id")[offset:offset + limit]
+    return (
+        visible_dossiers(citizen).select_related("procedure").order_by("-submitted_at", "-id")[offset : offset + limit]
+    )
 
 
 def open_state(dossier: Dossier, now: dt.datetime | None = None) -> str:
@@ -114,8 +141,9 @@ def _my_work(user) -> Q:
     for agency_id, roles in roles_by_agency.items():
         if Role.COUNTER_OFFICER in roles:
             condition |= Q(current_agency_id=agency_id, status__in=[Status.SUBMITTED, Status.RESULT_READY])
-        step_is_mine = Exists(ProcessStep.objects.filter(procedure=OuterRef("procedure"), order=OuterRef("current_step"),
-                                                         role__in=roles))
+        step_is_mine = Exists(
+            ProcessStep.objects.filter(procedure=OuterRef("procedure"), order=OuterRef("current_step"), role__in=roles)
+        )
         no_steps = Q(current_step=0) if roles & {Role.SPECIALIST, Role.LEADER} else Q(pk__in=[])
         condition |= Q(current_agency_id=agency_id, status=Status.IN_PROCESS) & (step_is_mine | no_steps)
     return condition
@@ -132,7 +160,9 @@ def _tab_conditions(user, now: dt.datetime) -> dict[str, Q]:
     }
 
 
-def _inbox_base(user, *, procedure_code: str = "", channel: str = "", agency_id: int | None = None) -> QuerySet[Dossier]:
+def _inbox_base(
+    user, *, procedure_code: str = "", channel: str = "", agency_id: int | None = None
+) -> QuerySet[Dossier]:
     ids = agency_ids(user)
     if agency_id is not None:
         ids = ids & {agency_id}
@@ -144,12 +174,17 @@ def _inbox_base(user, *, procedure_code: str = "", channel: str = "", agency_id:
     return qs
 
 
-def inbox_tab(user, tab: str, *, limit: int = 50, offset: int = 0, now: dt.datetime | None = None,
-              **filters) -> QuerySet[Dossier]:
+def inbox_tab(
+    user, tab: str, *, limit: int = 50, offset: int = 0, now: dt.datetime | None = None, **filters
+) -> QuerySet[Dossier]:
     """One tab of the inbox, most urgent first (not-yet-accepted last)."""
     condition = _tab_conditions(user, now or timezone.now())[tab]
-    return (_inbox_base(user, **filters).filter(condition).select_related("procedure", "current_agency")
-            .order_by(*URGENT_FIRST)[offset:offset + limit])
+    return (
+        _inbox_base(user, **filters)
+        .filter(condition)
+        .select_related("procedure", "current_agency")
+        .order_by(*URGENT_FIRST)[offset : offset + limit]
+    )
 
 
 def inbox_counts(user, *, now: dt.datetime | None = None, **filters) -> dict[str, int]:
@@ -202,8 +237,11 @@ def available_actions(user, dossier: Dossier) -> list[str]:
             actions.append("forward")
         if holder_roles & {Role.SPECIALIST, Role.LEADER}:
             actions += ["request_supplement", "reschedule"]
-    if dossier.status in (Status.IN_PROCESS, Status.RESULT_READY) and not hasattr(dossier, "electronic_result") \
-            and holder_roles & {Role.SPECIALIST, Role.LEADER, Role.COUNTER_OFFICER}:
+    if (
+        dossier.status in (Status.IN_PROCESS, Status.RESULT_READY)
+        and not hasattr(dossier, "electronic_result")
+        and holder_roles & {Role.SPECIALIST, Role.LEADER, Role.COUNTER_OFFICER}
+    ):
         actions.append("attach_result")
     if dossier.status == Status.PAUSED and holder_roles & {Role.SPECIALIST, Role.LEADER} and not dossier.rescheduled:
         actions.append("reschedule")

@@ -58,26 +58,67 @@ def next_code(agency: Agency, at: dt.datetime) -> str:
     return f"{key}-{counter.value:04d}"
 
 
-def _transition(dossier: Dossier, *, actor, action: str, to_status: str, at: dt.datetime, to_agency=None,
-                note: str = "", audit_extra: dict | None = None) -> DossierEvent:
+def _transition(
+    dossier: Dossier,
+    *,
+    actor,
+    action: str,
+    to_status: str,
+    at: dt.datetime,
+    to_agency=None,
+    note: str = "",
+    audit_extra: dict | None = None,
+) -> DossierEvent:
     """Apply a status change and record it everywhere it must be recorded."""
-    before = {"status": dossier.status, "agency": dossier.current_agency_id, "step": dossier.current_step,
-              "due_at": dossier.due_at}
+    before = {
+        "status": dossier.status,
+        "agency": dossier.current_agency_id,
+        "step": dossier.current_step,
+        "due_at": dossier.due_at,
+    }
     from_status, from_agency = dossier.status, dossier.current_agency_id
     dossier.status = to_status
     if to_agency is not None:
         dossier.current_agency = to_agency
     dossier.save()
     event = DossierEvent.objects.create(
-        dossier=dossier, at=at, action=action, from_status=from_status, to_status=to_status,
-        from_agency_id=from_agency, to_agency_id=dossier.current_agency_id,
-        actor=actor if getattr(actor, "pk", None) else None, step=dossier.current_step or None,
-        note=nfc(note), due_at=dossier.due_at)
-    audit.record(actor=actor, action=f"dossier.{action}", obj=dossier, agency_id=dossier.current_agency_id, at=at,
-                 before=before, after={"status": to_status, "agency": dossier.current_agency_id,
-                                       "step": dossier.current_step, "due_at": dossier.due_at, **(audit_extra or {})})
-    events.publish("DossierStatusChanged", dossier=dossier.pk, code=dossier.code, action=action,
-                from_status=from_status, to_status=to_status, agency=dossier.current_agency_id, at=at.isoformat())
+        dossier=dossier,
+        at=at,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        from_agency_id=from_agency,
+        to_agency_id=dossier.current_agency_id,
+        actor=actor if getattr(actor, "pk", None) else None,
+        step=dossier.current_step or None,
+        note=nfc(note),
+        due_at=dossier.due_at,
+    )
+    audit.record(
+        actor=actor,
+        action=f"dossier.{action}",
+        obj=dossier,
+        agency_id=dossier.current_agency_id,
+        at=at,
+        before=before,
+        after={
+            "status": to_status,
+            "agency": dossier.current_agency_id,
+            "step": dossier.current_step,
+            "due_at": dossier.due_at,
+            **(audit_extra or {}),
+        },
+    )
+    events.publish(
+        "DossierStatusChanged",
+        dossier=dossier.pk,
+        code=dossier.code,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        agency=dossier.current_agency_id,
+        at=at.isoformat(),
+    )
     return event
 
 
@@ -122,13 +163,18 @@ def timeliness_of(dossier: Dossier) -> str:
 
 
 def missing_components(dossier: Dossier) -> list[str]:
-    return [c.name for c in dossier.components.select_related("required")
-            if c.required and c.required.mandatory and not c.provided]
+    return [
+        c.name
+        for c in dossier.components.select_related("required")
+        if c.required and c.required.mandatory and not c.provided
+    ]
 
 
 def _refresh_digitized(dossier: Dossier) -> None:
     components = list(dossier.components.all())
-    dossier.digitized = bool(components) and all(c.digitized for c in components if c.provided) and dossier.has_electronic_result
+    dossier.digitized = (
+        bool(components) and all(c.digitized for c in components if c.provided) and dossier.has_electronic_result
+    )
 
 
 # ---------------------------------------------------------------- submission
@@ -180,14 +226,27 @@ def _attach_components(dossier: Dossier, procedure: Procedure, components: list[
         if item.get("edata_item") and not stored:
             reused = EDataItem.objects.filter(pk=item["edata_item"], owner=applicant).first()
             if reused is None:
-                raise DomainError("Giấy tờ được chọn không có trong kho dữ liệu của người nộp.", f"components[{index}].edata_item")
+                raise DomainError(
+                    "Giấy tờ được chọn không có trong kho dữ liệu của người nộp.", f"components[{index}].edata_item"
+                )
         elif req.reusable_result_type and not stored and not item.get("on_paper"):
             reused = store.get(req.reusable_result_type)
-        component = DossierComponent.objects.create(dossier=dossier, required=req, name=req.name, file=stored,
-                                                    on_paper=bool(item.get("on_paper")), reused_from=reused)
+        component = DossierComponent.objects.create(
+            dossier=dossier,
+            required=req,
+            name=req.name,
+            file=stored,
+            on_paper=bool(item.get("on_paper")),
+            reused_from=reused,
+        )
         if reused:
-            audit.record(actor=applicant, action="edata.reuse", obj=component, agency_id=counter_agency_id(dossier),
-                         after={"edata_item": reused.pk, "dossier": dossier.pk})
+            audit.record(
+                actor=applicant,
+                action="edata.reuse",
+                obj=component,
+                agency_id=counter_agency_id(dossier),
+                after={"edata_item": reused.pk, "dossier": dossier.pk},
+            )
 
 
 def _verify_applicant(applicant: dict) -> bool:
@@ -206,13 +265,20 @@ def clean_applicant(data: dict | None, actor) -> dict:
         data.setdefault("full_name", actor.full_name)
         data.setdefault("kind", actor.kind)
         if data["identity_number"] != actor.identity_number:
-            raise DomainError("Công dân chỉ nộp hồ sơ cho chính mình; hãy dùng đúng số định danh của tài khoản.",
-                              "applicant.identity_number")
+            raise DomainError(
+                "Công dân chỉ nộp hồ sơ cho chính mình; hãy dùng đúng số định danh của tài khoản.",
+                "applicant.identity_number",
+            )
     kind = data.get("kind") or User.Kind.CITIZEN
     if kind not in (User.Kind.CITIZEN, User.Kind.ORGANIZATION):
         raise DomainError("Loại người nộp phải là citizen hoặc organization.", "applicant.kind")
-    cleaned = {"kind": kind, "full_name": nfc(data.get("full_name")), "identity_number": nfc(data.get("identity_number")).replace(" ", ""),
-               "phone": nfc(data.get("phone")), "address": nfc(data.get("address"))}
+    cleaned = {
+        "kind": kind,
+        "full_name": nfc(data.get("full_name")),
+        "identity_number": nfc(data.get("identity_number")).replace(" ", ""),
+        "phone": nfc(data.get("phone")),
+        "address": nfc(data.get("address")),
+    }
     if not cleaned["full_name"]:
         raise DomainError("Họ và tên người nộp không được để trống.", "applicant.full_name")
     if len(cleaned["full_name"]) > 200:
@@ -228,15 +294,33 @@ def _replayed(key) -> Dossier:
     return dossier
 
 
-def submit(*, actor, procedure_code: str, channel: str, applicant: dict | None = None, agency_code: str | None = None,
-           components: list[dict] | None = None, form_data: dict | None = None, at: dt.datetime | None = None,
-           idempotency_key: str = "", group_code: str = "", verify_identity: bool = True) -> Dossier:
+def submit(
+    *,
+    actor,
+    procedure_code: str,
+    channel: str,
+    applicant: dict | None = None,
+    agency_code: str | None = None,
+    components: list[dict] | None = None,
+    form_data: dict | None = None,
+    at: dt.datetime | None = None,
+    idempotency_key: str = "",
+    group_code: str = "",
+    verify_identity: bool = True,
+) -> Dossier:
     """Submit a dossier online (citizen), at the counter or by post (officer on the citizen's behalf).
 
     Validation happens before anything is written; with an idempotency key a
     retry returns the first dossier."""
-    payload = {"procedure_code": procedure_code, "channel": channel, "applicant": applicant, "agency_code": agency_code,
-               "components": components, "form_data": form_data, "group_code": group_code}
+    payload = {
+        "procedure_code": procedure_code,
+        "channel": channel,
+        "applicant": applicant,
+        "agency_code": agency_code,
+        "components": components,
+        "form_data": form_data,
+        "group_code": group_code,
+    }
     previous = idempotency.find("dossier.submit", idempotency_key, payload)
     if previous:
         return _replayed(previous)
@@ -262,23 +346,62 @@ def submit(*, actor, procedure_code: str, channel: str, applicant: dict | None =
     for attempt in range(3):
         try:
             with transaction.atomic():
-                citizen = actor if is_citizen else get_or_create_citizen(
-                    identity_number=person["identity_number"], full_name=person["full_name"], kind=person["kind"], phone=person["phone"])
+                citizen = (
+                    actor
+                    if is_citizen
+                    else get_or_create_citizen(
+                        identity_number=person["identity_number"],
+                        full_name=person["full_name"],
+                        kind=person["kind"],
+                        phone=person["phone"],
+                    )
+                )
                 dossier = Dossier.objects.create(
-                    code=next_code(agency, at), procedure=procedure, channel=channel, status=Status.SUBMITTED,
-                    applicant=citizen, applicant_name=person["full_name"], applicant_identity=person["identity_number"],
-                    applicant_phone=person["phone"], applicant_address=person["address"], applicant_verified=verified,
+                    code=next_code(agency, at),
+                    procedure=procedure,
+                    channel=channel,
+                    status=Status.SUBMITTED,
+                    applicant=citizen,
+                    applicant_name=person["full_name"],
+                    applicant_identity=person["identity_number"],
+                    applicant_phone=person["phone"],
+                    applicant_address=person["address"],
+                    applicant_verified=verified,
                     form_data={k: nfc(v) if isinstance(v, str) else v for k, v in (form_data or {}).items()},
-                    receiving_agency=agency, current_agency=agency, submitted_at=at, group_code=group_code,
-                    fee_due=procedure.amount_due(online=channel == Channel.ONLINE))
+                    receiving_agency=agency,
+                    current_agency=agency,
+                    submitted_at=at,
+                    group_code=group_code,
+                    fee_due=procedure.amount_due(online=channel == Channel.ONLINE),
+                )
                 _attach_components(dossier, procedure, components or [], citizen)
-                DossierEvent.objects.create(dossier=dossier, at=at, action="submit", to_status=Status.SUBMITTED,
-                                            to_agency=agency, actor=actor if getattr(actor, "pk", None) else None,
-                                            note=Channel(channel).label)
-                audit.record(actor=actor, action="dossier.submit", obj=dossier, agency_id=agency.pk, at=at,
-                             after={"status": Status.SUBMITTED, "procedure": procedure.code, "channel": channel})
-                events.publish("DossierStatusChanged", dossier=dossier.pk, code=dossier.code, action="submit",
-                            from_status="", to_status=Status.SUBMITTED, agency=agency.pk, at=at.isoformat())
+                DossierEvent.objects.create(
+                    dossier=dossier,
+                    at=at,
+                    action="submit",
+                    to_status=Status.SUBMITTED,
+                    to_agency=agency,
+                    actor=actor if getattr(actor, "pk", None) else None,
+                    note=Channel(channel).label,
+                )
+                audit.record(
+                    actor=actor,
+                    action="dossier.submit",
+                    obj=dossier,
+                    agency_id=agency.pk,
+                    at=at,
+                    after={"status": Status.SUBMITTED, "procedure": procedure.code, "channel": channel},
+                )
+                events.publish(
+                    "DossierStatusChanged",
+                    dossier=dossier.pk,
+                    code=dossier.code,
+                    action="submit",
+                    from_status="",
+                    to_status=Status.SUBMITTED,
+                    agency=agency.pk,
+                    at=at.isoformat(),
+                )
                 idempotency.remember("dossier.submit", idempotency_key, payload, dossier)
                 return dossier
         except DomainError as error:
@@ -290,8 +413,17 @@ def submit(*, actor, procedure_code: str, channel: str, applicant: dict | None =
     raise AssertionError("unreachable")
 
 
-def submit_group(*, actor, group_code: str, channel: str, applicant: dict, agency_codes: dict[str, str] | None = None,
-                 components: dict[str, list] | None = None, at=None, idempotency_key: str = "") -> list[Dossier]:
+def submit_group(
+    *,
+    actor,
+    group_code: str,
+    channel: str,
+    applicant: dict,
+    agency_codes: dict[str, str] | None = None,
+    components: dict[str, list] | None = None,
+    at=None,
+    idempotency_key: str = "",
+) -> list[Dossier]:
     """Liên thông: one application creating a linked dossier per procedure of the group."""
     group = ProcedureGroup.objects.filter(code=group_code).first()
     if group is None:
@@ -301,9 +433,17 @@ def submit_group(*, actor, group_code: str, channel: str, applicant: dict, agenc
         dossiers, link = [], ""
         for member in group.proceduregroupmember_set.select_related("procedure"):
             code = member.procedure.code
-            dossier = submit(actor=actor, procedure_code=code, channel=channel, applicant=applicant,
-                             agency_code=agency_codes.get(code), components=components.get(code), at=at,
-                             idempotency_key=f"{idempotency_key}:{code}" if idempotency_key else "", group_code=link)
+            dossier = submit(
+                actor=actor,
+                procedure_code=code,
+                channel=channel,
+                applicant=applicant,
+                agency_code=agency_codes.get(code),
+                components=components.get(code),
+                at=at,
+                idempotency_key=f"{idempotency_key}:{code}" if idempotency_key else "",
+                group_code=link,
+            )
             if not link:
                 link = dossier.code
                 dossier.group_code = link
@@ -339,8 +479,15 @@ def accept(dossier: Dossier, *, actor, at=None, note: str = "") -> Dossier:
     dossier.due_at = dossier.original_due_at = calendar.due_at(at, dossier.procedure.processing_days)
     first = _step(dossier, 1)
     dossier.current_step = 1 if first else 0
-    _transition(dossier, actor=actor, action="accept", to_status=Status.IN_PROCESS, at=at,
-                to_agency=_agency_for_step(dossier, first), note=note)
+    _transition(
+        dossier,
+        actor=actor,
+        action="accept",
+        to_status=Status.IN_PROCESS,
+        at=at,
+        to_agency=_agency_for_step(dossier, first),
+        note=note,
+    )
     return dossier
 
 
@@ -352,7 +499,9 @@ def _clean_items(items, field="items") -> list[str]:
 
 
 @transaction.atomic
-def request_supplement(dossier: Dossier, *, actor, items: list[str] | None = None, reason: str = "", at=None) -> SupplementRequest:
+def request_supplement(
+    dossier: Dossier, *, actor, items: list[str] | None = None, reason: str = "", at=None
+) -> SupplementRequest:
     """Mẫu 02. At reception: every missing mandatory component is listed
     automatically, with the officer's own items, in one request. During
     processing (within the configured working days of acceptance): pauses the clock."""
@@ -363,10 +512,22 @@ def request_supplement(dossier: Dossier, *, actor, items: list[str] | None = Non
         all_items = missing_components(dossier) + [i for i in extra if i not in missing_components(dossier)]
         if not all_items:
             raise DomainError("Hãy nêu ít nhất một nội dung cần bổ sung, hoàn thiện.", "items")
-        request = SupplementRequest.objects.create(dossier=dossier, stage=SupplementRequest.Stage.RECEPTION, items=all_items,
-                                                   reason=nfc(reason), requested_at=at, requested_by=actor)
-        _transition(dossier, actor=actor, action="request_supplement", to_status=Status.SUPPLEMENT_REQUESTED, at=at,
-                    note="; ".join(all_items))
+        request = SupplementRequest.objects.create(
+            dossier=dossier,
+            stage=SupplementRequest.Stage.RECEPTION,
+            items=all_items,
+            reason=nfc(reason),
+            requested_at=at,
+            requested_by=actor,
+        )
+        _transition(
+            dossier,
+            actor=actor,
+            action="request_supplement",
+            to_status=Status.SUPPLEMENT_REQUESTED,
+            at=at,
+            note="; ".join(all_items),
+        )
         return request
     _require(dossier, Status.IN_PROCESS, action="yêu cầu bổ sung")
     _require_role(actor, dossier.current_agency_id, Role.SPECIALIST, Role.LEADER)
@@ -375,13 +536,24 @@ def request_supplement(dossier: Dossier, *, actor, items: list[str] | None = Non
     calendar = calendar_for(dossier.accepted_at, at)
     window = settings.CQS["PROCESSING_SUPPLEMENT_WINDOW_DAYS"]
     if calendar.working_days_between(calendar.start_day(dossier.accepted_at), local_date(at)) > window:
-        raise DomainError(f"Chỉ được yêu cầu bổ sung trong {window} ngày làm việc kể từ ngày tiếp nhận; "
-                          "quá thời hạn này cơ quan phải giải quyết hoặc xin lỗi, hẹn lại (Mẫu 04).", "items")
-    request = SupplementRequest.objects.create(dossier=dossier, stage=SupplementRequest.Stage.PROCESSING, items=extra,
-                                               reason=nfc(reason), requested_at=at, requested_by=actor)
+        raise DomainError(
+            f"Chỉ được yêu cầu bổ sung trong {window} ngày làm việc kể từ ngày tiếp nhận; "
+            "quá thời hạn này cơ quan phải giải quyết hoặc xin lỗi, hẹn lại (Mẫu 04).",
+            "items",
+        )
+    request = SupplementRequest.objects.create(
+        dossier=dossier,
+        stage=SupplementRequest.Stage.PROCESSING,
+        items=extra,
+        reason=nfc(reason),
+        requested_at=at,
+        requested_by=actor,
+    )
     dossier.paused_at = at
     dossier.paused_remaining_days = calendar.working_days_between(local_date(at), local_date(dossier.due_at))
-    _transition(dossier, actor=actor, action="request_supplement", to_status=Status.PAUSED, at=at, note="; ".join(extra))
+    _transition(
+        dossier, actor=actor, action="request_supplement", to_status=Status.PAUSED, at=at, note="; ".join(extra)
+    )
     return request
 
 
@@ -451,13 +623,28 @@ def forward(dossier: Dossier, *, actor, note: str = "", at=None) -> Dossier:
     following = dossier.procedure.steps.filter(order__gt=dossier.current_step).select_related("agency").first()
     if following:
         dossier.current_step = following.order
-        _transition(dossier, actor=actor, action="forward", to_status=Status.IN_PROCESS, at=at,
-                    to_agency=_agency_for_step(dossier, following), note=note or following.name)
+        _transition(
+            dossier,
+            actor=actor,
+            action="forward",
+            to_status=Status.IN_PROCESS,
+            at=at,
+            to_agency=_agency_for_step(dossier, following),
+            note=note or following.name,
+        )
         return dossier
     dossier.finished_at = at
     dossier.timeliness = timeliness_of(dossier)
-    _transition(dossier, actor=actor, action="approve", to_status=Status.RESULT_READY, at=at,
-                to_agency=Agency.objects.get(pk=counter_agency_id(dossier)), note=note, audit_extra={"timeliness": dossier.timeliness})
+    _transition(
+        dossier,
+        actor=actor,
+        action="approve",
+        to_status=Status.RESULT_READY,
+        at=at,
+        to_agency=Agency.objects.get(pk=counter_agency_id(dossier)),
+        note=note,
+        audit_extra={"timeliness": dossier.timeliness},
+    )
     return dossier
 
 
@@ -491,11 +678,17 @@ def attach_result(dossier: Dossier, *, actor, file: StoredFile, number: str = ""
     if hasattr(dossier, "electronic_result"):
         raise DomainError("Hồ sơ đã có kết quả điện tử.", "file")
     procedure = dossier.procedure
-    item = EDataItem.objects.create(owner=dossier.applicant, result_type=procedure.result_type or procedure.code,
-                                    title=procedure.result_name or procedure.name, file=file, source_dossier=dossier,
-                                    issued_at=at)
-    result = ElectronicResult.objects.create(dossier=dossier, number=nfc(number), file=file, edata_item=item,
-                                             issued_at=at, issued_by=actor)
+    item = EDataItem.objects.create(
+        owner=dossier.applicant,
+        result_type=procedure.result_type or procedure.code,
+        title=procedure.result_name or procedure.name,
+        file=file,
+        source_dossier=dossier,
+        issued_at=at,
+    )
+    result = ElectronicResult.objects.create(
+        dossier=dossier, number=nfc(number), file=file, edata_item=item, issued_at=at, issued_by=actor
+    )
     dossier.has_electronic_result = True
     _refresh_digitized(dossier)
     _transition(dossier, actor=actor, action="attach_result", to_status=dossier.status, at=at, note=result.number)
@@ -517,8 +710,14 @@ def attach_component_file(dossier: Dossier, *, actor, order: int, file: StoredFi
     _refresh_digitized(dossier)
     dossier.save(update_fields=["digitized"])
     events.publish("DossierUpdated", dossier=dossier.pk, change="digitize")
-    audit.record(actor=actor, action="dossier.digitize", obj=component, agency_id=dossier.current_agency_id, at=at,
-                 after={"dossier": dossier.pk, "order": order, "sha256": file.sha256})
+    audit.record(
+        actor=actor,
+        action="dossier.digitize",
+        obj=component,
+        agency_id=dossier.current_agency_id,
+        at=at,
+        after={"dossier": dossier.pk, "order": order, "sha256": file.sha256},
+    )
     return component
 
 
@@ -536,7 +735,9 @@ def return_result(dossier: Dossier, *, actor, delivery: str, at=None) -> Dossier
     dossier.delivery = delivery
     dossier.returned_at = dossier.closed_at = at
     _refresh_digitized(dossier)
-    _transition(dossier, actor=actor, action="return_result", to_status=Status.RETURNED, at=at, note=Delivery(delivery).label)
+    _transition(
+        dossier, actor=actor, action="return_result", to_status=Status.RETURNED, at=at, note=Delivery(delivery).label
+    )
     return dossier
 
 
@@ -570,22 +771,45 @@ def record_payment(dossier: Dossier, *, actor, amount: int, method: str, transac
             raise PermissionDenied()
     else:  # counter payments, and online payments confirmed by the counter or its system
         _require_role(actor, counter_agency_id(dossier), Role.COUNTER_OFFICER)
-    payment = Payment.objects.create(dossier=dossier, amount=amount, method=method, transaction_ref=transaction_ref,
-                                     paid_at=at, recorded_by=actor if getattr(actor, "pk", None) else None)
+    payment = Payment.objects.create(
+        dossier=dossier,
+        amount=amount,
+        method=method,
+        transaction_ref=transaction_ref,
+        paid_at=at,
+        recorded_by=actor if getattr(actor, "pk", None) else None,
+    )
     dossier.fee_paid += amount
     dossier.save(update_fields=["fee_paid", "updated_at"])
     events.publish("DossierUpdated", dossier=dossier.pk, change="payment")
-    audit.record(actor=actor, action="dossier.payment", obj=dossier, agency_id=counter_agency_id(dossier), at=at,
-                 after={"amount": amount, "method": method, "fee_paid": dossier.fee_paid})
+    audit.record(
+        actor=actor,
+        action="dossier.payment",
+        obj=dossier,
+        agency_id=counter_agency_id(dossier),
+        at=at,
+        after={"amount": amount, "method": method, "fee_paid": dossier.fee_paid},
+    )
     return payment
 
 
 COUNTER_DECISIONS = ("accept", "request_supplement", "refuse")
 
 
-def receive_at_counter(*, actor, procedure_code: str, agency_code: str | None, applicant: dict, components: list[dict],
-                       decision: str, items: list[str] | None = None, reason: str = "", note: str = "",
-                       idempotency_key: str = "", at=None) -> Dossier:
+def receive_at_counter(
+    *,
+    actor,
+    procedure_code: str,
+    agency_code: str | None,
+    applicant: dict,
+    components: list[dict],
+    decision: str,
+    items: list[str] | None = None,
+    reason: str = "",
+    note: str = "",
+    idempotency_key: str = "",
+    at=None,
+) -> Dossier:
     """A walk-in citizen at the counter: record the dossier and decide on it
     (accept, request supplements, refuse) in one transaction, so a decision
     that fails leaves no half-received dossier behind. A resent form (same
@@ -593,8 +817,16 @@ def receive_at_counter(*, actor, procedure_code: str, agency_code: str | None, a
     if decision not in COUNTER_DECISIONS:
         raise DomainError("Hãy chọn tiếp nhận, yêu cầu bổ sung hoặc từ chối.", "decision")
     with transaction.atomic():
-        dossier = submit(actor=actor, procedure_code=procedure_code, channel=Channel.COUNTER, applicant=applicant,
-                         agency_code=agency_code, components=components, idempotency_key=idempotency_key, at=at)
+        dossier = submit(
+            actor=actor,
+            procedure_code=procedure_code,
+            channel=Channel.COUNTER,
+            applicant=applicant,
+            agency_code=agency_code,
+            components=components,
+            idempotency_key=idempotency_key,
+            at=at,
+        )
         if getattr(dossier, "replayed", False):
             return dossier
         if decision == "accept":
@@ -612,7 +844,11 @@ def add_comment(dossier: Dossier, *, actor, text: str, at=None) -> DossierCommen
     """Officers who may see the dossier may comment on it."""
     from chinhquyenso.dossiers.selectors import visible_dossiers
 
-    if getattr(actor, "is_citizen", False) or is_read_only(actor) or not visible_dossiers(actor).filter(pk=dossier.pk).exists():
+    if (
+        getattr(actor, "is_citizen", False)
+        or is_read_only(actor)
+        or not visible_dossiers(actor).filter(pk=dossier.pk).exists()
+    ):
         raise PermissionDenied()
     text = nfc(text)
     if not text:
@@ -620,8 +856,14 @@ def add_comment(dossier: Dossier, *, actor, text: str, at=None) -> DossierCommen
     if len(text) > 4000:
         raise DomainError("Ý kiến dài quá 4.000 ký tự.", "text")
     comment = DossierComment.objects.create(dossier=dossier, author=actor, text=text, created_at=_now(at))
-    audit.record(actor=actor, action="dossier.comment", obj=dossier, agency_id=dossier.current_agency_id,
-                 at=comment.created_at, after={"comment": comment.pk})
+    audit.record(
+        actor=actor,
+        action="dossier.comment",
+        obj=dossier,
+        agency_id=dossier.current_agency_id,
+        at=comment.created_at,
+        after={"comment": comment.pk},
+    )
     return comment
 
 
@@ -643,5 +885,12 @@ def move_open_dossiers(event) -> None:
             open_here = open_here.filter(procedure__code=procedure)
         target = Agency.objects.get(pk=successor_id)
         for dossier in open_here.select_for_update():
-            _transition(dossier, actor=None, action="reassign", to_status=dossier.status, at=at, to_agency=target,
-                        note=f"Sắp xếp tổ chức, chuyển thẩm quyền (bản ghi {event.payload.get('reorganization')})")
+            _transition(
+                dossier,
+                actor=None,
+                action="reassign",
+                to_status=dossier.status,
+                at=at,
+                to_agency=target,
+                note=f"Sắp xếp tổ chức, chuyển thẩm quyền (bản ghi {event.payload.get('reorganization')})",
+            )

@@ -10,10 +10,14 @@ from chinhquyenso.dossiers.models import Dossier, Notification, Status
 
 
 def _notify(dossier: Dossier, roles: list[str], kind: str, message: str) -> int:
-    users = Membership.objects.filter(agency_id=dossier.current_agency_id, role__in=roles).values_list("user_id", flat=True)
+    users = Membership.objects.filter(agency_id=dossier.current_agency_id, role__in=roles).values_list(
+        "user_id", flat=True
+    )
     created = 0
     for user_id in set(users):
-        _, new = Notification.objects.get_or_create(user_id=user_id, dossier=dossier, kind=kind, defaults={"message": message})
+        _, new = Notification.objects.get_or_create(
+            user_id=user_id, dossier=dossier, kind=kind, defaults={"message": message}
+        )
         created += new
     return created
 
@@ -28,14 +32,24 @@ def sweep_deadlines() -> dict:
     soon = closing_time(calendar.next_working_day(local_date(now)))
     reminded = escalated = 0
     with transaction.atomic():
-        due_soon = Dossier.objects.filter(status=Status.IN_PROCESS, due_at__gte=now, due_at__lte=soon).select_related("procedure")
+        due_soon = Dossier.objects.filter(status=Status.IN_PROCESS, due_at__gte=now, due_at__lte=soon).select_related(
+            "procedure"
+        )
         for dossier in due_soon.iterator():
-            reminded += _notify(dossier, [Role.SPECIALIST], Notification.Kind.DUE_SOON,
-                                f"Hồ sơ {dossier.code} ({dossier.procedure.name}) đến hạn trả kết quả "
-                                f"ngày {local_date(dossier.due_at):%d/%m/%Y}.")
+            reminded += _notify(
+                dossier,
+                [Role.SPECIALIST],
+                Notification.Kind.DUE_SOON,
+                f"Hồ sơ {dossier.code} ({dossier.procedure.name}) đến hạn trả kết quả "
+                f"ngày {local_date(dossier.due_at):%d/%m/%Y}.",
+            )
         overdue = Dossier.objects.filter(status=Status.IN_PROCESS, due_at__lt=now).select_related("procedure")
         for dossier in overdue.iterator():
-            escalated += _notify(dossier, [Role.LEADER], Notification.Kind.OVERDUE,
-                                 f"Hồ sơ {dossier.code} ({dossier.procedure.name}) đã quá hạn từ ngày "
-                                 f"{local_date(dossier.due_at):%d/%m/%Y}: cần giải quyết hoặc xin lỗi, hẹn lại (Mẫu 04).")
+            escalated += _notify(
+                dossier,
+                [Role.LEADER],
+                Notification.Kind.OVERDUE,
+                f"Hồ sơ {dossier.code} ({dossier.procedure.name}) đã quá hạn từ ngày "
+                f"{local_date(dossier.due_at):%d/%m/%Y}: cần giải quyết hoặc xin lỗi, hẹn lại (Mẫu 04).",
+            )
     return {"reminded": reminded, "escalated": escalated}

@@ -26,8 +26,12 @@ class CategoryForm(forms.ModelForm):
 class AuditedAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        audit.record(actor=request.user, action=f"feedback.{obj._meta.model_name}.{'update' if change else 'create'}",
-                     obj=obj, after={"fields": sorted(form.changed_data), "via": "admin"})
+        audit.record(
+            actor=request.user,
+            action=f"feedback.{obj._meta.model_name}.{'update' if change else 'create'}",
+            obj=obj,
+            after={"fields": sorted(form.changed_data), "via": "admin"},
+        )
 
     def delete_model(self, request, obj):
         audit.record(actor=request.user, action=f"feedback.{obj._meta.model_name}.delete", obj=obj)
@@ -37,8 +41,18 @@ class AuditedAdmin(admin.ModelAdmin):
 @admin.register(Category)
 class CategoryAdmin(AuditedAdmin):
     form = CategoryForm
-    list_display = ["code", "name", "handling_level", "handling_kind", "handling_agency", "handling_days",
-                    "refusal_days", "info_request_days", "is_active", "order"]
+    list_display = [
+        "code",
+        "name",
+        "handling_level",
+        "handling_kind",
+        "handling_agency",
+        "handling_days",
+        "refusal_days",
+        "info_request_days",
+        "is_active",
+        "order",
+    ]
     list_filter = ["is_active", "handling_level"]
     search_fields = ["code", "name", "keywords"]
     autocomplete_fields = ["handling_agency"]
@@ -62,8 +76,18 @@ class FeedbackAdmin(ReadOnlyAdmin):
     list_display = ["code", "category", "status", "agency", "received_at", "due_at", "on_time", "escalation_level"]
     list_filter = ["status", "category", "escalation_level", "channel"]
     search_fields = ["code"]
-    exclude = ["reporter", "reporter_name", "reporter_phone", "reporter_email", "address", "latitude", "longitude",
-               "token", "content_hash", "client_hash"]
+    exclude = [
+        "reporter",
+        "reporter_name",
+        "reporter_phone",
+        "reporter_email",
+        "address",
+        "latitude",
+        "longitude",
+        "token",
+        "content_hash",
+        "client_hash",
+    ]
 
 
 @admin.register(Escalation)

@@ -44,8 +44,9 @@ def issue(*, actor, name: str, contact: str = "") -> tuple[ApiClient, str]:
     if ApiClient.objects.filter(name=name).exists():
         raise DomainError(f"Đã có ứng dụng tên «{name}».", "name")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    client = ApiClient.objects.create(name=name, contact=contact, key_prefix=key[len(KEY_PREFIX):][:8],
-                                      key_hash=_hash(key))
+    client = ApiClient.objects.create(
+        name=name, contact=contact, key_prefix=key[len(KEY_PREFIX) :][:8], key_hash=_hash(key)
+    )
     audit.record(actor=actor, action="open311_client.issue", obj=client, after={"name": name})
     return client, key
 

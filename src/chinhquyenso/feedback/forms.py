@@ -14,8 +14,20 @@ from django.conf import settings
 from chinhquyenso.core.errors import DomainError
 
 # The submission form's text fields, as posted (the template writes them back after an error).
-TEXT_FIELDS = ("category_code", "description", "latitude", "longitude", "address", "area_code", "name", "phone",
-               "email", "dossier_code", "verification_code", "idempotency_key")
+TEXT_FIELDS = (
+    "category_code",
+    "description",
+    "latitude",
+    "longitude",
+    "address",
+    "area_code",
+    "name",
+    "phone",
+    "email",
+    "dossier_code",
+    "verification_code",
+    "idempotency_key",
+)
 
 
 def errors_of(error: DomainError) -> dict[str, str]:
@@ -82,17 +94,23 @@ def attribute_rows(categories, post=None, errors=None) -> list[dict]:
                 continue
             name = attribute_field(attribute["code"])
             chosen = post.getlist(name) if post is not None and category.code == post.get("category_code") else []
-            rows.append({
-                "name": name, "id": f"{category.code}-{name}",
-                "label": attribute.get("description") or attribute["code"],
-                "datatype": attribute.get("datatype", "string"), "required": bool(attribute.get("required")),
-                # Open311 "variable": false is an explanation shown to the reporter, not a field.
-                "variable": attribute.get("variable", True),
-                "value": chosen[-1] if chosen else "",
-                "error": (errors or {}).get(f"attribute_values.{attribute['code']}", ""),
-                "choices": [(v.get("key"), v.get("name") or v.get("key"), v.get("key") in chosen)
-                            for v in attribute.get("values") or []],
-            })
+            rows.append(
+                {
+                    "name": name,
+                    "id": f"{category.code}-{name}",
+                    "label": attribute.get("description") or attribute["code"],
+                    "datatype": attribute.get("datatype", "string"),
+                    "required": bool(attribute.get("required")),
+                    # Open311 "variable": false is an explanation shown to the reporter, not a field.
+                    "variable": attribute.get("variable", True),
+                    "value": chosen[-1] if chosen else "",
+                    "error": (errors or {}).get(f"attribute_values.{attribute['code']}", ""),
+                    "choices": [
+                        (v.get("key"), v.get("name") or v.get("key"), v.get("key") in chosen)
+                        for v in attribute.get("values") or []
+                    ],
+                }
+            )
         if rows:
             groups.append({"category": category, "rows": rows})
     return groups
@@ -105,8 +123,9 @@ def photos(files) -> list[bytes]:
     out = []
     for upload in files.getlist("photos"):
         if upload.size > limit:
-            raise DomainError(f"Ảnh “{upload.name}” vượt quá dung lượng cho phép ({limit // (1024 * 1024)} MB).",
-                              "photos")
+            raise DomainError(
+                f"Ảnh “{upload.name}” vượt quá dung lượng cho phép ({limit // (1024 * 1024)} MB).", "photos"
+            )
         out.append(upload.read())
     return out
 

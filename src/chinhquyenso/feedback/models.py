@@ -18,19 +18,31 @@ class Category(models.Model):
     group = models.CharField("nhóm", max_length=100, blank=True)
     keywords = models.CharField("từ khóa", max_length=255, blank=True, help_text="Cách nhau bởi dấu phẩy.")
     handling_level = models.CharField(
-        "cấp xử lý", max_length=20, choices=Level.choices, default=Level.COMMUNE,
-        help_text="Cấp chính quyền nơi xảy ra sự việc chịu trách nhiệm xử lý (khi không chỉ định cơ quan).")
+        "cấp xử lý",
+        max_length=20,
+        choices=Level.choices,
+        default=Level.COMMUNE,
+        help_text="Cấp chính quyền nơi xảy ra sự việc chịu trách nhiệm xử lý (khi không chỉ định cơ quan).",
+    )
     handling_kind = models.CharField("loại cơ quan xử lý", max_length=30, choices=AgencyKind.choices, blank=True)
     handling_agency = models.ForeignKey(
-        "org.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        "org.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name="cơ quan xử lý cố định",
-        help_text="Lĩnh vực không theo địa bàn (ví dụ điện, nước): mọi phản ánh chuyển về cơ quan này.")
+        help_text="Lĩnh vực không theo địa bàn (ví dụ điện, nước): mọi phản ánh chuyển về cơ quan này.",
+    )
     handling_days = models.PositiveSmallIntegerField("thời hạn xử lý (ngày làm việc)", default=15)
     refusal_days = models.PositiveSmallIntegerField("thời hạn từ chối (ngày làm việc)", default=2)
     info_request_days = models.PositiveSmallIntegerField("thời hạn yêu cầu bổ sung (ngày làm việc)", default=5)
     attributes = models.JSONField(
-        "thông tin bổ sung", default=list, blank=True,
-        help_text="Các trường Open311 \"attributes\": code, datatype, required, description, order, values.")
+        "thông tin bổ sung",
+        default=list,
+        blank=True,
+        help_text='Các trường Open311 "attributes": code, datatype, required, description, order, values.',
+    )
     is_active = models.BooleanField("đang dùng", default=True)
     order = models.PositiveSmallIntegerField("thứ tự", default=0)
 
@@ -48,8 +60,9 @@ class AreaPoint(models.Model):
     by map pin to the nearest one. Points belong to agency versions, so a
     merged commune's point still routes — to its successor."""
 
-    agency = models.ForeignKey("org.Agency", on_delete=models.CASCADE, related_name="feedback_points",
-                               verbose_name="địa bàn")
+    agency = models.ForeignKey(
+        "org.Agency", on_delete=models.CASCADE, related_name="feedback_points", verbose_name="địa bàn"
+    )
     latitude = models.DecimalField("vĩ độ", max_digits=9, decimal_places=6)
     longitude = models.DecimalField("kinh độ", max_digits=9, decimal_places=6)
 
@@ -87,11 +100,18 @@ class Feedback(models.Model):
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     address = models.CharField("địa chỉ", max_length=255, blank=True)
-    area = models.ForeignKey("org.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                             verbose_name="địa bàn (xã, huyện)")
+    area = models.ForeignKey(
+        "org.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="địa bàn (xã, huyện)",
+    )
     # Who reported it (personal data: never in public pages, API answers or logs).
-    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="feedback")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="feedback"
+    )
     reporter_name = models.CharField("họ tên", max_length=150, blank=True)
     reporter_phone = models.CharField("số điện thoại", max_length=20, blank=True, db_index=True)
     reporter_email = models.EmailField("thư điện tử", blank=True)
@@ -103,11 +123,24 @@ class Feedback(models.Model):
     content_hash = models.CharField(max_length=64, db_index=True, help_text="Chống gửi trùng.")
     # Keyed hash of the submitting IP (rate limits); the address itself is never stored.
     client_hash = models.CharField(max_length=64, blank=True, db_index=True)
-    dossier = models.ForeignKey("dossiers.Dossier", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="feedback", verbose_name="hồ sơ liên quan")
+    dossier = models.ForeignKey(
+        "dossiers.Dossier",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="feedback",
+        verbose_name="hồ sơ liên quan",
+    )
     # Handling.
-    agency = models.ForeignKey("org.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="feedback",
-                               verbose_name="cơ quan xử lý", help_text="Trống: chờ điều phối viên IOC.")
+    agency = models.ForeignKey(
+        "org.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="feedback",
+        verbose_name="cơ quan xử lý",
+        help_text="Trống: chờ điều phối viên IOC.",
+    )
     status = models.CharField("trạng thái", max_length=20, choices=Status.choices, default=Status.RECEIVED)
     received_at = models.DateTimeField("thời điểm tiếp nhận")
     assigned_at = models.DateTimeField(null=True, blank=True)
@@ -148,9 +181,13 @@ class Feedback(models.Model):
             # Covering indexes for the indicator aggregates (feedback.selectors.indicator_measures):
             # each measure reads one date range of one index, never the table.
             models.Index(fields=["received_at", "agency", "status"], name="feedback_received_cover"),
-            models.Index(fields=["resolved_at", "agency", "status", "on_time", "handling_working_days", "received_at",
-                                 "due_at"], name="feedback_resolved_cover"),
-            models.Index(fields=["rejected_at", "agency", "status", "received_at", "due_at"], name="feedback_rejected_cover"),
+            models.Index(
+                fields=["resolved_at", "agency", "status", "on_time", "handling_working_days", "received_at", "due_at"],
+                name="feedback_resolved_cover",
+            ),
+            models.Index(
+                fields=["rejected_at", "agency", "status", "received_at", "due_at"], name="feedback_rejected_cover"
+            ),
             models.Index(fields=["rated_at", "agency", "status", "rating"], name="feedback_rated_cover"),
             models.Index(fields=["status", "received_at", "agency", "due_at"], name="feedback_open_cover"),
         ]
@@ -168,7 +205,9 @@ class FeedbackEvent(models.Model):
 
     feedback = models.ForeignKey(Feedback, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField()
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     action = models.CharField(max_length=40)
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20, blank=True)
@@ -205,8 +244,9 @@ class Escalation(models.Model):
         ordering = ["at", "id"]
         verbose_name = "chuyển cấp"
         verbose_name_plural = "chuyển cấp (nhắc hạn, quá hạn)"
-        constraints = [models.UniqueConstraint(fields=["feedback", "level", "cycle"],
-                                               name="feedback_escalated_once_per_level")]
+        constraints = [
+            models.UniqueConstraint(fields=["feedback", "level", "cycle"], name="feedback_escalated_once_per_level")
+        ]
 
 
 class Notification(models.Model):
@@ -219,10 +259,18 @@ class Notification(models.Model):
         FAILED = "failed", "Gửi lỗi, đang thử lại"
         GAVE_UP = "gave_up", "Gửi lỗi, đã dừng thử lại"
 
-    feedback = models.ForeignKey(Feedback, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    feedback = models.ForeignKey(
+        Feedback, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
     escalation = models.ForeignKey(Escalation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    agency = models.ForeignKey("org.Agency", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                               help_text="Cơ quan được nhắc (thông báo chuyển cấp); trống: IOC hoặc người phản ánh.")
+    agency = models.ForeignKey(
+        "org.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Cơ quan được nhắc (thông báo chuyển cấp); trống: IOC hoặc người phản ánh.",
+    )
     kind = models.CharField(max_length=30, blank=True)  # escalation, resolved, merged, info_requested…
     channel = models.CharField(max_length=10, default="email")  # email, sms
     recipient = models.CharField(max_length=255)

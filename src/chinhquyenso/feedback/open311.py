@@ -48,13 +48,29 @@ DATATYPES = {
 CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
 # XML: the element for each item of a list, by the list's element.
-LIST_ITEMS = {"services": "service", "service_requests": "request", "errors": "error", "endpoints": "endpoint",
-              "formats": "format", "attributes": "attribute", "values": "value"}
+LIST_ITEMS = {
+    "services": "service",
+    "service_requests": "request",
+    "errors": "error",
+    "endpoints": "endpoint",
+    "formats": "format",
+    "attributes": "attribute",
+    "values": "value",
+}
 # services.submit's field names → the Open311 parameters a client sent.
-PARAMETERS = {"category_code": "service_code", "latitude": "lat", "longitude": "long", "address": "address_string",
-              "area_code": "address_id", "name": "first_name, last_name", "photos": "media",
-              "attribute_values": "attribute", "idempotency_key": "Idempotency-Key",
-              "location": "lat, long, address_string, address_id", "client_ip": ""}
+PARAMETERS = {
+    "category_code": "service_code",
+    "latitude": "lat",
+    "longitude": "long",
+    "address": "address_string",
+    "area_code": "address_id",
+    "name": "first_name, last_name",
+    "photos": "media",
+    "attribute_values": "attribute",
+    "idempotency_key": "Idempotency-Key",
+    "location": "lat, long, address_string, address_id",
+    "client_ip": "",
+}
 ATTRIBUTE_PARAM = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
 
 
@@ -125,8 +141,12 @@ def endpoint(*methods: str):
         @wraps(view)
         def wrapper(request, fmt, **kwargs):
             if request.method not in methods:
-                response = error_response(fmt, 405, f"Phương thức {request.method} không dùng được ở địa chỉ này "
-                                                    f"(dùng {', '.join(m for m in methods if m != 'HEAD')}).")
+                response = error_response(
+                    fmt,
+                    405,
+                    f"Phương thức {request.method} không dùng được ở địa chỉ này "
+                    f"(dùng {', '.join(m for m in methods if m != 'HEAD')}).",
+                )
                 response["Allow"] = ", ".join(methods)
                 return response
             try:
@@ -136,8 +156,9 @@ def endpoint(*methods: str):
                 response = error_response(fmt, error.status, error.description)
             except DomainError as error:
                 parameter = _parameter(error.field)
-                response = error_response(fmt, error.status_code,
-                                          f"{parameter}: {error.message}" if parameter else error.message)
+                response = error_response(
+                    fmt, error.status_code, f"{parameter}: {error.message}" if parameter else error.message
+                )
             if request.method in ("GET", "HEAD"):
                 response["Access-Control-Allow-Origin"] = "*"  # public data, read by web apps on other origins
             return response
@@ -162,7 +183,8 @@ def jurisdiction() -> str:
 
 def _contact() -> str:
     return settings.CQS.get("OPEN311_CONTACT") or (
-        f"Trung tâm Giám sát, điều hành thông minh (IOC) tỉnh {settings.CQS['PROVINCE_NAME']}")
+        f"Trung tâm Giám sát, điều hành thông minh (IOC) tỉnh {settings.CQS['PROVINCE_NAME']}"
+    )
 
 
 def w3c(value: dt.datetime | None) -> str | None:
@@ -176,22 +198,44 @@ def w3c(value: dt.datetime | None) -> str | None:
 @endpoint("GET", "HEAD")
 def discovery(request, fmt):
     root = request.build_absolute_uri(reverse("open311:root")).rstrip("/")
-    return render(fmt, "discovery", {
-        "changeset": CHANGESET,
-        "contact": _contact(),
-        "key_service": f"Mã API (api_key) để gửi phản ánh: đề nghị {_contact()} cấp cho ứng dụng.",
-        "endpoints": [{"specification": SPECIFICATION, "url": root, "changeset": CHANGESET,
-                       "type": "test" if settings.DEBUG else "production",
-                       "formats": ["text/xml", "application/json"]}],
-    })
+    return render(
+        fmt,
+        "discovery",
+        {
+            "changeset": CHANGESET,
+            "contact": _contact(),
+            "key_service": f"Mã API (api_key) để gửi phản ánh: đề nghị {_contact()} cấp cho ứng dụng.",
+            "endpoints": [
+                {
+                    "specification": SPECIFICATION,
+                    "url": root,
+                    "changeset": CHANGESET,
+                    "type": "test" if settings.DEBUG else "production",
+                    "formats": ["text/xml", "application/json"],
+                }
+            ],
+        },
+    )
 
 
 @endpoint("GET", "HEAD")
 def service_list(request, fmt):
-    return render(fmt, "services", [{
-        "service_code": c.code, "service_name": c.name, "description": c.description,
-        "metadata": bool(c.attributes), "type": "realtime", "keywords": c.keywords, "group": c.group,
-    } for c in selectors.active_categories()])
+    return render(
+        fmt,
+        "services",
+        [
+            {
+                "service_code": c.code,
+                "service_name": c.name,
+                "description": c.description,
+                "metadata": bool(c.attributes),
+                "type": "realtime",
+                "keywords": c.keywords,
+                "group": c.group,
+            }
+            for c in selectors.active_categories()
+        ],
+    )
 
 
 def _active_category(code: str, status: int = 404) -> Category:
@@ -203,8 +247,9 @@ def _active_category(code: str, status: int = 404) -> Category:
 
 def _values(attribute: dict) -> list[dict]:
     # Values are {"key", "name"} pairs; a bare string is its own key and name.
-    pairs = [(v["key"], v.get("name", v["key"])) if isinstance(v, dict) else (v, v)
-             for v in attribute.get("values") or []]
+    pairs = [
+        (v["key"], v.get("name", v["key"])) if isinstance(v, dict) else (v, v) for v in attribute.get("values") or []
+    ]
     return [{"key": str(key), "name": str(name)} for key, name in pairs]
 
 
@@ -212,16 +257,27 @@ def _values(attribute: dict) -> list[dict]:
 def service_definition(request, fmt, code):
     category = _active_category(code)
     attributes = sorted(category.attributes or [], key=lambda a: a.get("order", 0))
-    return render(fmt, "service_definition", {"service_code": category.code, "attributes": [{
-        "variable": a.get("variable", True),
-        "code": a["code"],
-        "datatype": a.get("datatype", "string"),
-        "required": bool(a.get("required", False)),
-        "datatype_description": a.get("datatype_description") or DATATYPES.get(a.get("datatype", "string"), ""),
-        "order": a.get("order", i),
-        "description": a.get("description", ""),
-        "values": _values(a),
-    } for i, a in enumerate(attributes, start=1)]})
+    return render(
+        fmt,
+        "service_definition",
+        {
+            "service_code": category.code,
+            "attributes": [
+                {
+                    "variable": a.get("variable", True),
+                    "code": a["code"],
+                    "datatype": a.get("datatype", "string"),
+                    "required": bool(a.get("required", False)),
+                    "datatype_description": a.get("datatype_description")
+                    or DATATYPES.get(a.get("datatype", "string"), ""),
+                    "order": a.get("order", i),
+                    "description": a.get("description", ""),
+                    "values": _values(a),
+                }
+                for i, a in enumerate(attributes, start=1)
+            ],
+        },
+    )
 
 
 # ---------------------------------------------------------------- service requests
@@ -234,7 +290,7 @@ def service_requests(request, fmt):
     reports, page, page_size = _search(request.GET)
     # The page's ids first, from the index alone; then only their rows with the joins and the photo
     # subquery (an OFFSET over full rows would build tens of thousands of them to skip them).
-    ids = list(reports.values_list("pk", flat=True)[(page - 1) * page_size:page * page_size + 1])
+    ids = list(reports.values_list("pk", flat=True)[(page - 1) * page_size : page * page_size + 1])
     rows = _public(reports.filter(pk__in=ids[:page_size])) if ids else []
     response = render(fmt, "service_requests", [public_request(r, request) for r in rows])
     if len(ids) > page_size:  # one more row than the page: tell the client where the next page is
@@ -292,8 +348,9 @@ def _datetime(params, name: str, *, end_of_day: bool = False) -> dt.datetime | N
     try:
         value = dt.datetime.fromisoformat(raw)
     except ValueError:
-        raise Open311Error(400, name, f"«{raw}» không phải ngày giờ W3C (ví dụ 2025-03-01T00:00:00+07:00 "
-                                      "hoặc 2025-03-01T00:00:00Z).") from None
+        raise Open311Error(
+            400, name, f"«{raw}» không phải ngày giờ W3C (ví dụ 2025-03-01T00:00:00+07:00 hoặc 2025-03-01T00:00:00Z)."
+        ) from None
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
     if end_of_day and len(raw) == 10:
@@ -340,10 +397,14 @@ def _public(reports):
     """The answer's reports in one query: the selector's public fields, the
     district of the place and the first public photo (one stripped of its GPS
     position)."""
-    first_photo = (Photo.objects.filter(feedback=OuterRef("pk"), kept_location=False)
-                   .order_by("order", "id").values("id")[:1])
-    return (reports.select_related("area__parent").only(*selectors.PUBLIC_FIELDS, *EXTRA_FIELDS)
-            .annotate(photo_id=Subquery(first_photo)))
+    first_photo = (
+        Photo.objects.filter(feedback=OuterRef("pk"), kept_location=False).order_by("order", "id").values("id")[:1]
+    )
+    return (
+        reports.select_related("area__parent")
+        .only(*selectors.PUBLIC_FIELDS, *EXTRA_FIELDS)
+        .annotate(photo_id=Subquery(first_photo))
+    )
 
 
 # ---------------------------------------------------------------- GET requests: one report
@@ -451,13 +512,19 @@ def _submission(request) -> dict:
     if len(key) > 150:
         raise Open311Error(400, "Idempotency-Key", "dài quá 150 ký tự.")
     return {
-        "category_code": service_code, "description": params.get("description", ""),
-        "latitude": lat, "longitude": lon, "address": params.get("address_string", ""),
+        "category_code": service_code,
+        "description": params.get("description", ""),
+        "latitude": lat,
+        "longitude": lon,
+        "address": params.get("address_string", ""),
         "area_code": text("address_id"),
         # Vietnamese names put the family name first: last_name "Nguyễn Thị", first_name "Hoà".
         "name": " ".join(p for p in (text("last_name"), text("first_name")) if p),
-        "phone": text("phone"), "email": text("email"), "device_id": text("device_id"),
-        "attribute_values": _attributes(params), "media_url": text("media_url"),
+        "phone": text("phone"),
+        "email": text("email"),
+        "device_id": text("device_id"),
+        "attribute_values": _attributes(params),
+        "media_url": text("media_url"),
         "photos": [upload.read() for upload in files],
         "idempotency_key": key,
     }
@@ -476,7 +543,15 @@ def _create(request, fmt):
         fields["idempotency_key"] = f"open311:{client.pk}:{fields['idempotency_key']}"
     report = services.submit(**fields, channel="open311", api_client=client.name, client_ip=client_ip(request))
     # account_id: reports sent through an application are not tied to an account here.
-    return render(fmt, "service_requests", [{
-        "service_request_id": report.code, "token": report.token,
-        "service_notice": _notice(report.category), "account_id": None,
-    }])
+    return render(
+        fmt,
+        "service_requests",
+        [
+            {
+                "service_request_id": report.code,
+                "token": report.token,
+                "service_notice": _notice(report.category),
+                "account_id": None,
+            }
+        ],
+    )

@@ -47,7 +47,8 @@ def nearest_area(latitude, longitude, max_km: float | None = None) -> Agency | N
     dlon = max_km / max(1e-6, 111.320 * math.cos(math.radians(lat)))
     candidates = AreaPoint.objects.filter(
         latitude__range=(Decimal(str(round(lat - dlat, 6))), Decimal(str(round(lat + dlat, 6)))),
-        longitude__range=(Decimal(str(round(lon - dlon, 6))), Decimal(str(round(lon + dlon, 6))))).select_related("agency")
+        longitude__range=(Decimal(str(round(lon - dlon, 6))), Decimal(str(round(lon + dlon, 6)))),
+    ).select_related("agency")
     best, best_km = None, max_km
     for point in candidates:
         km = haversine_km(lat, lon, point.latitude, point.longitude)
@@ -63,7 +64,8 @@ def area_by_code(code: str) -> Agency | None:
     if not code:
         return None
     matches = Agency.objects.filter(kind__in=AREA_KINDS).filter(
-        **({"electronic_code": code} if "." in code else {"code": code}))
+        **({"electronic_code": code} if "." in code else {"code": code})
+    )
     agency = matches.filter(valid_to__isnull=True).first() or matches.order_by("-valid_from").first()
     return _current(agency)
 
@@ -123,7 +125,8 @@ def route_category(category, area: Agency | None) -> Agency | None:
     chain = list(_ancestors(area))
     for agency in chain:
         if LEVEL_OF_KIND[agency.kind] == category.handling_level and (
-                not category.handling_kind or agency.kind == category.handling_kind):
+            not category.handling_kind or agency.kind == category.handling_kind
+        ):
             return agency
     order = [Level.COMMUNE, Level.DISTRICT, Level.PROVINCE]
     if order.index(area.level) > order.index(category.handling_level):
@@ -135,6 +138,9 @@ def route_category(category, area: Agency | None) -> Agency | None:
 
 def route(feedback) -> Agency | None:
     """Pure: the agency that should handle this report now (None → IOC queue)."""
-    area = feedback.area if feedback.area_id else locate(
-        latitude=feedback.latitude, longitude=feedback.longitude, address=feedback.address)
+    area = (
+        feedback.area
+        if feedback.area_id
+        else locate(latitude=feedback.latitude, longitude=feedback.longitude, address=feedback.address)
+    )
     return route_category(feedback.category, area)

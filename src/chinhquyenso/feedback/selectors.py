@@ -39,9 +39,26 @@ from chinhquyenso.feedback.models import (
 from chinhquyenso.org.models import Agency, AgencyKind
 
 # Fields a public page or API answer may show.
-PUBLIC_FIELDS = ("code", "title", "description", "status", "category__code", "category__name", "area__name",
-                 "area__code", "agency__name", "latitude", "longitude", "received_at", "resolved_at", "due_at",
-                 "public_reply", "rejection_reason", "updated_at", "merged_into__code")
+PUBLIC_FIELDS = (
+    "code",
+    "title",
+    "description",
+    "status",
+    "category__code",
+    "category__name",
+    "area__name",
+    "area__code",
+    "agency__name",
+    "latitude",
+    "longitude",
+    "received_at",
+    "resolved_at",
+    "due_at",
+    "public_reply",
+    "rejection_reason",
+    "updated_at",
+    "merged_into__code",
+)
 # What the reporter sees in their timeline besides public entries.
 REPORTER_ACTIONS = {"request_info", "provide_info", "rate", "reopen"}
 PUBLIC_DECIMALS = Decimal("0.001")  # ~100 m: the place, not the house
@@ -54,8 +71,16 @@ def active_categories() -> QuerySet[Category]:
 # ---------------------------------------------------------------- public
 
 
-def public_reports(*, category_code: str = "", status: str | list = "", area_code: str = "", start=None, end=None,
-                   codes=None, q: str = "") -> QuerySet[Feedback]:
+def public_reports(
+    *,
+    category_code: str = "",
+    status: str | list = "",
+    area_code: str = "",
+    start=None,
+    end=None,
+    codes=None,
+    q: str = "",
+) -> QuerySet[Feedback]:
     """Reports for public pages and the Open311 API, newest first, with only
     the public fields loaded (`public_point` rounds the location)."""
     qs = Feedback.objects.select_related("category", "area", "agency", "merged_into").only(*PUBLIC_FIELDS)
@@ -81,8 +106,10 @@ def public_point(feedback: Feedback) -> tuple[Decimal, Decimal] | None:
     """The location rounded to ~100 m (the exact point may be someone's home)."""
     if feedback.latitude is None or feedback.longitude is None:
         return None
-    return (Decimal(feedback.latitude).quantize(PUBLIC_DECIMALS, ROUND_HALF_UP),
-            Decimal(feedback.longitude).quantize(PUBLIC_DECIMALS, ROUND_HALF_UP))
+    return (
+        Decimal(feedback.latitude).quantize(PUBLIC_DECIMALS, ROUND_HALF_UP),
+        Decimal(feedback.longitude).quantize(PUBLIC_DECIMALS, ROUND_HALF_UP),
+    )
 
 
 def public_timeline(feedback: Feedback) -> QuerySet[FeedbackEvent]:
@@ -119,7 +146,11 @@ def own_feedback(user) -> QuerySet[Feedback]:
 
 
 def reporter_timeline(feedback: Feedback) -> QuerySet[FeedbackEvent]:
-    return feedback.events.filter(Q(is_public=True) | Q(action__in=REPORTER_ACTIONS)).select_related("agency").order_by("at", "id")
+    return (
+        feedback.events.filter(Q(is_public=True) | Q(action__in=REPORTER_ACTIONS))
+        .select_related("agency")
+        .order_by("at", "id")
+    )
 
 
 # ---------------------------------------------------------------- officers
@@ -146,8 +177,12 @@ def visible_feedback(user) -> QuerySet[Feedback]:
 
 
 def get_for_officer(user, code: str) -> Feedback:
-    feedback = (visible_feedback(user).filter(code=code)
-                .select_related("category", "area", "agency", "merged_into", "split_from", "dossier").first())
+    feedback = (
+        visible_feedback(user)
+        .filter(code=code)
+        .select_related("category", "area", "agency", "merged_into", "split_from", "dossier")
+        .first()
+    )
     if feedback is None:
         raise NotFound("Không tìm thấy phản ánh với mã này.", "code")
     return feedback
@@ -160,28 +195,34 @@ def can_read_contact(user, feedback: Feedback) -> bool:
         return False
     if is_ioc_operator(user):
         return True
-    return feedback.agency_id is not None and has_role(user, feedback.agency_id, Role.COUNTER_OFFICER, Role.SPECIALIST,
-                                                       Role.LEADER)
+    return feedback.agency_id is not None and has_role(
+        user, feedback.agency_id, Role.COUNTER_OFFICER, Role.SPECIALIST, Role.LEADER
+    )
 
 
 def officer_timeline(feedback: Feedback) -> QuerySet[FeedbackEvent]:
     return feedback.events.select_related("agency", "actor").order_by("at", "id")
 
 
-def inbox(user, *, status: str = "", overdue_only: bool = False, limit: int = 50, offset: int = 0) -> QuerySet[Feedback]:
+def inbox(
+    user, *, status: str = "", overdue_only: bool = False, limit: int = 50, offset: int = 0
+) -> QuerySet[Feedback]:
     """Open reports the user may see, most urgent first."""
     qs = visible_feedback(user).filter(status__in=OPEN_STATUSES)
     if status:
         qs = qs.filter(status=status)
     if overdue_only:
         qs = qs.filter(status__in=[Status.ASSIGNED, Status.IN_PROGRESS], due_at__lt=timezone.now())
-    return qs.select_related("category", "agency").order_by("due_at", "id")[offset:offset + limit]
+    return qs.select_related("category", "agency").order_by("due_at", "id")[offset : offset + limit]
 
 
 def operator_queue() -> QuerySet[Feedback]:
     """Reports no agency could be found for: the IOC operators route them."""
-    return Feedback.objects.filter(status=Status.RECEIVED, agency__isnull=True).select_related("category", "area") \
+    return (
+        Feedback.objects.filter(status=Status.RECEIVED, agency__isnull=True)
+        .select_related("category", "area")
         .order_by("received_at", "id")
+    )
 
 
 def available_actions(user, feedback: Feedback, token: str = "") -> list[str]:
@@ -197,13 +238,18 @@ def available_actions(user, feedback: Feedback, token: str = "") -> list[str]:
             actions.append("provide_info")
         if status in (Status.RESOLVED, Status.REJECTED):
             actions.append("rate")
-        if status == Status.RESOLVED and feedback.resolved_at and timezone.now() <= feedback.resolved_at + dt.timedelta(days=7):
+        if (
+            status == Status.RESOLVED
+            and feedback.resolved_at
+            and timezone.now() <= feedback.resolved_at + dt.timedelta(days=7)
+        ):
             actions.append("reopen")
     if not getattr(user, "pk", None) or getattr(user, "is_citizen", False) or is_read_only(user):
         return actions
     ioc = is_ioc_operator(user)
-    officer = feedback.agency_id is not None and has_role(user, feedback.agency_id, Role.COUNTER_OFFICER,
-                                                           Role.SPECIALIST, Role.LEADER)
+    officer = feedback.agency_id is not None and has_role(
+        user, feedback.agency_id, Role.COUNTER_OFFICER, Role.SPECIALIST, Role.LEADER
+    )
     leader = feedback.agency_id is not None and has_role(user, feedback.agency_id, Role.LEADER)
     decider = feedback.agency_id is not None and has_role(user, feedback.agency_id, Role.SPECIALIST, Role.LEADER)
     if (ioc or leader) and status in (Status.RECEIVED, Status.ASSIGNED, Status.IN_PROGRESS):
@@ -221,8 +267,9 @@ def available_actions(user, feedback: Feedback, token: str = "") -> list[str]:
     return actions
 
 
-def time_left(feedback: Feedback, now: dt.datetime | None = None,
-              calendar: WorkingCalendar | None = None) -> int | None:
+def time_left(
+    feedback: Feedback, now: dt.datetime | None = None, calendar: WorkingCalendar | None = None
+) -> int | None:
     """Working days left until the deadline (negative: overdue by that many);
     None when the clock is not running (closed or waiting for the citizen).
     Pass `calendar` (covering now and the due date) for many reports at once."""
@@ -250,8 +297,11 @@ def open_state(feedback: Feedback, now: dt.datetime | None = None) -> str:
 
 def undelivered_notifications() -> QuerySet[Notification]:
     """Messages that failed (still retried) or gave up: the IOC page lists them."""
-    return Notification.objects.filter(state__in=[Notification.State.FAILED, Notification.State.GAVE_UP]) \
-        .select_related("feedback", "agency").order_by("-state", "next_attempt_at", "id")
+    return (
+        Notification.objects.filter(state__in=[Notification.State.FAILED, Notification.State.GAVE_UP])
+        .select_related("feedback", "agency")
+        .order_by("-state", "next_attempt_at", "id")
+    )
 
 
 def recent_escalations(*, level: int | None = None, since: dt.datetime | None = None) -> QuerySet[Escalation]:
@@ -273,8 +323,10 @@ def status_counts(qs: QuerySet[Feedback] | None = None) -> dict[str, int]:
 
 def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """[start 00:00, day after end 00:00) in local time."""
-    return (dt.datetime.combine(start, dt.time.min, tzinfo=LOCAL_TZ),
-            dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=LOCAL_TZ))
+    return (
+        dt.datetime.combine(start, dt.time.min, tzinfo=LOCAL_TZ),
+        dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=LOCAL_TZ),
+    )
 
 
 MEASURES = {
@@ -308,7 +360,9 @@ def _aggregate(qs, index: str) -> list[dict]:
         return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
-def indicator_measures(start: dt.date, end: dt.date, now: dt.datetime | None = None) -> dict[int | None, dict[str, int]]:
+def indicator_measures(
+    start: dt.date, end: dt.date, now: dt.datetime | None = None
+) -> dict[int | None, dict[str, int]]:
     """Feedback measures per handling agency version for a period (key None:
     still in the IOC queue), by SQL aggregates over indexed date columns:
     received in the period, resolved / rejected / rated in the period, and
@@ -324,25 +378,62 @@ def indicator_measures(start: dt.date, end: dt.date, now: dt.datetime | None = N
                 measures[name] = measures.get(name, 0) + int(row[key] or 0)
 
     base = Feedback.objects.filter(COUNTED)
-    add(base.filter(received_at__gte=begin, received_at__lt=after).values("agency_id").annotate(n=Count("id")).order_by(),
-        "feedback_received_cover", {"feedback_received": "n"})
-    add(base.filter(resolved_at__gte=begin, resolved_at__lt=after).values("agency_id").annotate(
-        n=Count("id"), n_on_time=Count("id", filter=Q(on_time=True)), n_late=Count("id", filter=Q(on_time=False)),
-        days=Sum("handling_working_days")).order_by(), "feedback_resolved_cover",
-        {"feedback_resolved": "n", "feedback_resolved_on_time": "n_on_time", "feedback_resolved_late": "n_late",
-         "feedback_handling_days": "days"})
-    add(base.filter(rejected_at__gte=begin, rejected_at__lt=after).values("agency_id").annotate(n=Count("id")).order_by(),
-        "feedback_rejected_cover", {"feedback_rejected": "n"})
-    add(base.filter(rated_at__gte=begin, rated_at__lt=after, rating__isnull=False).values("agency_id").annotate(
-        n=Count("id"), total=Sum("rating"), n_satisfied=Count("id", filter=Q(rating__gte=4))).order_by(),
-        "feedback_rated_cover", {"feedback_rated": "n", "feedback_rating_sum": "total", "feedback_satisfied": "n_satisfied"})
+    add(
+        base.filter(received_at__gte=begin, received_at__lt=after)
+        .values("agency_id")
+        .annotate(n=Count("id"))
+        .order_by(),
+        "feedback_received_cover",
+        {"feedback_received": "n"},
+    )
+    add(
+        base.filter(resolved_at__gte=begin, resolved_at__lt=after)
+        .values("agency_id")
+        .annotate(
+            n=Count("id"),
+            n_on_time=Count("id", filter=Q(on_time=True)),
+            n_late=Count("id", filter=Q(on_time=False)),
+            days=Sum("handling_working_days"),
+        )
+        .order_by(),
+        "feedback_resolved_cover",
+        {
+            "feedback_resolved": "n",
+            "feedback_resolved_on_time": "n_on_time",
+            "feedback_resolved_late": "n_late",
+            "feedback_handling_days": "days",
+        },
+    )
+    add(
+        base.filter(rejected_at__gte=begin, rejected_at__lt=after)
+        .values("agency_id")
+        .annotate(n=Count("id"))
+        .order_by(),
+        "feedback_rejected_cover",
+        {"feedback_rejected": "n"},
+    )
+    add(
+        base.filter(rated_at__gte=begin, rated_at__lt=after, rating__isnull=False)
+        .values("agency_id")
+        .annotate(n=Count("id"), total=Sum("rating"), n_satisfied=Count("id", filter=Q(rating__gte=4)))
+        .order_by(),
+        "feedback_rated_cover",
+        {"feedback_rated": "n", "feedback_rating_sum": "total", "feedback_satisfied": "n_satisfied"},
+    )
     # Open at the moment: open now, or resolved / rejected since — three index-driven
     # parts (a reopened report is open now and has no resolution time).
-    for part, index in ((base.filter(status__in=OPEN_STATUSES, received_at__lt=moment), "feedback_open_cover"),
-                        (base.filter(resolved_at__gte=moment, received_at__lt=moment), "feedback_resolved_cover"),
-                        (base.filter(rejected_at__gte=moment, received_at__lt=moment), "feedback_rejected_cover")):
-        add(part.values("agency_id").annotate(n=Count("id"), n_late=Count("id", filter=Q(due_at__lt=moment))).order_by(),
-            index, {"feedback_open": "n", "feedback_open_overdue": "n_late"})
+    for part, index in (
+        (base.filter(status__in=OPEN_STATUSES, received_at__lt=moment), "feedback_open_cover"),
+        (base.filter(resolved_at__gte=moment, received_at__lt=moment), "feedback_resolved_cover"),
+        (base.filter(rejected_at__gte=moment, received_at__lt=moment), "feedback_rejected_cover"),
+    ):
+        add(
+            part.values("agency_id")
+            .annotate(n=Count("id"), n_late=Count("id", filter=Q(due_at__lt=moment)))
+            .order_by(),
+            index,
+            {"feedback_open": "n", "feedback_open_overdue": "n_late"},
+        )
     return out
 
 
@@ -352,18 +443,39 @@ def category_breakdown(start: dt.date, end: dt.date, agency_ids=None) -> list[di
     qs = Feedback.objects.filter(COUNTED)
     if agency_ids is not None:
         qs = qs.filter(agency_id__in=list(agency_ids))
-    received = dict(qs.filter(received_at__gte=begin, received_at__lt=after).values_list("category_id")
-                    .annotate(n=Count("id")).order_by())
-    resolved = {row["category_id"]: row for row in qs.filter(resolved_at__gte=begin, resolved_at__lt=after)
-                .values("category_id").annotate(n=Count("id"), n_on_time=Count("id", filter=Q(on_time=True)),
-                                                 n_late=Count("id", filter=Q(on_time=False)),
-                                                 days=Avg("handling_working_days"), avg_rating=Avg("rating")).order_by()}
+    received = dict(
+        qs.filter(received_at__gte=begin, received_at__lt=after)
+        .values_list("category_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    resolved = {
+        row["category_id"]: row
+        for row in qs.filter(resolved_at__gte=begin, resolved_at__lt=after)
+        .values("category_id")
+        .annotate(
+            n=Count("id"),
+            n_on_time=Count("id", filter=Q(on_time=True)),
+            n_late=Count("id", filter=Q(on_time=False)),
+            days=Avg("handling_working_days"),
+            avg_rating=Avg("rating"),
+        )
+        .order_by()
+    }
     rows = []
     for category in Category.objects.filter(pk__in=set(received) | set(resolved)).order_by("order", "name"):
         r = resolved.get(category.pk, {})
-        rows.append({"category": category, "received": received.get(category.pk, 0), "resolved": r.get("n", 0),
-                     "on_time": r.get("n_on_time", 0), "late": r.get("n_late", 0), "avg_days": r.get("days"),
-                     "avg_rating": r.get("avg_rating")})
+        rows.append(
+            {
+                "category": category,
+                "received": received.get(category.pk, 0),
+                "resolved": r.get("n", 0),
+                "on_time": r.get("n_on_time", 0),
+                "late": r.get("n_late", 0),
+                "avg_days": r.get("days"),
+                "avg_rating": r.get("avg_rating"),
+            }
+        )
     return rows
 
 
@@ -373,24 +485,39 @@ def category_breakdown(start: dt.date, end: dt.date, agency_ids=None) -> list[di
 # queue's tabs and clock, photos by who may see them.
 
 EVENT_LABELS = {
-    "submit": "Tiếp nhận phản ánh", "assign": "Chuyển cơ quan xử lý", "reassign": "Chuyển cơ quan kế thừa",
-    "start": "Bắt đầu xử lý", "request_info": "Đề nghị người phản ánh bổ sung thông tin",
-    "provide_info": "Người phản ánh bổ sung thông tin", "resolve": "Xử lý xong", "reject": "Từ chối",
-    "comment": "Ý kiến nội bộ", "reply": "Trả lời", "merge": "Gộp vào phản ánh khác",
-    "merged_in": "Gộp phản ánh trùng vào đây", "split": "Tách phản ánh", "rate": "Người phản ánh đánh giá",
-    "reopen": "Người phản ánh mở lại", "escalate": "Chuyển cấp",
+    "submit": "Tiếp nhận phản ánh",
+    "assign": "Chuyển cơ quan xử lý",
+    "reassign": "Chuyển cơ quan kế thừa",
+    "start": "Bắt đầu xử lý",
+    "request_info": "Đề nghị người phản ánh bổ sung thông tin",
+    "provide_info": "Người phản ánh bổ sung thông tin",
+    "resolve": "Xử lý xong",
+    "reject": "Từ chối",
+    "comment": "Ý kiến nội bộ",
+    "reply": "Trả lời",
+    "merge": "Gộp vào phản ánh khác",
+    "merged_in": "Gộp phản ánh trùng vào đây",
+    "split": "Tách phản ánh",
+    "rate": "Người phản ánh đánh giá",
+    "reopen": "Người phản ánh mở lại",
+    "escalate": "Chuyển cấp",
 }
 RUNNING = (Status.RECEIVED, Status.ASSIGNED, Status.IN_PROGRESS)  # the clock runs
 FINISHED = (Status.RESOLVED, Status.REJECTED, Status.CLOSED, Status.MERGED, Status.SPLIT)
-AGENCY_TABS = {"dang-xu-ly": "Đang xử lý", "sap-den-han": "Sắp đến hạn", "qua-han": "Quá hạn",
-               "cho-cong-dan": "Chờ người phản ánh", "da-xu-ly": "Đã xử lý"}
+AGENCY_TABS = {
+    "dang-xu-ly": "Đang xử lý",
+    "sap-den-han": "Sắp đến hạn",
+    "qua-han": "Quá hạn",
+    "cho-cong-dan": "Chờ người phản ánh",
+    "da-xu-ly": "Đã xử lý",
+}
 IOC_TABS = {"cho-dieu-phoi": "Chờ điều phối"}
 ALL_TAB = {"tat-ca": "Tất cả"}
 _AREA_PREFIX = re.compile(r"^(UBND|Ủy ban nhân dân|Uỷ ban nhân dân)\s+", re.IGNORECASE)
 
 
 def area_label(name: str) -> str:
-    """"UBND xã Kiến An" → "xã Kiến An": the place, not its committee."""
+    """ "UBND xã Kiến An" → "xã Kiến An": the place, not its committee."""
     return _AREA_PREFIX.sub("", name or "")
 
 
@@ -406,8 +533,12 @@ def status_group(status: str) -> str:
 def commune_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     """Current communes grouped under their district (or "trực thuộc tỉnh"
     where districts are gone), for the form's and the filters' select."""
-    communes = (Agency.objects.current().filter(kind=AgencyKind.COMMUNE_COMMITTEE).select_related("parent")
-                .order_by("parent__name", "name"))
+    communes = (
+        Agency.objects.current()
+        .filter(kind=AgencyKind.COMMUNE_COMMITTEE)
+        .select_related("parent")
+        .order_by("parent__name", "name")
+    )
     groups: dict[str, list] = {}
     for commune in communes:
         parent = commune.parent
@@ -425,8 +556,12 @@ def assignable_agencies() -> list[tuple[str, list[Agency]]]:
     groups = [("Cơ quan cấp tỉnh", province)] if province else []
     for district in (a for a in agencies if a.kind == AgencyKind.DISTRICT_COMMITTEE):
         groups.append((district.name, [district] + [a for a in agencies if a.parent_id == district.pk]))
-    direct = [a for a in agencies if a.kind == AgencyKind.COMMUNE_COMMITTEE
-              and (a.parent is None or a.parent.kind != AgencyKind.DISTRICT_COMMITTEE)]
+    direct = [
+        a
+        for a in agencies
+        if a.kind == AgencyKind.COMMUNE_COMMITTEE
+        and (a.parent is None or a.parent.kind != AgencyKind.DISTRICT_COMMITTEE)
+    ]
     if direct:
         groups.append(("Xã, phường trực thuộc tỉnh", direct))
     return groups
@@ -462,8 +597,13 @@ def search_public(reports: QuerySet[Feedback], q: str) -> QuerySet[Feedback]:
     column, so the database compares against a pattern per word)."""
     for word in fold(q).split()[:8]:
         pattern = folded_pattern(word)
-        reports = reports.filter(Q(code__icontains=word) | Q(title__regex=pattern) | Q(description__regex=pattern)
-                                 | Q(category__name__regex=pattern) | Q(area__name__regex=pattern))
+        reports = reports.filter(
+            Q(code__icontains=word)
+            | Q(title__regex=pattern)
+            | Q(description__regex=pattern)
+            | Q(category__name__regex=pattern)
+            | Q(area__name__regex=pattern)
+        )
     return reports
 
 
@@ -496,16 +636,20 @@ def map_bounds() -> tuple[float, float, float, float]:
         south, north, west, east = (float(x) for x in configured.split(","))
         return south, north, west, east
     extent = AreaPoint.objects.filter(agency__valid_to__isnull=True).aggregate(
-        south=Min("latitude"), north=Max("latitude"), west=Min("longitude"), east=Max("longitude"))
+        south=Min("latitude"), north=Max("latitude"), west=Min("longitude"), east=Max("longitude")
+    )
     if extent["south"] is None:
         return (0.0, 0.0, 0.0, 0.0)
     margin = conf("FEEDBACK_PIN_MAX_KM") / 111  # km → degrees (a degree of latitude is ~111 km)
-    return (float(extent["south"]) - margin, float(extent["north"]) + margin,
-            float(extent["west"]) - margin, float(extent["east"]) + margin)
+    return (
+        float(extent["south"]) - margin,
+        float(extent["north"]) + margin,
+        float(extent["west"]) - margin,
+        float(extent["east"]) + margin,
+    )
 
 
-def map_points(reports: QuerySet[Feedback], *, limit: int,
-               bounds: tuple[float, float, float, float]) -> list[MapPoint]:
+def map_points(reports: QuerySet[Feedback], *, limit: int, bounds: tuple[float, float, float, float]) -> list[MapPoint]:
     """The newest `limit` reports that have a location inside `bounds`."""
     south, north, west, east = bounds
     rows = reports.filter(latitude__range=(south, north), longitude__range=(west, east))[:limit]
@@ -514,8 +658,11 @@ def map_points(reports: QuerySet[Feedback], *, limit: int,
 
 def area_backdrop() -> list[tuple[Decimal, Decimal]]:
     """Current communes' reference points: drawn faintly, they give the map the province's shape."""
-    return list(AreaPoint.objects.filter(agency__valid_to__isnull=True, agency__kind=AgencyKind.COMMUNE_COMMITTEE)
-                .values_list("latitude", "longitude"))
+    return list(
+        AreaPoint.objects.filter(agency__valid_to__isnull=True, agency__kind=AgencyKind.COMMUNE_COMMITTEE).values_list(
+            "latitude", "longitude"
+        )
+    )
 
 
 def public_report(code: str) -> Feedback | None:
@@ -572,7 +719,8 @@ def photo_for(photo_id: int, *, user=None, token: str = "") -> tuple[Photo, bool
     if own or (token and hmac.compare_digest(str(token), feedback.token)):
         return photo, False
     if visible_feedback(user).filter(pk=feedback.pk).exists() and (
-            not photo.kept_location or can_read_contact(user, feedback)):
+        not photo.kept_location or can_read_contact(user, feedback)
+    ):
         return photo, False
     return None
 
@@ -631,8 +779,12 @@ def _tab_filters(now: dt.datetime) -> dict[str, Q]:
     }
 
 
-TAB_ORDER = {"cho-dieu-phoi": ("received_at", "id"), "cho-cong-dan": ("paused_at", "id"),
-             "da-xu-ly": ("-updated_at", "-id"), "tat-ca": ("-received_at", "-id")}
+TAB_ORDER = {
+    "cho-dieu-phoi": ("received_at", "id"),
+    "cho-cong-dan": ("paused_at", "id"),
+    "da-xu-ly": ("-updated_at", "-id"),
+    "tat-ca": ("-received_at", "-id"),
+}
 
 
 def officer_queue(user, tab: str, *, now: dt.datetime | None = None) -> QuerySet[Feedback]:
@@ -647,7 +799,8 @@ def queue_counts(user, *, now: dt.datetime | None = None) -> dict[str, int]:
     filters = _tab_filters(now or timezone.now())
     tabs = list(queue_tabs(user))
     counts = visible_feedback(user).aggregate(
-        **{f"n{i}": Count("id", filter=filters[key] or None) for i, key in enumerate(tabs)})
+        **{f"n{i}": Count("id", filter=filters[key] or None) for i, key in enumerate(tabs)}
+    )
     return {key: counts[f"n{i}"] for i, key in enumerate(tabs)}
 
 

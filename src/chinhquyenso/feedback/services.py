@@ -55,8 +55,12 @@ from chinhquyenso.org.models import Agency, AgencyKind, Level
 from chinhquyenso.org.selectors import current_successor
 
 DEFAULT_CATEGORIES = Path(__file__).parent / "data" / "categories.json"
-CHANNELS = {"web": "Cổng thông tin", "app": "Ứng dụng SmartAnGiang", "open311": "Ứng dụng kết nối (Open311)",
-            "ioc": "Tổng đài, điều phối viên IOC"}
+CHANNELS = {
+    "web": "Cổng thông tin",
+    "app": "Ứng dụng SmartAnGiang",
+    "open311": "Ứng dụng kết nối (Open311)",
+    "ioc": "Tổng đài, điều phối viên IOC",
+}
 OFFICER_ROLES = (Role.COUNTER_OFFICER, Role.SPECIALIST, Role.LEADER)
 MAX_TEXT = 4000
 # Escalation levels: 1 due soon and 2 overdue go to the handling agency's leaders, 3 to the IOC.
@@ -156,7 +160,11 @@ def _require_handler(feedback: Feedback, actor, *, roles=OFFICER_ROLES, ioc: boo
     """Officers of the handling agency in `roles`; IOC operators where `ioc`."""
     if ioc and is_ioc_operator(actor):
         return
-    if getattr(actor, "is_citizen", True) or feedback.agency_id is None or not has_role(actor, feedback.agency_id, *roles):
+    if (
+        getattr(actor, "is_citizen", True)
+        or feedback.agency_id is None
+        or not has_role(actor, feedback.agency_id, *roles)
+    ):
         raise PermissionDenied("Bạn không có vai trò phù hợp tại cơ quan đang xử lý phản ánh này.")
 
 
@@ -192,34 +200,93 @@ def _snapshot(feedback: Feedback) -> dict:
     return {"status": feedback.status, "agency": feedback.agency_id, "due_at": feedback.due_at}
 
 
-def _event(feedback: Feedback, *, actor, action: str, at, from_status: str = "", to_status: str = "", text: str = "",
-           public: bool = False, agency_id=None) -> FeedbackEvent:
+def _event(
+    feedback: Feedback,
+    *,
+    actor,
+    action: str,
+    at,
+    from_status: str = "",
+    to_status: str = "",
+    text: str = "",
+    public: bool = False,
+    agency_id=None,
+) -> FeedbackEvent:
     return FeedbackEvent.objects.create(
-        feedback=feedback, at=at, actor=_actor_or_none(actor), action=action, from_status=from_status,
-        to_status=to_status or feedback.status, agency_id=agency_id if agency_id is not None else feedback.agency_id,
-        text=text, is_public=public)
+        feedback=feedback,
+        at=at,
+        actor=_actor_or_none(actor),
+        action=action,
+        from_status=from_status,
+        to_status=to_status or feedback.status,
+        agency_id=agency_id if agency_id is not None else feedback.agency_id,
+        text=text,
+        is_public=public,
+    )
 
 
-def _transition(feedback: Feedback, *, actor, action: str, to_status: str, at, text: str = "", public: bool = False,
-                audit_extra: dict | None = None) -> FeedbackEvent:
+def _transition(
+    feedback: Feedback,
+    *,
+    actor,
+    action: str,
+    to_status: str,
+    at,
+    text: str = "",
+    public: bool = False,
+    audit_extra: dict | None = None,
+) -> FeedbackEvent:
     """Apply a status change and record it in the timeline and the audit chain
     (statuses, agencies and dates only: never names, phones or texts)."""
     before = _snapshot(feedback)
     from_status = feedback.status
     feedback.status = to_status
     feedback.save()
-    event = _event(feedback, actor=actor, action=action, at=at, from_status=from_status, to_status=to_status,
-                   text=text, public=public)
-    audit.record(actor=actor, action=f"feedback.{action}", obj=feedback, agency_id=feedback.agency_id, at=at,
-                 before=before, after={**_snapshot(feedback), **(audit_extra or {})})
+    event = _event(
+        feedback,
+        actor=actor,
+        action=action,
+        at=at,
+        from_status=from_status,
+        to_status=to_status,
+        text=text,
+        public=public,
+    )
+    audit.record(
+        actor=actor,
+        action=f"feedback.{action}",
+        obj=feedback,
+        agency_id=feedback.agency_id,
+        at=at,
+        before=before,
+        after={**_snapshot(feedback), **(audit_extra or {})},
+    )
     return event
 
 
-def _queue(*, feedback=None, channel: str, recipient: str, subject: str, body: str, kind: str, at,
-           agency_id=None, escalation=None) -> Notification:
-    return Notification.objects.create(feedback=feedback, channel=channel, recipient=recipient, subject=subject[:255],
-                                       body=body, kind=kind, next_attempt_at=at, agency_id=agency_id,
-                                       escalation=escalation)
+def _queue(
+    *,
+    feedback=None,
+    channel: str,
+    recipient: str,
+    subject: str,
+    body: str,
+    kind: str,
+    at,
+    agency_id=None,
+    escalation=None,
+) -> Notification:
+    return Notification.objects.create(
+        feedback=feedback,
+        channel=channel,
+        recipient=recipient,
+        subject=subject[:255],
+        body=body,
+        kind=kind,
+        next_attempt_at=at,
+        agency_id=agency_id,
+        escalation=escalation,
+    )
 
 
 def _reporter_address(feedback: Feedback) -> tuple[str, str] | None:
@@ -241,8 +308,10 @@ def notify_reporter(feedback: Feedback, *, kind: str, message: str, at) -> Notif
         return None
     channel, recipient = address
     subject = f"Phản ánh {feedback.code}: {feedback.get_status_display().lower()}"
-    body = (f"{message}\n\nMã phản ánh: {feedback.code}. Tra cứu tiến độ trên Cổng thông tin của tỉnh "
-            f"{settings.CQS['PROVINCE_NAME']} bằng mã này.")
+    body = (
+        f"{message}\n\nMã phản ánh: {feedback.code}. Tra cứu tiến độ trên Cổng thông tin của tỉnh "
+        f"{settings.CQS['PROVINCE_NAME']} bằng mã này."
+    )
     return _queue(feedback=feedback, channel=channel, recipient=recipient, subject=subject, body=body, kind=kind, at=at)
 
 
@@ -277,10 +346,21 @@ def _category_spec(item: dict, index: int) -> dict:
     attributes = item.get("attributes", [])
     if not isinstance(attributes, list) or any(not isinstance(a, dict) or not a.get("code") for a in attributes):
         raise DomainError("Thông tin bổ sung (attributes) phải là danh sách, mỗi mục có code.", f"{where}.attributes")
-    return {"code": code, "defaults": {
-        "name": name, "description": nfc(item.get("description")), "group": nfc(item.get("group")),
-        "keywords": nfc(item.get("keywords")), "handling_level": level, "handling_kind": kind, "handling_agency": agency,
-        "attributes": attributes, "order": index + 1, **days}}
+    return {
+        "code": code,
+        "defaults": {
+            "name": name,
+            "description": nfc(item.get("description")),
+            "group": nfc(item.get("group")),
+            "keywords": nfc(item.get("keywords")),
+            "handling_level": level,
+            "handling_kind": kind,
+            "handling_agency": agency,
+            "attributes": attributes,
+            "order": index + 1,
+            **days,
+        },
+    }
 
 
 @transaction.atomic
@@ -294,10 +374,18 @@ def load_categories(path=None, *, actor=None) -> dict[str, int]:
     for spec in specs:
         _, new = Category.objects.get_or_create(code=spec["code"], defaults=spec["defaults"])
         created += new
-    unresolved = [item["handling_agency"] for item, spec in zip(items, specs)
-                  if item.get("handling_agency") and spec["defaults"]["handling_agency"] is None]
-    audit.record(actor=actor, action="feedback.categories.load", object_type="feedback.Category",
-                 object_id=Path(path or DEFAULT_CATEGORIES).name, after={"created": created, "in_file": len(specs)})
+    unresolved = [
+        item["handling_agency"]
+        for item, spec in zip(items, specs)
+        if item.get("handling_agency") and spec["defaults"]["handling_agency"] is None
+    ]
+    audit.record(
+        actor=actor,
+        action="feedback.categories.load",
+        object_type="feedback.Category",
+        object_id=Path(path or DEFAULT_CATEGORIES).name,
+        after={"created": created, "in_file": len(specs)},
+    )
     return {"created": created, "existing": len(specs) - created, "unresolved_agencies": unresolved}
 
 
@@ -308,8 +396,13 @@ def set_area_point(*, actor, agency: Agency, latitude, longitude) -> AreaPoint:
     if lat is None:
         raise DomainError("Phải có cả vĩ độ và kinh độ.", "latitude")
     point, _ = AreaPoint.objects.update_or_create(agency=agency, defaults={"latitude": lat, "longitude": lon})
-    audit.record(actor=actor, action="feedback.area_point", obj=point, agency_id=agency.pk,
-                 after={"latitude": lat, "longitude": lon})
+    audit.record(
+        actor=actor,
+        action="feedback.area_point",
+        obj=point,
+        agency_id=agency.pk,
+        after={"latitude": lat, "longitude": lon},
+    )
     return point
 
 
@@ -320,7 +413,9 @@ def _coordinates(latitude, longitude) -> tuple[Decimal | None, Decimal | None]:
     if latitude in (None, "") and longitude in (None, ""):
         return None, None
     if latitude in (None, "") or longitude in (None, ""):
-        raise DomainError("Vị trí trên bản đồ phải có cả vĩ độ và kinh độ.", "latitude" if latitude in (None, "") else "longitude")
+        raise DomainError(
+            "Vị trí trên bản đồ phải có cả vĩ độ và kinh độ.", "latitude" if latitude in (None, "") else "longitude"
+        )
     values = []
     for raw, field, bound in ((latitude, "latitude", 90), (longitude, "longitude", 180)):
         try:
@@ -342,7 +437,9 @@ def _attribute_values(category: Category, values) -> dict:
     cleaned = {}
     for code in values:
         if code not in known:
-            raise DomainError(f"Lĩnh vực này không có thông tin bổ sung “{nfc(code)[:60]}”.", f"attribute_values.{nfc(code)[:60]}")
+            raise DomainError(
+                f"Lĩnh vực này không có thông tin bổ sung “{nfc(code)[:60]}”.", f"attribute_values.{nfc(code)[:60]}"
+            )
     for code, spec in known.items():
         field, label = f"attribute_values.{code}", nfc(spec.get("description") or code)
         value = values.get(code)
@@ -415,7 +512,9 @@ def clean_photo(data: bytes, *, keep_location: bool, field: str) -> bytes:
     if kind is None or kind[0] not in ("image/jpeg", "image/png"):
         raise DomainError("Ảnh phải là tệp JPEG hoặc PNG (kiểm tra theo nội dung tệp).", field)
     if len(data) > settings.CQS["UPLOAD_MAX_BYTES"]:
-        raise DomainError(f"Ảnh vượt quá dung lượng cho phép ({settings.CQS['UPLOAD_MAX_BYTES'] // (1024 * 1024)} MB).", field)
+        raise DomainError(
+            f"Ảnh vượt quá dung lượng cho phép ({settings.CQS['UPLOAD_MAX_BYTES'] // (1024 * 1024)} MB).", field
+        )
     try:
         with Image.open(io.BytesIO(data)) as probe:
             probe.verify()
@@ -446,11 +545,13 @@ def _check_rate(phone: str, client_hash: str, at) -> None:
     # Bounded on both sides: a report entered with a past time (by an operator) counts only its own hour.
     recent = Feedback.objects.filter(received_at__gte=hour_ago, received_at__lte=at)
     if phone and recent.filter(reporter_phone=phone).count() >= per_phone:
-        raise TooManyRequests(f"Số điện thoại này đã gửi {per_phone} phản ánh trong một giờ qua; vui lòng thử lại sau.",
-                              "phone")
+        raise TooManyRequests(
+            f"Số điện thoại này đã gửi {per_phone} phản ánh trong một giờ qua; vui lòng thử lại sau.", "phone"
+        )
     if client_hash and recent.filter(client_hash=client_hash).count() >= per_ip:
-        raise TooManyRequests(f"Đã có {per_ip} phản ánh gửi từ địa chỉ mạng này trong một giờ qua; vui lòng thử lại sau.",
-                              "client_ip")
+        raise TooManyRequests(
+            f"Đã có {per_ip} phản ánh gửi từ địa chỉ mạng này trong một giờ qua; vui lòng thử lại sau.", "client_ip"
+        )
 
 
 def _check_code(phone: str, code: str, at) -> None:
@@ -483,15 +584,24 @@ def send_verification_code(phone: str, *, client_ip: str = "", at=None) -> Phone
         raise DomainError("Hãy nhập số điện thoại để nhận mã xác minh.", "phone")
     limit = conf("FEEDBACK_CODES_PER_PHONE_PER_HOUR")
     if PhoneVerification.objects.filter(phone=phone, created_at__gte=at - dt.timedelta(hours=1)).count() >= limit:
-        raise TooManyRequests(f"Đã gửi {limit} mã xác minh đến số này trong một giờ qua; vui lòng thử lại sau.", "phone")
-    code = f"{secrets.randbelow(10 ** 6):06d}"
+        raise TooManyRequests(
+            f"Đã gửi {limit} mã xác minh đến số này trong một giờ qua; vui lòng thử lại sau.", "phone"
+        )
+    code = f"{secrets.randbelow(10**6):06d}"
     minutes = conf("FEEDBACK_CODE_MINUTES")
     with transaction.atomic():
-        entry = PhoneVerification.objects.create(phone=phone, code_hash=_keyed_hash("code", phone, code), created_at=at,
-                                                 expires_at=at + dt.timedelta(minutes=minutes))
+        entry = PhoneVerification.objects.create(
+            phone=phone,
+            code_hash=_keyed_hash("code", phone, code),
+            created_at=at,
+            expires_at=at + dt.timedelta(minutes=minutes),
+        )
         try:
-            notify.sender_for("sms").send(phone, "Mã xác minh", f"Mã xác minh phản ánh, kiến nghị: {code} "
-                                                                f"(hiệu lực {minutes} phút). Không chia sẻ mã này.")
+            notify.sender_for("sms").send(
+                phone,
+                "Mã xác minh",
+                f"Mã xác minh phản ánh, kiến nghị: {code} (hiệu lực {minutes} phút). Không chia sẻ mã này.",
+            )
         except Exception:
             raise DomainError("Chưa gửi được tin nhắn mã xác minh; vui lòng thử lại sau ít phút.", "phone") from None
     return entry
@@ -514,15 +624,44 @@ def _assign_initial(feedback: Feedback, agency: Agency | None, at, actor) -> Non
     if agency is None:
         return
     feedback.agency, feedback.assigned_at = agency, at
-    _transition(feedback, actor=actor, action="assign", to_status=Status.ASSIGNED, at=at, public=True,
-                text=f"Chuyển {agency.name} xử lý.", audit_extra={"routed": True})
+    _transition(
+        feedback,
+        actor=actor,
+        action="assign",
+        to_status=Status.ASSIGNED,
+        at=at,
+        public=True,
+        text=f"Chuyển {agency.name} xử lý.",
+        audit_extra={"routed": True},
+    )
 
 
-def submit(*, category_code, description, latitude=None, longitude=None, address="", area_code="",
-           reporter=None, name="", phone="", email="", attribute_values=None, photos=(),
-           keep_photo_location=False, dossier_code="", channel="web", api_client="",
-           device_id="", idempotency_key="", verification_code="", client_ip="", title="", media_url="",
-           at=None) -> Feedback:
+def submit(
+    *,
+    category_code,
+    description,
+    latitude=None,
+    longitude=None,
+    address="",
+    area_code="",
+    reporter=None,
+    name="",
+    phone="",
+    email="",
+    attribute_values=None,
+    photos=(),
+    keep_photo_location=False,
+    dossier_code="",
+    channel="web",
+    api_client="",
+    device_id="",
+    idempotency_key="",
+    verification_code="",
+    client_ip="",
+    title="",
+    media_url="",
+    at=None,
+) -> Feedback:
     """Receive a report. Everything is validated before anything is written.
 
     A retry returns the first report: the same idempotency key (409 if the
@@ -532,11 +671,25 @@ def submit(*, category_code, description, latitude=None, longitude=None, address
     cannot be routed waits in the IOC operators' queue."""
     at = _now(at)
     photo_data = [_photo_bytes(p) for p in (photos or [])]
-    payload = {"category_code": category_code, "description": description, "latitude": str(latitude),
-               "longitude": str(longitude), "address": address, "area_code": area_code, "name": name, "phone": phone,
-               "email": email, "attribute_values": attribute_values, "dossier_code": dossier_code, "channel": channel,
-               "reporter": getattr(reporter, "pk", None), "title": title, "keep_photo_location": keep_photo_location,
-               "photos": [hashlib.sha256(d).hexdigest() for d in photo_data], "media_url": media_url}
+    payload = {
+        "category_code": category_code,
+        "description": description,
+        "latitude": str(latitude),
+        "longitude": str(longitude),
+        "address": address,
+        "area_code": area_code,
+        "name": name,
+        "phone": phone,
+        "email": email,
+        "attribute_values": attribute_values,
+        "dossier_code": dossier_code,
+        "channel": channel,
+        "reporter": getattr(reporter, "pk", None),
+        "title": title,
+        "keep_photo_location": keep_photo_location,
+        "photos": [hashlib.sha256(d).hexdigest() for d in photo_data],
+        "media_url": media_url,
+    }
     previous = idempotency.find("feedback.submit", idempotency_key, payload)
     if previous:
         return _replayed(Feedback.objects.get(pk=previous.object_id))
@@ -574,8 +727,9 @@ def submit(*, category_code, description, latitude=None, longitude=None, address
     media_url = _media_url(media_url)
     if len(photo_data) > conf("FEEDBACK_MAX_PHOTOS"):
         raise DomainError(f"Chỉ gửi tối đa {conf('FEEDBACK_MAX_PHOTOS')} ảnh.", "photos")
-    cleaned_photos = [clean_photo(d, keep_location=keep_photo_location, field=f"photos[{i}]")
-                      for i, d in enumerate(photo_data)]
+    cleaned_photos = [
+        clean_photo(d, keep_location=keep_photo_location, field=f"photos[{i}]") for i, d in enumerate(photo_data)
+    ]
     dossier = None
     if nfc(dossier_code):
         dossier = Dossier.objects.filter(code=nfc(dossier_code)).first()
@@ -587,12 +741,18 @@ def submit(*, category_code, description, latitude=None, longitude=None, address
 
     who = nfc(device_id) or phone or (f"user:{reporter.pk}" if getattr(reporter, "pk", None) else "")
     client_hash = _keyed_hash("ip", client_ip) if client_ip else ""
-    content_hash = hashlib.sha256(f"{who or client_hash or api_client}|{category.code}|{fold(description)}".encode()).hexdigest()
+    content_hash = hashlib.sha256(
+        f"{who or client_hash or api_client}|{category.code}|{fold(description)}".encode()
+    ).hexdigest()
     if anonymous_web:  # first, so a replay never hands the first report's token to someone without the code
         _check_code(phone, verification_code, at)
-    recent = (Feedback.objects.filter(content_hash=content_hash,
-                                      received_at__gte=at - dt.timedelta(minutes=conf("FEEDBACK_DUPLICATE_MINUTES")))
-              .order_by("received_at").first())
+    recent = (
+        Feedback.objects.filter(
+            content_hash=content_hash, received_at__gte=at - dt.timedelta(minutes=conf("FEEDBACK_DUPLICATE_MINUTES"))
+        )
+        .order_by("received_at")
+        .first()
+    )
     if recent:
         return _replayed(recent)
     _check_rate(phone, client_hash, at)
@@ -604,23 +764,63 @@ def submit(*, category_code, description, latitude=None, longitude=None, address
     try:
         with transaction.atomic():
             feedback = Feedback.objects.create(
-                code=next_code(at), token=secrets.token_urlsafe(24), category=category, title=title,
-                description=description, attribute_values=attributes, latitude=lat, longitude=lon, address=address,
-                area=area, reporter=reporter if is_citizen else None, reporter_name=name, reporter_phone=phone,
-                reporter_email=email, phone_verified=anonymous_web or bool(phone and is_citizen and phone == reporter.phone),
-                channel=channel, api_client=nfc(api_client)[:100], content_hash=content_hash, client_hash=client_hash,
-                dossier=dossier, media_url=media_url, status=Status.RECEIVED, received_at=at,
-                due_at=_due_at(calendar, at, category.handling_days))
+                code=next_code(at),
+                token=secrets.token_urlsafe(24),
+                category=category,
+                title=title,
+                description=description,
+                attribute_values=attributes,
+                latitude=lat,
+                longitude=lon,
+                address=address,
+                area=area,
+                reporter=reporter if is_citizen else None,
+                reporter_name=name,
+                reporter_phone=phone,
+                reporter_email=email,
+                phone_verified=anonymous_web or bool(phone and is_citizen and phone == reporter.phone),
+                channel=channel,
+                api_client=nfc(api_client)[:100],
+                content_hash=content_hash,
+                client_hash=client_hash,
+                dossier=dossier,
+                media_url=media_url,
+                status=Status.RECEIVED,
+                received_at=at,
+                due_at=_due_at(calendar, at, category.handling_days),
+            )
             for order, data in enumerate(cleaned_photos):
-                stored = store_upload(data, original_name=f"{feedback.code}-{order + 1}", field=f"photos[{order}]",
-                                      user=reporter if is_citizen else None)
+                stored = store_upload(
+                    data,
+                    original_name=f"{feedback.code}-{order + 1}",
+                    field=f"photos[{order}]",
+                    user=reporter if is_citizen else None,
+                )
                 Photo.objects.create(feedback=feedback, file=stored, order=order, kept_location=keep_photo_location)
-            _event(feedback, actor=reporter, action="submit", at=at, to_status=Status.RECEIVED, public=True,
-                   text=CHANNELS[channel])
-            audit.record(actor=reporter, action="feedback.submit", obj=feedback, agency_id=getattr(handler, "pk", None),
-                         at=at, after={"status": Status.RECEIVED, "category": category.code, "channel": channel,
-                                       "area": getattr(area, "pk", None), "photos": len(cleaned_photos),
-                                       "due_at": feedback.due_at})
+            _event(
+                feedback,
+                actor=reporter,
+                action="submit",
+                at=at,
+                to_status=Status.RECEIVED,
+                public=True,
+                text=CHANNELS[channel],
+            )
+            audit.record(
+                actor=reporter,
+                action="feedback.submit",
+                obj=feedback,
+                agency_id=getattr(handler, "pk", None),
+                at=at,
+                after={
+                    "status": Status.RECEIVED,
+                    "category": category.code,
+                    "channel": channel,
+                    "area": getattr(area, "pk", None),
+                    "photos": len(cleaned_photos),
+                    "due_at": feedback.due_at,
+                },
+            )
             _assign_initial(feedback, handler, at, actor=None)
             idempotency.remember("feedback.submit", idempotency_key, payload, feedback)
             return feedback
@@ -644,15 +844,25 @@ def assign(feedback: Feedback, *, actor, agency_code: str, note: str = "", at=No
     _require(feedback, Status.RECEIVED, Status.ASSIGNED, Status.IN_PROGRESS, action="chuyển cơ quan xử lý")
     _require_handler(feedback, actor, roles=(Role.LEADER,), ioc=True)
     code = nfc(agency_code)
-    target = Agency.objects.current().filter(code=code).first() or Agency.objects.current().filter(electronic_code=code).first()
+    target = (
+        Agency.objects.current().filter(code=code).first()
+        or Agency.objects.current().filter(electronic_code=code).first()
+    )
     if target is None:
         raise DomainError("Không tìm thấy cơ quan đang hoạt động với mã này.", "agency_code")
     if target.pk == feedback.agency_id:
         raise DomainError("Phản ánh đang do chính cơ quan này xử lý.", "agency_code")
     note = _text(note, "note", "Ghi chú", required=False)
     feedback.agency, feedback.assigned_at = target, at
-    _transition(feedback, actor=actor, action="assign", to_status=Status.ASSIGNED, at=at, public=True,
-                text=f"Chuyển {target.name} xử lý." + (f" {note}" if note else ""))
+    _transition(
+        feedback,
+        actor=actor,
+        action="assign",
+        to_status=Status.ASSIGNED,
+        at=at,
+        public=True,
+        text=f"Chuyển {target.name} xử lý." + (f" {note}" if note else ""),
+    )
     return feedback
 
 
@@ -661,8 +871,15 @@ def start(feedback: Feedback, *, actor, at=None) -> Feedback:
     feedback, at = _begin(feedback, actor, at)
     _require(feedback, Status.ASSIGNED, action="bắt đầu xử lý")
     _require_handler(feedback, actor)
-    _transition(feedback, actor=actor, action="start", to_status=Status.IN_PROGRESS, at=at, public=True,
-                text="Cơ quan đang xử lý.")
+    _transition(
+        feedback,
+        actor=actor,
+        action="start",
+        to_status=Status.IN_PROGRESS,
+        at=at,
+        public=True,
+        text="Cơ quan đang xử lý.",
+    )
     return feedback
 
 
@@ -677,16 +894,26 @@ def request_info(feedback: Feedback, *, actor, question: str, at=None) -> Feedba
     calendar = _calendar(_start(feedback), at)
     window = calendar.add_working_days(calendar.start_day(_start(feedback)), feedback.category.info_request_days)
     if local_date(at) > window:
-        raise DomainError(f"Chỉ được yêu cầu bổ sung thông tin trong {feedback.category.info_request_days} ngày làm việc "
-                          f"kể từ khi nhận phản ánh (đến {window:%d/%m/%Y}).", "question")
+        raise DomainError(
+            f"Chỉ được yêu cầu bổ sung thông tin trong {feedback.category.info_request_days} ngày làm việc "
+            f"kể từ khi nhận phản ánh (đến {window:%d/%m/%Y}).",
+            "question",
+        )
     if _reporter_address(feedback) is None and not feedback.token:
         raise DomainError("Phản ánh không có thông tin liên hệ để yêu cầu bổ sung.", "question")
     feedback.paused_at = at
-    feedback.paused_remaining_days = calendar.working_days_between(local_date(at), local_date(feedback.due_at)) \
-        if feedback.due_at and local_date(feedback.due_at) > local_date(at) else 0
+    feedback.paused_remaining_days = (
+        calendar.working_days_between(local_date(at), local_date(feedback.due_at))
+        if feedback.due_at and local_date(feedback.due_at) > local_date(at)
+        else 0
+    )
     _transition(feedback, actor=actor, action="request_info", to_status=Status.WAITING_INFO, at=at, text=question)
-    notify_reporter(feedback, kind="info_requested", at=at,
-                    message=f"Cơ quan xử lý đề nghị bổ sung thông tin cho phản ánh {feedback.code}: {question}")
+    notify_reporter(
+        feedback,
+        kind="info_requested",
+        at=at,
+        message=f"Cơ quan xử lý đề nghị bổ sung thông tin cho phản ánh {feedback.code}: {question}",
+    )
     return feedback
 
 
@@ -725,15 +952,31 @@ def resolve(feedback: Feedback, *, actor, public_reply: str, at=None) -> Feedbac
     feedback.on_time = local_date(at) <= local_date(feedback.due_at)
     elapsed = calendar.working_days_between(calendar.start_day(feedback.received_at), local_date(at))
     feedback.handling_working_days = max(0, elapsed - feedback.paused_working_days)
-    _transition(feedback, actor=actor, action="resolve", to_status=Status.RESOLVED, at=at, text=reply, public=True,
-                audit_extra={"on_time": feedback.on_time})
+    _transition(
+        feedback,
+        actor=actor,
+        action="resolve",
+        to_status=Status.RESOLVED,
+        at=at,
+        text=reply,
+        public=True,
+        audit_extra={"on_time": feedback.on_time},
+    )
     message = f"Phản ánh {feedback.code} đã được xử lý xong. Trả lời của cơ quan: {reply}"
-    notify_reporter(feedback, kind="resolved", at=at, message=message +
-                    f"\n\nNếu chưa được giải quyết, bạn có thể mở lại trong {conf('FEEDBACK_REOPEN_DAYS')} ngày; "
-                    "hãy đánh giá mức độ hài lòng.")
+    notify_reporter(
+        feedback,
+        kind="resolved",
+        at=at,
+        message=message + f"\n\nNếu chưa được giải quyết, bạn có thể mở lại trong {conf('FEEDBACK_REOPEN_DAYS')} ngày; "
+        "hãy đánh giá mức độ hài lòng.",
+    )
     for duplicate in _reporters_following(feedback):
-        notify_reporter(duplicate, kind="original_resolved", at=at,
-                        message=f"Phản ánh {duplicate.code} của bạn đã được gộp vào {feedback.code}. {message}")
+        notify_reporter(
+            duplicate,
+            kind="original_resolved",
+            at=at,
+            message=f"Phản ánh {duplicate.code} của bạn đã được gộp vào {feedback.code}. {message}",
+        )
     return feedback
 
 
@@ -751,10 +994,19 @@ def reject(feedback: Feedback, *, actor, reason: str, at=None) -> Feedback:
     feedback.rejection_reason, feedback.rejected_at = reason, at
     feedback.refusal_on_time = local_date(at) <= window
     feedback.paused_at = feedback.paused_remaining_days = None
-    _transition(feedback, actor=actor, action="reject", to_status=Status.REJECTED, at=at, text=reason, public=True,
-                audit_extra={"refusal_on_time": feedback.refusal_on_time})
-    notify_reporter(feedback, kind="rejected", at=at,
-                    message=f"Phản ánh {feedback.code} không thuộc phạm vi xử lý. Lý do: {reason}")
+    _transition(
+        feedback,
+        actor=actor,
+        action="reject",
+        to_status=Status.REJECTED,
+        at=at,
+        text=reason,
+        public=True,
+        audit_extra={"refusal_on_time": feedback.refusal_on_time},
+    )
+    notify_reporter(
+        feedback, kind="rejected", at=at, message=f"Phản ánh {feedback.code} không thuộc phạm vi xử lý. Lý do: {reason}"
+    )
     return feedback
 
 
@@ -764,10 +1016,23 @@ def comment(feedback: Feedback, *, actor, text: str, public: bool = False, at=No
     feedback, at = _begin(feedback, actor, at)
     _require_handler(feedback, actor, ioc=True)
     text = _text(text, "text", "Nội dung")
-    event = _event(feedback, actor=actor, action="reply" if public else "comment", at=at, from_status=feedback.status,
-                   text=text, public=public)
-    audit.record(actor=actor, action="feedback.reply" if public else "feedback.comment", obj=feedback,
-                 agency_id=feedback.agency_id, at=at, after={"event": event.pk, "public": public})
+    event = _event(
+        feedback,
+        actor=actor,
+        action="reply" if public else "comment",
+        at=at,
+        from_status=feedback.status,
+        text=text,
+        public=public,
+    )
+    audit.record(
+        actor=actor,
+        action="feedback.reply" if public else "feedback.comment",
+        obj=feedback,
+        agency_id=feedback.agency_id,
+        at=at,
+        after={"event": event.pk, "public": public},
+    )
     if public:
         notify_reporter(feedback, kind="reply", at=at, message=f"Cơ quan trả lời về phản ánh {feedback.code}: {text}")
     return event
@@ -789,15 +1054,36 @@ def merge(duplicate: Feedback, *, into: Feedback, actor, at=None) -> Feedback:
     duplicate.merged_into, duplicate.closed_at = into, at
     duplicate.paused_at = duplicate.paused_remaining_days = None
     duplicate.duplicates.filter(status=Status.MERGED).update(merged_into=into)
-    _transition(duplicate, actor=actor, action="merge", to_status=Status.MERGED, at=at, public=True,
-                text=f"Trùng nội dung, gộp vào phản ánh {into.code}.", audit_extra={"into": into.pk})
-    _event(into, actor=actor, action="merged_in", at=at, from_status=into.status,
-           text=f"Phản ánh {duplicate.code} được gộp vào phản ánh này.")
-    state = ("đã được xử lý xong: " + into.public_reply) if into.status in (Status.RESOLVED, Status.CLOSED) and into.public_reply \
+    _transition(
+        duplicate,
+        actor=actor,
+        action="merge",
+        to_status=Status.MERGED,
+        at=at,
+        public=True,
+        text=f"Trùng nội dung, gộp vào phản ánh {into.code}.",
+        audit_extra={"into": into.pk},
+    )
+    _event(
+        into,
+        actor=actor,
+        action="merged_in",
+        at=at,
+        from_status=into.status,
+        text=f"Phản ánh {duplicate.code} được gộp vào phản ánh này.",
+    )
+    state = (
+        ("đã được xử lý xong: " + into.public_reply)
+        if into.status in (Status.RESOLVED, Status.CLOSED) and into.public_reply
         else "đang được xử lý; bạn sẽ nhận thông báo khi có kết quả."
-    notify_reporter(duplicate, kind="merged", at=at,
-                    message=f"Phản ánh {duplicate.code} trùng nội dung với phản ánh {into.code} và đã được gộp. "
-                            f"Phản ánh {into.code} {state}")
+    )
+    notify_reporter(
+        duplicate,
+        kind="merged",
+        at=at,
+        message=f"Phản ánh {duplicate.code} trùng nội dung với phản ánh {into.code} và đã được gộp. "
+        f"Phản ánh {into.code} {state}",
+    )
     return duplicate
 
 
@@ -823,30 +1109,71 @@ def split(feedback: Feedback, *, actor, parts: list[dict], at=None) -> list[Feed
     photos = list(feedback.photos.all())
     for index, (category, description) in enumerate(specs, start=1):
         part = Feedback.objects.create(
-            code=next_code(at), token=secrets.token_urlsafe(24), category=category, title=description[:120],
-            description=description, latitude=feedback.latitude, longitude=feedback.longitude, address=feedback.address,
-            area=feedback.area, reporter=feedback.reporter, reporter_name=feedback.reporter_name,
-            reporter_phone=feedback.reporter_phone, reporter_email=feedback.reporter_email,
-            phone_verified=feedback.phone_verified, channel=feedback.channel, api_client=feedback.api_client,
+            code=next_code(at),
+            token=secrets.token_urlsafe(24),
+            category=category,
+            title=description[:120],
+            description=description,
+            latitude=feedback.latitude,
+            longitude=feedback.longitude,
+            address=feedback.address,
+            area=feedback.area,
+            reporter=feedback.reporter,
+            reporter_name=feedback.reporter_name,
+            reporter_phone=feedback.reporter_phone,
+            reporter_email=feedback.reporter_email,
+            phone_verified=feedback.phone_verified,
+            channel=feedback.channel,
+            api_client=feedback.api_client,
             content_hash=hashlib.sha256(f"split|{feedback.code}|{index}".encode()).hexdigest(),
-            client_hash=feedback.client_hash, dossier=feedback.dossier, split_from=feedback, status=Status.RECEIVED,
-            received_at=feedback.received_at, due_at=_due_at(calendar, feedback.received_at, category.handling_days))
-        Photo.objects.bulk_create(Photo(feedback=part, file_id=p.file_id, order=p.order, kept_location=p.kept_location)
-                                  for p in photos)
-        _event(part, actor=actor, action="submit", at=at, to_status=Status.RECEIVED, public=True,
-               text=f"Tách từ phản ánh {feedback.code}.")
-        audit.record(actor=actor, action="feedback.split_part", obj=part, at=at,
-                     after={"status": Status.RECEIVED, "category": category.code, "split_from": feedback.pk})
+            client_hash=feedback.client_hash,
+            dossier=feedback.dossier,
+            split_from=feedback,
+            status=Status.RECEIVED,
+            received_at=feedback.received_at,
+            due_at=_due_at(calendar, feedback.received_at, category.handling_days),
+        )
+        Photo.objects.bulk_create(
+            Photo(feedback=part, file_id=p.file_id, order=p.order, kept_location=p.kept_location) for p in photos
+        )
+        _event(
+            part,
+            actor=actor,
+            action="submit",
+            at=at,
+            to_status=Status.RECEIVED,
+            public=True,
+            text=f"Tách từ phản ánh {feedback.code}.",
+        )
+        audit.record(
+            actor=actor,
+            action="feedback.split_part",
+            obj=part,
+            at=at,
+            after={"status": Status.RECEIVED, "category": category.code, "split_from": feedback.pk},
+        )
         _assign_initial(part, route_category(category, part.area), at, actor=actor)
         created.append(part)
     feedback.closed_at = at
     feedback.paused_at = feedback.paused_remaining_days = None
     codes = ", ".join(p.code for p in created)
-    _transition(feedback, actor=actor, action="split", to_status=Status.SPLIT, at=at, public=True,
-                text=f"Tách thành các phản ánh {codes}.", audit_extra={"parts": [p.pk for p in created]})
-    notify_reporter(feedback, kind="split", at=at,
-                    message=f"Phản ánh {feedback.code} gồm nhiều nội dung nên được tách thành các phản ánh {codes}, "
-                            "mỗi phản ánh do cơ quan phụ trách xử lý.")
+    _transition(
+        feedback,
+        actor=actor,
+        action="split",
+        to_status=Status.SPLIT,
+        at=at,
+        public=True,
+        text=f"Tách thành các phản ánh {codes}.",
+        audit_extra={"parts": [p.pk for p in created]},
+    )
+    notify_reporter(
+        feedback,
+        kind="split",
+        at=at,
+        message=f"Phản ánh {feedback.code} gồm nhiều nội dung nên được tách thành các phản ánh {codes}, "
+        "mỗi phản ánh do cơ quan phụ trách xử lý.",
+    )
     return created
 
 
@@ -867,8 +1194,15 @@ def rate(feedback: Feedback, *, rating, comment: str = "", actor=None, token: st
         raise DomainError("Mức hài lòng phải từ 1 đến 5.", "rating")
     feedback.rating, feedback.rating_comment = rating, _text(comment, "comment", "Nhận xét", required=False, limit=2000)
     feedback.rated_at = feedback.closed_at = at
-    _transition(feedback, actor=actor, action="rate", to_status=Status.CLOSED, at=at, text=feedback.rating_comment,
-                audit_extra={"rating": rating})
+    _transition(
+        feedback,
+        actor=actor,
+        action="rate",
+        to_status=Status.CLOSED,
+        at=at,
+        text=feedback.rating_comment,
+        audit_extra={"rating": rating},
+    )
     return feedback
 
 
@@ -895,8 +1229,16 @@ def reopen(feedback: Feedback, *, reason: str, actor=None, token: str = "", at=N
     feedback.resolved_at = feedback.on_time = feedback.handling_working_days = None
     feedback.reopened_count += 1
     feedback.escalation_level = 0
-    _transition(feedback, actor=actor, action="reopen", to_status=Status.IN_PROGRESS, at=at, text=reason, public=True,
-                audit_extra={"reopened": feedback.reopened_count})
+    _transition(
+        feedback,
+        actor=actor,
+        action="reopen",
+        to_status=Status.IN_PROGRESS,
+        at=at,
+        text=reason,
+        public=True,
+        audit_extra={"reopened": feedback.reopened_count},
+    )
     return feedback
 
 
@@ -907,8 +1249,9 @@ def close_unrated(now=None, *, limit: int = 1000) -> int:
     a run (the job runs every 15 minutes)."""
     now = _now(now)
     window_start = now - dt.timedelta(days=conf("FEEDBACK_REOPEN_DAYS"))
-    due = (Feedback.objects.filter(status=Status.RESOLVED, resolved_at__lt=window_start)
-           | Feedback.objects.filter(status=Status.REJECTED, rejected_at__lt=window_start))
+    due = Feedback.objects.filter(status=Status.RESOLVED, resolved_at__lt=window_start) | Feedback.objects.filter(
+        status=Status.REJECTED, rejected_at__lt=window_start
+    )
     closed = 0
     for feedback in due.order_by("pk")[:limit]:
         with transaction.atomic():
@@ -916,8 +1259,15 @@ def close_unrated(now=None, *, limit: int = 1000) -> int:
             if locked.status not in (Status.RESOLVED, Status.REJECTED):
                 continue  # rated or reopened meanwhile
             locked.closed_at = at
-            _transition(locked, actor=None, action="auto_close", to_status=Status.CLOSED, at=at, public=True,
-                        text=f"Tự động đóng: người phản ánh không đánh giá trong {conf('FEEDBACK_REOPEN_DAYS')} ngày.")
+            _transition(
+                locked,
+                actor=None,
+                action="auto_close",
+                to_status=Status.CLOSED,
+                at=at,
+                public=True,
+                text=f"Tự động đóng: người phản ánh không đánh giá trong {conf('FEEDBACK_REOPEN_DAYS')} ngày.",
+            )
             closed += 1
     return closed
 
@@ -931,18 +1281,34 @@ def move_open_feedback(event) -> None:
     move in its timeline). Finished reports keep the agency that handled them."""
     at = timezone.now()
     for source_id, successor_id in event.payload.get("successors", {}).items():
-        moving = list(Feedback.objects.filter(status__in=OPEN_STATUSES, agency_id=int(source_id))
-                      .values_list("pk", "status"))
+        moving = list(
+            Feedback.objects.filter(status__in=OPEN_STATUSES, agency_id=int(source_id)).values_list("pk", "status")
+        )
         if not moving:
             continue
         Feedback.objects.filter(pk__in=[pk for pk, _ in moving]).update(agency_id=successor_id, updated_at=at)
         note = f"Sắp xếp tổ chức: chuyển cơ quan kế thừa (bản ghi {event.payload.get('reorganization')})."
         FeedbackEvent.objects.bulk_create(
-            FeedbackEvent(feedback_id=pk, at=at, action="reassign", from_status=status, to_status=status,
-                          agency_id=successor_id, text=note) for pk, status in moving)
-        audit.record(actor=None, action="feedback.follow_reorganization", object_type="feedback.Feedback",
-                     object_id=source_id, agency_id=successor_id, at=at,
-                     after={"moved": [pk for pk, _ in moving], "to": successor_id})
+            FeedbackEvent(
+                feedback_id=pk,
+                at=at,
+                action="reassign",
+                from_status=status,
+                to_status=status,
+                agency_id=successor_id,
+                text=note,
+            )
+            for pk, status in moving
+        )
+        audit.record(
+            actor=None,
+            action="feedback.follow_reorganization",
+            object_type="feedback.Feedback",
+            object_id=source_id,
+            agency_id=successor_id,
+            at=at,
+            after={"moved": [pk for pk, _ in moving], "to": successor_id},
+        )
 
 
 # ---------------------------------------------------------------- escalation
@@ -950,8 +1316,13 @@ def move_open_feedback(event) -> None:
 
 def _leader_emails(agency_ids) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
-    rows = (Membership.objects.filter(agency_id__in=agency_ids, role=Role.LEADER, user__is_active=True)
-            .exclude(user__email="").values_list("agency_id", "user__email").order_by("user__email").distinct())
+    rows = (
+        Membership.objects.filter(agency_id__in=agency_ids, role=Role.LEADER, user__is_active=True)
+        .exclude(user__email="")
+        .values_list("agency_id", "user__email")
+        .order_by("user__email")
+        .distinct()
+    )
     for agency_id, email in rows:
         out.setdefault(agency_id, []).append(email)
     return out
@@ -960,8 +1331,12 @@ def _leader_emails(agency_ids) -> dict[int, list[str]]:
 def _ioc_emails() -> list[str]:
     from chinhquyenso.accounts.models import User
 
-    emails = list(User.objects.filter(global_role=GlobalRole.IOC_OPERATOR, is_active=True).exclude(email="")
-                  .order_by("email").values_list("email", flat=True))
+    emails = list(
+        User.objects.filter(global_role=GlobalRole.IOC_OPERATOR, is_active=True)
+        .exclude(email="")
+        .order_by("email")
+        .values_list("email", flat=True)
+    )
     mailbox = conf("FEEDBACK_IOC_EMAIL")
     return sorted(set(emails + ([mailbox] if mailbox else [])))
 
@@ -969,8 +1344,9 @@ def _ioc_emails() -> list[str]:
 def _escalation_candidates(level: int, now: dt.datetime, calendar: WorkingCalendar):
     """Set-based conditions for each level (one query each, any table size)."""
     today = local_date(now)
-    active = Feedback.objects.filter(status__in=[Status.ASSIGNED, Status.IN_PROGRESS], agency__isnull=False,
-                                     due_at__isnull=False)
+    active = Feedback.objects.filter(
+        status__in=[Status.ASSIGNED, Status.IN_PROGRESS], agency__isnull=False, due_at__isnull=False
+    )
     if level == DUE_SOON:
         horizon = closing_time(calendar.add_working_days(today, conf("FEEDBACK_DUE_SOON_DAYS")))
         return active.filter(due_at__gte=now, due_at__lte=horizon), "due_soon"
@@ -984,8 +1360,9 @@ def _escalation_candidates(level: int, now: dt.datetime, calendar: WorkingCalend
         reference_day, clock = today, local.time()
     else:
         reference_day, clock = working_days_before(calendar, today, 1), closing_time(today).time()
-    queue_since = dt.datetime.combine(working_days_before(calendar, reference_day, conf("FEEDBACK_IOC_QUEUE_DAYS")), clock,
-                                      tzinfo=local.tzinfo)
+    queue_since = dt.datetime.combine(
+        working_days_before(calendar, reference_day, conf("FEEDBACK_IOC_QUEUE_DAYS")), clock, tzinfo=local.tzinfo
+    )
     unassigned = Feedback.objects.filter(status=Status.RECEIVED, agency__isnull=True, received_at__lt=queue_since)
     return overdue_long | unassigned, "ioc"
 
@@ -1005,25 +1382,50 @@ def escalate_due(now=None) -> list[Escalation]:
     for level in (IOC, OVERDUE, DUE_SOON):
         with transaction.atomic():
             candidates, reason = _escalation_candidates(level, now, calendar)
-            rows = list(candidates.filter(escalation_level__lt=level)
-                        .values_list("pk", "agency_id", "reopened_count", "code", "due_at").order_by("due_at", "pk"))
+            rows = list(
+                candidates.filter(escalation_level__lt=level)
+                .values_list("pk", "agency_id", "reopened_count", "code", "due_at")
+                .order_by("due_at", "pk")
+            )
             if not rows:
                 continue
             to_agency = (lambda agency_id: None) if level == IOC else (lambda agency_id: agency_id)
-            escalations = [Escalation(feedback_id=pk, level=level, reason=reason, to_agency_id=to_agency(agency_id),
-                                      at=now, cycle=cycle) for pk, agency_id, cycle, _, _ in rows]
+            escalations = [
+                Escalation(
+                    feedback_id=pk, level=level, reason=reason, to_agency_id=to_agency(agency_id), at=now, cycle=cycle
+                )
+                for pk, agency_id, cycle, _, _ in rows
+            ]
             Escalation.objects.bulk_create(escalations, batch_size=2000, ignore_conflicts=True)
             # Exactly the reports escalated now (a concurrent run's rows are not touched twice).
-            Feedback.objects.filter(escalations__level=level, escalations__at=now,
-                                    escalations__cycle=F("reopened_count"),
-                                    escalation_level__lt=level).update(escalation_level=level)
+            Feedback.objects.filter(
+                escalations__level=level,
+                escalations__at=now,
+                escalations__cycle=F("reopened_count"),
+                escalation_level__lt=level,
+            ).update(escalation_level=level)
             FeedbackEvent.objects.bulk_create(
-                (FeedbackEvent(feedback_id=pk, at=now, action="escalate", agency_id=agency_id,
-                               text=f"Chuyển cấp {level}: {ESCALATION_LEVELS[level].lower()}.") for pk, agency_id, *_ in rows),
-                batch_size=2000)
+                (
+                    FeedbackEvent(
+                        feedback_id=pk,
+                        at=now,
+                        action="escalate",
+                        agency_id=agency_id,
+                        text=f"Chuyển cấp {level}: {ESCALATION_LEVELS[level].lower()}.",
+                    )
+                    for pk, agency_id, *_ in rows
+                ),
+                batch_size=2000,
+            )
             _queue_escalation_mail(level, rows, now)
-            audit.record(actor=None, action="feedback.escalate", object_type="feedback.Escalation", object_id=f"level-{level}",
-                         at=now, after={"level": level, "reports": len(rows)})
+            audit.record(
+                actor=None,
+                action="feedback.escalate",
+                object_type="feedback.Escalation",
+                object_id=f"level-{level}",
+                at=now,
+                after={"level": level, "reports": len(rows)},
+            )
             created += escalations
     return created
 
@@ -1031,7 +1433,7 @@ def escalate_due(now=None) -> list[Escalation]:
 def _queue_escalation_mail(level: int, rows: list, now) -> int:
     """One digest per recipient: the agency's leaders for levels 1–2, the IOC for 3."""
     by_agency: dict = {}
-    for pk, agency_id, _, code, due_at in rows:
+    for _pk, agency_id, _, code, due_at in rows:
         by_agency.setdefault(None if level == IOC else agency_id, []).append((code, due_at))
     recipients = {None: _ioc_emails()} if level == IOC else _leader_emails([a for a in by_agency if a])
     names = dict(Agency.objects.filter(pk__in=[a for a in by_agency if a]).values_list("pk", "name"))
@@ -1041,13 +1443,24 @@ def _queue_escalation_mail(level: int, rows: list, now) -> int:
         more = f"\n  … và {len(reports) - 50} phản ánh khác." if len(reports) > 50 else ""
         where = names.get(agency_id, "IOC")
         subject = f"[{ESCALATION_LEVELS[level]}] {len(reports)} phản ánh, kiến nghị — {where}"
-        body = (f"{ESCALATION_LEVELS[level]}: {len(reports)} phản ánh, kiến nghị cần xử lý"
-                f"{'' if level == IOC else ' tại ' + where}:\n{listed}{more}\n\n"
-                f"Thư gửi tự động từ hệ thống Chính quyền số tỉnh {settings.CQS['PROVINCE_NAME']}.")
+        body = (
+            f"{ESCALATION_LEVELS[level]}: {len(reports)} phản ánh, kiến nghị cần xử lý"
+            f"{'' if level == IOC else ' tại ' + where}:\n{listed}{more}\n\n"
+            f"Thư gửi tự động từ hệ thống Chính quyền số tỉnh {settings.CQS['PROVINCE_NAME']}."
+        )
         for email in recipients.get(agency_id, []):
-            notices.append(Notification(channel="email", recipient=email, subject=subject[:255], body=body,
-                                        kind=f"escalation_{level}", next_attempt_at=now, agency_id=agency_id,
-                                        feedback_id=rows[0][0] if len(rows) == 1 else None))
+            notices.append(
+                Notification(
+                    channel="email",
+                    recipient=email,
+                    subject=subject[:255],
+                    body=body,
+                    kind=f"escalation_{level}",
+                    next_attempt_at=now,
+                    agency_id=agency_id,
+                    feedback_id=rows[0][0] if len(rows) == 1 else None,
+                )
+            )
     Notification.objects.bulk_create(notices)
     return len(notices)
 
@@ -1064,14 +1477,18 @@ def send_pending_notifications(now=None, *, limit: int = 500) -> tuple[int, int]
     now = _now(now)
     base, cap = conf("FEEDBACK_NOTIFY_BACKOFF_SECONDS"), conf("FEEDBACK_NOTIFY_BACKOFF_MAX_SECONDS")
     limit_attempts = conf("FEEDBACK_NOTIFY_MAX_ATTEMPTS")
-    due = list(Notification.objects.filter(state__in=[Notification.State.PENDING, Notification.State.FAILED],
-                                           next_attempt_at__lte=now).order_by("next_attempt_at", "id")[:limit])
+    due = list(
+        Notification.objects.filter(
+            state__in=[Notification.State.PENDING, Notification.State.FAILED], next_attempt_at__lte=now
+        ).order_by("next_attempt_at", "id")[:limit]
+    )
     sent = failed = 0
     senders: dict[str, object] = {}
     for note in due:
         lease = now + dt.timedelta(minutes=5)
         if not Notification.objects.filter(pk=note.pk, next_attempt_at=note.next_attempt_at, state=note.state).update(
-                next_attempt_at=lease):
+            next_attempt_at=lease
+        ):
             continue  # another worker took it
         note.attempts += 1
         try:
@@ -1098,7 +1515,9 @@ def retry_notification(notification: Notification, *, actor, at=None) -> Notific
     if not (is_ioc_operator(actor) or getattr(actor, "global_role", "") == GlobalRole.PROVINCE_ADMIN):
         raise PermissionDenied()
     at = _now(at)
-    Notification.objects.filter(pk=notification.pk).update(state=Notification.State.PENDING, next_attempt_at=at, attempts=0)
+    Notification.objects.filter(pk=notification.pk).update(
+        state=Notification.State.PENDING, next_attempt_at=at, attempts=0
+    )
     audit.record(actor=actor, action="feedback.notification_retry", obj=notification, at=at, after={"state": "pending"})
     notification.refresh_from_db()
     return notification

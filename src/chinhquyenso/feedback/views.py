@@ -48,7 +48,9 @@ def _form_context(request, values: dict, errors: dict, post=None) -> dict:
     citizen = _is_citizen(request.user)
     categories = list(selectors.active_categories())
     return {
-        "values": values, "errors": errors, "categories": categories,
+        "values": values,
+        "errors": errors,
+        "categories": categories,
         "attribute_groups": forms.attribute_rows(categories, post, errors),
         "communes": selectors.commune_choices(),
         "citizen": citizen,
@@ -60,8 +62,11 @@ def _form_context(request, values: dict, errors: dict, post=None) -> dict:
 
 def _initial(request) -> dict:
     user = request.user
-    values = {"idempotency_key": uuid.uuid4().hex, "dossier_code": request.GET.get("ho_so", "")[:40],
-              "category_code": request.GET.get("linh_vuc", "")[:60]}
+    values = {
+        "idempotency_key": uuid.uuid4().hex,
+        "dossier_code": request.GET.get("ho_so", "")[:40],
+        "category_code": request.GET.get("linh_vuc", "")[:60],
+    }
     if _is_citizen(user):
         values.update(name=user.display_name, phone=user.phone, email=user.email)
     return values
@@ -82,14 +87,16 @@ def submit(request):
     try:
         arguments = forms.submission(post, request.FILES, category)
         arguments["phone"] = values["phone"]
-        feedback = services.submit(**arguments, reporter=request.user if citizen else None, channel="web",
-                                   client_ip=client_ip(request))
+        feedback = services.submit(
+            **arguments, reporter=request.user if citizen else None, channel="web", client_ip=client_ip(request)
+        )
     except DomainError as error:
         errors = forms.errors_of(error)
         if request.FILES and "photos" not in errors:
             errors["photos"] = "Ảnh đã chọn chưa được gửi: hãy chọn lại ảnh sau khi sửa lỗi."
-        return render(request, "feedback/submit.html", _form_context(request, values, errors, post),
-                      status=error.status_code)  # 429 when a rate limit refused it
+        return render(
+            request, "feedback/submit.html", _form_context(request, values, errors, post), status=error.status_code
+        )  # 429 when a rate limit refused it
     request.session.pop(SESSION_PHONE, None)
     return redirect(reverse("feedback:follow", args=[feedback.token]) + "?moi=1")
 
@@ -103,8 +110,12 @@ def send_code(request):
     except DomainError as error:
         values = {**_initial(request), "phone": phone}
         request.session.pop(SESSION_PHONE, None)
-        return render(request, "feedback/submit.html", _form_context(request, values, forms.errors_of(error)),
-                      status=error.status_code)
+        return render(
+            request,
+            "feedback/submit.html",
+            _form_context(request, values, forms.errors_of(error)),
+            status=error.status_code,
+        )
     request.session[SESSION_PHONE] = sent_to.phone  # as normalized by the service
     messages.success(request, "Đã gửi mã xác minh qua tin nhắn. Hãy nhập mã vào ô «Mã xác minh» khi gửi phản ánh.")
     query = f"?{request.GET.urlencode()}" if request.GET else ""
@@ -121,15 +132,24 @@ def change_phone(request):
 
 
 def _public_filters(request) -> dict:
-    return {"category_code": request.GET.get("linh_vuc", "")[:60], "status": request.GET.get("trang_thai", "")[:20],
-            "area_code": request.GET.get("xa", "")[:60], "q": request.GET.get("q", "")[:MAX_QUERY]}
+    return {
+        "category_code": request.GET.get("linh_vuc", "")[:60],
+        "status": request.GET.get("trang_thai", "")[:20],
+        "area_code": request.GET.get("xa", "")[:60],
+        "q": request.GET.get("q", "")[:MAX_QUERY],
+    }
 
 
 def _filter_context(request, filters: dict) -> dict:
     query = request.GET.copy()
     query.pop("trang", None)
-    return {"filters": filters, "categories": selectors.active_categories(), "statuses": Status.choices,
-            "communes": selectors.commune_choices(), "query": query}
+    return {
+        "filters": filters,
+        "categories": selectors.active_categories(),
+        "statuses": Status.choices,
+        "communes": selectors.commune_choices(),
+        "query": query,
+    }
 
 
 def public_list(request):
@@ -150,25 +170,45 @@ def public_map(request):
     bounds = selectors.map_bounds()
     points = selectors.map_points(selectors.public_list(**filters), limit=MAP_POINTS, bounds=bounds)
     prefix = reverse("feedback:report", args=["-"]).removesuffix("-/")  # one reverse() for up to 500 links
-    drawn = [charts.Point(p.latitude, p.longitude, f"{prefix}{p.code}/",
-                          f"{p.code}: {p.category_name} — {p.status_label}",
-                          *STATUS_STYLE[selectors.status_group(p.status)][:2]) for p in points]
-    svg = charts.map_points(chart_id="ban-do-phan-anh", title="Bản đồ phản ánh, kiến nghị",
-                            description=f"{len(drawn)} phản ánh có vị trí, vị trí đã làm tròn; danh sách ở bảng sau "
-                                        "bản đồ.", points=drawn, bounds=bounds,
-                            backdrop=selectors.area_backdrop())
+    drawn = [
+        charts.Point(
+            p.latitude,
+            p.longitude,
+            f"{prefix}{p.code}/",
+            f"{p.code}: {p.category_name} — {p.status_label}",
+            *STATUS_STYLE[selectors.status_group(p.status)][:2],
+        )
+        for p in points
+    ]
+    svg = charts.map_points(
+        chart_id="ban-do-phan-anh",
+        title="Bản đồ phản ánh, kiến nghị",
+        description=f"{len(drawn)} phản ánh có vị trí, vị trí đã làm tròn; danh sách ở bảng sau bản đồ.",
+        points=drawn,
+        bounds=bounds,
+        backdrop=selectors.area_backdrop(),
+    )
     legend = [(label, charts.point_swatch(color, shape)) for color, shape, label in STATUS_STYLE.values()]
-    return render(request, "feedback/public_map.html", {
-        **_filter_context(request, filters), "svg": svg, "points": points, "legend": legend, "limit": MAP_POINTS})
+    return render(
+        request,
+        "feedback/public_map.html",
+        {**_filter_context(request, filters), "svg": svg, "points": points, "legend": legend, "limit": MAP_POINTS},
+    )
 
 
 def public_report(request, code):
     feedback = selectors.public_report(code)
     if feedback is None:
         raise Http404("Không tìm thấy phản ánh.")
-    return render(request, "feedback/public_report.html", {
-        "feedback": feedback, "events": selectors.timeline(feedback, "public"),
-        "photos": selectors.photos(feedback, with_location=False)})
+    return render(
+        request,
+        "feedback/public_report.html",
+        {
+            "feedback": feedback,
+            "events": selectors.timeline(feedback, "public"),
+            "photos": selectors.photos(feedback, with_location=False),
+        },
+    )
 
 
 def photo(request, photo_id):
@@ -220,8 +260,9 @@ def _own_page(request, feedback, who: dict, just_sent: bool = False):
                 services.provide_info(feedback, text=post.get("text", ""), **who)
                 done = "Đã gửi thông tin bổ sung."
             elif action == "rate":
-                services.rate(feedback, rating=forms.rating(post.get("rating", "")), comment=post.get("comment", ""),
-                              **who)
+                services.rate(
+                    feedback, rating=forms.rating(post.get("rating", "")), comment=post.get("comment", ""), **who
+                )
                 done = "Cảm ơn bạn đã đánh giá."
             elif action == "reopen":
                 services.reopen(feedback, reason=post.get("reason", ""), **who)
@@ -235,13 +276,26 @@ def _own_page(request, feedback, who: dict, just_sent: bool = False):
             return redirect(request.path)
     feedback.refresh_from_db()
     token = who.get("token", "")
-    return render(request, "feedback/own.html", {
-        "feedback": feedback, "token": token, "just_sent": just_sent,
-        "follow_url": request.build_absolute_uri(reverse("feedback:follow", args=[feedback.token])),
-        "events": selectors.timeline(feedback, "reporter"), "photos": selectors.photos(feedback, with_location=True),
-        "clock": _clock(feedback), "can": selectors.available_actions(request.user, feedback, token),
-        "reopen_until": selectors.reopen_until(feedback), "question": selectors.open_question(feedback),
-        "errors": errors, "values": values, "stars": range(1, 6)}, status=400 if errors else 200)
+    return render(
+        request,
+        "feedback/own.html",
+        {
+            "feedback": feedback,
+            "token": token,
+            "just_sent": just_sent,
+            "follow_url": request.build_absolute_uri(reverse("feedback:follow", args=[feedback.token])),
+            "events": selectors.timeline(feedback, "reporter"),
+            "photos": selectors.photos(feedback, with_location=True),
+            "clock": _clock(feedback),
+            "can": selectors.available_actions(request.user, feedback, token),
+            "reopen_until": selectors.reopen_until(feedback),
+            "question": selectors.open_question(feedback),
+            "errors": errors,
+            "values": values,
+            "stars": range(1, 6),
+        },
+        status=400 if errors else 200,
+    )
 
 
 def _clock(feedback):
@@ -262,12 +316,14 @@ def my_reports(request):
 def officer_required(view):
     """Officers of an agency, the province administrator and auditors, and
     IOC operators; what each sees is scoped by the selectors."""
+
     @login_required
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         if not selectors.works_on_feedback(request.user):
             return _forbidden(request, "Trang này chỉ dành cho cán bộ, công chức và điều phối viên IOC.")
         return view(request, *args, **kwargs)
+
     return wrapper
 
 
@@ -286,30 +342,50 @@ def queue(request):
     if tab not in tabs:
         tab = next(iter(tabs))
     offset = int(request.GET["tu"]) if request.GET.get("tu", "").isdigit() else 0
-    rows = list(selectors.officer_queue(user, tab, now=now)[offset:offset + QUEUE_PAGE + 1])
+    rows = list(selectors.officer_queue(user, tab, now=now)[offset : offset + QUEUE_PAGE + 1])
     shown = rows[:QUEUE_PAGE]
     calendar = calendar_for(now, *(f.due_at for f in shown if f.due_at), days_after=15)
-    return render(request, "feedback/queue.html", {
-        "tab": tab, "tabs": tabs, "counts": selectors.queue_counts(user, now=now),
-        "items": [(f, selectors.clock(f, calendar, now)) for f in shown],
-        "offset": offset, "next_offset": offset + QUEUE_PAGE if len(rows) > QUEUE_PAGE else None,
-        "prev_offset": max(0, offset - QUEUE_PAGE) if offset else None})
+    return render(
+        request,
+        "feedback/queue.html",
+        {
+            "tab": tab,
+            "tabs": tabs,
+            "counts": selectors.queue_counts(user, now=now),
+            "items": [(f, selectors.clock(f, calendar, now)) for f in shown],
+            "offset": offset,
+            "next_offset": offset + QUEUE_PAGE if len(rows) > QUEUE_PAGE else None,
+            "prev_offset": max(0, offset - QUEUE_PAGE) if offset else None,
+        },
+    )
 
 
 def _officer_page(request, feedback, *, errors=None, values=None, status=200):
     user = request.user
     actions = selectors.available_actions(user, feedback)
     contact = selectors.can_read_contact(user, feedback)
-    return render(request, "feedback/officer_report.html", {
-        "feedback": feedback, "contact": contact, "actions": actions,
-        "channel": services.CHANNELS.get(feedback.channel),
-        "events": selectors.timeline(feedback, "officer"), "photos": selectors.photos(feedback, with_location=contact),
-        "escalations": selectors.escalations(feedback), "attributes": selectors.attribute_display(feedback),
-        "clock": _clock(feedback),
-        "agencies": selectors.assignable_agencies() if "assign" in actions else (),
-        "categories": selectors.active_categories() if "split" in actions else (),
-        "split_parts": range(1, SPLIT_PARTS + 1), "related": selectors.related_reports(user, feedback),
-        "errors": errors or {}, "values": values or {}}, status=status)
+    return render(
+        request,
+        "feedback/officer_report.html",
+        {
+            "feedback": feedback,
+            "contact": contact,
+            "actions": actions,
+            "channel": services.CHANNELS.get(feedback.channel),
+            "events": selectors.timeline(feedback, "officer"),
+            "photos": selectors.photos(feedback, with_location=contact),
+            "escalations": selectors.escalations(feedback),
+            "attributes": selectors.attribute_display(feedback),
+            "clock": _clock(feedback),
+            "agencies": selectors.assignable_agencies() if "assign" in actions else (),
+            "categories": selectors.active_categories() if "split" in actions else (),
+            "split_parts": range(1, SPLIT_PARTS + 1),
+            "related": selectors.related_reports(user, feedback),
+            "errors": errors or {},
+            "values": values or {},
+        },
+        status=status,
+    )
 
 
 @officer_required
@@ -318,9 +394,14 @@ def officer_report(request, code):
 
 
 OFFICER_ACTIONS = {
-    "assign": "Chuyển cơ quan xử lý", "start": "Bắt đầu xử lý", "request_info": "Yêu cầu bổ sung thông tin",
-    "resolve": "Trả lời, hoàn thành", "reject": "Từ chối (không thuộc phạm vi)", "comment": "Ý kiến",
-    "merge": "Gộp vào phản ánh khác", "split": "Tách phản ánh",
+    "assign": "Chuyển cơ quan xử lý",
+    "start": "Bắt đầu xử lý",
+    "request_info": "Yêu cầu bổ sung thông tin",
+    "resolve": "Trả lời, hoàn thành",
+    "reject": "Từ chối (không thuộc phạm vi)",
+    "comment": "Ý kiến",
+    "merge": "Gộp vào phản ánh khác",
+    "split": "Tách phản ánh",
 }
 
 
@@ -372,7 +453,8 @@ def act(request, code, action):
             return redirect("feedback:officer_report", code=feedback.code)
     except DomainError as error:
         feedback.refresh_from_db()
-        return _officer_page(request, feedback, errors={action: error.message}, values={action: post},
-                             status=error.status_code)
+        return _officer_page(
+            request, feedback, errors={action: error.message}, values={action: post}, status=error.status_code
+        )
     messages.success(request, f"{OFFICER_ACTIONS[action]}: đã lưu.")
     return redirect("feedback:officer_report", code=feedback.code)

@@ -11,15 +11,25 @@ from chinhquyenso.core.errors import DomainError
 from chinhquyenso.indicators import services
 from chinhquyenso.indicators.formulas import MEASURES
 from chinhquyenso.indicators.models import (
-    EGovCriterion, FormulaVersion, Index766Group, Index766Rule, Indicator, ReportedValue, Target,
+    EGovCriterion,
+    FormulaVersion,
+    Index766Group,
+    Index766Rule,
+    Indicator,
+    ReportedValue,
+    Target,
 )
 
 
 class AuditedAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        audit.record(actor=request.user, action=f"indicators.{obj._meta.model_name}.{'update' if change else 'create'}",
-                     obj=obj, after={name: str(form.cleaned_data[name]) for name in form.changed_data})
+        audit.record(
+            actor=request.user,
+            action=f"indicators.{obj._meta.model_name}.{'update' if change else 'create'}",
+            obj=obj,
+            after={name: str(form.cleaned_data[name]) for name in form.changed_data},
+        )
 
     def delete_model(self, request, obj):
         audit.record(actor=request.user, action=f"indicators.{obj._meta.model_name}.delete", obj=obj)
@@ -58,8 +68,14 @@ class FormulaForm(forms.ModelForm):
             return data
         try:
             self.version = services.add_formula_version(
-                data["indicator"], actor=self.actor, numerator=data["numerator"], denominator=data.get("denominator", ""),
-                scale=data.get("scale"), valid_from=data["valid_from"], note=data.get("note", ""))
+                data["indicator"],
+                actor=self.actor,
+                numerator=data["numerator"],
+                denominator=data.get("denominator", ""),
+                scale=data.get("scale"),
+                valid_from=data["valid_from"],
+                note=data.get("note", ""),
+            )
         except DomainError as error:
             raise forms.ValidationError({error.field or "numerator": error.message}) from None
         return data
@@ -86,7 +102,9 @@ class FormulaVersionAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         obj.pk = form.version.pk  # created (and audited) in the form's clean, through the service
-        messages.info(request, f"Đã thêm phiên bản {form.version.version}, áp dụng từ {form.version.valid_from:%d/%m/%Y}.")
+        messages.info(
+            request, f"Đã thêm phiên bản {form.version.version}, áp dụng từ {form.version.valid_from:%d/%m/%Y}."
+        )
 
 
 @admin.register(Target)

@@ -36,26 +36,53 @@ def _computation(query: PeriodQuery, codes=None):
 
 
 def _period_dict(period) -> dict:
-    return {"code": period.code, "label": period.label, "start": period.start.isoformat(), "end": period.end.isoformat()}
+    return {
+        "code": period.code,
+        "label": period.label,
+        "start": period.start.isoformat(),
+        "end": period.end.isoformat(),
+    }
 
 
 @router.get("", summary="Danh mục chỉ tiêu và công thức đang áp dụng")
 def registry(request):
     _officer(request)
     rows = Indicator.objects.filter(is_active=True).prefetch_related("formulas")
-    return [{"code": i.code, "name": i.name, "unit": i.unit, "group": i.group, "source": i.source,
-             "value_type": i.value_type, "decimals": i.decimals, "description": i.description,
-             "formulas": [{"version": f.version, "valid_from": f.valid_from.isoformat(), "numerator": f.numerator,
-                           "denominator": f.denominator, "scale": f.scale, "note": f.note} for f in i.formulas.all()]}
-            for i in rows]
+    return [
+        {
+            "code": i.code,
+            "name": i.name,
+            "unit": i.unit,
+            "group": i.group,
+            "source": i.source,
+            "value_type": i.value_type,
+            "decimals": i.decimals,
+            "description": i.description,
+            "formulas": [
+                {
+                    "version": f.version,
+                    "valid_from": f.valid_from.isoformat(),
+                    "numerator": f.numerator,
+                    "denominator": f.denominator,
+                    "scale": f.scale,
+                    "note": f.note,
+                }
+                for f in i.formulas.all()
+            ],
+        }
+        for i in rows
+    ]
 
 
 @router.get("values", summary="Giá trị mọi chỉ tiêu (tử số, mẫu số, giá trị) cho toàn tỉnh hoặc một cơ quan")
 def values(request, query: Query[PeriodQuery]):
     _officer(request)
     period, computation, unit_id = _computation(query)
-    return {"period": _period_dict(period), "agency": query.agency or None,
-            "indicators": [computation.values[unit_id][i.code].as_dict() for i in computation.applicable(unit_id)]}
+    return {
+        "period": _period_dict(period),
+        "agency": query.agency or None,
+        "indicators": [computation.values[unit_id][i.code].as_dict() for i in computation.applicable(unit_id)],
+    }
 
 
 @router.get("index766", summary="Bộ chỉ số 766: điểm từng chỉ số thành phần và số liệu")
@@ -73,12 +100,33 @@ def egov_completion(request, period: str):
     return {
         "period": _period_dict(period),
         "rate": result.rate.as_dict(),
-        "levels": [{"label": level.label, "complete": level.complete, "assessed": len(level.agencies),
-                    "rate": level.rate.as_dict()} for level in result.levels],
-        "agencies": [{"code": a.unit.code, "name": a.unit.name, "complete": a.complete,
-                      "criteria": [{"code": r.criterion.code, "name": r.criterion.name, "meets": r.meets, "gap": r.gap,
-                                    "value": r.value.as_dict() if r.value else None} for r in a.results]}
-                     for a in result.agencies],
+        "levels": [
+            {
+                "label": level.label,
+                "complete": level.complete,
+                "assessed": len(level.agencies),
+                "rate": level.rate.as_dict(),
+            }
+            for level in result.levels
+        ],
+        "agencies": [
+            {
+                "code": a.unit.code,
+                "name": a.unit.name,
+                "complete": a.complete,
+                "criteria": [
+                    {
+                        "code": r.criterion.code,
+                        "name": r.criterion.name,
+                        "meets": r.meets,
+                        "gap": r.gap,
+                        "value": r.value.as_dict() if r.value else None,
+                    }
+                    for r in a.results
+                ],
+            }
+            for a in result.agencies
+        ],
     }
 
 
@@ -86,6 +134,14 @@ def egov_completion(request, period: str):
 def targets(request, year: int):
     _officer(request)
     computation = selectors.compute(parse_period(str(year)))
-    return [{"indicator": r.target.indicator.code, "name": r.target.indicator.name, "plan": r.plan_display,
-             "achieved": r.achieved.as_dict() if r.achieved else None, "status": r.status, "source": r.target.source}
-            for r in assessments.target_results(computation, year)]
+    return [
+        {
+            "indicator": r.target.indicator.code,
+            "name": r.target.indicator.name,
+            "plan": r.plan_display,
+            "achieved": r.achieved.as_dict() if r.achieved else None,
+            "status": r.status,
+            "source": r.target.source,
+        }
+        for r in assessments.target_results(computation, year)
+    ]

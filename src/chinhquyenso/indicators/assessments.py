@@ -31,8 +31,10 @@ class RuleScore:
     def explanation(self) -> str:
         rule = self.rule
         if rule.method == Index766Rule.Method.STEPS:
-            return "; ".join(f"≥ {format_number(Decimal(str(low)), 0)}%: {format_number(Decimal(str(p)), 2)} điểm"
-                             for low, p in rule.steps)
+            return "; ".join(
+                f"≥ {format_number(Decimal(str(low)), 0)}%: {format_number(Decimal(str(p)), 2)} điểm"
+                for low, p in rule.steps
+            )
         threshold = format_number(rule.threshold, 0)
         if rule.method == Index766Rule.Method.THRESHOLD:
             return f"đủ điểm khi ≥ {threshold}%, không đạt 0 điểm"
@@ -98,12 +100,25 @@ def rule_groups() -> list[Index766Group]:
 
 def score_index766(groups: list[Index766Group], values: dict[str, IndicatorValue], unit_name: str = "") -> Index766:
     """Score each rule from the value of its indicator in `values`."""
-    return Index766(unit_name=unit_name, groups=[
-        GroupScore(group=group, rules=[
-            RuleScore(rule=rule, value=values.get(rule.indicator.code),
-                      points=score_rule(rule, values[rule.indicator.code].rounded if values.get(rule.indicator.code) else None))
-            for rule in group.rules.all()])
-        for group in groups])
+    return Index766(
+        unit_name=unit_name,
+        groups=[
+            GroupScore(
+                group=group,
+                rules=[
+                    RuleScore(
+                        rule=rule,
+                        value=values.get(rule.indicator.code),
+                        points=score_rule(
+                            rule, values[rule.indicator.code].rounded if values.get(rule.indicator.code) else None
+                        ),
+                    )
+                    for rule in group.rules.all()
+                ],
+            )
+            for group in groups
+        ],
+    )
 
 
 def index766(computation: Computation, unit_id: int = PROVINCE) -> Index766:
@@ -114,15 +129,32 @@ def index766(computation: Computation, unit_id: int = PROVINCE) -> Index766:
 def index766_dict(result: Index766, period) -> dict:
     """The index as plain data (API, `cqs index766 --json`, report snapshots)."""
     return {
-        "period": period.code, "agency": result.unit_name,
-        "points": float(result.points), "max_points": float(result.max_points), "scored_max": float(result.scored_max),
-        "groups": [{
-            "name": g.group.name, "points": float(g.points), "max_points": float(g.group.max_points),
-            "rules": [{"code": r.rule.code, "name": r.rule.name, "indicator": r.rule.indicator.code,
-                       "points": None if r.points is None else float(r.points), "max_points": float(r.rule.max_points),
-                       "rule": r.explanation, "source": r.rule.source,
-                       "data": r.value.as_dict() if r.value else None} for r in g.rules],
-        } for g in result.groups],
+        "period": period.code,
+        "agency": result.unit_name,
+        "points": float(result.points),
+        "max_points": float(result.max_points),
+        "scored_max": float(result.scored_max),
+        "groups": [
+            {
+                "name": g.group.name,
+                "points": float(g.points),
+                "max_points": float(g.group.max_points),
+                "rules": [
+                    {
+                        "code": r.rule.code,
+                        "name": r.rule.name,
+                        "indicator": r.rule.indicator.code,
+                        "points": None if r.points is None else float(r.points),
+                        "max_points": float(r.rule.max_points),
+                        "rule": r.explanation,
+                        "source": r.rule.source,
+                        "data": r.value.as_dict() if r.value else None,
+                    }
+                    for r in g.rules
+                ],
+            }
+            for g in result.groups
+        ],
     }
 
 
@@ -150,8 +182,10 @@ class CriterionResult:
             return "chưa có"
         distance = abs(self.criterion.threshold - self.value.rounded)
         unit = "%" if self.value.unit == "%" else f" {self.value.unit}"
-        return f"{'thiếu' if self.criterion.comparison == Target.Comparison.AT_LEAST else 'vượt'} " \
-               f"{format_number(distance, self.value.decimals)}{unit}"
+        return (
+            f"{'thiếu' if self.criterion.comparison == Target.Comparison.AT_LEAST else 'vượt'} "
+            f"{format_number(distance, self.value.decimals)}{unit}"
+        )
 
 
 @dataclass
@@ -198,9 +232,15 @@ class EGovCompletion:
 
 
 def _share(part: int, whole: int) -> IndicatorValue:
-    return IndicatorValue(code="egov_completion_rate", name="Tỷ lệ cơ quan hoàn thiện chính quyền điện tử", unit="%",
-                          numerator=Decimal(part), denominator=Decimal(whole),
-                          value=Decimal(part) * 100 / whole if whole else None, decimals=1)
+    return IndicatorValue(
+        code="egov_completion_rate",
+        name="Tỷ lệ cơ quan hoàn thiện chính quyền điện tử",
+        unit="%",
+        numerator=Decimal(part),
+        denominator=Decimal(whole),
+        value=Decimal(part) * 100 / whole if whole else None,
+        decimals=1,
+    )
 
 
 def egov_completion(computation: Computation) -> EGovCompletion:
@@ -208,8 +248,14 @@ def egov_completion(computation: Computation) -> EGovCompletion:
     not assessed on their own (a district with its communes; UBND tỉnh
     without the departments, which are assessed themselves)."""
     criteria = list(EGovCriterion.objects.filter(is_active=True).select_related("indicator"))
-    levels = {level: LevelSummary(level=level, label=label) for level, label in
-              ((Level.PROVINCE, "Cơ quan cấp tỉnh"), (Level.DISTRICT, "UBND cấp huyện"), (Level.COMMUNE, "UBND cấp xã"))}
+    levels = {
+        level: LevelSummary(level=level, label=label)
+        for level, label in (
+            (Level.PROVINCE, "Cơ quan cấp tỉnh"),
+            (Level.DISTRICT, "UBND cấp huyện"),
+            (Level.COMMUNE, "UBND cấp xã"),
+        )
+    }
     kinds = {kind for c in criteria for kind in c.agency_kinds}
     assessed = {u.id for u in computation.units.values() if not kinds or u.kind in kinds} if criteria else set()
 
@@ -227,8 +273,9 @@ def egov_completion(computation: Computation) -> EGovCompletion:
         results, units = [], scope(unit.id)
         for criterion in applicable:
             value = computation.value_over(criterion.indicator.code, units)
-            meets = bool(value and value.value is not None
-                         and _meets(value.rounded, criterion.comparison, criterion.threshold))
+            meets = bool(
+                value and value.value is not None and _meets(value.rounded, criterion.comparison, criterion.threshold)
+            )
             results.append(CriterionResult(criterion=criterion, value=value, meets=meets))
         levels[LEVEL_OF_KIND[unit.kind]].agencies.append(AgencyCompletion(unit=unit, results=results))
     return EGovCompletion(criteria=criteria, levels=[level for level in levels.values() if level.agencies])
@@ -252,7 +299,9 @@ def fill_assessed(computation: Computation) -> None:
 
     for unit_id in computation.units:
         computation.values[unit_id]["egov_completion_rate"] = _share(*tally(unit_id))
-        computation.own[unit_id]["egov_completion_rate"] = _share(*((int(complete[unit_id]), 1) if unit_id in complete else (0, 0)))
+        computation.own[unit_id]["egov_completion_rate"] = _share(
+            *((int(complete[unit_id]), 1) if unit_id in complete else (0, 0))
+        )
     computation.values[0]["egov_completion_rate"] = completion.rate
 
 

@@ -82,8 +82,9 @@ def _compile(node, field: str):
         return lambda m: value
     if isinstance(node, ast.Name):
         if node.id not in MEASURES:
-            raise DomainError(f"Công thức: không có đại lượng «{node.id}». Các đại lượng: {', '.join(sorted(MEASURES))}.",
-                              field=field)
+            raise DomainError(
+                f"Công thức: không có đại lượng «{node.id}». Các đại lượng: {', '.join(sorted(MEASURES))}.", field=field
+            )
         name = node.id
         return lambda m: Decimal(m.get(name, 0))
     raise DomainError("Công thức chỉ được dùng tên đại lượng, số, + - * / và dấu ngoặc.", field=field)

@@ -43,17 +43,28 @@ class Indicator(models.Model):
     aggregation = models.CharField("cách tổng hợp", max_length=10, choices=Aggregation.choices, default=Aggregation.SUM)
     decimals = models.PositiveSmallIntegerField("số chữ số thập phân", default=1)
     higher_is_better = models.BooleanField("giá trị càng cao càng tốt", default=True)
-    period_kinds = models.JSONField("kỳ báo cáo", default=list, blank=True,
-                                    help_text='Ví dụ ["month", "quarter", "year"]; để trống: mọi kỳ.')
-    agency_levels = models.JSONField("cấp áp dụng", default=list, blank=True,
-                                     help_text='Ví dụ ["province", "district", "commune"]; để trống: mọi cấp.')
+    period_kinds = models.JSONField(
+        "kỳ báo cáo", default=list, blank=True, help_text='Ví dụ ["month", "quarter", "year"]; để trống: mọi kỳ.'
+    )
+    agency_levels = models.JSONField(
+        "cấp áp dụng",
+        default=list,
+        blank=True,
+        help_text='Ví dụ ["province", "district", "commune"]; để trống: mọi cấp.',
+    )
     numerator_label = models.CharField("tên tử số", max_length=200, blank=True)
     denominator_label = models.CharField("tên mẫu số", max_length=200, blank=True)
     minimum = models.DecimalField("giá trị nhỏ nhất hợp lệ", max_digits=20, decimal_places=4, null=True, blank=True)
     maximum = models.DecimalField("giá trị lớn nhất hợp lệ", max_digits=20, decimal_places=4, null=True, blank=True)
-    part_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="parts",
-                                verbose_name="là một phần của",
-                                help_text="Kiểm tra khi báo cáo: giá trị không được lớn hơn chỉ tiêu tổng.")
+    part_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="parts",
+        verbose_name="là một phần của",
+        help_text="Kiểm tra khi báo cáo: giá trị không được lớn hơn chỉ tiêu tổng.",
+    )
     description = models.TextField("định nghĩa, ghi chú", blank=True)
     order = models.PositiveIntegerField("thứ tự", default=100)
     is_active = models.BooleanField("đang dùng", default=True)
@@ -79,13 +90,18 @@ class FormulaVersion(models.Model):
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="formulas")
     version = models.PositiveSmallIntegerField("phiên bản")
     valid_from = models.DateField("áp dụng từ ngày")
-    numerator = models.CharField("tử số", max_length=500,
-                                 help_text="Biểu thức trên các đại lượng, ví dụ received_online + received_post.")
+    numerator = models.CharField(
+        "tử số", max_length=500, help_text="Biểu thức trên các đại lượng, ví dụ received_online + received_post."
+    )
     denominator = models.CharField("mẫu số", max_length=500, blank=True, help_text="Để trống nếu chỉ tiêu là số đếm.")
-    scale = models.PositiveIntegerField("hệ số nhân", default=100, help_text="100 cho tỷ lệ phần trăm; 1 cho số đếm, bình quân.")
+    scale = models.PositiveIntegerField(
+        "hệ số nhân", default=100, help_text="100 cho tỷ lệ phần trăm; 1 cho số đếm, bình quân."
+    )
     note = models.TextField("căn cứ, lý do thay đổi", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["indicator", "version"]
@@ -106,8 +122,14 @@ class Target(models.Model):
 
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="targets")
     year = models.PositiveSmallIntegerField("năm")
-    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                               help_text="Để trống: chỉ tiêu của toàn tỉnh.")
+    agency = models.ForeignKey(
+        Agency,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Để trống: chỉ tiêu của toàn tỉnh.",
+    )
     comparison = models.CharField("so sánh", max_length=3, choices=Comparison.choices, default=Comparison.AT_LEAST)
     value = models.DecimalField("giá trị kế hoạch", max_digits=20, decimal_places=4)
     source = models.CharField("căn cứ giao chỉ tiêu", max_length=300, blank=True)
@@ -117,8 +139,9 @@ class Target(models.Model):
         ordering = ["year", "order", "indicator__code"]
         verbose_name = "chỉ tiêu kế hoạch"
         verbose_name_plural = "chỉ tiêu kế hoạch năm"
-        constraints = [models.UniqueConstraint(fields=["indicator", "year", "agency"], name="target_unique",
-                                               nulls_distinct=False)]
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "year", "agency"], name="target_unique", nulls_distinct=False)
+        ]
 
 
 class ReportedValue(models.Model):
@@ -134,13 +157,18 @@ class ReportedValue(models.Model):
     denominator = models.DecimalField(max_digits=20, decimal_places=4, null=True)
     source = models.CharField("nguồn", max_length=120, blank=True, help_text="Ví dụ: báo cáo LRIS số …")
     approved_at = models.DateTimeField()
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         verbose_name = "số liệu báo cáo"
         verbose_name_plural = "số liệu do cơ quan báo cáo"
-        constraints = [models.UniqueConstraint(fields=["indicator", "agency", "period_start", "period_end"],
-                                               name="reported_value_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "agency", "period_start", "period_end"], name="reported_value_unique"
+            )
+        ]
         indexes = [models.Index(fields=["indicator", "period_end"])]
 
 
@@ -187,7 +215,9 @@ class DossierMonthFact(FactColumns):
     service_level = models.CharField(max_length=20)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["agency", "month", "service_level"], name="dossier_month_fact_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "month", "service_level"], name="dossier_month_fact_unique")
+        ]
 
 
 class ProcedureMonthFact(FactColumns):
@@ -240,8 +270,12 @@ class Index766Rule(models.Model):
     max_points = models.DecimalField("điểm tối đa", max_digits=6, decimal_places=2)
     method = models.CharField("cách tính điểm", max_length=15, choices=Method.choices, default=Method.PROPORTIONAL)
     threshold = models.DecimalField("ngưỡng đủ điểm", max_digits=10, decimal_places=4, null=True, blank=True)
-    steps = models.JSONField("các bậc", default=list, blank=True,
-                             help_text='[[giá trị tối thiểu, điểm], …] từ cao xuống thấp; dùng khi cách tính là "theo bậc".')
+    steps = models.JSONField(
+        "các bậc",
+        default=list,
+        blank=True,
+        help_text='[[giá trị tối thiểu, điểm], …] từ cao xuống thấp; dùng khi cách tính là "theo bậc".',
+    )
     source = models.CharField("nguồn quy tắc", max_length=300, blank=True)
     order = models.PositiveSmallIntegerField(default=1)
 
@@ -261,7 +295,9 @@ class EGovCriterion(models.Model):
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField("tiêu chí", max_length=300)
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
-    comparison = models.CharField("so sánh", max_length=3, choices=Target.Comparison.choices, default=Target.Comparison.AT_LEAST)
+    comparison = models.CharField(
+        "so sánh", max_length=3, choices=Target.Comparison.choices, default=Target.Comparison.AT_LEAST
+    )
     threshold = models.DecimalField("ngưỡng", max_digits=10, decimal_places=4)
     agency_kinds = models.JSONField("áp dụng cho loại cơ quan", default=list, blank=True)
     source = models.CharField("căn cứ", max_length=300, blank=True)

@@ -110,13 +110,20 @@ def parse_period(text: str) -> Period:
         pass
     raise DomainError(
         f"Kỳ báo cáo «{text}» không hợp lệ: dùng 2024-M03, 2024-Q3, 2024-H1, 2024-9M, 2024 "
-        "hoặc 2024-01-01..2024-09-30.", field="period")
+        "hoặc 2024-01-01..2024-09-30.",
+        field="period",
+    )
 
 
 def period_of_dates(start: dt.date, end: dt.date) -> Period:
     """Name a date range by its kind when it is a whole month, quarter, … of one year."""
-    for candidate in (f"{start.year}-M{start.month:02d}", f"{start.year}-Q{(start.month - 1) // 3 + 1}",
-                      f"{start.year}-H{1 if start.month <= 6 else 2}", f"{start.year}-9M", f"{start.year}"):
+    for candidate in (
+        f"{start.year}-M{start.month:02d}",
+        f"{start.year}-Q{(start.month - 1) // 3 + 1}",
+        f"{start.year}-H{1 if start.month <= 6 else 2}",
+        f"{start.year}-9M",
+        f"{start.year}",
+    ):
         period = parse_period(candidate)
         if (period.start, period.end) == (start, end):
             return period

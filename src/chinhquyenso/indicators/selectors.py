@@ -20,7 +20,13 @@ from chinhquyenso.core.calendar import LOCAL_TZ
 from chinhquyenso.core.text import format_number
 from chinhquyenso.indicators.formulas import FACT_MEASURES, SERVICE_SCOPES, compile_expression
 from chinhquyenso.indicators.models import (
-    DossierFact, DossierMonthFact, FormulaVersion, Indicator, ProcedureMonthFact, ReportedValue, StaleDossier,
+    DossierFact,
+    DossierMonthFact,
+    FormulaVersion,
+    Indicator,
+    ProcedureMonthFact,
+    ReportedValue,
+    StaleDossier,
 )
 from chinhquyenso.indicators.periods import Period
 from chinhquyenso.org.models import LEVEL_OF_KIND, Agency, Succession
@@ -50,7 +56,9 @@ class IndicatorValue:
             return "—"
         if self.value_type == Indicator.ValueType.BOOLEAN and self.denominator == 1:
             return "Có" if self.numerator else "Không"
-        number = format_number(self.rounded, self.decimals if self.value != self.value.to_integral() or self.unit == "%" else 0)
+        number = format_number(
+            self.rounded, self.decimals if self.value != self.value.to_integral() or self.unit == "%" else 0
+        )
         return f"{number}%" if self.unit == "%" else f"{number} {self.unit}".rstrip()
 
     @property
@@ -62,9 +70,17 @@ class IndicatorValue:
     def as_dict(self) -> dict:
         def plain(number):
             return None if number is None else float(number)
-        return {"code": self.code, "name": self.name, "unit": self.unit, "numerator": plain(self.numerator),
-                "denominator": plain(self.denominator), "value": plain(self.rounded), "display": self.display,
-                "formula_version": self.formula_version}
+
+        return {
+            "code": self.code,
+            "name": self.name,
+            "unit": self.unit,
+            "numerator": plain(self.numerator),
+            "denominator": plain(self.denominator),
+            "value": plain(self.rounded),
+            "display": self.display,
+            "formula_version": self.formula_version,
+        }
 
 
 # ------------------------------------------------------------------ agencies
@@ -91,15 +107,22 @@ class Unit:
 def units_at(period: Period) -> tuple[dict[int, Unit], dict[int, int]]:
     """(units by id, agency version id → unit id) for the period's end."""
     end = period.end
-    agencies = {row["id"]: row for row in Agency.objects.values("id", "code", "name", "kind", "parent_id", "valid_from", "valid_to")}
+    agencies = {
+        row["id"]: row
+        for row in Agency.objects.values("id", "code", "name", "kind", "parent_id", "valid_from", "valid_to")
+    }
 
     def valid(row) -> bool:
         return row["valid_from"] <= end and (row["valid_to"] is None or row["valid_to"] > end)
 
-    successor = dict(Succession.objects.filter(
-        takes_open_work=True, successor__isnull=False, reorganization__effective_date__lte=end)
-        .exclude(reorganization__kind="transfer_procedure").order_by("reorganization__effective_date", "id")
-        .values_list("source_id", "successor_id"))
+    successor = dict(
+        Succession.objects.filter(
+            takes_open_work=True, successor__isnull=False, reorganization__effective_date__lte=end
+        )
+        .exclude(reorganization__kind="transfer_procedure")
+        .order_by("reorganization__effective_date", "id")
+        .values_list("source_id", "successor_id")
+    )
 
     def unit_of(agency_id: int) -> int:
         current, seen = agency_id, set()
@@ -115,8 +138,13 @@ def units_at(period: Period) -> tuple[dict[int, Unit], dict[int, int]]:
         if unit_id not in units:
             if not valid(row) and (row["valid_to"] is not None and row["valid_to"] <= period.start):
                 continue  # closed, without successor, before the period began
-            units[unit_id] = Unit(id=unit_id, code=row["code"], name=row["name"], kind=row["kind"],
-                                  parent_id=mapping.get(row["parent_id"]) if row["parent_id"] else None)
+            units[unit_id] = Unit(
+                id=unit_id,
+                code=row["code"],
+                name=row["name"],
+                kind=row["kind"],
+                parent_id=mapping.get(row["parent_id"]) if row["parent_id"] else None,
+            )
         units[unit_id].versions.add(agency_id)
     for unit in units.values():
         if unit.parent_id not in units:
@@ -139,7 +167,9 @@ def _refresh() -> None:
 
 def _whole_months(period: Period) -> tuple[dt.date, dt.date] | None:
     """First days of the first and last whole months inside the period."""
-    first = period.start if period.start.day == 1 else (period.start.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    first = (
+        period.start if period.start.day == 1 else (period.start.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    )
     after = period.end + dt.timedelta(days=1)
     last_end = after.replace(day=1)  # first day after the last whole month
     if first >= last_end:
@@ -210,7 +240,9 @@ def _open_measures(period: Period, agency_filter=None) -> dict[int, dict[str, De
             cursor.execute(
                 f"SELECT receiving_agency_id, COUNT(*), SUM(CASE WHEN due_at < %(end)s THEN 1 ELSE 0 END) "
                 f"FROM dossiers_dossier {hint} WHERE {condition} AND accepted_at < %(end)s {agencies} "
-                f"GROUP BY receiving_agency_id", params or None)
+                f"GROUP BY receiving_agency_id",
+                params or None,
+            )
             for agency_id, total, overdue in cursor.fetchall():
                 measures = out[agency_id]
                 measures["open_total"] += total
@@ -225,8 +257,10 @@ def _feedback_measures(period: Period) -> dict[int | None, dict[str, Decimal]]:
     count for the province only."""
     from chinhquyenso.feedback.selectors import indicator_measures
 
-    return {agency_id: {name: Decimal(number) for name, number in measures.items()}
-            for agency_id, measures in indicator_measures(period.start, period.end).items()}
+    return {
+        agency_id: {name: Decimal(number) for name, number in measures.items()}
+        for agency_id, measures in indicator_measures(period.start, period.end).items()
+    }
 
 
 def _service_sets(period: Period, agency_filter=None) -> tuple[dict[int, set], dict[int, set]]:
@@ -234,7 +268,8 @@ def _service_sets(period: Period, agency_filter=None) -> tuple[dict[int, set], d
     those with at least one online dossier."""
     handled = defaultdict(set)
     assignments = ProcedureAgency.objects.filter(
-        valid_from__lte=period.end, procedure__service_level__in=[ServiceLevel.PARTLY_ONLINE, ServiceLevel.FULL_ONLINE],
+        valid_from__lte=period.end,
+        procedure__service_level__in=[ServiceLevel.PARTLY_ONLINE, ServiceLevel.FULL_ONLINE],
     ).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=period.start))
     if agency_filter is not None:
         assignments = assignments.filter(agency_id__in=agency_filter)
@@ -242,7 +277,9 @@ def _service_sets(period: Period, agency_filter=None) -> tuple[dict[int, set], d
         handled[agency_id].add(procedure_id)
     used = defaultdict(set)
     # Month resolution: a range that cuts a month counts that whole month here.
-    facts = ProcedureMonthFact.objects.filter(month__range=(period.start.replace(day=1), period.end), received_online__gt=0)
+    facts = ProcedureMonthFact.objects.filter(
+        month__range=(period.start.replace(day=1), period.end), received_online__gt=0
+    )
     if agency_filter is not None:
         facts = facts.filter(agency_id__in=agency_filter)
     for agency_id, procedure_id in facts.values_list("agency_id", "procedure_id").distinct():
@@ -307,9 +344,12 @@ class Computation:
         """The indicators defined for the period's kind and the unit's level
         (an empty list in the registry means every kind or level)."""
         level = None if unit_id == PROVINCE else self.units[unit_id].level
-        return [i for i in self.indicators
-                if (not i.period_kinds or self.period.kind in i.period_kinds)
-                and (level is None or not i.agency_levels or level in i.agency_levels)]
+        return [
+            i
+            for i in self.indicators
+            if (not i.period_kinds or self.period.kind in i.period_kinds)
+            and (level is None or not i.agency_levels or level in i.agency_levels)
+        ]
 
     def roots(self) -> list[Unit]:
         return sorted((u for u in self.units.values() if u.parent_id is None), key=lambda u: (u.kind, u.name))
@@ -335,9 +375,17 @@ def _evaluate(indicator: Indicator, formula: FormulaVersion | None, measures: di
             value = numerator * formula.scale / denominator if denominator else None
         else:
             value = numerator * formula.scale
-    return IndicatorValue(code=indicator.code, name=indicator.name, unit=indicator.unit, numerator=numerator,
-                          denominator=denominator, value=value, decimals=indicator.decimals,
-                          formula_version=formula.version if formula else None, value_type=indicator.value_type)
+    return IndicatorValue(
+        code=indicator.code,
+        name=indicator.name,
+        unit=indicator.unit,
+        numerator=numerator,
+        denominator=denominator,
+        value=value,
+        decimals=indicator.decimals,
+        formula_version=formula.version if formula else None,
+        value_type=indicator.value_type,
+    )
 
 
 def _reported(indicators: list[Indicator], period: Period, mapping: dict[int, int]) -> dict[str, dict[int, dict]]:
@@ -346,9 +394,13 @@ def _reported(indicators: list[Indicator], period: Period, mapping: dict[int, in
     by_code = {i.code: i for i in indicators if i.source == Indicator.Source.REPORTED}
     if not by_code:
         return {}
-    rows = ReportedValue.objects.filter(indicator__code__in=by_code, period_start__gte=period.start,
-                                        period_end__lte=period.end).values(
-        "indicator__code", "agency_id", "period_end", "value", "numerator", "denominator").order_by("period_end")
+    rows = (
+        ReportedValue.objects.filter(
+            indicator__code__in=by_code, period_start__gte=period.start, period_end__lte=period.end
+        )
+        .values("indicator__code", "agency_id", "period_end", "value", "numerator", "denominator")
+        .order_by("period_end")
+    )
     latest: dict[tuple, list] = {}
     for row in rows:
         indicator = by_code[row["indicator__code"]]
@@ -382,9 +434,16 @@ def _reported_value(indicator: Indicator, sums: dict | None) -> IndicatorValue:
             value = numerator * 100 / denominator
         else:
             numerator = value = sums["value"]
-    return IndicatorValue(code=indicator.code, name=indicator.name, unit=indicator.unit, numerator=numerator,
-                          denominator=denominator, value=value, decimals=indicator.decimals,
-                          value_type=indicator.value_type)
+    return IndicatorValue(
+        code=indicator.code,
+        name=indicator.name,
+        unit=indicator.unit,
+        numerator=numerator,
+        denominator=denominator,
+        value=value,
+        decimals=indicator.decimals,
+        value_type=indicator.value_type,
+    )
 
 
 def active_indicators(codes=None) -> list[Indicator]:
@@ -479,8 +538,17 @@ def compute(period: Period, codes=None) -> Computation:
             own.setdefault(unit_id, {})[indicator.code] = _evaluate(indicator, formula, own_full[unit_id])
             values.setdefault(unit_id, {})[indicator.code] = _evaluate(indicator, formula, total_full[unit_id])
         values.setdefault(PROVINCE, {})[indicator.code] = _evaluate(indicator, formula, province_full)
-    computation = Computation(period=period, units=units, values=values, own=own, indicators=indicators,
-                              own_measures=own_measures, own_sets=own_sets, reported=reported, formulas=formulas)
+    computation = Computation(
+        period=period,
+        units=units,
+        values=values,
+        own=own,
+        indicators=indicators,
+        own_measures=own_measures,
+        own_sets=own_sets,
+        reported=reported,
+        formulas=formulas,
+    )
     from chinhquyenso.indicators.assessments import fill_assessed  # assessments read computations
 
     fill_assessed(computation)
@@ -542,5 +610,7 @@ def breakdown(period: Period, *, by: str, agencies: set[int] | None = None, code
                 if service_level in levels:
                     measures[group_key][f"{name}__{scope}"] += number or 0
     formulas = {i.code: formula_for(i, period) for i in indicators}
-    return {group_key: {i.code: _evaluate(i, formulas[i.code], values) for i in indicators}
-            for group_key, values in measures.items()}
+    return {
+        group_key: {i.code: _evaluate(i, formulas[i.code], values) for i in indicators}
+        for group_key, values in measures.items()
+    }

@@ -18,8 +18,17 @@ from chinhquyenso.core.text import nfc
 from chinhquyenso.dossiers.models import Dossier
 from chinhquyenso.indicators.formulas import compile_expression
 from chinhquyenso.indicators.models import (
-    DossierFact, DossierMonthFact, EGovCriterion, FormulaVersion, Index766Group, Index766Rule, Indicator, ProcedureMonthFact,
-    ReportedValue, StaleDossier, Target,
+    DossierFact,
+    DossierMonthFact,
+    EGovCriterion,
+    FormulaVersion,
+    Index766Group,
+    Index766Rule,
+    Indicator,
+    ProcedureMonthFact,
+    ReportedValue,
+    StaleDossier,
+    Target,
 )
 from chinhquyenso.org.models import Agency
 
@@ -32,9 +41,22 @@ DEFAULT_REGISTRY = Path(__file__).parent / "data" / "registry.json"
 # million dossiers to seconds rather than minutes. The SQL differs between
 # SQLite and PostgreSQL only in how a UTC timestamp becomes a local date.
 
-FACT_COLUMNS = ["received", "received_online", "received_counter", "received_post", "received_digitized",
-                "received_reusing", "with_fee", "paid_online", "finished", "finished_early", "finished_on_time",
-                "finished_late", "finished_electronic", "processing_seconds"]
+FACT_COLUMNS = [
+    "received",
+    "received_online",
+    "received_counter",
+    "received_post",
+    "received_digitized",
+    "received_reusing",
+    "with_fee",
+    "paid_online",
+    "finished",
+    "finished_early",
+    "finished_on_time",
+    "finished_late",
+    "finished_electronic",
+    "processing_seconds",
+]
 RECEIVED_SQL = {
     "received": "COUNT(*)",
     "received_online": "SUM(CASE WHEN d.channel = 'online' THEN 1 ELSE 0 END)",
@@ -42,10 +64,10 @@ RECEIVED_SQL = {
     "received_post": "SUM(CASE WHEN d.channel = 'post' THEN 1 ELSE 0 END)",
     "received_digitized": "SUM(CASE WHEN d.digitized THEN 1 ELSE 0 END)",
     "received_reusing": "SUM(CASE WHEN d.id IN (SELECT dossier_id FROM dossiers_dossiercomponent "
-                        "WHERE reused_from_id IS NOT NULL) THEN 1 ELSE 0 END)",
+    "WHERE reused_from_id IS NOT NULL) THEN 1 ELSE 0 END)",
     "with_fee": "SUM(CASE WHEN d.fee_due > 0 THEN 1 ELSE 0 END)",
     "paid_online": "SUM(CASE WHEN d.fee_due > 0 AND d.id IN (SELECT dossier_id FROM dossiers_payment "
-                   "WHERE method = 'online') THEN 1 ELSE 0 END)",
+    "WHERE method = 'online') THEN 1 ELSE 0 END)",
 }
 FINISHED_SQL = {
     "finished": "COUNT(*)",
@@ -64,7 +86,11 @@ def _local(column: str, month: bool = False) -> str:
         return f"date_trunc('month', {local})::date" if month else f"{local}::date"
     # Vietnam keeps one offset all year; SQLite stores UTC text.
     minutes = int(LOCAL_TZ.utcoffset(dt.datetime(2000, 1, 1)).total_seconds() // 60)
-    return f"strftime('%Y-%m-01', d.{column}, '{minutes:+d} minutes')" if month else f"date(d.{column}, '{minutes:+d} minutes')"
+    return (
+        f"strftime('%Y-%m-01', d.{column}, '{minutes:+d} minutes')"
+        if month
+        else f"date(d.{column}, '{minutes:+d} minutes')"
+    )
 
 
 def _seconds() -> str:
@@ -77,14 +103,24 @@ def _insert_facts(grain: str, where: str = "", params: tuple = ()) -> None:
     """Aggregate the dossiers matching `where` into one fact table: first what
     they received, then (upsert) what they finished."""
     table, key_columns, key_sql, conflict = {
-        "day": ("indicators_dossierfact", ["agency_id", "day", "service_level"],
-                lambda col: ["d.receiving_agency_id", _local(col), "p.service_level"], "day, agency_id, service_level"),
-        "agency_month": ("indicators_dossiermonthfact", ["agency_id", "month", "service_level"],
-                         lambda col: ["d.receiving_agency_id", _local(col, month=True), "p.service_level"],
-                         "month, agency_id, service_level"),
-        "month": ("indicators_proceduremonthfact", ["agency_id", "month", "procedure_id"],
-                  lambda col: ["d.receiving_agency_id", _local(col, month=True), "d.procedure_id"],
-                  "month, agency_id, procedure_id"),
+        "day": (
+            "indicators_dossierfact",
+            ["agency_id", "day", "service_level"],
+            lambda col: ["d.receiving_agency_id", _local(col), "p.service_level"],
+            "day, agency_id, service_level",
+        ),
+        "agency_month": (
+            "indicators_dossiermonthfact",
+            ["agency_id", "month", "service_level"],
+            lambda col: ["d.receiving_agency_id", _local(col, month=True), "p.service_level"],
+            "month, agency_id, service_level",
+        ),
+        "month": (
+            "indicators_proceduremonthfact",
+            ["agency_id", "month", "procedure_id"],
+            lambda col: ["d.receiving_agency_id", _local(col, month=True), "d.procedure_id"],
+            "month, agency_id, procedure_id",
+        ),
     }[grain]
     join = "JOIN procedures_procedure p ON p.id = d.procedure_id" if grain != "month" else ""
     zero = {name: "0" for name in FACT_COLUMNS}
@@ -99,7 +135,9 @@ def _insert_facts(grain: str, where: str = "", params: tuple = ()) -> None:
                 f"FROM dossiers_dossier d {join} "
                 f"WHERE d.{anchor} IS NOT NULL AND d.accepted_at IS NOT NULL {where.format(anchor=anchor)} "
                 f"GROUP BY {', '.join(keys)} "
-                f"ON CONFLICT ({conflict}) DO UPDATE SET {update}", params)
+                f"ON CONFLICT ({conflict}) DO UPDATE SET {update}",
+                params,
+            )
 
 
 def _lock_facts() -> None:
@@ -154,7 +192,8 @@ def refresh_facts(batch: int = 2000) -> int:
                 return consumed
             touched: dict[int, set[dt.date]] = defaultdict(set)
             rows = Dossier.objects.filter(pk__in={d for _, d in marks}).values_list(
-                "receiving_agency_id", "accepted_at", "finished_at")
+                "receiving_agency_id", "accepted_at", "finished_at"
+            )
             for agency_id, accepted, finished in rows:
                 for moment in (accepted, finished):
                     if moment:
@@ -163,20 +202,30 @@ def refresh_facts(batch: int = 2000) -> int:
             for agency_id, days in touched.items():
                 day_spans += [(agency_id, a, b + dt.timedelta(days=1)) for a, b in _runs(days)]
                 month_spans += [(agency_id, a, _next_month(b)) for a, b in _runs({d.replace(day=1) for d in days}, 31)]
-            for grain, model, field, spans in (("day", DossierFact, "day", day_spans),
-                                               ("agency_month", DossierMonthFact, "month", month_spans),
-                                               ("month", ProcedureMonthFact, "month", month_spans)):
+            for grain, model, field, spans in (
+                ("day", DossierFact, "day", day_spans),
+                ("agency_month", DossierMonthFact, "month", month_spans),
+                ("month", ProcedureMonthFact, "month", month_spans),
+            ):
                 # A few statements per batch of spans, each an OR of index ranges,
                 # rather than statements per span.
                 for start in range(0, len(spans), 200):
-                    chunk = spans[start:start + 200]
+                    chunk = spans[start : start + 200]
                     stale = Q()
                     for agency_id, lo, hi in chunk:
                         stale |= Q(agency_id=agency_id, **{f"{field}__gte": lo, f"{field}__lt": hi})
                     model.objects.filter(stale).delete()
-                    condition = " OR ".join(["(d.receiving_agency_id = %s AND d.{anchor} >= %s AND d.{anchor} < %s)"] * len(chunk))
-                    params = [value for agency_id, lo, hi in chunk for value in
-                              (agency_id, *(connection.ops.adapt_datetimefield_value(_local_midnight(d)) for d in (lo, hi)))]
+                    condition = " OR ".join(
+                        ["(d.receiving_agency_id = %s AND d.{anchor} >= %s AND d.{anchor} < %s)"] * len(chunk)
+                    )
+                    params = [
+                        value
+                        for agency_id, lo, hi in chunk
+                        for value in (
+                            agency_id,
+                            *(connection.ops.adapt_datetimefield_value(_local_midnight(d)) for d in (lo, hi)),
+                        )
+                    ]
                     _insert_facts(grain, f"AND ({condition})", tuple(params))
             StaleDossier.objects.filter(id__lte=marks[-1][0]).delete()
             consumed += len(marks)
@@ -195,8 +244,16 @@ def rebuild_facts_after_load(event) -> None:
 # ------------------------------------------------------------ formulas
 
 
-def add_formula_version(indicator: Indicator, *, actor, numerator: str, denominator: str = "", scale: int | None = None,
-                        valid_from: dt.date, note: str = "") -> FormulaVersion:
+def add_formula_version(
+    indicator: Indicator,
+    *,
+    actor,
+    numerator: str,
+    denominator: str = "",
+    scale: int | None = None,
+    valid_from: dt.date,
+    note: str = "",
+) -> FormulaVersion:
     """A new version of a computed indicator's formula; earlier periods keep
     theirs, so past reports stay reproducible."""
     if indicator.source != Indicator.Source.COMPUTED:
@@ -210,25 +267,50 @@ def add_formula_version(indicator: Indicator, *, actor, numerator: str, denomina
     with transaction.atomic():
         previous = indicator.formulas.order_by("-version").first()
         if previous and valid_from < previous.valid_from:
-            raise DomainError(f"Ngày áp dụng phải từ {previous.valid_from:%d/%m/%Y} (phiên bản trước) trở đi.",
-                              field="valid_from")
+            raise DomainError(
+                f"Ngày áp dụng phải từ {previous.valid_from:%d/%m/%Y} (phiên bản trước) trở đi.", field="valid_from"
+            )
         version = FormulaVersion.objects.create(
-            indicator=indicator, version=(previous.version + 1 if previous else 1), valid_from=valid_from,
-            numerator=numerator, denominator=denominator,
+            indicator=indicator,
+            version=(previous.version + 1 if previous else 1),
+            valid_from=valid_from,
+            numerator=numerator,
+            denominator=denominator,
             scale=scale if scale is not None else (previous.scale if previous else (100 if denominator else 1)),
-            note=nfc(note), created_by=actor if getattr(actor, "pk", None) else None)
-        audit.record(actor=actor, action="indicators.formula.add", obj=version,
-                     after={"indicator": indicator.code, "version": version.version, "numerator": numerator,
-                            "denominator": denominator, "valid_from": valid_from})
+            note=nfc(note),
+            created_by=actor if getattr(actor, "pk", None) else None,
+        )
+        audit.record(
+            actor=actor,
+            action="indicators.formula.add",
+            obj=version,
+            after={
+                "indicator": indicator.code,
+                "version": version.version,
+                "numerator": numerator,
+                "denominator": denominator,
+                "valid_from": valid_from,
+            },
+        )
     return version
 
 
 # ------------------------------------------------------- reported values
 
 
-def record_reported_value(*, indicator: Indicator, agency: Agency, period_start: dt.date, period_end: dt.date,
-                          value=None, numerator=None, denominator=None, source: str = "", actor=None,
-                          at=None) -> ReportedValue:
+def record_reported_value(
+    *,
+    indicator: Indicator,
+    agency: Agency,
+    period_start: dt.date,
+    period_end: dt.date,
+    value=None,
+    numerator=None,
+    denominator=None,
+    source: str = "",
+    actor=None,
+    at=None,
+) -> ReportedValue:
     """Store (or replace) an approved reported value. LRIS calls this when the
     province approves a submission; ratios must carry numerator and denominator."""
     if indicator.is_ratio:
@@ -241,12 +323,31 @@ def record_reported_value(*, indicator: Indicator, agency: Agency, period_start:
         raise DomainError(f"Chỉ tiêu {indicator.name}: chưa có giá trị.", field=indicator.code)
     with transaction.atomic():
         row, created = ReportedValue.objects.update_or_create(
-            indicator=indicator, agency=agency, period_start=period_start, period_end=period_end,
-            defaults={"value": value, "numerator": numerator, "denominator": denominator, "source": source,
-                      "approved_at": at or timezone.now(), "approved_by": actor if getattr(actor, "pk", None) else None})
-        audit.record(actor=actor, action="indicators.reported_value." + ("create" if created else "update"), obj=row,
-                     agency_id=agency.pk, after={"indicator": indicator.code, "value": str(value),
-                                                  "numerator": str(numerator), "denominator": str(denominator)})
+            indicator=indicator,
+            agency=agency,
+            period_start=period_start,
+            period_end=period_end,
+            defaults={
+                "value": value,
+                "numerator": numerator,
+                "denominator": denominator,
+                "source": source,
+                "approved_at": at or timezone.now(),
+                "approved_by": actor if getattr(actor, "pk", None) else None,
+            },
+        )
+        audit.record(
+            actor=actor,
+            action="indicators.reported_value." + ("create" if created else "update"),
+            obj=row,
+            agency_id=agency.pk,
+            after={
+                "indicator": indicator.code,
+                "value": str(value),
+                "numerator": str(numerator),
+                "denominator": str(denominator),
+            },
+        )
     return row
 
 
@@ -265,34 +366,70 @@ def load_registry(path: Path | str = DEFAULT_REGISTRY, *, actor=None) -> dict[st
             indicator, new = Indicator.objects.get_or_create(code=item["code"], defaults={"order": order, **item})
             created["indicators"] += new
             if formula and not indicator.formulas.exists():
-                add_formula_version(indicator, actor=actor, valid_from=dt.date.fromisoformat(formula.get("valid_from", "2000-01-01")),
-                                    numerator=formula["numerator"], denominator=formula.get("denominator", ""),
-                                    scale=formula.get("scale"), note=formula.get("note", ""))
+                add_formula_version(
+                    indicator,
+                    actor=actor,
+                    valid_from=dt.date.fromisoformat(formula.get("valid_from", "2000-01-01")),
+                    numerator=formula["numerator"],
+                    denominator=formula.get("denominator", ""),
+                    scale=formula.get("scale"),
+                    note=formula.get("note", ""),
+                )
         indicators = {i.code: i for i in Indicator.objects.all()}
         for order, item in enumerate(data.get("targets", []), start=1):
             _, new = Target.objects.get_or_create(
-                indicator=indicators[item["indicator"]], year=item["year"], agency=None,
-                defaults={"comparison": item.get("comparison", "gte"), "value": Decimal(str(item["value"])),
-                          "source": item.get("source", ""), "order": order})
+                indicator=indicators[item["indicator"]],
+                year=item["year"],
+                agency=None,
+                defaults={
+                    "comparison": item.get("comparison", "gte"),
+                    "value": Decimal(str(item["value"])),
+                    "source": item.get("source", ""),
+                    "order": order,
+                },
+            )
             created["targets"] += new
         for order, group in enumerate(data.get("index766", []), start=1):
             row, new = Index766Group.objects.get_or_create(
-                code=group["code"], defaults={"name": group["name"], "max_points": Decimal(str(group["max_points"])),
-                                              "order": order})
+                code=group["code"],
+                defaults={"name": group["name"], "max_points": Decimal(str(group["max_points"])), "order": order},
+            )
             created["index766_groups"] += new
             for rule_order, rule in enumerate(group["rules"], start=1):
-                _, new = Index766Rule.objects.get_or_create(code=rule["code"], defaults={
-                    "group": row, "name": rule["name"], "indicator": indicators[rule["indicator"]],
-                    "max_points": Decimal(str(rule["max_points"])), "method": rule.get("method", "proportional"),
-                    "threshold": Decimal(str(rule["threshold"])) if rule.get("threshold") is not None else None,
-                    "steps": rule.get("steps", []), "source": rule.get("source", ""), "order": rule_order})
+                _, new = Index766Rule.objects.get_or_create(
+                    code=rule["code"],
+                    defaults={
+                        "group": row,
+                        "name": rule["name"],
+                        "indicator": indicators[rule["indicator"]],
+                        "max_points": Decimal(str(rule["max_points"])),
+                        "method": rule.get("method", "proportional"),
+                        "threshold": Decimal(str(rule["threshold"])) if rule.get("threshold") is not None else None,
+                        "steps": rule.get("steps", []),
+                        "source": rule.get("source", ""),
+                        "order": rule_order,
+                    },
+                )
                 created["index766_rules"] += new
         for order, item in enumerate(data.get("egov_criteria", []), start=1):
-            _, new = EGovCriterion.objects.get_or_create(code=item["code"], defaults={
-                "name": item["name"], "indicator": indicators[item["indicator"]],
-                "comparison": item.get("comparison", "gte"), "threshold": Decimal(str(item["threshold"])),
-                "agency_kinds": item.get("agency_kinds", []), "source": item.get("source", ""), "order": order})
+            _, new = EGovCriterion.objects.get_or_create(
+                code=item["code"],
+                defaults={
+                    "name": item["name"],
+                    "indicator": indicators[item["indicator"]],
+                    "comparison": item.get("comparison", "gte"),
+                    "threshold": Decimal(str(item["threshold"])),
+                    "agency_kinds": item.get("agency_kinds", []),
+                    "source": item.get("source", ""),
+                    "order": order,
+                },
+            )
             created["egov_criteria"] += new
-        audit.record(actor=actor, action="indicators.registry.load", object_type="indicators.Indicator",
-                     object_id=str(path.name if isinstance(path, Path) else path), after=dict(created))
+        audit.record(
+            actor=actor,
+            action="indicators.registry.load",
+            object_type="indicators.Indicator",
+            object_id=str(path.name if isinstance(path, Path) else path),
+            after=dict(created),
+        )
     return dict(created)

@@ -60,8 +60,9 @@ class AssignmentDetailOut(AssignmentOut):
 
 class ValueIn(Schema):
     code: str = Field(max_length=60)
-    value: str | int | float | bool | None = Field(None, description="Số (71.29) hoặc chuỗi kiểu Việt Nam (\"71,29\", "
-                                                                     "\"2.164.505\"); Có/Không: true/false")
+    value: str | int | float | bool | None = Field(
+        None, description='Số (71.29) hoặc chuỗi kiểu Việt Nam ("71,29", "2.164.505"); Có/Không: true/false'
+    )
     numerator: str | int | float | None = Field(None, description="Tỷ lệ: tử số")
     denominator: str | int | float | None = Field(None, description="Tỷ lệ: mẫu số (> 0)")
 
@@ -104,27 +105,49 @@ def _out(assignment) -> dict:
     submission = selectors.submission_of(assignment)
     state = selectors.state_of(assignment)
     period = assignment.period
-    return {"id": assignment.pk, "form_code": assignment.form.code, "form_name": assignment.form.name,
-            "agency_code": assignment.agency.code, "agency_name": assignment.agency.name, "period_code": period.code,
-            "period_label": period.label, "period_start": assignment.period_start, "period_end": assignment.period_end,
-            "deadline": assignment.deadline, "status": state.key, "status_label": state.label,
-            "overdue": state.overdue, "first_submitted_at": submission.first_submitted_at if submission else None,
-            "submitted_at": submission.submitted_at if submission else None,
-            "reviewed_at": submission.reviewed_at if submission else None,
-            "return_reason": submission.return_reason if submission else ""}
+    return {
+        "id": assignment.pk,
+        "form_code": assignment.form.code,
+        "form_name": assignment.form.name,
+        "agency_code": assignment.agency.code,
+        "agency_name": assignment.agency.name,
+        "period_code": period.code,
+        "period_label": period.label,
+        "period_start": assignment.period_start,
+        "period_end": assignment.period_end,
+        "deadline": assignment.deadline,
+        "status": state.key,
+        "status_label": state.label,
+        "overdue": state.overdue,
+        "first_submitted_at": submission.first_submitted_at if submission else None,
+        "submitted_at": submission.submitted_at if submission else None,
+        "reviewed_at": submission.reviewed_at if submission else None,
+        "return_reason": submission.return_reason if submission else "",
+    }
 
 
 def _detail(assignment) -> dict:
     items = []
     for view in selectors.items_with_values(assignment):
         indicator, clean = view.indicator, view.clean
-        items.append({"code": indicator.code, "name": indicator.name, "unit": indicator.unit,
-                      "value_type": indicator.value_type, "required": view.item.required,
-                      "numerator_label": indicator.numerator_label, "denominator_label": indicator.denominator_label,
-                      "minimum": view.low, "maximum": view.high,
-                      "value": clean.value if clean else None, "numerator": clean.numerator if clean else None,
-                      "denominator": clean.denominator if clean else None, "raw": clean.raw if clean else "",
-                      "display": view.shown})
+        items.append(
+            {
+                "code": indicator.code,
+                "name": indicator.name,
+                "unit": indicator.unit,
+                "value_type": indicator.value_type,
+                "required": view.item.required,
+                "numerator_label": indicator.numerator_label,
+                "denominator_label": indicator.denominator_label,
+                "minimum": view.low,
+                "maximum": view.high,
+                "value": clean.value if clean else None,
+                "numerator": clean.numerator if clean else None,
+                "denominator": clean.denominator if clean else None,
+                "raw": clean.raw if clean else "",
+                "display": view.shown,
+            }
+        )
     return {**_out(assignment), "items": items}
 
 
@@ -137,7 +160,7 @@ def list_assignments(request, form: str | None = None, period: str | None = None
         found = parse_period(period)
         query = query.filter(period_start=found.start, period_end=found.end)
     limit = max(1, min(limit, 500))
-    return [_out(a) for a in query.order_by("deadline", "id")[max(0, offset):max(0, offset) + limit]]
+    return [_out(a) for a in query.order_by("deadline", "id")[max(0, offset) : max(0, offset) + limit]]
 
 
 @router.get("assignments/{assignment_id}", response=AssignmentDetailOut, summary="Một báo cáo được giao và số liệu")
@@ -145,16 +168,17 @@ def get_assignment(request, assignment_id: int):
     return _detail(selectors.get_assignment(request.auth, assignment_id))
 
 
-@router.post("assignments/{assignment_id}/values", response=AssignmentDetailOut,
-             summary="Gửi số liệu (và gửi báo cáo)")
+@router.post("assignments/{assignment_id}/values", response=AssignmentDetailOut, summary="Gửi số liệu (và gửi báo cáo)")
 def submit_values(request, assignment_id: int, payload: ValuesIn):
     """Các chỉ tiêu không có trong danh sách giữ nguyên số liệu đã lưu. Lỗi được trả về cùng lúc trong `errors`,
     mỗi lỗi nêu mã chỉ tiêu; khi có lỗi, không số liệu nào được lưu."""
     assignment = selectors.get_assignment(request.auth, assignment_id)
-    entries = [Entry(code=v.code, value=v.value, numerator=v.numerator, denominator=v.denominator)
-               for v in payload.values]
-    services.save_values(actor=request.auth, assignment=assignment, entries=entries, why=ValueChange.Why.API,
-                         submit=payload.submit)
+    entries = [
+        Entry(code=v.code, value=v.value, numerator=v.numerator, denominator=v.denominator) for v in payload.values
+    ]
+    services.save_values(
+        actor=request.auth, assignment=assignment, entries=entries, why=ValueChange.Why.API, submit=payload.submit
+    )
     return _detail(selectors.get_assignment(request.auth, assignment_id))
 
 
@@ -164,8 +188,27 @@ def compliance(request, form: str, period: str):
         raise PermissionDenied("Chỉ quản trị tỉnh và kiểm tra, giám sát xem được tình hình nộp báo cáo.")
     found = parse_period(period)
     result = selectors.compliance(selectors.get_form(form), found.start, found.end)
-    return {**{k: getattr(result, k) for k in ("form_code", "form_name", "period_code", "period_label", "period_start",
-                                               "period_end", "expected", "reported", "on_time", "approved",
-                                               "awaiting_review", "returned", "reporting_rate", "on_time_rate",
-                                               "reporting_rate_text", "on_time_rate_text")},
-            "missing": [m.__dict__ for m in result.missing]}
+    return {
+        **{
+            k: getattr(result, k)
+            for k in (
+                "form_code",
+                "form_name",
+                "period_code",
+                "period_label",
+                "period_start",
+                "period_end",
+                "expected",
+                "reported",
+                "on_time",
+                "approved",
+                "awaiting_review",
+                "returned",
+                "reporting_rate",
+                "on_time_rate",
+                "reporting_rate_text",
+                "on_time_rate_text",
+            )
+        },
+        "missing": [m.__dict__ for m in result.missing],
+    }

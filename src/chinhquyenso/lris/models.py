@@ -15,8 +15,12 @@ class ReportForm(models.Model):
     name = models.CharField("tên biểu mẫu", max_length=300)
     description = models.TextField("mô tả, hướng dẫn chung", blank=True)
     period_kind = models.CharField("kỳ báo cáo", max_length=12, choices=PeriodKind.choices, default=PeriodKind.QUARTER)
-    agency_kinds = models.JSONField("loại cơ quan thường được giao", default=list, blank=True,
-                                    help_text='Chọn sẵn khi giao báo cáo, ví dụ ["department", "district_committee"].')
+    agency_kinds = models.JSONField(
+        "loại cơ quan thường được giao",
+        default=list,
+        blank=True,
+        help_text='Chọn sẵn khi giao báo cáo, ví dụ ["department", "district_committee"].',
+    )
     is_active = models.BooleanField("đang dùng", default=True)
     indicators = models.ManyToManyField(Indicator, through="FormItem", related_name="+")
 
@@ -37,7 +41,9 @@ class FormItem(models.Model):
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+", verbose_name="chỉ tiêu")
     order = models.PositiveIntegerField("thứ tự", default=1)
     required = models.BooleanField("bắt buộc", default=True)
-    minimum = models.DecimalField("tối thiểu (riêng biểu mẫu này)", max_digits=20, decimal_places=4, null=True, blank=True)
+    minimum = models.DecimalField(
+        "tối thiểu (riêng biểu mẫu này)", max_digits=20, decimal_places=4, null=True, blank=True
+    )
     maximum = models.DecimalField("tối đa (riêng biểu mẫu này)", max_digits=20, decimal_places=4, null=True, blank=True)
     instructions = models.CharField("hướng dẫn nhập", max_length=500, blank=True)
 
@@ -59,16 +65,20 @@ class FormAssignment(models.Model):
     period_start = models.DateField("từ ngày")
     period_end = models.DateField("đến ngày")
     deadline = models.DateField("hạn nộp")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["deadline", "id"]
         verbose_name = "báo cáo được giao"
         verbose_name_plural = "báo cáo được giao"
-        constraints = [models.UniqueConstraint(fields=["form", "agency", "period_start", "period_end"],
-                                               name="lris_assignment_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["form", "agency", "period_start", "period_end"], name="lris_assignment_unique"
+            )
+        ]
         indexes = [models.Index(fields=["form", "period_start", "period_end"]), models.Index(fields=["deadline"])]
 
     def __str__(self):
@@ -102,11 +112,13 @@ class Submission(models.Model):
     # The first sending decides timeliness: a return by the province does not make an on-time report late.
     first_submitted_at = models.DateTimeField("gửi lần đầu", null=True, blank=True)
     submitted_at = models.DateTimeField("gửi lần gần nhất", null=True, blank=True)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     reviewed_at = models.DateTimeField("duyệt/trả lại lúc", null=True, blank=True)
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     return_reason = models.TextField("lý do trả lại", blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

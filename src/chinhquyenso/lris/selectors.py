@@ -35,14 +35,21 @@ from chinhquyenso.lris.validation import Clean, bounds, display, number_text
 
 
 def can_view(user, assignment: FormAssignment) -> bool:
-    return bool(getattr(user, "pk", None)) and not user.is_citizen and (
-        sees_whole_province(user) or assignment.agency_id in scope_agency_ids(user))
+    return (
+        bool(getattr(user, "pk", None))
+        and not user.is_citizen
+        and (sees_whole_province(user) or assignment.agency_id in scope_agency_ids(user))
+    )
 
 
 def can_edit(user, assignment: FormAssignment) -> bool:
     """Officers (any role) of the reporting agency or of its successor."""
-    return (bool(getattr(user, "pk", None)) and not user.is_citizen and not is_read_only(user)
-            and assignment.agency_id in scope_agency_ids(user))
+    return (
+        bool(getattr(user, "pk", None))
+        and not user.is_citizen
+        and not is_read_only(user)
+        and assignment.agency_id in scope_agency_ids(user)
+    )
 
 
 def can_review(user) -> bool:
@@ -124,8 +131,14 @@ class Row:
     period_label: str
 
 
-def assignment_rows(user, *, today: dt.date | None = None, form: ReportForm | None = None,
-                    period: tuple[dt.date, dt.date] | None = None, limit: int = 300) -> list[Row]:
+def assignment_rows(
+    user,
+    *,
+    today: dt.date | None = None,
+    form: ReportForm | None = None,
+    period: tuple[dt.date, dt.date] | None = None,
+    limit: int = 300,
+) -> list[Row]:
     today = today or local_date(timezone.now())
     query = visible_assignments(user)
     if form is not None:
@@ -143,16 +156,22 @@ def review_queue(user) -> QuerySet[FormAssignment]:
     """Reports sent and waiting for the province, oldest first."""
     if not can_review(user) and not sees_whole_province(user):
         return FormAssignment.objects.none()
-    return (visible_assignments(user).filter(submission__status__in=AWAITING_REVIEW)
-            .order_by("submission__submitted_at", "id"))
+    return (
+        visible_assignments(user)
+        .filter(submission__status__in=AWAITING_REVIEW)
+        .order_by("submission__submitted_at", "id")
+    )
 
 
 def notices(user, limit: int = 20) -> list[Notice]:
     """Reminders still worth showing: the report has not been sent since."""
     if not getattr(user, "pk", None):
         return []
-    return list(Notice.objects.filter(user=user).exclude(assignment__submission__status__in=REPORTED)
-                .select_related("assignment")[:limit])
+    return list(
+        Notice.objects.filter(user=user)
+        .exclude(assignment__submission__status__in=REPORTED)
+        .select_related("assignment")[:limit]
+    )
 
 
 # ---------------------------------------------------------------- one report
@@ -188,8 +207,17 @@ def items_with_values(assignment: FormAssignment) -> list[ItemView]:
         row = values.get(item.indicator_id)
         clean = Clean(row.value, row.numerator, row.denominator, row.raw) if row else None
         low, high = bounds(item)
-        views.append(ItemView(item, item.indicator, clean, display(item.indicator, clean), low, high,
-                              _range_text(item.indicator, low, high)))
+        views.append(
+            ItemView(
+                item,
+                item.indicator,
+                clean,
+                display(item.indicator, clean),
+                low,
+                high,
+                _range_text(item.indicator, low, high),
+            )
+        )
     return views
 
 
@@ -217,11 +245,20 @@ def history(assignment: FormAssignment) -> list[HistoryLine]:
                 detail += f" (đã nhập «{change.new_raw}»)"
         else:
             detail = f"{indicator.code}: {new or '(trống)'}"
-        lines.append(HistoryLine(change.at, change.actor.display_name if change.actor else "hệ thống",
-                                 change.get_why_display(), detail))
+        lines.append(
+            HistoryLine(
+                change.at, change.actor.display_name if change.actor else "hệ thống", change.get_why_display(), detail
+            )
+        )
     for event in SubmissionEvent.objects.filter(submission=submission).select_related("actor"):
-        lines.append(HistoryLine(event.at, event.actor.display_name if event.actor else "hệ thống",
-                                 event.get_action_display(), event.note))
+        lines.append(
+            HistoryLine(
+                event.at,
+                event.actor.display_name if event.actor else "hệ thống",
+                event.get_action_display(),
+                event.note,
+            )
+        )
     return sorted(lines, key=lambda line: line.at)
 
 
@@ -294,11 +331,14 @@ def _rate(numerator: int, denominator: int) -> Decimal | None:
 def _percent(numerator: int, denominator: int) -> str:
     if not denominator:
         return "—"
-    return f"{format_number(100 * numerator / denominator, 1)}% ({format_number(numerator)}/{format_number(denominator)})"
+    return (
+        f"{format_number(100 * numerator / denominator, 1)}% ({format_number(numerator)}/{format_number(denominator)})"
+    )
 
 
-def compliance(form: ReportForm, period_start: dt.date, period_end: dt.date, *, user=None,
-               agencies: set[int] | None = None) -> Compliance:
+def compliance(
+    form: ReportForm, period_start: dt.date, period_end: dt.date, *, user=None, agencies: set[int] | None = None
+) -> Compliance:
     """How well the agencies reported `form` for the period. With `user`, only
     the agencies that user may see are counted (the province sees all); with
     `agencies`, only those."""
@@ -321,18 +361,43 @@ def compliance(form: ReportForm, period_start: dt.date, period_end: dt.date, *, 
             awaiting += status in AWAITING_REVIEW
         else:
             returned += status == Status.RETURNED
-            missing.append(MissingAgency(assignment.agency_id, assignment.agency.code, assignment.agency.name,
-                                         assignment.pk, assignment.deadline, status,
-                                         "Chưa nhập" if status == "not_started" else Status(status).label))
+            missing.append(
+                MissingAgency(
+                    assignment.agency_id,
+                    assignment.agency.code,
+                    assignment.agency.name,
+                    assignment.pk,
+                    assignment.deadline,
+                    status,
+                    "Chưa nhập" if status == "not_started" else Status(status).label,
+                )
+            )
     period = period_of_dates(period_start, period_end)
-    return Compliance(form.code, form.name, period_start, period_end, period.code, period.label, len(rows), reported,
-                      on_time, approved, awaiting, returned, missing)
+    return Compliance(
+        form.code,
+        form.name,
+        period_start,
+        period_end,
+        period.code,
+        period.label,
+        len(rows),
+        reported,
+        on_time,
+        approved,
+        awaiting,
+        returned,
+        missing,
+    )
 
 
 def assignment_periods(form: ReportForm) -> list:
     """The periods this form was assigned for, newest first, as indicators.periods.Period."""
-    pairs = (FormAssignment.objects.filter(form=form).values("period_start", "period_end")
-             .annotate(n=Count("id")).order_by("-period_start", "-period_end"))
+    pairs = (
+        FormAssignment.objects.filter(form=form)
+        .values("period_start", "period_end")
+        .annotate(n=Count("id"))
+        .order_by("-period_start", "-period_end")
+    )
     return [period_of_dates(p["period_start"], p["period_end"]) for p in pairs]
 
 
@@ -345,4 +410,3 @@ def get_form(code: str) -> ReportForm:
     if form is None:
         raise NotFound("Không có biểu mẫu báo cáo với mã này.", "form")
     return form
-

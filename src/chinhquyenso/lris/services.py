@@ -84,8 +84,23 @@ class LoadSummary:
     forms_kept: list[str] = field(default_factory=list)
 
 
-INDICATOR_FIELDS = ("name", "group", "unit", "value_type", "aggregation", "decimals", "higher_is_better", "period_kinds",
-                    "agency_levels", "numerator_label", "denominator_label", "minimum", "maximum", "description", "order")
+INDICATOR_FIELDS = (
+    "name",
+    "group",
+    "unit",
+    "value_type",
+    "aggregation",
+    "decimals",
+    "higher_is_better",
+    "period_kinds",
+    "agency_levels",
+    "numerator_label",
+    "denominator_label",
+    "minimum",
+    "maximum",
+    "description",
+    "order",
+)
 FORM_FIELDS = ("name", "description", "period_kind", "agency_kinds", "is_active")
 TEXT_FIELDS = ("name", "group", "unit", "numerator_label", "denominator_label", "description", "instructions")
 
@@ -119,20 +134,25 @@ def load_forms(path: str | Path = FORMS_FILE, *, actor=None) -> LoadSummary:
             code = spec["code"]
             existing = Indicator.objects.filter(code=code).first()
             if existing is not None and existing.source != Indicator.Source.REPORTED:
-                raise DomainError(f"Mã chỉ tiêu {code} đã dùng cho một chỉ tiêu không do cơ quan báo cáo "
-                                  f"({existing.get_source_display().lower()}); hãy đặt mã khác.", field=code)
+                raise DomainError(
+                    f"Mã chỉ tiêu {code} đã dùng cho một chỉ tiêu không do cơ quan báo cáo "
+                    f"({existing.get_source_display().lower()}); hãy đặt mã khác.",
+                    field=code,
+                )
             if existing is not None:
                 summary.indicators_kept.append(code)
                 continue
-            created[code] = Indicator.objects.create(code=code, source=Indicator.Source.REPORTED,
-                                                     **_fields(spec, INDICATOR_FIELDS))
+            created[code] = Indicator.objects.create(
+                code=code, source=Indicator.Source.REPORTED, **_fields(spec, INDICATOR_FIELDS)
+            )
             summary.indicators_created.append(code)
         for spec in data.get("indicators", []):
             if spec["code"] in created and spec.get("part_of"):
                 whole = Indicator.objects.filter(code=spec["part_of"]).first()
                 if whole is None:
-                    raise DomainError(f"Chỉ tiêu {spec['code']}: không có chỉ tiêu tổng «{spec['part_of']}».",
-                                      field=spec["code"])
+                    raise DomainError(
+                        f"Chỉ tiêu {spec['code']}: không có chỉ tiêu tổng «{spec['part_of']}».", field=spec["code"]
+                    )
                 Indicator.objects.filter(pk=created[spec["code"]].pk).update(part_of=whole)
         for spec in data.get("forms", []):
             if ReportForm.objects.filter(code=spec["code"]).exists():
@@ -140,31 +160,53 @@ def load_forms(path: str | Path = FORMS_FILE, *, actor=None) -> LoadSummary:
                 continue
             _create_form(spec)
             summary.forms_created.append(spec["code"])
-        audit.record(actor=actor, action="lris.forms.load", object_type="lris.ReportForm", object_id="",
-                     after={"indicators_created": summary.indicators_created, "forms_created": summary.forms_created})
+        audit.record(
+            actor=actor,
+            action="lris.forms.load",
+            object_type="lris.ReportForm",
+            object_id="",
+            after={"indicators_created": summary.indicators_created, "forms_created": summary.forms_created},
+        )
     return summary
 
 
 def _create_form(spec: dict) -> ReportForm:
     values = _fields(spec, FORM_FIELDS)
     if values.get("period_kind", PeriodKind.QUARTER) not in PeriodKind.values:
-        raise DomainError(f"Biểu mẫu {spec['code']}: kỳ báo cáo «{values['period_kind']}» không hợp lệ.", field=spec["code"])
+        raise DomainError(
+            f"Biểu mẫu {spec['code']}: kỳ báo cáo «{values['period_kind']}» không hợp lệ.", field=spec["code"]
+        )
     form = ReportForm.objects.create(code=spec["code"], **values)
     for order, item in enumerate(spec.get("items", []), start=1):
         indicator = Indicator.objects.filter(code=item["indicator"], source=Indicator.Source.REPORTED).first()
         if indicator is None:
-            raise DomainError(f"Biểu mẫu {spec['code']}: không có chỉ tiêu báo cáo «{item['indicator']}».",
-                              field=spec["code"])
-        FormItem.objects.create(form=form, indicator=indicator, order=order, required=item.get("required", True),
-                                **_fields(item, ("minimum", "maximum", "instructions")))
+            raise DomainError(
+                f"Biểu mẫu {spec['code']}: không có chỉ tiêu báo cáo «{item['indicator']}».", field=spec["code"]
+            )
+        FormItem.objects.create(
+            form=form,
+            indicator=indicator,
+            order=order,
+            required=item.get("required", True),
+            **_fields(item, ("minimum", "maximum", "instructions")),
+        )
     return form
 
 
 def record_form_edit(*, actor, form: ReportForm, created: bool) -> None:
     """After the province administrator edits a form in the admin pages."""
-    audit.record(actor=actor, action="lris.form.create" if created else "lris.form.update", obj=form,
-                 after={"code": form.code, "period_kind": form.period_kind, "is_active": form.is_active,
-                        "items": list(form.items.values_list("indicator__code", flat=True)), "via": "admin"})
+    audit.record(
+        actor=actor,
+        action="lris.form.create" if created else "lris.form.update",
+        obj=form,
+        after={
+            "code": form.code,
+            "period_kind": form.period_kind,
+            "is_active": form.is_active,
+            "items": list(form.items.values_list("indicator__code", flat=True)),
+            "via": "admin",
+        },
+    )
 
 
 # ---------------------------------------------------------------- assigning
@@ -187,8 +229,11 @@ def assign_form(*, actor, form: ReportForm, agencies, period: Period, deadline: 
     if not form.items.exists():
         raise DomainError(f"Biểu mẫu {form.code} chưa có chỉ tiêu nào.", "form")
     if period.kind != form.period_kind:
-        raise DomainError(f"Biểu mẫu {form.code} báo cáo theo {form.get_period_kind_display().lower()}; "
-                          f"kỳ {period.label} không phù hợp.", "period")
+        raise DomainError(
+            f"Biểu mẫu {form.code} báo cáo theo {form.get_period_kind_display().lower()}; "
+            f"kỳ {period.label} không phù hợp.",
+            "period",
+        )
     if deadline is None or deadline < period.start:
         raise DomainError("Hạn nộp phải từ ngày đầu kỳ báo cáo trở đi.", "deadline")
     if not agencies:
@@ -198,18 +243,36 @@ def assign_form(*, actor, form: ReportForm, agencies, period: Period, deadline: 
         raise DomainError(f"Cơ quan đã thôi hoạt động, không giao báo cáo được: {', '.join(closed)}.", "agencies")
     created, existing = [], []
     with transaction.atomic():
-        already = set(FormAssignment.objects.filter(form=form, period_start=period.start, period_end=period.end,
-                                                    agency__in=agencies).values_list("agency_id", flat=True))
+        already = set(
+            FormAssignment.objects.filter(
+                form=form, period_start=period.start, period_end=period.end, agency__in=agencies
+            ).values_list("agency_id", flat=True)
+        )
         for agency in sorted(set(agencies), key=lambda a: a.name):
             if agency.pk in already:
                 existing.append(agency)
                 continue
-            assignment = FormAssignment.objects.create(form=form, agency=agency, period_start=period.start,
-                                                       period_end=period.end, deadline=deadline, created_by=actor)
+            assignment = FormAssignment.objects.create(
+                form=form,
+                agency=agency,
+                period_start=period.start,
+                period_end=period.end,
+                deadline=deadline,
+                created_by=actor,
+            )
             created.append(assignment)
-        audit.record(actor=actor, action="lris.assign", obj=form,
-                     after={"form": form.code, "period": period.code, "deadline": deadline,
-                            "agencies": [a.agency_id for a in created], "already": [a.pk for a in existing]})
+        audit.record(
+            actor=actor,
+            action="lris.assign",
+            obj=form,
+            after={
+                "form": form.code,
+                "period": period.code,
+                "deadline": deadline,
+                "agencies": [a.agency_id for a in created],
+                "already": [a.pk for a in existing],
+            },
+        )
     return AssignResult(created, existing)
 
 
@@ -228,39 +291,70 @@ def _same(old: Clean | None, new: Clean | None) -> bool:
 
 
 def _event(submission, action, old, actor, at, note=""):
-    SubmissionEvent.objects.create(submission=submission, action=action, from_status=old, to_status=submission.status,
-                                   actor=actor if getattr(actor, "pk", None) else None, at=at, note=note)
+    SubmissionEvent.objects.create(
+        submission=submission,
+        action=action,
+        from_status=old,
+        to_status=submission.status,
+        actor=actor if getattr(actor, "pk", None) else None,
+        at=at,
+        note=note,
+    )
 
 
 def _snapshot_changes(submission, why, actor, at, note="") -> None:
     """Keep the values as they stood when returned, approved or reopened."""
-    ValueChange.objects.bulk_create([
-        ValueChange(submission=submission, indicator_id=row.indicator_id, actor=actor, at=at, why=why,
-                    old_raw=row.raw, new_raw=row.raw, old_value=row.value, new_value=row.value,
-                    old_numerator=row.numerator, new_numerator=row.numerator, old_denominator=row.denominator,
-                    new_denominator=row.denominator, note=note)
-        for row in submission.values.all()])
+    ValueChange.objects.bulk_create(
+        [
+            ValueChange(
+                submission=submission,
+                indicator_id=row.indicator_id,
+                actor=actor,
+                at=at,
+                why=why,
+                old_raw=row.raw,
+                new_raw=row.raw,
+                old_value=row.value,
+                new_value=row.value,
+                old_numerator=row.numerator,
+                new_numerator=row.numerator,
+                old_denominator=row.denominator,
+                new_denominator=row.denominator,
+                note=note,
+            )
+            for row in submission.values.all()
+        ]
+    )
 
 
-def save_values(*, actor, assignment: FormAssignment, entries: list[Entry], why: str = ValueChange.Why.ENTERED,
-                submit: bool = False, at=None) -> Submission:
+def save_values(
+    *,
+    actor,
+    assignment: FormAssignment,
+    entries: list[Entry],
+    why: str = ValueChange.Why.ENTERED,
+    submit: bool = False,
+    at=None,
+) -> Submission:
     """Check and store the agency's values; with `submit`, send the report
     too (then every required item must be filled in). Either everything is
     stored or nothing: every problem is reported at once in ValuesInvalid."""
     _require_reporter(actor, assignment)
     at = _now(at)
     with transaction.atomic():
-        assignment = (FormAssignment.objects.select_for_update().select_related("form", "agency")
-                      .get(pk=assignment.pk))
+        assignment = FormAssignment.objects.select_for_update().select_related("form", "agency").get(pk=assignment.pk)
         submission = Submission.objects.filter(assignment=assignment).first()
         if submission is not None and submission.status not in EDITABLE:
             if submission.status == Status.APPROVED:
-                raise DomainError("Báo cáo đã được duyệt nên không sửa được nữa; nếu cần sửa, đề nghị quản trị tỉnh "
-                                  "mở lại báo cáo.", "status")
+                raise DomainError(
+                    "Báo cáo đã được duyệt nên không sửa được nữa; nếu cần sửa, đề nghị quản trị tỉnh mở lại báo cáo.",
+                    "status",
+                )
             raise DomainError("Báo cáo đã gửi và đang chờ duyệt; chỉ sửa được khi tỉnh trả lại.", "status")
         items = list(assignment.form.items.select_related("indicator", "indicator__part_of"))
-        existing_rows = {row.indicator.code: row for row in
-                         (submission.values.select_related("indicator") if submission else [])}
+        existing_rows = {
+            row.indicator.code: row for row in (submission.values.select_related("indicator") if submission else [])
+        }
         existing = {code: _clean_of(row) for code, row in existing_rows.items()}
         changes, errors = validation.check(assignment.form, items, entries, existing, require_all=submit)
         if errors:
@@ -277,19 +371,39 @@ def save_values(*, actor, assignment: FormAssignment, entries: list[Entry], why:
             if clean is None:
                 row.delete()
             elif row is None:
-                SubmittedValue.objects.create(submission=submission, indicator=indicator_of[code], value=clean.value,
-                                              numerator=clean.numerator, denominator=clean.denominator, raw=clean.raw)
+                SubmittedValue.objects.create(
+                    submission=submission,
+                    indicator=indicator_of[code],
+                    value=clean.value,
+                    numerator=clean.numerator,
+                    denominator=clean.denominator,
+                    raw=clean.raw,
+                )
             else:
-                row.value, row.numerator, row.denominator, row.raw = (clean.value, clean.numerator, clean.denominator,
-                                                                      clean.raw)
+                row.value, row.numerator, row.denominator, row.raw = (
+                    clean.value,
+                    clean.numerator,
+                    clean.denominator,
+                    clean.raw,
+                )
                 row.save(update_fields=["value", "numerator", "denominator", "raw"])
             empty = Clean(None)
             old, new = old or empty, clean or empty
             ValueChange.objects.create(
-                submission=submission, indicator=indicator_of[code], actor=actor, at=at, why=why,
-                old_raw=old.raw, new_raw=new.raw, old_value=old.value, new_value=new.value,
-                old_numerator=old.numerator, new_numerator=new.numerator, old_denominator=old.denominator,
-                new_denominator=new.denominator)
+                submission=submission,
+                indicator=indicator_of[code],
+                actor=actor,
+                at=at,
+                why=why,
+                old_raw=old.raw,
+                new_raw=new.raw,
+                old_value=old.value,
+                new_value=new.value,
+                old_numerator=old.numerator,
+                new_numerator=new.numerator,
+                old_denominator=old.denominator,
+                new_denominator=new.denominator,
+            )
             changed_codes.append(code)
         before = submission.status
         if submit:
@@ -301,10 +415,15 @@ def save_values(*, actor, assignment: FormAssignment, entries: list[Entry], why:
             _event(submission, action, before, actor, at)
         else:
             submission.save(update_fields=["updated_at"])
-        audit.record(actor=actor, action="lris.submission." + ("submit" if submit else "save"), obj=submission,
-                     agency_id=assignment.agency_id, at=at,
-                     before={"status": before}, after={"status": submission.status, "assignment": assignment.pk,
-                                                       "changed": changed_codes, "via": why})
+        audit.record(
+            actor=actor,
+            action="lris.submission." + ("submit" if submit else "save"),
+            obj=submission,
+            agency_id=assignment.agency_id,
+            at=at,
+            before={"status": before},
+            after={"status": submission.status, "assignment": assignment.pk, "changed": changed_codes, "via": why},
+        )
     return submission
 
 
@@ -318,16 +437,20 @@ def upload_workbook(*, actor, assignment: FormAssignment, data: bytes, submit: b
     by item code; errors name the row and column."""
     _require_reporter(actor, assignment)
     entries = xlsx.read(data, assignment)
-    return save_values(actor=actor, assignment=assignment, entries=entries, why=ValueChange.Why.UPLOADED,
-                       submit=submit, at=at)
+    return save_values(
+        actor=actor, assignment=assignment, entries=entries, why=ValueChange.Why.UPLOADED, submit=submit, at=at
+    )
 
 
 # ---------------------------------------------------------------- review
 
 
 def _locked(submission: Submission) -> Submission:
-    return Submission.objects.select_for_update().select_related("assignment__form", "assignment__agency").get(
-        pk=submission.pk)
+    return (
+        Submission.objects.select_for_update()
+        .select_related("assignment__form", "assignment__agency")
+        .get(pk=submission.pk)
+    )
 
 
 def _reason(reason: str) -> str:
@@ -351,29 +474,49 @@ def approve(*, actor, submission: Submission, at=None) -> Submission:
         assignment = submission.assignment
         rows = list(submission.values.select_related("indicator"))
         # A value approved before a reopening cannot just disappear from the indicator store.
-        approved_before = set(ValueChange.objects.filter(submission=submission, why=ValueChange.Why.APPROVED)
-                              .values_list("indicator__code", flat=True))
+        approved_before = set(
+            ValueChange.objects.filter(submission=submission, why=ValueChange.Why.APPROVED).values_list(
+                "indicator__code", flat=True
+            )
+        )
         dropped = sorted(approved_before - {row.indicator.code for row in rows})
         if dropped:
-            raise DomainError("Chỉ tiêu đã duyệt trước đây nay bị để trống: " + ", ".join(dropped)
-                              + ". Hãy trả lại để cơ quan nhập lại.", "values")
+            raise DomainError(
+                "Chỉ tiêu đã duyệt trước đây nay bị để trống: "
+                + ", ".join(dropped)
+                + ". Hãy trả lại để cơ quan nhập lại.",
+                "values",
+            )
         period = assignment.period
         source = f"LRIS {assignment.form.code} {period.code}"
         for row in rows:
-            record_reported_value(indicator=row.indicator, agency=assignment.agency, period_start=assignment.period_start,
-                                  period_end=assignment.period_end,
-                                  value=None if row.indicator.is_ratio else row.value,
-                                  numerator=row.numerator, denominator=row.denominator, source=source, actor=actor,
-                                  at=at)
+            record_reported_value(
+                indicator=row.indicator,
+                agency=assignment.agency,
+                period_start=assignment.period_start,
+                period_end=assignment.period_end,
+                value=None if row.indicator.is_ratio else row.value,
+                numerator=row.numerator,
+                denominator=row.denominator,
+                source=source,
+                actor=actor,
+                at=at,
+            )
         before = submission.status
         submission.status, submission.reviewed_at, submission.reviewed_by = Status.APPROVED, at, actor
         submission.return_reason = ""
         submission.save()
         _event(submission, SubmissionEvent.Action.APPROVE, before, actor, at)
         _snapshot_changes(submission, ValueChange.Why.APPROVED, actor, at)
-        audit.record(actor=actor, action="lris.submission.approve", obj=submission, agency_id=assignment.agency_id,
-                     at=at, before={"status": before}, after={"status": submission.status, "values": len(rows),
-                                                             "source": source})
+        audit.record(
+            actor=actor,
+            action="lris.submission.approve",
+            obj=submission,
+            agency_id=assignment.agency_id,
+            at=at,
+            before={"status": before},
+            after={"status": submission.status, "values": len(rows), "source": source},
+        )
     return submission
 
 
@@ -409,9 +552,15 @@ def _send_back(submission, actor, at, reason, action, why) -> Submission:
     submission.save()
     _event(submission, action, before, actor, at, note=reason)
     _snapshot_changes(submission, why, actor, at, note=reason)
-    audit.record(actor=actor, action=f"lris.submission.{action}", obj=submission,
-                 agency_id=submission.assignment.agency_id, at=at, before={"status": before},
-                 after={"status": submission.status})
+    audit.record(
+        actor=actor,
+        action=f"lris.submission.{action}",
+        obj=submission,
+        agency_id=submission.assignment.agency_id,
+        at=at,
+        before={"status": before},
+        after={"status": submission.status},
+    )
     return submission
 
 
@@ -423,14 +572,18 @@ def _reminder_text(assignment: FormAssignment, kind: str, today: dt.date) -> tup
     deadline = f"{assignment.deadline:%d/%m/%Y}"
     if kind == Reminder.Kind.OVERDUE:
         late = (today - assignment.deadline).days
-        line = (f"Báo cáo «{form.name}» {period.label} của {assignment.agency.name} đã quá hạn nộp "
-                f"(hạn {deadline}, trễ {late} ngày).")
+        line = (
+            f"Báo cáo «{form.name}» {period.label} của {assignment.agency.name} đã quá hạn nộp "
+            f"(hạn {deadline}, trễ {late} ngày)."
+        )
         subject = f"Quá hạn nộp báo cáo: {form.name} — {period.label}"
     else:
         left = (assignment.deadline - today).days
         when = "hôm nay" if left == 0 else f"còn {left} ngày"
-        line = (f"Báo cáo «{form.name}» {period.label} của {assignment.agency.name} sắp đến hạn nộp "
-                f"ngày {deadline} ({when}).")
+        line = (
+            f"Báo cáo «{form.name}» {period.label} của {assignment.agency.name} sắp đến hạn nộp "
+            f"ngày {deadline} ({when})."
+        )
         subject = f"Sắp đến hạn nộp báo cáo: {form.name} — {period.label}"
     return subject, line
 
@@ -448,11 +601,14 @@ def send_reminders(*, now=None) -> dict:
     today = local_date(now)
     sent = {Reminder.Kind.DUE_SOON: 0, Reminder.Kind.OVERDUE: 0}
     emails = 0
-    waiting = (FormAssignment.objects
-               .filter(deadline__lte=today + dt.timedelta(days=REMIND_DAYS_BEFORE),
-                       deadline__gte=today - dt.timedelta(days=OVERDUE_WINDOW_DAYS))
-               .exclude(submission__status__in=REPORTED)
-               .select_related("form", "agency"))
+    waiting = (
+        FormAssignment.objects.filter(
+            deadline__lte=today + dt.timedelta(days=REMIND_DAYS_BEFORE),
+            deadline__gte=today - dt.timedelta(days=OVERDUE_WINDOW_DAYS),
+        )
+        .exclude(submission__status__in=REPORTED)
+        .select_related("form", "agency")
+    )
     for assignment in list(waiting):
         kind = Reminder.Kind.OVERDUE if assignment.deadline < today else Reminder.Kind.DUE_SOON
         if Reminder.objects.filter(assignment=assignment, kind=kind).exists():
@@ -470,8 +626,14 @@ def send_reminders(*, now=None) -> dict:
 
 
 def _remind(assignment: FormAssignment, kind: str, now, today) -> int:
-    users = list({m.user for m in Membership.objects.filter(agency_id=assignment.agency_id, user__is_active=True)
-                  .select_related("user")})
+    users = list(
+        {
+            m.user
+            for m in Membership.objects.filter(agency_id=assignment.agency_id, user__is_active=True).select_related(
+                "user"
+            )
+        }
+    )
     if not users:
         raise _NoOfficers
     subject, line = _reminder_text(assignment, kind, today)
@@ -479,18 +641,33 @@ def _remind(assignment: FormAssignment, kind: str, now, today) -> int:
     with transaction.atomic():
         # The row is the "already sent" mark; the unique constraint stops a second worker.
         reminder = Reminder.objects.create(assignment=assignment, kind=kind, sent_at=now, recipients=len(users))
-        Notice.objects.bulk_create([Notice(user=u, assignment=assignment, kind=kind, message=line, created_at=now)
-                                    for u in users], ignore_conflicts=True)
-        messages = [EmailMessage(subject=subject, to=[u.email], body=(
-            f"Kính gửi {u.display_name},\n\n{line}\n\nXin vui lòng nhập và gửi báo cáo tại: {link}\n\n"
-            f"Thư này được gửi tự động từ hệ thống Chính quyền số tỉnh {settings.CQS['PROVINCE_NAME']}."))
-            for u in users if u.email]
+        Notice.objects.bulk_create(
+            [Notice(user=u, assignment=assignment, kind=kind, message=line, created_at=now) for u in users],
+            ignore_conflicts=True,
+        )
+        messages = [
+            EmailMessage(
+                subject=subject,
+                to=[u.email],
+                body=(
+                    f"Kính gửi {u.display_name},\n\n{line}\n\nXin vui lòng nhập và gửi báo cáo tại: {link}\n\n"
+                    f"Thư này được gửi tự động từ hệ thống Chính quyền số tỉnh {settings.CQS['PROVINCE_NAME']}."
+                ),
+            )
+            for u in users
+            if u.email
+        ]
         # Sent inside the transaction: if the mail server refuses, nothing is marked and the next run tries again.
         if messages:
             get_connection(fail_silently=False).send_messages(messages)
         reminder.emails = len(messages)
         reminder.save(update_fields=["emails"])
-        audit.record(actor=None, action=f"lris.reminder.{kind}", obj=reminder, agency_id=assignment.agency_id, at=now,
-                     after={"assignment": assignment.pk, "recipients": len(users), "emails": len(messages)})
+        audit.record(
+            actor=None,
+            action=f"lris.reminder.{kind}",
+            obj=reminder,
+            agency_id=assignment.agency_id,
+            at=now,
+            after={"assignment": assignment.pk, "recipients": len(users), "emails": len(messages)},
+        )
     return len(messages)
-

@@ -76,8 +76,12 @@ class ValuesInvalid(DomainError):
     def __init__(self, errors: list[ItemError]):
         self.errors = errors
         count = format_number(len(errors))
-        super().__init__(f"Có {count} lỗi, chưa lưu số liệu nào: " + " ".join(e.message for e in errors[:3])
-                         + (" …" if len(errors) > 3 else ""), errors[0].field if errors else None)
+        super().__init__(
+            f"Có {count} lỗi, chưa lưu số liệu nào: "
+            + " ".join(e.message for e in errors[:3])
+            + (" …" if len(errors) > 3 else ""),
+            errors[0].field if errors else None,
+        )
 
     def as_dict(self) -> dict:
         return {**super().as_dict(), "errors": [e.as_dict() for e in self.errors]}
@@ -199,8 +203,10 @@ def display(indicator, clean) -> str:
     if indicator.value_type == indicator.ValueType.BOOLEAN:
         return "Có" if clean.value else "Không"
     if indicator.is_ratio:
-        return (f"{number_text(clean.numerator)} / {number_text(clean.denominator)} "
-                f"({format_number(clean.value, indicator.decimals)}%)")
+        return (
+            f"{number_text(clean.numerator)} / {number_text(clean.denominator)} "
+            f"({format_number(clean.value, indicator.decimals)}%)"
+        )
     return number_text(clean.value)
 
 
@@ -229,15 +235,25 @@ class _Checker:
             message = f"{where}: {label}: {problem}."
         else:
             message = f"{label}: {problem}."
-        self.errors.append(ItemError(code=code, message=message, field=f"{INPUT_NAME.get(part, 'v')}-{code}",
-                                     row=entry.row if entry is not None else None, column=column))
+        self.errors.append(
+            ItemError(
+                code=code,
+                message=message,
+                field=f"{INPUT_NAME.get(part, 'v')}-{code}",
+                row=entry.row if entry is not None else None,
+                column=column,
+            )
+        )
 
     def number(self, item, entry: Entry, part: str) -> Decimal | None:
         raw = getattr(entry, part)
         try:
             return parse_number(raw)
         except _Bad as bad:
-            what = {"numerator": f"tử số ({self.label(item, part)})", "denominator": f"mẫu số ({self.label(item, part)})"}
+            what = {
+                "numerator": f"tử số ({self.label(item, part)})",
+                "denominator": f"mẫu số ({self.label(item, part)})",
+            }
             example = "số nguyên, ví dụ 2.164.505" if item.indicator.value_type == "integer" else "số, ví dụ 71,29"
             detail = str(bad) if str(bad) != "phải là số" else f"phải là {example}"
             self.add(item, entry, part, f"{what.get(part, '')} {detail} (đã nhập «{_text(raw)}»)".lstrip())
@@ -296,28 +312,43 @@ class _Checker:
         missing = [p for p in ("numerator", "denominator") if not entry.given(p)]
         if missing:
             part = missing[0]
-            self.add(item, entry, part, f"cần nhập cả tử số ({self.label(item, 'numerator')}) và mẫu số "
-                                        f"({self.label(item, 'denominator')})")
+            self.add(
+                item,
+                entry,
+                part,
+                f"cần nhập cả tử số ({self.label(item, 'numerator')}) và mẫu số ({self.label(item, 'denominator')})",
+            )
             return None
         numerator = self.number(item, entry, "numerator")
         denominator = self.number(item, entry, "denominator")
         if numerator is None or denominator is None:
             return None
         if denominator <= 0:
-            self.add(item, entry, "denominator", f"mẫu số ({self.label(item, 'denominator')}) phải lớn hơn 0 "
-                                                 f"(đã nhập «{_text(entry.denominator)}»)")
+            self.add(
+                item,
+                entry,
+                "denominator",
+                f"mẫu số ({self.label(item, 'denominator')}) phải lớn hơn 0 (đã nhập «{_text(entry.denominator)}»)",
+            )
             return None
         if numerator < 0:
             self.add(item, entry, "numerator", f"tử số ({self.label(item, 'numerator')}) không được âm")
             return None
         low, high = bounds(item)
         if high <= HUNDRED and numerator > denominator:
-            self.add(item, entry, "numerator", f"tử số ({self.label(item, 'numerator')}: {number_text(numerator)}) "
-                                               f"không được lớn hơn mẫu số ({self.label(item, 'denominator')}: "
-                                               f"{number_text(denominator)})")
+            self.add(
+                item,
+                entry,
+                "numerator",
+                f"tử số ({self.label(item, 'numerator')}: {number_text(numerator)}) "
+                f"không được lớn hơn mẫu số ({self.label(item, 'denominator')}: "
+                f"{number_text(denominator)})",
+            )
             return None
         value = _ratio_value(numerator, denominator)
-        if not self._in_range(item, entry, "numerator", value, format_number(value, item.indicator.decimals), percent=True):
+        if not self._in_range(
+            item, entry, "numerator", value, format_number(value, item.indicator.decimals), percent=True
+        ):
             return None
         return Clean(value, numerator, denominator, raw=f"{_text(entry.numerator)} / {_text(entry.denominator)}")
 
@@ -365,9 +396,13 @@ def check(form, items, entries: list[Entry], existing: dict[str, Clean], *, requ
         if part_value is None or whole_value is None or part_value.amount is None or whole_value.amount is None:
             continue
         if part_value.amount > whole_value.amount:
-            checker.add(item, seen.get(code), "numerator" if item.indicator.is_ratio else "value",
-                        f"{number_text(part_value.amount)} lớn hơn {whole_indicator.code} — {whole_indicator.name} "
-                        f"({number_text(whole_value.amount)}), trong khi đây là một phần của chỉ tiêu đó")
+            checker.add(
+                item,
+                seen.get(code),
+                "numerator" if item.indicator.is_ratio else "value",
+                f"{number_text(part_value.amount)} lớn hơn {whole_indicator.code} — {whole_indicator.name} "
+                f"({number_text(whole_value.amount)}), trong khi đây là một phần của chỉ tiêu đó",
+            )
     # In the order people read them: by row of the workbook, else by line of the form.
     position = {item.indicator.code: index for index, item in enumerate(items)}
     errors = sorted(checker.errors, key=lambda e: (e.row or 0, position.get(e.code, len(position))))

@@ -42,6 +42,7 @@ def officer_required(view):
             raise Http404("Không tìm thấy.") from None
         except PermissionDenied as denied:
             raise DjangoPermissionDenied(denied.message) from None
+
     return wrapper
 
 
@@ -58,9 +59,18 @@ def index(request):
     rows = selectors.assignment_rows(user) if agency_ids(user) else []
     province = selectors.can_review(user) or selectors.sees_compliance(user)
     queue = list(selectors.review_queue(user)[:100]) if province else []
-    return render(request, "lris/index.html", {
-        "groups": selectors.grouped(rows), "has_agency": bool(agency_ids(user)), "province": province,
-        "can_review": selectors.can_review(user), "queue": queue, "notices": selectors.notices(user)})
+    return render(
+        request,
+        "lris/index.html",
+        {
+            "groups": selectors.grouped(rows),
+            "has_agency": bool(agency_ids(user)),
+            "province": province,
+            "can_review": selectors.can_review(user),
+            "queue": queue,
+            "notices": selectors.notices(user),
+        },
+    )
 
 
 # ---------------------------------------------------------------- one report
@@ -102,18 +112,36 @@ def _page(request, assignment, *, posted=None, errors=None, upload_errors=None, 
         inputs = _inputs(view)
         if posted is not None:
             inputs = {k: posted.get(f"{k}-{code}", "") for k in ("v", "n", "d")}
-        rows.append({"view": view, "inputs": inputs, "errors": by_code.get(code, []),
-                     "boolean": view.indicator.value_type == view.indicator.ValueType.BOOLEAN})
+        rows.append(
+            {
+                "view": view,
+                "inputs": inputs,
+                "errors": by_code.get(code, []),
+                "boolean": view.indicator.value_type == view.indicator.ValueType.BOOLEAN,
+            }
+        )
     submission = selectors.submission_of(assignment)
     status_key = submission.status if submission else "not_started"
     editable = selectors.can_edit(user, assignment) and status_key in (*EDITABLE, "not_started")
-    return render(request, "lris/assignment.html", {
-        "assignment": assignment, "submission": submission, "state": selectors.state_of(assignment, _today()),
-        "rows": rows, "errors": errors, "upload_errors": upload_errors or [], "editable": editable,
-        "can_review": selectors.can_review(user) and status_key in AWAITING_REVIEW,
-        "can_reopen": selectors.can_review(user) and status_key == Status.APPROVED,
-        "history": selectors.history(assignment), "period": assignment.period,
-        "reference": xlsx.reference(assignment)}, status=status)
+    return render(
+        request,
+        "lris/assignment.html",
+        {
+            "assignment": assignment,
+            "submission": submission,
+            "state": selectors.state_of(assignment, _today()),
+            "rows": rows,
+            "errors": errors,
+            "upload_errors": upload_errors or [],
+            "editable": editable,
+            "can_review": selectors.can_review(user) and status_key in AWAITING_REVIEW,
+            "can_reopen": selectors.can_review(user) and status_key == Status.APPROVED,
+            "history": selectors.history(assignment),
+            "period": assignment.period,
+            "reference": xlsx.reference(assignment),
+        },
+        status=status,
+    )
 
 
 @officer_required
@@ -124,8 +152,9 @@ def assignment_page(request, pk):
     action = request.POST.get("action", "save")
     views = selectors.items_with_values(assignment)
     try:
-        services.save_values(actor=request.user, assignment=assignment, entries=_entries(request.POST, views),
-                             submit=action == "submit")
+        services.save_values(
+            actor=request.user, assignment=assignment, entries=_entries(request.POST, views), submit=action == "submit"
+        )
     except ValuesInvalid as invalid:
         return _page(request, assignment, posted=request.POST, errors=invalid.errors)
     except (PermissionDenied, NotFound):
@@ -133,8 +162,10 @@ def assignment_page(request, pk):
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("lris:assignment", pk=assignment.pk)
-    messages.success(request, "Đã gửi báo cáo; tỉnh sẽ xem và duyệt." if action == "submit" else
-                     "Đã lưu nháp. Báo cáo chưa được gửi.")
+    messages.success(
+        request,
+        "Đã gửi báo cáo; tỉnh sẽ xem và duyệt." if action == "submit" else "Đã lưu nháp. Báo cáo chưa được gửi.",
+    )
     return redirect("lris:assignment", pk=assignment.pk)
 
 
@@ -156,16 +187,20 @@ def upload(request, pk):
     try:
         if upload_file is None:
             raise DomainError("Hãy chọn tệp Excel đã nhập số liệu.", "file")
-        services.upload_workbook(actor=request.user, assignment=assignment, data=upload_file.read(),
-                                 submit=request.POST.get("submit") == "1")
+        services.upload_workbook(
+            actor=request.user, assignment=assignment, data=upload_file.read(), submit=request.POST.get("submit") == "1"
+        )
     except ValuesInvalid as invalid:
         return _page(request, assignment, upload_errors=[e.message for e in invalid.errors])
     except (PermissionDenied, NotFound):
         raise
     except DomainError as error:
         return _page(request, assignment, upload_errors=[error.message])
-    messages.success(request, "Đã nhận số liệu từ tệp Excel" + (" và gửi báo cáo." if request.POST.get("submit") == "1"
-                                                                else "; báo cáo đang ở dạng nháp, chưa gửi."))
+    messages.success(
+        request,
+        "Đã nhận số liệu từ tệp Excel"
+        + (" và gửi báo cáo." if request.POST.get("submit") == "1" else "; báo cáo đang ở dạng nháp, chưa gửi."),
+    )
     return redirect("lris:assignment", pk=assignment.pk)
 
 
@@ -250,8 +285,9 @@ def assign(request):
             if deadline is None:
                 raise DomainError("Hãy nhập hạn nộp (ngày/tháng/năm).", "deadline")
             targets = [a for a in agencies if a.kind in chosen_kinds or a.pk in chosen_ids]
-            result = services.assign_form(actor=request.user, form=form, agencies=targets, period=period,
-                                          deadline=deadline)
+            result = services.assign_form(
+                actor=request.user, form=form, agencies=targets, period=period, deadline=deadline
+            )
         except PermissionDenied:
             raise
         except DomainError as error:
@@ -262,12 +298,19 @@ def assign(request):
                 note += f" {len(result.existing)} cơ quan đã được giao từ trước, giữ nguyên."
             messages.success(request, note)
             return redirect(f"{_url('lris:compliance')}?form={form.code}&ky={period.code}")
-    context.update({
-        "errors": errors, "periods": periods,
-        "period_text": period_text or next((p.code for p in periods if p.start <= today <= p.end),
-                                           periods[0].code if periods else ""),
-        "deadline_text": deadline_text, "kinds": kinds, "chosen_kinds": chosen_kinds, "chosen_ids": chosen_ids,
-        "agency_groups": [(label, [a for a in agencies if a.kind == k]) for k, label in kinds]})
+    context.update(
+        {
+            "errors": errors,
+            "periods": periods,
+            "period_text": period_text
+            or next((p.code for p in periods if p.start <= today <= p.end), periods[0].code if periods else ""),
+            "deadline_text": deadline_text,
+            "kinds": kinds,
+            "chosen_kinds": chosen_kinds,
+            "chosen_ids": chosen_ids,
+            "agency_groups": [(label, [a for a in agencies if a.kind == k]) for k, label in kinds],
+        }
+    )
     return render(request, "lris/assign.html", context)
 
 
@@ -300,5 +343,8 @@ def compliance_page(request):
             result = selectors.compliance(form, period.start, period.end)
         except DomainError as problem:
             error = problem.message
-    return render(request, "lris/compliance.html", {"forms": forms, "form": form, "periods": periods, "code": code,
-                                                     "result": result, "error": error})
+    return render(
+        request,
+        "lris/compliance.html",
+        {"forms": forms, "form": form, "periods": periods, "code": code, "result": result, "error": error},
+    )

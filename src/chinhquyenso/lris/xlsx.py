@@ -27,9 +27,16 @@ from chinhquyenso.lris.validation import Entry
 
 SHEET = "Báo cáo"
 MARKER = "Mã báo cáo được giao"
-COLUMNS = [("code", "Mã chỉ tiêu", 22), ("name", "Tên chỉ tiêu", 48), ("unit", "Đơn vị tính", 12),
-           ("value", "Giá trị", 16), ("numerator", "Tử số", 16), ("denominator", "Mẫu số", 16),
-           ("required", "Bắt buộc", 10), ("instructions", "Hướng dẫn", 70)]
+COLUMNS = [
+    ("code", "Mã chỉ tiêu", 22),
+    ("name", "Tên chỉ tiêu", 48),
+    ("unit", "Đơn vị tính", 12),
+    ("value", "Giá trị", 16),
+    ("numerator", "Tử số", 16),
+    ("denominator", "Mẫu số", 16),
+    ("required", "Bắt buộc", 10),
+    ("instructions", "Hướng dẫn", 70),
+]
 HEADER_LABELS = {fold(label): key for key, label, _ in COLUMNS}
 LABELS = {key: label for key, label, _ in COLUMNS}
 MAX_ROWS = 1000  # a template has one row per item; anything far longer is not one
@@ -51,8 +58,10 @@ def instructions(view) -> str:
     indicator, item = view.indicator, view.item
     parts = []
     if indicator.value_type == indicator.ValueType.RATIO:
-        parts.append(f"Tỷ lệ, tự tính từ tử số và mẫu số. Tử số (cột E): {indicator.numerator_label or 'tử số'}; "
-                     f"mẫu số (cột F): {indicator.denominator_label or 'mẫu số'}, lớn hơn 0. Để trống cột D.")
+        parts.append(
+            f"Tỷ lệ, tự tính từ tử số và mẫu số. Tử số (cột E): {indicator.numerator_label or 'tử số'}; "
+            f"mẫu số (cột F): {indicator.denominator_label or 'mẫu số'}, lớn hơn 0. Để trống cột D."
+        )
     elif indicator.value_type == indicator.ValueType.BOOLEAN:
         parts.append("Ghi Có hoặc Không vào cột D.")
     elif indicator.value_type == indicator.ValueType.INTEGER:
@@ -76,11 +85,15 @@ def template(assignment, views) -> bytes:
     period = assignment.period
     sheet["A1"] = _cell(f"{assignment.form.name} — {period.label}")
     sheet["A1"].font = Font(bold=True, size=13)
-    sheet["A2"] = _cell(f"Cơ quan báo cáo: {assignment.agency.name}. Hạn nộp: {assignment.deadline:%d/%m/%Y}. "
-                        f"Tỉnh {settings.CQS['PROVINCE_NAME']}.")
+    sheet["A2"] = _cell(
+        f"Cơ quan báo cáo: {assignment.agency.name}. Hạn nộp: {assignment.deadline:%d/%m/%Y}. "
+        f"Tỉnh {settings.CQS['PROVINCE_NAME']}."
+    )
     sheet["A3"], sheet["B3"] = MARKER, reference(assignment)
-    sheet["A4"] = ("Nhập số liệu vào các ô màu vàng; giữ nguyên mã chỉ tiêu ở cột A. Số viết kiểu Việt Nam: "
-                   "dấu chấm ngăn cách hàng nghìn, dấu phẩy trước phần thập phân.")
+    sheet["A4"] = (
+        "Nhập số liệu vào các ô màu vàng; giữ nguyên mã chỉ tiêu ở cột A. Số viết kiểu Việt Nam: "
+        "dấu chấm ngăn cách hàng nghìn, dấu phẩy trước phần thập phân."
+    )
     header_row = 6
     for index, (_, label, width) in enumerate(COLUMNS, start=1):
         cell = sheet.cell(row=header_row, column=index, value=label)
@@ -96,10 +109,16 @@ def template(assignment, views) -> bytes:
         value = None
         if clean is not None and not ratio:
             value = ("Có" if clean.value else "Không") if boolean else _number(clean.value)
-        cells = [indicator.code, _cell(indicator.name), _cell(indicator.unit), value,
-                 _number(clean.numerator) if ratio and clean else None,
-                 _number(clean.denominator) if ratio and clean else None,
-                 "Có" if view.item.required else "Không", _cell(instructions(view))]
+        cells = [
+            indicator.code,
+            _cell(indicator.name),
+            _cell(indicator.unit),
+            value,
+            _number(clean.numerator) if ratio and clean else None,
+            _number(clean.denominator) if ratio and clean else None,
+            "Có" if view.item.required else "Không",
+            _cell(instructions(view)),
+        ]
         for column, content in enumerate(cells, start=1):
             sheet.cell(row=row, column=column, value=content)
         for column in (4, 5, 6):
@@ -131,8 +150,11 @@ def _check_container(data: bytes) -> None:
     limit = settings.CQS["UPLOAD_MAX_BYTES"]
     if len(data) > limit:
         raise DomainError(f"Tệp vượt quá dung lượng cho phép ({limit // (1024 * 1024)} MB).", "file")
-    not_xlsx = DomainError("Tệp không phải bảng tính Excel (.xlsx); định dạng được kiểm tra theo nội dung tệp. "
-                           "Hãy tải mẫu Excel của báo cáo này, nhập số liệu rồi tải lên lại.", "file")
+    not_xlsx = DomainError(
+        "Tệp không phải bảng tính Excel (.xlsx); định dạng được kiểm tra theo nội dung tệp. "
+        "Hãy tải mẫu Excel của báo cáo này, nhập số liệu rồi tải lên lại.",
+        "file",
+    )
     if not data.startswith(b"PK\x03\x04"):
         raise not_xlsx
     try:
@@ -169,9 +191,14 @@ def _rows(sheet, assignment) -> list[Entry]:
             if first == fold(MARKER) and len(cells) > 1:
                 found = _text(cells[1])
                 if found and found != reference(assignment):
-                    raise DomainError(f"Tệp này là mẫu của báo cáo được giao khác ({found}), không phải "
-                                      f"{reference(assignment)}. Hãy tải mẫu của báo cáo này.", "file")
-            keys = {HEADER_LABELS.get(fold(_text(c))): i for i, c in enumerate(cells) if HEADER_LABELS.get(fold(_text(c)))}
+                    raise DomainError(
+                        f"Tệp này là mẫu của báo cáo được giao khác ({found}), không phải "
+                        f"{reference(assignment)}. Hãy tải mẫu của báo cáo này.",
+                        "file",
+                    )
+            keys = {
+                HEADER_LABELS.get(fold(_text(c))): i for i, c in enumerate(cells) if HEADER_LABELS.get(fold(_text(c)))
+            }
             if "code" in keys and ("value" in keys or "numerator" in keys):
                 header, columns = number, keys
             continue
@@ -186,8 +213,11 @@ def _rows(sheet, assignment) -> list[Entry]:
                 setattr(entry, part, _raw(cells[columns[part]]))
         entries.append(entry)
     if header is None:
-        raise DomainError("Không tìm thấy dòng tiêu đề (Mã chỉ tiêu, Giá trị, Tử số, Mẫu số) trong tệp. "
-                          "Hãy dùng mẫu Excel tải từ trang báo cáo.", "file")
+        raise DomainError(
+            "Không tìm thấy dòng tiêu đề (Mã chỉ tiêu, Giá trị, Tử số, Mẫu số) trong tệp. "
+            "Hãy dùng mẫu Excel tải từ trang báo cáo.",
+            "file",
+        )
     return entries
 
 
@@ -205,5 +235,3 @@ def _raw(value):
         return value
     text = nfc(str(value))
     return text or None
-
-

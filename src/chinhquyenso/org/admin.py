@@ -18,15 +18,36 @@ STRUCTURE = ["code", "name", "kind", "parent", "electronic_code", "valid_from", 
 
 
 class ReorganizationForm(forms.Form):
-    kind = forms.ChoiceField(label="Loại sắp xếp", choices=[(k.value, k.label) for k in (
-        Reorganization.Kind.RENAME, Reorganization.Kind.MERGE, Reorganization.Kind.DISSOLVE, Reorganization.Kind.MOVE)])
-    sources = forms.ModelMultipleChoiceField(label="Cơ quan được sắp xếp", queryset=Agency.objects.current(),
-                                             help_text="Hợp nhất: chọn từ hai cơ quan; các loại khác: một cơ quan.")
+    kind = forms.ChoiceField(
+        label="Loại sắp xếp",
+        choices=[
+            (k.value, k.label)
+            for k in (
+                Reorganization.Kind.RENAME,
+                Reorganization.Kind.MERGE,
+                Reorganization.Kind.DISSOLVE,
+                Reorganization.Kind.MOVE,
+            )
+        ],
+    )
+    sources = forms.ModelMultipleChoiceField(
+        label="Cơ quan được sắp xếp",
+        queryset=Agency.objects.current(),
+        help_text="Hợp nhất: chọn từ hai cơ quan; các loại khác: một cơ quan.",
+    )
     name = forms.CharField(label="Tên mới", required=False, max_length=255)
-    new_kind = forms.ChoiceField(label="Loại cơ quan mới (hợp nhất)", choices=[("", "—"), *AgencyKind.choices], required=False)
-    parent = forms.ModelChoiceField(label="Cơ quan cấp trên (hợp nhất, chuyển)", queryset=Agency.objects.current(), required=False)
-    successor = forms.ModelChoiceField(label="Cơ quan tiếp nhận (giải thể)", queryset=Agency.objects.current(), required=False)
-    effective_date = forms.DateField(label="Ngày hiệu lực", initial=dt.date.today, widget=forms.DateInput(attrs={"type": "date"}))
+    new_kind = forms.ChoiceField(
+        label="Loại cơ quan mới (hợp nhất)", choices=[("", "—"), *AgencyKind.choices], required=False
+    )
+    parent = forms.ModelChoiceField(
+        label="Cơ quan cấp trên (hợp nhất, chuyển)", queryset=Agency.objects.current(), required=False
+    )
+    successor = forms.ModelChoiceField(
+        label="Cơ quan tiếp nhận (giải thể)", queryset=Agency.objects.current(), required=False
+    )
+    effective_date = forms.DateField(
+        label="Ngày hiệu lực", initial=dt.date.today, widget=forms.DateInput(attrs={"type": "date"})
+    )
     legal_basis = forms.CharField(label="Căn cứ (số quyết định, nghị quyết)", required=False, max_length=255)
 
 
@@ -44,27 +65,46 @@ class AgencyAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return
-        created = services.create_agency(actor=request.user, name=obj.name, kind=obj.kind, parent=obj.parent,
-                                         electronic_code=obj.electronic_code, valid_from=obj.valid_from)
+        created = services.create_agency(
+            actor=request.user,
+            name=obj.name,
+            kind=obj.kind,
+            parent=obj.parent,
+            electronic_code=obj.electronic_code,
+            valid_from=obj.valid_from,
+        )
         obj.pk, obj.code = created.pk, created.code
 
     def has_delete_permission(self, request, obj=None):
         return False
 
     def get_urls(self):
-        return [path("sap-xep/", self.admin_site.admin_view(self.reorganize), name="org_agency_reorganize"), *super().get_urls()]
+        return [
+            path("sap-xep/", self.admin_site.admin_view(self.reorganize), name="org_agency_reorganize"),
+            *super().get_urls(),
+        ]
 
     def reorganize(self, request):
         form = ReorganizationForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
                 self._apply(request.user, form.cleaned_data)
-                messages.success(request, "Đã ghi nhận sắp xếp tổ chức; hồ sơ, cán bộ và thủ tục đã chuyển sang cơ quan kế thừa.")
+                messages.success(
+                    request, "Đã ghi nhận sắp xếp tổ chức; hồ sơ, cán bộ và thủ tục đã chuyển sang cơ quan kế thừa."
+                )
                 return redirect("admin:org_reorganization_changelist")
             except DomainError as error:
                 form.add_error(error.field if error.field in form.fields else None, error.message)
-        return TemplateResponse(request, "admin/org/reorganize.html", {
-            **self.admin_site.each_context(request), "form": form, "title": "Sắp xếp lại cơ quan", "opts": self.model._meta})
+        return TemplateResponse(
+            request,
+            "admin/org/reorganize.html",
+            {
+                **self.admin_site.each_context(request),
+                "form": form,
+                "title": "Sắp xếp lại cơ quan",
+                "opts": self.model._meta,
+            },
+        )
 
     @staticmethod
     def _apply(actor, data):
@@ -74,14 +114,27 @@ class AgencyAdmin(admin.ModelAdmin):
         if kind in (Reorganization.Kind.RENAME, Reorganization.Kind.MERGE) and not data["name"]:
             raise DomainError("Hãy nhập tên mới.", "name")
         if kind == Reorganization.Kind.RENAME:
-            services.rename(actor=actor, agency=sources[0], new_name=data["name"], effective_date=day, legal_basis=basis)
+            services.rename(
+                actor=actor, agency=sources[0], new_name=data["name"], effective_date=day, legal_basis=basis
+            )
         elif kind == Reorganization.Kind.MERGE:
-            services.merge(actor=actor, sources=sources, name=data["name"], kind=data["new_kind"] or sources[0].kind,
-                           parent=data["parent"], effective_date=day, legal_basis=basis)
+            services.merge(
+                actor=actor,
+                sources=sources,
+                name=data["name"],
+                kind=data["new_kind"] or sources[0].kind,
+                parent=data["parent"],
+                effective_date=day,
+                legal_basis=basis,
+            )
         elif kind == Reorganization.Kind.DISSOLVE:
-            services.dissolve(actor=actor, agency=sources[0], successor=data["successor"], effective_date=day, legal_basis=basis)
+            services.dissolve(
+                actor=actor, agency=sources[0], successor=data["successor"], effective_date=day, legal_basis=basis
+            )
         else:
-            services.move(actor=actor, agency=sources[0], new_parent=data["parent"], effective_date=day, legal_basis=basis)
+            services.move(
+                actor=actor, agency=sources[0], new_parent=data["parent"], effective_date=day, legal_basis=basis
+            )
 
 
 class SuccessionInline(admin.TabularInline):

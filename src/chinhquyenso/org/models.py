@@ -44,10 +44,19 @@ class Agency(models.Model):
     name = models.CharField("tên cơ quan", max_length=255)
     name_folded = models.CharField(max_length=255, db_index=True, editable=False)
     kind = models.CharField("loại", max_length=30, choices=AgencyKind.choices)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name="cơ quan cấp trên")
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name="cơ quan cấp trên",
+    )
     electronic_code = models.CharField("mã định danh điện tử", max_length=30, blank=True, db_index=True)
     valid_from = models.DateField("hiệu lực từ", default=dt.date(2000, 1, 1))
-    valid_to = models.DateField("hết hiệu lực từ", null=True, blank=True, help_text="Ngày đầu tiên cơ quan không còn hoạt động.")
+    valid_to = models.DateField(
+        "hết hiệu lực từ", null=True, blank=True, help_text="Ngày đầu tiên cơ quan không còn hoạt động."
+    )
 
     objects = AgencyQuerySet.as_manager()
 
@@ -103,5 +112,7 @@ class Succession(models.Model):
 
     reorganization = models.ForeignKey(Reorganization, on_delete=models.CASCADE, related_name="successions")
     source = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="successions_out")
-    successor = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="successions_in")
+    successor = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="successions_in"
+    )
     takes_open_work = models.BooleanField(default=True)

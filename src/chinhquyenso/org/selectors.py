@@ -11,8 +11,12 @@ def current_successor(agency: Agency) -> Agency | None:
     seen = set()
     while agency is not None and not agency.is_current and agency.pk not in seen:
         seen.add(agency.pk)
-        link = (Succession.objects.filter(source=agency, takes_open_work=True)
-                .exclude(reorganization__kind="transfer_procedure").select_related("successor").last())
+        link = (
+            Succession.objects.filter(source=agency, takes_open_work=True)
+            .exclude(reorganization__kind="transfer_procedure")
+            .select_related("successor")
+            .last()
+        )
         agency = link.successor if link else None
     return agency
 

@@ -25,5 +25,10 @@ class SubmissionDraft(models.Model):
     class Meta:
         verbose_name = "hồ sơ nháp"
         verbose_name_plural = "hồ sơ nháp"
-        constraints = [models.UniqueConstraint(fields=["owner", "procedure"], condition=models.Q(dossier__isnull=True),
-                                               name="one_open_draft_per_procedure")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "procedure"],
+                condition=models.Q(dossier__isnull=True),
+                name="one_open_draft_per_procedure",
+            )
+        ]

@@ -13,8 +13,12 @@ from chinhquyenso.portal.models import SubmissionDraft
 def edata_store(owner):
     """The owner's documents, each with the dossiers that reused it."""
     reuses = DossierComponent.objects.select_related("dossier").order_by("-dossier__submitted_at")
-    return (EDataItem.objects.filter(owner=owner).select_related("file", "source_dossier")
-            .prefetch_related(Prefetch("reuses", queryset=reuses)).order_by("-issued_at"))
+    return (
+        EDataItem.objects.filter(owner=owner)
+        .select_related("file", "source_dossier")
+        .prefetch_related(Prefetch("reuses", queryset=reuses))
+        .order_by("-issued_at")
+    )
 
 
 def file_for(user, sha256: str) -> StoredFile | None:
@@ -29,9 +33,11 @@ def file_for(user, sha256: str) -> StoredFile | None:
     if stored.uploaded_by_id == user.pk:
         return stored
     dossiers = visible_dossiers(user)
-    if (DossierComponent.objects.filter(Q(file=stored) | Q(reused_from__file=stored), dossier__in=dossiers).exists()
-            or ElectronicResult.objects.filter(file=stored, dossier__in=dossiers).exists()
-            or EDataItem.objects.filter(file=stored, owner=user).exists()):
+    if (
+        DossierComponent.objects.filter(Q(file=stored) | Q(reused_from__file=stored), dossier__in=dossiers).exists()
+        or ElectronicResult.objects.filter(file=stored, dossier__in=dossiers).exists()
+        or EDataItem.objects.filter(file=stored, owner=user).exists()
+    ):
         return stored
     drafts = SubmissionDraft.objects.filter(owner=user, dossier__isnull=True).values_list("components", flat=True)
     if any(choice.get("file") == sha256 for components in drafts for choice in components.values()):

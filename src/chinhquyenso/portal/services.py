@@ -29,8 +29,9 @@ def open_draft(*, owner, procedure: Procedure) -> SubmissionDraft:
     if draft:
         return draft
     applicant, sources = prefilled_applicant(owner)
-    draft, _ = SubmissionDraft.objects.get_or_create(owner=owner, procedure=procedure, dossier=None,
-                                                     defaults={"applicant": applicant, "applicant_sources": sources})
+    draft, _ = SubmissionDraft.objects.get_or_create(
+        owner=owner, procedure=procedure, dossier=None, defaults={"applicant": applicant, "applicant_sources": sources}
+    )
     return draft
 
 
@@ -39,7 +40,12 @@ def prefilled_applicant(owner) -> tuple[dict, list[str]]:
     the population database when it answers (a failure never blocks)."""
     from chinhquyenso.exchange.national import find_person
 
-    applicant = {"full_name": owner.full_name, "identity_number": owner.identity_number, "phone": owner.phone, "address": ""}
+    applicant = {
+        "full_name": owner.full_name,
+        "identity_number": owner.identity_number,
+        "phone": owner.phone,
+        "address": "",
+    }
     sources = [SOURCE_ACCOUNT]
     person = find_person(owner.identity_number)[0] if owner.kind == owner.Kind.CITIZEN else None
     if person is not None:
@@ -56,7 +62,9 @@ def _editable(draft: SubmissionDraft) -> SubmissionDraft:
     return draft
 
 
-def save_applicant(draft: SubmissionDraft, *, phone: str, address: str, note: str, agency_code: str = "") -> SubmissionDraft:
+def save_applicant(
+    draft: SubmissionDraft, *, phone: str, address: str, note: str, agency_code: str = ""
+) -> SubmissionDraft:
     """Save the applicant step; name and ID stay those of the account."""
     _editable(draft)
     applicant = dict(draft.applicant, phone=nfc(phone).replace(" ", ""), address=nfc(address))
@@ -123,9 +131,15 @@ def submit_draft(draft: SubmissionDraft) -> Dossier:
                 components.append({"order": int(order), "edata_item": choice["edata"]})
         applicant = {k: draft.applicant.get(k, "") for k in ("full_name", "identity_number", "phone", "address")}
         dossier = dossier_services.submit(
-            actor=draft.owner, procedure_code=draft.procedure.code, channel=Channel.ONLINE, applicant=applicant,
-            agency_code=draft.agency_code or None, components=components,
-            form_data={"ghi_chu": draft.note} if draft.note else {}, idempotency_key=f"draft:{draft.pk}")
+            actor=draft.owner,
+            procedure_code=draft.procedure.code,
+            channel=Channel.ONLINE,
+            applicant=applicant,
+            agency_code=draft.agency_code or None,
+            components=components,
+            form_data={"ghi_chu": draft.note} if draft.note else {},
+            idempotency_key=f"draft:{draft.pk}",
+        )
         draft.dossier = dossier
         draft.save(update_fields=["dossier", "updated_at"])
         return dossier

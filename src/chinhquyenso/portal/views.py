@@ -35,9 +35,14 @@ def citizen_required(view):
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_citizen:
-            return render(request, "portal/forbidden.html", {"reason": "Trang này dành cho tài khoản công dân, tổ chức."},
-                          status=403)
+            return render(
+                request,
+                "portal/forbidden.html",
+                {"reason": "Trang này dành cho tài khoản công dân, tổ chức."},
+                status=403,
+            )
         return view(request, *args, **kwargs)
+
     return wrapper
 
 
@@ -45,11 +50,15 @@ def citizen_required(view):
 
 
 def home(request):
-    return render(request, "portal/home.html", {
-        "popular": procedures.popular_procedures(),
-        "fields": procedures.fields_with_counts(),
-        "agencies": procedures.agencies_with_procedures(),
-    })
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "popular": procedures.popular_procedures(),
+            "fields": procedures.fields_with_counts(),
+            "agencies": procedures.agencies_with_procedures(),
+        },
+    )
 
 
 def search(request):
@@ -57,10 +66,19 @@ def search(request):
     field_code = request.GET.get("linh_vuc", "")[:60]
     agency_code = request.GET.get("co_quan", "")[:60]
     found = list(procedures.search_procedures(q, field_code=field_code, agency_code=agency_code, limit=51))
-    return render(request, "portal/search.html", {
-        "q": q, "field_code": field_code, "agency_code": agency_code, "procedures": found[:50], "more": len(found) > 50,
-        "fields": procedures.fields_with_counts(), "agencies": procedures.agencies_with_procedures(),
-    })
+    return render(
+        request,
+        "portal/search.html",
+        {
+            "q": q,
+            "field_code": field_code,
+            "agency_code": agency_code,
+            "procedures": found[:50],
+            "more": len(found) > 50,
+            "fields": procedures.fields_with_counts(),
+            "agencies": procedures.agencies_with_procedures(),
+        },
+    )
 
 
 def procedure_detail(request, code):
@@ -68,13 +86,17 @@ def procedure_detail(request, code):
     if procedure is None or not procedure.is_active:
         raise Http404("Không tìm thấy thủ tục.")
     today = local_date(timezone.now())
-    return render(request, "portal/procedure.html", {
-        "procedure": procedure,
-        "agencies": procedures.handling_agencies(procedure, today).order_by("name"),
-        "online": procedure.service_level != ServiceLevel.INFO_ONLY,
-        "amount": procedure.amount_due(online=False),
-        "amount_online": procedure.amount_due(online=True),
-    })
+    return render(
+        request,
+        "portal/procedure.html",
+        {
+            "procedure": procedure,
+            "agencies": procedures.handling_agencies(procedure, today).order_by("name"),
+            "online": procedure.service_level != ServiceLevel.INFO_ONLY,
+            "amount": procedure.amount_due(online=False),
+            "amount_online": procedure.amount_due(online=True),
+        },
+    )
 
 
 # ---------------------------------------------------------------- online submission
@@ -116,15 +138,28 @@ def draft_applicant(request, draft_id):
             agency_code = request.POST.get("agency_code", "")
             if len(agencies) > 1 and not agencies.filter(code=agency_code).exists():
                 raise DomainError("Hãy chọn cơ quan nhận hồ sơ.", "agency_code")
-            services.save_applicant(draft, phone=request.POST.get("phone", ""), address=request.POST.get("address", ""),
-                                    note=request.POST.get("note", ""), agency_code=agency_code)
+            services.save_applicant(
+                draft,
+                phone=request.POST.get("phone", ""),
+                address=request.POST.get("address", ""),
+                note=request.POST.get("note", ""),
+                agency_code=agency_code,
+            )
             return redirect("portal:draft_components", draft_id=draft.pk)
         except DomainError as error:
             errors = _errors(error)
             draft.refresh_from_db()
-    return render(request, "portal/draft_applicant.html", {
-        "draft": draft, "agencies": agencies, "errors": errors, "step": 1,
-        "from_registry": services.SOURCE_POPULATION in draft.applicant_sources})
+    return render(
+        request,
+        "portal/draft_applicant.html",
+        {
+            "draft": draft,
+            "agencies": agencies,
+            "errors": errors,
+            "step": 1,
+            "from_registry": services.SOURCE_POPULATION in draft.applicant_sources,
+        },
+    )
 
 
 @citizen_required
@@ -158,11 +193,23 @@ def draft_components(request, draft_id):
     rows = []
     for component in draft.procedure.components.all():
         choice = draft.components.get(str(component.order))
-        suggested = [i for i in store if component.reusable_result_type and i.result_type == component.reusable_result_type]
-        rows.append({"component": component, "choice": choice, "key": f"component-{component.order}",
-                     "error": errors.get(f"component-{component.order}"), "suggested": suggested})
-    return render(request, "portal/draft_components.html", {
-        "draft": draft, "rows": rows, "store": store, "errors": errors, "step": 2})
+        suggested = [
+            i for i in store if component.reusable_result_type and i.result_type == component.reusable_result_type
+        ]
+        rows.append(
+            {
+                "component": component,
+                "choice": choice,
+                "key": f"component-{component.order}",
+                "error": errors.get(f"component-{component.order}"),
+                "suggested": suggested,
+            }
+        )
+    return render(
+        request,
+        "portal/draft_components.html",
+        {"draft": draft, "rows": rows, "store": store, "errors": errors, "step": 2},
+    )
 
 
 @citizen_required
@@ -182,14 +229,27 @@ def draft_review(request, draft_id):
             except DomainError as failure:
                 error = failure
     components = [(c, draft.components.get(str(c.order))) for c in draft.procedure.components.all()]
-    return render(request, "portal/draft_review.html", {
-        "draft": draft, "components": components, "step": 3, "errors": _errors(error) if error else {},
-        "amount": draft.procedure.amount_due(online=True), "full_amount": draft.procedure.amount_due(online=False)})
+    return render(
+        request,
+        "portal/draft_review.html",
+        {
+            "draft": draft,
+            "components": components,
+            "step": 3,
+            "errors": _errors(error) if error else {},
+            "amount": draft.procedure.amount_due(online=True),
+            "full_amount": draft.procedure.amount_due(online=False),
+        },
+    )
 
 
 def _own_dossier(request, code) -> Dossier:
-    dossier = (dossiers.visible_dossiers(request.user).filter(code=code, applicant=request.user)
-               .select_related("procedure", "receiving_agency").first())
+    dossier = (
+        dossiers.visible_dossiers(request.user)
+        .filter(code=code, applicant=request.user)
+        .select_related("procedure", "receiving_agency")
+        .first()
+    )
     if dossier is None:
         raise Http404("Không tìm thấy hồ sơ.")
     return dossier
@@ -215,27 +275,37 @@ def track(request):
     code = request.GET.get("ma", "").strip()[:40]
     dossier = owner_view = None
     if code:
-        dossier = (Dossier.objects.filter(code=code)
-                   .select_related("procedure", "receiving_agency", "current_agency").first())
+        dossier = (
+            Dossier.objects.filter(code=code).select_related("procedure", "receiving_agency", "current_agency").first()
+        )
         owner_view = dossier is not None and request.user.is_authenticated and dossier.applicant_id == request.user.pk
     context = {"code": code, "dossier": dossier, "owner_view": owner_view}
     if dossier:
         context["due"], context["estimated"] = dossiers.appointment(dossier)
     if owner_view:
-        context.update({
-            "components": dossier.components.select_related("file", "reused_from__file"),
-            "events": dossiers.timeline(dossier),
-            "supplements": dossier.supplement_requests.order_by("-requested_at"),
-            "result": getattr(dossier, "electronic_result", None),
-        })
+        context.update(
+            {
+                "components": dossier.components.select_related("file", "reused_from__file"),
+                "events": dossiers.timeline(dossier),
+                "supplements": dossier.supplement_requests.order_by("-requested_at"),
+                "result": getattr(dossier, "electronic_result", None),
+            }
+        )
     return render(request, "portal/track.html", context)
 
 
 @citizen_required
 def my_dossiers(request):
-    return render(request, "portal/my_dossiers.html", {
-        "dossiers": dossiers.own_dossiers(request.user, limit=100),
-        "drafts": SubmissionDraft.objects.filter(owner=request.user, dossier__isnull=True).select_related("procedure")})
+    return render(
+        request,
+        "portal/my_dossiers.html",
+        {
+            "dossiers": dossiers.own_dossiers(request.user, limit=100),
+            "drafts": SubmissionDraft.objects.filter(owner=request.user, dossier__isnull=True).select_related(
+                "procedure"
+            ),
+        },
+    )
 
 
 @citizen_required
@@ -258,7 +328,9 @@ def stored_file(request, sha256):
 
 def login_view(request):
     next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         next_url = ""
     errors, username = {}, ""
     if request.method == "POST":
@@ -281,5 +353,3 @@ def login_view(request):
 def logout_view(request):
     end_session(request)
     return redirect("portal:home")
-
-

@@ -61,9 +61,15 @@ class SearchParams(Schema):
 
 
 def summary(p) -> dict:
-    return {"code": p.code, "name": p.name, "field": p.field.name, "service_level": p.service_level,
-            "processing_days": p.processing_days, "amount_due_online": p.amount_due(True),
-            "amount_due_counter": p.amount_due(False)}
+    return {
+        "code": p.code,
+        "name": p.name,
+        "field": p.field.name,
+        "service_level": p.service_level,
+        "processing_days": p.processing_days,
+        "amount_due_online": p.amount_due(True),
+        "amount_due_counter": p.amount_due(False),
+    }
 
 
 @router.get("", response=list[ProcedureSummary], auth=None, summary="Tìm thủ tục (không phân biệt dấu)")
@@ -80,14 +86,37 @@ def detail(request, code: str):
     if procedure is None:
         raise NotFound("Không tìm thấy thủ tục với mã này.", "code")
     return {
-        **summary(procedure), "levels": procedure.levels, "fee": procedure.fee, "charge": procedure.charge,
-        "online_discount_percent": procedure.online_discount_percent, "result_name": procedure.result_name,
-        "result_type": procedure.result_type, "legal_basis": procedure.legal_basis,
-        "components": [{"order": c.order, "name": c.name, "originals": c.originals, "copies": c.copies,
-                        "mandatory": c.mandatory, "reusable_result_type": c.reusable_result_type}
-                       for c in procedure.components.all()],
-        "steps": [{"order": s.order, "name": s.name, "role": s.role, "days": float(s.days),
-                   "agency": s.agency.code if s.agency_id else None} for s in procedure.steps.all()],
-        "agencies": [{"code": a.code, "name": a.name, "electronic_code": a.electronic_code}
-                     for a in selectors.handling_agencies(procedure, timezone.localdate())],
+        **summary(procedure),
+        "levels": procedure.levels,
+        "fee": procedure.fee,
+        "charge": procedure.charge,
+        "online_discount_percent": procedure.online_discount_percent,
+        "result_name": procedure.result_name,
+        "result_type": procedure.result_type,
+        "legal_basis": procedure.legal_basis,
+        "components": [
+            {
+                "order": c.order,
+                "name": c.name,
+                "originals": c.originals,
+                "copies": c.copies,
+                "mandatory": c.mandatory,
+                "reusable_result_type": c.reusable_result_type,
+            }
+            for c in procedure.components.all()
+        ],
+        "steps": [
+            {
+                "order": s.order,
+                "name": s.name,
+                "role": s.role,
+                "days": float(s.days),
+                "agency": s.agency.code if s.agency_id else None,
+            }
+            for s in procedure.steps.all()
+        ],
+        "agencies": [
+            {"code": a.code, "name": a.name, "electronic_code": a.electronic_code}
+            for a in selectors.handling_agencies(procedure, timezone.localdate())
+        ],
     }

@@ -12,9 +12,9 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Callable
 
 from django.db import transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
@@ -32,28 +32,73 @@ from chinhquyenso.procedures.models import Field, Procedure, ProcessStep, Requir
 
 XLSX_MAGIC = b"PK\x03\x04"
 
-ENTRY_KEYS = ("code", "name", "field_code", "field_name", "levels", "service_level", "processing_days", "fee", "charge",
-              "online_discount_percent", "result_type", "result_name", "legal_basis", "components", "steps", "agencies")
-ITEM_KEYS = {"components": ("name", "originals", "copies", "mandatory", "reusable_result_type"),
-             "steps": ("name", "role", "days", "agency")}
+ENTRY_KEYS = (
+    "code",
+    "name",
+    "field_code",
+    "field_name",
+    "levels",
+    "service_level",
+    "processing_days",
+    "fee",
+    "charge",
+    "online_discount_percent",
+    "result_type",
+    "result_name",
+    "legal_basis",
+    "components",
+    "steps",
+    "agencies",
+)
+ITEM_KEYS = {
+    "components": ("name", "originals", "copies", "mandatory", "reusable_result_type"),
+    "steps": ("name", "role", "days", "agency"),
+}
 _TEXT_KEYS = ("code", "name", "field_code", "field_name", "result_type", "result_name", "legal_basis")
 _ITEM_TEXT_KEYS = {"components": ("name", "reusable_result_type"), "steps": ("name", "agency")}
 
 # Sheet → (key, Vietnamese header) in file order. Key None: shown for people, ignored on import.
 MAIN_SHEET, COMPONENT_SHEET, STEP_SHEET, AGENCY_SHEET = "Thủ tục", "Thành phần hồ sơ", "Quy trình", "Cơ quan giải quyết"
 SHEETS = {
-    "": (MAIN_SHEET, [
-        ("code", "Mã thủ tục"), ("name", "Tên thủ tục"), ("field_code", "Mã lĩnh vực"), ("field_name", "Tên lĩnh vực"),
-        ("levels", "Cấp thực hiện"), ("service_level", "Mức độ dịch vụ công"),
-        ("processing_days", "Thời hạn giải quyết (ngày làm việc)"), ("fee", "Phí (đồng)"), ("charge", "Lệ phí (đồng)"),
-        ("online_discount_percent", "Giảm khi nộp trực tuyến (%)"), ("result_type", "Mã loại kết quả"),
-        ("result_name", "Tên kết quả"), ("legal_basis", "Căn cứ pháp lý")]),
-    "components": (COMPONENT_SHEET, [
-        ("code", "Mã thủ tục"), ("name", "Tên giấy tờ"), ("originals", "Số bản chính"), ("copies", "Số bản sao"),
-        ("mandatory", "Bắt buộc"), ("reusable_result_type", "Thay bằng kết quả điện tử loại")]),
-    "steps": (STEP_SHEET, [
-        ("code", "Mã thủ tục"), ("name", "Tên bước"), ("role", "Vai trò thực hiện"),
-        ("days", "Thời gian (ngày làm việc)"), ("agency", "Cơ quan thực hiện (mã)")]),
+    "": (
+        MAIN_SHEET,
+        [
+            ("code", "Mã thủ tục"),
+            ("name", "Tên thủ tục"),
+            ("field_code", "Mã lĩnh vực"),
+            ("field_name", "Tên lĩnh vực"),
+            ("levels", "Cấp thực hiện"),
+            ("service_level", "Mức độ dịch vụ công"),
+            ("processing_days", "Thời hạn giải quyết (ngày làm việc)"),
+            ("fee", "Phí (đồng)"),
+            ("charge", "Lệ phí (đồng)"),
+            ("online_discount_percent", "Giảm khi nộp trực tuyến (%)"),
+            ("result_type", "Mã loại kết quả"),
+            ("result_name", "Tên kết quả"),
+            ("legal_basis", "Căn cứ pháp lý"),
+        ],
+    ),
+    "components": (
+        COMPONENT_SHEET,
+        [
+            ("code", "Mã thủ tục"),
+            ("name", "Tên giấy tờ"),
+            ("originals", "Số bản chính"),
+            ("copies", "Số bản sao"),
+            ("mandatory", "Bắt buộc"),
+            ("reusable_result_type", "Thay bằng kết quả điện tử loại"),
+        ],
+    ),
+    "steps": (
+        STEP_SHEET,
+        [
+            ("code", "Mã thủ tục"),
+            ("name", "Tên bước"),
+            ("role", "Vai trò thực hiện"),
+            ("days", "Thời gian (ngày làm việc)"),
+            ("agency", "Cơ quan thực hiện (mã)"),
+        ],
+    ),
     "agencies": (AGENCY_SHEET, [("code", "Mã thủ tục"), ("agency", "Mã cơ quan"), (None, "Tên cơ quan")]),
 }
 _SHEET_ORDER = list(SHEETS)
@@ -61,11 +106,21 @@ YES, NO = "Có", "Không"
 
 # Wrong values are swapped for these so clean_procedure can go on and report the
 # entry's next problem too; an entry with problems is never saved.
-_PLACEHOLDER = {"code": "x", "name": "x", "field_code": "x", "levels": [Level.PROVINCE],
-                "service_level": ServiceLevel.PARTLY_ONLINE, "processing_days": 0, "fee": 0, "charge": 0,
-                "online_discount_percent": 0}
-_ITEM_PLACEHOLDER = {"components": {"name": "x", "originals": 1, "copies": 0},
-                     "steps": {"name": "x", "role": Role.SPECIALIST, "days": 1, "agency": ""}}
+_PLACEHOLDER = {
+    "code": "x",
+    "name": "x",
+    "field_code": "x",
+    "levels": [Level.PROVINCE],
+    "service_level": ServiceLevel.PARTLY_ONLINE,
+    "processing_days": 0,
+    "fee": 0,
+    "charge": 0,
+    "online_discount_percent": 0,
+}
+_ITEM_PLACEHOLDER = {
+    "components": {"name": "x", "originals": 1, "copies": 0},
+    "steps": {"name": "x", "role": Role.SPECIALIST, "days": 1, "agency": ""},
+}
 _ITEM_PATH = re.compile(r"(components|steps|agencies)\[(\d+)\](?:\.(\w+))?")
 _MAX_DAYS = Decimal("9999.9")  # ProcessStep.days is Decimal(5, 1)
 
@@ -108,14 +163,17 @@ class ImportSummary:
     dry_run: bool = False
 
     def as_text(self) -> str:
-        counts = (f"{format_number(len(self.created))} thủ tục thêm mới, {format_number(len(self.updated))} thủ tục cập nhật, "
-                  f"{format_number(len(self.unchanged))} thủ tục không thay đổi")
+        counts = (
+            f"{format_number(len(self.created))} thủ tục thêm mới, {format_number(len(self.updated))} thủ tục cập nhật, "
+            f"{format_number(len(self.unchanged))} thủ tục không thay đổi"
+        )
         if self.dry_run:
             return f"Tệp hợp lệ, chưa ghi gì (chạy thử): sẽ có {counts}."
         return f"Đã nhập danh mục: {counts}."
 
 
 # ---------------------------------------------------------------- export
+
 
 def render_catalog(entries: list[dict], fmt: str) -> bytes:
     """Entries (from selectors.catalog_entries) as a JSON or XLSX file."""
@@ -132,18 +190,40 @@ def _cell_text(value: str) -> str:
 
 
 def _render_xlsx(entries: list[dict]) -> bytes:
-    agency_names = dict(Agency.objects.filter(code__in={a for e in entries for a in e["agencies"]})
-                        .values_list("code", "name"))
+    agency_names = dict(
+        Agency.objects.filter(code__in={a for e in entries for a in e["agencies"]}).values_list("code", "name")
+    )
     level_label, service_label, role_label = dict(Level.choices), dict(ServiceLevel.choices), dict(Role.choices)
     rows = {key: [] for key in SHEETS}
     for e in entries:
-        rows[""].append([e["code"], e["name"], e["field_code"], e["field_name"],
-                         ", ".join(level_label.get(level, level) for level in e["levels"]),
-                         service_label.get(e["service_level"], e["service_level"]), e["processing_days"], e["fee"],
-                         e["charge"], e["online_discount_percent"], e["result_type"], e["result_name"], e["legal_basis"]])
+        rows[""].append(
+            [
+                e["code"],
+                e["name"],
+                e["field_code"],
+                e["field_name"],
+                ", ".join(level_label.get(level, level) for level in e["levels"]),
+                service_label.get(e["service_level"], e["service_level"]),
+                e["processing_days"],
+                e["fee"],
+                e["charge"],
+                e["online_discount_percent"],
+                e["result_type"],
+                e["result_name"],
+                e["legal_basis"],
+            ]
+        )
         for c in e["components"]:
-            rows["components"].append([e["code"], c["name"], c["originals"], c["copies"], YES if c["mandatory"] else NO,
-                                       c["reusable_result_type"]])
+            rows["components"].append(
+                [
+                    e["code"],
+                    c["name"],
+                    c["originals"],
+                    c["copies"],
+                    YES if c["mandatory"] else NO,
+                    c["reusable_result_type"],
+                ]
+            )
         for s in e["steps"]:
             rows["steps"].append([e["code"], s["name"], role_label.get(s["role"], s["role"]), s["days"], s["agency"]])
         for code in e["agencies"]:
@@ -170,6 +250,7 @@ def _render_xlsx(entries: list[dict]) -> bytes:
 
 
 # ---------------------------------------------------------------- reading files
+
 
 def _file_issue(message: str) -> Issue:
     return Issue("Tệp", "", message, (-1,))
@@ -304,7 +385,9 @@ def _read_workbook(book) -> tuple[list[Source], list[Issue]]:
             if k is None:
                 continue
             if fold(name) not in header:
-                issues.append(Issue(f"Dòng 1 (sheet {title})", "", f"Thiếu cột “{name}”.", (1 + _SHEET_ORDER.index(key), 1, 0)))
+                issues.append(
+                    Issue(f"Dòng 1 (sheet {title})", "", f"Thiếu cột “{name}”.", (1 + _SHEET_ORDER.index(key), 1, 0))
+                )
             else:
                 positions[k] = header.index(fold(name))
         data = []
@@ -319,7 +402,9 @@ def _read_workbook(book) -> tuple[list[Source], list[Issue]]:
     sources, entries = [], {}
     for row_no, cells in tables[""]:
         entry = {k: _text(cells[k]) for k in _TEXT_KEYS}
-        entry["levels"] = [_choice(part, Level.choices) for part in re.split(r"[,;]", _text(cells["levels"])) if part.strip()]
+        entry["levels"] = [
+            _choice(part, Level.choices) for part in re.split(r"[,;]", _text(cells["levels"])) if part.strip()
+        ]
         if not _blank(cells["service_level"]):
             entry["service_level"] = _choice(cells["service_level"], ServiceLevel.choices)
         for k in ("processing_days", "fee", "charge", "online_discount_percent"):
@@ -336,10 +421,19 @@ def _read_workbook(book) -> tuple[list[Source], list[Issue]]:
         for row_no, cells in tables[key]:
             code = _text(cells["code"])
             if code not in entries:
-                message = (f"Không có thủ tục mã “{code}” trong sheet {MAIN_SHEET}." if code
-                           else "Mã thủ tục không được để trống.")
-                issues.append(Issue(f"Dòng {row_no} (sheet {title})", f"cột {columns[0][1]}", message,
-                                    (1 + _SHEET_ORDER.index(key), row_no, 0)))
+                message = (
+                    f"Không có thủ tục mã “{code}” trong sheet {MAIN_SHEET}."
+                    if code
+                    else "Mã thủ tục không được để trống."
+                )
+                issues.append(
+                    Issue(
+                        f"Dòng {row_no} (sheet {title})",
+                        f"cột {columns[0][1]}",
+                        message,
+                        (1 + _SHEET_ORDER.index(key), row_no, 0),
+                    )
+                )
                 continue
             entry, places = entries[code]
             if key == "components":
@@ -350,8 +444,11 @@ def _read_workbook(book) -> tuple[list[Source], list[Issue]]:
                 if not _blank(cells["mandatory"]):
                     item["mandatory"] = _boolean(cells["mandatory"])
             elif key == "steps":
-                item = {"name": _text(cells["name"]), "role": _choice(cells["role"], Role.choices),
-                        "agency": _text(cells["agency"])}
+                item = {
+                    "name": _text(cells["name"]),
+                    "role": _choice(cells["role"], Role.choices),
+                    "agency": _text(cells["agency"]),
+                }
                 if not _blank(cells["days"]):
                     item["days"] = _decimal(cells["days"])
             else:
@@ -362,6 +459,7 @@ def _read_workbook(book) -> tuple[list[Source], list[Issue]]:
 
 
 # ---------------------------------------------------------------- validation
+
 
 def _patch(entry: dict, path: str) -> bool:
     match = _ITEM_PATH.fullmatch(path)
@@ -388,14 +486,26 @@ def _max_length(model, name: str) -> int:
     return model._meta.get_field(name).max_length
 
 
-_TEXT_LIMITS = {"code": (Procedure, "code"), "name": (Procedure, "name"), "field_code": (Field, "code"),
-                "field_name": (Field, "name"), "result_type": (Procedure, "result_type"),
-                "result_name": (Procedure, "result_name")}
-_ITEM_TEXT_LIMITS = {"components": {"name": (RequiredComponent, "name"),
-                                    "reusable_result_type": (RequiredComponent, "reusable_result_type")},
-                     "steps": {"name": (ProcessStep, "name")}}
-_INT_LIMITS = {"processing_days": (Procedure, "processing_days"), "fee": (Procedure, "fee"),
-               "charge": (Procedure, "charge")}
+_TEXT_LIMITS = {
+    "code": (Procedure, "code"),
+    "name": (Procedure, "name"),
+    "field_code": (Field, "code"),
+    "field_name": (Field, "name"),
+    "result_type": (Procedure, "result_type"),
+    "result_name": (Procedure, "result_name"),
+}
+_ITEM_TEXT_LIMITS = {
+    "components": {
+        "name": (RequiredComponent, "name"),
+        "reusable_result_type": (RequiredComponent, "reusable_result_type"),
+    },
+    "steps": {"name": (ProcessStep, "name")},
+}
+_INT_LIMITS = {
+    "processing_days": (Procedure, "processing_days"),
+    "fee": (Procedure, "fee"),
+    "charge": (Procedure, "charge"),
+}
 _ITEM_INT_LIMITS = {"originals": (RequiredComponent, "originals"), "copies": (RequiredComponent, "copies")}
 
 
@@ -484,7 +594,9 @@ def _check_entry(raw, agencies: _Agencies) -> tuple[dict | None, dict | None, li
     for i, (item, original) in enumerate(zip(cleaned["components"], probe.get("components", [])), start=1):
         for key, (model, name) in _ITEM_INT_LIMITS.items():
             if item[key] > _int_limit(model, name):
-                problems.append((f"components[{i}].{key}", f"Không được lớn hơn {format_number(_int_limit(model, name))}."))
+                problems.append(
+                    (f"components[{i}].{key}", f"Không được lớn hơn {format_number(_int_limit(model, name))}.")
+                )
         if "mandatory" in original and not isinstance(original["mandatory"], bool):
             problems.append((f"components[{i}].mandatory", f"Phải là true/false ({YES}/{NO})."))
     for i, step in enumerate(cleaned["steps"], start=1):
@@ -496,8 +608,12 @@ def _check_entry(raw, agencies: _Agencies) -> tuple[dict | None, dict | None, li
         except InvalidOperation:
             ok = False
         if not ok:
-            problems.append((f"steps[{i}].days",
-                             "Thời gian của bước phải là số ngày làm việc từ 0 đến 9999,9, nhiều nhất một chữ số thập phân."))
+            problems.append(
+                (
+                    f"steps[{i}].days",
+                    "Thời gian của bước phải là số ngày làm việc từ 0 đến 9999,9, nhiều nhất một chữ số thập phân.",
+                )
+            )
         if step["agency"] and agencies.get(step["agency"]) is None:
             problems.append((f"steps[{i}].agency", f"Không tìm thấy cơ quan có mã “{step['agency']}”."))
     for i, code in enumerate(cleaned["agencies"], start=1):
@@ -531,21 +647,35 @@ def validate_sources(sources: list[Source]) -> tuple[list[tuple[dict, dict, Sour
 def _same_as_stored(cleaned: dict, stored: dict, agencies: _Agencies) -> bool:
     """Would save_procedure leave this procedure as it is? (It keeps the field's
     name once the field exists and only adds agencies, never removes them.)"""
-    keys = ("name", "field_code", "levels", "service_level", "processing_days", "fee", "charge",
-            "online_discount_percent", "result_type", "result_name", "legal_basis")
+    keys = (
+        "name",
+        "field_code",
+        "levels",
+        "service_level",
+        "processing_days",
+        "fee",
+        "charge",
+        "online_discount_percent",
+        "result_type",
+        "result_name",
+        "legal_basis",
+    )
     if any(cleaned[k] != stored[k] for k in keys):
         return False
     components = [{k: c[k] for k in ITEM_KEYS["components"]} for c in cleaned["components"]]
     if components != stored["components"]:
         return False
-    steps = [(s["name"], s["role"], Decimal(str(s["days"])), agencies.get(s["agency"]).code if s["agency"] else "")
-             for s in cleaned["steps"]]
+    steps = [
+        (s["name"], s["role"], Decimal(str(s["days"])), agencies.get(s["agency"]).code if s["agency"] else "")
+        for s in cleaned["steps"]
+    ]
     if steps != [(s["name"], s["role"], Decimal(str(s["days"])), s["agency"]) for s in stored["steps"]]:
         return False
     return {agencies.get(code).code for code in cleaned["agencies"]} <= set(stored["agencies"])
 
 
 # ---------------------------------------------------------------- import
+
 
 def import_catalog(*, actor, content: bytes, dry_run: bool = False) -> ImportSummary:
     """Import a JSON or XLSX catalog file: all entries or none.
@@ -581,7 +711,14 @@ def import_catalog(*, actor, content: bytes, dry_run: bool = False) -> ImportSum
                 location, where, order = source.locate(exc.field or "")
                 raise CatalogImportError([Issue(location, where, _plain_message(exc.message), order)]) from exc
         if changed:
-            audit.record(actor=actor, action="procedure.catalog_import", object_type="procedures.Procedure",
-                         after={"created": len(summary.created), "updated": len(summary.updated),
-                                "unchanged": len(summary.unchanged)})
+            audit.record(
+                actor=actor,
+                action="procedure.catalog_import",
+                object_type="procedures.Procedure",
+                after={
+                    "created": len(summary.created),
+                    "updated": len(summary.updated),
+                    "unchanged": len(summary.unchanged),
+                },
+            )
     return summary

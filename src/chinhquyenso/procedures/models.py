@@ -29,16 +29,24 @@ class Procedure(models.Model):
     name = models.CharField("tên thủ tục", max_length=500)
     name_folded = models.CharField(max_length=500, db_index=True, editable=False)
     field = models.ForeignKey(Field, on_delete=models.PROTECT, related_name="procedures", verbose_name="lĩnh vực")
-    levels = models.JSONField("cấp thực hiện", default=list, help_text='Danh sách trong "province", "district", "commune".')
-    service_level = models.CharField("mức độ dịch vụ công", max_length=20, choices=ServiceLevel.choices, default=ServiceLevel.PARTLY_ONLINE)
+    levels = models.JSONField(
+        "cấp thực hiện", default=list, help_text='Danh sách trong "province", "district", "commune".'
+    )
+    service_level = models.CharField(
+        "mức độ dịch vụ công", max_length=20, choices=ServiceLevel.choices, default=ServiceLevel.PARTLY_ONLINE
+    )
     processing_days = models.PositiveSmallIntegerField("thời hạn giải quyết (ngày làm việc)")
     fee = models.PositiveBigIntegerField("phí (đồng)", default=0)
     charge = models.PositiveBigIntegerField("lệ phí (đồng)", default=0)
     online_discount_percent = models.PositiveSmallIntegerField(
-        "giảm khi nộp trực tuyến (%)", default=0,
-        help_text="Ví dụ 50 theo Nghị quyết 02/2024/NQ-HĐND tỉnh An Giang.")
-    result_type = models.CharField("loại kết quả", max_length=80, blank=True,
-                                   help_text="Mã loại giấy tờ kết quả, ví dụ giay-khai-sinh; dùng để tái sử dụng trong kho dữ liệu.")
+        "giảm khi nộp trực tuyến (%)", default=0, help_text="Ví dụ 50 theo Nghị quyết 02/2024/NQ-HĐND tỉnh An Giang."
+    )
+    result_type = models.CharField(
+        "loại kết quả",
+        max_length=80,
+        blank=True,
+        help_text="Mã loại giấy tờ kết quả, ví dụ giay-khai-sinh; dùng để tái sử dụng trong kho dữ liệu.",
+    )
     result_name = models.CharField("tên kết quả", max_length=255, blank=True)
     legal_basis = models.TextField("căn cứ pháp lý", blank=True)
     is_active = models.BooleanField("đang áp dụng", default=True)
@@ -67,8 +75,11 @@ class RequiredComponent(models.Model):
     copies = models.PositiveSmallIntegerField("số bản sao", default=0)
     mandatory = models.BooleanField("bắt buộc", default=True)
     reusable_result_type = models.CharField(
-        "thay bằng kết quả điện tử loại", max_length=80, blank=True,
-        help_text="Nếu công dân đã có kết quả điện tử loại này trong kho dữ liệu thì không phải nộp lại.")
+        "thay bằng kết quả điện tử loại",
+        max_length=80,
+        blank=True,
+        help_text="Nếu công dân đã có kết quả điện tử loại này trong kho dữ liệu thì không phải nộp lại.",
+    )
 
     class Meta:
         ordering = ["procedure", "order"]
@@ -87,8 +98,14 @@ class ProcessStep(models.Model):
     name = models.CharField("tên bước", max_length=200)
     role = models.CharField("vai trò thực hiện", max_length=20)
     days = models.DecimalField("thời gian (ngày làm việc)", max_digits=5, decimal_places=1, default=1)
-    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                               help_text="Để trống: cơ quan đang giải quyết hồ sơ.")
+    agency = models.ForeignKey(
+        Agency,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Để trống: cơ quan đang giải quyết hồ sơ.",
+    )
 
     class Meta:
         ordering = ["procedure", "order"]
@@ -127,4 +144,13 @@ class ProcedureGroupMember(models.Model):
         ordering = ["group", "order"]
 
 
-__all__ = ["Field", "Level", "Procedure", "ProcedureAgency", "ProcedureGroup", "ProcessStep", "RequiredComponent", "ServiceLevel"]
+__all__ = [
+    "Field",
+    "Level",
+    "Procedure",
+    "ProcedureAgency",
+    "ProcedureGroup",
+    "ProcessStep",
+    "RequiredComponent",
+    "ServiceLevel",
+]

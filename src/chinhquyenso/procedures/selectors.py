@@ -16,8 +16,9 @@ def handling_agencies(procedure: Procedure, day: dt.date):
     return Agency.objects.valid_on(day).filter(pk__in=assigned.values("agency_id"))
 
 
-def search_procedures(query: str = "", field_code: str = "", service_level: str = "", limit: int | None = 50, *,
-                      agency_code: str = ""):
+def search_procedures(
+    query: str = "", field_code: str = "", service_level: str = "", limit: int | None = 50, *, agency_code: str = ""
+):
     """Diacritic-, case- and tone-placement-insensitive search: every word of the
     folded query must appear in the folded name or the code. When nothing
     matches, a word found in no procedure name also matches the name words one
@@ -49,9 +50,13 @@ def popular_procedures(limit: int = 8) -> list[Procedure]:
     key = f"procedures:popular:{limit}"
     codes = cache.get(key)
     if codes is None:
-        since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=365)
-        codes = list(Procedure.objects.filter(is_active=True, dossiers__submitted_at__gte=since)
-                     .annotate(n=Count("dossiers")).order_by("-n", "name").values_list("code", flat=True)[:limit])
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=365)
+        codes = list(
+            Procedure.objects.filter(is_active=True, dossiers__submitted_at__gte=since)
+            .annotate(n=Count("dossiers"))
+            .order_by("-n", "name")
+            .values_list("code", flat=True)[:limit]
+        )
         cache.set(key, codes, 3600)
     by_code = {p.code: p for p in Procedure.objects.filter(code__in=codes).select_related("field")}
     return [by_code[c] for c in codes if c in by_code]
@@ -59,12 +64,13 @@ def popular_procedures(limit: int = 8) -> list[Procedure]:
 
 def handled_by(agency_ids):
     """Active procedures an agency among `agency_ids` handles now."""
-    return (Procedure.objects.filter(is_active=True, assignments__agency_id__in=agency_ids,
-                                     assignments__valid_to__isnull=True).distinct())
+    return Procedure.objects.filter(
+        is_active=True, assignments__agency_id__in=agency_ids, assignments__valid_to__isnull=True
+    ).distinct()
 
 
 def fields_with_counts():
-    return (Field.objects.filter(procedures__is_active=True).annotate(n=Count("procedures")).order_by("name"))
+    return Field.objects.filter(procedures__is_active=True).annotate(n=Count("procedures")).order_by("name")
 
 
 def agencies_with_procedures():
@@ -92,8 +98,8 @@ def _edit_distance_is_one(a: str, b: str) -> bool:
         a, b = b, a
     i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), len(a))
     if len(a) == len(b):
-        return a[i + 1:] == b[i + 1:]  # one substitution
-    return a[i:] == b[i + 1:]  # one insertion
+        return a[i + 1 :] == b[i + 1 :]  # one substitution
+    return a[i:] == b[i + 1 :]  # one insertion
 
 
 def name_vocabulary() -> frozenset[str]:
@@ -109,8 +115,12 @@ def name_vocabulary() -> frozenset[str]:
 
 
 def get_procedure(code: str) -> Procedure | None:
-    return (Procedure.objects.filter(code=code)
-            .select_related("field").prefetch_related("components", "steps", "assignments__agency").first())
+    return (
+        Procedure.objects.filter(code=code)
+        .select_related("field")
+        .prefetch_related("components", "steps", "assignments__agency")
+        .first()
+    )
 
 
 def _days_out(value):
@@ -122,26 +132,58 @@ def catalog_entries(codes=None) -> list[dict]:
     """The catalog as entries in the exact dict format save_procedure accepts,
     ordered by code; `codes` limits it to those procedures. `agencies` lists the
     agencies currently assigned (open assignments), by internal code."""
-    qs = Procedure.objects.select_related("field").prefetch_related(
-        "components",
-        Prefetch("steps", queryset=ProcessStep.objects.select_related("agency").order_by("order")),
-        Prefetch("assignments", queryset=ProcedureAgency.objects.filter(valid_to__isnull=True).select_related("agency"),
-                 to_attr="open_assignments"),
-    ).order_by("code")
+    qs = (
+        Procedure.objects.select_related("field")
+        .prefetch_related(
+            "components",
+            Prefetch("steps", queryset=ProcessStep.objects.select_related("agency").order_by("order")),
+            Prefetch(
+                "assignments",
+                queryset=ProcedureAgency.objects.filter(valid_to__isnull=True).select_related("agency"),
+                to_attr="open_assignments",
+            ),
+        )
+        .order_by("code")
+    )
     if codes is not None:
         qs = qs.filter(code__in=list(codes))
     entries = []
     for p in qs:
-        entries.append({
-            "code": p.code, "name": p.name, "field_code": p.field.code, "field_name": p.field.name,
-            "levels": list(p.levels), "service_level": p.service_level, "processing_days": p.processing_days,
-            "fee": p.fee, "charge": p.charge, "online_discount_percent": p.online_discount_percent,
-            "result_type": p.result_type, "result_name": p.result_name, "legal_basis": p.legal_basis,
-            "components": [{"name": c.name, "originals": c.originals, "copies": c.copies, "mandatory": c.mandatory,
-                            "reusable_result_type": c.reusable_result_type}
-                           for c in sorted(p.components.all(), key=lambda c: c.order)],
-            "steps": [{"name": s.name, "role": s.role, "days": _days_out(s.days), "agency": s.agency.code if s.agency else ""}
-                      for s in p.steps.all()],
-            "agencies": sorted({a.agency.code for a in p.open_assignments}),
-        })
+        entries.append(
+            {
+                "code": p.code,
+                "name": p.name,
+                "field_code": p.field.code,
+                "field_name": p.field.name,
+                "levels": list(p.levels),
+                "service_level": p.service_level,
+                "processing_days": p.processing_days,
+                "fee": p.fee,
+                "charge": p.charge,
+                "online_discount_percent": p.online_discount_percent,
+                "result_type": p.result_type,
+                "result_name": p.result_name,
+                "legal_basis": p.legal_basis,
+                "components": [
+                    {
+                        "name": c.name,
+                        "originals": c.originals,
+                        "copies": c.copies,
+                        "mandatory": c.mandatory,
+                        "reusable_result_type": c.reusable_result_type,
+                    }
+                    for c in sorted(p.components.all(), key=lambda c: c.order)
+                ],
+                "steps": [
+                    {
+                        "name": s.name,
+                        "role": s.role,
+                        "days": _days_out(s.days),
+                        "agency": s.agency.code if s.agency else "",
+                    }
+                    for s in p.steps.all()
+                ],
+                "agencies": sorted({a.agency.code for a in p.open_assignments}),
+            }
+        )
     return entries

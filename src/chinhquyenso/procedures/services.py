@@ -41,7 +41,7 @@ def clean_procedure(data: dict, where: str = "") -> dict:
     if not nfc(data.get("field_code")):
         raise DomainError("Thiếu mã lĩnh vực.", prefix + "field_code")
     levels = data.get("levels") or []
-    if not isinstance(levels, list) or not levels or any(l not in Level.values for l in levels):
+    if not isinstance(levels, list) or not levels or any(level not in Level.values for level in levels):
         raise DomainError("Cấp thực hiện phải là danh sách trong: province, district, commune.", prefix + "levels")
     service_level = data.get("service_level", ServiceLevel.PARTLY_ONLINE)
     if service_level not in ServiceLevel.values:
@@ -50,28 +50,42 @@ def clean_procedure(data: dict, where: str = "") -> dict:
     if discount > 100:
         raise DomainError("Tỷ lệ giảm không được vượt quá 100%.", prefix + "online_discount_percent")
     cleaned = {
-        "code": code, "name": name, "field_code": nfc(data["field_code"]), "field_name": nfc(data.get("field_name")),
-        "levels": levels, "service_level": service_level,
+        "code": code,
+        "name": name,
+        "field_code": nfc(data["field_code"]),
+        "field_name": nfc(data.get("field_name")),
+        "levels": levels,
+        "service_level": service_level,
         "processing_days": _int(data, "processing_days", prefix + "processing_days"),
-        "fee": _int(data, "fee", prefix + "fee", default=0), "charge": _int(data, "charge", prefix + "charge", default=0),
-        "online_discount_percent": discount, "result_type": nfc(data.get("result_type")),
-        "result_name": nfc(data.get("result_name")), "legal_basis": nfc(data.get("legal_basis")),
-        "components": [], "steps": [], "agencies": [nfc(a) for a in data.get("agencies") or []],
+        "fee": _int(data, "fee", prefix + "fee", default=0),
+        "charge": _int(data, "charge", prefix + "charge", default=0),
+        "online_discount_percent": discount,
+        "result_type": nfc(data.get("result_type")),
+        "result_name": nfc(data.get("result_name")),
+        "legal_basis": nfc(data.get("legal_basis")),
+        "components": [],
+        "steps": [],
+        "agencies": [nfc(a) for a in data.get("agencies") or []],
     }
     for i, component in enumerate(data.get("components") or [], start=1):
         if not nfc(component.get("name")):
             raise DomainError("Tên thành phần hồ sơ không được để trống.", f"{prefix}components[{i}].name")
-        cleaned["components"].append({
-            "order": i, "name": nfc(component["name"]),
-            "originals": _int(component, "originals", f"{prefix}components[{i}].originals", default=1),
-            "copies": _int(component, "copies", f"{prefix}components[{i}].copies", default=0),
-            "mandatory": bool(component.get("mandatory", True)),
-            "reusable_result_type": nfc(component.get("reusable_result_type")),
-        })
+        cleaned["components"].append(
+            {
+                "order": i,
+                "name": nfc(component["name"]),
+                "originals": _int(component, "originals", f"{prefix}components[{i}].originals", default=1),
+                "copies": _int(component, "copies", f"{prefix}components[{i}].copies", default=0),
+                "mandatory": bool(component.get("mandatory", True)),
+                "reusable_result_type": nfc(component.get("reusable_result_type")),
+            }
+        )
     for i, step in enumerate(data.get("steps") or [], start=1):
         if step.get("role") not in Role.values:
-            raise DomainError("Vai trò của bước phải là counter_officer, specialist, leader hoặc agency_admin.",
-                              f"{prefix}steps[{i}].role")
+            raise DomainError(
+                "Vai trò của bước phải là counter_officer, specialist, leader hoặc agency_admin.",
+                f"{prefix}steps[{i}].role",
+            )
         if not nfc(step.get("name")):
             raise DomainError("Tên bước không được để trống.", f"{prefix}steps[{i}].name")
         days = step.get("days", 1)
@@ -79,11 +93,25 @@ def clean_procedure(data: dict, where: str = "") -> dict:
             days = Decimal(str(days))
         except (InvalidOperation, ValueError):
             days = None
-        if isinstance(step.get("days"), bool) or days is None or not (0 <= days <= Decimal("999.9")) or days != days.quantize(Decimal("0.1")):
-            raise DomainError("Thời gian của bước phải là số ngày từ 0 đến 999,9 (tối đa một chữ số thập phân).",
-                              f"{prefix}steps[{i}].days")
-        cleaned["steps"].append({"order": i, "name": nfc(step["name"]), "role": step["role"],
-                                 "days": days, "agency": nfc(step.get("agency"))})
+        if (
+            isinstance(step.get("days"), bool)
+            or days is None
+            or not (0 <= days <= Decimal("999.9"))
+            or days != days.quantize(Decimal("0.1"))
+        ):
+            raise DomainError(
+                "Thời gian của bước phải là số ngày từ 0 đến 999,9 (tối đa một chữ số thập phân).",
+                f"{prefix}steps[{i}].days",
+            )
+        cleaned["steps"].append(
+            {
+                "order": i,
+                "name": nfc(step["name"]),
+                "role": step["role"],
+                "days": days,
+                "agency": nfc(step.get("agency")),
+            }
+        )
     return cleaned
 
 
@@ -98,33 +126,71 @@ def _agency_by_code(code: str, field: str) -> Agency:
 def save_procedure(*, actor, data: dict, where: str = "") -> Procedure:
     """Create or replace one catalog entry with its components, steps and agencies."""
     cleaned = clean_procedure(data, where)
-    field, _ = Field.objects.get_or_create(code=cleaned["field_code"], defaults={"name": cleaned["field_name"] or cleaned["field_code"]})
-    values = {k: cleaned[k] for k in ("name", "levels", "service_level", "processing_days", "fee", "charge",
-                                      "online_discount_percent", "result_type", "result_name", "legal_basis")}
-    procedure, created = Procedure.objects.update_or_create(code=cleaned["code"], defaults={**values, "field": field,
-                                                                                             "name_folded": fold(cleaned["name"])})
+    field, _ = Field.objects.get_or_create(
+        code=cleaned["field_code"], defaults={"name": cleaned["field_name"] or cleaned["field_code"]}
+    )
+    values = {
+        k: cleaned[k]
+        for k in (
+            "name",
+            "levels",
+            "service_level",
+            "processing_days",
+            "fee",
+            "charge",
+            "online_discount_percent",
+            "result_type",
+            "result_name",
+            "legal_basis",
+        )
+    }
+    procedure, created = Procedure.objects.update_or_create(
+        code=cleaned["code"], defaults={**values, "field": field, "name_folded": fold(cleaned["name"])}
+    )
     procedure.components.all().delete()
     RequiredComponent.objects.bulk_create(RequiredComponent(procedure=procedure, **c) for c in cleaned["components"])
     procedure.steps.all().delete()
     prefix = f"{where}." if where else ""
     ProcessStep.objects.bulk_create(
-        ProcessStep(procedure=procedure, order=s["order"], name=s["name"], role=s["role"], days=s["days"],
-                    agency=_agency_by_code(s["agency"], f"{prefix}steps[{s['order']}].agency") if s["agency"] else None)
-        for s in cleaned["steps"])
+        ProcessStep(
+            procedure=procedure,
+            order=s["order"],
+            name=s["name"],
+            role=s["role"],
+            days=s["days"],
+            agency=_agency_by_code(s["agency"], f"{prefix}steps[{s['order']}].agency") if s["agency"] else None,
+        )
+        for s in cleaned["steps"]
+    )
     if cleaned["agencies"]:
         wanted = {_agency_by_code(code, f"{prefix}agencies").pk for code in cleaned["agencies"]}
         have = set(procedure.assignments.filter(valid_to__isnull=True).values_list("agency_id", flat=True))
         for agency_id in wanted - have:
             ProcedureAgency.objects.create(procedure=procedure, agency_id=agency_id)
-    audit.record(actor=actor, action="procedure.create" if created else "procedure.update", obj=procedure,
-                 after={"code": procedure.code, "processing_days": procedure.processing_days,
-                        "service_level": procedure.service_level})
+    audit.record(
+        actor=actor,
+        action="procedure.create" if created else "procedure.update",
+        obj=procedure,
+        after={
+            "code": procedure.code,
+            "processing_days": procedure.processing_days,
+            "service_level": procedure.service_level,
+        },
+    )
     return procedure
 
 
 @transaction.atomic
-def transfer_procedure(*, actor, procedure: Procedure, source: Agency, target: Agency, effective_date: dt.date,
-                       legal_basis: str = "", note: str = ""):
+def transfer_procedure(
+    *,
+    actor,
+    procedure: Procedure,
+    source: Agency,
+    target: Agency,
+    effective_date: dt.date,
+    legal_basis: str = "",
+    note: str = "",
+):
     """Move a procedure's handling from one agency to another (e.g. Phiếu lý
     lịch tư pháp: Sở Tư pháp → Công an tỉnh from 01/3/2025). Open dossiers follow."""
     assignment = procedure.assignments.filter(agency=source, valid_to__isnull=True).first()
@@ -137,17 +203,35 @@ def transfer_procedure(*, actor, procedure: Procedure, source: Agency, target: A
     assignment.valid_to = effective_date
     assignment.save(update_fields=["valid_to"])
     ProcedureAgency.objects.create(procedure=procedure, agency=target, valid_from=effective_date)
-    reorg = record_procedure_transfer(procedure_code=procedure.code, source=source, target=target,
-                                      effective_date=effective_date, legal_basis=legal_basis, note=note)
-    audit.record(actor=actor, action="procedure.transfer", obj=procedure, agency_id=target.pk,
-                 before={"agency": source.pk}, after={"agency": target.pk, "effective_date": effective_date})
-    events.publish("ProcedureTransferred", reorganization=reorg.pk, procedure=procedure.code,
-                   successors={str(source.pk): target.pk}, effective_date=effective_date.isoformat())
+    reorg = record_procedure_transfer(
+        procedure_code=procedure.code,
+        source=source,
+        target=target,
+        effective_date=effective_date,
+        legal_basis=legal_basis,
+        note=note,
+    )
+    audit.record(
+        actor=actor,
+        action="procedure.transfer",
+        obj=procedure,
+        agency_id=target.pk,
+        before={"agency": source.pk},
+        after={"agency": target.pk, "effective_date": effective_date},
+    )
+    events.publish(
+        "ProcedureTransferred",
+        reorganization=reorg.pk,
+        procedure=procedure.code,
+        successors={str(source.pk): target.pk},
+        effective_date=effective_date.isoformat(),
+    )
     return reorg
 
 
-def hand_over_assignments(*, source_id: int, receivers: list[Agency], effective_date: dt.date,
-                          procedure_ids: list[int] | None = None) -> int:
+def hand_over_assignments(
+    *, source_id: int, receivers: list[Agency], effective_date: dt.date, procedure_ids: list[int] | None = None
+) -> int:
     """From `effective_date` the source's open assignments (all, or only
     `procedure_ids`) close and every receiver handles those procedures.
     Returns the number of assignments opened. An assignment that would open
@@ -162,10 +246,14 @@ def hand_over_assignments(*, source_id: int, receivers: list[Agency], effective_
     open_rows.update(valid_to=effective_date)
     new_rows = []
     for receiver in receivers:
-        have = set(ProcedureAgency.objects.filter(agency=receiver, valid_to__isnull=True, procedure_id__in=moving)
-                   .values_list("procedure_id", flat=True))
-        new_rows += [ProcedureAgency(procedure_id=p, agency=receiver, valid_from=effective_date)
-                     for p in moving if p not in have]
+        have = set(
+            ProcedureAgency.objects.filter(agency=receiver, valid_to__isnull=True, procedure_id__in=moving).values_list(
+                "procedure_id", flat=True
+            )
+        )
+        new_rows += [
+            ProcedureAgency(procedure_id=p, agency=receiver, valid_from=effective_date) for p in moving if p not in have
+        ]
     ProcedureAgency.objects.bulk_create(new_rows, batch_size=2000)
     return len(new_rows)
 
@@ -178,14 +266,22 @@ def follow_reorganization(event) -> None:
 
     effective_date = dt.date.fromisoformat(event.payload["effective_date"])
     opened = 0
-    links = (Succession.objects.filter(reorganization_id=event.payload["reorganization"])
-             .select_related("successor").order_by("id"))
+    links = (
+        Succession.objects.filter(reorganization_id=event.payload["reorganization"])
+        .select_related("successor")
+        .order_by("id")
+    )
     for link in links:
         receivers = [link.successor] if link.successor and link.takes_open_work else []
         opened += hand_over_assignments(source_id=link.source_id, receivers=receivers, effective_date=effective_date)
     if opened:
-        audit.record(actor=None, action="procedure.assignments_follow_reorganization", object_type="org.Reorganization",
-                     object_id=str(event.payload["reorganization"]), after={"opened": opened})
+        audit.record(
+            actor=None,
+            action="procedure.assignments_follow_reorganization",
+            object_type="org.Reorganization",
+            object_id=str(event.payload["reorganization"]),
+            after={"opened": opened},
+        )
 
 
 def record_admin_edit(*, actor, procedure: Procedure, created: bool) -> None:
@@ -195,6 +291,14 @@ def record_admin_edit(*, actor, procedure: Procedure, created: bool) -> None:
     if procedure.name_folded != folded:
         Procedure.objects.filter(pk=procedure.pk).update(name_folded=folded)
         procedure.name_folded = folded
-    audit.record(actor=actor, action="procedure.create" if created else "procedure.update", obj=procedure,
-                 after={"code": procedure.code, "processing_days": procedure.processing_days,
-                        "service_level": procedure.service_level, "via": "admin"})
+    audit.record(
+        actor=actor,
+        action="procedure.create" if created else "procedure.update",
+        obj=procedure,
+        after={
+            "code": procedure.code,
+            "processing_days": procedure.processing_days,
+            "service_level": procedure.service_level,
+            "via": "admin",
+        },
+    )

@@ -45,19 +45,45 @@ CHECK_LABELS = {"ratio": "tỷ lệ", "total": "tổng"}
 
 # Vietnamese first (1.697.083; 59.721,6; 85,7), English where unambiguous
 # (1,483,017; 85.7). A single comma is a decimal comma: the text is Vietnamese.
-_NUMBER = (r"(?<![\w])(?<!\d[.,])"
-           r"(?:\d{1,3}(?:\.\d{3})+(?:,\d+)?"      # 1.697.083  59.721,6
-           r"|\d{1,3}(?:,\d{3}){2,}(?:\.\d+)?"     # 1,483,017
-           r"|\d{1,3}(?:,\d{3})+\.\d+"             # 1,234.5
-           r"|\d+,\d+"                             # 85,7
-           r"|\d+\.\d+"                            # 85.7 (not 3 digits after the dot: matched above)
-           r"|\d+)"
-           r"(?![\w])(?![.,]\d)")
+_NUMBER = (
+    r"(?<![\w])(?<!\d[.,])"
+    r"(?:\d{1,3}(?:\.\d{3})+(?:,\d+)?"  # 1.697.083  59.721,6
+    r"|\d{1,3}(?:,\d{3}){2,}(?:\.\d+)?"  # 1,483,017
+    r"|\d{1,3}(?:,\d{3})+\.\d+"  # 1,234.5
+    r"|\d+,\d+"  # 85,7
+    r"|\d+\.\d+"  # 85.7 (not 3 digits after the dot: matched above)
+    r"|\d+)"
+    r"(?![\w])(?![.,]\d)"
+)
 NUMBER_RE = re.compile(_NUMBER)
 
 # Words before a number that make it a name, a date or a rank, not a count.
-_IDENTIFIER_WORDS = {"số", "năm", "tháng", "ngày", "quý", "đoạn", "thứ", "khóa", "khoá", "lần", "phiên", "điều",
-                     "khoản", "điểm", "mục", "độ", "bản", "hạng", "lục", "kỳ", "giờ", "phút", "tuổi", "lớp"}
+_IDENTIFIER_WORDS = {
+    "số",
+    "năm",
+    "tháng",
+    "ngày",
+    "quý",
+    "đoạn",
+    "thứ",
+    "khóa",
+    "khoá",
+    "lần",
+    "phiên",
+    "điều",
+    "khoản",
+    "điểm",
+    "mục",
+    "độ",
+    "bản",
+    "hạng",
+    "lục",
+    "kỳ",
+    "giờ",
+    "phút",
+    "tuổi",
+    "lớp",
+}
 # Words before a number that make it approximate.
 _APPROXIMATE_WORDS = {"hơn", "trên", "gần", "khoảng", "ước", "xấp", "chừng", "tới", "dưới"}
 
@@ -90,11 +116,11 @@ class Number:
     value: Decimal
     decimals: int
     percent: bool = False
-    fraction: str = ""        # "numerator" / "denominator" of a/b; "date" or "code" when a/b is not a ratio
+    fraction: str = ""  # "numerator" / "denominator" of a/b; "date" or "code" when a/b is not a ratio
     identifier: bool = False  # "số 238", "năm 2024", "mức độ 3": not a count
     approximate: bool = False
-    glued: bool = False       # "2019-2020", "06/CP": part of a range or a code
-    unit: str = ""            # folded first word after the number ("phan", "ho", "dvc"), '' when none
+    glued: bool = False  # "2019-2020", "06/CP": part of a range or a code
+    unit: str = ""  # folded first word after the number ("phan", "ho", "dvc"), '' when none
 
     @property
     def countable(self) -> bool:
@@ -129,8 +155,9 @@ def extract_bytes(data: bytes, name: str = "") -> list[SourceLine]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise DomainError(f"Tệp {name or ''} không phải PDF, DOCX hay văn bản UTF-8.".replace("  ", " "),
-                          field="file") from error
+        raise DomainError(
+            f"Tệp {name or ''} không phải PDF, DOCX hay văn bản UTF-8.".replace("  ", " "), field="file"
+        ) from error
     return [SourceLine(number, line) for number, line in enumerate(text.splitlines(), start=1)]
 
 
@@ -185,8 +212,12 @@ def _docx_lines(data: bytes) -> list[SourceLine]:
 _BULLET = re.compile(r"^(?:[-+•*]\s*)+(?=\S)")
 _HEADING = re.compile(r"^(?:#+\s|[IVXLC]+\.\s|\d+(?:\.\d+)*\.\s|[a-zđ]\)\s)")
 _FOOTNOTE = re.compile(r"^([1-9]\d?)\s+(?=[A-ZĐÀ-Ỹ0-9])")
-_MARKUP = [(re.compile(r"<sup>\s*\d+\s*</sup>"), ""), (re.compile(r"</?[a-z][^<>]*>"), ""),
-           (re.compile(r"\*\*+|__"), ""), (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1")]
+_MARKUP = [
+    (re.compile(r"<sup>\s*\d+\s*</sup>"), ""),
+    (re.compile(r"</?[a-z][^<>]*>"), ""),
+    (re.compile(r"\*\*+|__"), ""),
+    (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),
+]
 
 
 def _clean(text: str) -> str:
@@ -218,7 +249,7 @@ def _starts_paragraph(previous: str | None, text: str) -> bool:
     if not _ends_sentence(previous):
         return False
     first = text[:1]
-    return first.isupper() or first.isdigit() or first in "(“\"" or bool(_HEADING.match(text))
+    return first.isupper() or first.isdigit() or first in '(“"' or bool(_HEADING.match(text))
 
 
 @dataclass
@@ -226,8 +257,8 @@ class Joined:
     """The report as one string: blocks separated by '\\n', with a map back to line numbers."""
 
     text: str
-    starts: list[int]        # offset where each piece of a line begins
-    numbers: list[int]       # …and that line's number
+    starts: list[int]  # offset where each piece of a line begins
+    numbers: list[int]  # …and that line's number
     footnotes: set[str] = field(default_factory=set)
 
     def line_at(self, offset: int) -> int:
@@ -268,7 +299,7 @@ def join_lines(lines: list[SourceLine]) -> Joined:
 @dataclass
 class Check:
     line: int
-    kind: str        # ratio / rounding / total
+    kind: str  # ratio / rounding / total
     ok: bool
     excerpt: str
     printed: str
@@ -290,9 +321,13 @@ class CheckReport:
     verified: list[Check]
 
     def as_dict(self) -> dict:
-        return {"file": self.source, "error_count": len(self.errors), "verified_count": len(self.verified),
-                "errors": [item.as_dict() for item in self.errors],
-                "verified": [item.as_dict() for item in self.verified]}
+        return {
+            "file": self.source,
+            "error_count": len(self.errors),
+            "verified_count": len(self.verified),
+            "errors": [item.as_dict() for item in self.errors],
+            "verified": [item.as_dict() for item in self.verified],
+        }
 
 
 def check_file(path: str | Path) -> CheckReport:
@@ -300,8 +335,9 @@ def check_file(path: str | Path) -> CheckReport:
 
 
 def check_text(text: str, source: str = "") -> CheckReport:
-    return check_lines([SourceLine(number, line) for number, line in enumerate(text.splitlines(), start=1)],
-                       source=source)
+    return check_lines(
+        [SourceLine(number, line) for number, line in enumerate(text.splitlines(), start=1)], source=source
+    )
 
 
 def check_lines(lines: list[SourceLine], source: str = "") -> CheckReport:
@@ -354,8 +390,8 @@ _COMPARISON = re.compile(r"(?<!\w)(?:tăng|giảm|vượt|so với|cao hơn|th�
 _KEYWORD = re.compile(r"(?<!\w)(trong đó|bao gồm|gồm|cụ thể)(?!\w)", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"\.(?=\s+[A-ZĐÀ-Ỹ\-+]|\s*$)|\n")
 _LABEL_NUMBER = re.compile(rf"^[^\d:;]{{2,90}}?(?::|\slà)\s*:?\s*({_NUMBER})(?!\s?%)")
-WHOLE_WINDOW = 400       # how far back a whole stated "nearby" may be, in characters
-TOTAL_GAP = 45           # at most this much text (unit words) between a total and "trong đó"/"gồm"/"("
+WHOLE_WINDOW = 400  # how far back a whole stated "nearby" may be, in characters
+TOTAL_GAP = 45  # at most this much text (unit words) between a total and "trong đó"/"gồm"/"("
 
 
 def _strip_groups(text: str) -> str | None:
@@ -408,31 +444,33 @@ class _Checker:
         for match in NUMBER_RE.finditer(text):
             value, decimals = parse_number(match.group())
             number = Number(match.start(), match.end(), match.group(), value, decimals)
-            after = text[match.end():match.end() + 2]
+            after = text[match.end() : match.end() + 2]
             number.percent = bool(re.match(r"\s?%", after))
-            before_char = text[match.start() - 1:match.start()]
-            after_char = text[match.end():match.end() + 1]
+            before_char = text[match.start() - 1 : match.start()]
+            after_char = text[match.end() : match.end() + 1]
             number.glued = bool(before_char and before_char in "-–" or after_char and after_char in "-–")
-            words = re.search(r"(?:([^\W\d_]+)\s+)?([^\W\d_]+)\s*:?\s*$", text[max(0, match.start() - 30):match.start()])
+            words = re.search(
+                r"(?:([^\W\d_]+)\s+)?([^\W\d_]+)\s*:?\s*$", text[max(0, match.start() - 30) : match.start()]
+            )
             previous_word = words.group(2).lower() if words else ""
             # "tổng số 733 học viên" counts; "Quyết định số 1407" names.
             counted = previous_word == "số" and (words.group(1) or "").lower() == "tổng"
             number.identifier = previous_word in _IDENTIFIER_WORDS and not counted
             number.approximate = previous_word in _APPROXIMATE_WORDS
-            unit = re.match(r"\s+([^\W\d_]+)", text[match.end():match.end() + 40])
+            unit = re.match(r"\s+([^\W\d_]+)", text[match.end() : match.end() + 40])
             number.unit = fold(unit.group(1)) if unit and not number.percent else ""
             found.append(number)
         # a/b: a ratio, or a date (15/10/2024, 03/2025) or a code (214/KH-UBND, 06/CP).
         for index, number in enumerate(found):
-            if text[number.end:number.end + 1] != "/":
+            if text[number.end : number.end + 1] != "/":
                 continue
             following = found[index + 1] if index + 1 < len(found) else None
             if following is None or following.start != number.end + 1:
                 number.fraction = "code"
                 continue
-            chained = (text[following.end:following.end + 1] == "/" or text[number.start - 1:number.start] == "/")
-            year_like = (following.decimals == 0 and 1900 <= following.value <= 2100 and number.value <= 12)
-            words = re.findall(r"[^\W\d_]+", text[max(0, number.start - 12):number.start].lower())
+            chained = text[following.end : following.end + 1] == "/" or text[number.start - 1 : number.start] == "/"
+            year_like = following.decimals == 0 and 1900 <= following.value <= 2100 and number.value <= 12
+            words = re.findall(r"[^\W\d_]+", text[max(0, number.start - 12) : number.start].lower())
             dated = bool(words) and words[-1] in ("ngày", "tháng", "quý", "từ", "đến")
             if chained or year_like or dated:
                 number.fraction = following.fraction = "date"
@@ -441,7 +479,7 @@ class _Checker:
             else:
                 number.fraction, following.fraction = "numerator", "denominator"
         for number in found:
-            if text[number.start - 1:number.start] == "/" and not number.fraction:
+            if text[number.start - 1 : number.start] == "/" and not number.fraction:
                 number.fraction = "code"
         return found
 
@@ -458,10 +496,10 @@ class _Checker:
 
     def percent_end(self, percent: Number) -> int:
         """Just after the '%' of a percentage ("85,7%", "80 %")."""
-        return percent.end + len(re.match(r"\s?%", self.text[percent.end:]).group())
+        return percent.end + len(re.match(r"\s?%", self.text[percent.end :]).group())
 
     def add(self, start: int, end: int, **values) -> None:
-        if self.text.count("(", start, end) > self.text.count(")", start, end) and self.text[end:end + 1] == ")":
+        if self.text.count("(", start, end) > self.text.count(")", start, end) and self.text[end : end + 1] == ")":
             end += 1  # "383 phản ánh (đạt 95,98%)"
         check = Check(line=self.joined.line_at(start), excerpt=_excerpt(self.text[start:end]), **values)
         check.position = start  # reading order among findings on one line (not part of the output)
@@ -482,18 +520,33 @@ class _Checker:
         if raw.isdigit():
             for footnote in sorted(self.joined.footnotes, key=len, reverse=True):
                 if raw.endswith(footnote) and len(raw) > len(footnote) and int(raw[: -len(footnote)]):
-                    readings.append((Decimal(raw[: -len(footnote)]),
-                                     f"bỏ số chú thích {footnote} dính vào mẫu số {raw}"))
+                    readings.append(
+                        (Decimal(raw[: -len(footnote)]), f"bỏ số chú thích {footnote} dính vào mẫu số {raw}")
+                    )
         return readings
 
-    def _ratio(self, start: int, end: int, numerator: Number, denominator: Number, percent: Number,
-               *, whole_note: str = "", rounding_only: bool = False) -> None:
+    def _ratio(
+        self,
+        start: int,
+        end: int,
+        numerator: Number,
+        denominator: Number,
+        percent: Number,
+        *,
+        whole_note: str = "",
+        rounding_only: bool = False,
+    ) -> None:
         if denominator.value == 0:
             return
-        readings = self._denominator_readings(denominator) if denominator.fraction == "denominator" else \
-            [(denominator.value, "")]
-        judged = [(judge_percentage(numerator.value, value, percent.value, percent.decimals), value, note)
-                  for value, note in readings]
+        readings = (
+            self._denominator_readings(denominator)
+            if denominator.fraction == "denominator"
+            else [(denominator.value, "")]
+        )
+        judged = [
+            (judge_percentage(numerator.value, value, percent.value, percent.decimals), value, note)
+            for value, note in readings
+        ]
         right = [item for item in judged if item[0] is None]
         if right:
             verdict, value, note = right[0]
@@ -501,6 +554,7 @@ class _Checker:
             # Neither reading is right: keep the one closest to what is printed.
             def distance(item):
                 return abs(Fraction(numerator.value) * 100 / Fraction(item[1]) - Fraction(percent.value))
+
             verdict, value, note = min(judged, key=distance)
         # Five digits or more without a thousands dot are rare in Vietnamese text: more likely a
         # footnote number stuck to the figure than a figure, so then too only a slip is reported.
@@ -514,10 +568,18 @@ class _Checker:
         if note:
             notes.append(note)
         if verdict == "rounding":
-            notes.append(f"làm tròn đến {percent.decimals} chữ số thập phân" if percent.decimals
-                         else "làm tròn đến hàng đơn vị")
-        self.add(start, end, kind=verdict or "ratio", ok=verdict is None, printed=percent.raw + "%",
-                 expected=percentage_text(numerator.value, value, percent.decimals), note="; ".join(notes))
+            notes.append(
+                f"làm tròn đến {percent.decimals} chữ số thập phân" if percent.decimals else "làm tròn đến hàng đơn vị"
+            )
+        self.add(
+            start,
+            end,
+            kind=verdict or "ratio",
+            ok=verdict is None,
+            printed=percent.raw + "%",
+            expected=percentage_text(numerator.value, value, percent.decimals),
+            note="; ".join(notes),
+        )
 
     def explicit_ratios(self) -> None:
         text = self.text
@@ -528,7 +590,7 @@ class _Checker:
             # "11/14 cơ quan, tỷ lệ 85,7%": the next number is the percentage, after a cue word.
             following = self.numbers[index + 2] if index + 2 < len(self.numbers) else None
             if following is not None and following.percent:
-                between = text[denominator.end:following.start]
+                between = text[denominator.end : following.start]
                 if len(between) <= 100 and not re.search(r"[;.!?\n%]", between) and not _COMPARISON.search(between):
                     cue = _CUE_AT_END.search(between)
                     # "11/14 cơ quan (78,6%)"; "11/14 78,6%" (a table row in PDF text)
@@ -537,14 +599,24 @@ class _Checker:
                         # else; such a loose link is trusted only for a slip in the last digit.
                         first = _CUE.search(between)
                         loose = bool(cue and first and first.start() < cue.start() - 1)
-                        self._ratio(numerator.start, self.percent_end(following), numerator, denominator,
-                                    following, rounding_only=loose)
+                        self._ratio(
+                            numerator.start,
+                            self.percent_end(following),
+                            numerator,
+                            denominator,
+                            following,
+                            rounding_only=loose,
+                        )
                         continue
             # "78,6% (11/14)": the percentage just before, the fraction in parentheses.
             previous = self.numbers[index - 1] if index else None
-            if (previous is not None and previous.percent and previous.start not in self.used_percents
-                    and re.fullmatch(r"\s?%\s*\(\s*", text[previous.end:numerator.start])
-                    and re.match(r"[^\d()\n]{0,40}\)", text[denominator.end:])):
+            if (
+                previous is not None
+                and previous.percent
+                and previous.start not in self.used_percents
+                and re.fullmatch(r"\s?%\s*\(\s*", text[previous.end : numerator.start])
+                and re.match(r"[^\d()\n]{0,40}\)", text[denominator.end :])
+            ):
                 closing = text.index(")", denominator.end) + 1
                 self._ratio(previous.start, closing, numerator, denominator, previous)
 
@@ -555,11 +627,11 @@ class _Checker:
         for index, percent in enumerate(self.numbers):
             if not percent.percent or percent.start in self.used_percents or percent.approximate:
                 continue
-            if re.match(r"\s?%\s*(?:so với|so voi)", text[percent.end:percent.end + 12], re.IGNORECASE):
+            if re.match(r"\s?%\s*(?:so với|so voi)", text[percent.end : percent.end + 12], re.IGNORECASE):
                 continue  # a comparison with a target or a past period, not a share
             part = None
-            for candidate in reversed(self.numbers[max(0, index - 40):index]):
-                between = text[candidate.end:percent.start]
+            for candidate in reversed(self.numbers[max(0, index - 40) : index]):
+                between = text[candidate.end : percent.start]
                 if len(between) > 160 or "\n" in between:
                     break
                 outside = _strip_groups(between)
@@ -576,14 +648,21 @@ class _Checker:
             if whole is None:
                 continue
             note = f"tổng {whole.raw} ở dòng {self.joined.line_at(whole.start)}"
-            self._ratio(part.start, self.percent_end(percent), part, whole, percent, whole_note=note, rounding_only=True)
+            self._ratio(
+                part.start, self.percent_end(percent), part, whole, percent, whole_note=note, rounding_only=True
+            )
 
     def _whole_before(self, part: Number) -> Number | None:
         low = bisect.bisect_left(self.starts, part.start - WHOLE_WINDOW)
         high = bisect.bisect_left(self.starts, part.start)
         for candidate in reversed(self.numbers[low:high]):
-            if (candidate.countable and not candidate.decimals and candidate.unit == part.unit
-                    and candidate.value >= part.value and candidate.value > 0):
+            if (
+                candidate.countable
+                and not candidate.decimals
+                and candidate.unit == part.unit
+                and candidate.value >= part.value
+                and candidate.value > 0
+            ):
                 return candidate
         return None
 
@@ -593,9 +672,9 @@ class _Checker:
         text = self.text
         for match in _KEYWORD.finditer(text):
             keyword = match.group(1).lower()
-            if re.match(r"\s+(?:cả|như)(?!\w)", text[match.end():]):
+            if re.match(r"\s+(?:cả|như)(?!\w)", text[match.end() :]):
                 continue  # "gồm cả …", "cụ thể như …": no breakdown follows
-            if re.search(r"\(\s*$", text[max(0, match.start() - 3):match.start()]):
+            if re.search(r"\(\s*$", text[max(0, match.start() - 3) : match.start()]):
                 continue  # "(trong đó …)": read with the parentheses below
             total = self._total_before(match.start())
             if total is None:
@@ -636,7 +715,7 @@ class _Checker:
         if not candidates:
             return None
         total = candidates[-1]
-        between = self.text[total.end:position]
+        between = self.text[total.end : position]
         if len(between) > TOTAL_GAP or re.search(r"\d|[()%]", between) or between.count("\n") > 1:
             return None
         if allow_punctuation:
@@ -693,11 +772,15 @@ class _Checker:
     def _parts(self, total: Number, segments: list[tuple[int, int]]) -> list[Number]:
         """The parts, read the first way that fits the first two segments or more:
         a number with the total's unit; a number opening the segment; 'label: number'."""
+
         def top_level_numbers(segment):
             begin, end = segment
             spans = _top_level(self.text[begin:end])
-            return [number for number in self._numbers_between(begin, end)
-                    if any(begin + a <= number.start < begin + b for a, b in spans)]
+            return [
+                number
+                for number in self._numbers_between(begin, end)
+                if any(begin + a <= number.start < begin + b for a, b in spans)
+            ]
 
         def collect(pick) -> list[Number]:
             parts = []
@@ -753,5 +836,12 @@ class _Checker:
         decimals = max(part.decimals for part in parts)
         value = sum(part.value for part in parts)
         addition = " + ".join(part.raw for part in parts)
-        self.add(total.start, end, kind="total", ok=ok, printed=total.raw, expected=vn(value, decimals),
-                 note=f"{addition} = {vn(value, decimals)}")
+        self.add(
+            total.start,
+            end,
+            kind="total",
+            ok=ok,
+            printed=total.raw,
+            expected=vn(value, decimals),
+            note=f"{addition} = {vn(value, decimals)}",
+        )

@@ -19,20 +19,35 @@ from chinhquyenso.core.errors import DomainError
 # Phụ lục I, Nghị định 30/2020: A4 portrait, margins top/bottom 20–25 mm,
 # left 30–35 mm, right 15–20 mm; sizes in points.
 LAYOUT = {
-    "page_width_mm": 210, "page_height_mm": 297,
-    "margin_top_mm": 20, "margin_bottom_mm": 20, "margin_left_mm": 30, "margin_right_mm": 15,
+    "page_width_mm": 210,
+    "page_height_mm": 297,
+    "margin_top_mm": 20,
+    "margin_bottom_mm": 20,
+    "margin_left_mm": 30,
+    "margin_right_mm": 15,
     # The header table: 75 + 90 = 165 mm, the text width. The right column holds
     # the Quốc hiệu (88 mm in 12 pt bold), the left one an agency name of 12 pt
     # bold up to 74 mm ("SỞ THÔNG TIN VÀ TRUYỀN THÔNG") without wrapping.
-    "header_left_mm": 75, "header_right_mm": 90,
-    "agency_pt": 12, "nation_pt": 12, "motto_pt": 13, "number_pt": 13, "place_date_pt": 14,
-    "title_pt": 14, "body_pt": 14, "page_number_pt": 13,
-    "recipients_label_pt": 12, "recipients_pt": 11, "signer_pt": 14,
-    "table_pt": 12, "table_title_pt": 13,
+    "header_left_mm": 75,
+    "header_right_mm": 90,
+    "agency_pt": 12,
+    "nation_pt": 12,
+    "motto_pt": 13,
+    "number_pt": 13,
+    "place_date_pt": 14,
+    "title_pt": 14,
+    "body_pt": 14,
+    "page_number_pt": 13,
+    "recipients_label_pt": 12,
+    "recipients_pt": 11,
+    "signer_pt": 14,
+    "table_pt": 12,
+    "table_title_pt": 13,
     "first_line_indent_cm": 1.27,
     # Line spacing as Word counts it: 1,2 × a single line (Times New Roman's
     # single line is 1,15 em, so 1,38 em in CSS).
-    "line_spacing": 1.2, "line_height_em": 1.38,
+    "line_spacing": 1.2,
+    "line_height_em": 1.38,
     "paragraph_after_pt": 6,
     # The short rule under the issuing agency and the trích yếu: 1/3–1/2 of the line.
     "short_rule_ratio": 0.4,
@@ -86,11 +101,13 @@ class Table:
             raise DomainError(f"Bảng “{self.title}” chưa có cột nào.", field="columns")
         for number, row in enumerate(self.rows, start=1):
             if len(row) != len(self.columns):
-                raise DomainError(f"Bảng “{self.title}”: dòng {number} có {len(row)} ô, cần {len(self.columns)} ô.",
-                                  field="rows")
+                raise DomainError(
+                    f"Bảng “{self.title}”: dòng {number} có {len(row)} ô, cần {len(self.columns)} ô.", field="rows"
+                )
         if self.widths is not None and (len(self.widths) != len(self.columns) or min(self.widths) <= 0):
-            raise DomainError(f"Bảng “{self.title}”: cần {len(self.columns)} độ rộng cột, mỗi độ rộng lớn hơn 0.",
-                              field="widths")
+            raise DomainError(
+                f"Bảng “{self.title}”: cần {len(self.columns)} độ rộng cột, mỗi độ rộng lớn hơn 0.", field="widths"
+            )
 
     def fractions(self) -> list[float]:
         """Each column's share of the table width."""
@@ -128,12 +145,12 @@ class Appendix:
 class OfficialDocument:
     parent_agency: str
     issuing_agency: str
-    symbol: str                      # "BC-STTTT"
-    place: str                       # "An Giang"
-    summary: str = ""                # trích yếu; "\n" separates lines
+    symbol: str  # "BC-STTTT"
+    place: str  # "An Giang"
+    summary: str = ""  # trích yếu; "\n" separates lines
     number: str | int | None = None  # None until the document is issued
-    date: dt.date | None = None      # None for a draft
-    year: int | None = None          # the year printed on a draft (default: this year)
+    date: dt.date | None = None  # None for a draft
+    year: int | None = None  # the year printed on a draft (default: this year)
     doc_type: str = "BÁO CÁO"
     body: list[Block] = field(default_factory=list)
     recipients: list[str] = field(default_factory=list)
@@ -149,8 +166,11 @@ class OfficialDocument:
         self.appendices = [item if isinstance(item, Appendix) else Appendix(*item) for item in self.appendices]
         for position, block in enumerate(self.body, start=1):
             if not isinstance(block, (Heading, Paragraph, Bullet, Table, PageBreak)):
-                raise DomainError(f"Khối thứ {position} của nội dung không phải đề mục, đoạn văn, gạch đầu dòng, "
-                                  "bảng hay ngắt trang.", field="body")
+                raise DomainError(
+                    f"Khối thứ {position} của nội dung không phải đề mục, đoạn văn, gạch đầu dòng, "
+                    "bảng hay ngắt trang.",
+                    field="body",
+                )
 
     @property
     def number_symbol(self) -> str:

@@ -24,7 +24,14 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 
 from chinhquyenso.reports.document import (
-    LAYOUT, ORDINAL_COLUMNS, Bullet, Heading, OfficialDocument, PageBreak, Paragraph, Table,
+    LAYOUT,
+    ORDINAL_COLUMNS,
+    Bullet,
+    Heading,
+    OfficialDocument,
+    PageBreak,
+    Paragraph,
+    Table,
 )
 
 FONT = "Times New Roman"
@@ -34,11 +41,35 @@ _NUMERIC = re.compile(r"^[\d\s.,%+\-–/()]*\d[\d\s.,%+\-–/()]*$")
 # elements added by hand go before the ones the schema puts after them.
 _AFTER_TBLCELLMAR = ("w:tblLook", "w:tblCaption", "w:tblDescription", "w:tblPrChange")
 _AFTER_TBLBORDERS = ("w:shd", "w:tblLayout", "w:tblCellMar", *_AFTER_TBLCELLMAR)
-_AFTER_PBDR = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
-               "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid",
-               "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
-               "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId",
-               "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
+_AFTER_PBDR = (
+    "w:shd",
+    "w:tabs",
+    "w:suppressAutoHyphens",
+    "w:kinsoku",
+    "w:wordWrap",
+    "w:overflowPunct",
+    "w:topLinePunct",
+    "w:autoSpaceDE",
+    "w:autoSpaceDN",
+    "w:bidi",
+    "w:adjustRightInd",
+    "w:snapToGrid",
+    "w:spacing",
+    "w:ind",
+    "w:contextualSpacing",
+    "w:mirrorIndents",
+    "w:suppressOverlap",
+    "w:jc",
+    "w:textDirection",
+    "w:textAlignment",
+    "w:textboxTightWrap",
+    "w:outlineLvl",
+    "w:divId",
+    "w:cnfStyle",
+    "w:rPr",
+    "w:sectPr",
+    "w:pPrChange",
+)
 
 
 def write_docx(doc: OfficialDocument) -> bytes:
@@ -50,7 +81,7 @@ def write_docx(doc: OfficialDocument) -> bytes:
     for block in doc.body:
         _block(word, block)
     _closing(word, doc)
-    for number, appendix in enumerate(doc.appendices, start=1):
+    for _number, appendix in enumerate(doc.appendices, start=1):
         title = _centered(word, appendix.title, LAYOUT["title_pt"], bold=True, before=0)
         title.paragraph_format.page_break_before = True  # each appendix starts on a new page
         if appendix.subtitle:
@@ -150,8 +181,15 @@ def _run_font(run, size: float, *, bold: bool = False, italic: bool = False) -> 
     _font_element(run._r.get_or_add_rPr())
 
 
-def _format(paragraph, *, align=WD_ALIGN_PARAGRAPH.CENTER, before: float = 0, after: float = 0,
-            spacing: float = 1.0, indent: bool = False) -> None:
+def _format(
+    paragraph,
+    *,
+    align=WD_ALIGN_PARAGRAPH.CENTER,
+    before: float = 0,
+    after: float = 0,
+    spacing: float = 1.0,
+    indent: bool = False,
+) -> None:
     fmt = paragraph.paragraph_format
     fmt.alignment = align
     fmt.space_before, fmt.space_after = Pt(before), Pt(after)
@@ -279,8 +317,9 @@ def _table(word, table: Table) -> None:
     header_properties = header._tr.get_or_add_trPr()
     repeat = OxmlElement("w:tblHeader")  # the header row repeats on every page of a long table
     repeat.set(qn("w:val"), "true")
-    header_properties.insert_element_before(repeat, "w:tblCellSpacing", "w:jc", "w:hidden", "w:ins", "w:del",
-                                            "w:trPrChange")
+    header_properties.insert_element_before(
+        repeat, "w:tblCellSpacing", "w:jc", "w:hidden", "w:ins", "w:del", "w:trPrChange"
+    )
     for cell, text in zip(header.cells, table.columns):
         _cell_text(cell, text, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
         cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
@@ -338,8 +377,17 @@ def _title(word, doc: OfficialDocument) -> None:
 
 
 def _body_paragraph(word, text: str, *, bold=False, italic=False):
-    return _add(word, text, LAYOUT["body_pt"], bold=bold, italic=italic, align=WD_ALIGN_PARAGRAPH.JUSTIFY,
-                after=LAYOUT["paragraph_after_pt"], spacing=LAYOUT["line_spacing"], indent=True)
+    return _add(
+        word,
+        text,
+        LAYOUT["body_pt"],
+        bold=bold,
+        italic=italic,
+        align=WD_ALIGN_PARAGRAPH.JUSTIFY,
+        after=LAYOUT["paragraph_after_pt"],
+        spacing=LAYOUT["line_spacing"],
+        indent=True,
+    )
 
 
 def _block(word, block) -> None:
@@ -369,12 +417,23 @@ def _closing(word, doc: OfficialDocument) -> None:
     left_mm = 80
     left, right = _layout_table(word, [left_mm, TEXT_WIDTH_MM - left_mm])
     if doc.recipients:
-        _add(left, "Nơi nhận:", LAYOUT["recipients_label_pt"], bold=True, italic=True,
-             align=WD_ALIGN_PARAGRAPH.LEFT, before=6)
+        _add(
+            left,
+            "Nơi nhận:",
+            LAYOUT["recipients_label_pt"],
+            bold=True,
+            italic=True,
+            align=WD_ALIGN_PARAGRAPH.LEFT,
+            before=6,
+        )
         for recipient in doc.recipients:
             text = recipient.strip()
-            _add(left, text if text.startswith("-") else f"- {text}", LAYOUT["recipients_pt"],
-                 align=WD_ALIGN_PARAGRAPH.LEFT)
+            _add(
+                left,
+                text if text.startswith("-") else f"- {text}",
+                LAYOUT["recipients_pt"],
+                align=WD_ALIGN_PARAGRAPH.LEFT,
+            )
     else:
         _add(left, "", LAYOUT["recipients_pt"])
     signer = doc.signer

@@ -13,7 +13,14 @@ import re
 
 from chinhquyenso.dossiers.printing import render_pdf
 from chinhquyenso.reports.document import (
-    LAYOUT, ORDINAL_COLUMNS, Bullet, Heading, OfficialDocument, PageBreak, Paragraph, Table,
+    LAYOUT,
+    ORDINAL_COLUMNS,
+    Bullet,
+    Heading,
+    OfficialDocument,
+    PageBreak,
+    Paragraph,
+    Table,
 )
 
 TEMPLATE = "reports/official_document.html"
@@ -28,29 +35,36 @@ def context(doc: OfficialDocument) -> dict:
     """What the template prints, as plain strings and lists."""
     ratio = LAYOUT["short_rule_ratio"]
     return {
-        "doc": doc, "layout": LAYOUT,
-        "rule": {"width": f"{ratio * 100:g}%",
-                 "half_signature": f"{LAYOUT['signature_space_mm'] / 2:g}"},
+        "doc": doc,
+        "layout": LAYOUT,
+        "rule": {"width": f"{ratio * 100:g}%", "half_signature": f"{LAYOUT['signature_space_mm'] / 2:g}"},
         "parent_agency": doc.parent_agency.upper().splitlines(),
         "issuing_agency": doc.issuing_agency.upper().splitlines(),
-        "number_symbol": doc.number_symbol, "place_date": doc.place_date,
-        "doc_type": doc.doc_type.upper(), "summary": doc.summary_lines,
+        "number_symbol": doc.number_symbol,
+        "place_date": doc.place_date,
+        "doc_type": doc.doc_type.upper(),
+        "summary": doc.summary_lines,
         "blocks": [_block(block) for block in doc.body],
-        "recipients": [line.strip() if line.strip().startswith("-") else f"- {line.strip()}"
-                       for line in doc.recipients],
+        "recipients": [
+            line.strip() if line.strip().startswith("-") else f"- {line.strip()}" for line in doc.recipients
+        ],
         "signer": doc.signer,
-        "appendices": [{"title": item.title, "subtitle": item.subtitle, "table": _table(item.table)}
-                       for item in doc.appendices],
+        "appendices": [
+            {"title": item.title, "subtitle": item.subtitle, "table": _table(item.table)} for item in doc.appendices
+        ],
         "reference": doc.reference,
     }
 
 
 def _table(table: Table) -> dict:
     return {
-        "title": table.title, "columns": table.columns,
+        "title": table.title,
+        "columns": table.columns,
         "widths": [f"{share * 100:.2f}%" for share in table.fractions()],
-        "rows": [[{"text": str(value), "align": _align(str(value), column)} for value, column in zip(row, table.columns)]
-                 for row in table.rows],
+        "rows": [
+            [{"text": str(value), "align": _align(str(value), column)} for value, column in zip(row, table.columns)]
+            for row in table.rows
+        ],
     }
 
 

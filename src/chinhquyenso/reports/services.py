@@ -21,7 +21,14 @@ from chinhquyenso.indicators.periods import Period, parse_period
 from chinhquyenso.indicators.selectors import PROVINCE, compute, find_unit
 from chinhquyenso.org.models import Agency
 from chinhquyenso.reports.document import (
-    Appendix, Bullet, Heading, OfficialDocument, PageBreak, Paragraph, Signer, Table,
+    Appendix,
+    Bullet,
+    Heading,
+    OfficialDocument,
+    PageBreak,
+    Paragraph,
+    Signer,
+    Table,
 )
 from chinhquyenso.reports.models import NumberCounter, Report, ReportTemplate
 
@@ -45,25 +52,55 @@ def take_snapshot(period: Period, agency: Agency | None = None) -> dict:
         unit_id = unit.id
     egov = assessments.egov_completion(computation)
     return {
-        "period": {"code": period.code, "label": period.label, "start": period.start.isoformat(),
-                   "end": period.end.isoformat()},
+        "period": {
+            "code": period.code,
+            "label": period.label,
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+        },
         "agency": {"code": agency.code, "name": agency.name} if agency else None,
         "computed_at": timezone.now().isoformat(),
         "indicators": {i.code: computation.values[unit_id][i.code].as_dict() for i in computation.indicators},
         "index766": assessments.index766_dict(assessments.index766(computation, unit_id), period),
         "egov": {
             "rate": egov.rate.as_dict(),
-            "levels": [{"label": level.label, "complete": level.complete, "assessed": len(level.agencies),
-                        "rate": level.rate.as_dict()} for level in egov.levels],
-            "agencies": [{"name": a.unit.name, "level": a.unit.level, "complete": a.complete,
-                          "criteria": [{"name": r.criterion.name, "meets": r.meets, "gap": r.gap,
-                                        "display": r.value.display if r.value else "—"} for r in a.results]}
-                         for a in egov.agencies],
+            "levels": [
+                {
+                    "label": level.label,
+                    "complete": level.complete,
+                    "assessed": len(level.agencies),
+                    "rate": level.rate.as_dict(),
+                }
+                for level in egov.levels
+            ],
+            "agencies": [
+                {
+                    "name": a.unit.name,
+                    "level": a.unit.level,
+                    "complete": a.complete,
+                    "criteria": [
+                        {
+                            "name": r.criterion.name,
+                            "meets": r.meets,
+                            "gap": r.gap,
+                            "display": r.value.display if r.value else "—",
+                        }
+                        for r in a.results
+                    ],
+                }
+                for a in egov.agencies
+            ],
             "criteria": [c.name for c in egov.criteria],
         },
-        "targets": [{"name": r.target.indicator.name, "plan": r.plan_display,
-                     "achieved": r.achieved.display if r.achieved else "—", "status": r.status}
-                    for r in assessments.target_results(computation, period.end.year)],
+        "targets": [
+            {
+                "name": r.target.indicator.name,
+                "plan": r.plan_display,
+                "achieved": r.achieved.display if r.achieved else "—",
+                "status": r.status,
+            }
+            for r in assessments.target_results(computation, period.end.year)
+        ],
     }
 
 
@@ -82,10 +119,15 @@ class Figure(dict):
 
 
 def _context(snapshot: dict, template: ReportTemplate) -> dict:
-    return {"period": snapshot["period"], "agency": snapshot["agency"],
-            "v": {code: Figure(value) for code, value in snapshot["indicators"].items()},
-            "egov": snapshot["egov"], "index766": snapshot["index766"], "targets": snapshot["targets"],
-            "template": {"name": template.name}}
+    return {
+        "period": snapshot["period"],
+        "agency": snapshot["agency"],
+        "v": {code: Figure(value) for code, value in snapshot["indicators"].items()},
+        "egov": snapshot["egov"],
+        "index766": snapshot["index766"],
+        "targets": snapshot["targets"],
+        "template": {"name": template.name},
+    }
 
 
 def _render(text: str, context: dict, where: str) -> str:
@@ -101,7 +143,9 @@ def _render(text: str, context: dict, where: str) -> str:
 def _table(source: str, snapshot: dict, title: str = "") -> Table:
     """Tables the templates can name by source."""
     if source == "targets":
-        rows = [[str(n), t["name"], t["plan"], t["achieved"], t["status"]] for n, t in enumerate(snapshot["targets"], 1)]
+        rows = [
+            [str(n), t["name"], t["plan"], t["achieved"], t["status"]] for n, t in enumerate(snapshot["targets"], 1)
+        ]
         return Table(title, ["TT", "Mục tiêu", "Kế hoạch", "Thực hiện", "Đánh giá"], rows, [1, 9, 3, 3, 3])
     if source == "egov":
         criteria = snapshot["egov"]["criteria"]
@@ -127,7 +171,9 @@ def _table(source: str, snapshot: dict, title: str = "") -> Table:
             value = snapshot["indicators"].get(code.strip())
             if value is None:
                 raise DomainError(f"Mẫu báo cáo: không có chỉ tiêu «{code.strip()}».", field="template")
-            rows.append([str(n), value["name"], _number(value["numerator"]), _number(value["denominator"]), value["display"]])
+            rows.append(
+                [str(n), value["name"], _number(value["numerator"]), _number(value["denominator"]), value["display"]]
+            )
         return Table(title, ["TT", "Chỉ tiêu", "Tử số", "Mẫu số", "Giá trị"], rows, [1, 9, 3, 3, 3])
     raise DomainError(f"Mẫu báo cáo: không có nguồn bảng «{source}».", field="template")
 
@@ -150,8 +196,14 @@ def narrative_blocks(template: ReportTemplate) -> list[dict]:
     return [block for block in template.body if block.get("type") == "narrative"]
 
 
-def build_document(template: ReportTemplate, snapshot: dict, *, narratives: dict | None = None,
-                   number=None, issued_on: dt.date | None = None) -> OfficialDocument:
+def build_document(
+    template: ReportTemplate,
+    snapshot: dict,
+    *,
+    narratives: dict | None = None,
+    number=None,
+    issued_on: dt.date | None = None,
+) -> OfficialDocument:
     context = _context(snapshot, template)
     narratives = narratives or {}
     body = []
@@ -167,21 +219,38 @@ def build_document(template: ReportTemplate, snapshot: dict, *, narratives: dict
             text = narratives.get(block["key"], block.get("default", ""))
             for line in (nfc(text) or "").splitlines():
                 if line.strip():
-                    body.append(Bullet(line.strip()[1:].strip()) if line.strip()[:1] in "-+" else Paragraph(line.strip()))
+                    body.append(
+                        Bullet(line.strip()[1:].strip()) if line.strip()[:1] in "-+" else Paragraph(line.strip())
+                    )
         elif kind == "table":
             body.append(_table(block["source"], snapshot, _render(block.get("title", ""), context, where)))
         elif kind == "page_break":
             body.append(PageBreak())
         else:
             raise DomainError(f"Mẫu báo cáo, {where}: loại khối «{kind}» không có.", field="template")
-    appendices = [Appendix(_render(a["title"], context, "phụ lục"), _render(a.get("subtitle", ""), context, "phụ lục"),
-                           _table(a["source"], snapshot)) for a in template.appendices]
+    appendices = [
+        Appendix(
+            _render(a["title"], context, "phụ lục"),
+            _render(a.get("subtitle", ""), context, "phụ lục"),
+            _table(a["source"], snapshot),
+        )
+        for a in template.appendices
+    ]
     signer = Signer(**template.signer) if template.signer else None
     return OfficialDocument(
-        parent_agency=template.parent_agency, issuing_agency=template.issuing_agency, symbol=template.symbol,
-        place=template.place, summary=_render(template.summary, context, "trích yếu"), number=number, date=issued_on,
+        parent_agency=template.parent_agency,
+        issuing_agency=template.issuing_agency,
+        symbol=template.symbol,
+        place=template.place,
+        summary=_render(template.summary, context, "trích yếu"),
+        number=number,
+        date=issued_on,
         year=dt.date.fromisoformat(snapshot["period"]["end"]).year if issued_on is None else None,
-        body=body, recipients=list(template.recipients), signer=signer, appendices=appendices)
+        body=body,
+        recipients=list(template.recipients),
+        signer=signer,
+        appendices=appendices,
+    )
 
 
 def render(document: OfficialDocument, fmt: str) -> bytes:
@@ -239,9 +308,18 @@ def create_draft(*, actor, template: ReportTemplate, period: Period, agency: Age
     if not can_write(actor, template):
         raise PermissionDenied("Chỉ cán bộ của cơ quan ban hành mới soạn được báo cáo này.")
     narratives = {block["key"]: block.get("default", "") for block in narrative_blocks(template)}
-    report = Report.objects.create(template=template, period_code=period.code, period_start=period.start,
-                                   period_end=period.end, agency=agency, narratives=narratives, created_by=actor)
-    audit.record(actor=actor, action="report.draft", obj=report, after={"template": template.code, "period": period.code})
+    report = Report.objects.create(
+        template=template,
+        period_code=period.code,
+        period_start=period.start,
+        period_end=period.end,
+        agency=agency,
+        narratives=narratives,
+        created_by=actor,
+    )
+    audit.record(
+        actor=actor, action="report.draft", obj=report, after={"template": template.code, "period": period.code}
+    )
     return report
 
 
@@ -269,8 +347,9 @@ def report_period(report: Report) -> Period:
 def draft_document(report: Report) -> OfficialDocument:
     """A draft shows today's figures; an issued report its frozen ones."""
     snapshot = report.snapshot if report.is_issued else take_snapshot(report_period(report), report.agency)
-    return build_document(report.template, snapshot, narratives=report.narratives, number=report.number,
-                          issued_on=report.issued_on)
+    return build_document(
+        report.template, snapshot, narratives=report.narratives, number=report.number, issued_on=report.issued_on
+    )
 
 
 @transaction.atomic
@@ -287,18 +366,33 @@ def issue(report: Report, *, actor, on: dt.date | None = None) -> Report:
     counter.save(update_fields=["value"])
     report.snapshot = json.loads(json.dumps(take_snapshot(report_period(report), report.agency)))
     report.number, report.issued_on, report.issued_by = counter.value, on, actor
-    document = build_document(report.template, report.snapshot, narratives=report.narratives, number=report.number,
-                              issued_on=on)
+    document = build_document(
+        report.template, report.snapshot, narratives=report.narratives, number=report.number, issued_on=on
+    )
     name = f"{report.number}-{report.template.symbol}-{on:%Y%m%d}"
-    report.docx = store_generated(render(document, "docx"), extension="docx", name=f"{name}.docx", user=actor,
-                                  content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-    report.pdf = store_generated(render(document, "pdf"), content_type="application/pdf", extension="pdf",
-                                 name=f"{name}.pdf", user=actor)
+    report.docx = store_generated(
+        render(document, "docx"),
+        extension="docx",
+        name=f"{name}.docx",
+        user=actor,
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+    report.pdf = store_generated(
+        render(document, "pdf"), content_type="application/pdf", extension="pdf", name=f"{name}.pdf", user=actor
+    )
     report.status = Report.Status.ISSUED
     report.save()
-    audit.record(actor=actor, action="report.issue", obj=report,
-                 after={"number": f"{report.number}/{report.template.symbol}", "issued_on": on,
-                        "docx": report.docx.sha256, "pdf": report.pdf.sha256})
+    audit.record(
+        actor=actor,
+        action="report.issue",
+        obj=report,
+        after={
+            "number": f"{report.number}/{report.template.symbol}",
+            "issued_on": on,
+            "docx": report.docx.sha256,
+            "pdf": report.pdf.sha256,
+        },
+    )
     return report
 
 
@@ -311,6 +405,11 @@ def load_templates(path: Path | str = DEFAULT_TEMPLATES, *, actor=None) -> int:
             issuer = Agency.objects.current().filter(code=item.pop("issuer", "")).first()
             _, new = ReportTemplate.objects.get_or_create(code=item["code"], defaults={**item, "issuer": issuer})
             created += new
-        audit.record(actor=actor, action="report.templates.load", object_type="reports.ReportTemplate",
-                     object_id=Path(path).name, after={"created": created})
+        audit.record(
+            actor=actor,
+            action="report.templates.load",
+            object_type="reports.ReportTemplate",
+            object_id=Path(path).name,
+            after={"created": created},
+        )
     return created

@@ -14,8 +14,10 @@ from chinhquyenso.indicators.periods import parse_period
 from chinhquyenso.reports import selectors, services
 from chinhquyenso.reports.document import Bullet, Heading, PageBreak, Paragraph, Table
 
-CONTENT_TYPES = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                 "pdf": "application/pdf"}
+CONTENT_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
+}
 
 
 def _report(request, pk):
@@ -49,9 +51,17 @@ def index(request):
                 errors["mau"] = error.message
             else:
                 return redirect("reports:detail", pk=report.pk)
-    return render(request, "reports/index.html", {
-        "templates": templates, "reports": selectors.visible_reports(request.user)[:100], "errors": errors,
-        "values": values}, status=400 if errors else 200)
+    return render(
+        request,
+        "reports/index.html",
+        {
+            "templates": templates,
+            "reports": selectors.visible_reports(request.user)[:100],
+            "errors": errors,
+            "values": values,
+        },
+        status=400 if errors else 200,
+    )
 
 
 def _preview(document) -> list[dict]:
@@ -75,13 +85,23 @@ def _preview(document) -> list[dict]:
 def detail(request, pk):
     report = _report(request, pk)
     document = services.draft_document(report)
-    narratives = [{**block, "value": report.narratives.get(block["key"], "")}
-                  for block in services.narrative_blocks(report.template)]
-    return render(request, "reports/detail.html", {
-        "report": report, "document": document, "parts": _preview(document), "narratives": narratives,
-        "can_write": services.can_write(request.user, report.template) and not report.is_issued,
-        "can_issue": services.can_issue(request.user, report.template) and not report.is_issued,
-        "today": dt.date.today()})
+    narratives = [
+        {**block, "value": report.narratives.get(block["key"], "")}
+        for block in services.narrative_blocks(report.template)
+    ]
+    return render(
+        request,
+        "reports/detail.html",
+        {
+            "report": report,
+            "document": document,
+            "parts": _preview(document),
+            "narratives": narratives,
+            "can_write": services.can_write(request.user, report.template) and not report.is_issued,
+            "can_issue": services.can_issue(request.user, report.template) and not report.is_issued,
+            "today": dt.date.today(),
+        },
+    )
 
 
 @officer_required

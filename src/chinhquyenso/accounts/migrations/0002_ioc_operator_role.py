@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='user',
-            name='global_role',
-            field=models.CharField(blank=True, choices=[('', '—'), ('province_admin', 'Quản trị tỉnh'), ('auditor', 'Kiểm tra, giám sát (chỉ đọc)'), ('ioc_operator', 'Điều phối viên IOC')], default='', max_length=20, verbose_name='vai trò toàn tỉnh'),
+            model_name="user",
+            name="global_role",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("", "—"),
+                    ("province_admin", "Quản trị tỉnh"),
+                    ("auditor", "Kiểm tra, giám sát (chỉ đọc)"),
+                    ("ioc_operator", "Điều phối viên IOC"),
+                ],
+                default="",
+                max_length=20,
+                verbose_name="vai trò toàn tỉnh",
+            ),
         ),
     ]

@@ -6,177 +6,406 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0001_initial'),
-        ('org', '0001_initial'),
-        ('procedures', '0001_initial'),
+        ("core", "0001_initial"),
+        ("org", "0001_initial"),
+        ("procedures", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CodeCounter',
+            name="CodeCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=60, unique=True)),
-                ('value', models.PositiveIntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(max_length=60, unique=True)),
+                ("value", models.PositiveIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='Dossier',
+            name="Dossier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, unique=True, verbose_name='mã hồ sơ')),
-                ('channel', models.CharField(choices=[('online', 'Trực tuyến'), ('counter', 'Trực tiếp tại Bộ phận Một cửa'), ('post', 'Qua dịch vụ bưu chính công ích')], max_length=10, verbose_name='hình thức nộp')),
-                ('status', models.CharField(choices=[('submitted', 'Chờ tiếp nhận'), ('supplement_requested', 'Yêu cầu bổ sung hồ sơ'), ('refused', 'Từ chối tiếp nhận'), ('in_process', 'Đang giải quyết'), ('paused', 'Tạm dừng, chờ công dân bổ sung'), ('result_ready', 'Đã có kết quả, chờ trả'), ('returned', 'Đã trả kết quả'), ('withdrawn', 'Công dân rút hồ sơ')], default='submitted', max_length=24, verbose_name='trạng thái')),
-                ('applicant_name', models.CharField(max_length=200, verbose_name='người nộp')),
-                ('applicant_identity', models.CharField(max_length=14, verbose_name='số định danh')),
-                ('applicant_phone', models.CharField(blank=True, max_length=15, verbose_name='điện thoại')),
-                ('applicant_address', models.CharField(blank=True, max_length=300, verbose_name='địa chỉ')),
-                ('applicant_verified', models.BooleanField(default=False, verbose_name='đã xác thực với CSDL dân cư')),
-                ('form_data', models.JSONField(blank=True, default=dict, verbose_name='nội dung tờ khai')),
-                ('current_step', models.PositiveSmallIntegerField(default=0)),
-                ('group_code', models.CharField(blank=True, db_index=True, max_length=40, verbose_name='mã liên thông')),
-                ('submitted_at', models.DateTimeField(verbose_name='ngày nộp')),
-                ('accepted_at', models.DateTimeField(blank=True, null=True, verbose_name='ngày tiếp nhận')),
-                ('due_at', models.DateTimeField(blank=True, null=True, verbose_name='hẹn trả kết quả')),
-                ('original_due_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='ngày có kết quả')),
-                ('returned_at', models.DateTimeField(blank=True, null=True, verbose_name='ngày trả kết quả')),
-                ('closed_at', models.DateTimeField(blank=True, help_text='Trả, từ chối hoặc rút hồ sơ.', null=True, verbose_name='ngày kết thúc')),
-                ('paused_at', models.DateTimeField(blank=True, null=True)),
-                ('paused_remaining_days', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('rescheduled', models.BooleanField(default=False, verbose_name='đã xin lỗi, hẹn lại')),
-                ('timeliness', models.CharField(blank=True, choices=[('early', 'Trước hạn'), ('on_time', 'Đúng hạn'), ('late', 'Trễ hạn')], max_length=10, verbose_name='kết quả đúng hạn')),
-                ('fee_due', models.PositiveBigIntegerField(default=0, verbose_name='phí, lệ phí phải nộp')),
-                ('fee_paid', models.PositiveBigIntegerField(default=0, verbose_name='đã nộp')),
-                ('digitized', models.BooleanField(default=False, verbose_name='đã số hóa')),
-                ('has_electronic_result', models.BooleanField(default=False, verbose_name='có kết quả điện tử')),
-                ('delivery', models.CharField(blank=True, choices=[('counter', 'Tại Bộ phận Một cửa'), ('post', 'Qua bưu chính'), ('online', 'Trực tuyến')], max_length=10, verbose_name='hình thức trả')),
-                ('imported', models.BooleanField(default=False, verbose_name='chuyển từ hệ thống cũ')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('applicant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='dossiers', to=settings.AUTH_USER_MODEL)),
-                ('current_agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='held_dossiers', to='org.agency')),
-                ('procedure', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='dossiers', to='procedures.procedure')),
-                ('receiving_agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='received_dossiers', to='org.agency')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=40, unique=True, verbose_name="mã hồ sơ")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("online", "Trực tuyến"),
+                            ("counter", "Trực tiếp tại Bộ phận Một cửa"),
+                            ("post", "Qua dịch vụ bưu chính công ích"),
+                        ],
+                        max_length=10,
+                        verbose_name="hình thức nộp",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("submitted", "Chờ tiếp nhận"),
+                            ("supplement_requested", "Yêu cầu bổ sung hồ sơ"),
+                            ("refused", "Từ chối tiếp nhận"),
+                            ("in_process", "Đang giải quyết"),
+                            ("paused", "Tạm dừng, chờ công dân bổ sung"),
+                            ("result_ready", "Đã có kết quả, chờ trả"),
+                            ("returned", "Đã trả kết quả"),
+                            ("withdrawn", "Công dân rút hồ sơ"),
+                        ],
+                        default="submitted",
+                        max_length=24,
+                        verbose_name="trạng thái",
+                    ),
+                ),
+                ("applicant_name", models.CharField(max_length=200, verbose_name="người nộp")),
+                ("applicant_identity", models.CharField(max_length=14, verbose_name="số định danh")),
+                ("applicant_phone", models.CharField(blank=True, max_length=15, verbose_name="điện thoại")),
+                ("applicant_address", models.CharField(blank=True, max_length=300, verbose_name="địa chỉ")),
+                ("applicant_verified", models.BooleanField(default=False, verbose_name="đã xác thực với CSDL dân cư")),
+                ("form_data", models.JSONField(blank=True, default=dict, verbose_name="nội dung tờ khai")),
+                ("current_step", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "group_code",
+                    models.CharField(blank=True, db_index=True, max_length=40, verbose_name="mã liên thông"),
+                ),
+                ("submitted_at", models.DateTimeField(verbose_name="ngày nộp")),
+                ("accepted_at", models.DateTimeField(blank=True, null=True, verbose_name="ngày tiếp nhận")),
+                ("due_at", models.DateTimeField(blank=True, null=True, verbose_name="hẹn trả kết quả")),
+                ("original_due_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="ngày có kết quả")),
+                ("returned_at", models.DateTimeField(blank=True, null=True, verbose_name="ngày trả kết quả")),
+                (
+                    "closed_at",
+                    models.DateTimeField(
+                        blank=True, help_text="Trả, từ chối hoặc rút hồ sơ.", null=True, verbose_name="ngày kết thúc"
+                    ),
+                ),
+                ("paused_at", models.DateTimeField(blank=True, null=True)),
+                ("paused_remaining_days", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("rescheduled", models.BooleanField(default=False, verbose_name="đã xin lỗi, hẹn lại")),
+                (
+                    "timeliness",
+                    models.CharField(
+                        blank=True,
+                        choices=[("early", "Trước hạn"), ("on_time", "Đúng hạn"), ("late", "Trễ hạn")],
+                        max_length=10,
+                        verbose_name="kết quả đúng hạn",
+                    ),
+                ),
+                ("fee_due", models.PositiveBigIntegerField(default=0, verbose_name="phí, lệ phí phải nộp")),
+                ("fee_paid", models.PositiveBigIntegerField(default=0, verbose_name="đã nộp")),
+                ("digitized", models.BooleanField(default=False, verbose_name="đã số hóa")),
+                ("has_electronic_result", models.BooleanField(default=False, verbose_name="có kết quả điện tử")),
+                (
+                    "delivery",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("counter", "Tại Bộ phận Một cửa"),
+                            ("post", "Qua bưu chính"),
+                            ("online", "Trực tuyến"),
+                        ],
+                        max_length=10,
+                        verbose_name="hình thức trả",
+                    ),
+                ),
+                ("imported", models.BooleanField(default=False, verbose_name="chuyển từ hệ thống cũ")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "applicant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="dossiers",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "current_agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="held_dossiers", to="org.agency"
+                    ),
+                ),
+                (
+                    "procedure",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="dossiers", to="procedures.procedure"
+                    ),
+                ),
+                (
+                    "receiving_agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="received_dossiers", to="org.agency"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'hồ sơ',
-                'verbose_name_plural': 'hồ sơ',
+                "verbose_name": "hồ sơ",
+                "verbose_name_plural": "hồ sơ",
             },
         ),
         migrations.CreateModel(
-            name='DossierEvent',
+            name="DossierEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True)),
-                ('action', models.CharField(max_length=40)),
-                ('from_status', models.CharField(blank=True, max_length=24)),
-                ('to_status', models.CharField(max_length=24)),
-                ('step', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('note', models.TextField(blank=True)),
-                ('due_at', models.DateTimeField(blank=True, null=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('dossier', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='dossiers.dossier')),
-                ('from_agency', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.agency')),
-                ('to_agency', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.agency')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(db_index=True)),
+                ("action", models.CharField(max_length=40)),
+                ("from_status", models.CharField(blank=True, max_length=24)),
+                ("to_status", models.CharField(max_length=24)),
+                ("step", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("note", models.TextField(blank=True)),
+                ("due_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "dossier",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="events", to="dossiers.dossier"
+                    ),
+                ),
+                (
+                    "from_agency",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="org.agency",
+                    ),
+                ),
+                (
+                    "to_agency",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="org.agency",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'id'],
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='EDataItem',
+            name="EDataItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('result_type', models.CharField(db_index=True, max_length=80)),
-                ('title', models.CharField(max_length=300)),
-                ('issued_at', models.DateTimeField()),
-                ('file', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.storedfile')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='edata_items', to=settings.AUTH_USER_MODEL)),
-                ('source_dossier', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='edata_items', to='dossiers.dossier')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("result_type", models.CharField(db_index=True, max_length=80)),
+                ("title", models.CharField(max_length=300)),
+                ("issued_at", models.DateTimeField()),
+                (
+                    "file",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.storedfile"
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="edata_items",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "source_dossier",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="edata_items",
+                        to="dossiers.dossier",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-issued_at'],
+                "ordering": ["-issued_at"],
             },
         ),
         migrations.CreateModel(
-            name='DossierComponent',
+            name="DossierComponent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=500)),
-                ('on_paper', models.BooleanField(default=False, verbose_name='nộp bản giấy')),
-                ('dossier', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='components', to='dossiers.dossier')),
-                ('file', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.storedfile')),
-                ('required', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='procedures.requiredcomponent')),
-                ('reused_from', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reuses', to='dossiers.edataitem')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=500)),
+                ("on_paper", models.BooleanField(default=False, verbose_name="nộp bản giấy")),
+                (
+                    "dossier",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="components", to="dossiers.dossier"
+                    ),
+                ),
+                (
+                    "file",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.storedfile",
+                    ),
+                ),
+                (
+                    "required",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="procedures.requiredcomponent",
+                    ),
+                ),
+                (
+                    "reused_from",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reuses",
+                        to="dossiers.edataitem",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['dossier', 'id'],
+                "ordering": ["dossier", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ElectronicResult',
+            name="ElectronicResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(blank=True, max_length=60, verbose_name='số, ký hiệu')),
-                ('issued_at', models.DateTimeField()),
-                ('dossier', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='electronic_result', to='dossiers.dossier')),
-                ('edata_item', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='dossiers.edataitem')),
-                ('file', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.storedfile')),
-                ('issued_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.CharField(blank=True, max_length=60, verbose_name="số, ký hiệu")),
+                ("issued_at", models.DateTimeField()),
+                (
+                    "dossier",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="electronic_result",
+                        to="dossiers.dossier",
+                    ),
+                ),
+                (
+                    "edata_item",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="dossiers.edataitem",
+                    ),
+                ),
+                (
+                    "file",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.storedfile"
+                    ),
+                ),
+                (
+                    "issued_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Payment',
+            name="Payment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.PositiveBigIntegerField()),
-                ('method', models.CharField(choices=[('online', 'Trực tuyến'), ('counter', 'Tại quầy')], max_length=10)),
-                ('transaction_ref', models.CharField(blank=True, max_length=80)),
-                ('paid_at', models.DateTimeField()),
-                ('dossier', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payments', to='dossiers.dossier')),
-                ('recorded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("amount", models.PositiveBigIntegerField()),
+                (
+                    "method",
+                    models.CharField(choices=[("online", "Trực tuyến"), ("counter", "Tại quầy")], max_length=10),
+                ),
+                ("transaction_ref", models.CharField(blank=True, max_length=80)),
+                ("paid_at", models.DateTimeField()),
+                (
+                    "dossier",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="payments", to="dossiers.dossier"
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SupplementRequest',
+            name="SupplementRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stage', models.CharField(choices=[('reception', 'Khi tiếp nhận'), ('processing', 'Trong quá trình giải quyết')], max_length=12)),
-                ('items', models.JSONField(default=list)),
-                ('reason', models.TextField(blank=True)),
-                ('requested_at', models.DateTimeField()),
-                ('fulfilled_at', models.DateTimeField(blank=True, null=True)),
-                ('dossier', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='supplement_requests', to='dossiers.dossier')),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[("reception", "Khi tiếp nhận"), ("processing", "Trong quá trình giải quyết")],
+                        max_length=12,
+                    ),
+                ),
+                ("items", models.JSONField(default=list)),
+                ("reason", models.TextField(blank=True)),
+                ("requested_at", models.DateTimeField()),
+                ("fulfilled_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "dossier",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="supplement_requests",
+                        to="dossiers.dossier",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='dossier',
-            index=models.Index(fields=['current_agency', 'status', 'due_at'], name='dossier_inbox_idx'),
+            model_name="dossier",
+            index=models.Index(fields=["current_agency", "status", "due_at"], name="dossier_inbox_idx"),
         ),
         migrations.AddIndex(
-            model_name='dossier',
-            index=models.Index(fields=['receiving_agency', 'submitted_at'], name='dossier_received_idx'),
+            model_name="dossier",
+            index=models.Index(fields=["receiving_agency", "submitted_at"], name="dossier_received_idx"),
         ),
         migrations.AddIndex(
-            model_name='dossier',
-            index=models.Index(fields=['submitted_at'], name='dossier_submitted_idx'),
+            model_name="dossier",
+            index=models.Index(fields=["submitted_at"], name="dossier_submitted_idx"),
         ),
         migrations.AddIndex(
-            model_name='dossier',
-            index=models.Index(fields=['applicant', 'submitted_at'], name='dossier_applicant_idx'),
+            model_name="dossier",
+            index=models.Index(fields=["applicant", "submitted_at"], name="dossier_applicant_idx"),
         ),
         migrations.AddIndex(
-            model_name='dossierevent',
-            index=models.Index(fields=['to_agency', 'dossier'], name='dossiers_do_to_agen_4aeaf3_idx'),
+            model_name="dossierevent",
+            index=models.Index(fields=["to_agency", "dossier"], name="dossiers_do_to_agen_4aeaf3_idx"),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.UniqueConstraint(condition=models.Q(('transaction_ref', ''), _negated=True), fields=('transaction_ref',), name='payment_transaction_ref_unique'),
+            model_name="payment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("transaction_ref", ""), _negated=True),
+                fields=("transaction_ref",),
+                name="payment_transaction_ref_unique",
+            ),
         ),
     ]

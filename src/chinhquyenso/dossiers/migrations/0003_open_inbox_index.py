@@ -5,17 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dossiers', '0002_notification'),
-        ('org', '0001_initial'),
-        ('procedures', '0001_initial'),
+        ("dossiers", "0002_notification"),
+        ("org", "0001_initial"),
+        ("procedures", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='dossier',
-            index=models.Index(condition=models.Q(('status__in', ['submitted', 'supplement_requested', 'in_process', 'paused', 'result_ready'])), fields=['current_agency', 'due_at', 'id'], name='dossier_open_inbox_idx'),
+            model_name="dossier",
+            index=models.Index(
+                condition=models.Q(
+                    ("status__in", ["submitted", "supplement_requested", "in_process", "paused", "result_ready"])
+                ),
+                fields=["current_agency", "due_at", "id"],
+                name="dossier_open_inbox_idx",
+            ),
         ),
     ]

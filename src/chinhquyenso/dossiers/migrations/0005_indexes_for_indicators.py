@@ -5,33 +5,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dossiers', '0004_dossiercomment'),
-        ('org', '0001_initial'),
-        ('procedures', '0002_vietnamese_labels'),
+        ("dossiers", "0004_dossiercomment"),
+        ("org", "0001_initial"),
+        ("procedures", "0002_vietnamese_labels"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='dossier',
-            index=models.Index(fields=['receiving_agency', 'accepted_at'], name='dossier_accepted_idx'),
+            model_name="dossier",
+            index=models.Index(fields=["receiving_agency", "accepted_at"], name="dossier_accepted_idx"),
         ),
         migrations.AddIndex(
-            model_name='dossier',
-            index=models.Index(fields=['receiving_agency', 'finished_at'], name='dossier_finished_idx'),
+            model_name="dossier",
+            index=models.Index(fields=["receiving_agency", "finished_at"], name="dossier_finished_idx"),
         ),
         migrations.AddIndex(
-            model_name='dossier',
-            index=models.Index(condition=models.Q(('closed_at__isnull', True), ('finished_at__isnull', True)), fields=['receiving_agency', 'due_at', 'accepted_at'], name='dossier_open_received_idx'),
+            model_name="dossier",
+            index=models.Index(
+                condition=models.Q(("closed_at__isnull", True), ("finished_at__isnull", True)),
+                fields=["receiving_agency", "due_at", "accepted_at"],
+                name="dossier_open_received_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='dossier',
-            index=models.Index(condition=models.Q(('finished_at__isnull', False)), fields=['finished_at', 'accepted_at', 'due_at', 'receiving_agency'], name='dossier_finished_at_idx'),
+            model_name="dossier",
+            index=models.Index(
+                condition=models.Q(("finished_at__isnull", False)),
+                fields=["finished_at", "accepted_at", "due_at", "receiving_agency"],
+                name="dossier_finished_at_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='dossier',
-            index=models.Index(condition=models.Q(('closed_at__isnull', False), ('finished_at__isnull', True)), fields=['closed_at'], name='dossier_withdrawn_idx'),
+            model_name="dossier",
+            index=models.Index(
+                condition=models.Q(("closed_at__isnull", False), ("finished_at__isnull", True)),
+                fields=["closed_at"],
+                name="dossier_withdrawn_idx",
+            ),
         ),
     ]

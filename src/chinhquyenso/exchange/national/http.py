@@ -48,8 +48,15 @@ class _HttpAdapter:
     prefix = ""  # "POPULATION" → CQS["POPULATION_BASE_URL"], CQS["POPULATION_TOKEN"]
     system = ""  # Vietnamese proper name, shown in messages
 
-    def __init__(self, *, base_url: str | None = None, timeout: float | None = None, retries: int | None = None,
-                 token: str | None = None, backoff: float | None = None):
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        timeout: float | None = None,
+        retries: int | None = None,
+        token: str | None = None,
+        backoff: float | None = None,
+    ):
         cqs = settings.CQS
         self.base_url = (cqs.get(f"{self.prefix}_BASE_URL", "") if base_url is None else base_url).strip().rstrip("/")
         self.timeout = float(cqs.get("NATIONAL_TIMEOUT_SECONDS", 5) if timeout is None else timeout)
@@ -65,11 +72,13 @@ class _HttpAdapter:
         if not self.base_url:
             raise NationalSystemError(
                 f"Chưa cấu hình địa chỉ kết nối {self.system} (biến môi trường CQS_{self.prefix}_BASE_URL); "
-                "hãy liên hệ quản trị hệ thống.")
+                "hãy liên hệ quản trị hệ thống."
+            )
         if not self.base_url.startswith(("http://", "https://")):
             raise NationalSystemError(
                 f"Địa chỉ kết nối {self.system} (CQS_{self.prefix}_BASE_URL) phải bắt đầu bằng http:// hoặc https://; "
-                "hãy liên hệ quản trị hệ thống.")
+                "hãy liên hệ quản trị hệ thống."
+            )
         all_headers = {"Accept": "application/json", **(headers or {})}
         if self.token:
             all_headers["Authorization"] = f"Bearer {self.token}"
@@ -85,15 +94,24 @@ class _HttpAdapter:
                 if last:
                     raise NationalSystemError(
                         f"{self.system} không phản hồi trong {_seconds(self.timeout)} giây (đã thử {attempts} lần); "
-                        "hãy thử lại sau.") from None
+                        "hãy thử lại sau."
+                    ) from None
             except httpx.TransportError as error:
                 # Connection refused, DNS failure, reset: the system is unreachable.
-                log.warning("%s %s %s: lỗi kết nối %s (lần %d/%d)", self.prefix, method, route,
-                            type(error).__name__, attempt, attempts)
+                log.warning(
+                    "%s %s %s: lỗi kết nối %s (lần %d/%d)",
+                    self.prefix,
+                    method,
+                    route,
+                    type(error).__name__,
+                    attempt,
+                    attempts,
+                )
                 if last:
                     raise NationalSystemError(
                         f"Không kết nối được {self.system} (đã thử {attempts} lần); "
-                        "hãy kiểm tra đường truyền hoặc thử lại sau.") from None
+                        "hãy kiểm tra đường truyền hoặc thử lại sau."
+                    ) from None
             else:
                 status = response.status_code
                 if status >= 500:
@@ -101,22 +119,26 @@ class _HttpAdapter:
                     if last:
                         raise NationalSystemError(
                             f"{self.system} đang gặp sự cố (mã lỗi HTTP {status}, đã thử {attempts} lần); "
-                            "hãy thử lại sau.")
+                            "hãy thử lại sau."
+                        )
                 elif status == 404 and not_found_ok:
                     return _NOT_FOUND
                 elif status in (401, 403):
                     log.warning("%s %s %s: HTTP %d", self.prefix, method, route, status)
                     raise NationalSystemError(
                         f"{self.system} từ chối quyền truy cập (mã lỗi HTTP {status}); hãy kiểm tra mã truy cập "
-                        f"(CQS_{self.prefix}_TOKEN) đã được cấp.")
+                        f"(CQS_{self.prefix}_TOKEN) đã được cấp."
+                    )
                 elif status >= 400:
                     log.warning("%s %s %s: HTTP %d", self.prefix, method, route, status)
                     raise NationalSystemError(f"{self.system} từ chối yêu cầu (mã lỗi HTTP {status}).")
                 elif status >= 300:
                     # Redirects are not followed: a moved API is a configuration matter, not a success.
                     log.warning("%s %s %s: HTTP %d", self.prefix, method, route, status)
-                    raise NationalSystemError(f"{self.system} trả lời chuyển hướng (mã HTTP {status}); "
-                                              f"hãy kiểm tra địa chỉ kết nối CQS_{self.prefix}_BASE_URL.")
+                    raise NationalSystemError(
+                        f"{self.system} trả lời chuyển hướng (mã HTTP {status}); "
+                        f"hãy kiểm tra địa chỉ kết nối CQS_{self.prefix}_BASE_URL."
+                    )
                 else:
                     return self._json(response)
             time.sleep(self.backoff * 2 ** (attempt - 1))
@@ -152,8 +174,9 @@ class HttpPopulationRegistry(_HttpAdapter):
         identity_number = nfc(identity_number).replace(" ", "")
         # The ID travels in the body, not the URL: URLs end up in access logs
         # (ours, httpx's, the exchange bus's) and citizen IDs must not.
-        data = self._request("POST", "/citizens/lookup", "/citizens/lookup", json={"identity_number": identity_number},
-                             not_found_ok=True)
+        data = self._request(
+            "POST", "/citizens/lookup", "/citizens/lookup", json={"identity_number": identity_number}, not_found_ok=True
+        )
         if data is _NOT_FOUND:
             return None
         if not isinstance(data, dict):
@@ -167,8 +190,13 @@ class HttpPopulationRegistry(_HttpAdapter):
                 birth_date = dt.date.fromisoformat(self._text(data, "birth_date"))
             except ValueError:
                 raise NationalSystemError(self._malformed("trường “birth_date”")) from None
-        return Person(identity_number=identity_number, full_name=self._text(data, "full_name", required=True),
-                      birth_date=birth_date, gender=self._text(data, "gender"), address=self._text(data, "address"))
+        return Person(
+            identity_number=identity_number,
+            full_name=self._text(data, "full_name", required=True),
+            birth_date=birth_date,
+            gender=self._text(data, "gender"),
+            address=self._text(data, "address"),
+        )
 
 
 class HttpNationalPortal(_HttpAdapter):
@@ -194,9 +222,16 @@ class HttpNationalPortal(_HttpAdapter):
     def push_dossier_status(self, *, dossier_code: str, status: str, at: dt.datetime, agency_code: str) -> None:
         if at.tzinfo is None:
             raise ValueError("at must be timezone-aware")
-        self._request("POST", "/dossiers/{code}/status", f"/dossiers/{_segment(dossier_code)}/status",
-                      json={"status": status, "at": at.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z"),
-                            "agency_code": agency_code})
+        self._request(
+            "POST",
+            "/dossiers/{code}/status",
+            f"/dossiers/{_segment(dossier_code)}/status",
+            json={
+                "status": status,
+                "at": at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+                "agency_code": agency_code,
+            },
+        )
 
 
 class HttpPaymentGateway(_HttpAdapter):
@@ -210,13 +245,20 @@ class HttpPaymentGateway(_HttpAdapter):
             raise ValueError("amount must be a positive whole number of đồng")
         # The order reference is the idempotency key: a retried POST (after a
         # timeout) must not create a second payment.
-        data = self._request("POST", "/payments", "/payments",
-                             json={"order_ref": order_ref, "amount": amount, "description": nfc(description)},
-                             headers={"Idempotency-Key": order_ref})
+        data = self._request(
+            "POST",
+            "/payments",
+            "/payments",
+            json={"order_ref": order_ref, "amount": amount, "description": nfc(description)},
+            headers={"Idempotency-Key": order_ref},
+        )
         if not isinstance(data, dict):
             raise NationalSystemError(self._malformed())
-        return PaymentIntent(transaction_ref=self._text(data, "transaction_ref", required=True), amount=amount,
-                             pay_url=self._text(data, "pay_url", required=True))
+        return PaymentIntent(
+            transaction_ref=self._text(data, "transaction_ref", required=True),
+            amount=amount,
+            pay_url=self._text(data, "pay_url", required=True),
+        )
 
     def payment_status(self, transaction_ref: str) -> str:
         data = self._request("GET", "/payments/{ref}", f"/payments/{_segment(transaction_ref)}", not_found_ok=True)

@@ -35,7 +35,18 @@ from django.conf import settings
 from chinhquyenso.exchange.national.base import NationalSystemError, PaymentIntent, Person
 
 SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Võ", "Phan", "Đặng", "Bùi", "Đỗ"]
-GIVEN = ["Văn An", "Thị Bình", "Minh Châu", "Thị Diễm", "Quốc Huy", "Thị Lan", "Hoàng Nam", "Thị Ngọc", "Thanh Tâm", "Văn Phúc"]
+GIVEN = [
+    "Văn An",
+    "Thị Bình",
+    "Minh Châu",
+    "Thị Diễm",
+    "Quốc Huy",
+    "Thị Lan",
+    "Hoàng Nam",
+    "Thị Ngọc",
+    "Thanh Tâm",
+    "Văn Phúc",
+]
 OUTAGE_PREFIX = "000000"
 
 
@@ -49,8 +60,9 @@ class SimulatedPopulationRegistry:
 
         identity_number = (identity_number or "").replace(" ", "")
         if identity_number.startswith(OUTAGE_PREFIX):
-            raise NationalSystemError("Không kết nối được Cơ sở dữ liệu quốc gia về dân cư (mô phỏng sự cố); "
-                                      "hãy thử lại sau.")
+            raise NationalSystemError(
+                "Không kết nối được Cơ sở dữ liệu quốc gia về dân cư (mô phỏng sự cố); hãy thử lại sau."
+            )
         if not (identity_number.isdigit() and len(identity_number) == 12):
             return None
         user = User.objects.filter(identity_number=identity_number, kind=User.Kind.CITIZEN).first()
@@ -62,8 +74,13 @@ class SimulatedPopulationRegistry:
         # A registered citizen is known by their account's name; the rest is invented the same way for everyone.
         name = user.full_name if registered else f"{SURNAMES[h % 10]} {given}"
         born = dt.date(1950, 1, 1) + dt.timedelta(days=(h // 100) % (55 * 365))
-        return Person(identity_number, name, birth_date=born, gender="Nữ" if " Thị " in f" {name} " else "Nam",
-                      address=f"Tổ {(h // 10**6) % 30 + 1}, tỉnh {settings.CQS['PROVINCE_NAME']}")
+        return Person(
+            identity_number,
+            name,
+            birth_date=born,
+            gender="Nữ" if " Thị " in f" {name} " else "Nam",
+            address=f"Tổ {(h // 10**6) % 30 + 1}, tỉnh {settings.CQS['PROVINCE_NAME']}",
+        )
 
 
 class SimulatedNationalPortal:
@@ -73,17 +90,26 @@ class SimulatedNationalPortal:
     def fetch_catalog(self) -> list[dict]:
         from chinhquyenso.procedures.models import Procedure
 
-        return [{"code": p.code, "name": p.name, "field_code": p.field.code, "field_name": p.field.name,
-                 "service_level": p.service_level, "processing_days": p.processing_days}
-                for p in Procedure.objects.filter(is_active=True).select_related("field").order_by("code")]
+        return [
+            {
+                "code": p.code,
+                "name": p.name,
+                "field_code": p.field.code,
+                "field_name": p.field.name,
+                "service_level": p.service_level,
+                "processing_days": p.processing_days,
+            }
+            for p in Procedure.objects.filter(is_active=True).select_related("field").order_by("code")
+        ]
 
     def push_dossier_status(self, *, dossier_code: str, status: str, at: dt.datetime, agency_code: str) -> None:
         if at.tzinfo is None:
             raise ValueError("at must be timezone-aware")
         if not dossier_code or not status or not agency_code:
             # The real portal answers 400: a missing code or status is our bug, not an outage.
-            raise NationalSystemError("Cổng Dịch vụ công quốc gia từ chối yêu cầu (thiếu mã hồ sơ, trạng thái "
-                                      "hoặc mã định danh cơ quan).")
+            raise NationalSystemError(
+                "Cổng Dịch vụ công quốc gia từ chối yêu cầu (thiếu mã hồ sơ, trạng thái hoặc mã định danh cơ quan)."
+            )
         self.pushed.append({"dossier_code": dossier_code, "status": status, "at": at, "agency_code": agency_code})
 
 
@@ -98,7 +124,10 @@ class SimulatedPaymentGateway:
         return PaymentIntent(transaction_ref=ref, amount=amount, pay_url=f"/thanh-toan/mo-phong/{ref}")
 
     def payment_status(self, transaction_ref: str) -> str:
-        if not (transaction_ref.startswith("SIM") and len(transaction_ref) in (15, 16)
-                and all(c in "0123456789ABCDEF" for c in transaction_ref[3:15])):
+        if not (
+            transaction_ref.startswith("SIM")
+            and len(transaction_ref) in (15, 16)
+            and all(c in "0123456789ABCDEF" for c in transaction_ref[3:15])
+        ):
             raise NationalSystemError("Nền tảng thanh toán trực tuyến (PayGov) không tìm thấy giao dịch này.")
         return {"P": "pending", "F": "failed"}.get(transaction_ref[15:], "paid")

@@ -18,13 +18,18 @@ def forwards(apps, schema_editor):
     indicator.source = "computed"
     indicator.save(update_fields=["source"])
     if not FormulaVersion.objects.filter(indicator=indicator).exists():
-        FormulaVersion.objects.create(indicator=indicator, version=1, valid_from=dt.date(2000, 1, 1),
-                                      numerator="feedback_resolved_on_time", denominator="feedback_resolved", scale=100,
-                                      note="Tính từ phân hệ phản ánh, kiến nghị.")
+        FormulaVersion.objects.create(
+            indicator=indicator,
+            version=1,
+            valid_from=dt.date(2000, 1, 1),
+            numerator="feedback_resolved_on_time",
+            denominator="feedback_resolved",
+            scale=100,
+            note="Tính từ phân hệ phản ánh, kiến nghị.",
+        )
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("feedback", "0001_initial"),
         ("indicators", "0001_initial"),

@@ -17,5 +17,5 @@ def status_class(status: str) -> str:
 
 @register.filter
 def place(agency) -> str:
-    """"UBND xã Kiến An" → "xã Kiến An": where it happened, not who governs it."""
+    """ "UBND xã Kiến An" → "xã Kiến An": where it happened, not who governs it."""
     return area_label(agency.name) if agency else ""

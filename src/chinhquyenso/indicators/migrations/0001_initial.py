@@ -6,247 +6,502 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('org', '0001_initial'),
-        ('procedures', '0002_vietnamese_labels'),
+        ("org", "0001_initial"),
+        ("procedures", "0002_vietnamese_labels"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Index766Group',
+            name="Index766Group",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, unique=True)),
-                ('name', models.CharField(max_length=200, verbose_name='nhóm chỉ số')),
-                ('max_points', models.DecimalField(decimal_places=2, max_digits=6, verbose_name='điểm tối đa')),
-                ('order', models.PositiveSmallIntegerField(default=1)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.SlugField(max_length=40, unique=True)),
+                ("name", models.CharField(max_length=200, verbose_name="nhóm chỉ số")),
+                ("max_points", models.DecimalField(decimal_places=2, max_digits=6, verbose_name="điểm tối đa")),
+                ("order", models.PositiveSmallIntegerField(default=1)),
             ],
             options={
-                'verbose_name': 'nhóm chỉ số 766',
-                'verbose_name_plural': 'Bộ chỉ số 766 — nhóm',
-                'ordering': ['order'],
+                "verbose_name": "nhóm chỉ số 766",
+                "verbose_name_plural": "Bộ chỉ số 766 — nhóm",
+                "ordering": ["order"],
             },
         ),
         migrations.CreateModel(
-            name='StaleDossier',
+            name="StaleDossier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('dossier_id', models.BigIntegerField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("dossier_id", models.BigIntegerField()),
             ],
         ),
         migrations.CreateModel(
-            name='Indicator',
+            name="Indicator",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=60, unique=True, verbose_name='mã chỉ tiêu')),
-                ('name', models.CharField(max_length=300, verbose_name='tên chỉ tiêu')),
-                ('group', models.CharField(blank=True, max_length=120, verbose_name='nhóm')),
-                ('unit', models.CharField(help_text='Ví dụ: %, hồ sơ, ngày, cơ quan.', max_length=40, verbose_name='đơn vị tính')),
-                ('source', models.CharField(choices=[('computed', 'Tính từ dữ liệu hệ thống'), ('reported', 'Cơ quan báo cáo (LRIS)'), ('assessment', 'Kết quả đánh giá theo tiêu chí')], default='computed', max_length=10, verbose_name='nguồn số liệu')),
-                ('value_type', models.CharField(choices=[('integer', 'Số nguyên'), ('decimal', 'Số thập phân'), ('ratio', 'Tỷ lệ (tử số / mẫu số)'), ('boolean', 'Có / không')], default='ratio', max_length=10, verbose_name='kiểu giá trị')),
-                ('aggregation', models.CharField(choices=[('sum', 'Cộng các kỳ và các cơ quan'), ('latest', 'Số liệu mới nhất trong kỳ, cộng các cơ quan')], default='sum', max_length=10, verbose_name='cách tổng hợp')),
-                ('decimals', models.PositiveSmallIntegerField(default=1, verbose_name='số chữ số thập phân')),
-                ('higher_is_better', models.BooleanField(default=True, verbose_name='giá trị càng cao càng tốt')),
-                ('period_kinds', models.JSONField(blank=True, default=list, help_text='Ví dụ ["month", "quarter", "year"]; để trống: mọi kỳ.', verbose_name='kỳ báo cáo')),
-                ('agency_levels', models.JSONField(blank=True, default=list, help_text='Ví dụ ["province", "district", "commune"]; để trống: mọi cấp.', verbose_name='cấp áp dụng')),
-                ('numerator_label', models.CharField(blank=True, max_length=200, verbose_name='tên tử số')),
-                ('denominator_label', models.CharField(blank=True, max_length=200, verbose_name='tên mẫu số')),
-                ('minimum', models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True, verbose_name='giá trị nhỏ nhất hợp lệ')),
-                ('maximum', models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True, verbose_name='giá trị lớn nhất hợp lệ')),
-                ('description', models.TextField(blank=True, verbose_name='định nghĩa, ghi chú')),
-                ('order', models.PositiveIntegerField(default=100, verbose_name='thứ tự')),
-                ('is_active', models.BooleanField(default=True, verbose_name='đang dùng')),
-                ('part_of', models.ForeignKey(blank=True, help_text='Kiểm tra khi báo cáo: giá trị không được lớn hơn chỉ tiêu tổng.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='parts', to='indicators.indicator', verbose_name='là một phần của')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.SlugField(max_length=60, unique=True, verbose_name="mã chỉ tiêu")),
+                ("name", models.CharField(max_length=300, verbose_name="tên chỉ tiêu")),
+                ("group", models.CharField(blank=True, max_length=120, verbose_name="nhóm")),
+                (
+                    "unit",
+                    models.CharField(
+                        help_text="Ví dụ: %, hồ sơ, ngày, cơ quan.", max_length=40, verbose_name="đơn vị tính"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("computed", "Tính từ dữ liệu hệ thống"),
+                            ("reported", "Cơ quan báo cáo (LRIS)"),
+                            ("assessment", "Kết quả đánh giá theo tiêu chí"),
+                        ],
+                        default="computed",
+                        max_length=10,
+                        verbose_name="nguồn số liệu",
+                    ),
+                ),
+                (
+                    "value_type",
+                    models.CharField(
+                        choices=[
+                            ("integer", "Số nguyên"),
+                            ("decimal", "Số thập phân"),
+                            ("ratio", "Tỷ lệ (tử số / mẫu số)"),
+                            ("boolean", "Có / không"),
+                        ],
+                        default="ratio",
+                        max_length=10,
+                        verbose_name="kiểu giá trị",
+                    ),
+                ),
+                (
+                    "aggregation",
+                    models.CharField(
+                        choices=[
+                            ("sum", "Cộng các kỳ và các cơ quan"),
+                            ("latest", "Số liệu mới nhất trong kỳ, cộng các cơ quan"),
+                        ],
+                        default="sum",
+                        max_length=10,
+                        verbose_name="cách tổng hợp",
+                    ),
+                ),
+                ("decimals", models.PositiveSmallIntegerField(default=1, verbose_name="số chữ số thập phân")),
+                ("higher_is_better", models.BooleanField(default=True, verbose_name="giá trị càng cao càng tốt")),
+                (
+                    "period_kinds",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text='Ví dụ ["month", "quarter", "year"]; để trống: mọi kỳ.',
+                        verbose_name="kỳ báo cáo",
+                    ),
+                ),
+                (
+                    "agency_levels",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text='Ví dụ ["province", "district", "commune"]; để trống: mọi cấp.',
+                        verbose_name="cấp áp dụng",
+                    ),
+                ),
+                ("numerator_label", models.CharField(blank=True, max_length=200, verbose_name="tên tử số")),
+                ("denominator_label", models.CharField(blank=True, max_length=200, verbose_name="tên mẫu số")),
+                (
+                    "minimum",
+                    models.DecimalField(
+                        blank=True, decimal_places=4, max_digits=20, null=True, verbose_name="giá trị nhỏ nhất hợp lệ"
+                    ),
+                ),
+                (
+                    "maximum",
+                    models.DecimalField(
+                        blank=True, decimal_places=4, max_digits=20, null=True, verbose_name="giá trị lớn nhất hợp lệ"
+                    ),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="định nghĩa, ghi chú")),
+                ("order", models.PositiveIntegerField(default=100, verbose_name="thứ tự")),
+                ("is_active", models.BooleanField(default=True, verbose_name="đang dùng")),
+                (
+                    "part_of",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Kiểm tra khi báo cáo: giá trị không được lớn hơn chỉ tiêu tổng.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="parts",
+                        to="indicators.indicator",
+                        verbose_name="là một phần của",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'chỉ tiêu',
-                'verbose_name_plural': 'chỉ tiêu, chỉ số',
-                'ordering': ['order', 'code'],
+                "verbose_name": "chỉ tiêu",
+                "verbose_name_plural": "chỉ tiêu, chỉ số",
+                "ordering": ["order", "code"],
             },
         ),
         migrations.CreateModel(
-            name='Index766Rule',
+            name="Index766Rule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, unique=True)),
-                ('name', models.CharField(max_length=300, verbose_name='chỉ số thành phần')),
-                ('max_points', models.DecimalField(decimal_places=2, max_digits=6, verbose_name='điểm tối đa')),
-                ('method', models.CharField(choices=[('proportional', 'Tỷ lệ thuận, đủ điểm khi đạt ngưỡng'), ('threshold', 'Đủ điểm khi đạt ngưỡng, không đạt 0 điểm'), ('steps', 'Theo bậc')], default='proportional', max_length=15, verbose_name='cách tính điểm')),
-                ('threshold', models.DecimalField(blank=True, decimal_places=4, max_digits=10, null=True, verbose_name='ngưỡng đủ điểm')),
-                ('steps', models.JSONField(blank=True, default=list, help_text='[[giá trị tối thiểu, điểm], …] từ cao xuống thấp; dùng khi cách tính là "theo bậc".', verbose_name='các bậc')),
-                ('source', models.CharField(blank=True, max_length=300, verbose_name='nguồn quy tắc')),
-                ('order', models.PositiveSmallIntegerField(default=1)),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rules', to='indicators.index766group')),
-                ('indicator', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='indicators.indicator')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.SlugField(max_length=40, unique=True)),
+                ("name", models.CharField(max_length=300, verbose_name="chỉ số thành phần")),
+                ("max_points", models.DecimalField(decimal_places=2, max_digits=6, verbose_name="điểm tối đa")),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("proportional", "Tỷ lệ thuận, đủ điểm khi đạt ngưỡng"),
+                            ("threshold", "Đủ điểm khi đạt ngưỡng, không đạt 0 điểm"),
+                            ("steps", "Theo bậc"),
+                        ],
+                        default="proportional",
+                        max_length=15,
+                        verbose_name="cách tính điểm",
+                    ),
+                ),
+                (
+                    "threshold",
+                    models.DecimalField(
+                        blank=True, decimal_places=4, max_digits=10, null=True, verbose_name="ngưỡng đủ điểm"
+                    ),
+                ),
+                (
+                    "steps",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text='[[giá trị tối thiểu, điểm], …] từ cao xuống thấp; dùng khi cách tính là "theo bậc".',
+                        verbose_name="các bậc",
+                    ),
+                ),
+                ("source", models.CharField(blank=True, max_length=300, verbose_name="nguồn quy tắc")),
+                ("order", models.PositiveSmallIntegerField(default=1)),
+                (
+                    "group",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="rules", to="indicators.index766group"
+                    ),
+                ),
+                (
+                    "indicator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="indicators.indicator"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'chỉ số thành phần 766',
-                'verbose_name_plural': 'Bộ chỉ số 766 — chỉ số thành phần',
-                'ordering': ['group__order', 'order'],
+                "verbose_name": "chỉ số thành phần 766",
+                "verbose_name_plural": "Bộ chỉ số 766 — chỉ số thành phần",
+                "ordering": ["group__order", "order"],
             },
         ),
         migrations.CreateModel(
-            name='EGovCriterion',
+            name="EGovCriterion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, unique=True)),
-                ('name', models.CharField(max_length=300, verbose_name='tiêu chí')),
-                ('comparison', models.CharField(choices=[('gte', 'Tối thiểu (≥)'), ('lte', 'Tối đa (≤)')], default='gte', max_length=3, verbose_name='so sánh')),
-                ('threshold', models.DecimalField(decimal_places=4, max_digits=10, verbose_name='ngưỡng')),
-                ('agency_kinds', models.JSONField(blank=True, default=list, verbose_name='áp dụng cho loại cơ quan')),
-                ('source', models.CharField(blank=True, max_length=300, verbose_name='căn cứ')),
-                ('order', models.PositiveSmallIntegerField(default=1)),
-                ('is_active', models.BooleanField(default=True)),
-                ('indicator', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='indicators.indicator')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.SlugField(max_length=40, unique=True)),
+                ("name", models.CharField(max_length=300, verbose_name="tiêu chí")),
+                (
+                    "comparison",
+                    models.CharField(
+                        choices=[("gte", "Tối thiểu (≥)"), ("lte", "Tối đa (≤)")],
+                        default="gte",
+                        max_length=3,
+                        verbose_name="so sánh",
+                    ),
+                ),
+                ("threshold", models.DecimalField(decimal_places=4, max_digits=10, verbose_name="ngưỡng")),
+                ("agency_kinds", models.JSONField(blank=True, default=list, verbose_name="áp dụng cho loại cơ quan")),
+                ("source", models.CharField(blank=True, max_length=300, verbose_name="căn cứ")),
+                ("order", models.PositiveSmallIntegerField(default=1)),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "indicator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="indicators.indicator"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'tiêu chí chính quyền điện tử',
-                'verbose_name_plural': 'tiêu chí hoàn thiện chính quyền điện tử',
-                'ordering': ['order'],
+                "verbose_name": "tiêu chí chính quyền điện tử",
+                "verbose_name_plural": "tiêu chí hoàn thiện chính quyền điện tử",
+                "ordering": ["order"],
             },
         ),
         migrations.CreateModel(
-            name='DossierFact',
+            name="DossierFact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('received', models.PositiveIntegerField(default=0)),
-                ('received_online', models.PositiveIntegerField(default=0)),
-                ('received_counter', models.PositiveIntegerField(default=0)),
-                ('received_post', models.PositiveIntegerField(default=0)),
-                ('received_digitized', models.PositiveIntegerField(default=0)),
-                ('received_reusing', models.PositiveIntegerField(default=0)),
-                ('with_fee', models.PositiveIntegerField(default=0)),
-                ('paid_online', models.PositiveIntegerField(default=0)),
-                ('finished', models.PositiveIntegerField(default=0)),
-                ('finished_early', models.PositiveIntegerField(default=0)),
-                ('finished_on_time', models.PositiveIntegerField(default=0)),
-                ('finished_late', models.PositiveIntegerField(default=0)),
-                ('finished_electronic', models.PositiveIntegerField(default=0)),
-                ('processing_seconds', models.BigIntegerField(default=0)),
-                ('day', models.DateField()),
-                ('service_level', models.CharField(max_length=20)),
-                ('agency', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='org.agency')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("received", models.PositiveIntegerField(default=0)),
+                ("received_online", models.PositiveIntegerField(default=0)),
+                ("received_counter", models.PositiveIntegerField(default=0)),
+                ("received_post", models.PositiveIntegerField(default=0)),
+                ("received_digitized", models.PositiveIntegerField(default=0)),
+                ("received_reusing", models.PositiveIntegerField(default=0)),
+                ("with_fee", models.PositiveIntegerField(default=0)),
+                ("paid_online", models.PositiveIntegerField(default=0)),
+                ("finished", models.PositiveIntegerField(default=0)),
+                ("finished_early", models.PositiveIntegerField(default=0)),
+                ("finished_on_time", models.PositiveIntegerField(default=0)),
+                ("finished_late", models.PositiveIntegerField(default=0)),
+                ("finished_electronic", models.PositiveIntegerField(default=0)),
+                ("processing_seconds", models.BigIntegerField(default=0)),
+                ("day", models.DateField()),
+                ("service_level", models.CharField(max_length=20)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="org.agency",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('agency', 'day', 'service_level'), name='dossier_fact_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("agency", "day", "service_level"), name="dossier_fact_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DossierMonthFact',
+            name="DossierMonthFact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('received', models.PositiveIntegerField(default=0)),
-                ('received_online', models.PositiveIntegerField(default=0)),
-                ('received_counter', models.PositiveIntegerField(default=0)),
-                ('received_post', models.PositiveIntegerField(default=0)),
-                ('received_digitized', models.PositiveIntegerField(default=0)),
-                ('received_reusing', models.PositiveIntegerField(default=0)),
-                ('with_fee', models.PositiveIntegerField(default=0)),
-                ('paid_online', models.PositiveIntegerField(default=0)),
-                ('finished', models.PositiveIntegerField(default=0)),
-                ('finished_early', models.PositiveIntegerField(default=0)),
-                ('finished_on_time', models.PositiveIntegerField(default=0)),
-                ('finished_late', models.PositiveIntegerField(default=0)),
-                ('finished_electronic', models.PositiveIntegerField(default=0)),
-                ('processing_seconds', models.BigIntegerField(default=0)),
-                ('month', models.DateField()),
-                ('service_level', models.CharField(max_length=20)),
-                ('agency', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='org.agency')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("received", models.PositiveIntegerField(default=0)),
+                ("received_online", models.PositiveIntegerField(default=0)),
+                ("received_counter", models.PositiveIntegerField(default=0)),
+                ("received_post", models.PositiveIntegerField(default=0)),
+                ("received_digitized", models.PositiveIntegerField(default=0)),
+                ("received_reusing", models.PositiveIntegerField(default=0)),
+                ("with_fee", models.PositiveIntegerField(default=0)),
+                ("paid_online", models.PositiveIntegerField(default=0)),
+                ("finished", models.PositiveIntegerField(default=0)),
+                ("finished_early", models.PositiveIntegerField(default=0)),
+                ("finished_on_time", models.PositiveIntegerField(default=0)),
+                ("finished_late", models.PositiveIntegerField(default=0)),
+                ("finished_electronic", models.PositiveIntegerField(default=0)),
+                ("processing_seconds", models.BigIntegerField(default=0)),
+                ("month", models.DateField()),
+                ("service_level", models.CharField(max_length=20)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="org.agency",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('agency', 'month', 'service_level'), name='dossier_month_fact_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("agency", "month", "service_level"), name="dossier_month_fact_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='FormulaVersion',
+            name="FormulaVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveSmallIntegerField(verbose_name='phiên bản')),
-                ('valid_from', models.DateField(verbose_name='áp dụng từ ngày')),
-                ('numerator', models.CharField(help_text='Biểu thức trên các đại lượng, ví dụ received_online + received_post.', max_length=500, verbose_name='tử số')),
-                ('denominator', models.CharField(blank=True, help_text='Để trống nếu chỉ tiêu là số đếm.', max_length=500, verbose_name='mẫu số')),
-                ('scale', models.PositiveIntegerField(default=100, help_text='100 cho tỷ lệ phần trăm; 1 cho số đếm, bình quân.', verbose_name='hệ số nhân')),
-                ('note', models.TextField(blank=True, verbose_name='căn cứ, lý do thay đổi')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('indicator', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='formulas', to='indicators.indicator')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.PositiveSmallIntegerField(verbose_name="phiên bản")),
+                ("valid_from", models.DateField(verbose_name="áp dụng từ ngày")),
+                (
+                    "numerator",
+                    models.CharField(
+                        help_text="Biểu thức trên các đại lượng, ví dụ received_online + received_post.",
+                        max_length=500,
+                        verbose_name="tử số",
+                    ),
+                ),
+                (
+                    "denominator",
+                    models.CharField(
+                        blank=True, help_text="Để trống nếu chỉ tiêu là số đếm.", max_length=500, verbose_name="mẫu số"
+                    ),
+                ),
+                (
+                    "scale",
+                    models.PositiveIntegerField(
+                        default=100,
+                        help_text="100 cho tỷ lệ phần trăm; 1 cho số đếm, bình quân.",
+                        verbose_name="hệ số nhân",
+                    ),
+                ),
+                ("note", models.TextField(blank=True, verbose_name="căn cứ, lý do thay đổi")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "indicator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="formulas", to="indicators.indicator"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'công thức',
-                'verbose_name_plural': 'công thức (có phiên bản)',
-                'ordering': ['indicator', 'version'],
-                'constraints': [models.UniqueConstraint(fields=('indicator', 'version'), name='formula_version_unique')],
+                "verbose_name": "công thức",
+                "verbose_name_plural": "công thức (có phiên bản)",
+                "ordering": ["indicator", "version"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("indicator", "version"), name="formula_version_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ProcedureMonthFact',
+            name="ProcedureMonthFact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('received', models.PositiveIntegerField(default=0)),
-                ('received_online', models.PositiveIntegerField(default=0)),
-                ('received_counter', models.PositiveIntegerField(default=0)),
-                ('received_post', models.PositiveIntegerField(default=0)),
-                ('received_digitized', models.PositiveIntegerField(default=0)),
-                ('received_reusing', models.PositiveIntegerField(default=0)),
-                ('with_fee', models.PositiveIntegerField(default=0)),
-                ('paid_online', models.PositiveIntegerField(default=0)),
-                ('finished', models.PositiveIntegerField(default=0)),
-                ('finished_early', models.PositiveIntegerField(default=0)),
-                ('finished_on_time', models.PositiveIntegerField(default=0)),
-                ('finished_late', models.PositiveIntegerField(default=0)),
-                ('finished_electronic', models.PositiveIntegerField(default=0)),
-                ('processing_seconds', models.BigIntegerField(default=0)),
-                ('month', models.DateField()),
-                ('agency', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='org.agency')),
-                ('procedure', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='procedures.procedure')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("received", models.PositiveIntegerField(default=0)),
+                ("received_online", models.PositiveIntegerField(default=0)),
+                ("received_counter", models.PositiveIntegerField(default=0)),
+                ("received_post", models.PositiveIntegerField(default=0)),
+                ("received_digitized", models.PositiveIntegerField(default=0)),
+                ("received_reusing", models.PositiveIntegerField(default=0)),
+                ("with_fee", models.PositiveIntegerField(default=0)),
+                ("paid_online", models.PositiveIntegerField(default=0)),
+                ("finished", models.PositiveIntegerField(default=0)),
+                ("finished_early", models.PositiveIntegerField(default=0)),
+                ("finished_on_time", models.PositiveIntegerField(default=0)),
+                ("finished_late", models.PositiveIntegerField(default=0)),
+                ("finished_electronic", models.PositiveIntegerField(default=0)),
+                ("processing_seconds", models.BigIntegerField(default=0)),
+                ("month", models.DateField()),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="org.agency",
+                    ),
+                ),
+                (
+                    "procedure",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="procedures.procedure",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('agency', 'month', 'procedure'), name='procedure_fact_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("agency", "month", "procedure"), name="procedure_fact_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ReportedValue',
+            name="ReportedValue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period_start', models.DateField()),
-                ('period_end', models.DateField()),
-                ('value', models.DecimalField(decimal_places=4, max_digits=20, null=True)),
-                ('numerator', models.DecimalField(decimal_places=4, max_digits=20, null=True)),
-                ('denominator', models.DecimalField(decimal_places=4, max_digits=20, null=True)),
-                ('source', models.CharField(blank=True, help_text='Ví dụ: báo cáo LRIS số …', max_length=120, verbose_name='nguồn')),
-                ('approved_at', models.DateTimeField()),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.agency')),
-                ('approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('indicator', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reported_values', to='indicators.indicator')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("period_start", models.DateField()),
+                ("period_end", models.DateField()),
+                ("value", models.DecimalField(decimal_places=4, max_digits=20, null=True)),
+                ("numerator", models.DecimalField(decimal_places=4, max_digits=20, null=True)),
+                ("denominator", models.DecimalField(decimal_places=4, max_digits=20, null=True)),
+                (
+                    "source",
+                    models.CharField(
+                        blank=True, help_text="Ví dụ: báo cáo LRIS số …", max_length=120, verbose_name="nguồn"
+                    ),
+                ),
+                ("approved_at", models.DateTimeField()),
+                (
+                    "agency",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="org.agency"),
+                ),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "indicator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reported_values",
+                        to="indicators.indicator",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'số liệu báo cáo',
-                'verbose_name_plural': 'số liệu do cơ quan báo cáo',
-                'indexes': [models.Index(fields=['indicator', 'period_end'], name='indicators__indicat_5b6062_idx')],
-                'constraints': [models.UniqueConstraint(fields=('indicator', 'agency', 'period_start', 'period_end'), name='reported_value_unique')],
+                "verbose_name": "số liệu báo cáo",
+                "verbose_name_plural": "số liệu do cơ quan báo cáo",
+                "indexes": [models.Index(fields=["indicator", "period_end"], name="indicators__indicat_5b6062_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("indicator", "agency", "period_start", "period_end"), name="reported_value_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Target',
+            name="Target",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='năm')),
-                ('comparison', models.CharField(choices=[('gte', 'Tối thiểu (≥)'), ('lte', 'Tối đa (≤)')], default='gte', max_length=3, verbose_name='so sánh')),
-                ('value', models.DecimalField(decimal_places=4, max_digits=20, verbose_name='giá trị kế hoạch')),
-                ('source', models.CharField(blank=True, max_length=300, verbose_name='căn cứ giao chỉ tiêu')),
-                ('order', models.PositiveIntegerField(default=100, verbose_name='thứ tự trong phụ lục')),
-                ('agency', models.ForeignKey(blank=True, help_text='Để trống: chỉ tiêu của toàn tỉnh.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.agency')),
-                ('indicator', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='targets', to='indicators.indicator')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("year", models.PositiveSmallIntegerField(verbose_name="năm")),
+                (
+                    "comparison",
+                    models.CharField(
+                        choices=[("gte", "Tối thiểu (≥)"), ("lte", "Tối đa (≤)")],
+                        default="gte",
+                        max_length=3,
+                        verbose_name="so sánh",
+                    ),
+                ),
+                ("value", models.DecimalField(decimal_places=4, max_digits=20, verbose_name="giá trị kế hoạch")),
+                ("source", models.CharField(blank=True, max_length=300, verbose_name="căn cứ giao chỉ tiêu")),
+                ("order", models.PositiveIntegerField(default=100, verbose_name="thứ tự trong phụ lục")),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Để trống: chỉ tiêu của toàn tỉnh.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="org.agency",
+                    ),
+                ),
+                (
+                    "indicator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="targets", to="indicators.indicator"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'chỉ tiêu kế hoạch',
-                'verbose_name_plural': 'chỉ tiêu kế hoạch năm',
-                'ordering': ['year', 'order', 'indicator__code'],
-                'constraints': [models.UniqueConstraint(fields=('indicator', 'year', 'agency'), name='target_unique', nulls_distinct=False)],
+                "verbose_name": "chỉ tiêu kế hoạch",
+                "verbose_name_plural": "chỉ tiêu kế hoạch năm",
+                "ordering": ["year", "order", "indicator__code"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("indicator", "year", "agency"), name="target_unique", nulls_distinct=False
+                    )
+                ],
             },
         ),
     ]

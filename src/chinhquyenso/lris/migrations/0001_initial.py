@@ -6,197 +6,427 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('indicators', '0001_initial'),
-        ('org', '0001_initial'),
+        ("indicators", "0001_initial"),
+        ("org", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FormItem',
+            name="FormItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order', models.PositiveIntegerField(default=1, verbose_name='thứ tự')),
-                ('required', models.BooleanField(default=True, verbose_name='bắt buộc')),
-                ('minimum', models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True, verbose_name='tối thiểu (riêng biểu mẫu này)')),
-                ('maximum', models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True, verbose_name='tối đa (riêng biểu mẫu này)')),
-                ('instructions', models.CharField(blank=True, max_length=500, verbose_name='hướng dẫn nhập')),
-                ('indicator', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='indicators.indicator', verbose_name='chỉ tiêu')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("order", models.PositiveIntegerField(default=1, verbose_name="thứ tự")),
+                ("required", models.BooleanField(default=True, verbose_name="bắt buộc")),
+                (
+                    "minimum",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        max_digits=20,
+                        null=True,
+                        verbose_name="tối thiểu (riêng biểu mẫu này)",
+                    ),
+                ),
+                (
+                    "maximum",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        max_digits=20,
+                        null=True,
+                        verbose_name="tối đa (riêng biểu mẫu này)",
+                    ),
+                ),
+                ("instructions", models.CharField(blank=True, max_length=500, verbose_name="hướng dẫn nhập")),
+                (
+                    "indicator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="indicators.indicator",
+                        verbose_name="chỉ tiêu",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'chỉ tiêu trong biểu mẫu',
-                'verbose_name_plural': 'chỉ tiêu trong biểu mẫu',
-                'ordering': ['form', 'order', 'id'],
+                "verbose_name": "chỉ tiêu trong biểu mẫu",
+                "verbose_name_plural": "chỉ tiêu trong biểu mẫu",
+                "ordering": ["form", "order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ReportForm',
+            name="ReportForm",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=60, unique=True, verbose_name='mã biểu mẫu')),
-                ('name', models.CharField(max_length=300, verbose_name='tên biểu mẫu')),
-                ('description', models.TextField(blank=True, verbose_name='mô tả, hướng dẫn chung')),
-                ('period_kind', models.CharField(choices=[('month', 'Tháng'), ('quarter', 'Quý'), ('half_year', '6 tháng'), ('nine_months', '9 tháng'), ('year', 'Năm'), ('range', 'Khoảng thời gian bất kỳ')], default='quarter', max_length=12, verbose_name='kỳ báo cáo')),
-                ('agency_kinds', models.JSONField(blank=True, default=list, help_text='Chọn sẵn khi giao báo cáo, ví dụ ["department", "district_committee"].', verbose_name='loại cơ quan thường được giao')),
-                ('is_active', models.BooleanField(default=True, verbose_name='đang dùng')),
-                ('indicators', models.ManyToManyField(related_name='+', through='lris.FormItem', to='indicators.indicator')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.SlugField(max_length=60, unique=True, verbose_name="mã biểu mẫu")),
+                ("name", models.CharField(max_length=300, verbose_name="tên biểu mẫu")),
+                ("description", models.TextField(blank=True, verbose_name="mô tả, hướng dẫn chung")),
+                (
+                    "period_kind",
+                    models.CharField(
+                        choices=[
+                            ("month", "Tháng"),
+                            ("quarter", "Quý"),
+                            ("half_year", "6 tháng"),
+                            ("nine_months", "9 tháng"),
+                            ("year", "Năm"),
+                            ("range", "Khoảng thời gian bất kỳ"),
+                        ],
+                        default="quarter",
+                        max_length=12,
+                        verbose_name="kỳ báo cáo",
+                    ),
+                ),
+                (
+                    "agency_kinds",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text='Chọn sẵn khi giao báo cáo, ví dụ ["department", "district_committee"].',
+                        verbose_name="loại cơ quan thường được giao",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="đang dùng")),
+                (
+                    "indicators",
+                    models.ManyToManyField(related_name="+", through="lris.FormItem", to="indicators.indicator"),
+                ),
             ],
             options={
-                'verbose_name': 'biểu mẫu báo cáo',
-                'verbose_name_plural': 'biểu mẫu báo cáo số liệu (LRIS)',
-                'ordering': ['name'],
+                "verbose_name": "biểu mẫu báo cáo",
+                "verbose_name_plural": "biểu mẫu báo cáo số liệu (LRIS)",
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='formitem',
-            name='form',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='lris.reportform'),
+            model_name="formitem",
+            name="form",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="items", to="lris.reportform"
+            ),
         ),
         migrations.CreateModel(
-            name='FormAssignment',
+            name="FormAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period_start', models.DateField(verbose_name='từ ngày')),
-                ('period_end', models.DateField(verbose_name='đến ngày')),
-                ('deadline', models.DateField(verbose_name='hạn nộp')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.agency', verbose_name='cơ quan')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('form', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='assignments', to='lris.reportform', verbose_name='biểu mẫu')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("period_start", models.DateField(verbose_name="từ ngày")),
+                ("period_end", models.DateField(verbose_name="đến ngày")),
+                ("deadline", models.DateField(verbose_name="hạn nộp")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="org.agency",
+                        verbose_name="cơ quan",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "form",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assignments",
+                        to="lris.reportform",
+                        verbose_name="biểu mẫu",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'báo cáo được giao',
-                'verbose_name_plural': 'báo cáo được giao',
-                'ordering': ['deadline', 'id'],
+                "verbose_name": "báo cáo được giao",
+                "verbose_name_plural": "báo cáo được giao",
+                "ordering": ["deadline", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Submission',
+            name="Submission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('draft', 'Đang nhập (chưa gửi)'), ('submitted', 'Đã gửi, chờ duyệt'), ('returned', 'Bị trả lại, cần sửa'), ('resubmitted', 'Đã gửi lại, chờ duyệt'), ('approved', 'Đã duyệt')], default='draft', max_length=12, verbose_name='tình trạng')),
-                ('first_submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='gửi lần đầu')),
-                ('submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='gửi lần gần nhất')),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True, verbose_name='duyệt/trả lại lúc')),
-                ('return_reason', models.TextField(blank=True, verbose_name='lý do trả lại')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('assignment', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='submission', to='lris.formassignment')),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('submitted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Đang nhập (chưa gửi)"),
+                            ("submitted", "Đã gửi, chờ duyệt"),
+                            ("returned", "Bị trả lại, cần sửa"),
+                            ("resubmitted", "Đã gửi lại, chờ duyệt"),
+                            ("approved", "Đã duyệt"),
+                        ],
+                        default="draft",
+                        max_length=12,
+                        verbose_name="tình trạng",
+                    ),
+                ),
+                ("first_submitted_at", models.DateTimeField(blank=True, null=True, verbose_name="gửi lần đầu")),
+                ("submitted_at", models.DateTimeField(blank=True, null=True, verbose_name="gửi lần gần nhất")),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True, verbose_name="duyệt/trả lại lúc")),
+                ("return_reason", models.TextField(blank=True, verbose_name="lý do trả lại")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "assignment",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="submission", to="lris.formassignment"
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'bài nộp báo cáo',
-                'verbose_name_plural': 'bài nộp báo cáo',
+                "verbose_name": "bài nộp báo cáo",
+                "verbose_name_plural": "bài nộp báo cáo",
             },
         ),
         migrations.CreateModel(
-            name='SubmissionEvent',
+            name="SubmissionEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('submit', 'Gửi báo cáo'), ('resubmit', 'Gửi lại báo cáo'), ('return', 'Trả lại để sửa'), ('approve', 'Duyệt'), ('reopen', 'Mở lại báo cáo đã duyệt')], max_length=10)),
-                ('from_status', models.CharField(choices=[('draft', 'Đang nhập (chưa gửi)'), ('submitted', 'Đã gửi, chờ duyệt'), ('returned', 'Bị trả lại, cần sửa'), ('resubmitted', 'Đã gửi lại, chờ duyệt'), ('approved', 'Đã duyệt')], max_length=12)),
-                ('to_status', models.CharField(choices=[('draft', 'Đang nhập (chưa gửi)'), ('submitted', 'Đã gửi, chờ duyệt'), ('returned', 'Bị trả lại, cần sửa'), ('resubmitted', 'Đã gửi lại, chờ duyệt'), ('approved', 'Đã duyệt')], max_length=12)),
-                ('at', models.DateTimeField()),
-                ('note', models.TextField(blank=True)),
-                ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('submission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='lris.submission')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("submit", "Gửi báo cáo"),
+                            ("resubmit", "Gửi lại báo cáo"),
+                            ("return", "Trả lại để sửa"),
+                            ("approve", "Duyệt"),
+                            ("reopen", "Mở lại báo cáo đã duyệt"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Đang nhập (chưa gửi)"),
+                            ("submitted", "Đã gửi, chờ duyệt"),
+                            ("returned", "Bị trả lại, cần sửa"),
+                            ("resubmitted", "Đã gửi lại, chờ duyệt"),
+                            ("approved", "Đã duyệt"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Đang nhập (chưa gửi)"),
+                            ("submitted", "Đã gửi, chờ duyệt"),
+                            ("returned", "Bị trả lại, cần sửa"),
+                            ("resubmitted", "Đã gửi lại, chờ duyệt"),
+                            ("approved", "Đã duyệt"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("at", models.DateTimeField()),
+                ("note", models.TextField(blank=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "submission",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="events", to="lris.submission"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'id'],
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SubmittedValue',
+            name="SubmittedValue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('value', models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True)),
-                ('numerator', models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True)),
-                ('denominator', models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True)),
-                ('raw', models.CharField(blank=True, max_length=200, verbose_name='như đã nhập')),
-                ('indicator', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='indicators.indicator')),
-                ('submission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='values', to='lris.submission')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("value", models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True)),
+                ("numerator", models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True)),
+                ("denominator", models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True)),
+                ("raw", models.CharField(blank=True, max_length=200, verbose_name="như đã nhập")),
+                (
+                    "indicator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="indicators.indicator"
+                    ),
+                ),
+                (
+                    "submission",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="values", to="lris.submission"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ValueChange',
+            name="ValueChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField()),
-                ('why', models.CharField(choices=[('entered', 'Nhập trên trang'), ('uploaded', 'Tải lên tệp Excel'), ('api', 'Gửi qua API'), ('returned', 'Trả lại'), ('approved', 'Duyệt'), ('reopened', 'Mở lại')], max_length=10)),
-                ('old_raw', models.CharField(blank=True, max_length=200)),
-                ('new_raw', models.CharField(blank=True, max_length=200)),
-                ('old_value', models.DecimalField(decimal_places=4, max_digits=20, null=True)),
-                ('new_value', models.DecimalField(decimal_places=4, max_digits=20, null=True)),
-                ('old_numerator', models.DecimalField(decimal_places=4, max_digits=20, null=True)),
-                ('new_numerator', models.DecimalField(decimal_places=4, max_digits=20, null=True)),
-                ('old_denominator', models.DecimalField(decimal_places=4, max_digits=20, null=True)),
-                ('new_denominator', models.DecimalField(decimal_places=4, max_digits=20, null=True)),
-                ('note', models.TextField(blank=True)),
-                ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('indicator', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='indicators.indicator')),
-                ('submission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='changes', to='lris.submission')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField()),
+                (
+                    "why",
+                    models.CharField(
+                        choices=[
+                            ("entered", "Nhập trên trang"),
+                            ("uploaded", "Tải lên tệp Excel"),
+                            ("api", "Gửi qua API"),
+                            ("returned", "Trả lại"),
+                            ("approved", "Duyệt"),
+                            ("reopened", "Mở lại"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("old_raw", models.CharField(blank=True, max_length=200)),
+                ("new_raw", models.CharField(blank=True, max_length=200)),
+                ("old_value", models.DecimalField(decimal_places=4, max_digits=20, null=True)),
+                ("new_value", models.DecimalField(decimal_places=4, max_digits=20, null=True)),
+                ("old_numerator", models.DecimalField(decimal_places=4, max_digits=20, null=True)),
+                ("new_numerator", models.DecimalField(decimal_places=4, max_digits=20, null=True)),
+                ("old_denominator", models.DecimalField(decimal_places=4, max_digits=20, null=True)),
+                ("new_denominator", models.DecimalField(decimal_places=4, max_digits=20, null=True)),
+                ("note", models.TextField(blank=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "indicator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="indicators.indicator"
+                    ),
+                ),
+                (
+                    "submission",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="changes", to="lris.submission"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'id'],
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Notice',
+            name="Notice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('due_soon', 'Sắp đến hạn'), ('overdue', 'Quá hạn')], max_length=10)),
-                ('message', models.CharField(max_length=500)),
-                ('created_at', models.DateTimeField()),
-                ('assignment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notices', to='lris.formassignment')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(choices=[("due_soon", "Sắp đến hạn"), ("overdue", "Quá hạn")], max_length=10),
+                ),
+                ("message", models.CharField(max_length=500)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "assignment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="notices", to="lris.formassignment"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'constraints': [models.UniqueConstraint(fields=('user', 'assignment', 'kind'), name='lris_notice_once')],
+                "ordering": ["-created_at", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "assignment", "kind"), name="lris_notice_once")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Reminder',
+            name="Reminder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('due_soon', 'Sắp đến hạn'), ('overdue', 'Quá hạn')], max_length=10)),
-                ('sent_at', models.DateTimeField()),
-                ('recipients', models.PositiveIntegerField(default=0)),
-                ('emails', models.PositiveIntegerField(default=0)),
-                ('assignment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reminders', to='lris.formassignment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(choices=[("due_soon", "Sắp đến hạn"), ("overdue", "Quá hạn")], max_length=10),
+                ),
+                ("sent_at", models.DateTimeField()),
+                ("recipients", models.PositiveIntegerField(default=0)),
+                ("emails", models.PositiveIntegerField(default=0)),
+                (
+                    "assignment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="reminders", to="lris.formassignment"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'lần nhắc nộp báo cáo',
-                'verbose_name_plural': 'nhắc nộp báo cáo',
-                'constraints': [models.UniqueConstraint(fields=('assignment', 'kind'), name='lris_reminder_once')],
+                "verbose_name": "lần nhắc nộp báo cáo",
+                "verbose_name_plural": "nhắc nộp báo cáo",
+                "constraints": [models.UniqueConstraint(fields=("assignment", "kind"), name="lris_reminder_once")],
             },
         ),
         migrations.AddConstraint(
-            model_name='formitem',
-            constraint=models.UniqueConstraint(fields=('form', 'indicator'), name='lris_form_item_unique'),
+            model_name="formitem",
+            constraint=models.UniqueConstraint(fields=("form", "indicator"), name="lris_form_item_unique"),
         ),
         migrations.AddIndex(
-            model_name='formassignment',
-            index=models.Index(fields=['form', 'period_start', 'period_end'], name='lris_formas_form_id_38f4f5_idx'),
+            model_name="formassignment",
+            index=models.Index(fields=["form", "period_start", "period_end"], name="lris_formas_form_id_38f4f5_idx"),
         ),
         migrations.AddIndex(
-            model_name='formassignment',
-            index=models.Index(fields=['deadline'], name='lris_formas_deadlin_94331a_idx'),
+            model_name="formassignment",
+            index=models.Index(fields=["deadline"], name="lris_formas_deadlin_94331a_idx"),
         ),
         migrations.AddConstraint(
-            model_name='formassignment',
-            constraint=models.UniqueConstraint(fields=('form', 'agency', 'period_start', 'period_end'), name='lris_assignment_unique'),
+            model_name="formassignment",
+            constraint=models.UniqueConstraint(
+                fields=("form", "agency", "period_start", "period_end"), name="lris_assignment_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='submission',
-            index=models.Index(fields=['status'], name='lris_submis_status_473564_idx'),
+            model_name="submission",
+            index=models.Index(fields=["status"], name="lris_submis_status_473564_idx"),
         ),
         migrations.AddConstraint(
-            model_name='submittedvalue',
-            constraint=models.UniqueConstraint(fields=('submission', 'indicator'), name='lris_value_unique'),
+            model_name="submittedvalue",
+            constraint=models.UniqueConstraint(fields=("submission", "indicator"), name="lris_value_unique"),
         ),
     ]

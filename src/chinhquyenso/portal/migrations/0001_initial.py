@@ -6,35 +6,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('dossiers', '0004_dossiercomment'),
-        ('procedures', '0001_initial'),
+        ("dossiers", "0004_dossiercomment"),
+        ("procedures", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SubmissionDraft',
+            name="SubmissionDraft",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('agency_code', models.CharField(blank=True, max_length=60)),
-                ('applicant', models.JSONField(blank=True, default=dict)),
-                ('applicant_sources', models.JSONField(blank=True, default=list)),
-                ('note', models.TextField(blank=True)),
-                ('components', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('dossier', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='dossiers.dossier')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='submission_drafts', to=settings.AUTH_USER_MODEL)),
-                ('procedure', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='procedures.procedure')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("agency_code", models.CharField(blank=True, max_length=60)),
+                ("applicant", models.JSONField(blank=True, default=dict)),
+                ("applicant_sources", models.JSONField(blank=True, default=list)),
+                ("note", models.TextField(blank=True)),
+                ("components", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "dossier",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="dossiers.dossier",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="submission_drafts",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "procedure",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="procedures.procedure"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'hồ sơ nháp',
-                'verbose_name_plural': 'hồ sơ nháp',
-                'constraints': [models.UniqueConstraint(condition=models.Q(('dossier__isnull', True)), fields=('owner', 'procedure'), name='one_open_draft_per_procedure')],
+                "verbose_name": "hồ sơ nháp",
+                "verbose_name_plural": "hồ sơ nháp",
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("dossier__isnull", True)),
+                        fields=("owner", "procedure"),
+                        name="one_open_draft_per_procedure",
+                    )
+                ],
             },
         ),
     ]

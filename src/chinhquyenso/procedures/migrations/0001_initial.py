@@ -5,122 +5,223 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('org', '0001_initial'),
+        ("org", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Field',
+            name="Field",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=60, unique=True, verbose_name='mã')),
-                ('name', models.CharField(max_length=200, verbose_name='tên lĩnh vực')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.SlugField(max_length=60, unique=True, verbose_name="mã")),
+                ("name", models.CharField(max_length=200, verbose_name="tên lĩnh vực")),
             ],
             options={
-                'verbose_name': 'lĩnh vực',
-                'verbose_name_plural': 'lĩnh vực',
-                'ordering': ['name'],
+                "verbose_name": "lĩnh vực",
+                "verbose_name_plural": "lĩnh vực",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ProcedureGroup',
+            name="ProcedureGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=60, unique=True)),
-                ('name', models.CharField(max_length=300)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.SlugField(max_length=60, unique=True)),
+                ("name", models.CharField(max_length=300)),
             ],
         ),
         migrations.CreateModel(
-            name='Procedure',
+            name="Procedure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, unique=True, verbose_name='mã thủ tục')),
-                ('name', models.CharField(max_length=500, verbose_name='tên thủ tục')),
-                ('name_folded', models.CharField(db_index=True, editable=False, max_length=500)),
-                ('levels', models.JSONField(default=list, help_text='Danh sách trong "province", "district", "commune".', verbose_name='cấp thực hiện')),
-                ('service_level', models.CharField(choices=[('info_only', 'Cung cấp thông tin'), ('partly_online', 'Trực tuyến một phần'), ('full_online', 'Trực tuyến toàn trình')], default='partly_online', max_length=20, verbose_name='mức độ dịch vụ công')),
-                ('processing_days', models.PositiveSmallIntegerField(verbose_name='thời hạn giải quyết (ngày làm việc)')),
-                ('fee', models.PositiveBigIntegerField(default=0, verbose_name='phí (đồng)')),
-                ('charge', models.PositiveBigIntegerField(default=0, verbose_name='lệ phí (đồng)')),
-                ('online_discount_percent', models.PositiveSmallIntegerField(default=0, help_text='Ví dụ 50 theo Nghị quyết 02/2024/NQ-HĐND tỉnh An Giang.', verbose_name='giảm khi nộp trực tuyến (%)')),
-                ('result_type', models.CharField(blank=True, help_text='Mã loại giấy tờ kết quả, ví dụ giay-khai-sinh; dùng để tái sử dụng trong kho dữ liệu.', max_length=80, verbose_name='loại kết quả')),
-                ('result_name', models.CharField(blank=True, max_length=255, verbose_name='tên kết quả')),
-                ('legal_basis', models.TextField(blank=True, verbose_name='căn cứ pháp lý')),
-                ('is_active', models.BooleanField(default=True, verbose_name='đang áp dụng')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('field', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='procedures', to='procedures.field', verbose_name='lĩnh vực')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=40, unique=True, verbose_name="mã thủ tục")),
+                ("name", models.CharField(max_length=500, verbose_name="tên thủ tục")),
+                ("name_folded", models.CharField(db_index=True, editable=False, max_length=500)),
+                (
+                    "levels",
+                    models.JSONField(
+                        default=list,
+                        help_text='Danh sách trong "province", "district", "commune".',
+                        verbose_name="cấp thực hiện",
+                    ),
+                ),
+                (
+                    "service_level",
+                    models.CharField(
+                        choices=[
+                            ("info_only", "Cung cấp thông tin"),
+                            ("partly_online", "Trực tuyến một phần"),
+                            ("full_online", "Trực tuyến toàn trình"),
+                        ],
+                        default="partly_online",
+                        max_length=20,
+                        verbose_name="mức độ dịch vụ công",
+                    ),
+                ),
+                (
+                    "processing_days",
+                    models.PositiveSmallIntegerField(verbose_name="thời hạn giải quyết (ngày làm việc)"),
+                ),
+                ("fee", models.PositiveBigIntegerField(default=0, verbose_name="phí (đồng)")),
+                ("charge", models.PositiveBigIntegerField(default=0, verbose_name="lệ phí (đồng)")),
+                (
+                    "online_discount_percent",
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        help_text="Ví dụ 50 theo Nghị quyết 02/2024/NQ-HĐND tỉnh An Giang.",
+                        verbose_name="giảm khi nộp trực tuyến (%)",
+                    ),
+                ),
+                (
+                    "result_type",
+                    models.CharField(
+                        blank=True,
+                        help_text="Mã loại giấy tờ kết quả, ví dụ giay-khai-sinh; dùng để tái sử dụng trong kho dữ liệu.",
+                        max_length=80,
+                        verbose_name="loại kết quả",
+                    ),
+                ),
+                ("result_name", models.CharField(blank=True, max_length=255, verbose_name="tên kết quả")),
+                ("legal_basis", models.TextField(blank=True, verbose_name="căn cứ pháp lý")),
+                ("is_active", models.BooleanField(default=True, verbose_name="đang áp dụng")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "field",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="procedures",
+                        to="procedures.field",
+                        verbose_name="lĩnh vực",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'thủ tục hành chính',
-                'verbose_name_plural': 'thủ tục hành chính',
-                'ordering': ['code'],
+                "verbose_name": "thủ tục hành chính",
+                "verbose_name_plural": "thủ tục hành chính",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='ProcedureGroupMember',
+            name="ProcedureGroupMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order', models.PositiveSmallIntegerField(default=1)),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='procedures.proceduregroup')),
-                ('procedure', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='procedures.procedure')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("order", models.PositiveSmallIntegerField(default=1)),
+                (
+                    "group",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="procedures.proceduregroup"),
+                ),
+                (
+                    "procedure",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to="procedures.procedure"),
+                ),
             ],
             options={
-                'ordering': ['group', 'order'],
+                "ordering": ["group", "order"],
             },
         ),
         migrations.AddField(
-            model_name='proceduregroup',
-            name='members',
-            field=models.ManyToManyField(related_name='groups', through='procedures.ProcedureGroupMember', to='procedures.procedure'),
+            model_name="proceduregroup",
+            name="members",
+            field=models.ManyToManyField(
+                related_name="groups", through="procedures.ProcedureGroupMember", to="procedures.procedure"
+            ),
         ),
         migrations.CreateModel(
-            name='ProcedureAgency',
+            name="ProcedureAgency",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('valid_from', models.DateField(default='2000-01-01')),
-                ('valid_to', models.DateField(blank=True, null=True)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='procedure_assignments', to='org.agency')),
-                ('procedure', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='procedures.procedure')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("valid_from", models.DateField(default="2000-01-01")),
+                ("valid_to", models.DateField(blank=True, null=True)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="procedure_assignments",
+                        to="org.agency",
+                    ),
+                ),
+                (
+                    "procedure",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assignments",
+                        to="procedures.procedure",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['agency', 'valid_to'], name='procedures__agency__c1b000_idx')],
+                "indexes": [models.Index(fields=["agency", "valid_to"], name="procedures__agency__c1b000_idx")],
             },
         ),
         migrations.CreateModel(
-            name='ProcessStep',
+            name="ProcessStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order', models.PositiveSmallIntegerField(default=1)),
-                ('name', models.CharField(max_length=200, verbose_name='tên bước')),
-                ('role', models.CharField(max_length=20, verbose_name='vai trò thực hiện')),
-                ('days', models.DecimalField(decimal_places=1, default=1, max_digits=5, verbose_name='thời gian (ngày làm việc)')),
-                ('agency', models.ForeignKey(blank=True, help_text='Để trống: cơ quan đang giải quyết hồ sơ.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.agency')),
-                ('procedure', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='procedures.procedure')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("order", models.PositiveSmallIntegerField(default=1)),
+                ("name", models.CharField(max_length=200, verbose_name="tên bước")),
+                ("role", models.CharField(max_length=20, verbose_name="vai trò thực hiện")),
+                (
+                    "days",
+                    models.DecimalField(
+                        decimal_places=1, default=1, max_digits=5, verbose_name="thời gian (ngày làm việc)"
+                    ),
+                ),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Để trống: cơ quan đang giải quyết hồ sơ.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="org.agency",
+                    ),
+                ),
+                (
+                    "procedure",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="steps", to="procedures.procedure"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['procedure', 'order'],
-                'constraints': [models.UniqueConstraint(fields=('procedure', 'order'), name='step_order_unique')],
+                "ordering": ["procedure", "order"],
+                "constraints": [models.UniqueConstraint(fields=("procedure", "order"), name="step_order_unique")],
             },
         ),
         migrations.CreateModel(
-            name='RequiredComponent',
+            name="RequiredComponent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order', models.PositiveSmallIntegerField(default=1)),
-                ('name', models.CharField(max_length=500, verbose_name='tên giấy tờ')),
-                ('originals', models.PositiveSmallIntegerField(default=1, verbose_name='số bản chính')),
-                ('copies', models.PositiveSmallIntegerField(default=0, verbose_name='số bản sao')),
-                ('mandatory', models.BooleanField(default=True, verbose_name='bắt buộc')),
-                ('reusable_result_type', models.CharField(blank=True, help_text='Nếu công dân đã có kết quả điện tử loại này trong kho dữ liệu thì không phải nộp lại.', max_length=80, verbose_name='thay bằng kết quả điện tử loại')),
-                ('procedure', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='components', to='procedures.procedure')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("order", models.PositiveSmallIntegerField(default=1)),
+                ("name", models.CharField(max_length=500, verbose_name="tên giấy tờ")),
+                ("originals", models.PositiveSmallIntegerField(default=1, verbose_name="số bản chính")),
+                ("copies", models.PositiveSmallIntegerField(default=0, verbose_name="số bản sao")),
+                ("mandatory", models.BooleanField(default=True, verbose_name="bắt buộc")),
+                (
+                    "reusable_result_type",
+                    models.CharField(
+                        blank=True,
+                        help_text="Nếu công dân đã có kết quả điện tử loại này trong kho dữ liệu thì không phải nộp lại.",
+                        max_length=80,
+                        verbose_name="thay bằng kết quả điện tử loại",
+                    ),
+                ),
+                (
+                    "procedure",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="components",
+                        to="procedures.procedure",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['procedure', 'order'],
-                'constraints': [models.UniqueConstraint(fields=('procedure', 'order'), name='component_order_unique')],
+                "ordering": ["procedure", "order"],
+                "constraints": [models.UniqueConstraint(fields=("procedure", "order"), name="component_order_unique")],
             },
         ),
     ]

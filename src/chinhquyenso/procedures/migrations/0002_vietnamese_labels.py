@@ -4,30 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('procedures', '0001_initial'),
+        ("procedures", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='procedureagency',
-            name='valid_from',
-            field=models.DateField(default='2000-01-01', verbose_name='từ ngày'),
+            model_name="procedureagency",
+            name="valid_from",
+            field=models.DateField(default="2000-01-01", verbose_name="từ ngày"),
         ),
         migrations.AlterField(
-            model_name='procedureagency',
-            name='valid_to',
-            field=models.DateField(blank=True, null=True, verbose_name='đến ngày'),
+            model_name="procedureagency",
+            name="valid_to",
+            field=models.DateField(blank=True, null=True, verbose_name="đến ngày"),
         ),
         migrations.AlterField(
-            model_name='processstep',
-            name='order',
-            field=models.PositiveSmallIntegerField(default=1, verbose_name='thứ tự'),
+            model_name="processstep",
+            name="order",
+            field=models.PositiveSmallIntegerField(default=1, verbose_name="thứ tự"),
         ),
         migrations.AlterField(
-            model_name='requiredcomponent',
-            name='order',
-            field=models.PositiveSmallIntegerField(default=1, verbose_name='thứ tự'),
+            model_name="requiredcomponent",
+            name="order",
+            field=models.PositiveSmallIntegerField(default=1, verbose_name="thứ tự"),
         ),
     ]

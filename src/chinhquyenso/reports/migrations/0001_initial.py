@@ -6,79 +6,171 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0001_initial'),
-        ('org', '0001_initial'),
+        ("core", "0001_initial"),
+        ("org", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='NumberCounter',
+            name="NumberCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('symbol', models.CharField(max_length=40)),
-                ('year', models.PositiveSmallIntegerField()),
-                ('value', models.PositiveIntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("symbol", models.CharField(max_length=40)),
+                ("year", models.PositiveSmallIntegerField()),
+                ("value", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('symbol', 'year'), name='report_counter_unique')],
+                "constraints": [models.UniqueConstraint(fields=("symbol", "year"), name="report_counter_unique")],
             },
         ),
         migrations.CreateModel(
-            name='ReportTemplate',
+            name="ReportTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=60, unique=True, verbose_name='mã mẫu')),
-                ('name', models.CharField(max_length=300, verbose_name='tên mẫu báo cáo')),
-                ('period_kind', models.CharField(max_length=12, verbose_name='kỳ báo cáo')),
-                ('parent_agency', models.CharField(help_text='Ví dụ: UBND TỈNH AN GIANG', max_length=200, verbose_name='cơ quan chủ quản')),
-                ('issuing_agency', models.CharField(help_text='Ví dụ: SỞ THÔNG TIN VÀ TRUYỀN THÔNG', max_length=200, verbose_name='cơ quan ban hành')),
-                ('symbol', models.CharField(help_text='Ví dụ: BC-STTTT', max_length=40, verbose_name='ký hiệu')),
-                ('place', models.CharField(default='An Giang', max_length=60, verbose_name='địa danh')),
-                ('summary', models.TextField(help_text='Mẫu văn bản, ví dụ: Kết quả chuyển đổi số {{ period.label }}', verbose_name='trích yếu')),
-                ('body', models.JSONField(default=list, verbose_name='nội dung')),
-                ('appendices', models.JSONField(blank=True, default=list, verbose_name='phụ lục')),
-                ('recipients', models.JSONField(blank=True, default=list, verbose_name='nơi nhận')),
-                ('signer', models.JSONField(blank=True, default=dict, help_text='{"authority": "KT. GIÁM ĐỐC", "position": "PHÓ GIÁM ĐỐC", "name": "…"}', verbose_name='người ký')),
-                ('is_active', models.BooleanField(default=True, verbose_name='đang dùng')),
-                ('issuer', models.ForeignKey(blank=True, help_text='Cán bộ của cơ quan này soạn và ban hành; để trống: chỉ quản trị tỉnh.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.agency', verbose_name='cơ quan soạn, ban hành')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.SlugField(max_length=60, unique=True, verbose_name="mã mẫu")),
+                ("name", models.CharField(max_length=300, verbose_name="tên mẫu báo cáo")),
+                ("period_kind", models.CharField(max_length=12, verbose_name="kỳ báo cáo")),
+                (
+                    "parent_agency",
+                    models.CharField(
+                        help_text="Ví dụ: UBND TỈNH AN GIANG", max_length=200, verbose_name="cơ quan chủ quản"
+                    ),
+                ),
+                (
+                    "issuing_agency",
+                    models.CharField(
+                        help_text="Ví dụ: SỞ THÔNG TIN VÀ TRUYỀN THÔNG", max_length=200, verbose_name="cơ quan ban hành"
+                    ),
+                ),
+                ("symbol", models.CharField(help_text="Ví dụ: BC-STTTT", max_length=40, verbose_name="ký hiệu")),
+                ("place", models.CharField(default="An Giang", max_length=60, verbose_name="địa danh")),
+                (
+                    "summary",
+                    models.TextField(
+                        help_text="Mẫu văn bản, ví dụ: Kết quả chuyển đổi số {{ period.label }}",
+                        verbose_name="trích yếu",
+                    ),
+                ),
+                ("body", models.JSONField(default=list, verbose_name="nội dung")),
+                ("appendices", models.JSONField(blank=True, default=list, verbose_name="phụ lục")),
+                ("recipients", models.JSONField(blank=True, default=list, verbose_name="nơi nhận")),
+                (
+                    "signer",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text='{"authority": "KT. GIÁM ĐỐC", "position": "PHÓ GIÁM ĐỐC", "name": "…"}',
+                        verbose_name="người ký",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="đang dùng")),
+                (
+                    "issuer",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Cán bộ của cơ quan này soạn và ban hành; để trống: chỉ quản trị tỉnh.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="org.agency",
+                        verbose_name="cơ quan soạn, ban hành",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'mẫu báo cáo',
-                'verbose_name_plural': 'mẫu báo cáo',
-                'ordering': ['name'],
+                "verbose_name": "mẫu báo cáo",
+                "verbose_name_plural": "mẫu báo cáo",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Report',
+            name="Report",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period_code', models.CharField(max_length=30, verbose_name='kỳ')),
-                ('period_start', models.DateField()),
-                ('period_end', models.DateField()),
-                ('status', models.CharField(choices=[('draft', 'Dự thảo'), ('issued', 'Đã ban hành')], default='draft', max_length=10)),
-                ('narratives', models.JSONField(blank=True, default=dict, verbose_name='nội dung do cán bộ soạn')),
-                ('number', models.PositiveIntegerField(blank=True, null=True, verbose_name='số')),
-                ('issued_on', models.DateField(blank=True, null=True, verbose_name='ngày ban hành')),
-                ('snapshot', models.JSONField(blank=True, default=dict, verbose_name='số liệu đã dùng')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('agency', models.ForeignKey(blank=True, help_text='Để trống: số liệu toàn tỉnh.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.agency')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('docx', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.storedfile')),
-                ('issued_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('pdf', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.storedfile')),
-                ('template', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reports', to='reports.reporttemplate')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("period_code", models.CharField(max_length=30, verbose_name="kỳ")),
+                ("period_start", models.DateField()),
+                ("period_end", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Dự thảo"), ("issued", "Đã ban hành")], default="draft", max_length=10
+                    ),
+                ),
+                ("narratives", models.JSONField(blank=True, default=dict, verbose_name="nội dung do cán bộ soạn")),
+                ("number", models.PositiveIntegerField(blank=True, null=True, verbose_name="số")),
+                ("issued_on", models.DateField(blank=True, null=True, verbose_name="ngày ban hành")),
+                ("snapshot", models.JSONField(blank=True, default=dict, verbose_name="số liệu đã dùng")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Để trống: số liệu toàn tỉnh.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="org.agency",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "docx",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.storedfile",
+                    ),
+                ),
+                (
+                    "issued_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "pdf",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.storedfile",
+                    ),
+                ),
+                (
+                    "template",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="reports", to="reports.reporttemplate"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'báo cáo',
-                'verbose_name_plural': 'báo cáo',
-                'ordering': ['-created_at'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'issued')), fields=('template', 'number', 'issued_on'), name='report_number_unique')],
+                "verbose_name": "báo cáo",
+                "verbose_name_plural": "báo cáo",
+                "ordering": ["-created_at"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "issued")),
+                        fields=("template", "number", "issued_on"),
+                        name="report_number_unique",
+                    )
+                ],
             },
         ),
     ]

@@ -16,17 +16,37 @@ BAR_WIDTH = 30
 
 
 class Command(BaseCommand):
-    help = ("Nhập danh sách sổ hộ tịch cũ (CSV hoặc XLSX) của một xã; dòng lỗi không làm dừng cả lô, "
-            "chạy lại không nhập trùng.")
+    help = (
+        "Nhập danh sách sổ hộ tịch cũ (CSV hoặc XLSX) của một xã; dòng lỗi không làm dừng cả lô, "
+        "chạy lại không nhập trùng."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="Tệp CSV (UTF-8, UTF-16 hoặc Windows-1258) hoặc XLSX; dòng đầu là tiêu đề cột.")
-        parser.add_argument("--type", required=True, choices=RecordType.values, dest="record_type",
-                            help="Loại sổ: birth (khai sinh), death (khai tử), marriage (kết hôn).")
-        parser.add_argument("--commune", required=True, help="Mã (nội bộ hoặc mã định danh điện tử) của UBND xã đăng ký.")
-        parser.add_argument("--errors", metavar="OUT.xlsx", help="Ghi sổ tính lỗi: các dòng có vấn đề, ô lỗi tô màu, cột thông báo.")
-        parser.add_argument("--images", metavar="DIR", help="Thư mục chứa ảnh trang sổ được nêu trong cột “Ảnh trang sổ”.")
-        parser.add_argument("--json", action="store_true", dest="as_json", help="In kết quả dạng JSON (imported, flagged, rejected, skipped_existing…).")
+        parser.add_argument(
+            "file", help="Tệp CSV (UTF-8, UTF-16 hoặc Windows-1258) hoặc XLSX; dòng đầu là tiêu đề cột."
+        )
+        parser.add_argument(
+            "--type",
+            required=True,
+            choices=RecordType.values,
+            dest="record_type",
+            help="Loại sổ: birth (khai sinh), death (khai tử), marriage (kết hôn).",
+        )
+        parser.add_argument(
+            "--commune", required=True, help="Mã (nội bộ hoặc mã định danh điện tử) của UBND xã đăng ký."
+        )
+        parser.add_argument(
+            "--errors", metavar="OUT.xlsx", help="Ghi sổ tính lỗi: các dòng có vấn đề, ô lỗi tô màu, cột thông báo."
+        )
+        parser.add_argument(
+            "--images", metavar="DIR", help="Thư mục chứa ảnh trang sổ được nêu trong cột “Ảnh trang sổ”."
+        )
+        parser.add_argument(
+            "--json",
+            action="store_true",
+            dest="as_json",
+            help="In kết quả dạng JSON (imported, flagged, rejected, skipped_existing…).",
+        )
 
     def handle(self, *args, file, record_type, commune, errors=None, images=None, as_json=False, **options):
         path = Path(file)
@@ -65,7 +85,8 @@ class Command(BaseCommand):
             f"Đã đọc {format_number(result['rows'])} dòng ({batch.file_format.upper()}, {batch.encoding}) trong "
             f"{format_number(result['seconds'], 1)} giây ({format_number(rate)} dòng/giây).\n"
             f"Đã nhập: {format_number(result['imported'])} (trong đó {format_number(result['flagged'])} cần rà soát); "
-            f"bị từ chối: {format_number(result['rejected'])}; đã có, bỏ qua: {format_number(result['skipped_existing'])}.")
+            f"bị từ chối: {format_number(result['rejected'])}; đã có, bỏ qua: {format_number(result['skipped_existing'])}."
+        )
         for problem in batch.problems.filter(severity="error")[:20]:
             self.stderr.write(f"Dòng {problem.row}, cột {problem.column or '—'}: {problem.message}")
         if errors:
@@ -86,8 +107,10 @@ class _Progress:
         fraction = batch.progress_permille / 1000
         rate = batch.rows_read / max(time.monotonic() - self.started, 1e-9)
         filled = int(BAR_WIDTH * fraction)
-        line = (f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {format_number(100 * fraction)}% "
-                f"{format_number(batch.rows_read)} dòng, {format_number(rate)} dòng/giây")
+        line = (
+            f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {format_number(100 * fraction)}% "
+            f"{format_number(batch.rows_read)} dòng, {format_number(rate)} dòng/giây"
+        )
         if self.tty:
             self.stream.write("\r" + line, ending="")
             self.stream.flush()

@@ -10,8 +10,10 @@ from chinhquyenso.core.scheduler import enqueue_due_jobs
 
 
 class Command(BaseCommand):
-    help = ("Chạy tác vụ nền (hàng đợi trong cơ sở dữ liệu, hoặc Redis khi CQS_TASK_BACKEND=redis) "
-            "và các tác vụ định kỳ (quét hạn xử lý hồ sơ).")
+    help = (
+        "Chạy tác vụ nền (hàng đợi trong cơ sở dữ liệu, hoặc Redis khi CQS_TASK_BACKEND=redis) "
+        "và các tác vụ định kỳ (quét hạn xử lý hồ sơ)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--batch", action="store_true", help="Chạy các tác vụ đến hạn một lần rồi dừng.")

@@ -17,14 +17,22 @@ def _date(value: str) -> dt.date:
 
 
 class Command(BaseCommand):
-    help = ("Dựng tỉnh mẫu An Giang trên cơ sở dữ liệu trống: cơ quan, thủ tục, lịch làm việc, tài khoản, "
-            "hồ sơ giả lập 2022 đến nay (hiệu chỉnh theo báo cáo của tỉnh) và các đợt sắp xếp tổ chức năm 2025.")
+    help = (
+        "Dựng tỉnh mẫu An Giang trên cơ sở dữ liệu trống: cơ quan, thủ tục, lịch làm việc, tài khoản, "
+        "hồ sơ giả lập 2022 đến nay (hiệu chỉnh theo báo cáo của tỉnh) và các đợt sắp xếp tổ chức năm 2025."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--dossiers", type=int, default=20000, help="Số hồ sơ giả lập (mặc định 20000).")
-        parser.add_argument("--seed", type=int, default=2025, help="Hạt giống ngẫu nhiên; cùng hạt giống cho cùng dữ liệu.")
-        parser.add_argument("--until", type=_date, default=None,
-                            help="Ngày cuối có hồ sơ (YYYY-MM-DD); mặc định hôm qua. Hồ sơ của vài tuần cuối còn đang giải quyết.")
+        parser.add_argument(
+            "--seed", type=int, default=2025, help="Hạt giống ngẫu nhiên; cùng hạt giống cho cùng dữ liệu."
+        )
+        parser.add_argument(
+            "--until",
+            type=_date,
+            default=None,
+            help="Ngày cuối có hồ sơ (YYYY-MM-DD); mặc định hôm qua. Hồ sơ của vài tuần cuối còn đang giải quyết.",
+        )
 
     def handle(self, *args, dossiers, seed, until, **options):
         until = until or timezone.localdate() - dt.timedelta(days=1)
@@ -34,10 +42,13 @@ class Command(BaseCommand):
         except DomainError as error:
             raise CommandError(error.message) from None
         s = result.stats
-        self.stdout.write(self.style.SUCCESS(
-            f"Xong trong {time.monotonic() - started:.1f} giây: {result.agencies} phiên bản cơ quan, {result.procedures} thủ tục "
-            f"({result.fields} lĩnh vực), {s.dossiers} hồ sơ ({s.open} đang giải quyết), {s.events} sự kiện, "
-            f"{s.citizens} công dân giả lập."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Xong trong {time.monotonic() - started:.1f} giây: {result.agencies} phiên bản cơ quan, {result.procedures} thủ tục "
+                f"({result.fields} lĩnh vực), {s.dossiers} hồ sơ ({s.open} đang giải quyết), {s.events} sự kiện, "
+                f"{s.citizens} công dân giả lập."
+            )
+        )
         for line in s.reorganizations:
             self.stdout.write(f"  • {line}")
         self.stdout.write("\n" + "\n".join(account_lines()))

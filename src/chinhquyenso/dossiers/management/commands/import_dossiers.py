@@ -33,8 +33,10 @@ class Command(BaseCommand):
                 writer.writerow([rejection.line, rejection.field, rejection.reason, rejection.raw])
 
         def on_progress(stats):
-            self.stdout.write(f"Đã đọc {format_number(stats.lines)} dòng: nhập {format_number(stats.imported)}, "
-                              f"bỏ qua {format_number(stats.skipped)}, từ chối {format_number(stats.rejected)}.")
+            self.stdout.write(
+                f"Đã đọc {format_number(stats.lines)} dòng: nhập {format_number(stats.imported)}, "
+                f"bỏ qua {format_number(stats.skipped)}, từ chối {format_number(stats.rejected)}."
+            )
 
         started = time.monotonic()
         try:
@@ -48,7 +50,8 @@ class Command(BaseCommand):
             f"Hoàn tất {format_number(stats.lines)} dòng trong {format_number(elapsed, 1)} giây "
             f"({format_number(stats.lines / elapsed)} dòng/giây).\n"
             f"Đã nhập: {format_number(stats.imported)} hồ sơ; đã có, bỏ qua: {format_number(stats.skipped)}; "
-            f"bị từ chối: {format_number(stats.rejected)}{conflicts}.")
+            f"bị từ chối: {format_number(stats.rejected)}{conflicts}."
+        )
         if report:
             self.stdout.write(f"Danh sách dòng bị từ chối: {report}")
         if stats.rejected:

@@ -6,8 +6,10 @@ from chinhquyenso.feedback.models import ApiClient
 
 
 class Command(BaseCommand):
-    help = ("Mã API cho ứng dụng gửi phản ánh qua Open311: "
-            "`cqs open311-client issue \"Tên ứng dụng\" [--contact ...]`, `list`, `revoke \"Tên ứng dụng\"`.")
+    help = (
+        "Mã API cho ứng dụng gửi phản ánh qua Open311: "
+        '`cqs open311-client issue "Tên ứng dụng" [--contact ...]`, `list`, `revoke "Tên ứng dụng"`.'
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("subcommand", choices=["issue", "list", "revoke"])

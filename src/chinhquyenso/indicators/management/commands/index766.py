@@ -39,10 +39,16 @@ class Command(BaseCommand):
             self.stdout.write(f"{group.group.name}: {_points(group.points)}/{_points(group.group.max_points)} điểm")
             for score in group.rules:
                 v = score.value
-                data = f"{v.display} = {format_number(v.numerator or 0, 0)}/{format_number(v.denominator or 0, 0)}" \
-                    if v and v.value is not None else "chưa có số liệu"
-                self.stdout.write(f"  {score.rule.name}: {_points(score.points)}/{_points(score.rule.max_points)} "
-                                  f"({data}; {score.explanation})")
-        self.stdout.write(f"Tổng: {_points(result.points)}/{_points(result.max_points)} điểm"
-                          f" (các chỉ số có số liệu: tối đa {_points(result.scored_max)} điểm)")
-
+                data = (
+                    f"{v.display} = {format_number(v.numerator or 0, 0)}/{format_number(v.denominator or 0, 0)}"
+                    if v and v.value is not None
+                    else "chưa có số liệu"
+                )
+                self.stdout.write(
+                    f"  {score.rule.name}: {_points(score.points)}/{_points(score.rule.max_points)} "
+                    f"({data}; {score.explanation})"
+                )
+        self.stdout.write(
+            f"Tổng: {_points(result.points)}/{_points(result.max_points)} điểm"
+            f" (các chỉ số có số liệu: tối đa {_points(result.scored_max)} điểm)"
+        )

@@ -33,13 +33,28 @@ class Command(BaseCommand):
             unit_id, name = unit.id, unit.name
         values = [computation.values[unit_id][i.code] for i in computation.applicable(unit_id)]
         if options["json"]:
-            self.stdout.write(json.dumps({"period": {"code": period.code, "label": period.label,
-                                                     "start": period.start.isoformat(), "end": period.end.isoformat()},
-                                          "agency": options["agency"] or None, "agency_name": name,
-                                          "indicators": [v.as_dict() for v in values]}, ensure_ascii=False, indent=1))
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "period": {
+                            "code": period.code,
+                            "label": period.label,
+                            "start": period.start.isoformat(),
+                            "end": period.end.isoformat(),
+                        },
+                        "agency": options["agency"] or None,
+                        "agency_name": name,
+                        "indicators": [v.as_dict() for v in values],
+                    },
+                    ensure_ascii=False,
+                    indent=1,
+                )
+            )
             return
         self.stdout.write(f"{name} — {period.label} ({period.start:%d/%m/%Y}–{period.end:%d/%m/%Y})")
         for v in values:
             version = f" [công thức v{v.formula_version}]" if v.formula_version else ""
-            self.stdout.write(f"  {v.code:<36} {v.display:>14}  = {_number(v.numerator)} / {_number(v.denominator)}"
-                              f"  {v.name}{version}")
+            self.stdout.write(
+                f"  {v.code:<36} {v.display:>14}  = {_number(v.numerator)} / {_number(v.denominator)}"
+                f"  {v.name}{version}"
+            )

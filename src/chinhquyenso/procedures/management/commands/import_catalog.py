@@ -9,8 +9,10 @@ from chinhquyenso.procedures.catalog_io import CatalogImportError, import_catalo
 
 
 class Command(BaseCommand):
-    help = ("Nhập danh mục thủ tục hành chính từ tệp JSON hoặc XLSX. Toàn bộ tệp được kiểm tra trước; "
-            "có lỗi thì liệt kê hết và không ghi gì (mã thoát 1).")
+    help = (
+        "Nhập danh mục thủ tục hành chính từ tệp JSON hoặc XLSX. Toàn bộ tệp được kiểm tra trước; "
+        "có lỗi thì liệt kê hết và không ghi gì (mã thoát 1)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="Tệp .json hoặc .xlsx (nhận dạng theo nội dung tệp).")

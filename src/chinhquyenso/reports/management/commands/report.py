@@ -24,18 +24,24 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         actions = parser.add_subparsers(dest="action", metavar="{build,check,load-templates}", required=True)
         build = actions.add_parser(
-            "build", help="Dựng báo cáo (dự thảo) từ mẫu và số liệu hiện có.",
-            description="Dựng báo cáo từ một mẫu báo cáo và số liệu của kỳ; phần do cán bộ soạn lấy nội dung mặc định.")
+            "build",
+            help="Dựng báo cáo (dự thảo) từ mẫu và số liệu hiện có.",
+            description="Dựng báo cáo từ một mẫu báo cáo và số liệu của kỳ; phần do cán bộ soạn lấy nội dung mặc định.",
+        )
         build.add_argument("template", help="Mã mẫu báo cáo, ví dụ cds-9-thang, cqdt-thang, cds-quy")
-        build.add_argument("--period", required=True, help="2024-M03, 2024-Q3, 2024-H1, 2024-9M, 2024 hoặc 2024-01-01..2024-09-30")
+        build.add_argument(
+            "--period", required=True, help="2024-M03, 2024-Q3, 2024-H1, 2024-9M, 2024 hoặc 2024-01-01..2024-09-30"
+        )
         build.add_argument("--agency", default="", help="Mã cơ quan (mặc định: số liệu toàn tỉnh)")
         build.add_argument("--format", choices=["docx", "pdf"], default="pdf")
         build.add_argument("--out", required=True, help="Tệp đích")
         load = actions.add_parser("load-templates", help="Nạp các mẫu báo cáo còn thiếu từ tệp JSON.")
         load.add_argument("file", nargs="?", default="", help="Tệp JSON (mặc định: mẫu của hệ thống)")
         check = actions.add_parser(
-            "check", help="Kiểm tra tỷ lệ và tổng số trong báo cáo (TXT, DOCX hoặc PDF).",
-            description="Liệt kê mọi tỷ lệ, tổng số kiểm tra được; mã thoát 1 khi có số liệu sai.")
+            "check",
+            help="Kiểm tra tỷ lệ và tổng số trong báo cáo (TXT, DOCX hoặc PDF).",
+            description="Liệt kê mọi tỷ lệ, tổng số kiểm tra được; mã thoát 1 khi có số liệu sai.",
+        )
         check.add_argument("file", help="Tệp báo cáo: .txt, .docx hoặc .pdf")
         check.add_argument("--json", action="store_true", help="In kết quả dạng JSON")
         check.add_argument("--all", action="store_true", help="In cả các số liệu kiểm tra đúng")
@@ -102,8 +108,10 @@ def _table(checks: list[checker.Check]) -> list[str]:
     widths[-1] = len(headers[-1])  # the excerpt runs to the end of the line
 
     def line(values):
-        return "  ".join(value.ljust(width) if column < len(values) - 1 else value
-                         for column, (value, width) in enumerate(zip(values, widths))).rstrip()
+        return "  ".join(
+            value.ljust(width) if column < len(values) - 1 else value
+            for column, (value, width) in enumerate(zip(values, widths))
+        ).rstrip()
 
     out = [line(headers), line(["-" * width for width in widths[:-1]] + ["-" * 10])]
     for item, row in zip(checks, rows):
