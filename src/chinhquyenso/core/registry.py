@@ -1,0 +1,78 @@
+"""Registries that apps fill from their `AppConfig.ready()`.
+
+The kernel and the shared screens never name a higher app: a scheduled job,
+a source of indicator measures or a dashboard tile is registered by the app
+that owns it, the way event handlers are subscribed (core.events). Reading a
+registry returns what the installed apps registered, in registration order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+
+class Registry:
+    def __init__(self, what: str):
+        self.what = what
+        self._entries: dict[str, Any] = {}
+
+    def register(self, name: str, entry: Any) -> Any:
+        """Add `entry` under `name`. Registering the same entry again is a
+        no-op (ready() may run twice in tests); a different one is a bug."""
+        known = self._entries.get(name)
+        if known is not None and known != entry:
+            raise ValueError(f"{self.what} “{name}” đã được đăng ký với nội dung khác.")
+        self._entries[name] = entry
+        return entry
+
+    def unregister(self, name: str) -> None:
+        self._entries.pop(name, None)
+
+    def get(self, name: str) -> Any:
+        return self._entries[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._entries
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        return iter(list(self._entries.items()))
+
+    def values(self) -> list[Any]:
+        return list(self._entries.values())
+
+
+@dataclass(frozen=True)
+class Job:
+    """A periodic job: the dotted path of a django-tasks task and its interval."""
+
+    task: str
+    interval_seconds: int
+
+
+@dataclass(frozen=True)
+class MeasureSource:
+    """Measures an app computes for indicator formulas.
+
+    `labels`: measure code → Vietnamese description (offered to formulas);
+    `compute(start, end)`: {agency version id, or None for the province only:
+    {measure code: number}} over the local dates start..end."""
+
+    labels: dict[str, str]
+    compute: Any
+
+
+@dataclass(frozen=True)
+class TileSection:
+    """A section of the operations dashboard: tiles for indicators an app owns."""
+
+    title: str
+    tiles: tuple[tuple[str, str], ...]  # (indicator code, tile label)
+
+
+# name → Job (core.scheduler claims and enqueues due runs)
+JOBS = Registry("Tác vụ định kỳ")
+# name → MeasureSource (indicators.selectors.compute and indicators.formulas read every source)
+INDICATOR_MEASURES = Registry("Nguồn số đo chỉ tiêu")
+# name → TileSection (dashboard.selectors shows every section, in registration order)
+DASHBOARD_TILES = Registry("Nhóm ô số liệu trên trang điều hành")
