@@ -42,7 +42,7 @@ SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = os.environ.get("CQS_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 INSTALLED_APPS = [
-    "chinhquyenso.core.admin_site.ProvinceAdminConfig",
+    "chinhquyenso.accounts.admin_site.ProvinceAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -96,7 +96,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "chinhquyenso.core.context_processors.site",
+                "chinhquyenso.accounts.context_processors.site",
                 "chinhquyenso.dashboard.context_processors.nav",
             ],
         },

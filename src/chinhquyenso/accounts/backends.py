@@ -1,6 +1,6 @@
 from django.contrib.auth.backends import ModelBackend
 
-from chinhquyenso.core.admin_site import is_province_admin
+from chinhquyenso.accounts.selectors import is_province_admin
 
 
 class ProvinceAdminBackend(ModelBackend):

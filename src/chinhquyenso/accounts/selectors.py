@@ -23,6 +23,13 @@ def sees_whole_province(user: User) -> bool:
     return getattr(user, "global_role", "") in (GlobalRole.PROVINCE_ADMIN, GlobalRole.AUDITOR)
 
 
+def is_province_admin(user) -> bool:
+    return bool(
+        getattr(user, "is_active", False)
+        and (user.is_superuser or getattr(user, "global_role", "") == GlobalRole.PROVINCE_ADMIN)
+    )
+
+
 def is_ioc_operator(user: User) -> bool:
     """IOC operators (điều phối viên) see and dispatch every citizen report."""
     return getattr(user, "global_role", "") == GlobalRole.IOC_OPERATOR

@@ -34,8 +34,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from chinhquyenso.accounts.models import Role
-from chinhquyenso.accounts.selectors import agency_ids, sees_whole_province
-from chinhquyenso.core.admin_site import is_province_admin
+from chinhquyenso.accounts.selectors import agency_ids, is_province_admin, sees_whole_province
 from chinhquyenso.core.calendar import calendar_for, local_date
 from chinhquyenso.core.errors import DomainError, NotFound, PermissionDenied
 from chinhquyenso.core.text import format_number

@@ -11,8 +11,7 @@ from decimal import Decimal
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from chinhquyenso.accounts.selectors import is_read_only, sees_whole_province
-from chinhquyenso.core.admin_site import is_province_admin
+from chinhquyenso.accounts.selectors import is_province_admin, is_read_only, sees_whole_province
 from chinhquyenso.core.calendar import local_date
 from chinhquyenso.core.errors import NotFound
 from chinhquyenso.core.text import format_number

@@ -18,8 +18,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from chinhquyenso.accounts.models import Membership
+from chinhquyenso.accounts.selectors import is_province_admin
 from chinhquyenso.core import audit
-from chinhquyenso.core.admin_site import is_province_admin
 from chinhquyenso.core.calendar import local_date
 from chinhquyenso.core.errors import DomainError, NotFound, PermissionDenied
 from chinhquyenso.core.text import nfc

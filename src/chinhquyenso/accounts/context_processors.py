@@ -1,7 +1,6 @@
 from django.conf import settings
 
-from chinhquyenso.accounts.selectors import agency_ids, is_ioc_operator, sees_whole_province
-from chinhquyenso.core.admin_site import is_province_admin
+from chinhquyenso.accounts.selectors import agency_ids, is_ioc_operator, is_province_admin, sees_whole_province
 
 
 def site(request):
