@@ -28,6 +28,15 @@ def new_citizen_id() -> str:
     return f"0890{next(_ids):08d}"
 
 
+@pytest.fixture(autouse=True)
+def site_url(monkeypatch):
+    """Links in e-mails are absolute: the installation's address (CQS_SITE_URL)."""
+    from django.conf import settings
+
+    monkeypatch.setitem(settings.CQS, "SITE_URL", "https://dvc.example.gov.vn")
+    return "https://dvc.example.gov.vn"
+
+
 @pytest.fixture
 def admin_user(db):
     return accounts.create_officer(

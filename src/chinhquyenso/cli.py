@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> None:
     if argv[:1] == ["demo"]:
         # The demo serves plain http://127.0.0.1, where browsers drop Secure cookies.
         os.environ.setdefault("CQS_INSECURE_COOKIES", "1")
+        # Links in the demo's e-mails and notices point at the demo server (a production site sets its own).
+        os.environ.setdefault("CQS_SITE_URL", "http://127.0.0.1:8000")
     if argv and "-" in argv[0] and argv[0] not in ("--help", "-h"):
         argv[0] = argv[0].replace("-", "_")  # cqs seed-demo → seed_demo
     if argv[:1] in (["--help"], ["-h"], []):

@@ -3,6 +3,7 @@
 import hashlib
 import json
 
+from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 
@@ -45,3 +46,8 @@ def remember(scope: str, key: str, payload, obj) -> None:
             )
     except IntegrityError:
         raise Conflict("Yêu cầu với Idempotency-Key này đang được xử lý; hãy thử lại.", "Idempotency-Key")
+
+
+def load(entry: IdempotencyKey):
+    """The object a stored key points to."""
+    return apps.get_model(entry.object_type).objects.get(pk=entry.object_id)

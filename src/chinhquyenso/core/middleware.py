@@ -1,8 +1,10 @@
 import json
 
 from django.http import HttpResponseBadRequest, JsonResponse
+from django.shortcuts import render
 from django.urls import Resolver404, resolve
 
+from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.text import UNSTORABLE_MESSAGE, unstorable_field
 
 
@@ -45,3 +47,34 @@ class RejectUnstorableInput:
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": message, "field": field, "code": "invalid"}, status=400)
         return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
+PAGE_TITLES = {
+    400: "Yêu cầu chưa hợp lệ",
+    403: "Không có quyền truy cập",
+    404: "Không tìm thấy",
+    409: "Chưa thực hiện được",
+    429: "Quá nhiều yêu cầu",
+}
+
+
+class DomainErrorPages:
+    """A domain error a page lets through becomes the Vietnamese page for its
+    status (403, 404, 409, …) with its message — one mapping for every app's
+    pages. The HTTP API maps the same errors to JSON (chinhquyenso.api) and
+    Open311 to its own format (feedback.open311); both catch them before this."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, DomainError):
+            return None
+        status = exception.status_code
+        # A 404 never says what exists: another agency's record reads as absent.
+        reason = "Địa chỉ không đúng, hoặc bạn không có quyền xem nội dung này." if status == 404 else exception.message
+        context = {"title": PAGE_TITLES.get(status, PAGE_TITLES[400]), "reason": reason, "status": status}
+        return render(request, "error.html", context, status=status)

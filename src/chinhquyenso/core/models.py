@@ -63,7 +63,7 @@ class AuditHead(models.Model):
 class IdempotencyKey(models.Model):
     """Remembers the result of a create request from outside (API, import, exchange)."""
 
-    scope = models.CharField(max_length=60)
+    scope = models.CharField(max_length=200)  # "<operation>:<caller>": keys belong to their caller
     key = models.CharField(max_length=200)
     request_hash = models.CharField(max_length=64)
     object_type = models.CharField(max_length=80)
@@ -109,3 +109,11 @@ class ScheduledJob(models.Model):
     interval_seconds = models.PositiveIntegerField()
     next_run_at = models.DateTimeField()
     last_run_at = models.DateTimeField(null=True, blank=True)
+
+
+class CodeCounter(models.Model):
+    """A running number per key (a prefix and a day or year): dossier codes,
+    report codes and every code a new app prints (core.codes)."""
+
+    key = models.CharField(max_length=60, unique=True)
+    value = models.PositiveIntegerField(default=0)

@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from chinhquyenso.core.checks import require_ready
 from chinhquyenso.core.scheduler import enqueue_due_jobs
 
 
@@ -20,6 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=1.0, help="Giây giữa hai lần kiểm tra hàng đợi.")
 
     def handle(self, *args, batch, interval, **options):
+        require_ready()  # the worker sends the e-mails: their links need CQS_SITE_URL
         if batch:
             enqueue_due_jobs()
         else:
