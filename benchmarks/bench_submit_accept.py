@@ -240,14 +240,13 @@ class Raw:
         ]
         self.sql_audit = _insert_sql(AuditRecord, a_fields)
         self.sql_head = "UPDATE core_audithead SET seq = %s, hash = %s WHERE id = 1"
-        self.sql_counter = "UPDATE dossiers_codecounter SET value = value + 1 WHERE key = %s"
+        self.sql_counter = "UPDATE core_codecounter SET value = value + 1 WHERE key = %s"
         self.sql_domain = _insert_sql(DomainEvent, ["name", "payload", "created_at"])
         self.sql_idem = _insert_sql(
             IdempotencyKey, ["scope", "key", "request_hash", "object_type", "object_id", "created_at"]
         )
 
-        from chinhquyenso.core.models import AuditHead
-        from chinhquyenso.dossiers.models import CodeCounter
+        from chinhquyenso.core.models import AuditHead, CodeCounter
 
         self.seq = AuditHead.objects.get(id=1).seq
         self.counter_key = CodeCounter.objects.order_by("-id").values_list("key", flat=True).first()
@@ -377,7 +376,7 @@ class Raw:
                     "idem": prep(
                         IdempotencyKey,
                         {
-                            "scope": "dossier.submit",
+                            "scope": "dossier.submit:u1",
                             "key": f"raw-{i}",
                             "request_hash": "e" * 64,
                             "object_type": "dossiers.Dossier",
@@ -455,7 +454,7 @@ PROFILE_PARTS = [
     ("    applicant account: get_or_create_citizen", "accounts/services.py", "get_or_create_citizen"),
     ("    dossier code: next_code", "dossiers/services.py", "next_code"),
     ("    components rows: _attach_components", "dossiers/services.py", "_attach_components"),
-    ("    event row + dossier save: _transition", "dossiers/services.py", "_transition"),
+    ("    event row + dossier save: Workflow.transition", "core/workflow.py", "transition"),
     ("    deadline: calendar_for + due_at", "core/calendar.py", "calendar_for"),
     ("  response dict: dossier_out (3 reads)", "dossiers/api.py", "dossier_out"),
     ("  response validation + JSON: ninja _result_to_response", "ninja/operation.py", "_result_to_response"),

@@ -7,6 +7,11 @@ CQS_DEBUG        "1" for development
 REDIS_URL        optional: shared cache (login throttling) for several app processes,
                  and the task queue when CQS_TASK_BACKEND=redis
 CQS_TASK_BACKEND "database" (default) or "redis"
+CQS_INSECURE_COOKIES "1" only for the demo on http://127.0.0.1
+CQS_SSL_REDIRECT "1" in production: redirect plain HTTP to HTTPS
+CQS_HSTS_SECONDS HSTS max-age in seconds (production: 31536000; default 0, no HSTS)
+CQS_HSTS_INCLUDE_SUBDOMAINS, CQS_HSTS_PRELOAD
+                 "1" in production: HSTS covers subdomains, and may be preloaded
 """
 
 import os
@@ -81,6 +86,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "chinhquyenso.core.middleware.DomainErrorPages",
 ]
 
 ROOT_URLCONF = "chinhquyenso.urls"
@@ -180,10 +186,20 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HTTPS only: redirect plain HTTP, and tell browsers (HSTS) never to try it again. Off by
+# default because tests and `cqs demo` serve plain http://; production turns them on
+# (docs/operations.md), and `cqs check --deploy` in CI checks them.
+SECURE_SSL_REDIRECT = os.environ.get("CQS_SSL_REDIRECT", "0") == "1"
+SECURE_HSTS_SECONDS = int(os.environ.get("CQS_HSTS_SECONDS", 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("CQS_HSTS_INCLUDE_SUBDOMAINS", "0") == "1"
+SECURE_HSTS_PRELOAD = os.environ.get("CQS_HSTS_PRELOAD", "0") == "1"
 
 # Platform rules, all overridable per installation.
 CQS = {
     "PROVINCE_NAME": os.environ.get("CQS_PROVINCE_NAME", "An Giang"),
+    # Where the platform is reached from outside (https://dichvucong.example.gov.vn): the base of every
+    # link in an e-mail or SMS. Required in production (system check cqs.E001).
+    "SITE_URL": os.environ.get("CQS_SITE_URL", ""),
     # The public feedback map's extent: south,north,west,east in degrees ("" = from the communes' points).
     "FEEDBACK_MAP_BOUNDS": os.environ.get("CQS_MAP_BOUNDS", "10.2,10.95,104.8,105.6"),
     "RECEIPT_CUTOFF": os.environ.get("CQS_RECEIPT_CUTOFF", "15:00"),
@@ -215,10 +231,13 @@ CQS = {
     "NATIONAL_BACKOFF_SECONDS": float(os.environ.get("CQS_NATIONAL_BACKOFF_SECONDS", 0.2)),
     "NATIONAL_TIMEOUT_SECONDS": float(os.environ.get("CQS_NATIONAL_TIMEOUT_SECONDS", 5)),
     "NATIONAL_RETRIES": int(os.environ.get("CQS_NATIONAL_RETRIES", 2)),
-    # Citizen feedback: senders by dotted path (a real SMS gateway in production); the other
-    # FEEDBACK_* rules (limits, escalation, back-off) are in feedback/conf.py and may be set here.
-    "FEEDBACK_SMS_SENDER": os.environ.get("CQS_FEEDBACK_SMS_SENDER", "chinhquyenso.feedback.notify.ConsoleSmsSender"),
-    "FEEDBACK_EMAIL_SENDER": os.environ.get("CQS_FEEDBACK_EMAIL_SENDER", "chinhquyenso.feedback.notify.EmailSender"),
+    # The outbox (exchange.outbox): one sender per channel by dotted path — a real SMS gateway in
+    # production; attempts and back-off (OUTBOX_MAX_ATTEMPTS, OUTBOX_BACKOFF_SECONDS, …) may be set here.
+    "OUTBOX_SENDERS": {
+        "email": os.environ.get("CQS_EMAIL_SENDER", "chinhquyenso.exchange.senders.EmailSender"),
+        "sms": os.environ.get("CQS_SMS_SENDER", "chinhquyenso.exchange.senders.ConsoleSmsSender"),
+    },
+    # The other FEEDBACK_* rules (limits, escalation) are in feedback/conf.py and may be set here.
     "FEEDBACK_IOC_EMAIL": os.environ.get("CQS_FEEDBACK_IOC_EMAIL", ""),
 }
 

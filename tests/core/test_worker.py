@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from chinhquyenso.core.models import ScheduledJob
 from chinhquyenso.dossiers import services
-from chinhquyenso.dossiers.models import Notification
+from chinhquyenso.exchange.models import Message
 from tests.conftest import vn
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ def overdue(birth_procedure, officers, citizen):
 
 
 def assert_leader_was_told(overdue, officers):
-    note = Notification.objects.get(kind=Notification.Kind.OVERDUE, dossier=overdue)
+    note = Message.objects.get(kind="dossiers.overdue", source_id=str(overdue.pk))
     assert note.user == officers["xa_a"]["leader"]
     assert ScheduledJob.objects.get(name="sweep_deadlines").last_run_at is not None
 
@@ -41,7 +41,7 @@ def test_batch_worker_runs_the_deadline_sweep_from_the_database_queue(overdue, o
     call_command("worker", batch=True)
     assert_leader_was_told(overdue, officers)
     call_command("worker", batch=True)  # the job is not due again yet: nothing is enqueued twice
-    assert Notification.objects.filter(kind=Notification.Kind.OVERDUE).count() == 1
+    assert Message.objects.filter(kind="dossiers.overdue").count() == 1
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ from django.test import override_settings
 
 from chinhquyenso.accounts.models import Membership, Role, User
 from chinhquyenso.core.calendar import LOCAL_TZ, WorkingCalendar, local_date
-from chinhquyenso.core.models import CalendarDay
+from chinhquyenso.core.models import CalendarDay, CodeCounter
 from chinhquyenso.demo.generator import digest
-from chinhquyenso.dossiers.models import OPEN_STATUSES, CodeCounter, Dossier, Status
+from chinhquyenso.dossiers.models import OPEN_STATUSES, Dossier, Status
 from chinhquyenso.dossiers.services import next_code, timeliness_of
 from chinhquyenso.org.models import Agency, AgencyKind
 from chinhquyenso.procedures.models import Procedure, ProcedureGroup, ServiceLevel

@@ -320,8 +320,8 @@ def test_upload_size_limit(settings):
 def test_deadline_sweep_reminds_and_escalates_once(ctx, monkeypatch):
     from django.utils import timezone
 
-    from chinhquyenso.dossiers.models import Notification
     from chinhquyenso.dossiers.tasks import sweep_deadlines
+    from chinhquyenso.exchange.models import Message
 
     dossier = submit_online(ctx)
     services.accept(dossier, actor=ctx["counter"], at=vn(2025, 3, 10, 10))  # due 13/3 17:00
@@ -330,8 +330,10 @@ def test_deadline_sweep_reminds_and_escalates_once(ctx, monkeypatch):
     monkeypatch.setattr(timezone, "now", lambda: vn(2025, 3, 14, 9))
     assert sweep_deadlines.call() == {"reminded": 0, "escalated": 1}
     assert sweep_deadlines.call() == {"reminded": 0, "escalated": 0}
-    note = Notification.objects.get(kind="overdue")
-    assert note.user == ctx["leader"] and dossier.code in note.message
+    note = Message.objects.get(kind="dossiers.overdue")
+    assert note.user == ctx["leader"] and dossier.code in note.body
+    assert note.channel == "in_app" and note.state == "pending"  # delivered by the worker after commit
+    assert note.link == f"https://dvc.example.gov.vn/can-bo/ho-so/{dossier.code}/"
 
 
 def test_events_record_every_state_with_timestamp(ctx):

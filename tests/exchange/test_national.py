@@ -487,3 +487,15 @@ def test_http_timeout_does_not_block_counter_submission(settings, configured, of
     assert time.monotonic() - started < 3
     assert dossier.pk and dossier.applicant_verified is False
     assert configured.count("POST", "/citizens/lookup") == 2
+
+
+def test_no_national_system_is_called_inside_a_transaction(db):
+    """A slow or absent registry must never hold a transaction's locks: the lookup refuses to run there."""
+    from django.db import transaction
+
+    from chinhquyenso.exchange.national import find_person
+
+    with pytest.raises(RuntimeError, match="outside a transaction"), transaction.atomic():
+        find_person("089012345678")
+    person, answered = find_person("089012345678")  # outside any transaction: asked as usual
+    assert answered

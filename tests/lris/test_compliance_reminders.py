@@ -11,9 +11,11 @@ from django.utils import timezone
 from chinhquyenso.accounts.models import User
 from chinhquyenso.core import scheduler
 from chinhquyenso.core.calendar import local_date
+from chinhquyenso.exchange import outbox
+from chinhquyenso.exchange.models import Message
 from chinhquyenso.indicators.periods import month
 from chinhquyenso.lris import selectors, services, tasks
-from chinhquyenso.lris.models import Notice, Reminder
+from chinhquyenso.lris.models import Reminder
 from chinhquyenso.lris.validation import Entry
 from tests.conftest import vn
 from tests.lris.conftest import MARCH, VALID_POST, signed_in
@@ -84,13 +86,19 @@ def test_reminders_are_sent_once_before_the_deadline_and_once_after(assignments,
 
     first = services.send_reminders(now=vn(2025, 4, 3, 8))  # two days before 05/4
     assert first == {"due_soon": 2, "overdue": 0, "emails": 8}  # 2 agencies × 4 officers
+    assert mail.outbox == []  # queued in the outbox with the reminder, sent by the worker after commit
+    assert outbox.deliver_due(vn(2025, 4, 3, 8, 1)) == (16, 0)  # 8 e-mails and 8 on-screen notices
     assert services.send_reminders(now=vn(2025, 4, 3, 8)) == {"due_soon": 0, "overdue": 0, "emails": 0}
     assert services.send_reminders(now=vn(2025, 4, 5, 16)) == {"due_soon": 0, "overdue": 0, "emails": 0}
     assert len(mail.outbox) == 8
     message = next(m for m in mail.outbox if m.to == ["tu_phap.leader@angiang.gov.vn"])
     assert message.subject == "Sắp đến hạn nộp báo cáo: Chính quyền điện tử — tháng 03 năm 2025"
     assert "sắp đến hạn nộp ngày 05/04/2025 (còn 2 ngày)" in message.body
-    assert f"/can-bo/bao-cao-so-lieu/{assignments['so-tu-phap'].pk}/" in message.body
+    # An absolute link that opens the form (CQS_SITE_URL + the form's page).
+    link = f"https://dvc.example.gov.vn/can-bo/bao-cao-so-lieu/{assignments['so-tu-phap'].pk}/"
+    assert link in message.body
+    page = signed_in(officers["tu_phap"]["leader"]).get(link.removeprefix("https://dvc.example.gov.vn"))
+    assert page.status_code == 200 and "Chính quyền điện tử" in page.content.decode()
 
     # On screen too.
     listing = signed_in(officers["tu_phap"]["counter_officer"]).get("/can-bo/bao-cao-so-lieu/").content.decode()
@@ -100,6 +108,7 @@ def test_reminders_are_sent_once_before_the_deadline_and_once_after(assignments,
     send(assignments["cong-an-tinh"], officers["cong_an"]["leader"], vn(2025, 4, 4, 9))
     late = services.send_reminders(now=vn(2025, 4, 6, 8))
     assert late == {"due_soon": 0, "overdue": 1, "emails": 4}
+    outbox.deliver_due(vn(2025, 4, 6, 8, 1))
     assert services.send_reminders(now=vn(2025, 4, 7, 8)) == {"due_soon": 0, "overdue": 0, "emails": 0}
     overdue = [m for m in mail.outbox if m.subject.startswith("Quá hạn")]
     assert len(overdue) == 4 and all("Sở Tư pháp" in m.body and "trễ 1 ngày" in m.body for m in overdue)
@@ -108,7 +117,8 @@ def test_reminders_are_sent_once_before_the_deadline_and_once_after(assignments,
         ("cong-an-tinh", "due_soon"),
         ("so-tu-phap", "overdue"),
     }
-    assert Notice.objects.filter(user=officers["tu_phap"]["leader"]).count() == 2
+    notices = Message.objects.filter(user=officers["tu_phap"]["leader"], channel="in_app", kind__startswith="lris.")
+    assert notices.count() == 2
     # The notice goes away once the report is sent.
     send(assignments["so-tu-phap"], officers["tu_phap"]["leader"], vn(2025, 4, 8, 9))
     assert selectors.notices(officers["tu_phap"]["leader"]) == []
@@ -117,7 +127,7 @@ def test_reminders_are_sent_once_before_the_deadline_and_once_after(assignments,
 
 
 def test_reminder_job_runs_from_the_scheduler(monthly, province, officers, admin_user, with_email):
-    assert scheduler.JOBS["lris_reminders"][0] == "chinhquyenso.lris.tasks.send_reminders"
+    assert scheduler.JOBS.get("lris_reminders").task == "chinhquyenso.lris.tasks.send_reminders"
     today = local_date(timezone.now())
     period = month(today.year, today.month)
     services.assign_form(

@@ -5,52 +5,33 @@ every write goes through chinhquyenso.dossiers.services."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import uuid
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from chinhquyenso.accounts.decorators import is_officer, officer_required
 from chinhquyenso.accounts.models import Role
-from chinhquyenso.accounts.selectors import agency_ids, own_agencies, sees_whole_province
+from chinhquyenso.accounts.selectors import agency_ids, is_ioc_operator, own_agencies
 from chinhquyenso.core.calendar import local_date
-from chinhquyenso.core.errors import DomainError
+from chinhquyenso.core.errors import DomainError, NotFound
 from chinhquyenso.core.http import pdf_response
 from chinhquyenso.core.uploads import store_upload
 from chinhquyenso.dossiers import printing, selectors, services
 from chinhquyenso.dossiers.models import Channel, Delivery, Dossier, Payment
+from chinhquyenso.exchange import outbox
+from chinhquyenso.exchange import selectors as exchange
 from chinhquyenso.exchange.national import find_person
 from chinhquyenso.procedures import selectors as procedures
 
 PAGE_SIZE = 50
 
 
-def officer_required(view):
-    @login_required
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        user = request.user
-        if user.is_citizen or not (agency_ids(user) or sees_whole_province(user)):
-            return render(
-                request,
-                "portal/forbidden.html",
-                {"reason": "Trang này chỉ dành cho cán bộ, công chức có phân công tại cơ quan."},
-                status=403,
-            )
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 def _get(request, code) -> Dossier:
-    try:
-        return selectors.get_dossier(request.user, code)
-    except DomainError:
-        raise Http404("Không tìm thấy hồ sơ.")
+    return selectors.get_dossier(request.user, code)  # NotFound: the 404 page (core.middleware)
 
 
 # ---------------------------------------------------------------- inbox
@@ -362,3 +343,43 @@ def register(request):
         "backoffice/register.html",
         {"agencies": my_agencies, "errors": errors, "start": today.replace(day=1), "end": today},
     )
+
+
+# ---------------------------------------------------------------- notices and the outbox
+
+
+def _has_messages(user) -> bool:
+    return is_officer(user) or is_ioc_operator(user)
+
+
+@officer_required(allowed=_has_messages)
+def messages_page(request):
+    """The officer's in-app notices, and the messages of their agencies that
+    could not be delivered (retrying or given up), with a button to send one again."""
+    user = request.user
+    failed = list(exchange.undelivered(user).select_related("agency")[:200])
+    context = {
+        "notices": exchange.notices_for(user, limit=50),
+        "failed": failed,
+        "may_retry": bool(failed) and exchange.may_retry(user, failed[0]),
+        "max_attempts": outbox.conf("OUTBOX_MAX_ATTEMPTS"),
+    }
+    return render(request, "backoffice/messages.html", context)
+
+
+@officer_required(allowed=_has_messages)
+@require_POST
+def messages_read(request):
+    outbox.mark_read(request.user, [n.pk for n in exchange.notices_for(request.user, unread_only=True, limit=500)])
+    return redirect("backoffice:messages")
+
+
+@officer_required(allowed=_has_messages)
+@require_POST
+def message_retry(request, pk):
+    message = exchange.undelivered(request.user).filter(pk=pk).first()
+    if message is None:
+        raise NotFound()
+    outbox.retry(message, actor=request.user)
+    messages.success(request, "Đã đưa thư, tin nhắn vào hàng đợi gửi lại.")
+    return redirect("backoffice:messages")

@@ -33,12 +33,11 @@ from chinhquyenso.accounts.models import Role, User
 from chinhquyenso.core import audit, events
 from chinhquyenso.core.calendar import LOCAL_TZ, WorkingCalendar, closing_time
 from chinhquyenso.core.errors import DomainError
-from chinhquyenso.core.models import StoredFile
+from chinhquyenso.core.models import CodeCounter, StoredFile
 from chinhquyenso.core.text import format_number
 from chinhquyenso.demo import services
 from chinhquyenso.dossiers.models import (
     Channel,
-    CodeCounter,
     Delivery,
     Dossier,
     DossierComponent,

@@ -257,32 +257,6 @@ class Payment(models.Model):
         ]
 
 
-class CodeCounter(models.Model):
-    """Per-prefix, per-day running number for dossier codes."""
-
-    key = models.CharField(max_length=60, unique=True)
-    value = models.PositiveIntegerField(default=0)
-
-
-class Notification(models.Model):
-    """A message to an officer or citizen (reminders, escalations, results)."""
-
-    class Kind(models.TextChoices):
-        DUE_SOON = "due_soon", "Sắp đến hạn"
-        OVERDUE = "overdue", "Quá hạn"
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="notifications")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    message = models.CharField(max_length=500)
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["user", "dossier", "kind"], name="notification_once")]
-
-
 class DossierComment(models.Model):
     """An officers' internal note on a dossier; never shown to the citizen."""
 

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.db.models import Prefetch, Q
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from chinhquyenso.core.calendar import LOCAL_TZ, local_date
 from chinhquyenso.core.errors import DomainError
+from chinhquyenso.core.pdf import date_text, place_date, render_pdf, time_text
 from chinhquyenso.core.text import format_number
 from chinhquyenso.dossiers.models import Channel, Dossier, DossierEvent, Status, SupplementRequest, Timeliness
 from chinhquyenso.dossiers.selectors import appointment
@@ -43,40 +42,6 @@ ONLINE_NOTE = "Hồ sơ nộp trực tuyến"
 # about 40 rows a second (300 rows, 22 A4 pages: ~7 s), all in memory, and a
 # web request should finish well within the server's 30 s timeout.
 REGISTER_MAX_ROWS = 1000
-PDF_UNAVAILABLE = (
-    "Máy chủ chưa in được PDF: thiếu thư viện Pango hoặc phông chữ. "
-    "Hãy cài các gói libpango-1.0-0 và fonts-liberation2 (apt-get install libpango-1.0-0 fonts-liberation2)."
-)
-
-
-# ---------------------------------------------------------------- formatting
-
-
-def _local(moment: dt.datetime) -> dt.datetime:
-    return moment.astimezone(LOCAL_TZ)
-
-
-def date_text(moment: dt.datetime | dt.date | None) -> str:
-    """dd/mm/yyyy in Vietnam's time zone; '' for None."""
-    if moment is None:
-        return ""
-    day = local_date(moment) if isinstance(moment, dt.datetime) else moment
-    return day.strftime("%d/%m/%Y")
-
-
-def time_text(moment: dt.datetime | None) -> str:
-    """'09 giờ 30 phút, ngày 20/01/2025'; '' for None."""
-    if moment is None:
-        return ""
-    local = _local(moment)
-    return f"{local:%H} giờ {local:%M} phút, ngày {local:%d/%m/%Y}"
-
-
-def place_date(moment: dt.datetime | dt.date) -> str:
-    """'An Giang, ngày 20 tháng 01 năm 2025' (Nghị định 30/2020: pad days below 10 and months 1, 2)."""
-    day = local_date(moment) if isinstance(moment, dt.datetime) else moment
-    month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
-    return f"{settings.CQS['PROVINCE_NAME']}, ngày {day.day:02d} tháng {month} năm {day.year}"
 
 
 def _name(user) -> str:
@@ -126,19 +91,6 @@ def register_pdf(*, agency, start: dt.date, end: dt.date) -> bytes:
 
 
 # ---------------------------------------------------------------- rendering
-
-
-def _refuse_fetch(url, *args, **kwargs):
-    raise ValueError(f"Mẫu in không được tải tài nguyên ngoài: {url}")
-
-
-def render_pdf(template: str, context: dict) -> bytes:
-    html = render_to_string(template, context)
-    try:
-        from weasyprint import HTML
-    except (ImportError, OSError) as error:  # OSError: libpango missing
-        raise DomainError(PDF_UNAVAILABLE, "form") from error
-    return HTML(string=html, url_fetcher=_refuse_fetch).write_pdf()
 
 
 # ---------------------------------------------------------------- slip contexts

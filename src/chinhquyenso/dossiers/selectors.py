@@ -11,21 +11,16 @@ import datetime as dt
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from chinhquyenso.accounts.access import scope_agency_ids
 from chinhquyenso.accounts.models import Membership, Role
 from chinhquyenso.accounts.selectors import agency_ids, has_role, is_read_only, sees_whole_province
 from chinhquyenso.core.calendar import WorkingCalendar, calendar_for, closing_time, local_date
 from chinhquyenso.core.errors import NotFound
 from chinhquyenso.dossiers.models import OPEN_STATUSES, Dossier, DossierEvent, Status
-from chinhquyenso.org.selectors import with_predecessors
 from chinhquyenso.procedures.models import ProcessStep
 
 # Earliest due date first; not-yet-accepted dossiers (no due date) last on every database.
 URGENT_FIRST = (F("due_at").asc(nulls_last=True), "id")
-
-
-def scope_agency_ids(user) -> set[int]:
-    """The officer's agencies plus every agency they succeeded."""
-    return with_predecessors(agency_ids(user))
 
 
 def visible_dossiers(user) -> QuerySet[Dossier]:

@@ -6,15 +6,17 @@ domain event."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from chinhquyenso.accounts.access import refuse_read_only, require_role
 from chinhquyenso.accounts.models import Role, User
-from chinhquyenso.accounts.selectors import has_role, is_read_only
+from chinhquyenso.accounts.selectors import is_read_only
 from chinhquyenso.accounts.services import get_or_create_citizen
-from chinhquyenso.core import audit, events, idempotency
+from chinhquyenso.core import audit, codes, events, workflow
 from chinhquyenso.core.calendar import calendar_for, closing_time, local_date
 from chinhquyenso.core.errors import DomainError, PermissionDenied
 from chinhquyenso.core.models import StoredFile
@@ -22,7 +24,6 @@ from chinhquyenso.core.text import nfc
 from chinhquyenso.dossiers.models import (
     OPEN_STATUSES,
     Channel,
-    CodeCounter,
     Delivery,
     Dossier,
     DossierComment,
@@ -43,83 +44,69 @@ from chinhquyenso.procedures.selectors import handling_agencies
 # ---------------------------------------------------------------- helpers
 
 
-def _now(at=None) -> dt.datetime:
-    return at or timezone.now()
-
-
 def next_code(agency: Agency, at: dt.datetime) -> str:
     """<agency electronic code or code>-<yymmdd>-<4+ digit running number>, e.g. 000.00.15.H01-250123-0007."""
     prefix = agency.electronic_code or agency.code.upper()
     day = local_date(at).strftime("%y%m%d")
     key = f"{prefix}-{day}"
-    counter, _ = CodeCounter.objects.select_for_update().get_or_create(key=key)
-    counter.value += 1
-    counter.save(update_fields=["value"])
-    return f"{key}-{counter.value:04d}"
+    return f"{key}-{codes.next_number(key):04d}"
 
 
-def _transition(
-    dossier: Dossier,
-    *,
-    actor,
-    action: str,
-    to_status: str,
-    at: dt.datetime,
-    to_agency=None,
-    note: str = "",
-    audit_extra: dict | None = None,
-) -> DossierEvent:
-    """Apply a status change and record it everywhere it must be recorded."""
-    before = {
+WRONG_ROLE = "Bạn không có vai trò phù hợp tại cơ quan đang giữ hồ sơ này."
+
+
+def _snapshot(dossier: Dossier) -> dict:
+    return {
         "status": dossier.status,
         "agency": dossier.current_agency_id,
         "step": dossier.current_step,
         "due_at": dossier.due_at,
     }
-    from_status, from_agency = dossier.status, dossier.current_agency_id
-    dossier.status = to_status
-    if to_agency is not None:
-        dossier.current_agency = to_agency
-    dossier.save()
-    event = DossierEvent.objects.create(
+
+
+def _timeline_step(
+    dossier: Dossier, *, actor, action: str, at, from_status: str, to_status: str, before: dict | None, note: str = ""
+) -> DossierEvent:
+    """The dossier's history row (Mẫu 05 prints the handoffs from it)."""
+    return DossierEvent.objects.create(
         dossier=dossier,
         at=at,
         action=action,
         from_status=from_status,
         to_status=to_status,
-        from_agency_id=from_agency,
+        from_agency_id=before["agency"] if before else None,
         to_agency_id=dossier.current_agency_id,
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor=workflow.actor_or_none(actor),
         step=dossier.current_step or None,
         note=nfc(note),
         due_at=dossier.due_at,
     )
-    audit.record(
-        actor=actor,
-        action=f"dossier.{action}",
-        obj=dossier,
-        agency_id=dossier.current_agency_id,
-        at=at,
-        before=before,
-        after={
-            "status": to_status,
-            "agency": dossier.current_agency_id,
-            "step": dossier.current_step,
-            "due_at": dossier.due_at,
-            **(audit_extra or {}),
-        },
-    )
-    events.publish(
-        "DossierStatusChanged",
-        dossier=dossier.pk,
-        code=dossier.code,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        agency=dossier.current_agency_id,
-        at=at.isoformat(),
-    )
-    return event
+
+
+def _status_changed(dossier: Dossier, *, action: str, from_status: str, to_status: str, at) -> dict:
+    return {
+        "dossier": dossier.pk,
+        "code": dossier.code,
+        "action": action,
+        "from_status": from_status,
+        "to_status": to_status,
+        "agency": dossier.current_agency_id,
+        "at": at.isoformat(),
+    }
+
+
+WORKFLOW = workflow.Workflow(
+    Dossier,
+    noun="hồ sơ",
+    audit_prefix="dossier",
+    snapshot=_snapshot,
+    record_step=_timeline_step,
+    agency_of=lambda dossier: dossier.current_agency_id,
+    guard=refuse_read_only,
+    event="DossierStatusChanged",
+    event_payload=_status_changed,
+    select_related=("procedure", "current_agency"),
+)
 
 
 def counter_agency_id(dossier: Dossier) -> int:
@@ -130,24 +117,6 @@ def counter_agency_id(dossier: Dossier) -> int:
         return agency.pk
     successor = current_successor(agency)
     return successor.pk if successor else agency.pk
-
-
-def _require(dossier: Dossier, *statuses: str, action: str) -> None:
-    if dossier.status not in statuses:
-        raise DomainError(f"Không thể {action} hồ sơ ở trạng thái “{dossier.get_status_display()}”.", "status")
-
-
-def _require_role(actor, agency_id: int, *roles: str) -> None:
-    if not has_role(actor, agency_id, *roles):
-        raise PermissionDenied("Bạn không có vai trò phù hợp tại cơ quan đang giữ hồ sơ này.")
-
-
-def _begin(dossier: Dossier, actor, at) -> tuple[Dossier, dt.datetime]:
-    """Start an action: refuse read-only accounts, lock the dossier's row."""
-    if is_read_only(actor):
-        raise PermissionDenied("Tài khoản kiểm tra, giám sát chỉ được xem, không được thao tác trên hồ sơ.")
-    locked = Dossier.objects.select_for_update().select_related("procedure", "current_agency").get(pk=dossier.pk)
-    return locked, _now(at)
 
 
 def timeliness_of(dossier: Dossier) -> str:
@@ -288,12 +257,6 @@ def clean_applicant(data: dict | None, actor) -> dict:
     return cleaned
 
 
-def _replayed(key) -> Dossier:
-    dossier = Dossier.objects.get(pk=key.object_id)
-    dossier.replayed = True  # not stored: tells the API to answer 200 instead of 201
-    return dossier
-
-
 def submit(
     *,
     actor,
@@ -307,11 +270,16 @@ def submit(
     idempotency_key: str = "",
     group_code: str = "",
     verify_identity: bool = True,
+    verified: bool | None = None,
+    then: Callable[[Dossier], object] | None = None,
 ) -> Dossier:
     """Submit a dossier online (citizen), at the counter or by post (officer on the citizen's behalf).
 
-    Validation happens before anything is written; with an idempotency key a
-    retry returns the first dossier."""
+    Validation and the population-database lookup happen before anything is
+    written, outside the transaction (`verified` gives the lookup's answer
+    when the caller already asked); `then(dossier)` runs in the creating
+    transaction (the counter's decision). With an idempotency key a retry by
+    the same caller returns the first dossier and runs nothing again."""
     payload = {
         "procedure_code": procedure_code,
         "channel": channel,
@@ -321,96 +289,84 @@ def submit(
         "form_data": form_data,
         "group_code": group_code,
     }
-    previous = idempotency.find("dossier.submit", idempotency_key, payload)
-    if previous:
-        return _replayed(previous)
-    at = _now(at)
-    if channel not in Channel.values:
-        raise DomainError("Hình thức nộp phải là online, counter hoặc post.", "channel")
-    procedure = Procedure.objects.filter(code=nfc(procedure_code), is_active=True).select_related("field").first()
-    if procedure is None:
-        raise DomainError("Không tìm thấy thủ tục hành chính với mã này.", "procedure_code")
-    if procedure.service_level == ServiceLevel.INFO_ONLY and channel == Channel.ONLINE:
-        raise DomainError("Thủ tục này chỉ cung cấp thông tin, chưa nhận hồ sơ trực tuyến.", "channel")
     is_citizen = getattr(actor, "is_citizen", False)
-    if is_citizen and channel != Channel.ONLINE:
-        raise DomainError("Công dân chỉ nộp hồ sơ trực tuyến; nộp trực tiếp do cán bộ một cửa thực hiện.", "channel")
-    agency = _resolve_agency(procedure, agency_code, at)
-    if not is_citizen:
-        _require_role(actor, agency.pk, Role.COUNTER_OFFICER)
-    person = clean_applicant(applicant, actor if is_citizen else None)
-    if not isinstance(form_data or {}, dict):
-        raise DomainError("Nội dung tờ khai phải là một đối tượng JSON.", "form_data")
-    verified = _verify_applicant(person) if verify_identity else False
 
-    for attempt in range(3):
-        try:
-            with transaction.atomic():
-                citizen = (
-                    actor
-                    if is_citizen
-                    else get_or_create_citizen(
-                        identity_number=person["identity_number"],
-                        full_name=person["full_name"],
-                        kind=person["kind"],
-                        phone=person["phone"],
-                    )
-                )
-                dossier = Dossier.objects.create(
-                    code=next_code(agency, at),
-                    procedure=procedure,
-                    channel=channel,
-                    status=Status.SUBMITTED,
-                    applicant=citizen,
-                    applicant_name=person["full_name"],
-                    applicant_identity=person["identity_number"],
-                    applicant_phone=person["phone"],
-                    applicant_address=person["address"],
-                    applicant_verified=verified,
-                    form_data={k: nfc(v) if isinstance(v, str) else v for k, v in (form_data or {}).items()},
-                    receiving_agency=agency,
-                    current_agency=agency,
-                    submitted_at=at,
-                    group_code=group_code,
-                    fee_due=procedure.amount_due(online=channel == Channel.ONLINE),
-                )
-                _attach_components(dossier, procedure, components or [], citizen)
-                DossierEvent.objects.create(
-                    dossier=dossier,
-                    at=at,
-                    action="submit",
-                    to_status=Status.SUBMITTED,
-                    to_agency=agency,
-                    actor=actor if getattr(actor, "pk", None) else None,
-                    note=Channel(channel).label,
-                )
-                audit.record(
-                    actor=actor,
-                    action="dossier.submit",
-                    obj=dossier,
-                    agency_id=agency.pk,
-                    at=at,
-                    after={"status": Status.SUBMITTED, "procedure": procedure.code, "channel": channel},
-                )
-                events.publish(
-                    "DossierStatusChanged",
-                    dossier=dossier.pk,
-                    code=dossier.code,
-                    action="submit",
-                    from_status="",
-                    to_status=Status.SUBMITTED,
-                    agency=agency.pk,
-                    at=at.isoformat(),
-                )
-                idempotency.remember("dossier.submit", idempotency_key, payload, dossier)
-                return dossier
-        except DomainError as error:
-            if error.code != "conflict" or attempt == 2:
-                raise
-            previous = idempotency.find("dossier.submit", idempotency_key, payload)
-            if previous:
-                return _replayed(previous)
-    raise AssertionError("unreachable")
+    def validate() -> dict:
+        moment = workflow.now(at)
+        if channel not in Channel.values:
+            raise DomainError("Hình thức nộp phải là online, counter hoặc post.", "channel")
+        procedure = Procedure.objects.filter(code=nfc(procedure_code), is_active=True).select_related("field").first()
+        if procedure is None:
+            raise DomainError("Không tìm thấy thủ tục hành chính với mã này.", "procedure_code")
+        if procedure.service_level == ServiceLevel.INFO_ONLY and channel == Channel.ONLINE:
+            raise DomainError("Thủ tục này chỉ cung cấp thông tin, chưa nhận hồ sơ trực tuyến.", "channel")
+        if is_citizen and channel != Channel.ONLINE:
+            raise DomainError(
+                "Công dân chỉ nộp hồ sơ trực tuyến; nộp trực tiếp do cán bộ một cửa thực hiện.", "channel"
+            )
+        agency = _resolve_agency(procedure, agency_code, moment)
+        if not is_citizen:
+            require_role(actor, agency.pk, Role.COUNTER_OFFICER, message=WRONG_ROLE)
+        person = clean_applicant(applicant, actor if is_citizen else None)
+        if not isinstance(form_data or {}, dict):
+            raise DomainError("Nội dung tờ khai phải là một đối tượng JSON.", "form_data")
+        if verified is not None:
+            identity_checked = verified
+        else:
+            identity_checked = _verify_applicant(person) if verify_identity else False
+        return {"at": moment, "procedure": procedure, "agency": agency, "person": person, "verified": identity_checked}
+
+    def create(ready: dict) -> Dossier:
+        moment, procedure, agency, person = ready["at"], ready["procedure"], ready["agency"], ready["person"]
+        citizen = (
+            actor
+            if is_citizen
+            else get_or_create_citizen(
+                identity_number=person["identity_number"],
+                full_name=person["full_name"],
+                kind=person["kind"],
+                phone=person["phone"],
+            )
+        )
+        dossier = Dossier.objects.create(
+            code=next_code(agency, moment),
+            procedure=procedure,
+            channel=channel,
+            status=Status.SUBMITTED,
+            applicant=citizen,
+            applicant_name=person["full_name"],
+            applicant_identity=person["identity_number"],
+            applicant_phone=person["phone"],
+            applicant_address=person["address"],
+            applicant_verified=ready["verified"],
+            form_data={k: nfc(v) if isinstance(v, str) else v for k, v in (form_data or {}).items()},
+            receiving_agency=agency,
+            current_agency=agency,
+            submitted_at=moment,
+            group_code=group_code,
+            fee_due=procedure.amount_due(online=channel == Channel.ONLINE),
+        )
+        _attach_components(dossier, procedure, components or [], citizen)
+        WORKFLOW.created(
+            dossier,
+            actor=actor,
+            action="submit",
+            at=moment,
+            note=Channel(channel).label,
+            audit_extra={"procedure": procedure.code, "channel": channel},
+        )
+        if then is not None:
+            then(dossier)
+        return dossier
+
+    return workflow.idempotent(
+        "dossier.submit",
+        key=idempotency_key,
+        caller=workflow.caller_of(actor),
+        payload=payload,
+        prepare=validate,
+        create=create,
+    )
 
 
 def submit_group(
@@ -429,6 +385,8 @@ def submit_group(
     if group is None:
         raise DomainError("Không tìm thấy nhóm thủ tục liên thông.", "group_code")
     agency_codes, components = agency_codes or {}, components or {}
+    is_citizen = getattr(actor, "is_citizen", False)
+    verified = _verify_applicant(clean_applicant(applicant, actor if is_citizen else None))  # before the transaction
     with transaction.atomic():
         dossiers, link = [], ""
         for member in group.proceduregroupmember_set.select_related("procedure"):
@@ -443,6 +401,7 @@ def submit_group(
                 at=at,
                 idempotency_key=f"{idempotency_key}:{code}" if idempotency_key else "",
                 group_code=link,
+                verified=verified,
             )
             if not link:
                 link = dossier.code
@@ -465,12 +424,12 @@ def _agency_for_step(dossier: Dossier, step) -> Agency:
     return Agency.objects.get(pk=counter_agency_id(dossier))
 
 
-@transaction.atomic
+@WORKFLOW.action
 def accept(dossier: Dossier, *, actor, at=None, note: str = "") -> Dossier:
     """Tiếp nhận (Mẫu 01): start the clock and hand to the first step."""
-    dossier, at = _begin(dossier, actor, at)
-    _require(dossier, Status.SUBMITTED, action="tiếp nhận")
-    _require_role(actor, counter_agency_id(dossier), Role.COUNTER_OFFICER)
+    dossier, at = WORKFLOW.begin(dossier, actor, at)
+    WORKFLOW.require(dossier, Status.SUBMITTED, action="tiếp nhận")
+    require_role(actor, counter_agency_id(dossier), Role.COUNTER_OFFICER, message=WRONG_ROLE)
     missing = missing_components(dossier)
     if missing:
         raise DomainError("Hồ sơ còn thiếu: " + "; ".join(missing) + ". Hãy yêu cầu bổ sung (Mẫu 02).", "components")
@@ -479,13 +438,13 @@ def accept(dossier: Dossier, *, actor, at=None, note: str = "") -> Dossier:
     dossier.due_at = dossier.original_due_at = calendar.due_at(at, dossier.procedure.processing_days)
     first = _step(dossier, 1)
     dossier.current_step = 1 if first else 0
-    _transition(
+    WORKFLOW.transition(
         dossier,
         actor=actor,
         action="accept",
         to_status=Status.IN_PROCESS,
         at=at,
-        to_agency=_agency_for_step(dossier, first),
+        changes={"current_agency": _agency_for_step(dossier, first)},
         note=note,
     )
     return dossier
@@ -498,17 +457,17 @@ def _clean_items(items, field="items") -> list[str]:
     return cleaned
 
 
-@transaction.atomic
+@WORKFLOW.action
 def request_supplement(
     dossier: Dossier, *, actor, items: list[str] | None = None, reason: str = "", at=None
 ) -> SupplementRequest:
     """Mẫu 02. At reception: every missing mandatory component is listed
     automatically, with the officer's own items, in one request. During
     processing (within the configured working days of acceptance): pauses the clock."""
-    dossier, at = _begin(dossier, actor, at)
+    dossier, at = WORKFLOW.begin(dossier, actor, at)
     extra = _clean_items(items or [])
     if dossier.status == Status.SUBMITTED:
-        _require_role(actor, counter_agency_id(dossier), Role.COUNTER_OFFICER)
+        require_role(actor, counter_agency_id(dossier), Role.COUNTER_OFFICER, message=WRONG_ROLE)
         all_items = missing_components(dossier) + [i for i in extra if i not in missing_components(dossier)]
         if not all_items:
             raise DomainError("Hãy nêu ít nhất một nội dung cần bổ sung, hoàn thiện.", "items")
@@ -520,7 +479,7 @@ def request_supplement(
             requested_at=at,
             requested_by=actor,
         )
-        _transition(
+        WORKFLOW.transition(
             dossier,
             actor=actor,
             action="request_supplement",
@@ -529,8 +488,8 @@ def request_supplement(
             note="; ".join(all_items),
         )
         return request
-    _require(dossier, Status.IN_PROCESS, action="yêu cầu bổ sung")
-    _require_role(actor, dossier.current_agency_id, Role.SPECIALIST, Role.LEADER)
+    WORKFLOW.require(dossier, Status.IN_PROCESS, action="yêu cầu bổ sung")
+    require_role(actor, dossier.current_agency_id, Role.SPECIALIST, Role.LEADER, message=WRONG_ROLE)
     if not extra:
         raise DomainError("Hãy nêu ít nhất một nội dung cần bổ sung, hoàn thiện.", "items")
     calendar = calendar_for(dossier.accepted_at, at)
@@ -551,7 +510,7 @@ def request_supplement(
     )
     dossier.paused_at = at
     dossier.paused_remaining_days = calendar.working_days_between(local_date(at), local_date(dossier.due_at))
-    _transition(
+    WORKFLOW.transition(
         dossier, actor=actor, action="request_supplement", to_status=Status.PAUSED, at=at, note="; ".join(extra)
     )
     return request
@@ -562,15 +521,15 @@ def _check_supplier(dossier: Dossier, actor) -> None:
         if dossier.applicant_id != actor.pk:
             raise PermissionDenied()
     else:
-        _require_role(actor, counter_agency_id(dossier), Role.COUNTER_OFFICER)
+        require_role(actor, counter_agency_id(dossier), Role.COUNTER_OFFICER, message=WRONG_ROLE)
 
 
-@transaction.atomic
+@WORKFLOW.action
 def supplement(dossier: Dossier, *, actor, components: list[dict] | None = None, at=None, note: str = "") -> Dossier:
     """The citizen (or the counter on their behalf) returns the completed dossier.
     During processing the clock restarts with the working days that were left."""
-    dossier, at = _begin(dossier, actor, at)
-    _require(dossier, Status.SUPPLEMENT_REQUESTED, Status.PAUSED, action="bổ sung")
+    dossier, at = WORKFLOW.begin(dossier, actor, at)
+    WORKFLOW.require(dossier, Status.SUPPLEMENT_REQUESTED, Status.PAUSED, action="bổ sung")
     _check_supplier(dossier, actor)
     for index, item in enumerate(components or []):
         component = dossier.components.filter(required__order=item.get("order")).first()
@@ -585,75 +544,75 @@ def supplement(dossier: Dossier, *, actor, components: list[dict] | None = None,
         component.save()
     dossier.supplement_requests.filter(fulfilled_at__isnull=True).update(fulfilled_at=at)
     if dossier.status == Status.SUPPLEMENT_REQUESTED:
-        _transition(dossier, actor=actor, action="supplement", to_status=Status.SUBMITTED, at=at, note=note)
+        WORKFLOW.transition(dossier, actor=actor, action="supplement", to_status=Status.SUBMITTED, at=at, note=note)
         return dossier
     calendar = calendar_for(at)
     dossier.due_at = closing_time(calendar.add_working_days(calendar.start_day(at), dossier.paused_remaining_days or 0))
     dossier.paused_at, dossier.paused_remaining_days = None, None
-    _transition(dossier, actor=actor, action="supplement", to_status=Status.IN_PROCESS, at=at, note=note)
+    WORKFLOW.transition(dossier, actor=actor, action="supplement", to_status=Status.IN_PROCESS, at=at, note=note)
     return dossier
 
 
-@transaction.atomic
+@WORKFLOW.action
 def refuse(dossier: Dossier, *, actor, reason: str, at=None) -> Dossier:
     """Mẫu 03: refuse to receive, with the reason."""
-    dossier, at = _begin(dossier, actor, at)
-    _require(dossier, Status.SUBMITTED, Status.SUPPLEMENT_REQUESTED, action="từ chối tiếp nhận")
-    _require_role(actor, counter_agency_id(dossier), Role.COUNTER_OFFICER)
+    dossier, at = WORKFLOW.begin(dossier, actor, at)
+    WORKFLOW.require(dossier, Status.SUBMITTED, Status.SUPPLEMENT_REQUESTED, action="từ chối tiếp nhận")
+    require_role(actor, counter_agency_id(dossier), Role.COUNTER_OFFICER, message=WRONG_ROLE)
     reason = nfc(reason)
     if not reason:
         raise DomainError("Phải nêu rõ lý do từ chối tiếp nhận.", "reason")
     dossier.closed_at = at
-    _transition(dossier, actor=actor, action="refuse", to_status=Status.REFUSED, at=at, note=reason)
+    WORKFLOW.transition(dossier, actor=actor, action="refuse", to_status=Status.REFUSED, at=at, note=reason)
     return dossier
 
 
 # ---------------------------------------------------------------- processing
 
 
-@transaction.atomic
+@WORKFLOW.action
 def forward(dossier: Dossier, *, actor, note: str = "", at=None) -> Dossier:
     """Finish the current step and hand off to the next (Mẫu 05); finishing
     the last step (approval) makes the result ready and fixes timeliness."""
-    dossier, at = _begin(dossier, actor, at)
-    _require(dossier, Status.IN_PROCESS, action="chuyển bước")
+    dossier, at = WORKFLOW.begin(dossier, actor, at)
+    WORKFLOW.require(dossier, Status.IN_PROCESS, action="chuyển bước")
     current = _step(dossier, dossier.current_step)
     roles = [current.role] if current else [Role.SPECIALIST, Role.LEADER]
-    _require_role(actor, dossier.current_agency_id, *roles)
+    require_role(actor, dossier.current_agency_id, *roles, message=WRONG_ROLE)
     following = dossier.procedure.steps.filter(order__gt=dossier.current_step).select_related("agency").first()
     if following:
         dossier.current_step = following.order
-        _transition(
+        WORKFLOW.transition(
             dossier,
             actor=actor,
             action="forward",
             to_status=Status.IN_PROCESS,
             at=at,
-            to_agency=_agency_for_step(dossier, following),
+            changes={"current_agency": _agency_for_step(dossier, following)},
             note=note or following.name,
         )
         return dossier
     dossier.finished_at = at
     dossier.timeliness = timeliness_of(dossier)
-    _transition(
+    WORKFLOW.transition(
         dossier,
         actor=actor,
         action="approve",
         to_status=Status.RESULT_READY,
         at=at,
-        to_agency=Agency.objects.get(pk=counter_agency_id(dossier)),
+        changes={"current_agency": Agency.objects.get(pk=counter_agency_id(dossier))},
         note=note,
         audit_extra={"timeliness": dossier.timeliness},
     )
     return dossier
 
 
-@transaction.atomic
+@WORKFLOW.action
 def reschedule(dossier: Dossier, *, actor, new_due_date: dt.date, reason: str, at=None) -> Dossier:
     """Mẫu 04: apologize and set one new appointment; the dossier counts as late."""
-    dossier, at = _begin(dossier, actor, at)
-    _require(dossier, Status.IN_PROCESS, Status.PAUSED, action="xin lỗi, hẹn lại")
-    _require_role(actor, dossier.current_agency_id, Role.SPECIALIST, Role.LEADER)
+    dossier, at = WORKFLOW.begin(dossier, actor, at)
+    WORKFLOW.require(dossier, Status.IN_PROCESS, Status.PAUSED, action="xin lỗi, hẹn lại")
+    require_role(actor, dossier.current_agency_id, Role.SPECIALIST, Role.LEADER, message=WRONG_ROLE)
     if dossier.rescheduled:
         raise DomainError("Hồ sơ đã được xin lỗi, hẹn lại một lần; không được hẹn lại lần nữa.", "new_due_date")
     reason = nfc(reason)
@@ -665,16 +624,18 @@ def reschedule(dossier: Dossier, *, actor, new_due_date: dt.date, reason: str, a
         raise DomainError("Ngày hẹn mới phải là ngày làm việc.", "new_due_date")
     dossier.rescheduled = True
     dossier.due_at = closing_time(new_due_date)
-    _transition(dossier, actor=actor, action="reschedule", to_status=dossier.status, at=at, note=reason)
+    WORKFLOW.transition(dossier, actor=actor, action="reschedule", to_status=dossier.status, at=at, note=reason)
     return dossier
 
 
-@transaction.atomic
+@WORKFLOW.action
 def attach_result(dossier: Dossier, *, actor, file: StoredFile, number: str = "", at=None) -> ElectronicResult:
     """Electronic result: stored with the dossier and in the applicant's e-data store."""
-    dossier, at = _begin(dossier, actor, at)
-    _require(dossier, Status.IN_PROCESS, Status.RESULT_READY, action="đính kèm kết quả cho")
-    _require_role(actor, dossier.current_agency_id, Role.SPECIALIST, Role.LEADER, Role.COUNTER_OFFICER)
+    dossier, at = WORKFLOW.begin(dossier, actor, at)
+    WORKFLOW.require(dossier, Status.IN_PROCESS, Status.RESULT_READY, action="đính kèm kết quả cho")
+    require_role(
+        actor, dossier.current_agency_id, Role.SPECIALIST, Role.LEADER, Role.COUNTER_OFFICER, message=WRONG_ROLE
+    )
     if hasattr(dossier, "electronic_result"):
         raise DomainError("Hồ sơ đã có kết quả điện tử.", "file")
     procedure = dossier.procedure
@@ -691,17 +652,19 @@ def attach_result(dossier: Dossier, *, actor, file: StoredFile, number: str = ""
     )
     dossier.has_electronic_result = True
     _refresh_digitized(dossier)
-    _transition(dossier, actor=actor, action="attach_result", to_status=dossier.status, at=at, note=result.number)
+    WORKFLOW.transition(
+        dossier, actor=actor, action="attach_result", to_status=dossier.status, at=at, note=result.number
+    )
     return result
 
 
-@transaction.atomic
+@WORKFLOW.action
 def attach_component_file(dossier: Dossier, *, actor, order: int, file: StoredFile, at=None) -> DossierComponent:
     """Digitize a paper component (số hóa) after receipt."""
-    dossier, at = _begin(dossier, actor, at)
+    dossier, at = WORKFLOW.begin(dossier, actor, at)
     if not dossier.is_open:
         raise DomainError("Hồ sơ đã kết thúc, không thể số hóa thêm.", "status")
-    _require_role(actor, dossier.current_agency_id, Role.COUNTER_OFFICER, Role.SPECIALIST)
+    require_role(actor, dossier.current_agency_id, Role.COUNTER_OFFICER, Role.SPECIALIST, message=WRONG_ROLE)
     component = dossier.components.filter(required__order=order).first()
     if component is None:
         raise DomainError("Thành phần hồ sơ không tồn tại.", "order")
@@ -721,11 +684,11 @@ def attach_component_file(dossier: Dossier, *, actor, order: int, file: StoredFi
     return component
 
 
-@transaction.atomic
+@WORKFLOW.action
 def return_result(dossier: Dossier, *, actor, delivery: str, at=None) -> Dossier:
-    dossier, at = _begin(dossier, actor, at)
-    _require(dossier, Status.RESULT_READY, action="trả kết quả")
-    _require_role(actor, counter_agency_id(dossier), Role.COUNTER_OFFICER)
+    dossier, at = WORKFLOW.begin(dossier, actor, at)
+    WORKFLOW.require(dossier, Status.RESULT_READY, action="trả kết quả")
+    require_role(actor, counter_agency_id(dossier), Role.COUNTER_OFFICER, message=WRONG_ROLE)
     if delivery not in Delivery.values:
         raise DomainError("Hình thức trả kết quả phải là counter, post hoặc online.", "delivery")
     if delivery == Delivery.ONLINE and not dossier.has_electronic_result:
@@ -735,26 +698,28 @@ def return_result(dossier: Dossier, *, actor, delivery: str, at=None) -> Dossier
     dossier.delivery = delivery
     dossier.returned_at = dossier.closed_at = at
     _refresh_digitized(dossier)
-    _transition(
+    WORKFLOW.transition(
         dossier, actor=actor, action="return_result", to_status=Status.RETURNED, at=at, note=Delivery(delivery).label
     )
     return dossier
 
 
-@transaction.atomic
+@WORKFLOW.action
 def withdraw(dossier: Dossier, *, actor, reason: str = "", at=None) -> Dossier:
     """The citizen withdraws (themselves online, or through the counter)."""
-    dossier, at = _begin(dossier, actor, at)
-    _require(dossier, Status.SUBMITTED, Status.SUPPLEMENT_REQUESTED, Status.IN_PROCESS, Status.PAUSED, action="rút")
+    dossier, at = WORKFLOW.begin(dossier, actor, at)
+    WORKFLOW.require(
+        dossier, Status.SUBMITTED, Status.SUPPLEMENT_REQUESTED, Status.IN_PROCESS, Status.PAUSED, action="rút"
+    )
     _check_supplier(dossier, actor)
     dossier.closed_at = at
-    _transition(dossier, actor=actor, action="withdraw", to_status=Status.WITHDRAWN, at=at, note=nfc(reason))
+    WORKFLOW.transition(dossier, actor=actor, action="withdraw", to_status=Status.WITHDRAWN, at=at, note=nfc(reason))
     return dossier
 
 
-@transaction.atomic
+@WORKFLOW.action
 def record_payment(dossier: Dossier, *, actor, amount: int, method: str, transaction_ref: str = "", at=None) -> Payment:
-    dossier, at = _begin(dossier, actor, at)
+    dossier, at = WORKFLOW.begin(dossier, actor, at)
     if method not in Payment.Method.values:
         raise DomainError("Hình thức thanh toán phải là online hoặc counter.", "method")
     if not isinstance(amount, int) or amount <= 0:
@@ -770,7 +735,7 @@ def record_payment(dossier: Dossier, *, actor, amount: int, method: str, transac
         if dossier.applicant_id != actor.pk:
             raise PermissionDenied()
     else:  # counter payments, and online payments confirmed by the counter or its system
-        _require_role(actor, counter_agency_id(dossier), Role.COUNTER_OFFICER)
+        require_role(actor, counter_agency_id(dossier), Role.COUNTER_OFFICER, message=WRONG_ROLE)
     payment = Payment.objects.create(
         dossier=dossier,
         amount=amount,
@@ -816,30 +781,32 @@ def receive_at_counter(
     idempotency key) returns the first dossier without deciding again."""
     if decision not in COUNTER_DECISIONS:
         raise DomainError("Hãy chọn tiếp nhận, yêu cầu bổ sung hoặc từ chối.", "decision")
-    with transaction.atomic():
-        dossier = submit(
-            actor=actor,
-            procedure_code=procedure_code,
-            channel=Channel.COUNTER,
-            applicant=applicant,
-            agency_code=agency_code,
-            components=components,
-            idempotency_key=idempotency_key,
-            at=at,
-        )
-        if getattr(dossier, "replayed", False):
-            return dossier
+
+    def decide(dossier: Dossier) -> None:
         if decision == "accept":
             accept(dossier, actor=actor, at=at, note=note)
         elif decision == "request_supplement":
             request_supplement(dossier, actor=actor, items=items or [], reason=reason, at=at)
         else:
             refuse(dossier, actor=actor, reason=reason, at=at)
+
+    dossier = submit(
+        actor=actor,
+        procedure_code=procedure_code,
+        channel=Channel.COUNTER,
+        applicant=applicant,
+        agency_code=agency_code,
+        components=components,
+        idempotency_key=idempotency_key,
+        at=at,
+        then=decide,
+    )
+    if not getattr(dossier, "replayed", False):
         dossier.refresh_from_db()
-        return dossier
+    return dossier
 
 
-@transaction.atomic
+@WORKFLOW.action
 def add_comment(dossier: Dossier, *, actor, text: str, at=None) -> DossierComment:
     """Officers who may see the dossier may comment on it."""
     from chinhquyenso.dossiers.selectors import visible_dossiers
@@ -855,7 +822,7 @@ def add_comment(dossier: Dossier, *, actor, text: str, at=None) -> DossierCommen
         raise DomainError("Ý kiến không được để trống.", "text")
     if len(text) > 4000:
         raise DomainError("Ý kiến dài quá 4.000 ký tự.", "text")
-    comment = DossierComment.objects.create(dossier=dossier, author=actor, text=text, created_at=_now(at))
+    comment = DossierComment.objects.create(dossier=dossier, author=actor, text=text, created_at=workflow.now(at))
     audit.record(
         actor=actor,
         action="dossier.comment",
@@ -885,12 +852,12 @@ def move_open_dossiers(event) -> None:
             open_here = open_here.filter(procedure__code=procedure)
         target = Agency.objects.get(pk=successor_id)
         for dossier in open_here.select_for_update():
-            _transition(
+            WORKFLOW.transition(
                 dossier,
                 actor=None,
                 action="reassign",
                 to_status=dossier.status,
                 at=at,
-                to_agency=target,
+                changes={"current_agency": target},
                 note=f"Sắp xếp tổ chức, chuyển thẩm quyền (bản ghi {event.payload.get('reorganization')})",
             )

@@ -9,7 +9,7 @@ from chinhquyenso.core import audit
 from chinhquyenso.core.admin import ReadOnlyAdmin
 from chinhquyenso.core.errors import DomainError
 from chinhquyenso.indicators import services
-from chinhquyenso.indicators.formulas import MEASURES
+from chinhquyenso.indicators.formulas import measure_names
 from chinhquyenso.indicators.models import (
     EGovCriterion,
     FormulaVersion,
@@ -60,7 +60,7 @@ class FormulaForm(forms.ModelForm):
     class Meta:
         model = FormulaVersion
         fields = ["indicator", "valid_from", "numerator", "denominator", "scale", "note"]
-        help_texts = {"numerator": "Đại lượng dùng được: " + ", ".join(sorted(MEASURES))}
+        help_texts = {"numerator": "Đại lượng dùng được: " + ", ".join(sorted(measure_names()))}
 
     def clean(self):
         data = super().clean()

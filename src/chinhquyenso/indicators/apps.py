@@ -8,6 +8,7 @@ class IndicatorsConfig(AppConfig):
 
     def ready(self):
         from chinhquyenso.core import events
+        from chinhquyenso.core.registry import JOBS, Job
         from chinhquyenso.indicators.services import mark_dossier_changed, rebuild_facts_after_load
 
         # Keep the pre-aggregated dossier facts in step with every dossier change,
@@ -15,3 +16,4 @@ class IndicatorsConfig(AppConfig):
         for name in ("DossierStatusChanged", "DossierUpdated", "DossierImported"):
             events.subscribe(name, mark_dossier_changed)
         events.subscribe("DossiersLoaded", rebuild_facts_after_load)
+        JOBS.register("refresh_dossier_facts", Job("chinhquyenso.indicators.tasks.refresh_dossier_facts", 60))

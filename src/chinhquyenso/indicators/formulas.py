@@ -8,6 +8,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from chinhquyenso.core.errors import DomainError
+from chinhquyenso.core.registry import INDICATOR_MEASURES
 
 # Columns of DossierFact, summed over the period.
 FACT_MEASURES = {
@@ -44,24 +45,18 @@ CATALOG_MEASURES = {
 }
 
 
-def _feedback_measures() -> dict[str, str]:
-    # Defined where they are computed (feedback.selectors.indicator_measures).
-    from chinhquyenso.feedback.selectors import MEASURES as FEEDBACK_MEASURES
-
-    return dict(FEEDBACK_MEASURES)
-
-
 def measure_names() -> dict[str, str]:
+    """Every measure a formula may use: the dossier facts computed here, and
+    those other apps register (core.registry.INDICATOR_MEASURES)."""
     names = dict(FACT_MEASURES)
     for scope, label in (("online_services", "DVC trực tuyến"), ("full_online_services", "DVC trực tuyến toàn trình")):
         names.update({f"{name}__{scope}": f"{text} (thủ tục {label})" for name, text in FACT_MEASURES.items()})
     names.update(OPEN_MEASURES)
     names.update(CATALOG_MEASURES)
-    names.update(_feedback_measures())
+    for source in INDICATOR_MEASURES.values():
+        names.update(source.labels)
     return names
 
-
-MEASURES = measure_names()
 
 _OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
 
@@ -81,9 +76,10 @@ def _compile(node, field: str):
         value = Decimal(str(node.value))
         return lambda m: value
     if isinstance(node, ast.Name):
-        if node.id not in MEASURES:
+        known = measure_names()
+        if node.id not in known:
             raise DomainError(
-                f"Công thức: không có đại lượng «{node.id}». Các đại lượng: {', '.join(sorted(MEASURES))}.", field=field
+                f"Công thức: không có đại lượng «{node.id}». Các đại lượng: {', '.join(sorted(known))}.", field=field
             )
         name = node.id
         return lambda m: Decimal(m.get(name, 0))

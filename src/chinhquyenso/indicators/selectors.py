@@ -8,6 +8,7 @@ before that day count for its successor, so a past period gives the same
 numbers whatever happened later."""
 
 import datetime as dt
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -17,6 +18,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from chinhquyenso.core.calendar import LOCAL_TZ
+from chinhquyenso.core.registry import INDICATOR_MEASURES
 from chinhquyenso.core.text import format_number
 from chinhquyenso.indicators.formulas import FACT_MEASURES, SERVICE_SCOPES, compile_expression
 from chinhquyenso.indicators.models import (
@@ -251,16 +253,20 @@ def _open_measures(period: Period, agency_filter=None) -> dict[int, dict[str, De
     return out
 
 
-def _feedback_measures(period: Period) -> dict[int | None, dict[str, Decimal]]:
-    """Citizen-feedback measures per handling agency version (SQL aggregates
-    in feedback.selectors); key None: reports still in the IOC queue, which
-    count for the province only."""
-    from chinhquyenso.feedback.selectors import indicator_measures
-
-    return {
-        agency_id: {name: Decimal(number) for name, number in measures.items()}
-        for agency_id, measures in indicator_measures(period.start, period.end).items()
-    }
+def _registered_measures(period: Period, wanted: str) -> dict[int | None, dict[str, Decimal]]:
+    """Measures other apps compute (core.registry.INDICATOR_MEASURES, e.g.
+    citizen feedback per handling agency version), only from the sources an
+    indicator asks for; key None: counted for the province only (reports
+    still in the IOC queue)."""
+    out: dict[int | None, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    names = set(re.findall(r"\w+", wanted))
+    for source in INDICATOR_MEASURES.values():
+        if names.isdisjoint(source.labels):
+            continue
+        for agency_id, measures in source.compute(period.start, period.end).items():
+            for name, number in measures.items():
+                out[agency_id][name] += Decimal(number)
+    return out
 
 
 def _service_sets(period: Period, agency_filter=None) -> tuple[dict[int, set], dict[int, set]]:
@@ -460,11 +466,11 @@ def compute(period: Period, codes=None) -> Computation:
     units, mapping = units_at(period)
     own_measures: dict[int, dict] = defaultdict(lambda: defaultdict(Decimal))
     formulas = {i.code: formula_for(i, period) for i in indicators}
-    # Feedback measures only when an indicator asked for reads them (the dashboard's tiles may not).
+    # Other apps' measures only when an indicator asked for reads them (the dashboard's tiles may not).
     wanted = " ".join(f"{f.numerator} {f.denominator}" for f in formulas.values() if f)
-    feedback = _feedback_measures(period) if "feedback_" in wanted else {}
-    unassigned_feedback = feedback.pop(None, {})
-    for source in (_fact_measures(period), _open_measures(period), feedback):
+    registered = _registered_measures(period, wanted)
+    province_only = registered.pop(None, {})
+    for source in (_fact_measures(period), _open_measures(period), registered):
         for agency_id, measures in source.items():
             if agency_id in mapping:
                 _add(own_measures[mapping[agency_id]], measures)
@@ -489,7 +495,7 @@ def compute(period: Period, codes=None) -> Computation:
             active |= total_sets[child][1]
         total_measures[unit_id], total_sets[unit_id] = measures, (services, active)
 
-    province, province_sets = defaultdict(Decimal, unassigned_feedback), (set(), set())
+    province, province_sets = defaultdict(Decimal, province_only), (set(), set())
     for unit_id in units:
         roll(unit_id)
         if units[unit_id].parent_id is None:

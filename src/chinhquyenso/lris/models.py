@@ -212,17 +212,3 @@ class Reminder(models.Model):
         verbose_name = "lần nhắc nộp báo cáo"
         verbose_name_plural = "nhắc nộp báo cáo"
         constraints = [models.UniqueConstraint(fields=["assignment", "kind"], name="lris_reminder_once")]
-
-
-class Notice(models.Model):
-    """The on-screen copy of a reminder, shown to the officer on the reports page."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    assignment = models.ForeignKey(FormAssignment, on_delete=models.CASCADE, related_name="notices")
-    kind = models.CharField(max_length=10, choices=Reminder.Kind.choices)
-    message = models.CharField(max_length=500)
-    created_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["user", "assignment", "kind"], name="lris_notice_once")]

@@ -11,17 +11,18 @@ from decimal import Decimal
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from chinhquyenso.accounts.access import scope_agency_ids
 from chinhquyenso.accounts.selectors import is_province_admin, is_read_only, sees_whole_province
 from chinhquyenso.core.calendar import local_date
 from chinhquyenso.core.errors import NotFound
 from chinhquyenso.core.text import format_number
-from chinhquyenso.dossiers.selectors import scope_agency_ids
+from chinhquyenso.exchange.models import Message
+from chinhquyenso.exchange.selectors import notices_for
 from chinhquyenso.indicators.periods import period_of_dates
 from chinhquyenso.lris.models import (
     AWAITING_REVIEW,
     REPORTED,
     FormAssignment,
-    Notice,
     ReportForm,
     Status,
     Submission,
@@ -162,15 +163,15 @@ def review_queue(user) -> QuerySet[FormAssignment]:
     )
 
 
-def notices(user, limit: int = 20) -> list[Notice]:
+def notices(user, limit: int = 20) -> list[Message]:
     """Reminders still worth showing: the report has not been sent since."""
-    if not getattr(user, "pk", None):
-        return []
-    return list(
-        Notice.objects.filter(user=user)
-        .exclude(assignment__submission__status__in=REPORTED)
-        .select_related("assignment")[:limit]
+    shown = notices_for(user, kind_prefix="lris.", limit=limit * 2)
+    waiting = set(
+        FormAssignment.objects.filter(pk__in=[int(n.source_id) for n in shown])
+        .exclude(submission__status__in=REPORTED)
+        .values_list("pk", flat=True)
     )
+    return [n for n in shown if int(n.source_id) in waiting][:limit]
 
 
 # ---------------------------------------------------------------- one report

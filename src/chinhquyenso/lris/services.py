@@ -13,16 +13,18 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.urls import reverse
 
+from chinhquyenso.accounts.access import refuse_read_only
 from chinhquyenso.accounts.models import Membership
 from chinhquyenso.accounts.selectors import is_province_admin
-from chinhquyenso.core import audit
+from chinhquyenso.core import audit, workflow
 from chinhquyenso.core.calendar import local_date
 from chinhquyenso.core.errors import DomainError, NotFound, PermissionDenied
 from chinhquyenso.core.text import nfc
+from chinhquyenso.exchange import outbox
+from chinhquyenso.exchange.models import Message
 from chinhquyenso.indicators.models import Indicator, PeriodKind
 from chinhquyenso.indicators.periods import Period
 from chinhquyenso.indicators.services import record_reported_value
@@ -33,7 +35,6 @@ from chinhquyenso.lris.models import (
     REPORTED,
     FormAssignment,
     FormItem,
-    Notice,
     Reminder,
     ReportForm,
     Status,
@@ -53,10 +54,6 @@ REMIND_DAYS_BEFORE = 2
 # past periods must not flood officers with reminders for reports long gone.
 OVERDUE_WINDOW_DAYS = 30
 MAX_REASON = 2000
-
-
-def _now(at=None) -> dt.datetime:
-    return at or timezone.now()
 
 
 def _require_province_admin(actor) -> None:
@@ -290,16 +287,28 @@ def _same(old: Clean | None, new: Clean | None) -> bool:
     return (old.value, old.numerator, old.denominator) == (new.value, new.numerator, new.denominator)
 
 
-def _event(submission, action, old, actor, at, note=""):
-    SubmissionEvent.objects.create(
+def _timeline_step(submission, *, actor, action, at, from_status, to_status, before, note="") -> SubmissionEvent:
+    return SubmissionEvent.objects.create(
         submission=submission,
         action=action,
-        from_status=old,
-        to_status=submission.status,
-        actor=actor if getattr(actor, "pk", None) else None,
+        from_status=from_status,
+        to_status=to_status,
+        actor=workflow.actor_or_none(actor),
         at=at,
         note=note,
     )
+
+
+SUBMISSION = workflow.Workflow(
+    Submission,
+    noun="báo cáo",
+    audit_prefix="lris.submission",
+    snapshot=lambda submission: {"status": submission.status},
+    record_step=_timeline_step,
+    agency_of=lambda submission: submission.assignment.agency_id,
+    guard=refuse_read_only,
+    select_related=("assignment__form", "assignment__agency"),
+)
 
 
 def _snapshot_changes(submission, why, actor, at, note="") -> None:
@@ -340,7 +349,7 @@ def save_values(
     too (then every required item must be filled in). Either everything is
     stored or nothing: every problem is reported at once in ValuesInvalid."""
     _require_reporter(actor, assignment)
-    at = _now(at)
+    at = workflow.now(at)
     with transaction.atomic():
         assignment = FormAssignment.objects.select_for_update().select_related("form", "agency").get(pk=assignment.pk)
         submission = Submission.objects.filter(assignment=assignment).first()
@@ -405,25 +414,34 @@ def save_values(
                 new_denominator=new.denominator,
             )
             changed_codes.append(code)
-        before = submission.status
+        details = {"assignment": assignment.pk, "changed": changed_codes, "via": why}
         if submit:
-            action = SubmissionEvent.Action.RESUBMIT if submission.first_submitted_at else SubmissionEvent.Action.SUBMIT
-            submission.status = Status.RESUBMITTED if submission.first_submitted_at else Status.SUBMITTED
-            submission.first_submitted_at = submission.first_submitted_at or at
-            submission.submitted_at, submission.submitted_by = at, actor
-            submission.save()
-            _event(submission, action, before, actor, at)
+            resubmitted = bool(submission.first_submitted_at)
+            SUBMISSION.transition(
+                submission,
+                actor=actor,
+                action=SubmissionEvent.Action.RESUBMIT if resubmitted else SubmissionEvent.Action.SUBMIT,
+                to_status=Status.RESUBMITTED if resubmitted else Status.SUBMITTED,
+                at=at,
+                changes={
+                    "first_submitted_at": submission.first_submitted_at or at,
+                    "submitted_at": at,
+                    "submitted_by": actor,
+                },
+                audit_extra=details,
+            )
         else:
+            before = submission.status
             submission.save(update_fields=["updated_at"])
-        audit.record(
-            actor=actor,
-            action="lris.submission." + ("submit" if submit else "save"),
-            obj=submission,
-            agency_id=assignment.agency_id,
-            at=at,
-            before={"status": before},
-            after={"status": submission.status, "assignment": assignment.pk, "changed": changed_codes, "via": why},
-        )
+            audit.record(
+                actor=actor,
+                action="lris.submission.save",
+                obj=submission,
+                agency_id=assignment.agency_id,
+                at=at,
+                before={"status": before},
+                after={"status": submission.status, **details},
+            )
     return submission
 
 
@@ -445,14 +463,6 @@ def upload_workbook(*, actor, assignment: FormAssignment, data: bytes, submit: b
 # ---------------------------------------------------------------- review
 
 
-def _locked(submission: Submission) -> Submission:
-    return (
-        Submission.objects.select_for_update()
-        .select_related("assignment__form", "assignment__agency")
-        .get(pk=submission.pk)
-    )
-
-
 def _reason(reason: str) -> str:
     reason = nfc(reason)
     if not reason:
@@ -466,9 +476,8 @@ def approve(*, actor, submission: Submission, at=None) -> Submission:
     """Accept the report: every value goes to the indicator store (replacing
     an earlier approval of the same period) and the report is frozen."""
     _require_province_admin(actor)
-    at = _now(at)
     with transaction.atomic():
-        submission = _locked(submission)
+        submission, at = SUBMISSION.begin(submission, actor, at)
         if submission.status not in AWAITING_REVIEW:
             raise DomainError("Chỉ duyệt được báo cáo đã gửi và đang chờ duyệt.", "status")
         assignment = submission.assignment
@@ -502,21 +511,16 @@ def approve(*, actor, submission: Submission, at=None) -> Submission:
                 actor=actor,
                 at=at,
             )
-        before = submission.status
-        submission.status, submission.reviewed_at, submission.reviewed_by = Status.APPROVED, at, actor
-        submission.return_reason = ""
-        submission.save()
-        _event(submission, SubmissionEvent.Action.APPROVE, before, actor, at)
-        _snapshot_changes(submission, ValueChange.Why.APPROVED, actor, at)
-        audit.record(
+        SUBMISSION.transition(
+            submission,
             actor=actor,
-            action="lris.submission.approve",
-            obj=submission,
-            agency_id=assignment.agency_id,
+            action=SubmissionEvent.Action.APPROVE,
+            to_status=Status.APPROVED,
             at=at,
-            before={"status": before},
-            after={"status": submission.status, "values": len(rows), "source": source},
+            changes={"reviewed_at": at, "reviewed_by": actor, "return_reason": ""},
+            audit_extra={"values": len(rows), "source": source},
         )
+        _snapshot_changes(submission, ValueChange.Why.APPROVED, actor, at)
     return submission
 
 
@@ -524,9 +528,8 @@ def return_submission(*, actor, submission: Submission, reason: str, at=None) ->
     """Send the report back to the agency with what to correct."""
     _require_province_admin(actor)
     reason = _reason(reason)
-    at = _now(at)
     with transaction.atomic():
-        submission = _locked(submission)
+        submission, at = SUBMISSION.begin(submission, actor, at)
         if submission.status not in AWAITING_REVIEW:
             raise DomainError("Chỉ trả lại được báo cáo đã gửi và đang chờ duyệt.", "status")
         return _send_back(submission, actor, at, reason, SubmissionEvent.Action.RETURN, ValueChange.Why.RETURNED)
@@ -537,30 +540,24 @@ def reopen(*, actor, submission: Submission, reason: str, at=None) -> Submission
     indicator store until the corrected report is approved again."""
     _require_province_admin(actor)
     reason = _reason(reason)
-    at = _now(at)
     with transaction.atomic():
-        submission = _locked(submission)
+        submission, at = SUBMISSION.begin(submission, actor, at)
         if submission.status != Status.APPROVED:
             raise DomainError("Chỉ mở lại được báo cáo đã duyệt.", "status")
         return _send_back(submission, actor, at, reason, SubmissionEvent.Action.REOPEN, ValueChange.Why.REOPENED)
 
 
 def _send_back(submission, actor, at, reason, action, why) -> Submission:
-    before = submission.status
-    submission.status, submission.reviewed_at, submission.reviewed_by = Status.RETURNED, at, actor
-    submission.return_reason = reason
-    submission.save()
-    _event(submission, action, before, actor, at, note=reason)
-    _snapshot_changes(submission, why, actor, at, note=reason)
-    audit.record(
+    SUBMISSION.transition(
+        submission,
         actor=actor,
-        action=f"lris.submission.{action}",
-        obj=submission,
-        agency_id=submission.assignment.agency_id,
+        action=action,
+        to_status=Status.RETURNED,
         at=at,
-        before={"status": before},
-        after={"status": submission.status},
+        changes={"reviewed_at": at, "reviewed_by": actor, "return_reason": reason},
+        note=reason,
     )
+    _snapshot_changes(submission, why, actor, at, note=reason)
     return submission
 
 
@@ -597,7 +594,7 @@ def send_reminders(*, now=None) -> dict:
     REMIND_DAYS_BEFORE days, or overdue, and not yet sent: once per
     assignment and kind, by email and on screen. Running again sends nothing
     new; an assignment whose agency has no officer yet is tried again later."""
-    now = _now(now)
+    now = workflow.now(now)
     today = local_date(now)
     sent = {Reminder.Kind.DUE_SOON: 0, Reminder.Kind.OVERDUE: 0}
     emails = 0
@@ -619,13 +616,14 @@ def send_reminders(*, now=None) -> dict:
         except _NoOfficers:
             continue
         except IntegrityError:
-            continue  # another worker sent it a moment ago
-        except Exception:  # one failing mail server must not stop the others; retried next run
-            log.exception("LRIS reminder for assignment %s failed", assignment.pk)
+            continue  # another worker recorded it a moment ago
     return {"due_soon": sent[Reminder.Kind.DUE_SOON], "overdue": sent[Reminder.Kind.OVERDUE], "emails": emails}
 
 
 def _remind(assignment: FormAssignment, kind: str, now, today) -> int:
+    """One reminder: the "already reminded" mark, an in-app notice and an
+    e-mail (with an absolute link to the form) per officer of the agency, all
+    in one transaction; the worker delivers them after commit."""
     users = list(
         {
             m.user
@@ -637,37 +635,38 @@ def _remind(assignment: FormAssignment, kind: str, now, today) -> int:
     if not users:
         raise _NoOfficers
     subject, line = _reminder_text(assignment, kind, today)
-    link = settings.CQS.get("SITE_URL", "").rstrip("/") + f"/can-bo/bao-cao-so-lieu/{assignment.pk}/"
-    with transaction.atomic():
-        # The row is the "already sent" mark; the unique constraint stops a second worker.
-        reminder = Reminder.objects.create(assignment=assignment, kind=kind, sent_at=now, recipients=len(users))
-        Notice.objects.bulk_create(
-            [Notice(user=u, assignment=assignment, kind=kind, message=line, created_at=now) for u in users],
-            ignore_conflicts=True,
+    link = reverse("lris:assignment", args=[assignment.pk])
+    common = {"kind": f"lris.{kind}", "agency_id": assignment.agency_id, "link": link, "source": assignment, "at": now}
+    messages = [
+        outbox.build(channel=Message.Channel.IN_APP, user=u, subject=subject, body=line, **common) for u in users
+    ]
+    emails = [
+        outbox.build(
+            channel=Message.Channel.EMAIL,
+            recipient=u.email,
+            subject=subject,
+            body=(
+                f"Kính gửi {u.display_name},\n\n{line}\n\nXin vui lòng nhập và gửi báo cáo tại: "
+                f"{outbox.absolute_url(link)}\n\n"
+                f"Thư này được gửi tự động từ hệ thống Chính quyền số tỉnh {settings.CQS['PROVINCE_NAME']}."
+            ),
+            **common,
         )
-        messages = [
-            EmailMessage(
-                subject=subject,
-                to=[u.email],
-                body=(
-                    f"Kính gửi {u.display_name},\n\n{line}\n\nXin vui lòng nhập và gửi báo cáo tại: {link}\n\n"
-                    f"Thư này được gửi tự động từ hệ thống Chính quyền số tỉnh {settings.CQS['PROVINCE_NAME']}."
-                ),
-            )
-            for u in users
-            if u.email
-        ]
-        # Sent inside the transaction: if the mail server refuses, nothing is marked and the next run tries again.
-        if messages:
-            get_connection(fail_silently=False).send_messages(messages)
-        reminder.emails = len(messages)
-        reminder.save(update_fields=["emails"])
+        for u in users
+        if u.email
+    ]
+    with transaction.atomic():
+        # The row is the "already reminded" mark; the unique constraint stops a second worker.
+        reminder = Reminder.objects.create(
+            assignment=assignment, kind=kind, sent_at=now, recipients=len(users), emails=len(emails)
+        )
+        outbox.enqueue_many(messages + emails)
         audit.record(
             actor=None,
             action=f"lris.reminder.{kind}",
             obj=reminder,
             agency_id=assignment.agency_id,
             at=now,
-            after={"assignment": assignment.pk, "recipients": len(users), "emails": len(messages)},
+            after={"assignment": assignment.pk, "recipients": len(users), "emails": len(emails)},
         )
-    return len(messages)
+    return len(emails)

@@ -6,17 +6,15 @@ through services; every page works without JavaScript."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from chinhquyenso.accounts.selectors import agency_ids, sees_whole_province
+from chinhquyenso.accounts.decorators import is_officer, officer_required
+from chinhquyenso.accounts.selectors import agency_ids
 from chinhquyenso.core.calendar import local_date
 from chinhquyenso.core.errors import DomainError, NotFound, PermissionDenied
 from chinhquyenso.core.text import nfc
@@ -29,21 +27,11 @@ from chinhquyenso.org.models import Agency, AgencyKind
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def officer_required(view):
-    @login_required
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        user = request.user
-        if user.is_citizen or not (agency_ids(user) or sees_whole_province(user) or selectors.can_review(user)):
-            raise DjangoPermissionDenied("Trang này chỉ dành cho cán bộ, công chức có phân công tại cơ quan.")
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound:
-            raise Http404("Không tìm thấy.") from None
-        except PermissionDenied as denied:
-            raise DjangoPermissionDenied(denied.message) from None
+def _works_on_reports(user) -> bool:
+    return is_officer(user) or selectors.can_review(user)
 
-    return wrapper
+
+reporting_officer_required = officer_required(allowed=_works_on_reports)
 
 
 def _today():
@@ -53,7 +41,7 @@ def _today():
 # ---------------------------------------------------------------- list
 
 
-@officer_required
+@reporting_officer_required
 def index(request):
     user = request.user
     rows = selectors.assignment_rows(user) if agency_ids(user) else []
@@ -144,7 +132,7 @@ def _page(request, assignment, *, posted=None, errors=None, upload_errors=None, 
     )
 
 
-@officer_required
+@reporting_officer_required
 def assignment_page(request, pk):
     assignment = selectors.get_assignment(request.user, pk)
     if request.method != "POST":
@@ -169,7 +157,7 @@ def assignment_page(request, pk):
     return redirect("lris:assignment", pk=assignment.pk)
 
 
-@officer_required
+@reporting_officer_required
 def template_xlsx(request, pk):
     assignment = selectors.get_assignment(request.user, pk)
     data = xlsx.template(assignment, selectors.items_with_values(assignment))
@@ -179,7 +167,7 @@ def template_xlsx(request, pk):
     return response
 
 
-@officer_required
+@reporting_officer_required
 @require_POST
 def upload(request, pk):
     assignment = selectors.get_assignment(request.user, pk)
@@ -204,7 +192,7 @@ def upload(request, pk):
     return redirect("lris:assignment", pk=assignment.pk)
 
 
-@officer_required
+@reporting_officer_required
 @require_POST
 def review(request, pk):
     assignment = selectors.get_assignment(request.user, pk)
@@ -260,10 +248,10 @@ def _parse_day(text: str) -> dt.date | None:
     return None
 
 
-@officer_required
+@reporting_officer_required
 def assign(request):
     if not selectors.can_review(request.user):
-        raise DjangoPermissionDenied("Chỉ quản trị tỉnh được giao báo cáo.")
+        raise PermissionDenied("Chỉ quản trị tỉnh được giao báo cáo.")
     forms = list(selectors.active_forms())
     data = request.POST if request.method == "POST" else request.GET
     form = next((f for f in forms if f.code == data.get("form")), None)
@@ -320,18 +308,18 @@ def _url(name: str) -> str:
     return reverse(name)
 
 
-@officer_required
+@reporting_officer_required
 def review_list(request):
     if not (selectors.can_review(request.user) or selectors.sees_compliance(request.user)):
-        raise DjangoPermissionDenied("Chỉ quản trị tỉnh duyệt báo cáo.")
+        raise PermissionDenied("Chỉ quản trị tỉnh duyệt báo cáo.")
     queue = list(selectors.review_queue(request.user)[:200])
     return render(request, "lris/review_list.html", {"queue": queue})
 
 
-@officer_required
+@reporting_officer_required
 def compliance_page(request):
     if not selectors.sees_compliance(request.user):
-        raise DjangoPermissionDenied("Trang này dành cho tỉnh (quản trị, kiểm tra, giám sát).")
+        raise PermissionDenied("Trang này dành cho tỉnh (quản trị, kiểm tra, giám sát).")
     forms = list(selectors.active_forms())
     form = next((f for f in forms if f.code == request.GET.get("form")), forms[0] if forms else None)
     periods = selectors.assignment_periods(form) if form else []

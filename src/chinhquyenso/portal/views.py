@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from chinhquyenso.accounts import services as accounts
 from chinhquyenso.accounts.selectors import agency_ids, is_ioc_operator
 from chinhquyenso.core.calendar import local_date
-from chinhquyenso.core.errors import DomainError
+from chinhquyenso.core.errors import DomainError, PermissionDenied
 from chinhquyenso.core.http import pdf_response, stored_file_response
 from chinhquyenso.dossiers import printing
 from chinhquyenso.dossiers import selectors as dossiers
@@ -35,12 +35,7 @@ def citizen_required(view):
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_citizen:
-            return render(
-                request,
-                "portal/forbidden.html",
-                {"reason": "Trang này dành cho tài khoản công dân, tổ chức."},
-                status=403,
-            )
+            raise PermissionDenied("Trang này dành cho tài khoản công dân, tổ chức.")
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -9,6 +9,11 @@ from chinhquyenso.core.models import StoredFile
 from chinhquyenso.org.models import Agency
 
 
+def province_name() -> str:
+    """A new template's place name: the installation's province (CQS_PROVINCE_NAME)."""
+    return settings.CQS["PROVINCE_NAME"]
+
+
 class ReportTemplate(models.Model):
     """The structure of one recurring report. Texts are Django template
     strings over the period's figures: "tỷ lệ hồ sơ trực tuyến đạt
@@ -32,7 +37,7 @@ class ReportTemplate(models.Model):
         help_text="Cán bộ của cơ quan này soạn và ban hành; để trống: chỉ quản trị tỉnh.",
     )
     symbol = models.CharField("ký hiệu", max_length=40, help_text="Ví dụ: BC-STTTT")
-    place = models.CharField("địa danh", max_length=60, default="An Giang")
+    place = models.CharField("địa danh", max_length=60, default=province_name)
     summary = models.TextField("trích yếu", help_text="Mẫu văn bản, ví dụ: Kết quả chuyển đổi số {{ period.label }}")
     body = models.JSONField("nội dung", default=list)
     appendices = models.JSONField("phụ lục", default=list, blank=True)
@@ -103,14 +108,3 @@ class Report(models.Model):
     @property
     def is_issued(self) -> bool:
         return self.status == self.Status.ISSUED
-
-
-class NumberCounter(models.Model):
-    """The running number of reports per symbol and year (Số: 238/BC-STTTT)."""
-
-    symbol = models.CharField(max_length=40)
-    year = models.PositiveSmallIntegerField()
-    value = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["symbol", "year"], name="report_counter_unique")]

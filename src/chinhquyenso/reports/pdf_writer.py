@@ -1,6 +1,6 @@
 """An `OfficialDocument` as PDF, laid out per Nghị định 30/2020 (Phụ lục I).
 
-Rendered like the one-stop forms (`dossiers.printing.render_pdf`): a Django
+Rendered like the one-stop forms (`core.pdf.render_pdf`): a Django
 template (`reports/official_document.html`) printed by WeasyPrint, in
 "Times New Roman", which fontconfig resolves to Liberation Serif (same metrics,
 Debian package fonts-liberation2). Page numbers are CSS page-margin boxes,
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from chinhquyenso.dossiers.printing import render_pdf
+from chinhquyenso.core.pdf import render_pdf
 from chinhquyenso.reports.document import (
     LAYOUT,
     ORDINAL_COLUMNS,

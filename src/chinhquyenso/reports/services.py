@@ -9,9 +9,10 @@ from django.db import transaction
 from django.template import Context, Engine, TemplateSyntaxError
 from django.utils import timezone
 
+from chinhquyenso.accounts.access import refuse_read_only
 from chinhquyenso.accounts.models import GlobalRole, Membership, Role
 from chinhquyenso.accounts.selectors import agency_ids
-from chinhquyenso.core import audit
+from chinhquyenso.core import audit, codes, workflow
 from chinhquyenso.core.calendar import local_date
 from chinhquyenso.core.errors import DomainError, PermissionDenied
 from chinhquyenso.core.text import format_number, nfc
@@ -30,7 +31,7 @@ from chinhquyenso.reports.document import (
     Signer,
     Table,
 )
-from chinhquyenso.reports.models import NumberCounter, Report, ReportTemplate
+from chinhquyenso.reports.models import Report, ReportTemplate
 
 DEFAULT_TEMPLATES = Path(__file__).parent / "data" / "templates.json"
 # Texts in templates are Django template strings rendered to plain text (the
@@ -38,6 +39,18 @@ DEFAULT_TEMPLATES = Path(__file__).parent / "data" / "templates.json"
 ENGINE = Engine(builtins=["chinhquyenso.core.templatetags.cqs"], autoescape=False)
 
 # ------------------------------------------------------------------ snapshot
+
+
+# Drafts and issuing: read-only accounts refused, the report's row locked, the audit chain is its history.
+REPORT = workflow.Workflow(
+    Report,
+    noun="báo cáo",
+    audit_prefix="report",
+    snapshot=lambda report: {"status": report.status, "number": report.number, "issued_on": report.issued_on},
+    agency_of=lambda report: report.agency_id,
+    guard=refuse_read_only,
+    select_related=("template",),
+)
 
 
 def take_snapshot(period: Period, agency: Agency | None = None) -> dict:
@@ -323,9 +336,9 @@ def create_draft(*, actor, template: ReportTemplate, period: Period, agency: Age
     return report
 
 
-@transaction.atomic
+@REPORT.action
 def save_narratives(report: Report, *, actor, narratives: dict) -> Report:
-    report = Report.objects.select_for_update().get(pk=report.pk)
+    report, _ = REPORT.begin(report, actor)
     if report.is_issued:
         raise DomainError("Báo cáo đã ban hành, không sửa được.", field="status")
     if not can_write(actor, report.template):
@@ -352,20 +365,18 @@ def draft_document(report: Report) -> OfficialDocument:
     )
 
 
-@transaction.atomic
+@REPORT.action
 def issue(report: Report, *, actor, on: dt.date | None = None) -> Report:
     """Freeze: take the number, the date, the figures, and the files."""
-    report = Report.objects.select_for_update().get(pk=report.pk)
+    report, _ = REPORT.begin(report, actor)
     if report.is_issued:
         raise DomainError("Báo cáo đã ban hành.", field="status")
     if not can_issue(actor, report.template):
         raise PermissionDenied("Chỉ lãnh đạo cơ quan ban hành mới ban hành được báo cáo.")
     on = on or local_date(timezone.now())
-    counter, _ = NumberCounter.objects.select_for_update().get_or_create(symbol=report.template.symbol, year=on.year)
-    counter.value += 1
-    counter.save(update_fields=["value"])
+    number = codes.next_number(f"report:{report.template.symbol}:{on.year}")  # Số: 238/BC-STTTT, per symbol and year
     report.snapshot = json.loads(json.dumps(take_snapshot(report_period(report), report.agency)))
-    report.number, report.issued_on, report.issued_by = counter.value, on, actor
+    report.number, report.issued_on = number, on
     document = build_document(
         report.template, report.snapshot, narratives=report.narratives, number=report.number, issued_on=on
     )
@@ -380,13 +391,14 @@ def issue(report: Report, *, actor, on: dt.date | None = None) -> Report:
     report.pdf = store_generated(
         render(document, "pdf"), content_type="application/pdf", extension="pdf", name=f"{name}.pdf", user=actor
     )
-    report.status = Report.Status.ISSUED
-    report.save()
-    audit.record(
+    REPORT.transition(
+        report,
         actor=actor,
-        action="report.issue",
-        obj=report,
-        after={
+        action="issue",
+        to_status=Report.Status.ISSUED,
+        at=timezone.now(),
+        changes={"issued_by": actor},
+        audit_extra={
             "number": f"{report.number}/{report.template.symbol}",
             "issued_on": on,
             "docx": report.docx.sha256,

@@ -8,7 +8,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from chinhquyenso.backoffice.views import officer_required
+from chinhquyenso.accounts.decorators import officer_required
 from chinhquyenso.core.errors import DomainError
 from chinhquyenso.indicators.periods import parse_period
 from chinhquyenso.reports import selectors, services
@@ -21,10 +21,7 @@ CONTENT_TYPES = {
 
 
 def _report(request, pk):
-    try:
-        return selectors.get_report(request.user, pk)
-    except DomainError:
-        raise Http404("Không tìm thấy báo cáo.")
+    return selectors.get_report(request.user, pk)  # NotFound: the 404 page (core.middleware)
 
 
 @officer_required

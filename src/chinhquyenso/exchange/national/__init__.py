@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from chinhquyenso.core.workflow import in_transaction
+
 ADAPTERS = {
     "POPULATION_ADAPTER": {
         "simulator": "chinhquyenso.exchange.national.simulators.SimulatedPopulationRegistry",
@@ -19,6 +21,12 @@ ADAPTERS = {
 }
 
 
+def forbid_inside_transaction() -> None:
+    """Another system may answer slowly or not at all: never while a transaction holds locks."""
+    if in_transaction():
+        raise RuntimeError("a national system is called only outside a transaction (ask before, or use the outbox)")
+
+
 def _build(setting: str):
     return import_string(ADAPTERS[setting][settings.CQS[setting]])()
 
@@ -32,6 +40,7 @@ def find_person(identity_number: str):
     which goes on with typed data and says the lookup did not happen."""
     from chinhquyenso.exchange.national.base import NationalSystemError
 
+    forbid_inside_transaction()
     try:
         return population_registry().lookup(identity_number), True
     except NationalSystemError:

@@ -24,6 +24,7 @@ import httpx
 from django.conf import settings
 
 from chinhquyenso.core.text import format_number, nfc
+from chinhquyenso.exchange.national import forbid_inside_transaction
 from chinhquyenso.exchange.national.base import PAYMENT_STATUSES, NationalSystemError, PaymentIntent, Person
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class _HttpAdapter:
     def _request(self, method: str, route: str, path: str, *, json=None, headers=None, not_found_ok=False):
         """JSON body of a 2xx answer (None when empty); _NOT_FOUND for a 404 when
         not_found_ok. `route` is the path template, the only thing logged."""
+        forbid_inside_transaction()
         if not self.base_url:
             raise NationalSystemError(
                 f"Chưa cấu hình địa chỉ kết nối {self.system} (biến môi trường CQS_{self.prefix}_BASE_URL); "

@@ -1,0 +1,58 @@
+"""Reads of the outbox: a user's in-app notices, and the messages that could
+not be delivered, scoped to who may see them."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from chinhquyenso.accounts.access import scope_agency_ids
+from chinhquyenso.accounts.selectors import is_ioc_operator, is_province_admin, sees_whole_province
+from chinhquyenso.exchange.models import Message
+
+UNDELIVERED = [Message.State.FAILED, Message.State.DEAD]
+
+
+def notices_for(user, *, kind_prefix: str = "", unread_only: bool = False, limit: int = 20) -> list[Message]:
+    """The in-app notices delivered to this user, newest first."""
+    if not getattr(user, "pk", None):
+        return []
+    notices = Message.objects.filter(user=user, channel=Message.Channel.IN_APP, state=Message.State.SENT)
+    if kind_prefix:
+        notices = notices.filter(kind__startswith=kind_prefix)
+    if unread_only:
+        notices = notices.filter(read_at__isnull=True)
+    return list(notices.order_by("-created_at", "-id")[:limit])
+
+
+def _sees_every_message(user) -> bool:
+    return is_province_admin(user) or sees_whole_province(user)
+
+
+def undelivered(user, *, kind_prefix: str = "") -> QuerySet[Message]:
+    """Messages that failed (retrying) or gave up (dead letters) that this
+    user is responsible for: the province administrators and auditors see
+    all; IOC operators those about citizen feedback; officers their
+    agencies' (and their predecessors')."""
+    failed = Message.objects.filter(state__in=UNDELIVERED)
+    if kind_prefix:
+        failed = failed.filter(kind__startswith=kind_prefix)
+    if not getattr(user, "pk", None) or getattr(user, "is_citizen", True):
+        return failed.none()
+    if _sees_every_message(user):
+        return failed.order_by("-next_attempt_at", "-id")
+    visible = failed.filter(agency_id__in=scope_agency_ids(user))
+    if is_ioc_operator(user):
+        visible = visible | failed.filter(kind__startswith="feedback.")
+    return visible.order_by("-next_attempt_at", "-id")
+
+
+def for_source(obj) -> QuerySet[Message]:
+    """Every message about one record (a dossier, a report), oldest first."""
+    return Message.objects.filter(source_type=obj._meta.label, source_id=str(obj.pk)).order_by("created_at", "id")
+
+
+def may_retry(user, message: Message) -> bool:
+    """Those who see a failed message may send it again; auditors only read."""
+    if getattr(user, "global_role", "") == "auditor" and not is_province_admin(user):
+        return False
+    return undelivered(user).filter(pk=message.pk).exists()
