@@ -213,8 +213,7 @@ def seed(args, world) -> dict:
     from django.utils import timezone
 
     from chinhquyenso.core.calendar import LOCAL_TZ
-    from chinhquyenso.core.models import StoredFile
-    from chinhquyenso.dossiers.models import CodeCounter
+    from chinhquyenso.core.models import CodeCounter, StoredFile
     from chinhquyenso.feedback.models import Feedback, Photo
 
     rng = random.Random(args.seed)
@@ -416,18 +415,20 @@ def submissions(args, world) -> dict:
     def direct(i: int):
         data, ip = fields(i, "svc")
         services.submit(
-            category_code=data["service_code"],
-            description=data["description"],
-            latitude=data["lat"],
-            longitude=data["long"],
-            name="Nguyễn Văn An",
-            phone=data["phone"],
-            email=data["email"],
-            attribute_values={k[10:-1]: v for k, v in data.items() if k.startswith("attribute[")},
+            services.Submission(
+                category_code=data["service_code"],
+                description=data["description"],
+                latitude=data["lat"],
+                longitude=data["long"],
+                name="Nguyễn Văn An",
+                phone=data["phone"],
+                email=data["email"],
+                attribute_values={k[10:-1]: v for k, v in data.items() if k.startswith("attribute[")},
+            ),
             channel="open311",
             api_client="Ứng dụng đo hiệu năng",
             device_id=data["device_id"],
-            idempotency_key=f"open311:bench:{i}",
+            idempotency_key=f"bench-direct-{i}",
             client_ip=ip,
         )
 
@@ -459,8 +460,9 @@ def escalation(args, world) -> dict:
     from django.db.models import Max, Min
     from django.utils import timezone
 
+    from chinhquyenso.exchange.models import Message
     from chinhquyenso.feedback import services
-    from chinhquyenso.feedback.models import Escalation, Feedback, FeedbackEvent, Notification
+    from chinhquyenso.feedback.models import Escalation, Feedback, FeedbackEvent
 
     now = timezone.now()
     bounds = Feedback.objects.aggregate(lo=Min("id"), hi=Max("id"))
@@ -489,13 +491,14 @@ def escalation(args, world) -> dict:
             )
     reset = time.perf_counter() - start
     open_reports = Feedback.objects.filter(status__in=["received", "assigned", "in_progress"]).count()
-    before = (Escalation.objects.count(), FeedbackEvent.objects.count(), Notification.objects.count())
+    digests = Message.objects.filter(kind__startswith="feedback.escalation_")
+    before = (Escalation.objects.count(), FeedbackEvent.objects.count(), digests.count())
 
     t0 = time.perf_counter()
     first = services.escalate_due(now=now)
     first_s = time.perf_counter() - t0
     by_level = {level: sum(1 for e in first if e.level == level) for level in (1, 2, 3)}
-    notices = Notification.objects.count() - before[2]
+    notices = digests.count() - before[2]
     events = FeedbackEvent.objects.count() - before[1]
     t0 = time.perf_counter()
     second = services.escalate_due(now=now + dt.timedelta(minutes=15))

@@ -2,15 +2,17 @@
 communes of the test province, an IOC operator, leaders with e-mail
 addresses, and a helper that files a report as a signed-in citizen."""
 
+import dataclasses
 import io
 
 import pytest
 
 from chinhquyenso.accounts import services as accounts
 from chinhquyenso.accounts.models import GlobalRole, User
+from chinhquyenso.exchange.models import Message
+from chinhquyenso.exchange.senders import ConsoleSmsSender
 from chinhquyenso.feedback import services
 from chinhquyenso.feedback.models import AreaPoint
-from chinhquyenso.feedback.notify import ConsoleSmsSender
 from tests.conftest import vn
 
 # Kiến An and Kiến Thành (Chợ Mới): invented points ~7 km apart.
@@ -59,9 +61,33 @@ def leader_emails(officers):
 
 @pytest.fixture(autouse=True)
 def _sms_outbox():
+    """The SMS the console sender delivered (tests that run the outbox's delivery)."""
     ConsoleSmsSender.sent.clear()
     yield ConsoleSmsSender.sent
     ConsoleSmsSender.sent.clear()
+
+
+def sms_written(phone: str = "") -> list[tuple[str, str]]:
+    """(number, text) of the SMS written into the outbox, oldest first (delivered after commit)."""
+    texts = Message.objects.filter(channel=Message.Channel.SMS).order_by("id")
+    if phone:
+        texts = texts.filter(recipient=phone)
+    return list(texts.values_list("recipient", "body"))
+
+
+def code_sent(phone: str = "") -> str:
+    """The verification code in the last SMS written to the phone."""
+    return sms_written(phone)[-1][1].split(": ")[1][:6]
+
+
+REPORT_FIELDS = {f.name for f in dataclasses.fields(services.Submission)}
+
+
+def file_report(**fields):
+    """services.submit from one flat set of keyword arguments: the report's
+    fields (services.Submission) and the transport facts (reporter, channel, at…)."""
+    report = services.Submission(**{k: v for k, v in fields.items() if k in REPORT_FIELDS})
+    return services.submit(report, **{k: v for k, v in fields.items() if k not in REPORT_FIELDS})
 
 
 @pytest.fixture
@@ -79,7 +105,7 @@ def report(categories, points, citizen):
             "at": vn(2025, 3, 3, 9),
         }
         data.update(overrides)
-        return services.submit(**data)
+        return file_report(**data)
 
     return file
 

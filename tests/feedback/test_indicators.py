@@ -44,7 +44,9 @@ def dataset(registry, report, officers, citizen, ioc_operator):
     r[6] = report(description="R6", area_code="xa-kien-thanh", at=vn(2025, 3, 4, 9))
     services.reject(r[6], actor=b["leader"], reason="Không thuộc phạm vi.", at=vn(2025, 3, 5, 9))
     r[7] = services.submit(
-        category_code="moi-truong", description="R7", address="không rõ", reporter=citizen, at=vn(2025, 3, 5, 9)
+        services.Submission(category_code="moi-truong", description="R7", address="không rõ"),
+        reporter=citizen,
+        at=vn(2025, 3, 5, 9),
     )
     r[3] = report(description="R3", at=vn(2025, 3, 17, 9))
     assert [r[k].handling_working_days for k in (1, 2, 5, 8)] == [4, 28, 2, 3]

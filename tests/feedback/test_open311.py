@@ -295,7 +295,7 @@ def test_post_creates_a_routed_report(api, lamp, province):
         ({"attribute[khu_vuc][]": ["duong", "song"]}, 400, "attribute[khu_vuc]: Giá trị không có trong danh sách"),
         ({"attribute[tu_luc]": "hôm qua"}, 400, "attribute[tu_luc]: “Hỏng từ lúc” phải là ngày giờ W3C"),
         ({"attribute[mau_den]": "vàng"}, 400, "attribute[mau_den]: Lĩnh vực này không có thông tin bổ sung"),
-        ({"jurisdiction_id": "hanoi.gov.vn"}, 404, "jurisdiction_id: hệ thống chỉ phục vụ «angiang.gov.vn»"),
+        ({"jurisdiction_id": "hanoi.gov.vn"}, 404, "jurisdiction_id: hệ thống chỉ phục vụ «dvc.example.gov.vn»"),
     ],
 )
 def test_post_errors_name_the_parameter_and_write_nothing(api, lamp, fields, status, starts):
@@ -508,9 +508,7 @@ def test_filters(api, handled):
     assert {r["service_request_id"] for r in found} == {handled["old"].code, handled["rejected"].code}
 
     other = services.submit(
-        category_code="giao-thong",
-        description="Ổ gà lớn giữa đường.",
-        area_code="xa-kien-an",
+        services.Submission(category_code="giao-thong", description="Ổ gà lớn giữa đường.", area_code="xa-kien-an"),
         channel="ioc",
         at=ago(days=1),
     )
@@ -636,9 +634,17 @@ def test_protocol_errors(api):
     assert error(Client().post(f"{BASE}/requests.xml", {"description": "a\x01"}), 400, "xml").startswith("description:")
     assert error(Client().get(f"{BASE}/requests/PA%00.json"), 400).startswith("path:")
     assert error(api.get("services.json", jurisdiction_id="hanoi.gov.vn"), 404).startswith("jurisdiction_id:")
-    assert api.get("services.json", jurisdiction_id="angiang.gov.vn").status_code == 200
+    assert api.get("services.json", jurisdiction_id="dvc.example.gov.vn").status_code == 200  # CQS["SITE_URL"]'s host
     # Public answers can be read by web applications on other origins; POST needs no CSRF token.
     assert api.get("services.json")["Access-Control-Allow-Origin"] == "*"
     strict = Client(enforce_csrf_checks=True)
     assert strict.post(f"{BASE}/requests.json", {"service_code": "moi-truong"}).status_code == 403  # the key, not CSRF
     assert "api_key" in as_json(strict.post(f"{BASE}/requests.json", {}))[0]["description"]
+
+
+def test_the_jurisdiction_is_the_installations(api, settings):
+    settings.CQS = {**settings.CQS, "FEEDBACK_OPEN311_JURISDICTION": "tinh.example.vn"}
+    assert api.get("services.json", jurisdiction_id="tinh.example.vn").status_code == 200
+    assert "«tinh.example.vn»" in error(api.get("services.json", jurisdiction_id="dvc.example.gov.vn"), 404)
+    settings.CQS = {**settings.CQS, "FEEDBACK_OPEN311_JURISDICTION": "", "SITE_URL": ""}
+    assert api.get("services.json", jurisdiction_id="bat-ky.vn").status_code == 200  # none configured

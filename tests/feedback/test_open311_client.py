@@ -22,21 +22,25 @@ def city(live_server, categories, points, officers):
     """Two reports in Kiến An from the last days, one of them resolved."""
     now = timezone.now()
     first = services.submit(
-        category_code="moi-truong",
-        description="Rác thải đổ ven kênh Xáng.",
-        area_code="xa-kien-an",
+        services.Submission(
+            category_code="moi-truong",
+            description="Rác thải đổ ven kênh Xáng.",
+            area_code="xa-kien-an",
+            phone="0901000001",
+            attribute_values={"loai_o_nhiem": "rac-thai"},
+        ),
         channel="ioc",
-        phone="0901000001",
-        attribute_values={"loai_o_nhiem": "rac-thai"},
         at=now - dt.timedelta(days=3),
     )
     second = services.submit(
-        category_code="giao-thong",
-        description="Ổ gà lớn trên tỉnh lộ 942.",
-        latitude="10.4791",
-        longitude="105.4822",
+        services.Submission(
+            category_code="giao-thong",
+            description="Ổ gà lớn trên tỉnh lộ 942.",
+            latitude="10.4791",
+            longitude="105.4822",
+            phone="0901000002",
+        ),
         channel="ioc",
-        phone="0901000002",
         at=now - dt.timedelta(days=2),
     )
     specialist = officers["xa_a"]["specialist"]
@@ -49,8 +53,8 @@ def city(live_server, categories, points, officers):
         "root": root,
         "first": first.code,
         "second": second.code,
-        "json": GeoReport(root, jurisdiction="angiang.gov.vn"),
-        "xml": GeoReport(root, jurisdiction="angiang.gov.vn", output_format="xml"),
+        "json": GeoReport(root, jurisdiction="dvc.example.gov.vn"),
+        "xml": GeoReport(root, jurisdiction="dvc.example.gov.vn", output_format="xml"),
     }
 
 
@@ -119,7 +123,7 @@ def test_post_then_read_back(city):
             "first_name": "Lan",
             "last_name": "Lê Thị",
             "phone": "0913000111",
-            "jurisdiction_id": "angiang.gov.vn",
+            "jurisdiction_id": "dvc.example.gov.vn",
         },
         headers={"Idempotency-Key": "don-1"},
     )
@@ -140,7 +144,7 @@ def test_post_then_read_back(city):
             "first_name": "Lan",
             "last_name": "Lê Thị",
             "phone": "0913000111",
-            "jurisdiction_id": "angiang.gov.vn",
+            "jurisdiction_id": "dvc.example.gov.vn",
         },
         headers={"Idempotency-Key": "don-1"},
     )

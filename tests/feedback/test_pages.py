@@ -19,7 +19,7 @@ from chinhquyenso.accounts.models import GlobalRole
 from chinhquyenso.feedback import selectors, services
 from chinhquyenso.feedback.models import Feedback, FeedbackEvent, Photo, Status
 from tests.conftest import vn
-from tests.feedback.conftest import jpeg, png
+from tests.feedback.conftest import jpeg, png, sms_written
 
 pytestmark = pytest.mark.django_db
 
@@ -154,7 +154,7 @@ def test_signed_in_citizen_submits_directly_and_follows_the_report(categories, p
     assert Client().get("/phan-anh/cua-toi/")["Location"].startswith("/dang-nhap/")
 
 
-def test_anonymous_reporter_verifies_the_phone_with_a_code(categories, points, _sms_outbox):
+def test_anonymous_reporter_verifies_the_phone_with_a_code(categories, points):
     client = Client()
     first = text(client.get("/phan-anh/gui/?ho_so="))
     assert "Bước 1: Xác minh số điện thoại" in first and "Gửi phản ánh</button>" not in first
@@ -162,7 +162,7 @@ def test_anonymous_reporter_verifies_the_phone_with_a_code(categories, points, _
     refused = client.post("/phan-anh/gui/ma-xac-minh/", {"phone": "12345"})
     assert refused.status_code == 400 and "Số điện thoại không hợp lệ" in error_of(text(refused), "phone")
     assert client.post("/phan-anh/gui/ma-xac-minh/", {"phone": "0912 345 678"})["Location"] == "/phan-anh/gui/"
-    ((number, sms),) = _sms_outbox
+    ((number, sms),) = sms_written()  # delivered by the outbox's worker right after the request
     code = re.search(r"\b(\d{6})\b", sms).group(1)
     assert number == "0912345678"
     step2 = text(client.get("/phan-anh/gui/"))
@@ -566,3 +566,40 @@ def test_text_typed_in_nfd_is_stored_nfc_and_found_without_diacritics(categories
     assert feedback.description == unicodedata.normalize("NFC", decomposed)
     assert feedback.code in text(Client().get("/phan-anh/", {"q": "cay xanh nga de"}))
     assert feedback.code in text(Client().get("/phan-anh/", {"q": unicodedata.normalize("NFD", "ngã đè")}))
+
+
+def test_undelivered_messages_are_listed_for_the_ioc_and_sent_again(report, officers, ioc_operator, admin_user):
+    from chinhquyenso.exchange.models import Message
+
+    feedback = report()
+    services.resolve(feedback, actor=officers["xa_a"]["specialist"], public_reply="Đã thu gom.", at=vn(2025, 3, 4, 9))
+    message = Message.objects.get(kind="feedback.resolved")
+    Message.objects.filter(pk=message.pk).update(state=Message.State.DEAD, attempts=5, last_error="SMTP down")
+    operator = signed_in(ioc_operator)
+    page = text(operator.get("/can-bo/phan-anh/"))
+    assert "Thư, tin nhắn chưa gửi được" in page and f"Phản ánh {feedback.code}" in page and "SMTP down" in page
+    assert "hoa@example.vn" not in page  # the recipient is the reporter's contact: not listed
+    # The handling agency's officers see their own; another commune's do not.
+    assert "SMTP down" in text(signed_in(officers["xa_a"]["specialist"]).get("/can-bo/phan-anh/"))
+    assert "SMTP down" not in text(signed_in(officers["xa_b"]["specialist"]).get("/can-bo/phan-anh/"))
+    # Auditors read the list but may not send again.
+    auditor = accounts.create_officer(
+        actor=admin_user, username="kiem.tra", password="x", full_name="Kiểm tra", global_role=GlobalRole.AUDITOR
+    )
+    audit_page = text(signed_in(auditor).get("/can-bo/phan-anh/"))
+    assert "SMTP down" in audit_page and "Gửi lại</button>" not in audit_page
+    url = f"/can-bo/phan-anh/thu-gui-loi/{message.pk}/gui-lai/"
+    assert signed_in(auditor).post(url).status_code == 403
+    assert signed_in(officers["xa_b"]["specialist"]).post(url).status_code == 404
+    assert operator.post(url)["Location"] == "/can-bo/phan-anh/"
+    message.refresh_from_db()
+    assert message.state == Message.State.PENDING and message.attempts == 0
+    assert "SMTP down" not in text(operator.get("/can-bo/phan-anh/"))
+    assert operator.post(url).status_code == 404  # no longer undelivered
+
+
+def test_the_channel_is_named_by_the_installation(report, officers, settings):
+    settings.CQS = {**settings.CQS, "FEEDBACK_APP_NAME": "Ứng dụng Công dân số"}
+    feedback = report(reporter=None, channel="app", phone="0912345678", device_id="may-1")
+    page = text(signed_in(officers["xa_a"]["specialist"]).get(f"/can-bo/phan-anh/{feedback.code}/"))
+    assert "Ứng dụng Công dân số" in page

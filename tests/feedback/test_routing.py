@@ -77,10 +77,7 @@ def test_route_of_a_report_is_pure(categories, points, province, citizen):
 
 def test_unknown_place_goes_to_the_ioc_queue(categories, citizen):
     fb = services.submit(
-        category_code="giao-thong",
-        description="Ổ gà.",
-        latitude="10.9",
-        longitude="105.0",
+        services.Submission(category_code="giao-thong", description="Ổ gà.", latitude="10.9", longitude="105.0"),
         reporter=citizen,
         at=vn(2025, 3, 3, 9),
     )
@@ -122,9 +119,7 @@ def test_a_merged_commune_routes_to_its_successor(merged, categories, citizen):
     assert locate(area_code="xa-kien-an") == new  # the old code
     assert locate(address="Ấp 1, xã Kiến Thành") == new  # an old address
     fb = services.submit(
-        category_code="moi-truong",
-        description="Khói bụi.",
-        area_code="000.07.02.H01",
+        services.Submission(category_code="moi-truong", description="Khói bụi.", area_code="000.07.02.H01"),
         reporter=citizen,
         at=vn(2025, 7, 3, 9),
     )

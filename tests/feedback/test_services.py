@@ -12,11 +12,13 @@ from PIL import Image
 
 from chinhquyenso.core.errors import Conflict, DomainError, PermissionDenied
 from chinhquyenso.core.models import AuditRecord
+from chinhquyenso.exchange import outbox
+from chinhquyenso.exchange.models import Message
+from chinhquyenso.exchange.selectors import for_source, undelivered
 from chinhquyenso.feedback import selectors, services
-from chinhquyenso.feedback.models import Feedback, FeedbackEvent, Notification, PhoneVerification, Status
-from chinhquyenso.feedback.notify import ConsoleSmsSender
+from chinhquyenso.feedback.models import Feedback, FeedbackEvent, PhoneVerification, Status
 from tests.conftest import vn
-from tests.feedback.conftest import jpeg, png
+from tests.feedback.conftest import code_sent, file_report, jpeg, png, sms_written
 
 pytestmark = pytest.mark.django_db
 
@@ -135,10 +137,6 @@ def test_rate_limits_per_phone_and_per_ip(report, settings):
     assert not Feedback.objects.filter(client_hash__contains="203.0.113").exists()
 
 
-def code_sent():
-    return ConsoleSmsSender.sent[-1][1].split(": ")[1][:6]
-
-
 def test_anonymous_web_reports_need_the_code_sent_to_the_phone(categories, points, province):
     def submit(**overrides):
         data = {
@@ -150,7 +148,7 @@ def test_anonymous_web_reports_need_the_code_sent_to_the_phone(categories, point
             "at": vn(2025, 3, 3, 9),
         }
         data.update(overrides)
-        return services.submit(**data)
+        return file_report(**data)
 
     with pytest.raises(DomainError) as error:
         submit(phone="")
@@ -160,7 +158,7 @@ def test_anonymous_web_reports_need_the_code_sent_to_the_phone(categories, point
     assert error.value.field == "verification_code" and "chưa được gửi" in error.value.message
     entry = services.send_verification_code("0912 345 678", at=vn(2025, 3, 3, 8, 58))
     code = code_sent()
-    assert ConsoleSmsSender.sent[-1][0] == "0912345678" and code not in entry.code_hash
+    assert sms_written()[-1][0] == "0912345678" and code not in entry.code_hash
     wrong = "000000" if code != "000000" else "111111"
     with pytest.raises(DomainError):
         submit(verification_code=wrong)
@@ -180,19 +178,17 @@ def test_a_code_stops_working_after_five_wrong_tries(categories, points):
     for _ in range(5):
         with pytest.raises(DomainError):
             services.submit(
-                category_code="giao-thong",
-                description="Ổ gà.",
-                area_code="xa-kien-an",
-                phone="0912345678",
+                services.Submission(
+                    category_code="giao-thong", description="Ổ gà.", area_code="xa-kien-an", phone="0912345678"
+                ),
                 verification_code=wrong,
                 at=vn(2025, 3, 3, 9, 1),
             )
     with pytest.raises(DomainError) as error:
         services.submit(
-            category_code="giao-thong",
-            description="Ổ gà.",
-            area_code="xa-kien-an",
-            phone="0912345678",
+            services.Submission(
+                category_code="giao-thong", description="Ổ gà.", area_code="xa-kien-an", phone="0912345678"
+            ),
             verification_code=code,
             at=vn(2025, 3, 3, 9, 2),
         )
@@ -207,15 +203,21 @@ def test_codes_per_phone_are_limited(categories, settings):
         services.send_verification_code("0912345678", at=vn(2025, 3, 3, 9, 10))
 
 
-def test_a_failing_sms_gateway_leaves_no_code_behind(categories, settings):
-    settings.CQS = {**settings.CQS, "FEEDBACK_SMS_SENDER": "tests.feedback.test_services.BrokenSender"}
-    with pytest.raises(DomainError) as error:
-        services.send_verification_code("0912345678", at=vn(2025, 3, 3, 9))
-    assert error.value.field == "phone" and not PhoneVerification.objects.exists()
+def test_the_code_is_written_with_its_sms_and_a_failing_gateway_is_retried(categories, settings, ioc_operator):
+    settings.CQS = {**settings.CQS, "OUTBOX_SENDERS": {"sms": "tests.feedback.test_services.BrokenSender"}}
+    entry = services.send_verification_code("0912345678", at=vn(2025, 3, 3, 9))
+    (sms,) = Message.objects.filter(kind="feedback.verification_code")
+    assert sms.recipient == "0912345678" and sms.state == Message.State.PENDING
+    assert code_sent("0912345678") not in entry.code_hash  # the code itself is kept only as a keyed hash
+    # Nothing is sent in the request: the worker delivers after commit; a failing gateway is retried.
+    assert outbox.deliver_due(vn(2025, 3, 3, 9)) == (0, 1)
+    sms.refresh_from_db()
+    assert sms.state == Message.State.FAILED and "gateway down" in sms.last_error
+    assert sms in undelivered(ioc_operator, kind_prefix="feedback.")
 
 
 class BrokenSender:
-    def send(self, recipient, subject, body):
+    def send(self, message):
         raise ConnectionError("gateway down")
 
 
@@ -398,8 +400,8 @@ def test_public_replies_reach_the_reporter_internal_comments_do_not(handled, cit
     fb, a = handled
     services.comment(fb, actor=a["specialist"], text="Ghi chú nội bộ.")
     services.comment(fb, actor=a["specialist"], text="Cơ quan đã tiếp nhận, sẽ kiểm tra.", public=True)
-    notes = list(Notification.objects.filter(feedback=fb))
-    assert [n.kind for n in notes] == ["reply"]
+    notes = list(for_source(fb))
+    assert [n.kind for n in notes] == ["feedback.reply"]
     with pytest.raises(PermissionDenied):
         services.comment(fb, actor=citizen, text="x")
 
@@ -413,7 +415,7 @@ def test_rejection_records_whether_it_came_within_the_refusal_window(report, off
     late = report(description="Khói bụi từ xưởng gỗ.", category_code="moi-truong", device_id="d2")
     services.reject(late, actor=a["specialist"], reason="Không thuộc phạm vi.", at=vn(2025, 3, 6, 8))
     assert late.refusal_on_time is False
-    assert Notification.objects.filter(feedback=late, kind="rejected").exists()
+    assert for_source(late).filter(kind="feedback.rejected").exists()
 
 
 def test_reopen_within_seven_days_continues_the_clock(handled, citizen):
@@ -480,16 +482,17 @@ def test_a_duplicate_is_merged_its_reporter_told_now_and_when_the_original_is_re
     duplicate.refresh_from_db()
     assert duplicate.status == Status.MERGED and duplicate.merged_into == original and duplicate.closed_at
     assert selectors.final_report(duplicate) == original
-    told = Notification.objects.get(feedback=duplicate, kind="merged")
+    told = for_source(duplicate).get(kind="feedback.merged")
     assert told.recipient == "b@example.vn" and original.code in told.body
+    assert told.link == f"https://dvc.example.gov.vn/phan-anh/{duplicate.code}/"  # an e-mail links to the report
     with pytest.raises(DomainError):
         services.merge(original, into=duplicate, actor=ioc_operator)  # not into a merged one
     with pytest.raises(DomainError):
         services.merge(original, into=original, actor=ioc_operator)
     services.resolve(original, actor=a["specialist"], public_reply="Đã thu gom rác.", at=vn(2025, 3, 4, 10))
-    follow_up = Notification.objects.get(feedback=duplicate, kind="original_resolved")
+    follow_up = for_source(duplicate).get(kind="feedback.original_resolved")
     assert follow_up.recipient == "b@example.vn" and "Đã thu gom rác." in follow_up.body
-    assert Notification.objects.filter(feedback=original, kind="resolved").count() == 1
+    assert for_source(original).filter(kind="feedback.resolved").count() == 1
 
 
 def test_a_report_about_several_matters_is_split_and_each_part_routed(report, ioc_operator, officers, province):
@@ -515,14 +518,16 @@ def test_a_report_about_several_matters_is_split_and_each_part_routed(report, io
         p.split_from == original and p.received_at == original.received_at and p.photos.count() == 1 for p in parts
     )
     assert parts[0].due_at == original.due_at  # the citizen's clock does not restart
-    assert Notification.objects.get(feedback=original, kind="split").body.count("PA-2025-") >= 3
+    assert for_source(original).get(kind="feedback.split").body.count("PA-2025-") >= 3
 
 
 def test_a_report_that_cannot_be_located_waits_in_the_ioc_queue(categories, citizen, ioc_operator, province):
     fb = services.submit(
-        category_code="moi-truong",
-        description="Nước thải đen chảy ra sông.",
-        address="Ấp Hòa Bình, một nơi không rõ",
+        services.Submission(
+            category_code="moi-truong",
+            description="Nước thải đen chảy ra sông.",
+            address="Ấp Hòa Bình, một nơi không rõ",
+        ),
         reporter=citizen,
         at=vn(2025, 3, 3, 9),
     )

@@ -24,9 +24,9 @@ from chinhquyenso.accounts import services as accounts
 from chinhquyenso.accounts.models import GlobalRole, User
 from chinhquyenso.core import audit
 from chinhquyenso.core.calendar import LOCAL_TZ, WorkingCalendar, closing_time
+from chinhquyenso.core.models import CodeCounter
 from chinhquyenso.demo import services
 from chinhquyenso.demo.generator import Quota
-from chinhquyenso.dossiers.models import CodeCounter
 from chinhquyenso.feedback import services as feedback
 from chinhquyenso.feedback.models import AreaPoint, Category, Feedback, FeedbackEvent, Status
 from chinhquyenso.org.models import Agency, AgencyKind, Level, Succession

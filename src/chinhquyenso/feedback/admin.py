@@ -1,14 +1,14 @@
 """Province administrators edit the categories (who handles what, in how many
-working days) and the communes' reference points; reports, escalations and
-the outbox are read-only here (they change only through the services)."""
+working days) and the communes' reference points; reports and escalations
+are read-only here (they change only through the services). The messages
+sent about reports are in the outbox's admin (exchange.Message)."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 
 from chinhquyenso.core import audit
 from chinhquyenso.core.admin import ReadOnlyAdmin
-from chinhquyenso.feedback import services
-from chinhquyenso.feedback.models import ApiClient, AreaPoint, Category, Escalation, Feedback, Notification
+from chinhquyenso.feedback.models import ApiClient, AreaPoint, Category, Escalation, Feedback
 
 
 class CategoryForm(forms.ModelForm):
@@ -95,22 +95,6 @@ class EscalationAdmin(ReadOnlyAdmin):
     list_display = ["feedback", "level", "reason", "to_agency", "cycle", "at"]
     list_filter = ["level", "reason"]
     search_fields = ["feedback__code"]
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
-    """The outbox: a failed send stays here with its error until it is sent or given up."""
-
-    list_display = ["created_at", "kind", "channel", "state", "attempts", "next_attempt_at", "last_error", "agency"]
-    list_filter = ["state", "kind", "channel"]
-    search_fields = ["feedback__code", "subject"]
-    actions = ["retry"]
-
-    @admin.action(description="Gửi lại các thông báo đã chọn")
-    def retry(self, request, queryset):
-        for notification in queryset.exclude(state=Notification.State.SENT):
-            services.retry_notification(notification, actor=request.user)
-        self.message_user(request, "Đã đưa các thông báo vào hàng đợi gửi lại.", messages.SUCCESS)
 
 
 @admin.register(ApiClient)

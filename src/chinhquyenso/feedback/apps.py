@@ -7,7 +7,22 @@ class FeedbackConfig(AppConfig):
     verbose_name = "Phản ánh, kiến nghị"
 
     def ready(self):
-        from chinhquyenso.core import events
-        from chinhquyenso.feedback import services
+        from chinhquyenso.core import events, registry
+        from chinhquyenso.core.registry import JOBS, Job, MeasureSource, TileSection
+        from chinhquyenso.feedback import selectors, services
 
         events.subscribe("AgencyReorganized", services.move_open_feedback)
+        JOBS.register("feedback_escalations", Job("chinhquyenso.feedback.tasks.escalate", 15 * 60))
+        registry.INDICATOR_MEASURES.register(
+            "feedback", MeasureSource(labels=selectors.MEASURES, compute=selectors.indicator_measures)
+        )
+        registry.DASHBOARD_TILES.register(
+            "feedback",
+            TileSection(
+                title="Phản ánh, kiến nghị",
+                tiles=(
+                    ("feedback_resolution_rate", "Phản ánh đã xử lý xong"),
+                    ("feedback_late_rate", "Phản ánh xử lý quá hạn"),
+                ),
+            ),
+        )

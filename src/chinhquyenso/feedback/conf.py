@@ -1,12 +1,15 @@
 """Feedback settings: `settings.CQS["FEEDBACK_…"]` overrides these defaults,
-so an installation (or a test) changes a rule without touching code."""
+so an installation (or a test) changes a rule without touching code. Messages
+leave through the outbox, whose senders, attempts and back-off are the
+OUTBOX_* settings (exchange.outbox)."""
 
 from django.conf import settings
 
 DEFAULTS = {
-    # Senders (dotted paths to classes with send(recipient, subject, body)).
-    "FEEDBACK_SMS_SENDER": "chinhquyenso.feedback.notify.ConsoleSmsSender",
-    "FEEDBACK_EMAIL_SENDER": "chinhquyenso.feedback.notify.EmailSender",
+    # The province's mobile app, as the channel's name on the pages and in the reports' timelines.
+    "FEEDBACK_APP_NAME": "Ứng dụng di động của tỉnh",
+    # Open311 jurisdiction_id this system serves; empty: the host of CQS["SITE_URL"].
+    "FEEDBACK_OPEN311_JURISDICTION": "",
     # The public map's extent "south,north,west,east" (settings.py sets the province's); empty: the
     # current communes' reference points widened by FEEDBACK_PIN_MAX_KM.
     "FEEDBACK_MAP_BOUNDS": "",
@@ -30,10 +33,6 @@ DEFAULTS = {
     "FEEDBACK_IOC_QUEUE_DAYS": 1,
     # IOC mailbox that receives level-3 escalations besides the IOC operators' own addresses.
     "FEEDBACK_IOC_EMAIL": "",
-    # Outbox: attempts before giving up, first retry delay (doubles each time, capped).
-    "FEEDBACK_NOTIFY_MAX_ATTEMPTS": 5,
-    "FEEDBACK_NOTIFY_BACKOFF_SECONDS": 60,
-    "FEEDBACK_NOTIFY_BACKOFF_MAX_SECONDS": 6 * 3600,
 }
 
 

@@ -1,4 +1,4 @@
-"""Reading the feedback pages' forms into the services' arguments.
+"""Reading the feedback pages' forms into the services' arguments (a report: services.Submission).
 
 Only what HTTP needs is done here: text typed as numbers, uploaded files,
 which attribute fields belong to the chosen category. Every rule about the
@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 
 from chinhquyenso.core.errors import DomainError
+from chinhquyenso.feedback.services import Submission
 
 # The submission form's text fields, as posted (the template writes them back after an error).
 TEXT_FIELDS = (
@@ -130,25 +131,24 @@ def photos(files) -> list[bytes]:
     return out
 
 
-def submission(post, files, category) -> dict:
-    """Keyword arguments for services.submit from the posted form."""
-    return {
-        "category_code": post.get("category_code", ""),
-        "description": post.get("description", ""),
-        "latitude": decimal(post.get("latitude", ""), "latitude", "Vĩ độ"),
-        "longitude": decimal(post.get("longitude", ""), "longitude", "Kinh độ"),
-        "address": post.get("address", ""),
-        "area_code": post.get("area_code", ""),
-        "name": post.get("name", ""),
-        "phone": post.get("phone", ""),
-        "email": post.get("email", ""),
-        "dossier_code": post.get("dossier_code", ""),
-        "attribute_values": attribute_values(post, category),
-        "photos": photos(files),
-        "keep_photo_location": bool(post.get("keep_photo_location")),
-        "verification_code": post.get("verification_code", "").strip(),
-        "idempotency_key": post.get("idempotency_key", "")[:100],
-    }
+def submission(post, files, category, *, phone: str) -> Submission:
+    """What the citizen reports, from the posted form. `phone`: the number
+    to use (an anonymous reporter's is the verified one, not one typed later)."""
+    return Submission(
+        category_code=post.get("category_code", ""),
+        description=post.get("description", ""),
+        latitude=decimal(post.get("latitude", ""), "latitude", "Vĩ độ"),
+        longitude=decimal(post.get("longitude", ""), "longitude", "Kinh độ"),
+        address=post.get("address", ""),
+        area_code=post.get("area_code", ""),
+        name=post.get("name", ""),
+        phone=phone,
+        email=post.get("email", ""),
+        dossier_code=post.get("dossier_code", ""),
+        attribute_values=attribute_values(post, category),
+        photos=tuple(photos(files)),
+        keep_photo_location=bool(post.get("keep_photo_location")),
+    )
 
 
 def rating(value: str) -> int:

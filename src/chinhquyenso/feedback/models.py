@@ -1,6 +1,7 @@
 """Citizen feedback (phản ánh, kiến nghị — PAKN): categories as data, the
 reports themselves (an Open311 "service request"), their history, photos,
-escalations and the e-mail outbox that makes a failed send visible."""
+escalations and phone verifications. Messages to reporters, leaders and the
+IOC are exchange.Message rows (the outbox), kind "feedback.<what>"."""
 
 from django.conf import settings
 from django.db import models
@@ -247,46 +248,6 @@ class Escalation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["feedback", "level", "cycle"], name="feedback_escalated_once_per_level")
         ]
-
-
-class Notification(models.Model):
-    """An outgoing message kept until sent: a failed send is retried with
-    back-off and stays visible (status, attempts, last error) — never lost."""
-
-    class State(models.TextChoices):
-        PENDING = "pending", "Chờ gửi"
-        SENT = "sent", "Đã gửi"
-        FAILED = "failed", "Gửi lỗi, đang thử lại"
-        GAVE_UP = "gave_up", "Gửi lỗi, đã dừng thử lại"
-
-    feedback = models.ForeignKey(
-        Feedback, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
-    )
-    escalation = models.ForeignKey(Escalation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    agency = models.ForeignKey(
-        "org.Agency",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        help_text="Cơ quan được nhắc (thông báo chuyển cấp); trống: IOC hoặc người phản ánh.",
-    )
-    kind = models.CharField(max_length=30, blank=True)  # escalation, resolved, merged, info_requested…
-    channel = models.CharField(max_length=10, default="email")  # email, sms
-    recipient = models.CharField(max_length=255)
-    subject = models.CharField(max_length=255, blank=True)
-    body = models.TextField()
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.CharField(max_length=500, blank=True)
-    next_attempt_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = "thông báo"
-        verbose_name_plural = "thông báo (hàng đợi gửi)"
-        indexes = [models.Index(fields=["state", "next_attempt_at"])]
 
 
 class PhoneVerification(models.Model):

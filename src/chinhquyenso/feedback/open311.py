@@ -16,7 +16,7 @@ import re
 import xml.etree.ElementTree as ET
 from decimal import Decimal, InvalidOperation
 from functools import wraps
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.db.models import OuterRef, Subquery
@@ -29,6 +29,7 @@ from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.http import client_ip
 from chinhquyenso.core.text import UNSTORABLE_MESSAGE, nfc
 from chinhquyenso.feedback import api_clients, selectors, services
+from chinhquyenso.feedback.conf import conf
 from chinhquyenso.feedback.models import OPEN_STATUSES, Category, Photo, Status
 from chinhquyenso.org.models import AgencyKind
 
@@ -57,7 +58,7 @@ LIST_ITEMS = {
     "attributes": "attribute",
     "values": "value",
 }
-# services.submit's field names → the Open311 parameters a client sent.
+# services.Submission's field names (and submit's idempotency key) → the Open311 parameters a client sent.
 PARAMETERS = {
     "category_code": "service_code",
     "latitude": "lat",
@@ -173,12 +174,14 @@ def endpoint(*methods: str):
 def _check_jurisdiction(request) -> None:
     params = request.POST if request.method == "POST" else request.GET
     given = params.get("jurisdiction_id", "").strip()
-    if given and given != jurisdiction():
+    if given and jurisdiction() and given != jurisdiction():
         raise Open311Error(404, "jurisdiction_id", f"hệ thống chỉ phục vụ «{jurisdiction()}», không phục vụ «{given}».")
 
 
 def jurisdiction() -> str:
-    return settings.CQS.get("OPEN311_JURISDICTION", "angiang.gov.vn")
+    """The jurisdiction_id this system serves: CQS["FEEDBACK_OPEN311_JURISDICTION"],
+    else the host of CQS["SITE_URL"] (empty: any jurisdiction_id is accepted)."""
+    return conf("FEEDBACK_OPEN311_JURISDICTION") or (urlsplit(settings.CQS.get("SITE_URL", "")).hostname or "")
 
 
 def _contact() -> str:
@@ -411,7 +414,7 @@ def _public(reports):
 
 
 def public_place(area) -> str | None:
-    """'xã Kiến An, huyện Chợ Mới, tỉnh An Giang' — where, without the reporter's address."""
+    """'xã Kiến An, huyện Chợ Mới, tỉnh <province>' — where, without the reporter's address."""
     if area is None:
         return None
     names = [area.name]
@@ -491,8 +494,9 @@ def _attributes(params) -> dict:
     return values
 
 
-def _submission(request) -> dict:
-    """services.submit's arguments from the form; checks what only Open311 defines."""
+def _submission(request) -> tuple[services.Submission, str, str]:
+    """The report, the device id and the idempotency key from the form;
+    checks what only Open311 defines."""
     params = request.POST
     text = lambda name: nfc(params.get(name, ""))  # noqa: E731
     service_code = text("service_code")
@@ -511,23 +515,22 @@ def _submission(request) -> dict:
     key = request.headers.get("Idempotency-Key", "").strip()
     if len(key) > 150:
         raise Open311Error(400, "Idempotency-Key", "dài quá 150 ký tự.")
-    return {
-        "category_code": service_code,
-        "description": params.get("description", ""),
-        "latitude": lat,
-        "longitude": lon,
-        "address": params.get("address_string", ""),
-        "area_code": text("address_id"),
+    report = services.Submission(
+        category_code=service_code,
+        description=params.get("description", ""),
+        latitude=lat,
+        longitude=lon,
+        address=params.get("address_string", ""),
+        area_code=text("address_id"),
         # Vietnamese names put the family name first: last_name "Nguyễn Thị", first_name "Hoà".
-        "name": " ".join(p for p in (text("last_name"), text("first_name")) if p),
-        "phone": text("phone"),
-        "email": text("email"),
-        "device_id": text("device_id"),
-        "attribute_values": _attributes(params),
-        "media_url": text("media_url"),
-        "photos": [upload.read() for upload in files],
-        "idempotency_key": key,
-    }
+        name=" ".join(p for p in (text("last_name"), text("first_name")) if p),
+        phone=text("phone"),
+        email=text("email"),
+        attribute_values=_attributes(params),
+        media_url=text("media_url"),
+        photos=tuple(upload.read() for upload in files),
+    )
+    return report, text("device_id"), key
 
 
 def _create(request, fmt):
@@ -537,11 +540,16 @@ def _create(request, fmt):
     client = api_clients.client_for_key(key)
     if client is None:
         raise Open311Error(403, "api_key", "mã API không hợp lệ hoặc đã bị thu hồi.")
-    fields = _submission(request)
-    # Keys are the client's own: scoped to it, so two applications never share one.
-    if fields["idempotency_key"]:
-        fields["idempotency_key"] = f"open311:{client.pk}:{fields['idempotency_key']}"
-    report = services.submit(**fields, channel="open311", api_client=client.name, client_ip=client_ip(request))
+    submission, device_id, key = _submission(request)
+    # Idempotency keys are the client's own (the services scope them to their caller, the client).
+    report = services.submit(
+        submission,
+        channel="open311",
+        api_client=client.name,
+        device_id=device_id,
+        idempotency_key=key,
+        client_ip=client_ip(request),
+    )
     # account_id: reports sent through an application are not tied to an account here.
     return render(
         fmt,

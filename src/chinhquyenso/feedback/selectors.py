@@ -19,6 +19,7 @@ from django.db import connection
 from django.db.models import Avg, Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
+from chinhquyenso.accounts.access import scope_agency_ids
 from chinhquyenso.accounts.models import Role
 from chinhquyenso.accounts.selectors import agency_ids, has_role, is_ioc_operator, is_read_only, sees_whole_province
 from chinhquyenso.core.calendar import LOCAL_TZ, WorkingCalendar, calendar_for, closing_time, local_date
@@ -32,7 +33,6 @@ from chinhquyenso.feedback.models import (
     Escalation,
     Feedback,
     FeedbackEvent,
-    Notification,
     Photo,
     Status,
 )
@@ -163,8 +163,6 @@ def sees_all_feedback(user) -> bool:
 def visible_feedback(user) -> QuerySet[Feedback]:
     """Officers: reports their agencies (or the agencies they succeeded) hold
     or held; IOC operators, the province administrator, auditors: all."""
-    from chinhquyenso.dossiers.selectors import scope_agency_ids
-
     if not getattr(user, "pk", None) or getattr(user, "is_citizen", False):
         return Feedback.objects.none()
     if sees_all_feedback(user):
@@ -292,16 +290,8 @@ def open_state(feedback: Feedback, now: dt.datetime | None = None) -> str:
     return "overdue" if feedback.due_at and (now or timezone.now()) > feedback.due_at else "in_time"
 
 
-# ---------------------------------------------------------------- IOC: escalations and the outbox
-
-
-def undelivered_notifications() -> QuerySet[Notification]:
-    """Messages that failed (still retried) or gave up: the IOC page lists them."""
-    return (
-        Notification.objects.filter(state__in=[Notification.State.FAILED, Notification.State.GAVE_UP])
-        .select_related("feedback", "agency")
-        .order_by("-state", "next_attempt_at", "id")
-    )
+# ---------------------------------------------------------------- IOC: escalations
+# (The messages that could not be delivered: exchange.selectors.undelivered(user, kind_prefix="feedback.").)
 
 
 def recent_escalations(*, level: int | None = None, since: dt.datetime | None = None) -> QuerySet[Escalation]:

@@ -1,4 +1,6 @@
-"""Scheduled jobs run by `cqs worker` (see core.scheduler.JOBS)."""
+"""Scheduled jobs run by `cqs worker` (registered in FeedbackConfig.ready()).
+The messages they write are delivered by the outbox's own job
+(exchange's deliver_outbox, every minute)."""
 
 from django_tasks import task
 
@@ -8,16 +10,8 @@ from chinhquyenso.feedback import services
 @task()
 def escalate() -> dict:
     """Raise due-soon and overdue reports to the agencies' leaders and the
-    IOC (each report once per level), send what that queued, and close the
-    reports nobody rated within the reopening window."""
+    IOC (each report once per level; the digests go into the outbox), and
+    close the reports nobody rated within the reopening window."""
     escalations = services.escalate_due()
-    sent, failed = services.send_pending_notifications()
     closed = services.close_unrated()
-    return {"escalations": len(escalations), "sent": sent, "failed": failed, "closed_unrated": closed}
-
-
-@task()
-def send_notifications() -> dict:
-    """The outbox: send due messages, retry failed ones with back-off."""
-    sent, failed = services.send_pending_notifications()
-    return {"sent": sent, "failed": failed}
+    return {"escalations": len(escalations), "closed_unrated": closed}

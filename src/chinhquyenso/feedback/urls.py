@@ -19,6 +19,7 @@ urlpatterns = [
     path("phan-anh/anh/<int:photo_id>/", views.photo, name="photo"),
     path("phan-anh/<str:code>/", views.public_report, name="report"),
     path("can-bo/phan-anh/", views.queue, name="queue"),
+    path("can-bo/phan-anh/thu-gui-loi/<int:message_id>/gui-lai/", views.retry_message, name="retry_message"),
     path("can-bo/phan-anh/<str:code>/", views.officer_report, name="officer_report"),
     path("can-bo/phan-anh/<str:code>/<str:action>/", views.act, name="act"),
 ]

@@ -5,7 +5,6 @@ there), writes through feedback.services."""
 
 from __future__ import annotations
 
-import functools
 import uuid
 
 from django.contrib import messages
@@ -17,10 +16,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from chinhquyenso.accounts.decorators import officer_required
+from chinhquyenso.accounts.selectors import is_read_only
+from chinhquyenso.core import charts
 from chinhquyenso.core.calendar import calendar_for
-from chinhquyenso.core.errors import DomainError
+from chinhquyenso.core.errors import DomainError, NotFound, PermissionDenied
 from chinhquyenso.core.http import client_ip, stored_file_response
-from chinhquyenso.dashboard import charts
+from chinhquyenso.exchange import outbox
+from chinhquyenso.exchange.selectors import undelivered
 from chinhquyenso.feedback import forms, selectors, services
 from chinhquyenso.feedback.conf import conf
 from chinhquyenso.feedback.models import Status
@@ -31,14 +34,18 @@ MAP_POINTS = 500  # newest reports drawn on the map: the page stays light on a p
 MAX_QUERY = 200
 SESSION_PHONE = "feedback_phone"  # the phone an anonymous reporter was sent a code to
 SPLIT_PARTS = 3
+UNDELIVERED_SHOWN = 20
+CITIZENS_ONLY = "Trang này dành cho tài khoản công dân, tổ chức."
+# Officers of an agency, the province administrator and auditors, and IOC operators; what each
+# sees is scoped by the selectors. Others get the 403 page with this reason.
+feedback_officers = officer_required(
+    allowed=selectors.works_on_feedback,
+    reason="Trang này chỉ dành cho cán bộ, công chức và điều phối viên IOC.",
+)
 
 
 def _is_citizen(user) -> bool:
     return user.is_authenticated and user.is_citizen
-
-
-def _forbidden(request, reason: str):
-    return render(request, "portal/forbidden.html", {"reason": reason}, status=403)
 
 
 # ---------------------------------------------------------------- the form
@@ -85,10 +92,14 @@ def submit(request):
         values["phone"] = request.session.get(SESSION_PHONE, "")  # the verified number, not one typed later
     category = selectors.active_categories().filter(code=values["category_code"]).first()
     try:
-        arguments = forms.submission(post, request.FILES, category)
-        arguments["phone"] = values["phone"]
+        report = forms.submission(post, request.FILES, category, phone=values["phone"])
         feedback = services.submit(
-            **arguments, reporter=request.user if citizen else None, channel="web", client_ip=client_ip(request)
+            report,
+            reporter=request.user if citizen else None,
+            channel="web",
+            idempotency_key=post.get("idempotency_key", "")[:100],
+            verification_code=post.get("verification_code", "").strip(),
+            client_ip=client_ip(request),
         )
     except DomainError as error:
         errors = forms.errors_of(error)
@@ -240,12 +251,8 @@ def follow(request, token):
 @login_required
 def own_report(request, code):
     if not _is_citizen(request.user):
-        return _forbidden(request, "Trang này dành cho tài khoản công dân, tổ chức.")
-    try:
-        feedback = selectors.get_for_citizen(code, user=request.user)
-    except DomainError:
-        raise Http404("Không tìm thấy phản ánh.") from None
-    return _own_page(request, feedback, {"actor": request.user})
+        raise PermissionDenied(CITIZENS_ONLY)
+    return _own_page(request, selectors.get_for_citizen(code, user=request.user), {"actor": request.user})
 
 
 def _own_page(request, feedback, who: dict, just_sent: bool = False):
@@ -306,35 +313,14 @@ def _clock(feedback):
 @login_required
 def my_reports(request):
     if not _is_citizen(request.user):
-        return _forbidden(request, "Trang này dành cho tài khoản công dân, tổ chức.")
+        raise PermissionDenied(CITIZENS_ONLY)
     return render(request, "feedback/mine.html", {"reports": selectors.own_feedback(request.user)[:100]})
 
 
 # ---------------------------------------------------------------- officers
 
 
-def officer_required(view):
-    """Officers of an agency, the province administrator and auditors, and
-    IOC operators; what each sees is scoped by the selectors."""
-
-    @login_required
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not selectors.works_on_feedback(request.user):
-            return _forbidden(request, "Trang này chỉ dành cho cán bộ, công chức và điều phối viên IOC.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def _officer_get(request, code):
-    try:
-        return selectors.get_for_officer(request.user, code)
-    except DomainError:
-        raise Http404("Không tìm thấy phản ánh.") from None  # another agency's report: its existence is not revealed
-
-
-@officer_required
+@feedback_officers
 def queue(request):
     user, now = request.user, timezone.now()
     tabs = selectors.queue_tabs(user)
@@ -356,8 +342,23 @@ def queue(request):
             "offset": offset,
             "next_offset": offset + QUEUE_PAGE if len(rows) > QUEUE_PAGE else None,
             "prev_offset": max(0, offset - QUEUE_PAGE) if offset else None,
+            # Messages about reports that could not be delivered (the IOC sees all of them).
+            "undelivered": list(undelivered(user, kind_prefix="feedback.")[:UNDELIVERED_SHOWN]),
+            "may_retry": not is_read_only(user),
         },
     )
+
+
+@feedback_officers
+@require_POST
+def retry_message(request, message_id):
+    """Send an undelivered message about a report again (exchange.outbox.retry decides who may)."""
+    message = undelivered(request.user, kind_prefix="feedback.").filter(pk=message_id).first()
+    if message is None:
+        raise NotFound("Không tìm thấy thư, tin nhắn gửi lỗi này.")
+    outbox.retry(message, actor=request.user)
+    messages.success(request, "Đã đưa thư, tin nhắn vào hàng đợi gửi lại.")
+    return redirect("feedback:queue")
 
 
 def _officer_page(request, feedback, *, errors=None, values=None, status=200):
@@ -371,7 +372,7 @@ def _officer_page(request, feedback, *, errors=None, values=None, status=200):
             "feedback": feedback,
             "contact": contact,
             "actions": actions,
-            "channel": services.CHANNELS.get(feedback.channel),
+            "channel": services.channel_label(feedback.channel),
             "events": selectors.timeline(feedback, "officer"),
             "photos": selectors.photos(feedback, with_location=contact),
             "escalations": selectors.escalations(feedback),
@@ -388,9 +389,10 @@ def _officer_page(request, feedback, *, errors=None, values=None, status=200):
     )
 
 
-@officer_required
+@feedback_officers
 def officer_report(request, code):
-    return _officer_page(request, _officer_get(request, code))
+    # Another agency's report is not found (the 404 page reveals nothing).
+    return _officer_page(request, selectors.get_for_officer(request.user, code))
 
 
 OFFICER_ACTIONS = {
@@ -425,12 +427,12 @@ def _original(user, code: str):
         raise DomainError(f"Không tìm thấy phản ánh mã “{code}”.", "into_code") from None
 
 
-@officer_required
+@feedback_officers
 @require_POST
 def act(request, code, action):
-    feedback = _officer_get(request, code)
+    feedback = selectors.get_for_officer(request.user, code)
     if action not in OFFICER_ACTIONS:
-        raise Http404()
+        raise NotFound()
     post, user = request.POST, request.user
     try:
         if action == "assign":
