@@ -26,7 +26,7 @@ period --period (default 2025-Q3, compared with 2025-Q2):
 
 each in three cache states:
 
-    warm     the figures' token alive (dashboard.selectors.CACHE_SECONDS =
+    warm     the figures' token alive (dashboard.cache.CACHE_SECONDS =
              60 s), as nearly every request finds it;
     expired  the token gone, the process's figures kept: the first request
              after each minute, served the kept figures while a thread
@@ -34,7 +34,7 @@ each in three cache states:
              for, untimed, before the next request, and its time reported);
     cold     the token and the process's figures gone: a process's first
              request, or the first after an idle spell longer than
-             selectors.STALE_SERVED_FOR, computes while it waits.
+             dashboard.cache.STALE_SERVED_FOR, computes while it waits.
 
 Per page and state: p50 / p95 / max over --requests (warm) or --cold-requests
 (expired, cold) requests after 2 unrecorded ones, and the SQL statements of one
@@ -193,12 +193,12 @@ def forget(state: str) -> None:
     """Put the cache in `state` before a request."""
     from django.core.cache import cache
 
-    from chinhquyenso.dashboard import selectors
+    from chinhquyenso.dashboard import cache as figures
 
     if state in ("expired", "cold"):
         cache.clear()
     if state == "cold":
-        selectors._figures.clear()
+        figures._figures.clear()
 
 
 def wait_for_refresh() -> float:

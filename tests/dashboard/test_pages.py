@@ -9,6 +9,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from chinhquyenso.core.registry import DASHBOARD_TILES, TileSection
+from chinhquyenso.dashboard import cache as figures
 from chinhquyenso.dashboard import selectors
 from chinhquyenso.indicators import assessments
 from chinhquyenso.indicators.periods import parse_period
@@ -103,6 +105,58 @@ def test_a_worse_value_is_marked_worse(dataset, admin_user):
         "Nộp trực tuyến 0,0% 0/1 hồ sơ ▼ giảm 66,7 điểm phần trăm — kém hơn Kỳ trước: 66,7%"
     )
     assert 'class="change worse">' in page.content.decode()
+
+
+def test_a_section_an_app_registers_is_shown_on_the_page_and_in_the_api(dataset, admin_user):
+    client = signed_in(admin_user)
+    section = TileSection(
+        title="Giải quyết trước hạn, trễ hạn",
+        tiles=(("early_rate", "Giải quyết trước hạn"), ("late_rate", "Giải quyết trễ hạn")),
+    )
+    DASHBOARD_TILES.register("thu-nghiem", section)
+    try:
+        page = client.get("/dieu-hanh/", Q1)
+        data = client.get("/api/dashboard/tiles", {"period": "2025-Q1"}).json()
+        whole = client.get("/api/dashboard", {"period": "2025-Q1"}).json()
+    finally:
+        DASHBOARD_TILES.unregister("thu-nghiem")
+    html = page.content.decode()
+    assert '<h2 id="giai-quyet-truoc-han">Giải quyết trước hạn, trễ hạn</h2>' in html
+    # One tile per indicator, computed as the headline tiles (Q1: D1, D2 early, D5 late of 4 finished).
+    assert tile(page, "early_rate") == "Giải quyết trước hạn 50,0% 2/4 hồ sơ = không đổi Kỳ trước: 50,0%"
+    assert tile(page, "late_rate") == (
+        "Giải quyết trễ hạn 25,0% 1/4 hồ sơ ▼ giảm 25,0 điểm phần trăm — tốt hơn Kỳ trước: 50,0%"
+    )
+    assert "Giải quyết trễ hạn: số hồ sơ trễ hạn trên số hồ sơ đã giải quyết." in text_of(page)
+    # Sections in registration order (the feedback app's first), the same in the API.
+    assert html.index('id="phan-anh"') < html.index('id="giai-quyet-truoc-han"')
+    for body in (data, whole):
+        sections = {s["key"]: s for s in body["sections"]}
+        assert list(sections)[-1] == "thu-nghiem" and "feedback" in sections
+        assert sections["thu-nghiem"]["title"] == "Giải quyết trước hạn, trễ hạn"
+        late = sections["thu-nghiem"]["tiles"][1]
+        assert (late["key"], late["label"], late["display"], late["detail"]) == (
+            "late_rate",
+            "Giải quyết trễ hạn",
+            "25,0%",
+            "1/4 hồ sơ",
+        )
+        assert late["display"] in tile(page, "late_rate") and late["change"]["text"] in tile(page, "late_rate")
+        # feedback_tiles: the feedback section's tiles, as before sections were registered.
+        assert body["feedback_tiles"] == sections["feedback"]["tiles"]
+        assert [t["key"] for t in body["feedback_tiles"]] == ["feedback_resolution_rate", "feedback_late_rate"]
+    # Unregistered, it is gone; without the feedback section feedback_tiles is empty.
+    feedback = DASHBOARD_TILES.get("feedback")
+    DASHBOARD_TILES.unregister("feedback")
+    try:
+        page = client.get("/dieu-hanh/", Q1)
+        data = client.get("/api/dashboard/tiles", {"period": "2025-Q1"}).json()
+    finally:
+        DASHBOARD_TILES.register("feedback", feedback)
+    assert "Giải quyết trước hạn" not in text_of(page) and 'id="o-early_rate"' not in page.content.decode()
+    assert 'id="phan-anh"' not in page.content.decode()
+    assert {s["key"] for s in data["sections"]} & {"feedback", "thu-nghiem"} == set()
+    assert data["feedback_tiles"] == []
 
 
 # ---------------------------------------------------------------- drill-down
@@ -344,7 +398,7 @@ def test_figures_are_at_most_a_minute_old_overdue_lists_are_live(dataset, admin_
     cached = client.get("/dieu-hanh/", Q1)
     assert tile(cached, "on_time_rate").startswith("Giải quyết đúng hạn 75,0% 3/4")  # from the cache …
     assert "UBND huyện Chợ Mới 5 60,0% 75,0% 0 " in text_of(cached)  # … but the overdue count is live
-    later = time.time() + selectors.CACHE_SECONDS + 1
+    later = time.time() + figures.CACHE_SECONDS + 1
     monkeypatch.setattr(locmem.time, "time", lambda: later)
     fresh = client.get("/dieu-hanh/", Q1)
     assert tile(fresh, "on_time_rate").startswith("Giải quyết đúng hạn 60,0% 3/5")

@@ -1,5 +1,5 @@
 """The IOC dashboard as JSON: the same figures as the pages (tiles, the
-12-month trend, agencies below, procedures, ranking, overdue dossiers,
+sections apps register, the 12-month trend, agencies below, procedures, ranking, overdue dossiers,
 e-government completion, reporting compliance), with the same scoping
 (dashboard.selectors). Errors are {detail, field, code}."""
 
@@ -91,8 +91,20 @@ def tiles_data(ctx) -> list[dict]:
     return [_tile_data(tile) for tile in selectors.tiles(ctx)]
 
 
-def feedback_tiles_data(ctx) -> list[dict]:
-    return [_tile_data(tile) for tile in selectors.feedback_tiles(ctx)]
+def sections_data(ctx) -> list[dict]:
+    """Every section registered in core.registry.DASHBOARD_TILES."""
+    return [
+        {"key": s.key, "title": s.title, "tiles": [_tile_data(tile) for tile in s.tiles]}
+        for s in selectors.sections(ctx)
+    ]
+
+
+def _with_sections(ctx) -> dict:
+    """`sections`, and `feedback_tiles` (the "feedback" section's tiles, [] without
+    it) for the clients written when the page had a fixed feedback section."""
+    sections = sections_data(ctx)
+    feedback = next((s["tiles"] for s in sections if s["key"] == "feedback"), [])
+    return {"sections": sections, "feedback_tiles": feedback}
 
 
 def trend_data(ctx) -> dict:
@@ -222,7 +234,7 @@ def dashboard(request, query: Query[RankingQuery]):
     return {
         **_head(ctx),
         "tiles": tiles_data(ctx),
-        "feedback_tiles": feedback_tiles_data(ctx),
+        **_with_sections(ctx),
         "trend": trend_data(ctx),
         "agencies": agencies_data(ctx),
         "procedures": procedures_data(ctx) if ctx.unit is not None else None,
@@ -232,10 +244,10 @@ def dashboard(request, query: Query[RankingQuery]):
     }
 
 
-@router.get("tiles", summary="Chỉ số chính và mức tăng, giảm so với kỳ trước")
+@router.get("tiles", summary="Chỉ số chính, các nhóm chỉ số khác và mức tăng, giảm so với kỳ trước")
 def tiles(request, query: Query[ViewQuery]):
     ctx = _context(request, query)
-    return {**_head(ctx), "tiles": tiles_data(ctx), "feedback_tiles": feedback_tiles_data(ctx)}
+    return {**_head(ctx), "tiles": tiles_data(ctx), **_with_sections(ctx)}
 
 
 @router.get("trend", summary="Diễn biến 12 tháng: hồ sơ theo hình thức nộp, tỷ lệ trực tuyến, tỷ lệ đúng hạn")

@@ -9,8 +9,8 @@ class DashboardConfig(AppConfig):
     def ready(self):
         from django.core.signals import request_finished, request_started
 
-        from . import selectors
+        from . import cache
 
         # Request signals, not model signals: figure refreshes start once the response is sent.
-        request_started.connect(selectors._request_started, dispatch_uid="dashboard-refresh-start")
-        request_finished.connect(selectors._request_finished, dispatch_uid="dashboard-refresh-finish")
+        request_started.connect(cache.request_started, dispatch_uid="dashboard-refresh-start")
+        request_finished.connect(cache.request_finished, dispatch_uid="dashboard-refresh-finish")

@@ -8,7 +8,7 @@ too), with every subordinate; everyone else is refused.
 Figures come from chinhquyenso.indicators: compute() for the period and the
 one before, one breakdown(by="month") for the 12-month trend, one
 breakdown(by="procedure") per agency page. Each result is kept for
-CACHE_SECONDS (see _cached), so figures are at most that old: a province
+CACHE_SECONDS (dashboard.cache), so figures are at most that old: a province
 changes dossiers every few seconds, so a key that changed with every change
 would almost never be hit.
 Overdue-dossier counts and lists are read live through
@@ -18,18 +18,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import logging
-import threading
-import time
-import uuid
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.apps import apps
-from django.conf import settings
-from django.core.cache import cache
-from django.db import connections
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
@@ -37,7 +31,9 @@ from chinhquyenso.accounts.models import Role
 from chinhquyenso.accounts.selectors import agency_ids, is_province_admin, sees_whole_province
 from chinhquyenso.core.calendar import calendar_for, local_date
 from chinhquyenso.core.errors import DomainError, NotFound, PermissionDenied
-from chinhquyenso.core.text import format_number
+from chinhquyenso.core.registry import DASHBOARD_TILES
+from chinhquyenso.core.text import fold, format_number
+from chinhquyenso.dashboard.cache import cached
 from chinhquyenso.dossiers.models import OPEN_STATUSES, Dossier, Status
 from chinhquyenso.dossiers.selectors import visible_dossiers
 from chinhquyenso.indicators import assessments
@@ -53,11 +49,10 @@ from chinhquyenso.indicators.selectors import (
     find_unit,
     subtree_versions,
 )
-from chinhquyenso.org.models import LEVEL_OF_KIND, Level, Succession
+from chinhquyenso.org.models import Level
+from chinhquyenso.org.selectors import with_predecessors
 from chinhquyenso.procedures.models import Procedure
 
-logger = logging.getLogger(__name__)
-CACHE_SECONDS = 60
 FORBIDDEN = (
     "Trang Điều hành chỉ dành cho lãnh đạo cơ quan, quản trị tỉnh và cán bộ kiểm tra, giám sát. "
     "Nếu bạn là lãnh đạo, hãy đề nghị quản trị cơ quan phân công vai trò «Lãnh đạo»."
@@ -71,11 +66,6 @@ TILES = [
     ("online_rate_all", "Nộp trực tuyến"),
     ("on_time_rate", "Giải quyết đúng hạn"),
     ("digitization_rate", "Số hóa khi tiếp nhận"),
-]
-# Citizen feedback (phản ánh, kiến nghị), a section of its own.
-FEEDBACK_TILES = [
-    ("feedback_resolution_rate", "Phản ánh đã xử lý xong"),
-    ("feedback_late_rate", "Phản ánh xử lý quá hạn"),
 ]
 INDEX766 = "index766"
 # What agencies can be ranked by; INDEX766 is the 766 score, the others indicator codes.
@@ -131,21 +121,12 @@ class Scope:
         )
 
 
-def _with_predecessors(ids: set[int]) -> set[int]:
-    ids, frontier = set(ids), set(ids)
-    while frontier:
-        found = set(Succession.objects.filter(successor_id__in=frontier).values_list("source_id", flat=True)) - ids
-        ids |= found
-        frontier = found
-    return ids
-
-
 def scope_for(user) -> Scope:
     if not can_view(user):
         raise PermissionDenied(FORBIDDEN)
     if sees_whole_province(user) or is_province_admin(user):
         return Scope(user, True)
-    return Scope(user, False, frozenset(_with_predecessors(agency_ids(user, [Role.LEADER]))))
+    return Scope(user, False, frozenset(with_predecessors(agency_ids(user, [Role.LEADER]))))
 
 
 def subtree(computation: Computation, unit_id: int) -> set[int]:
@@ -202,98 +183,6 @@ def period_choices(years: int = 3) -> list[tuple[str, list[tuple[str, str]]]]:
 # ---------------------------------------------------------------- cached figures
 
 
-# The figures themselves stay in this process: unpickling a computation of
-# ~150 agencies from Django's cache costs more than rendering the page. The
-# cache holds only a token per key: the figures are valid while it lives, so
-# CACHE_SECONDS, cache.clear() and several processes (Redis) all behave as
-# for cached values; each process computes at most once per token.
-#
-# When the token has gone, the figures kept are served once more while a
-# thread computes the new ones (stale-while-revalidate): computing a period
-# over a million dossiers takes about a second, which no leader should wait
-# for every minute. Figures older than STALE_SERVED_FOR (a process that sat
-# idle) are computed while the request waits.
-@dataclass
-class _Kept:
-    token: str
-    value: object
-    at: float  # time.monotonic() when computed
-
-
-_figures: dict[str, _Kept] = {}
-_FIGURES_KEPT = 256  # bound the process's memory whatever the number of agencies viewed
-STALE_SERVED_FOR = 10 * CACHE_SECONDS
-_refreshing: set[str] = set()
-_refreshing_lock = threading.Lock()
-
-
-def _cached(parts: tuple, build):
-    key = "dashboard:" + hashlib.sha256(repr(parts).encode()).hexdigest()
-    token = cache.get(key)
-    kept = _figures.get(key)
-    if kept is not None and kept.token == token:
-        return kept.value
-    if (
-        kept is not None
-        and settings.CQS["DASHBOARD_BACKGROUND_REFRESH"]
-        and time.monotonic() - kept.at < STALE_SERVED_FOR
-    ):
-        _refresh_in_background(key, build)
-        return kept.value
-    value = build()
-    _keep(key, value)
-    return value
-
-
-def _keep(key: str, value) -> None:
-    token = cache.get(key)
-    if token is None:
-        token = uuid.uuid4().hex
-        cache.set(key, token, CACHE_SECONDS)
-    if len(_figures) >= _FIGURES_KEPT:
-        _figures.clear()
-    _figures[key] = _Kept(token, value, time.monotonic())
-
-
-# A refresh thread shares the interpreter with the request that found the
-# figures stale and would slow it down (about twice as long), so during a
-# request it starts when the response has been sent (request_finished).
-_request = threading.local()
-
-
-def _request_started(**kwargs) -> None:
-    _request.pending = []
-
-
-def _request_finished(**kwargs) -> None:
-    pending, _request.pending = getattr(_request, "pending", None) or [], None
-    for thread in pending:
-        thread.start()
-
-
-def _refresh_in_background(key: str, build) -> None:
-    with _refreshing_lock:
-        if key in _refreshing:
-            return
-        _refreshing.add(key)
-
-    def run():
-        try:
-            _keep(key, build())
-        except Exception:  # the stale figures stay; the next request tries again
-            logger.exception("Không tính lại được số liệu Điều hành")
-        finally:
-            _refreshing.discard(key)
-            connections.close_all()  # this thread's connections only
-
-    thread = threading.Thread(target=run, name="dashboard-refresh", daemon=True)
-    pending = getattr(_request, "pending", None)
-    if pending is None:
-        thread.start()
-    else:
-        pending.append(thread)
-
-
 def dashboard_codes(part: str = "page") -> list[str]:
     """The indicators a computation is made of, by what it serves: the page
     (tiles, ranking, agencies), the previous period (tiles and the 766 score
@@ -302,15 +191,16 @@ def dashboard_codes(part: str = "page") -> list[str]:
     criteria = set(EGovCriterion.objects.filter(is_active=True).values_list("indicator__code", flat=True))
     if part == "egov":
         return sorted(criteria)
-    wanted = {code for code, _ in TILES + FEEDBACK_TILES} | assessments.index766_codes()
+    wanted = {code for code, _ in TILES} | set(section_codes()) | assessments.index766_codes()
     if part == "page":
         wanted |= set(RANKABLE) | set(UNIT_COLUMNS) | criteria
     return sorted(wanted - {INDEX766})
 
 
 def computation_for(period: Period, part: str = "page") -> Computation:
-    return _cached(
-        ("computation", part, period.kind, period.start, period.end),
+    return cached(
+        # the sections' codes: an app registering a section gets a computation that has them
+        ("computation", part, period.kind, period.start, period.end, section_codes()),
         lambda: compute(period, codes=dashboard_codes(part)),
     )
 
@@ -320,7 +210,7 @@ def _versions_key(versions: set[int] | None):
 
 
 def breakdown_for(period: Period, by: str, versions: set[int] | None, codes: list[str]) -> dict:
-    return _cached(
+    return cached(
         ("breakdown", by, period.start, period.end, _versions_key(versions), tuple(codes)),
         lambda: breakdown(period, by=by, agencies=versions, codes=codes),
     )
@@ -514,7 +404,7 @@ class Tile:
         if self.is_score:
             return "điểm" + (f" ({self.note})" if self.note else "")
         fraction = fraction_text(self.current)
-        return f"{fraction} {self.noun}" if fraction else ""
+        return f"{fraction} {self.noun}".rstrip() if fraction else ""
 
     @property
     def change(self) -> Change | None:
@@ -549,7 +439,9 @@ def score_note(score: IndicatorValue) -> str:
     return ""
 
 
-def _tiles(ctx: Context, specs: list[tuple[str, str]], noun: str = "hồ sơ") -> list[Tile]:
+def _tiles(ctx: Context, specs, noun: str | None = "hồ sơ") -> list[Tile]:
+    """A tile per (indicator code, label); `noun` what ratios count (None: as
+    the indicator's numerator and denominator labels say, see counted())."""
     current, before = ctx.computation.values.get(ctx.unit_id, {}), ctx.previous_values()
     indicators = {i.code: i for i in ctx.computation.indicators}
     out = []
@@ -563,7 +455,7 @@ def _tiles(ctx: Context, specs: list[tuple[str, str]], noun: str = "hồ sơ") -
                 current=current.get(code),
                 previous=before.get(code) if before is not None else None,
                 higher_is_better=indicator.higher_is_better if indicator else True,
-                noun=noun,
+                noun=counted(indicator) if noun is None else noun,
             )
         )
     return out
@@ -587,10 +479,56 @@ def tiles(ctx: Context) -> list[Tile]:
     return out
 
 
-def feedback_tiles(ctx: Context) -> list[Tile]:
-    """Citizen feedback resolved and resolved late in the period (indicators
-    feedback_resolution_rate and feedback_late_rate, from the feedback app)."""
-    return _tiles(ctx, FEEDBACK_TILES, noun="phản ánh")
+# ---------------------------------------------------------------- sections registered by apps
+
+
+def section_codes() -> tuple[str, ...]:
+    """The indicators of every section registered in core.registry.DASHBOARD_TILES."""
+    return tuple(code for section in DASHBOARD_TILES.values() for code, _ in section.tiles)
+
+
+def counted(indicator: Indicator | None) -> str:
+    """What a ratio's numerator and denominator count: the words their labels
+    begin with ("phản ánh xử lý quá hạn" / "phản ánh đã xử lý" → "phản ánh")."""
+    if indicator is None:
+        return ""
+    common = []
+    for a, b in zip(indicator.numerator_label.split(), indicator.denominator_label.split()):
+        if a != b:
+            break
+        common.append(a)
+    return " ".join(common)
+
+
+@dataclass
+class Section:
+    """A section an app registered (core.registry.TileSection): its tiles for the view."""
+
+    key: str
+    title: str
+    tiles: list[Tile]
+    definitions: list[tuple[str, str, str]]  # (tile label, numerator label, denominator label) of ratios
+
+    @property
+    def anchor(self) -> str:
+        """The heading's id: the title's first phrase, folded ("Phản ánh, kiến nghị" → "phan-anh")."""
+        return re.sub(r"[^a-z0-9]+", "-", fold(self.title.split(",")[0])).strip("-") or self.key
+
+
+def sections(ctx: Context) -> list[Section]:
+    """Every section registered in core.registry.DASHBOARD_TILES, in registration
+    order: one tile per indicator, as the headline tiles (value, previous value,
+    change), numerator and denominator named by what the indicator counts."""
+    indicators = {i.code: i for i in ctx.computation.indicators}
+    out = []
+    for key, section in DASHBOARD_TILES.items():
+        definitions = [
+            (label, i.numerator_label, i.denominator_label)
+            for code, label in section.tiles
+            if (i := indicators.get(code)) is not None and i.is_ratio and i.numerator_label and i.denominator_label
+        ]
+        out.append(Section(key, section.title, _tiles(ctx, section.tiles, noun=None), definitions))
+    return out
 
 
 # ---------------------------------------------------------------- 12-month trend
@@ -766,7 +704,7 @@ def unit_rows(ctx: Context, overdue: tuple[dict[int, int], dict[int, int]]) -> l
                 parent, {k: c.own.get(parent.id, {}).get(k) for k in UNIT_COLUMNS}, own.get(parent.id, 0), alone=True
             )
         )
-    for unit in sorted(children, key=lambda u: (LEVEL_OF_KIND[u.kind] != Level.PROVINCE, u.name)):
+    for unit in sorted(children, key=lambda u: (u.level != Level.PROVINCE, u.name)):
         rows.append(UnitRow(unit, {k: c.get(k, unit.id) for k in UNIT_COLUMNS}, total.get(unit.id, 0)))
     return rows
 
@@ -935,7 +873,7 @@ def ranking(ctx: Context, code: str | None) -> Ranking:
     by_level: dict[str, list] = defaultdict(list)
     for unit_id in in_view:
         unit = c.units[unit_id]
-        by_level[LEVEL_OF_KIND[unit.kind]].append((unit, value_of(unit_id)))
+        by_level[unit.level].append((unit, value_of(unit_id)))
     groups = []
     for level, label in LEVEL_LABELS.items():
         if len(by_level.get(level, ())) >= 2:
@@ -943,8 +881,8 @@ def ranking(ctx: Context, code: str | None) -> Ranking:
             groups.append(RankGroup(level, label, rows, missing))
     position = None
     if not ctx.scope.whole_province and ctx.unit is not None:
-        level = LEVEL_OF_KIND[ctx.unit.kind]
-        peers = [(u, value_of(u.id)) for u in c.units.values() if LEVEL_OF_KIND[u.kind] == level]
+        level = ctx.unit.level
+        peers = [(u, value_of(u.id)) for u in c.units.values() if u.level == level]
         rows, _ = _ranked(peers, higher_is_better)
         mine = next((r for r in rows if r.unit.id == ctx.unit.id), None)
         if mine is not None and len(rows) > 1:
@@ -1004,7 +942,7 @@ def egov(ctx: Context) -> EGov:
         if (last.start, last.end) == (ctx.period.start, ctx.period.end)
         else computation_for(last, "egov")
     )
-    completion = _cached(("egov", last.start, last.end), lambda: assessments.egov_completion(computation))
+    completion = cached(("egov", last.start, last.end), lambda: assessments.egov_completion(computation))
     keep = (
         subtree(computation, ctx.unit.id) if ctx.unit and ctx.unit.id in computation.units else set(computation.units)
     )

@@ -3,39 +3,22 @@ dashboard.selectors, scoped by the signed-in user there."""
 
 from __future__ import annotations
 
-import functools
-
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import reverse
 
+from chinhquyenso.accounts.decorators import officer_required
+from chinhquyenso.core import charts
 from chinhquyenso.core.errors import DomainError, NotFound, PermissionDenied
 from chinhquyenso.core.text import format_number
-from chinhquyenso.dashboard import charts, selectors
+from chinhquyenso.dashboard import selectors
 
 OVERDUE_PAGE = 50
 PROCEDURES_SHOWN = 30
 
 
-def _refusal(request, error: DomainError):
-    return render(request, "dashboard/refused.html", {"reason": error.message}, status=error.status_code)
-
-
-def dashboard_view(view):
-    """Signed-in users only (others go to the login page); officers who
-    may not see the dashboard, and agencies out of scope, get a Vietnamese 403."""
-
-    @login_required
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not selectors.can_view(request.user):
-            return _refusal(request, PermissionDenied(selectors.FORBIDDEN))
-        try:
-            return view(request, *args, **kwargs)
-        except (PermissionDenied, NotFound) as error:
-            return _refusal(request, error)
-
-    return wrapper
+# Signed-in users only (others go to the login page); officers who may not see the dashboard get the
+# Vietnamese 403 page, agencies out of scope the 404 page (core.middleware.DomainErrorPages).
+dashboard_view = officer_required(allowed=selectors.can_view, reason=selectors.FORBIDDEN)
 
 
 def _context(request, agency_code=None):
@@ -77,7 +60,7 @@ def _page(request, ctx, period_error: str):
         {
             **_common(request, ctx, period_error),
             "tiles": selectors.tiles(ctx),
-            "feedback_tiles": selectors.feedback_tiles(ctx),
+            "sections": selectors.sections(ctx),
             "received_chart": received,
             "rates_chart": rates,
             "units": selectors.unit_rows(ctx, overdue),
