@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from chinhquyenso.core.text import fold
 
-# Kinds of value, each with its own normalization in validation.py.
+# Kinds of value, each with its own normalization in the validation package.
 BOOK, NUMBER, YEAR, KEY, DATE, YEAR_OR_DATE, NAME, SEX, PLACE, TEXT, SCANS = (
     "book",
     "number",

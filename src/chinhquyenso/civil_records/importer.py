@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from chinhquyenso.civil_records.fields import KINDS
 from chinhquyenso.civil_records.models import CivilRecord, ImportBatch, ImportProblem, RecordScan, ReviewState
-from chinhquyenso.civil_records.reading import open_source
+from chinhquyenso.civil_records.reading import local_path, open_source
 from chinhquyenso.civil_records.validation import (
     CleanRow,
     Problem,
@@ -64,57 +64,76 @@ def default_workers(size: int) -> int:
 
 def run_batch(
     batch: ImportBatch,
-    path: str | os.PathLike,
+    file,
     *,
     images_dir: str | os.PathLike | None = None,
     on_progress: Callable[[ImportBatch], None] | None = None,
     chunk_size: int = CHUNK,
     workers: int | None = None,
 ) -> ImportBatch:
-    """Import the file at `path` into `batch` (created by services.create_batch).
-    `workers` validation processes (default: default_workers) validate chunks
-    while this process writes the ones before."""
+    """Import `file` — a path, or the batch's upload kept by a storage (`batch.file`)
+    — into `batch` (created by services.create_batch). `workers` validation
+    processes (default: default_workers) validate chunks while this process
+    writes the ones before.
+
+    Whatever stops the import ends the batch "failed" with a reason the officer
+    sees, instead of leaving it "running" for ever; the chunks written stay, and
+    so does the checkpoint: running the batch again resumes after it. Only an
+    interruption of the process itself (the worker stopped) leaves the batch
+    running, to be resumed."""
     ImportBatch.objects.filter(pk=batch.pk).update(
-        status=ImportBatch.Status.RUNNING, started_at=batch.started_at or timezone.now()
+        status=ImportBatch.Status.RUNNING,
+        started_at=batch.started_at or timezone.now(),
+        message="",  # a batch run again after a failure no longer shows it
+        finished_at=None,
     )
     batch.refresh_from_db()
     try:
-        source = open_source(path)
+        with contextlib.ExitStack() as stack:
+            source = open_source(file)
+            stack.callback(source.close)
+            validator = RowValidator(KINDS[batch.record_type], source.headers)
+            if not validator.usable:
+                kind = validator.kind
+                names = ", ".join(f"“{kind.field(key).label}”" for key in kind.subject_fields)
+                return _fail(
+                    batch,
+                    f"Tệp không có cột {names} và không có cột “Số đăng ký”: không nhận ra được bản ghi nào. "
+                    f"Dòng đầu phải là tiêu đề cột theo mẫu sổ {kind.label.lower()}.",
+                )
+            ImportBatch.objects.filter(pk=batch.pk).update(
+                file_format=source.format, encoding=source.encoding, rows_total=source.total_rows
+            )
+            if batch.checkpoint_row == 0 and validator.header_problems:
+                with transaction.atomic():
+                    _insert(
+                        ImportProblem,
+                        PROBLEM_COLUMNS,
+                        [_problem_values(batch, 1, p) for p in validator.header_problems],
+                    )
+            scans = Path(images_dir) if images_dir else None
+            workers = default_workers(source.size) if workers is None else workers
+            # Validation processes open the file themselves, by a path on this machine.
+            path = stack.enter_context(local_path(file)) if workers > 0 else None
+            validated = stack.enter_context(
+                contextlib.closing(_validated_chunks(source, path, validator, batch, chunk_size, workers))
+            )
+            with _without_cycle_collection():
+                for last_row, fraction, rows in validated:
+                    if scans is not None:
+                        for row in rows:
+                            if row.scans:
+                                _check_scans(row, scans, validator)
+                    imported_before = batch.imported
+                    _flush(batch, rows, last_row, fraction, scans)
+                    _refresh_statistics(imported_before, batch.imported)
+                    if on_progress:
+                        on_progress(batch)
     except DomainError as error:
         return _fail(batch, error.message)
-    try:
-        validator = RowValidator(KINDS[batch.record_type], source.headers)
-        if not validator.usable:
-            kind = validator.kind
-            names = ", ".join(f"“{kind.field(key).label}”" for key in kind.subject_fields)
-            return _fail(
-                batch,
-                f"Tệp không có cột {names} và không có cột “Số đăng ký”: không nhận ra được bản ghi nào. "
-                f"Dòng đầu phải là tiêu đề cột theo mẫu sổ {kind.label.lower()}.",
-            )
-        ImportBatch.objects.filter(pk=batch.pk).update(
-            file_format=source.format, encoding=source.encoding, rows_total=source.total_rows
-        )
-        if batch.checkpoint_row == 0 and validator.header_problems:
-            with transaction.atomic():
-                _insert(
-                    ImportProblem, PROBLEM_COLUMNS, [_problem_values(batch, 1, p) for p in validator.header_problems]
-                )
-        scans = Path(images_dir) if images_dir else None
-        workers = default_workers(source.size) if workers is None else workers
-        with _without_cycle_collection():
-            for last_row, fraction, rows in _validated_chunks(source, path, validator, batch, chunk_size, workers):
-                if scans is not None:
-                    for row in rows:
-                        if row.scans:
-                            _check_scans(row, scans, validator)
-                imported_before = batch.imported
-                _flush(batch, rows, last_row, fraction, scans)
-                _refresh_statistics(imported_before, batch.imported)
-                if on_progress:
-                    on_progress(batch)
-    finally:
-        source.close()
+    except Exception as error:
+        log.exception("civil import batch %s stopped after row %s", batch.pk, batch.checkpoint_row)
+        return _fail(batch, _unexpected_failure(batch, error))
     ImportBatch.objects.filter(pk=batch.pk).update(
         status=ImportBatch.Status.DONE, finished_at=timezone.now(), progress_permille=1000
     )
@@ -193,8 +212,27 @@ def _next_result(results, process):
                 raise RuntimeError(f"Tiến trình kiểm tra dữ liệu dừng bất thường (mã {process.exitcode}).") from None
             continue
         if isinstance(item, ProcessFailure):
-            raise RuntimeError(f"Tiến trình kiểm tra dữ liệu gặp lỗi:\n{item.traceback}")
+            # Its last line (the error) first: the first line is what the batch's reason shows.
+            error = item.traceback.strip().splitlines()[-1]
+            raise RuntimeError(f"Tiến trình kiểm tra dữ liệu gặp lỗi ({error}):\n{item.traceback}")
         return item
+
+
+def _unexpected_failure(batch: ImportBatch, error: Exception) -> str:
+    """The reason shown for an error nobody foresaw (a bug, the database, the storage): its
+    type and first line, for whoever fixes it, and what the officer can do. Rows are named
+    by number only, never by their content (personal data)."""
+    lines = str(error).strip().splitlines()
+    cause = f"{type(error).__name__}: {lines[0][:300]}" if lines else type(error).__name__
+    done = (
+        f"Các dòng đến dòng {batch.checkpoint_row} đã xử lý xong, kết quả được giữ nguyên."
+        if batch.checkpoint_row
+        else "Chưa dòng nào được xử lý xong."
+    )
+    return (
+        f"Lượt nhập bị dừng do lỗi hệ thống ({cause}). {done} Nhập lại tệp thì các bản ghi đã có được bỏ qua, "
+        "không bị trùng; nếu lỗi lặp lại, hãy báo quản trị hệ thống."
+    )
 
 
 def _fail(batch: ImportBatch, message: str) -> ImportBatch:
@@ -208,17 +246,12 @@ def _fail(batch: ImportBatch, message: str) -> ImportBatch:
 def _check_scans(row: CleanRow, folder: Path, validator: RowValidator):
     missing = [name for name in row.scans if not (folder / Path(name).name).is_file()]
     if missing:
-        header = validator.header_for("scans")
-        row.flags.append(["scans", "missing_scan", f"Không tìm thấy tệp ảnh: {', '.join(missing)}."])
-        row.problems.append(
-            Problem(
-                header,
-                "; ".join(row.scans),
-                "missing_scan",
-                f"Không tìm thấy tệp ảnh: {', '.join(missing)}.",
-                "flag",
-                "scans",
-            )
+        row.flag(
+            "scans",
+            validator.header_for("scans"),
+            "; ".join(row.scans),
+            "missing_scan",
+            f"Không tìm thấy tệp ảnh: {', '.join(missing)}.",
         )
         verbatim, data, _ = row.encoded
         row.encoded = (verbatim, data, json.dumps(row.flags, ensure_ascii=False))

@@ -3,7 +3,7 @@
 One A4 portrait form per record type — TRÍCH LỤC KHAI SINH / KHAI TỬ / KẾT
 HÔN (BẢN SAO), after the forms of Thông tư 04/2020/TT-BTP as amended by
 Thông tư 01/2022/TT-BTP — rendered like the one-stop slips
-(`dossiers.printing.render_pdf`: WeasyPrint, no external resources, "Times
+(`core.pdf.render_pdf`: WeasyPrint, no external resources, "Times
 New Roman" → Liberation Serif) from templates under
 ``civil_records/print/``. The per-type title, legal basis and field order are
 data (`FORMS`); the templates only lay them out.
@@ -33,8 +33,8 @@ from chinhquyenso.civil_records.fields import DATE, KINDS, YEAR_OR_DATE
 from chinhquyenso.civil_records.models import CivilRecord, FieldReview
 from chinhquyenso.civil_records.selectors import verbatim_value
 from chinhquyenso.core.errors import DomainError
+from chinhquyenso.core.pdf import place_date, render_pdf
 from chinhquyenso.core.text import fold, nfc
-from chinhquyenso.dossiers.printing import place_date, render_pdf
 from chinhquyenso.org.models import Agency, AgencyKind
 from chinhquyenso.org.selectors import current_successor
 

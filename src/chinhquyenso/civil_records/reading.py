@@ -7,17 +7,25 @@ Vietnamese code page, whose tone marks are combining characters (NFC joins
 them later). Bytes that do not decode become U+FFFD, which validation flags
 on the row instead of failing the file. The delimiter (comma, semicolon or
 tab) is read from the header line.
+
+A file is a path on this machine (the `cqs import-civil` command) or an upload
+kept by a Django storage (`ImportBatch.file`), which is read only through the
+storage: in production that is object storage (S3), where files have no path.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import os
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from chinhquyenso.core.errors import DomainError
 
@@ -87,20 +95,53 @@ def detect_encoding(head: bytes) -> str:
     return "utf-8"
 
 
-def open_source(path: str | os.PathLike) -> Source:
-    """Open `path` for streaming; raise DomainError for what cannot be read at all."""
-    size = os.path.getsize(path)
-    if size == 0:
-        raise DomainError("Tệp rỗng.", "file")
-    with open(path, "rb") as handle:
-        head = handle.read(SNIFF_BYTES)
-    if detect_format(head) == "xlsx":
-        return _open_xlsx(path, size)
-    return _open_csv(path, size, detect_encoding(head))
+def open_source(file) -> Source:
+    """Open `file` — a path, or an upload kept by a storage (a FieldFile such as
+    `ImportBatch.file`) — for streaming; raise DomainError for what cannot be read at all."""
+    if isinstance(file, (str, os.PathLike)):
+        size = os.path.getsize(file)
+        binary = open(file, "rb")
+    else:
+        binary = file.storage.open(file.name, "rb")
+        size = binary.size
+    try:
+        if size == 0:
+            raise DomainError("Tệp rỗng.", "file")
+        head = binary.read(SNIFF_BYTES)
+        binary.seek(0)
+        if detect_format(head) == "xlsx":
+            return _open_xlsx(binary, size)
+        return _open_csv(binary, size, detect_encoding(head))
+    except BaseException:
+        binary.close()
+        raise
 
 
-def _open_csv(path, size: int, encoding: str) -> Source:
-    binary = open(path, "rb")
+@contextlib.contextmanager
+def local_path(file) -> Iterator[str]:
+    """A path on this machine holding `file` (as for open_source), for what must open
+    the file itself (the validation processes): the path given, the storage's own
+    path where it keeps the file on this machine, or else a temporary copy,
+    deleted when the block ends."""
+    if isinstance(file, (str, os.PathLike)):
+        yield os.fspath(file)
+        return
+    try:
+        path = file.storage.path(file.name)
+    except NotImplementedError:  # a storage without local files (S3…): Storage.path's contract
+        path = None
+    # InMemoryStorage answers a path where nothing is.
+    if path is not None and os.path.isfile(path):
+        yield path
+        return
+    with tempfile.NamedTemporaryFile(prefix="cqs-import-", suffix=".bin") as copy:
+        with file.storage.open(file.name, "rb") as stored:
+            shutil.copyfileobj(stored, copy, 1 << 20)
+        copy.flush()
+        yield copy.name
+
+
+def _open_csv(binary: BinaryIO, size: int, encoding: str) -> Source:
     text = io.TextIOWrapper(binary, encoding=encoding, errors="replace", newline="")
     first = text.readline()
     delimiter = max(",;\t", key=first.count)
@@ -109,7 +150,6 @@ def _open_csv(path, size: int, encoding: str) -> Source:
     if headers and headers[0].startswith("\ufeff"):
         headers[0] = headers[0][1:]
     if not any(h.strip() for h in headers):
-        binary.close()
         raise DomainError(
             "Dòng đầu của tệp phải là dòng tiêu đề cột (ví dụ: Quyển số, Số đăng ký, Họ và tên…).", "file"
         )
@@ -130,22 +170,22 @@ def _open_csv(path, size: int, encoding: str) -> Source:
     )
 
 
-def _open_xlsx(path, size: int) -> Source:
+def _open_xlsx(binary: BinaryIO, size: int) -> Source:
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(binary) as archive:
             if "xl/workbook.xml" not in archive.namelist():
                 raise DomainError("Tệp ZIP không phải sổ tính XLSX.", "file")
     except zipfile.BadZipFile:
         raise DomainError("Tệp XLSX bị hỏng, không mở được.", "file") from None
     from openpyxl import load_workbook
 
-    # A file object, not the path: openpyxl refuses paths not ending in .xlsx (uploads are stored as <id>.bin).
-    handle = open(path, "rb")
-    workbook = load_workbook(handle, read_only=True, data_only=True)
+    # A file object, not a path: openpyxl refuses paths not ending in .xlsx (uploads are stored as <id>.bin).
+    binary.seek(0)
+    workbook = load_workbook(binary, read_only=True, data_only=True)
 
     def close():
         workbook.close()
-        handle.close()
+        binary.close()
 
     sheet = workbook.worksheets[0]
     iterator = sheet.iter_rows(values_only=True)

@@ -6,7 +6,6 @@ civil_records.services."""
 
 from __future__ import annotations
 
-import functools
 import os
 import tempfile
 from dataclasses import dataclass
@@ -14,18 +13,18 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from chinhquyenso.accounts.decorators import officer_required
 from chinhquyenso.accounts.selectors import sees_whole_province
 from chinhquyenso.civil_records import forms, selectors, services, workbook
 from chinhquyenso.civil_records.fields import KINDS
 from chinhquyenso.civil_records.models import FieldReview, ImportBatch, ImportProblem, RecordType
 from chinhquyenso.civil_records.validation import FLAG_LABELS
-from chinhquyenso.core.errors import DomainError, NotFound, PermissionDenied
+from chinhquyenso.core.errors import DomainError, PermissionDenied
 from chinhquyenso.core.http import pdf_response, stored_file_response
 
 PAGE_SIZE = 50
@@ -35,32 +34,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SERVICE_FIELDS = {"type": "loai", "commune": "xa"}  # a service's field name → the import form's
 
 
-def _forbidden(request, reason: str):
-    return render(request, "portal/forbidden.html", {"reason": reason}, status=403)
+def _keeps_registers(user) -> bool:
+    return sees_whole_province(user) or selectors.communes_for(user).exists()
 
 
-def officer_required(view):
-    """Officers of a commune (and of the communes it succeeded), the province
-    administrator and auditors; what each sees and may change is decided by
-    the selectors. PermissionDenied from a service is a 403 page with its
-    Vietnamese reason; another commune's record or batch is a 404."""
-
-    @login_required
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        user = request.user
-        if user.is_citizen or not (sees_whole_province(user) or selectors.communes_for(user).exists()):
-            return _forbidden(
-                request, "Trang này chỉ dành cho cán bộ tư pháp – hộ tịch và cán bộ một cửa của UBND cấp xã, phường."
-            )
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as error:
-            return _forbidden(request, error.message)
-        except NotFound:
-            raise Http404("Không tìm thấy.") from None  # another commune's: its existence is not revealed
-
-    return wrapper
+# Another commune's record or batch is a NotFound, shown as the 404 page (its existence is not revealed).
+civil_officer_required = officer_required(
+    allowed=_keeps_registers,
+    reason="Trang này chỉ dành cho cán bộ tư pháp – hộ tịch và cán bộ một cửa của UBND cấp xã, phường.",
+)
 
 
 @dataclass
@@ -104,7 +86,7 @@ def _type_label(code: str) -> str:
 # ---------------------------------------------------------------- search
 
 
-@officer_required
+@civil_officer_required
 def index(request):
     user = request.user
     communes = selectors.communes_for(user)
@@ -133,7 +115,7 @@ def index(request):
 # ---------------------------------------------------------------- import
 
 
-@officer_required
+@civil_officer_required
 def import_file(request):
     user = request.user
     communes = selectors.communes_for(user, manage=True)
@@ -198,7 +180,7 @@ def _progress(batch: ImportBatch) -> dict:
     }
 
 
-@officer_required
+@civil_officer_required
 def batch_page(request, pk):
     batch = selectors.get_batch(request.user, pk)
     severity = request.GET.get("muc", "")
@@ -222,14 +204,14 @@ def batch_page(request, pk):
     )
 
 
-@officer_required
+@civil_officer_required
 def batch_progress(request, pk):
     response = JsonResponse(_progress(selectors.get_batch(request.user, pk)))
     response["Cache-Control"] = "private, no-store"
     return response
 
 
-@officer_required
+@civil_officer_required
 def error_workbook(request, pk):
     """The error workbook (XLSX), written on request from the kept upload and the batch's problems."""
     batch = selectors.get_batch(request.user, pk)
@@ -238,7 +220,7 @@ def error_workbook(request, pk):
     handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="cqs-loi-")
     os.close(handle)
     try:
-        workbook.write(batch, batch.file.path, path)
+        workbook.write(batch, batch.file, path)
         stream = open(path, "rb")
     except DomainError as error:
         messages.error(request, f"Không tạo được sổ tính lỗi: {error.message}")
@@ -316,12 +298,12 @@ def _queue_page(request, *, book_errors=None, status=200):
     )
 
 
-@officer_required
+@civil_officer_required
 def review_queue(request):
     return _queue_page(request)
 
 
-@officer_required
+@civil_officer_required
 @require_POST
 def confirm_book(request):
     """Confirm one kind of flag on every record of a register book."""
@@ -411,12 +393,12 @@ def _record_page(request, record, *, errors=None, values=None, review_error=None
     )
 
 
-@officer_required
+@civil_officer_required
 def record_page(request, pk):
     return _record_page(request, selectors.get_record(request.user, pk))
 
 
-@officer_required
+@civil_officer_required
 @require_POST
 def review(request, pk):
     """Confirm a flagged field as the register has it, or correct its normalized value."""
@@ -443,7 +425,7 @@ def review(request, pk):
     return redirect("civil_records:record", pk=record.pk)
 
 
-@officer_required
+@civil_officer_required
 @require_POST
 def add_scan(request, pk):
     """A scanned page of the register entry (JPEG, PNG or PDF, checked by content)."""
@@ -467,7 +449,7 @@ def add_scan(request, pk):
     return redirect("civil_records:record", pk=record.pk)
 
 
-@officer_required
+@civil_officer_required
 def scan_file(request, pk, scan_id):
     """A scanned page, served only to those who may see the record."""
     record = selectors.get_record(request.user, pk)
@@ -477,7 +459,7 @@ def scan_file(request, pk, scan_id):
     return stored_file_response(scan.file, download=bool(request.GET.get("tai")))
 
 
-@officer_required
+@civil_officer_required
 def extract(request, pk):
     """The extract copy (trích lục) as a PDF shown in the browser."""
     record = selectors.get_record(request.user, pk)

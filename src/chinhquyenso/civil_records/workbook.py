@@ -58,9 +58,10 @@ def _header_row(sheet, headers: list[str], extra: tuple[str, ...]):
     sheet.append(cells)
 
 
-def write(batch: ImportBatch, source_path: str | os.PathLike, out_path: str | os.PathLike) -> dict:
-    """Write the error workbook of `batch` (whose input is at `source_path`) to `out_path`; return row counts per sheet."""
-    source = open_source(source_path)
+def write(batch: ImportBatch, source, out_path: str | os.PathLike) -> dict:
+    """Write the error workbook of `batch` to `out_path`; return row counts per sheet. `source`
+    is the uploaded file (read through the storage API) or a local path."""
+    source = open_source(source)
     workbook = Workbook(write_only=True)
     fix = workbook.create_sheet(FIX_SHEET)
     review = workbook.create_sheet(REVIEW_SHEET)
