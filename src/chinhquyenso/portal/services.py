@@ -4,7 +4,7 @@ refused upload."""
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.utils import timezone
 
 from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.text import nfc
@@ -114,32 +114,37 @@ def missing_components(draft: SubmissionDraft) -> list[str]:
 
 
 def submit_draft(draft: SubmissionDraft) -> Dossier:
-    """Submit once: the draft row is locked and its key makes a retry (double
-    click, resent form) return the dossier of the first submission."""
-    with transaction.atomic():
-        draft = SubmissionDraft.objects.select_for_update().select_related("procedure", "owner").get(pk=draft.pk)
-        if draft.dossier_id:
-            return draft.dossier
-        missing = missing_components(draft)
-        if missing:
-            raise DomainError("Còn thiếu giấy tờ: " + "; ".join(missing) + ".", "components")
-        components = []
-        for order, choice in sorted(draft.components.items(), key=lambda kv: int(kv[0])):
-            if "file" in choice:
-                components.append({"order": int(order), "file_id": choice["file"]})
-            else:
-                components.append({"order": int(order), "edata_item": choice["edata"]})
-        applicant = {k: draft.applicant.get(k, "") for k in ("full_name", "identity_number", "phone", "address")}
-        dossier = dossier_services.submit(
-            actor=draft.owner,
-            procedure_code=draft.procedure.code,
-            channel=Channel.ONLINE,
-            applicant=applicant,
-            agency_code=draft.agency_code or None,
-            components=components,
-            form_data={"ghi_chu": draft.note} if draft.note else {},
-            idempotency_key=f"draft:{draft.pk}",
+    """Submit once: the draft's key makes a retry (double click, resent form)
+    return the dossier of the first submission; the draft is linked to its
+    dossier in the transaction that creates it. The population lookup runs
+    before that transaction (dossiers.services.submit)."""
+    draft = SubmissionDraft.objects.select_related("procedure", "owner", "dossier").get(pk=draft.pk)
+    if draft.dossier_id:
+        return draft.dossier
+    missing = missing_components(draft)
+    if missing:
+        raise DomainError("Còn thiếu giấy tờ: " + "; ".join(missing) + ".", "components")
+    components = []
+    for order, choice in sorted(draft.components.items(), key=lambda kv: int(kv[0])):
+        if "file" in choice:
+            components.append({"order": int(order), "file_id": choice["file"]})
+        else:
+            components.append({"order": int(order), "edata_item": choice["edata"]})
+    applicant = {k: draft.applicant.get(k, "") for k in ("full_name", "identity_number", "phone", "address")}
+
+    def link(dossier: Dossier) -> None:
+        SubmissionDraft.objects.select_for_update().filter(pk=draft.pk).update(
+            dossier=dossier, updated_at=timezone.now()
         )
-        draft.dossier = dossier
-        draft.save(update_fields=["dossier", "updated_at"])
-        return dossier
+
+    return dossier_services.submit(
+        actor=draft.owner,
+        procedure_code=draft.procedure.code,
+        channel=Channel.ONLINE,
+        applicant=applicant,
+        agency_code=draft.agency_code or None,
+        components=components,
+        form_data={"ghi_chu": draft.note} if draft.note else {},
+        idempotency_key=f"draft:{draft.pk}",
+        then=link,
+    )
