@@ -18,7 +18,7 @@ def site_url(app_configs=None, **kwargs):
             checks.Error(
                 "CQS_SITE_URL chưa đặt hoặc không phải địa chỉ gốc http(s)://tên-miền: "
                 "đường dẫn trong thư điện tử, tin nhắn không mở được.",
-                hint="Đặt CQS_SITE_URL, ví dụ https://dichvucong.angiang.gov.vn (xem docs/operations.md).",
+                hint="Đặt CQS_SITE_URL, ví dụ https://dichvucong.example.gov.vn (xem docs/operations.md).",
                 id="cqs.E001",
             )
         ]
