@@ -171,16 +171,22 @@ class Workflow:
 
     def action(self, func):
         """Run `func(obj, …)` in one transaction; the caller's instance is
-        refreshed afterwards (the action works on a locked copy of the row)."""
+        brought up to date afterwards (the action works on a locked copy of
+        the row): from the copy the action returns, else re-read."""
 
         @functools.wraps(func)
         def wrapper(obj, *args, **kwargs):
             with transaction.atomic():
                 result = func(obj, *args, **kwargs)
-            if isinstance(obj, self.model) and obj.pk:
-                obj.refresh_from_db()
-            if isinstance(result, self.model) and result.pk == getattr(obj, "pk", None):
+            if not (isinstance(obj, self.model) and obj.pk):
+                return result
+            if isinstance(result, self.model) and result.pk == obj.pk:
+                if result is not obj:
+                    for field in self.model._meta.concrete_fields:
+                        setattr(obj, field.attname, getattr(result, field.attname))
+                    obj._state.fields_cache = dict(result._state.fields_cache)
                 return obj
+            obj.refresh_from_db()
             return result
 
         return wrapper
