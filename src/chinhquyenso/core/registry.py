@@ -76,3 +76,6 @@ JOBS = Registry("Tác vụ định kỳ")
 INDICATOR_MEASURES = Registry("Nguồn số đo chỉ tiêu")
 # name → TileSection (dashboard.selectors shows every section, in registration order)
 DASHBOARD_TILES = Registry("Nhóm ô số liệu trên trang điều hành")
+# name → message kind prefix ("feedback.") whose undelivered messages the IOC operators follow
+# (exchange.selectors.undelivered), registered by the app whose records the IOC dispatches
+IOC_MESSAGE_KINDS = Registry("Loại thư, tin nhắn điều phối viên IOC theo dõi")

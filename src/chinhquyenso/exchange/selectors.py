@@ -6,7 +6,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from chinhquyenso.accounts.access import scope_agency_ids
-from chinhquyenso.accounts.selectors import is_ioc_operator, is_province_admin, sees_whole_province
+from chinhquyenso.accounts.selectors import is_ioc_operator, is_province_admin, is_read_only, sees_whole_province
+from chinhquyenso.core.registry import IOC_MESSAGE_KINDS
 from chinhquyenso.exchange.models import Message
 
 UNDELIVERED = [Message.State.FAILED, Message.State.DEAD]
@@ -31,7 +32,8 @@ def _sees_every_message(user) -> bool:
 def undelivered(user, *, kind_prefix: str = "") -> QuerySet[Message]:
     """Messages that failed (retrying) or gave up (dead letters) that this
     user is responsible for: the province administrators and auditors see
-    all; IOC operators those about citizen feedback; officers their
+    all; IOC operators the kinds the dispatching apps registered
+    (core.registry.IOC_MESSAGE_KINDS: citizen feedback); officers their
     agencies' (and their predecessors')."""
     failed = Message.objects.filter(state__in=UNDELIVERED)
     if kind_prefix:
@@ -42,7 +44,8 @@ def undelivered(user, *, kind_prefix: str = "") -> QuerySet[Message]:
         return failed.order_by("-next_attempt_at", "-id")
     visible = failed.filter(agency_id__in=scope_agency_ids(user))
     if is_ioc_operator(user):
-        visible = visible | failed.filter(kind__startswith="feedback.")
+        for prefix in IOC_MESSAGE_KINDS.values():
+            visible = visible | failed.filter(kind__startswith=prefix)
     return visible.order_by("-next_attempt_at", "-id")
 
 
@@ -53,6 +56,6 @@ def for_source(obj) -> QuerySet[Message]:
 
 def may_retry(user, message: Message) -> bool:
     """Those who see a failed message may send it again; auditors only read."""
-    if getattr(user, "global_role", "") == "auditor" and not is_province_admin(user):
+    if is_read_only(user):
         return False
     return undelivered(user).filter(pk=message.pk).exists()

@@ -13,6 +13,7 @@ class FeedbackConfig(AppConfig):
 
         events.subscribe("AgencyReorganized", services.move_open_feedback)
         JOBS.register("feedback_escalations", Job("chinhquyenso.feedback.tasks.escalate", 15 * 60))
+        registry.IOC_MESSAGE_KINDS.register("feedback", "feedback.")
         registry.INDICATOR_MEASURES.register(
             "feedback", MeasureSource(labels=selectors.MEASURES, compute=selectors.indicator_measures)
         )
