@@ -143,3 +143,39 @@ def test_many_submissions_at_once_get_distinct_codes(birth_procedure, officers):
     assert len(set(codes)) == 8 and sorted(int(c.rsplit("-", 1)[1]) for c in codes) == list(range(1, 9))
     with transaction.atomic():
         assert AuditRecord.objects.filter(action="dossier.submit").count() == 8
+
+
+@pytest.mark.django_db(transaction=True)
+def test_counter_and_online_submissions_at_once_never_deadlock(birth_procedure, officers, citizen):
+    """A walk-in's new account is audited and an online dossier is not: both take the code counter
+    before the audit head (the documented lock order), so mixing them cannot deadlock."""
+    officer = officers["xa_a"]["counter_officer"]
+
+    def client(round_, i):
+        if i % 2:
+            return at_counter(officer, f"quay-{round_}-{i}", identity=new_citizen_id())
+        return services.submit(
+            actor=citizen,
+            procedure_code="1.001193",
+            channel="online",
+            agency_code="xa-kien-an",
+            components=PAPER,
+            idempotency_key=f"mang-{round_}-{i}",
+            at=vn(2025, 3, 10, 9),
+        )
+
+    for round_ in range(3):
+        results = run_at_once(6, lambda i, round_=round_: client(round_, i))
+        assert not [r for r in results if isinstance(r, Exception)], results
+    assert Dossier.objects.count() == 18
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_counters_receiving_the_same_new_citizen_at_once_make_one_account(birth_procedure, officers, province):
+    from chinhquyenso.accounts.models import User
+
+    officers_ = [officers["xa_a"]["counter_officer"], second_counter_officer(province)]
+    results = run_at_once(2, lambda i: at_counter(officers_[i], f"cung-nguoi-{i}", identity="089099000777"))
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert User.objects.filter(identity_number="089099000777").count() == 1
+    assert {r.applicant_id for r in results} == {User.objects.get(identity_number="089099000777").pk}

@@ -4,7 +4,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from chinhquyenso.accounts.models import ApiToken, LoginFailure, Membership, Role, User
@@ -73,7 +73,13 @@ def get_or_create_citizen(
 ) -> User:
     identity_number = validate_identity_number(identity_number, kind, "applicant.identity_number")
     existing = User.objects.filter(identity_number=identity_number).first()
-    return existing or create_citizen(identity_number=identity_number, full_name=full_name, kind=kind, phone=phone)
+    if existing:
+        return existing
+    try:
+        with transaction.atomic():  # a savepoint: two first submissions for one new ID race on the username
+            return create_citizen(identity_number=identity_number, full_name=full_name, kind=kind, phone=phone)
+    except IntegrityError:
+        return User.objects.get(identity_number=identity_number)
 
 
 def grant(*, actor, user: User, agency, role: str) -> Membership:

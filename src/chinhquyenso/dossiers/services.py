@@ -318,6 +318,7 @@ def submit(
 
     def create(ready: dict) -> Dossier:
         moment, procedure, agency, person = ready["at"], ready["procedure"], ready["agency"], ready["person"]
+        code = next_code(agency, moment)  # the counter before any audit record: the lock order
         citizen = (
             actor
             if is_citizen
@@ -329,7 +330,7 @@ def submit(
             )
         )
         dossier = Dossier.objects.create(
-            code=next_code(agency, moment),
+            code=code,
             procedure=procedure,
             channel=channel,
             status=Status.SUBMITTED,
