@@ -24,6 +24,14 @@ def test_nfc_drops_characters_a_database_cannot_store():
     assert nfc("Trần\x00 Văn\x07\ud800 An\tB") == "Trần Văn An B"
 
 
+def test_noncharacters_are_unstorable_too():
+    """U+FFFE / U+FFFF made Open311's requests.xml not well-formed for every reader."""
+    for ch in ("\ufffe", "\uffff", "\ufdd0", "\U0001fffe", "\U0010ffff"):
+        assert nfc(f"Đèn{ch} hỏng") == "Đèn hỏng"
+        assert unstorable_field({"description": f"a{ch}"}) == "description"
+    assert unstorable_field({"description": "Đèn \U0001f4a1 hỏng, ký tự riêng \ue000"}) is None
+
+
 def test_unstorable_field_names_the_path():
     assert unstorable_field({"a": [1, "ok", {"b": "x\x00"}]}) == "a.2.b"
     assert unstorable_field({"a\x00": 1}) == "a\x00"
@@ -49,7 +57,8 @@ def test_fold_is_stable_under_normal_forms(text):
 def _reference_nfc(value):
     import re
 
-    cleaned = re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]", "", value)
+    noncharacters = "\ufdd0-\ufdef" + "".join(chr(p * 0x10000 + n) for p in range(17) for n in (0xFFFE, 0xFFFF))
+    cleaned = re.sub(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff{noncharacters}]", "", value)
     return re.sub(r"\s+", " ", unicodedata.normalize("NFC", cleaned)).strip()
 
 

@@ -632,6 +632,8 @@ def test_protocol_errors(api):
         "status: Dữ liệu chứa ký tự điều khiển hoặc ký tự không hợp lệ."
     )
     assert error(Client().post(f"{BASE}/requests.xml", {"description": "a\x01"}), 400, "xml").startswith("description:")
+    # A noncharacter would make requests.xml not well-formed for every reader: refused the same way.
+    assert error(Client().post(f"{BASE}/requests.json", {"description": "a\ufffe"}), 400).startswith("description:")
     assert error(Client().get(f"{BASE}/requests/PA%00.json"), 400).startswith("path:")
     assert error(api.get("services.json", jurisdiction_id="hanoi.gov.vn"), 404).startswith("jurisdiction_id:")
     assert api.get("services.json", jurisdiction_id="dvc.example.gov.vn").status_code == 200  # CQS["SITE_URL"]'s host

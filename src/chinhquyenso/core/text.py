@@ -3,9 +3,13 @@
 import re
 import unicodedata
 
-# Control characters other than whitespace, and lone surrogates: PostgreSQL
-# cannot store them (NUL) or they are not text at all (surrogates).
-_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# Control characters other than whitespace, lone surrogates and Unicode noncharacters: PostgreSQL
+# cannot store them (NUL), they are not text at all (surrogates), or they make an XML answer not
+# well-formed for everyone (U+FFFE, U+FFFF in Open311's requests.xml).
+NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
+    chr(plane * 0x10000 + 0xFFFE) + chr(plane * 0x10000 + 0xFFFF) for plane in range(17)
+)
+_UNSTORABLE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff{NONCHARACTERS}]")
 UNSTORABLE_MESSAGE = "Dữ liệu chứa ký tự điều khiển hoặc ký tự không hợp lệ."
 
 
