@@ -110,6 +110,14 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": dj_database_url.config(default=f"sqlite:///{DATA_DIR / 'cqs.sqlite3'}", conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that does not answer fails a request in seconds (a 503), not after the OS's TCP timeout;
+    # CQS_DB_STATEMENT_TIMEOUT_MS (off by default: imports and fact rebuilds run long) bounds each statement.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = int(os.environ.get("CQS_DB_CONNECT_TIMEOUT", 5))
+    if os.environ.get("CQS_DB_STATEMENT_TIMEOUT_MS"):
+        DATABASES["default"]["OPTIONS"]["options"] = (
+            f"-c statement_timeout={int(os.environ['CQS_DB_STATEMENT_TIMEOUT_MS'])}"
+        )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers proceed while one writer commits; IMMEDIATE avoids
     # "database is locked" upgrades inside write transactions.

@@ -2,8 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from chinhquyenso.api import api
+from chinhquyenso.core.views import healthz, readyz
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("", include("chinhquyenso.feedback.urls")),
     path("", include("chinhquyenso.portal.urls")),
     path("can-bo/bao-cao-so-lieu/", include("chinhquyenso.lris.urls")),

@@ -1,11 +1,18 @@
 import json
+import logging
 
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
+from django.utils.html import escape
 
 from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.text import UNSTORABLE_MESSAGE, unstorable_field
+
+log = logging.getLogger(__name__)
 
 
 def _unstorable_input(request) -> str | None:
@@ -58,11 +65,45 @@ PAGE_TITLES = {
 }
 
 
+DATABASE_UNAVAILABLE = "Hệ thống đang tạm thời không kết nối được cơ sở dữ liệu; vui lòng thử lại sau ít phút."
+RETRY_AFTER_SECONDS = 30
+
+
+def database_unavailable(request) -> HttpResponse:
+    """503 with Retry-After in the caller's format: JSON for the API, Open311's
+    error list for Open311 (XML for .xml), the Vietnamese page for pages."""
+    path = request.path
+    if path.startswith("/open311/"):
+        if path.endswith(".xml"):
+            body = (
+                '<?xml version="1.0" encoding="utf-8"?>\n<errors><error><code>503</code>'
+                f"<description>{escape(DATABASE_UNAVAILABLE)}</description></error></errors>"
+            )
+            response = HttpResponse(body, content_type="text/xml; charset=utf-8", status=503)
+        else:
+            response = JsonResponse([{"code": 503, "description": DATABASE_UNAVAILABLE}], safe=False, status=503)
+    elif path.startswith("/api/"):
+        response = JsonResponse({"detail": DATABASE_UNAVAILABLE, "field": None, "code": "unavailable"}, status=503)
+    else:
+        context = {
+            "title": "Hệ thống tạm thời gián đoạn",
+            "reason": DATABASE_UNAVAILABLE,
+            "status": 503,
+            "province_name": settings.CQS["PROVINCE_NAME"],
+        }
+        # Rendered without the request: the page's context processors would query the database again.
+        response = HttpResponse(render_to_string("error.html", context), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 class DomainErrorPages:
     """A domain error a page lets through becomes the Vietnamese page for its
     status (403, 404, 409, …) with its message — one mapping for every app's
     pages. The HTTP API maps the same errors to JSON (chinhquyenso.api) and
-    Open311 to its own format (feedback.open311); both catch them before this."""
+    Open311 to its own format (feedback.open311); both catch them before this.
+    A database that cannot be reached (or a deadlock that outlived its
+    retries) is a 503 with Retry-After in every format, not a 500."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -71,6 +112,9 @@ class DomainErrorPages:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
+        if isinstance(exception, (OperationalError, InterfaceError)):
+            log.warning("database unavailable for %s: %s", request.path, type(exception).__name__)
+            return database_unavailable(request)
         if not isinstance(exception, DomainError):
             return None
         status = exception.status_code
