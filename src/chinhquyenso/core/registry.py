@@ -68,6 +68,7 @@ class TileSection:
 
     title: str
     tiles: tuple[tuple[str, str], ...]  # (indicator code, tile label)
+    counts: str = "hồ sơ"  # what the ratios count, in a tile's detail ("2/3 phản ánh")
 
 
 # name → Job (core.scheduler claims and enqueues due runs)

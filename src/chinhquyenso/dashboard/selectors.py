@@ -38,7 +38,7 @@ from chinhquyenso.dossiers.models import OPEN_STATUSES, Dossier, Status
 from chinhquyenso.dossiers.selectors import visible_dossiers
 from chinhquyenso.indicators import assessments
 from chinhquyenso.indicators.models import EGovCriterion, Indicator
-from chinhquyenso.indicators.periods import Period, month, parse_period, quarter
+from chinhquyenso.indicators.periods import Period, month, parse_period, quarter, shift_month
 from chinhquyenso.indicators.selectors import (
     PROVINCE,
     Computation,
@@ -439,9 +439,8 @@ def score_note(score: IndicatorValue) -> str:
     return ""
 
 
-def _tiles(ctx: Context, specs, noun: str | None = "hồ sơ") -> list[Tile]:
-    """A tile per (indicator code, label); `noun` what ratios count (None: as
-    the indicator's numerator and denominator labels say, see counted())."""
+def _tiles(ctx: Context, specs, noun: str = "hồ sơ") -> list[Tile]:
+    """A tile per (indicator code, label); `noun` what the ratios count."""
     current, before = ctx.computation.values.get(ctx.unit_id, {}), ctx.previous_values()
     indicators = {i.code: i for i in ctx.computation.indicators}
     out = []
@@ -455,7 +454,7 @@ def _tiles(ctx: Context, specs, noun: str | None = "hồ sơ") -> list[Tile]:
                 current=current.get(code),
                 previous=before.get(code) if before is not None else None,
                 higher_is_better=indicator.higher_is_better if indicator else True,
-                noun=counted(indicator) if noun is None else noun,
+                noun=noun,
             )
         )
     return out
@@ -487,19 +486,6 @@ def section_codes() -> tuple[str, ...]:
     return tuple(code for section in DASHBOARD_TILES.values() for code, _ in section.tiles)
 
 
-def counted(indicator: Indicator | None) -> str:
-    """What a ratio's numerator and denominator count: the words their labels
-    begin with ("phản ánh xử lý quá hạn" / "phản ánh đã xử lý" → "phản ánh")."""
-    if indicator is None:
-        return ""
-    common = []
-    for a, b in zip(indicator.numerator_label.split(), indicator.denominator_label.split()):
-        if a != b:
-            break
-        common.append(a)
-    return " ".join(common)
-
-
 @dataclass
 class Section:
     """A section an app registered (core.registry.TileSection): its tiles for the view."""
@@ -518,7 +504,7 @@ class Section:
 def sections(ctx: Context) -> list[Section]:
     """Every section registered in core.registry.DASHBOARD_TILES, in registration
     order: one tile per indicator, as the headline tiles (value, previous value,
-    change), numerator and denominator named by what the indicator counts."""
+    change), counting what the section says it counts."""
     indicators = {i.code: i for i in ctx.computation.indicators}
     out = []
     for key, section in DASHBOARD_TILES.items():
@@ -527,7 +513,7 @@ def sections(ctx: Context) -> list[Section]:
             for code, label in section.tiles
             if (i := indicators.get(code)) is not None and i.is_ratio and i.numerator_label and i.denominator_label
         ]
-        out.append(Section(key, section.title, _tiles(ctx, section.tiles, noun=None), definitions))
+        out.append(Section(key, section.title, _tiles(ctx, section.tiles, noun=section.counts), definitions))
     return out
 
 
@@ -549,17 +535,12 @@ class Trend:
         return [a + b + c for a, b, c in zip(self.online, self.counter, self.post)]
 
 
-def _shift(year: int, month_: int, by: int) -> tuple[int, int]:
-    index = year * 12 + month_ - 1 + by
-    return index // 12, index % 12 + 1
-
-
 def trend(ctx: Context) -> Trend:
     """The 12 months up to the period's end (to this month, for a period not
     over yet, so months still to come are not drawn as zeros)."""
     end = min(ctx.period.end, today())
     last = month(end.year, end.month)
-    first = month(*_shift(end.year, end.month, -11))
+    first = month(*shift_month(end.year, end.month, -11))
     span = Period("range", first.start, last.end)
     data = breakdown_for(span, "month", ctx.versions, TREND_CODES)
     months = [(p.start.year, p.start.month) for p in span.months()]

@@ -25,5 +25,6 @@ class FeedbackConfig(AppConfig):
                     ("feedback_resolution_rate", "Phản ánh đã xử lý xong"),
                     ("feedback_late_rate", "Phản ánh xử lý quá hạn"),
                 ),
+                counts="phản ánh",
             ),
         )

@@ -50,9 +50,9 @@ class Period:
     def previous(self) -> "Period":
         """The period of the same kind just before (the same length for ranges)."""
         if self.kind == "month":
-            return month(*_shift(self.start.year, self.start.month, -1))
+            return month(*shift_month(self.start.year, self.start.month, -1))
         if self.kind == "quarter":
-            y, m = _shift(self.start.year, self.start.month, -3)
+            y, m = shift_month(self.start.year, self.start.month, -3)
             return quarter(y, (m - 1) // 3 + 1)
         if self.kind in ("half_year", "nine_months", "year"):
             return parse_period(self.code.replace(str(self.start.year), str(self.start.year - 1), 1))
@@ -62,11 +62,12 @@ class Period:
         out, (y, m) = [], (self.start.year, self.start.month)
         while dt.date(y, m, 1) <= self.end:
             out.append(month(y, m))
-            y, m = _shift(y, m, 1)
+            y, m = shift_month(y, m, 1)
         return out
 
 
-def _shift(year: int, month_: int, by: int) -> tuple[int, int]:
+def shift_month(year: int, month_: int, by: int) -> tuple[int, int]:
+    """(year, month) `by` months later (earlier when negative)."""
     index = year * 12 + (month_ - 1) + by
     return index // 12, index % 12 + 1
 
