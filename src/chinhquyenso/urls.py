@@ -12,9 +12,17 @@ urlpatterns = [
     path("can-bo/bao-cao-so-lieu/", include("chinhquyenso.lris.urls")),
     path("can-bo/bao-cao/", include("chinhquyenso.reports.urls")),
     path("can-bo/ho-tich/", include("chinhquyenso.civil_records.urls")),
+    path("can-bo/du-lieu-ca-nhan/", include("chinhquyenso.privacy.urls")),
     path("can-bo/", include("chinhquyenso.backoffice.urls")),
     path("dieu-hanh/", include("chinhquyenso.dashboard.urls")),
     path("quan-tri/", admin.site.urls),
     path("api/", api.urls),
     path("open311/v2/", include("chinhquyenso.feedback.open311_urls")),
 ]
+
+# Django's own errors in the format of the path they answer (core.middleware.error_response):
+# JSON under /api/, Open311's error list under /open311/, the Vietnamese page elsewhere.
+handler400 = "chinhquyenso.core.middleware.bad_request"
+handler403 = "chinhquyenso.core.middleware.permission_denied"
+handler404 = "chinhquyenso.core.middleware.page_not_found"
+handler500 = "chinhquyenso.core.middleware.server_error"

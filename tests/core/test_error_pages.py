@@ -46,3 +46,22 @@ def test_another_agencys_dossier_is_not_found(officers):
     client.force_login(officers["xa_a"]["specialist"])
     response = client.get("/can-bo/ho-so/000.00.15.H01-250310-0001/")
     assert response.status_code == 404 and "Không tìm thấy" in response.content.decode()
+
+
+def test_bad_offset_on_a_page_is_the_vietnamese_400_page(officers):
+    client = Client(raise_request_exception=False)
+    client.force_login(officers["xa_a"]["specialist"])
+    response = client.get("/can-bo/?tu=²")
+    assert response.status_code == 400 and response["Content-Type"].startswith("text/html")
+    assert "Yêu cầu chưa hợp lệ" in response.content.decode() and "Trường “tu”" in response.content.decode()
+
+
+def test_an_unexpected_failure_on_a_page_is_the_vietnamese_500_page(db, monkeypatch):
+    def fail(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("chinhquyenso.procedures.selectors.search_procedures", fail)
+    response = Client(raise_request_exception=False).get("/thu-tuc/?q=khai")
+    assert response.status_code == 500, response.content[:300]
+    text = response.content.decode()
+    assert "Hệ thống đang gặp sự cố" in text and "boom" not in text

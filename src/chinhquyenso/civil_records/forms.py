@@ -13,6 +13,7 @@ from chinhquyenso.civil_records import fields as kinds
 from chinhquyenso.civil_records.fields import KINDS
 from chinhquyenso.civil_records.models import RecordType
 from chinhquyenso.civil_records.validation import FLAG_LABELS
+from chinhquyenso.core import params
 from chinhquyenso.core.text import nfc
 
 MAX_TEXT = 200
@@ -63,15 +64,17 @@ def search(data, communes) -> Search:
     arguments["record_type"] = values["loai"] if values["loai"] in RecordType.values else ""
     arguments["commune_id"] = None
     if values["xa"]:
-        commune = communes.filter(pk=int(values["xa"])).first() if values["xa"].isdigit() else None
+        commune_id = params.integer_or_none(values["xa"], minimum=1)
+        commune = communes.filter(pk=commune_id).first() if commune_id else None
         if commune is None:
             result.errors["xa"] = "Hãy chọn một xã, phường trong danh sách."
         else:
             arguments["commune_id"] = commune.pk
     arguments["year"] = None
     if values["nam"]:
-        if values["nam"].isdigit() and len(values["nam"]) == 4:
-            arguments["year"] = int(values["nam"])
+        year = params.integer_or_none(values["nam"], minimum=1000, maximum=9999)
+        if year is not None:
+            arguments["year"] = year
         else:
             result.errors["nam"] = "Năm đăng ký ghi bốn chữ số, ví dụ 1968."
     for name, argument in (("tu", "date_from"), ("den", "date_to")):
@@ -101,7 +104,8 @@ def upload(post, files, communes) -> Upload:
     if result.values["loai"] not in RecordType.values:
         result.errors["loai"] = "Hãy chọn loại sổ: khai sinh, khai tử hoặc kết hôn."
     xa = result.values["xa"]
-    result.commune = communes.filter(pk=int(xa)).first() if xa.isdigit() else None
+    commune_id = params.integer_or_none(xa, minimum=1)
+    result.commune = communes.filter(pk=commune_id).first() if commune_id else None
     if result.commune is None:
         result.errors["xa"] = "Hãy chọn xã, phường đăng ký (nơi giữ sổ)."
     upload_ = files.get("tep")

@@ -5,13 +5,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-
-
-def csrf_failure(request, reason=""):
-    """A form sent without a valid CSRF token (expired page, another site): say so in Vietnamese."""
-    return render(request, "403.html", status=403)
 
 
 @never_cache

@@ -9,6 +9,7 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from chinhquyenso.accounts.api import AUTH
+from chinhquyenso.core.params import Limit, Offset
 from chinhquyenso.dashboard import selectors
 
 router = Router(auth=AUTH)
@@ -27,8 +28,8 @@ class RankingQuery(ViewQuery):
 
 class OverdueQuery(ViewQuery):
     procedure: str = Field("", max_length=40, description="mã thủ tục")
-    offset: int = Field(0, ge=0)
-    limit: int = Field(50, ge=1, le=200)
+    offset: Offset = 0
+    limit: Limit(200) = 50
 
 
 def _context(request, query: ViewQuery) -> selectors.Context:

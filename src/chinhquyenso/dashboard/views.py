@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from chinhquyenso.accounts.decorators import officer_required
-from chinhquyenso.core import charts
+from chinhquyenso.core import charts, params
 from chinhquyenso.core.errors import DomainError, NotFound, PermissionDenied
 from chinhquyenso.core.text import format_number
 from chinhquyenso.dashboard import selectors
@@ -89,8 +89,7 @@ def agency(request, code):
 
 
 def _offset(request) -> int:
-    value = request.GET.get("tu", "")
-    return int(value) if value.isdigit() else 0
+    return params.offset(request.GET.get("tu"), "tu")
 
 
 @dashboard_view

@@ -3,9 +3,11 @@ JSON — the same figures as `cqs kpi` / `cqs index766`. Aggregates only, for
 officers, auditors and the province (no personal data); citizens get 403."""
 
 from ninja import Query, Router, Schema
+from pydantic import Field
 
 from chinhquyenso.accounts.api import AUTH
 from chinhquyenso.core.errors import NotFound, PermissionDenied
+from chinhquyenso.core.params import EARLIEST_DATE, LATEST_DATE
 from chinhquyenso.indicators import assessments, selectors
 from chinhquyenso.indicators.models import Indicator
 from chinhquyenso.indicators.periods import parse_period
@@ -14,8 +16,8 @@ router = Router(auth=AUTH)
 
 
 class PeriodQuery(Schema):
-    period: str
-    agency: str = ""
+    period: str = Field(max_length=40)
+    agency: str = Field("", max_length=60)
 
 
 def _officer(request):
@@ -93,7 +95,7 @@ def index766(request, query: Query[PeriodQuery]):
 
 
 @router.get("egov-completion", summary="Mức độ hoàn thiện chính quyền điện tử theo cơ quan")
-def egov_completion(request, period: str):
+def egov_completion(request, period: str = Query(..., max_length=40)):
     _officer(request)
     period = parse_period(period)
     result = assessments.egov_completion(selectors.compute(period))
@@ -131,7 +133,7 @@ def egov_completion(request, period: str):
 
 
 @router.get("targets", summary="Kết quả thực hiện chỉ tiêu kế hoạch năm (đạt / vượt / chưa đạt)")
-def targets(request, year: int):
+def targets(request, year: int = Query(..., ge=EARLIEST_DATE.year, le=LATEST_DATE.year)):
     _officer(request)
     computation = selectors.compute(parse_period(str(year)))
     return [

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from chinhquyenso.core.errors import DomainError
+from chinhquyenso.core.params import EARLIEST_DATE, LATEST_DATE
 
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
@@ -101,12 +102,12 @@ def parse_period(text: str) -> Period:
     try:
         for pattern, build in PATTERNS:
             if found := pattern.match(text):
-                return build(*map(int, found.groups()))
+                return _supported(build(*map(int, found.groups())))
         if ".." in text:
             first, last = (dt.date.fromisoformat(part.strip()) for part in text.split("..", 1))
             if last < first:
                 raise DomainError("Kỳ báo cáo: ngày kết thúc trước ngày bắt đầu.", field="period")
-            return Period("range", first, last)
+            return _supported(Period("range", first, last))
     except ValueError:
         pass
     raise DomainError(
@@ -114,6 +115,17 @@ def parse_period(text: str) -> Period:
         "hoặc 2024-01-01..2024-09-30.",
         field="period",
     )
+
+
+def _supported(period: Period) -> Period:
+    """A period inside the supported dates (core.params), with room for the
+    period before it and the year around it that reports and the dashboard compute:
+    9999-Q4 or 0001-M01 would step out of the calendar."""
+    if period.start.year <= EARLIEST_DATE.year or period.end.year >= LATEST_DATE.year:
+        raise DomainError(
+            f"Kỳ báo cáo phải nằm trong các năm {EARLIEST_DATE.year + 1}–{LATEST_DATE.year - 1}.", field="period"
+        )
+    return period
 
 
 def period_of_dates(start: dt.date, end: dt.date) -> Period:

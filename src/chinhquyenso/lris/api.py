@@ -4,11 +4,12 @@ values; reporting rates for the province. Thin over services and selectors."""
 import datetime as dt
 from decimal import Decimal
 
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 from pydantic import Field
 
 from chinhquyenso.accounts.api import AUTH
 from chinhquyenso.core.errors import PermissionDenied
+from chinhquyenso.core.params import Limit, Offset, RecordId
 from chinhquyenso.indicators.periods import parse_period
 from chinhquyenso.lris import selectors, services
 from chinhquyenso.lris.models import ValueChange
@@ -152,24 +153,29 @@ def _detail(assignment) -> dict:
 
 
 @router.get("assignments", response=list[AssignmentOut], summary="Báo cáo được giao cho cơ quan của tôi")
-def list_assignments(request, form: str | None = None, period: str | None = None, limit: int = 100, offset: int = 0):
+def list_assignments(
+    request,
+    form: str | None = Query(None, max_length=60),
+    period: str | None = Query(None, max_length=40),
+    limit: Limit(500) = 100,
+    offset: Offset = 0,
+):
     query = selectors.visible_assignments(request.auth)
     if form:
         query = query.filter(form__code=form)
     if period:
         found = parse_period(period)
         query = query.filter(period_start=found.start, period_end=found.end)
-    limit = max(1, min(limit, 500))
-    return [_out(a) for a in query.order_by("deadline", "id")[max(0, offset) : max(0, offset) + limit]]
+    return [_out(a) for a in query.order_by("deadline", "id")[offset : offset + limit]]
 
 
 @router.get("assignments/{assignment_id}", response=AssignmentDetailOut, summary="Một báo cáo được giao và số liệu")
-def get_assignment(request, assignment_id: int):
+def get_assignment(request, assignment_id: RecordId):
     return _detail(selectors.get_assignment(request.auth, assignment_id))
 
 
 @router.post("assignments/{assignment_id}/values", response=AssignmentDetailOut, summary="Gửi số liệu (và gửi báo cáo)")
-def submit_values(request, assignment_id: int, payload: ValuesIn):
+def submit_values(request, assignment_id: RecordId, payload: ValuesIn):
     """Các chỉ tiêu không có trong danh sách giữ nguyên số liệu đã lưu. Lỗi được trả về cùng lúc trong `errors`,
     mỗi lỗi nêu mã chỉ tiêu; khi có lỗi, không số liệu nào được lưu."""
     assignment = selectors.get_assignment(request.auth, assignment_id)
@@ -183,7 +189,7 @@ def submit_values(request, assignment_id: int, payload: ValuesIn):
 
 
 @router.get("compliance", response=ComplianceOut, summary="Tỷ lệ gửi báo cáo và gửi đúng hạn (tỉnh)")
-def compliance(request, form: str, period: str):
+def compliance(request, form: str = Query(..., max_length=60), period: str = Query(..., max_length=40)):
     if not selectors.sees_compliance(request.auth):
         raise PermissionDenied("Chỉ quản trị tỉnh và kiểm tra, giám sát xem được tình hình nộp báo cáo.")
     found = parse_period(period)

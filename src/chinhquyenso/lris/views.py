@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from chinhquyenso.accounts.decorators import is_officer, officer_required
 from chinhquyenso.accounts.selectors import agency_ids
+from chinhquyenso.core import params
 from chinhquyenso.core.calendar import local_date
 from chinhquyenso.core.errors import DomainError, NotFound, PermissionDenied
 from chinhquyenso.core.text import nfc
@@ -242,9 +243,10 @@ def _parse_day(text: str) -> dt.date | None:
     text = (text or "").strip()
     for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
         try:
-            return dt.datetime.strptime(text, pattern).date()
+            day = dt.datetime.strptime(text, pattern).date()
         except ValueError:
             continue
+        return params.check_date(day, "deadline")
     return None
 
 
@@ -262,7 +264,7 @@ def assign(request):
     agencies = list(Agency.objects.current().order_by("kind", "name"))
     kinds = [(k, label) for k, label in AgencyKind.choices if any(a.kind == k for a in agencies)]
     chosen_kinds = set(data.getlist("kind")) if request.method == "POST" else set(form.agency_kinds)
-    chosen_ids = {int(x) for x in data.getlist("agency") if x.isdigit()}
+    chosen_ids = {params.integer_or_none(x, minimum=1) for x in data.getlist("agency")} - {None}
     periods = _period_choices(form.period_kind, today) if form.period_kind != "range" else []
     period_text = data.get("period", "")
     deadline_text = data.get("deadline", "")

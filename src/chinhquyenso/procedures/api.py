@@ -1,6 +1,8 @@
 from ninja import Query, Router, Schema
+from pydantic import Field
 
 from chinhquyenso.core.errors import NotFound
+from chinhquyenso.core.params import Limit
 from chinhquyenso.procedures import selectors
 from chinhquyenso.procedures.models import ServiceLevel
 
@@ -17,7 +19,7 @@ class ProcedureSummary(Schema):
     amount_due_counter: int
 
 
-class ComponentOut(Schema):
+class ProcedureComponentOut(Schema):
     order: int
     name: str
     originals: int
@@ -48,16 +50,16 @@ class ProcedureDetail(ProcedureSummary):
     result_name: str
     result_type: str
     legal_basis: str
-    components: list[ComponentOut]
+    components: list[ProcedureComponentOut]
     steps: list[StepOut]
     agencies: list[AgencyRef]
 
 
 class SearchParams(Schema):
-    q: str = ""
-    field: str = ""
+    q: str = Field("", max_length=200)
+    field: str = Field("", max_length=60)
     service_level: ServiceLevel | None = None
-    limit: int = 50
+    limit: Limit(200) = 50
 
 
 def summary(p) -> dict:
@@ -74,8 +76,10 @@ def summary(p) -> dict:
 
 @router.get("", response=list[ProcedureSummary], auth=None, summary="Tìm thủ tục (không phân biệt dấu)")
 def search(request, params: Query[SearchParams]):
-    limit = max(1, min(params.limit, 200))
-    return [summary(p) for p in selectors.search_procedures(params.q, params.field, params.service_level or "", limit)]
+    return [
+        summary(p)
+        for p in selectors.search_procedures(params.q, params.field, params.service_level or "", params.limit)
+    ]
 
 
 @router.get("/{code}", response=ProcedureDetail, auth=None, summary="Chi tiết thủ tục")

@@ -7,13 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 
 from chinhquyenso.accounts.access import refuse_read_only
 from chinhquyenso.accounts.models import Role
-from chinhquyenso.core import codes
+from chinhquyenso.core import codes, params
 from chinhquyenso.core.calendar import WorkingCalendar, calendar_for, local_date
 from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.text import format_number, nfc
@@ -150,6 +150,9 @@ def clean_text(value, field: str, label: str, *, required: bool = True, limit: i
     return value
 
 
+NO_BOUNDS = (0, 0, 0, 0)  # on the globe; a report's point is also checked against the province (intake)
+
+
 def coordinates(latitude, longitude) -> tuple[Decimal | None, Decimal | None]:
     if latitude in (None, "") and longitude in (None, ""):
         return None, None
@@ -157,16 +160,8 @@ def coordinates(latitude, longitude) -> tuple[Decimal | None, Decimal | None]:
         raise DomainError(
             "Vị trí trên bản đồ phải có cả vĩ độ và kinh độ.", "latitude" if latitude in (None, "") else "longitude"
         )
-    values = []
-    for raw, field, bound in ((latitude, "latitude", 90), (longitude, "longitude", 180)):
-        try:
-            value = Decimal(str(raw).strip().replace(",", "."))
-        except InvalidOperation:
-            raise DomainError("Tọa độ phải là số thập phân (ví dụ 10.386).", field) from None
-        if not value.is_finite() or abs(value) > bound:
-            raise DomainError(f"Tọa độ nằm ngoài khoảng cho phép (±{bound}).", field)
-        values.append(value.quantize(Decimal("0.000001")))
-    return values[0], values[1]
+    lat, lon = params.point(params.decimal(latitude, "latitude"), params.decimal(longitude, "longitude"), NO_BOUNDS)
+    return lat.quantize(Decimal("0.000001")), lon.quantize(Decimal("0.000001"))
 
 
 def handling_calendar(*moments) -> WorkingCalendar:
