@@ -79,6 +79,7 @@ PUBLIC_OR_SELF = {
     ("GET", "/api/procedures"),
     ("GET", "/api/procedures/{code}"),
     ("POST", "/api/dossiers/files"),
+    ("GET", "/api/auth/csrf"),
     ("POST", "/api/auth/login"),
     ("POST", "/api/auth/logout"),
     ("GET", "/api/auth/me"),
@@ -184,7 +185,7 @@ def test_auditor_reads_everything_and_changes_nothing(dossier):
         actor=None, username="thanh.tra", password=None, full_name="Thanh tra", global_role=GlobalRole.AUDITOR
     )
     client = as_user(auditor)
-    body = {**ACTION_BODY, "file_id": store_upload(b"%PDF-1.4 ket qua", original_name="kq.pdf").sha256}
+    body = {**ACTION_BODY, "file_id": store_upload(b"%PDF-1.4 ket qua", original_name="kq.pdf", user=auditor).sha256}
     before = snapshot(dossier)
     assert client.get(f"/api/dossiers/{dossier.code}").status_code == 200
     for action in ACTIONS:

@@ -280,7 +280,7 @@ def test_electronic_result_is_reused_from_the_e_data_store(ctx, admin_user):
 
 
 def test_digitized_when_components_and_result_carry_files(ctx):
-    scan = store_upload(PDF + b"scan", original_name="to-khai.pdf")
+    scan = store_upload(PDF + b"scan", original_name="to-khai.pdf", user=ctx["citizen"])
     dossier = submit_online(
         ctx, components=[{"order": 1, "file_id": scan.sha256}, {"order": 2, "file_id": scan.sha256}]
     )

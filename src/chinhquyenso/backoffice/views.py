@@ -4,7 +4,6 @@ every write goes through chinhquyenso.dossiers.services."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from django.contrib import messages
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 from chinhquyenso.accounts.decorators import is_officer, officer_required
 from chinhquyenso.accounts.models import Role
 from chinhquyenso.accounts.selectors import agency_ids, is_ioc_operator, own_agencies
+from chinhquyenso.core import params
 from chinhquyenso.core.calendar import local_date
 from chinhquyenso.core.errors import DomainError, NotFound
 from chinhquyenso.core.http import pdf_response
@@ -45,16 +45,12 @@ def inbox(request):
     tab = request.GET.get("tab", default_tab)
     if tab not in selectors.INBOX_TABS:
         tab = default_tab
-    agency_id = request.GET.get("co_quan", "")
     filters = {
         "procedure_code": request.GET.get("thu_tuc", "")[:40],
         "channel": request.GET.get("kenh", "")[:10],
-        "agency_id": int(agency_id) if agency_id.isdigit() else None,
+        "agency_id": params.integer(request.GET.get("co_quan"), "co_quan", minimum=1),
     }
-    try:
-        offset = max(0, int(request.GET.get("tu", 0)))
-    except ValueError:
-        offset = 0
+    offset = params.offset(request.GET.get("tu"), "tu")
     now = timezone.now()
     calendar = selectors.inbox_calendar(now)
     rows = list(selectors.inbox_tab(user, tab, limit=PAGE_SIZE + 1, offset=offset, now=now, **filters))
@@ -142,7 +138,7 @@ def counter(request):
 
 def _lookup(applicant: dict) -> tuple[dict, str, dict]:
     number = applicant["identity_number"].replace(" ", "")
-    if not (number.isdigit() and len(number) == 12):
+    if not (number.isascii() and number.isdigit() and len(number) == 12):  # "²" is a digit to isdigit()
         return applicant, "", {"identity_number": "Số định danh cá nhân gồm 12 chữ số."}
     person, answered = find_person(number)
     if not answered:
@@ -170,7 +166,7 @@ def _receive(request, procedure, agencies, applicant) -> Dossier:
         upload = request.FILES.get(f"scan-{component.order}")
         if upload:
             item["file_id"] = store_upload(
-                upload.read(), original_name=upload.name, field=f"scan-{component.order}", user=user
+                upload, original_name=upload.name, field=f"scan-{component.order}", user=user
             ).sha256
         components.append(item)
     agency_code = post.get("agency_code") or agencies[0].code
@@ -242,7 +238,7 @@ def _upload(request, field: str):
     upload = request.FILES.get(field)
     if upload is None:
         raise DomainError("Hãy chọn tệp.", field)
-    return store_upload(upload.read(), original_name=upload.name, field=field, user=request.user)
+    return store_upload(upload, original_name=upload.name, field=field, user=request.user)  # read in chunks
 
 
 @officer_required
@@ -272,25 +268,24 @@ def act(request, code, action):
         elif action == "forward":
             services.forward(dossier, actor=user, note=post.get("note", ""))
         elif action == "reschedule":
-            try:
-                new_date = dt.datetime.strptime(post.get("new_due_date", ""), "%Y-%m-%d").date()
-            except ValueError:
-                raise DomainError("Ngày hẹn mới không hợp lệ.", "new_due_date")
+            new_date = params.date(post.get("new_due_date"), "new_due_date")
+            if new_date is None:
+                raise DomainError("Hãy nhập ngày hẹn mới.", "new_due_date")
             services.reschedule(dossier, actor=user, new_due_date=new_date, reason=post.get("reason", ""))
         elif action == "attach_result":
             services.attach_result(dossier, actor=user, file=_upload(request, "file"), number=post.get("number", ""))
         elif action == "return_result":
             services.return_result(dossier, actor=user, delivery=post.get("delivery", ""))
         elif action == "record_payment":
-            amount = post.get("amount", "").replace(".", "")
-            if not amount.isdigit():
+            amount = params.integer(post.get("amount", "").replace(".", ""), "amount")  # "50.000" đồng
+            if amount is None:
                 raise DomainError("Số tiền phải là số nguyên (đồng).", "amount")
-            services.record_payment(dossier, actor=user, amount=int(amount), method=Payment.Method.COUNTER)
+            services.record_payment(dossier, actor=user, amount=amount, method=Payment.Method.COUNTER)
         elif action == "digitize":
-            order = post.get("order", "")
-            if not order.isdigit():
+            order = params.integer(post.get("order"), "order", minimum=1)
+            if order is None:
                 raise DomainError("Hãy chọn giấy tờ cần số hóa.", "order")
-            services.attach_component_file(dossier, actor=user, order=int(order), file=_upload(request, "file"))
+            services.attach_component_file(dossier, actor=user, order=order, file=_upload(request, "file"))
         elif action == "comment":
             services.add_comment(dossier, actor=user, text=post.get("text", ""))
         else:
@@ -322,12 +317,12 @@ def register(request):
     errors = {}
     if request.GET.get("co_quan"):
         try:
-            agency = my_agencies.filter(pk=int(request.GET["co_quan"])).first()
+            agency = my_agencies.filter(pk=params.integer(request.GET["co_quan"], "co_quan", minimum=1)).first()
             if agency is None:
                 raise DomainError("Hãy chọn cơ quan của bạn.", "co_quan")
-            start, end = (dt.datetime.strptime(request.GET.get(k, ""), "%Y-%m-%d").date() for k in ("tu", "den"))
-        except ValueError:
-            errors = {"tu": "Ngày không hợp lệ."}
+            start, end = (params.date(request.GET.get(k), k) for k in ("tu", "den"))
+            if start is None or end is None:
+                raise DomainError("Hãy nhập từ ngày và đến ngày.", "tu" if start is None else "den")
         except DomainError as error:
             errors = {error.field: error.message}
         else:

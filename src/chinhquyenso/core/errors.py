@@ -1,3 +1,6 @@
+from django.core.exceptions import RequestDataTooBig
+
+
 class DomainError(Exception):
     """A rule was broken; the message is Vietnamese and shown to the user as is.
 
@@ -36,3 +39,16 @@ class Conflict(DomainError):
 
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message, field, code="conflict")
+
+
+class PayloadTooLarge(DomainError, RequestDataTooBig):
+    """A request or an upload over the size the platform accepts (413).
+
+    Also Django's own RequestDataTooBig (a body over DATA_UPLOAD_MAX_MEMORY_SIZE),
+    so whatever renders that one renders this one, and Django's last resort
+    is a 400, never a 500."""
+
+    status_code = 413
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message, field, code="too_large")

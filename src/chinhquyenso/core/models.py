@@ -88,7 +88,8 @@ class DomainEvent(models.Model):
 
 
 class StoredFile(models.Model):
-    """An uploaded file, content-checked, addressed by its SHA-256."""
+    """An uploaded file, content-checked, addressed by its SHA-256. Identical
+    bytes are stored once; who may attach it is in StoredFileGrant."""
 
     sha256 = models.CharField(max_length=64, db_index=True)
     content_type = models.CharField(max_length=100)
@@ -99,6 +100,20 @@ class StoredFile(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+class StoredFileGrant(models.Model):
+    """One account uploaded these bytes. The SHA-256 a client names a file by
+    is not a secret (anyone holding the same bytes computes it), so naming it
+    attaches the file only for those who uploaded it (core.uploads.file_for):
+    every uploader of identical bytes gets a grant, not only the first."""
+
+    file = models.ForeignKey(StoredFile, on_delete=models.CASCADE, related_name="grants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["file", "user"], name="stored_file_grant_unique")]
 
 
 class ScheduledJob(models.Model):

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from chinhquyenso.accounts.api import AUTH
 from chinhquyenso.core.errors import DomainError
-from chinhquyenso.core.models import StoredFile
+from chinhquyenso.core.params import Amount, BoundedDate, JsonObject, Limit, Offset, RecordId
 from chinhquyenso.core.uploads import store_upload
 from chinhquyenso.dossiers import selectors, services
 from chinhquyenso.dossiers.models import Dossier
@@ -28,10 +28,10 @@ class ApplicantIn(Schema):
 
 
 class ComponentIn(Schema):
-    order: int
-    file_id: str | None = Field(None, description="SHA-256 trả về từ POST /api/dossiers/files")
+    order: RecordId
+    file_id: str | None = Field(None, max_length=64, description="SHA-256 trả về từ POST /api/dossiers/files")
     on_paper: bool = False
-    edata_item: int | None = Field(None, description="Dùng lại một giấy tờ trong kho dữ liệu của người nộp (id)")
+    edata_item: RecordId | None = Field(None, description="Dùng lại một giấy tờ trong kho dữ liệu của người nộp (id)")
 
 
 class SubmitIn(Schema):
@@ -39,8 +39,8 @@ class SubmitIn(Schema):
     channel: Literal["online", "counter", "post"] = "online"
     agency_code: str | None = Field(None, max_length=60)
     applicant: ApplicantIn | None = None
-    components: list[ComponentIn] = []
-    form_data: dict = {}
+    components: list[ComponentIn] = Field([], max_length=200)
+    form_data: JsonObject("form_data") = {}
 
 
 class EventOut(Schema):
@@ -54,7 +54,7 @@ class EventOut(Schema):
     due_at: dt.datetime | None
 
 
-class ComponentOut(Schema):
+class DossierComponentOut(Schema):
     order: int | None
     name: str
     provided: bool
@@ -88,7 +88,7 @@ class DossierOut(Schema):
     digitized: bool
     has_electronic_result: bool
     group_code: str
-    components: list[ComponentOut]
+    components: list[DossierComponentOut]
     events: list[EventOut]
 
 
@@ -106,16 +106,16 @@ class InboxItem(Schema):
 class ActionIn(Schema):
     note: str = Field("", max_length=2000)
     reason: str = Field("", max_length=2000)
-    items: list[str] = []
-    components: list[ComponentIn] = []
-    new_due_date: dt.date | None = None
+    items: list[str] = Field([], max_length=200)
+    components: list[ComponentIn] = Field([], max_length=200)
+    new_due_date: BoundedDate | None = None
     delivery: Literal["counter", "post", "online"] | None = None
-    amount: int | None = None
+    amount: Amount | None = None
     method: Literal["online", "counter"] | None = None
     transaction_ref: str = Field("", max_length=80)
-    file_id: str | None = None
+    file_id: str | None = Field(None, max_length=64)
     number: str = Field("", max_length=60)
-    order: int | None = None
+    order: RecordId | None = None
 
 
 class FileOut(Schema):
@@ -182,17 +182,11 @@ def _components(items: list[ComponentIn]) -> list[dict]:
     return [item.dict() for item in items]
 
 
-def _stored_file(file_id: str | None) -> StoredFile:
-    stored = StoredFile.objects.filter(sha256=file_id or "").first()
-    if stored is None:
-        raise DomainError("Không tìm thấy tệp đã tải lên; hãy tải lại.", "file_id")
-    return stored
-
-
 @router.post("/files", response={201: FileOut}, summary="Tải lên tệp thành phần hồ sơ hoặc kết quả (PDF, JPEG, PNG)")
 def upload(request, file: File[UploadedFile]):
     with transaction.atomic():
-        stored = store_upload(file.read(), original_name=file.name or "", field="file", user=request.auth)
+        # The upload itself, not its bytes: it is read in chunks (core.uploads), never whole into memory.
+        stored = store_upload(file, original_name=file.name or "", field="file", user=request.auth)
     return Status(201, {"file_id": stored.sha256, "content_type": stored.content_type, "size": stored.size})
 
 
@@ -209,19 +203,24 @@ def submit(request, payload: SubmitIn):
         form_data=payload.form_data,
         idempotency_key=key,
     )
-    return Status(
-        200 if getattr(dossier, "replayed", False) else 201,
-        dossier_out(selectors.get_dossier(request.auth, dossier.code)),
-    )
+    if getattr(dossier, "replayed", False):
+        return Status(200, dossier_out(selectors.get_dossier(request.auth, dossier.code)))
+    # The new dossier, its procedure and agencies are the objects the service just wrote and used:
+    # answering from them spares reading the dossier back through the scoped selector.
+    return Status(201, dossier_out(dossier))
 
 
 @router.get(
     "", response=list[InboxItem], summary="Hộp hồ sơ đang chờ xử lý tại cơ quan của cán bộ / hồ sơ của công dân"
 )
 def list_dossiers(
-    request, status: str = "", overdue: bool = False, agency_id: int | None = None, limit: int = 50, offset: int = 0
+    request,
+    status: str = "",
+    overdue: bool = False,
+    agency_id: RecordId | None = None,
+    limit: Limit(200) = 50,
+    offset: Offset = 0,
 ):
-    limit, offset = max(1, min(limit, 200)), max(0, offset)
     user = request.auth
     if user.is_citizen:
         qs = selectors.own_dossiers(user, limit=limit, offset=offset)
@@ -283,11 +282,15 @@ def act(request, code: str, action: Literal[tuple(ACTIONS)], payload: ActionIn):
             raise DomainError("Thiếu ngày hẹn mới.", "new_due_date")
         services.reschedule(dossier, actor=user, new_due_date=payload.new_due_date, reason=payload.reason)
     elif action == "attach_result":
-        services.attach_result(dossier, actor=user, file=_stored_file(payload.file_id), number=payload.number)
+        services.attach_result(
+            dossier, actor=user, file=services.uploaded_file(user, payload.file_id, "file_id"), number=payload.number
+        )
     elif action == "digitize":
         if payload.order is None:
             raise DomainError("Thiếu số thứ tự thành phần hồ sơ.", "order")
-        services.attach_component_file(dossier, actor=user, order=payload.order, file=_stored_file(payload.file_id))
+        services.attach_component_file(
+            dossier, actor=user, order=payload.order, file=services.uploaded_file(user, payload.file_id, "file_id")
+        )
     elif action == "return_result":
         if payload.delivery is None:
             raise DomainError("Thiếu hình thức trả kết quả.", "delivery")

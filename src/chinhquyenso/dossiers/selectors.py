@@ -16,7 +16,15 @@ from chinhquyenso.accounts.models import Membership, Role
 from chinhquyenso.accounts.selectors import agency_ids, has_role, is_read_only, sees_whole_province
 from chinhquyenso.core.calendar import WorkingCalendar, calendar_for, closing_time, local_date
 from chinhquyenso.core.errors import NotFound
-from chinhquyenso.dossiers.models import OPEN_STATUSES, Dossier, DossierEvent, Status
+from chinhquyenso.dossiers.models import (
+    OPEN_STATUSES,
+    Dossier,
+    DossierComponent,
+    DossierEvent,
+    EDataItem,
+    ElectronicResult,
+    Status,
+)
 from chinhquyenso.procedures.models import ProcessStep
 
 # Earliest due date first; not-yet-accepted dossiers (no due date) last on every database.
@@ -36,6 +44,17 @@ def visible_dossiers(user) -> QuerySet[Dossier]:
     passed_through = DossierEvent.objects.filter(dossier=OuterRef("pk"), to_agency_id__in=ids)
     return Dossier.objects.filter(
         Q(receiving_agency_id__in=ids) | Q(current_agency_id__in=ids) | Exists(passed_through)
+    )
+
+
+def may_read_file(user, stored) -> bool:
+    """Whether `user` may read a stored file they did not upload themselves: a component (or the
+    document it reused) or a result of a dossier they see, or a document of their e-data store."""
+    seen = visible_dossiers(user)
+    return (
+        DossierComponent.objects.filter(Q(file=stored) | Q(reused_from__file=stored), dossier__in=seen).exists()
+        or ElectronicResult.objects.filter(file=stored, dossier__in=seen).exists()
+        or EDataItem.objects.filter(file=stored, owner=user).exists()
     )
 
 

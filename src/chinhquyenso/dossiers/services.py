@@ -16,7 +16,7 @@ from chinhquyenso.accounts.access import refuse_read_only, require_role
 from chinhquyenso.accounts.models import Role, User
 from chinhquyenso.accounts.selectors import is_read_only
 from chinhquyenso.accounts.services import get_or_create_citizen
-from chinhquyenso.core import audit, codes, events, workflow
+from chinhquyenso.core import audit, codes, events, uploads, workflow
 from chinhquyenso.core.calendar import calendar_for, closing_time, local_date
 from chinhquyenso.core.errors import DomainError, PermissionDenied
 from chinhquyenso.core.models import StoredFile
@@ -163,11 +163,21 @@ def _resolve_agency(procedure: Procedure, agency_code: str | None, at: dt.dateti
     return candidates[0]
 
 
-def _attach_components(dossier: Dossier, procedure: Procedure, components: list[dict], applicant: User) -> None:
+def uploaded_file(actor, file_id, field: str) -> StoredFile:
+    """The file a request names by its id, if `actor` may attach it: their own
+    upload or a file they may already read (`selectors.may_read_file`).
+    Otherwise the same "not found" as for an unknown id (core.uploads.file_for)."""
+    from chinhquyenso.dossiers.selectors import may_read_file
+
+    return uploads.file_for(actor, file_id, field, readable=lambda stored: may_read_file(actor, stored))
+
+
+def _attach_components(dossier: Dossier, procedure: Procedure, components: list[dict], applicant: User, actor) -> None:
     """Create one DossierComponent per required component. A component may name
     a document of the applicant's e-data store (`edata_item`); one whose result
     type already sits there is attached from it (reuse) unless the applicant
-    supplied something else."""
+    supplied something else. A file named by id must be one `actor` (the
+    citizen, or the counter officer acting for them) may attach."""
     given = {}
     for index, item in enumerate(components or []):
         order = item.get("order")
@@ -186,11 +196,7 @@ def _attach_components(dossier: Dossier, procedure: Procedure, components: list[
     for req in required:
         index, item = given.get(req.order, (None, {}))
         file_id = item.get("file_id")
-        stored = None
-        if file_id:
-            stored = StoredFile.objects.filter(sha256=file_id).first()
-            if stored is None:
-                raise DomainError("Không tìm thấy tệp đã tải lên; hãy tải lại.", f"components[{index}].file_id")
+        stored = uploaded_file(actor, file_id, f"components[{index}].file_id") if file_id else None
         reused = None
         if item.get("edata_item") and not stored:
             reused = EDataItem.objects.filter(pk=item["edata_item"], owner=applicant).first()
@@ -347,7 +353,7 @@ def submit(
             group_code=group_code,
             fee_due=procedure.amount_due(online=channel == Channel.ONLINE),
         )
-        _attach_components(dossier, procedure, components or [], citizen)
+        _attach_components(dossier, procedure, components or [], citizen, actor)
         WORKFLOW.created(
             dossier,
             actor=actor,
@@ -537,10 +543,7 @@ def supplement(dossier: Dossier, *, actor, components: list[dict] | None = None,
         if component is None:
             raise DomainError("Thành phần hồ sơ không tồn tại.", f"components[{index}].order")
         if item.get("file_id"):
-            stored = StoredFile.objects.filter(sha256=item["file_id"]).first()
-            if stored is None:
-                raise DomainError("Không tìm thấy tệp đã tải lên; hãy tải lại.", f"components[{index}].file_id")
-            component.file = stored
+            component.file = uploaded_file(actor, item["file_id"], f"components[{index}].file_id")
         component.on_paper = component.on_paper or bool(item.get("on_paper"))
         component.save()
     dossier.supplement_requests.filter(fulfilled_at__isnull=True).update(fulfilled_at=at)

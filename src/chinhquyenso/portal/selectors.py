@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 
+from chinhquyenso.core import uploads
+from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.models import StoredFile
-from chinhquyenso.dossiers.models import DossierComponent, EDataItem, ElectronicResult
-from chinhquyenso.dossiers.selectors import visible_dossiers
+from chinhquyenso.dossiers.models import DossierComponent, EDataItem
+from chinhquyenso.dossiers.selectors import may_read_file
 from chinhquyenso.portal.models import SubmissionDraft
 
 
@@ -22,24 +24,17 @@ def edata_store(owner):
 
 
 def file_for(user, sha256: str) -> StoredFile | None:
-    """A stored file if this user may read it: their own upload, a component or
-    result of a dossier they may see, a document of their e-data store, or a
-    file in one of their drafts. Otherwise None (the caller answers 404)."""
-    if not getattr(user, "pk", None):
+    """A stored file if this user may read it: one they uploaded, one
+    `may_read_file` allows (a file of a dossier they see, their e-data store),
+    or a file in one of their drafts. Otherwise None (the caller answers 404)."""
+
+    def readable(stored: StoredFile) -> bool:
+        if may_read_file(user, stored):
+            return True
+        drafts = SubmissionDraft.objects.filter(owner=user, dossier__isnull=True).values_list("components", flat=True)
+        return any(choice.get("file") == sha256 for components in drafts for choice in components.values())
+
+    try:
+        return uploads.file_for(user, sha256, "sha256", readable=readable)
+    except DomainError:
         return None
-    stored = StoredFile.objects.filter(sha256=sha256).first()
-    if stored is None:
-        return None
-    if stored.uploaded_by_id == user.pk:
-        return stored
-    dossiers = visible_dossiers(user)
-    if (
-        DossierComponent.objects.filter(Q(file=stored) | Q(reused_from__file=stored), dossier__in=dossiers).exists()
-        or ElectronicResult.objects.filter(file=stored, dossier__in=dossiers).exists()
-        or EDataItem.objects.filter(file=stored, owner=user).exists()
-    ):
-        return stored
-    drafts = SubmissionDraft.objects.filter(owner=user, dossier__isnull=True).values_list("components", flat=True)
-    if any(choice.get("file") == sha256 for components in drafts for choice in components.values()):
-        return stored
-    return None

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from chinhquyenso.accounts import services as accounts
 from chinhquyenso.accounts.selectors import agency_ids, is_ioc_operator
+from chinhquyenso.core import params
 from chinhquyenso.core.calendar import local_date
 from chinhquyenso.core.errors import DomainError, PermissionDenied
 from chinhquyenso.core.http import pdf_response, stored_file_response
@@ -172,11 +173,12 @@ def draft_components(request, draft_id):
                     services.clear_component(draft, order=component.order)
                 elif key in request.FILES:
                     upload = request.FILES[key]
-                    services.upload_component(draft, order=component.order, data=upload.read(), name=upload.name)
+                    services.upload_component(draft, order=component.order, data=upload, name=upload.name)
                 elif request.POST.get(f"{key}-edata"):
-                    services.choose_edata(draft, order=component.order, edata_id=int(request.POST[f"{key}-edata"]))
-            except (DomainError, ValueError) as error:
-                errors[key] = getattr(error, "message", "Lựa chọn không hợp lệ.")
+                    edata_id = params.integer(request.POST[f"{key}-edata"], key, minimum=1)
+                    services.choose_edata(draft, order=component.order, edata_id=edata_id)
+            except DomainError as error:
+                errors[key] = error.message
         if not errors and request.POST.get("next"):
             missing = services.missing_components(draft)
             if not missing:
@@ -327,7 +329,7 @@ def login_view(request):
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         next_url = ""
-    errors, username = {}, ""
+    errors, username, failure = {}, "", None
     if request.method == "POST":
         username = request.POST.get("username", "")[:150]
         try:
@@ -340,8 +342,12 @@ def login_view(request):
             # An IOC operator without an agency has no dossier inbox: their work is the feedback queue.
             return redirect("feedback:queue" if is_ioc_operator(user) and not agency_ids(user) else "backoffice:inbox")
         except DomainError as error:
-            errors = {error.field: error.message}
-    return render(request, "portal/login.html", {"errors": errors, "username": username, "next": next_url})
+            errors, failure = {error.field: error.message}, error
+    response = render(request, "portal/login.html", {"errors": errors, "username": username, "next": next_url})
+    if isinstance(failure, accounts.LoginThrottled):  # the form again, with when to retry
+        response.status_code = 429
+        response["Retry-After"] = str(failure.retry_after)
+    return response
 
 
 @require_POST

@@ -19,14 +19,16 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.utils import timezone
 
+from chinhquyenso.core import params
 from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.text import fold, nfc
-from chinhquyenso.core.uploads import sniff, store_upload
+from chinhquyenso.core.uploads import check_image, pillow, sniff, store_upload
 from chinhquyenso.core.workflow import caller_of, idempotent, now, replayed
 from chinhquyenso.dossiers.models import Dossier
 from chinhquyenso.feedback.conf import conf
 from chinhquyenso.feedback.models import Category, Feedback, Photo, Status
 from chinhquyenso.feedback.routing import area_by_code, locate, route_category
+from chinhquyenso.feedback.selectors import map_bounds
 from chinhquyenso.feedback.services.common import (
     CHANNEL_CODES,
     FEEDBACK,
@@ -146,9 +148,11 @@ def _photo_bytes(photo) -> bytes:
 def clean_photo(data: bytes, *, keep_location: bool, field: str) -> bytes:
     """A JPEG or PNG by its bytes, decodable, without its GPS position unless
     the citizen keeps it. Only the GPS directory is removed: orientation and
-    the rest of EXIF stay, and an image without GPS is stored untouched."""
-    from PIL import Image, UnidentifiedImageError
+    the rest of EXIF stay, and an image without GPS is stored untouched. Its
+    pixel count is checked from the header before anything is decoded."""
+    from PIL import UnidentifiedImageError
 
+    Image = pillow()
     kind = sniff(data[:16]) if data else None
     if kind is None or kind[0] not in ("image/jpeg", "image/png"):
         raise DomainError("Ảnh phải là tệp JPEG hoặc PNG (kiểm tra theo nội dung tệp).", field)
@@ -156,6 +160,7 @@ def clean_photo(data: bytes, *, keep_location: bool, field: str) -> bytes:
         raise DomainError(
             f"Ảnh vượt quá dung lượng cho phép ({settings.CQS['UPLOAD_MAX_BYTES'] // (1024 * 1024)} MB).", field
         )
+    check_image(io.BytesIO(data), field)
     try:
         with Image.open(io.BytesIO(data)) as probe:
             probe.verify()
@@ -228,6 +233,8 @@ def _check(report: Submission, photo_data: list[bytes], reporter, channel: str) 
     description = clean_text(report.description, "description", "Nội dung phản ánh")
     title = clean_text(report.title, "title", "Tiêu đề", required=False, limit=200) or description[:120]
     lat, lon = coordinates(report.latitude, report.longitude)
+    if lat is not None:  # inside the province: FEEDBACK_MAP_BOUNDS, or its communes' extent
+        params.point(lat, lon, map_bounds())
     address = clean_text(report.address, "address", "Địa chỉ", required=False, limit=255)
     area = None
     if nfc(report.area_code):
