@@ -11,8 +11,13 @@ pytestmark = pytest.mark.django_db
 
 
 def login(client, username, password):
+    """As a browser client does: the CSRF token first (GET /api/auth/csrf), then the JSON sign-in."""
+    token = client.get("/api/auth/csrf").json()["csrf_token"]
     return client.post(
-        "/api/auth/login", json.dumps({"username": username, "password": password}), content_type="application/json"
+        "/api/auth/login",
+        json.dumps({"username": username, "password": password}),
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=token,
     )
 
 
@@ -24,22 +29,22 @@ def test_passwords_are_hashed_with_argon2(settings):
 
 
 def test_login_and_me(citizen):
-    client = Client()
+    client = Client(enforce_csrf_checks=True)
     response = login(client, "089012345678", "Cong-dan-2025")
     assert response.status_code == 200 and response.json()["kind"] == "citizen"
     assert client.get("/api/auth/me").json()["full_name"] == "Nguyễn Thị Hoà"
 
 
 def test_login_is_throttled_after_repeated_failures(citizen):
-    client = Client()
+    client = Client(enforce_csrf_checks=True)
     for _ in range(5):
         assert login(client, "089012345678", "sai-mat-khau").status_code == 400
     locked = login(client, "089012345678", "Cong-dan-2025")  # even the right password, while locked
-    assert locked.status_code == 400 and "quá nhiều lần" in locked.json()["detail"]
+    assert locked.status_code == 429 and "quá nhiều lần" in locked.json()["detail"]
 
 
 def test_successful_login_clears_failures(citizen):
-    client = Client()
+    client = Client(enforce_csrf_checks=True)
     for _ in range(4):
         login(client, "089012345678", "sai")
     assert login(client, "089012345678", "Cong-dan-2025").status_code == 200

@@ -89,7 +89,17 @@ class ApiToken(models.Model):
 
 
 class LoginFailure(models.Model):
-    """Failed logins, in the database so every app process sees them."""
+    """Failed sign-ins (and sign-ins being checked), in the database so every
+    app process sees them; kept for the throttling window only
+    (accounts.services.login)."""
 
-    username_folded = models.CharField(max_length=150, db_index=True)
+    username_folded = models.CharField(max_length=150)
+    # The caller's address (core.http.client_ip): limits are per address and per account from one address.
+    ip = models.CharField(max_length=45, blank=True, default="")
     at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["username_folded", "at"], name="loginfailure_user_at"),
+            models.Index(fields=["ip", "at"], name="loginfailure_ip_at"),
+        ]

@@ -1,4 +1,5 @@
 import datetime as dt
+import math
 import re
 import secrets
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 from chinhquyenso.accounts.models import ApiToken, LoginFailure, Membership, Role, User
 from chinhquyenso.core import audit
 from chinhquyenso.core.errors import DomainError, PermissionDenied
+from chinhquyenso.core.http import client_ip
 from chinhquyenso.core.text import fold, nfc
 
 CITIZEN_ID = re.compile(r"^\d{12}$")
@@ -107,27 +109,101 @@ def move_memberships(event) -> None:
             membership.delete()
 
 
-def login_locked(username: str) -> bool:
-    window = timezone.now() - dt.timedelta(minutes=settings.CQS["LOGIN_LOCK_MINUTES"])
-    return (
-        LoginFailure.objects.filter(username_folded=fold(username), at__gte=window).count()
-        >= settings.CQS["LOGIN_MAX_FAILURES"]
-    )
+class LoginThrottled(DomainError):
+    """A sign-in refused before its password is checked; `retry_after` seconds until one is allowed."""
+
+    status_code = 429
+
+    def __init__(self, retry_after: int):
+        minutes = -(-retry_after // 60)
+        wait = f"{retry_after} giây" if retry_after < 60 else f"{minutes} phút"
+        super().__init__(f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {wait}.", "username", code="throttled")
+        self.retry_after = retry_after
+
+
+# Set on the request by login(): the authentication backend refuses a request that did not come this way.
+SIGN_IN_MARK = "cqs_sign_in"
+
+
+def _wait_for_count(failures, limit: int, now, window: dt.timedelta) -> float:
+    """Seconds until fewer than `limit` of these failures are left in the window (0: under the limit)."""
+    oldest_counted = failures.order_by("-at").values_list("at", flat=True)[limit - 1 : limit].first()
+    return (oldest_counted + window - now).total_seconds() if oldest_counted else 0
+
+
+def login_wait(username: str, ip: str) -> int:
+    """Seconds this address must wait before trying this account again (0: it may try now).
+
+    Three limits, so that guessing is slow while nobody can lock an officer out
+    by typing their name: per address over every account (one address trying
+    many names), per account from one address (locked for that address only),
+    and per account from every address, which only spaces tries out."""
+    conf = settings.CQS
+    now = timezone.now()
+    window = dt.timedelta(minutes=conf["LOGIN_WINDOW_MINUTES"])
+    recent = LoginFailure.objects.filter(at__gt=now - window)
+    account = recent.filter(username_folded=fold(username)[:150])
+    waits = [
+        _wait_for_count(recent.filter(ip=ip), conf["LOGIN_IP_MAX_FAILURES"], now, window),
+        _wait_for_count(account.filter(ip=ip), conf["LOGIN_MAX_FAILURES"], now, window),
+    ]
+    excess = account.count() - conf["LOGIN_ACCOUNT_SLOW_AFTER"]
+    if excess >= 0:
+        delay = min(2**excess, conf["LOGIN_ACCOUNT_DELAY_MAX_SECONDS"])
+        waits.append((account.latest("at").at + dt.timedelta(seconds=delay) - now).total_seconds())
+    wait = max(waits)
+    return max(1, math.ceil(wait)) if wait > 0 else 0
 
 
 def login(request, username: str, password: str) -> User:
-    """Authenticate with throttling: after N failures in the window the account
-    is locked for the window, whatever password is tried."""
-    if login_locked(username):
-        raise DomainError(
-            f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {settings.CQS['LOGIN_LOCK_MINUTES']} phút.", "username"
-        )
+    """The one sign-in path (pages, API, admin): throttled per address and
+    account (login_wait), the password checked only when allowed, every
+    failure audited (the account and address, never what was typed)."""
+    ip = client_ip(request)[:45]
+    folded = fold(username)[:150]
+    wait = login_wait(username, ip)
+    if wait:
+        raise LoginThrottled(wait)
+    # Recorded before the (slow) password check, so parallel tries count against the limits too.
+    attempt = LoginFailure.objects.create(username_folded=folded, ip=ip)
+    setattr(request, SIGN_IN_MARK, True)
     user = authenticate(request, username=nfc(username).lower(), password=password)
     if user is None:
-        LoginFailure.objects.create(username_folded=fold(username))
+        target = User.objects.filter(username=nfc(username).lower()).only("pk").first()
+        with transaction.atomic():
+            audit.record(
+                actor=f"chưa đăng nhập ({ip or 'không rõ địa chỉ'})",
+                action="user.login_failed",
+                object_type="accounts.User" if target else "",
+                object_id=target.pk if target else "",
+                after={"ip": ip, "account_exists": target is not None},
+            )
+        # Rows past the window are no longer counted: drop them as new ones come.
+        LoginFailure.objects.filter(
+            at__lt=attempt.at - dt.timedelta(minutes=settings.CQS["LOGIN_WINDOW_MINUTES"])
+        ).delete()
         raise DomainError("Tên đăng nhập hoặc mật khẩu không đúng.", "password")
-    LoginFailure.objects.filter(username_folded=fold(username)).delete()
+    # Only this address's failures for this account: the per-address and per-account counts stay.
+    LoginFailure.objects.filter(username_folded=folded, ip=ip).delete()
     return user
+
+
+@transaction.atomic
+def unlock_login(*, actor, username: str = "", ip: str = "") -> int:
+    """An operator's unlock: forget the recorded failures of an account, of an
+    address, or of the account from that address; returns how many. Audited."""
+    if not username and not ip:
+        raise DomainError("Cần tên đăng nhập hoặc địa chỉ IP cần mở khoá.", "username")
+    failures = LoginFailure.objects.all()
+    if username:
+        failures = failures.filter(username_folded=fold(username)[:150])
+    if ip:
+        failures = failures.filter(ip=ip)
+    deleted, _ = failures.delete()
+    audit.record(
+        actor=actor, action="user.login_unlocked", object_type="accounts.User", after={"username": username, "ip": ip}
+    )
+    return deleted
 
 
 @transaction.atomic
