@@ -158,12 +158,23 @@ def citizen(db):
     return accounts.create_citizen(identity_number="089012345678", full_name="Nguyễn Thị Hoà", password="Cong-dan-2025")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _audit_checkpoints_outside_data_dir(tmp_path_factory):
+    """Module-scoped fixtures (the demo province) sign audit checkpoints too: never into ./var."""
+    from django.test import override_settings
+
+    with override_settings(AUDIT_CHECKPOINT_DIR=tmp_path_factory.mktemp("audit-checkpoints")):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     from django.core.cache import cache
 
     cache.clear()  # pages cache catalog lists; each test builds its own catalog
     settings.MEDIA_ROOT = tmp_path / "files"
+    # Each test's audit chain starts empty: so do its signed checkpoints (core.audit).
+    settings.AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"
     # Fixtures create dozens of accounts; argon2 is tested in tests/accounts.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # A refresh thread would not see the test's transaction; tests/dashboard/test_cache.py covers it.

@@ -4,6 +4,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from chinhquyenso.core import audit
 from chinhquyenso.core.errors import DomainError
 from chinhquyenso.demo.generator import build_demo_province
 from chinhquyenso.demo.services import account_lines
@@ -51,4 +52,12 @@ class Command(BaseCommand):
         )
         for line in s.reorganizations:
             self.stdout.write(f"  • {line}")
+        # The demo's audit trail starts signed, so `cqs audit verify` has a checkpoint to check against.
+        try:
+            written = audit.checkpoint()
+        except audit.ChainBroken as error:
+            self.stderr.write(self.style.WARNING(error.message))
+        else:
+            if written:
+                self.stdout.write(f"Điểm mốc kiểm toán có chữ ký: tới bản ghi số {written[-1].seq}.")
         self.stdout.write("\n" + "\n".join(account_lines()))
