@@ -22,6 +22,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from chinhquyenso.civil_records.models import CivilRecord, ImportBatch, ImportPr
 from chinhquyenso.civil_records.reading import local_path, open_source
 from chinhquyenso.civil_records.validation import (
     CleanRow,
+    FileEnd,
     Problem,
     ProcessFailure,
     RowValidator,
@@ -43,6 +45,7 @@ from chinhquyenso.civil_records.validation import (
 )
 from chinhquyenso.core import audit
 from chinhquyenso.core.errors import DomainError
+from chinhquyenso.core.text import format_number
 
 log = logging.getLogger(__name__)
 CHUNK = 2000
@@ -115,8 +118,9 @@ def run_batch(
             workers = default_workers(source.size) if workers is None else workers
             # Validation processes open the file themselves, by a path on this machine.
             path = stack.enter_context(local_path(file)) if workers > 0 else None
+            ended = {"legacy_lines": 0}
             validated = stack.enter_context(
-                contextlib.closing(_validated_chunks(source, path, validator, batch, chunk_size, workers))
+                contextlib.closing(_validated_chunks(source, path, validator, batch, chunk_size, workers, ended))
             )
             with _without_cycle_collection():
                 for last_row, fraction, rows in validated:
@@ -129,10 +133,12 @@ def run_batch(
                     _refresh_statistics(imported_before, batch.imported)
                     if on_progress:
                         on_progress(batch)
+            if ended["legacy_lines"]:
+                _note_legacy_lines(batch, ended["legacy_lines"])
     except DomainError as error:
         return _fail(batch, error.message)
     except Exception as error:
-        log.exception("civil import batch %s stopped after row %s", batch.pk, batch.checkpoint_row)
+        log_without_content(error, "civil import batch %s stopped after row %s", batch.pk, batch.checkpoint_row)
         return _fail(batch, _unexpected_failure(batch, error))
     ImportBatch.objects.filter(pk=batch.pk).update(
         status=ImportBatch.Status.DONE, finished_at=timezone.now(), progress_permille=1000
@@ -159,16 +165,21 @@ def _without_cycle_collection():
             gc.collect()
 
 
-def _validated_chunks(source, path, validator: RowValidator, batch: ImportBatch, chunk_size: int, workers: int):
-    """(last row number, fraction of the file read, validated non-blank rows) per chunk, in file order.
+def _validated_chunks(
+    source, path, validator: RowValidator, batch: ImportBatch, chunk_size: int, workers: int, ended=None
+):
+    """(last row number, fraction of the file read, validated non-blank rows) per chunk, in file order;
+    at the end, `ended["legacy_lines"]` (when given): the lines of a UTF-8 file read as Windows-1258.
 
     With workers, validation runs in that many processes (spawned: they share
     no database connection), each reading the file itself and validating every
     workers-th chunk, at most two chunks ahead — memory stays bounded however
     large the file — while this process writes."""
+    ended = {} if ended is None else ended
     if workers <= 0:
         for last, fraction, rows in chunks(source, batch.checkpoint_row, chunk_size):
             yield last, fraction, validator.validate(rows)
+        ended["legacy_lines"] = source.legacy_lines()
         return
     context = multiprocessing.get_context("spawn")
     outputs = [context.Queue(maxsize=2) for _ in range(workers)]
@@ -194,7 +205,8 @@ def _validated_chunks(source, path, validator: RowValidator, batch: ImportBatch,
     try:
         for share in itertools.cycle(range(workers)):
             item = _next_result(outputs[share], processes[share])
-            if item is None:  # this process has no more chunks, so no process has
+            if isinstance(item, FileEnd):  # this process has no more chunks, so no process has
+                ended["legacy_lines"] = item.legacy_lines
                 return
             yield item
     finally:
@@ -212,10 +224,35 @@ def _next_result(results, process):
                 raise RuntimeError(f"Tiến trình kiểm tra dữ liệu dừng bất thường (mã {process.exitcode}).") from None
             continue
         if isinstance(item, ProcessFailure):
+            if item.message:  # the file refused (a limit): said as the reader says it
+                raise DomainError(item.message, "file")
             # Its last line (the error) first: the first line is what the batch's reason shows.
             error = item.traceback.strip().splitlines()[-1]
             raise RuntimeError(f"Tiến trình kiểm tra dữ liệu gặp lỗi ({error}):\n{item.traceback}")
         return item
+
+
+def log_without_content(error: BaseException, message: str, *args) -> None:
+    """Log an unexpected error by its class and where it happened, never its text: an error's
+    text may quote a row of the file (a person's name), and logs are read by more people."""
+    log.error(
+        message + ": %s\n%s", *args, type(error).__name__, "".join(traceback.format_tb(error.__traceback__)).rstrip()
+    )
+
+
+def _note_legacy_lines(batch: ImportBatch, count: int) -> None:
+    """Say that a UTF-8 list held rows in Windows-1258 — read as written, nothing lost."""
+    ImportBatch.objects.filter(pk=batch.pk).update(encoding="UTF-8 + Windows-1258")
+    message = (
+        f"{format_number(count)} dòng không lưu theo UTF-8 như dòng tiêu đề mà theo bảng mã Windows-1258; "
+        "các dòng này đã được đọc theo Windows-1258, không mất ký tự nào."
+    )
+    with transaction.atomic():
+        _insert(
+            ImportProblem,
+            PROBLEM_COLUMNS,
+            [_problem_values(batch, 1, Problem("", "", "legacy_encoding", message, ImportProblem.Severity.NOTICE))],
+        )
 
 
 def _unexpected_failure(batch: ImportBatch, error: Exception) -> str:

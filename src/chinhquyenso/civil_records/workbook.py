@@ -8,20 +8,25 @@ Sheet "Cần rà soát" holds the rows that were stored with flags (yellow) or
 skipped because a different record with the same identity exists — those are
 settled in the review screen, not by re-importing. Both sheets are written
 streaming (openpyxl write-only) while the input is read again, so a large
-file never sits in memory.
+file never sits in memory. Every cell is written through
+core.spreadsheets: control characters dropped, formula-like text kept as text.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from chinhquyenso.civil_records.importer import log_without_content
 from chinhquyenso.civil_records.models import ImportBatch, ImportProblem
 from chinhquyenso.civil_records.reading import open_source
 from chinhquyenso.civil_records.validation import ERROR_COLUMNS
+from chinhquyenso.civil_records.validation.results import BadRow
+from chinhquyenso.core.errors import DomainError
+from chinhquyenso.core.spreadsheets import safe_cell, safe_cells
 from chinhquyenso.core.text import nfc
 
 ERROR_FILL = PatternFill("solid", start_color="FFC7CE", end_color="FFC7CE")
@@ -50,19 +55,42 @@ def _problems_by_row(batch: ImportBatch):
 
 
 def _header_row(sheet, headers: list[str], extra: tuple[str, ...]):
-    cells = []
-    for text in [*headers, *extra]:
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = HEADER_FONT
-        cells.append(cell)
-    sheet.append(cells)
+    sheet.append([safe_cell(sheet, text, font=HEADER_FONT) for text in [*headers, *extra]])
 
 
 def write(batch: ImportBatch, source, out_path: str | os.PathLike) -> dict:
     """Write the error workbook of `batch` to `out_path`; return row counts per sheet. `source`
-    is the uploaded file (read through the storage API) or a local path."""
-    source = open_source(source)
+    is the uploaded file (read through the storage API) or a local path. An unexpected error
+    becomes a DomainError saying so in Vietnamese (the page and the command show it), logged
+    without its text."""
+    try:
+        return _write(batch, source, out_path)
+    except (DomainError, OSError):
+        raise
+    except Exception as error:
+        log_without_content(error, "error workbook of civil import batch %s failed", batch.pk)
+        raise DomainError(
+            f"lỗi hệ thống ({type(error).__name__}); các bản ghi đã nhập không bị ảnh hưởng, hãy báo quản trị hệ thống.",
+            "file",
+        ) from None
+
+
+def _write(batch: ImportBatch, source, out_path) -> dict:
     workbook = Workbook(write_only=True)
+    try:
+        written = _fill(workbook, batch, source)
+    except BaseException:
+        # Finish the sheets' streams, or their writers complain when garbage-collected.
+        for sheet in workbook.worksheets:
+            with contextlib.suppress(Exception):
+                sheet.close()
+        raise
+    workbook.save(out_path)
+    return written
+
+
+def _fill(workbook: Workbook, batch: ImportBatch, source) -> dict:
+    source = open_source(source)
     fix = workbook.create_sheet(FIX_SHEET)
     review = workbook.create_sheet(REVIEW_SHEET)
     headers = [nfc(h) if h is not None else "" for h in source.headers]
@@ -74,8 +102,8 @@ def write(batch: ImportBatch, source, out_path: str | os.PathLike) -> dict:
     _header_row(review, kept_headers, ("Dòng gốc", "Kết quả", "Thông báo"))
     written = {FIX_SHEET: 0, REVIEW_SHEET: 0}
     problems = _problems_by_row(batch)
-    pending = next(problems, None)
     try:
+        pending = next(problems, None)
         for number, cells in source.rows:
             if pending is None:
                 break
@@ -85,17 +113,17 @@ def write(batch: ImportBatch, source, out_path: str | os.PathLike) -> dict:
             pending = next(problems, None)
             rejected = any(p.severity == ImportProblem.Severity.ERROR for p in row_problems)
             sheet = fix if rejected else review
+            if cells.__class__ is BadRow:  # a row that could not be split: its line as written, in the first column
+                cells = [cells.text]
             values = [cells[i] if i < len(cells) else None for i in keep]
-            out = [WriteOnlyCell(sheet, value=v) for v in values]
+            out = safe_cells(sheet, values)
             for problem in row_problems:
                 column = position.get(problem.column)
                 if column is not None:
                     out[column].fill = ERROR_FILL if problem.severity == ImportProblem.Severity.ERROR else FLAG_FILL
             message = "\n".join(f"{p.column}: {p.message}" if p.column else p.message for p in row_problems)
             tail = [number] if rejected else [number, OUTCOMES[max(row_problems, key=_rank).severity]]
-            note = WriteOnlyCell(sheet, value=message)
-            note.alignment = WRAP
-            sheet.append(out + [WriteOnlyCell(sheet, value=v) for v in tail] + [note])
+            sheet.append(out + safe_cells(sheet, tail) + [safe_cell(sheet, message, alignment=WRAP)])
             written[sheet.title] += 1
     finally:
         source.close()
@@ -104,8 +132,7 @@ def write(batch: ImportBatch, source, out_path: str | os.PathLike) -> dict:
         sheet = workbook.create_sheet(FILE_SHEET)
         _header_row(sheet, ["Cột", "Thông báo"], ())
         for problem in notices:
-            sheet.append([problem.column, problem.message])
-    workbook.save(out_path)
+            sheet.append(safe_cells(sheet, [problem.column, problem.message]))
     return written
 
 

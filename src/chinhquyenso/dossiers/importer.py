@@ -22,10 +22,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import traceback
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -33,12 +36,14 @@ from chinhquyenso.accounts.services import get_or_create_citizen, validate_ident
 from chinhquyenso.core import audit, events, idempotency
 from chinhquyenso.core.calendar import WorkingCalendar, closing_time, local_date
 from chinhquyenso.core.errors import Conflict, DomainError
-from chinhquyenso.core.text import nfc
+from chinhquyenso.core.streams import TOO_LONG, bounded_line
+from chinhquyenso.core.text import format_number, nfc
 from chinhquyenso.dossiers.models import Channel, Dossier, DossierEvent, Status
 from chinhquyenso.dossiers.services import clean_applicant, timeliness_of
 from chinhquyenso.org.models import Agency
 from chinhquyenso.procedures.models import Procedure
 
+log = logging.getLogger(__name__)
 SCOPE = "dossier.import"
 ACTOR_LABEL = "cqs import-dossiers"
 PROGRESS_EVERY = 10_000
@@ -216,10 +221,15 @@ def _flag(data: dict, key: str) -> bool | None:
     return value
 
 
+MAX_AMOUNT = 10**15  # đồng; far above any fee, far below what the database column holds
+
+
 def _amount(data: dict, key: str) -> int | None:
     value = data.get(key)
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
         raise DomainError("Phải là số nguyên không âm (đồng).", key)
+    if value is not None and value > MAX_AMOUNT:
+        raise DomainError(f"Số tiền quá lớn (tối đa {format_number(MAX_AMOUNT)} đồng).", key)
     return value
 
 
@@ -259,7 +269,7 @@ def _raw_events(value, submitted_at: dt.datetime, now: dt.datetime, lookups: _Lo
             if key not in EVENT_FIELDS:
                 raise DomainError("Trường không có trong lược đồ nhập.", f"{where}.{key}")
         action = item.get("action")
-        if action not in TRANSITIONS:
+        if not isinstance(action, str) or action not in TRANSITIONS:
             raise DomainError("Hành động phải là một trong: " + ", ".join(TRANSITIONS) + ".", f"{where}.action")
         at = _moment(item.get("at"), f"{where}.at", now)
         if at < submitted_at:
@@ -536,6 +546,58 @@ def _import_record(record, lookups: _Lookups, actor, now: dt.datetime) -> bool:
     return True
 
 
+class _NonFinite(ValueError):
+    pass
+
+
+def _refuse_constant(name: str):
+    raise _NonFinite(name)
+
+
+MAX_DEPTH = 6  # the schema goes 3 levels deep (a line, its events, an event); a little room for wrong types
+
+
+def _too_deep(value, depth: int = 1) -> bool:
+    if depth > MAX_DEPTH:
+        return True
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return any(isinstance(child, (dict, list)) and _too_deep(child, depth + 1) for child in children)
+
+
+def _parse(text: str):
+    """The JSON value of one line; raises DomainError (field "json") for what is not a line of the schema's JSON."""
+    try:
+        record = json.loads(text, parse_constant=_refuse_constant)
+    except _NonFinite as error:
+        raise DomainError(f"Số {error} (NaN, Infinity) không phải số JSON hợp lệ.", "json") from None
+    except json.JSONDecodeError as error:
+        raise DomainError(f"Dòng không phải JSON hợp lệ (lỗi cú pháp ở cột {error.colno}).", "json") from None
+    except RecursionError:  # the parser recurses once per level, and stops at Python's limit
+        raise DomainError(_TOO_DEEP, "json") from None
+    if _too_deep(record):
+        raise DomainError(_TOO_DEEP, "json")
+    return record
+
+
+_TOO_DEEP = "Dòng có cấu trúc lồng nhau quá sâu, không đúng lược đồ nhập."
+
+
+def max_line_bytes() -> int:
+    return int(settings.CQS.get("DOSSIER_IMPORT_MAX_LINE_BYTES", 1024 * 1024))
+
+
+def read_lines(handle, limit: int | None = None):
+    """The lines of a binary file, each at most `limit` bytes (DOSSIER_IMPORT_MAX_LINE_BYTES); a
+    longer one is read through in pieces and given as TOO_LONG, so memory stays bounded."""
+    limit = limit or max_line_bytes()
+    while (line := bounded_line(handle, limit)) is not None:
+        yield line
+
+
+def _rejection(number: int, raw, error: DomainError) -> Rejection:
+    return Rejection(number, error.field or "dòng", error.message, raw, conflict=error.code == "conflict")
+
+
 def import_lines(
     lines: Iterable[bytes | str],
     *,
@@ -546,40 +608,50 @@ def import_lines(
 ) -> ImportStats:
     """Import a stream of JSON Lines (bytes or text), one transaction per line.
 
-    Blank lines are ignored. `on_reject` is called for each bad line as it is
-    found (so a report can be streamed); `on_progress` every PROGRESS_EVERY lines."""
+    Blank lines are ignored. Every bad line — whatever is wrong with it, even an error nobody
+    foresaw — is a Rejection with its line number, and the import goes on with the next line.
+    `on_reject` is called for each bad line as it is found (so a report can be streamed);
+    `on_progress` every PROGRESS_EVERY lines."""
     lookups, stats, now = _Lookups(), ImportStats(), timezone.now()
     for number, raw in enumerate(lines, 1):
         stats.lines = number
         rejection = None
         try:
-            text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        except UnicodeDecodeError:
-            text, rejection = (
-                None,
-                Rejection(number, "dòng", "Dòng không phải văn bản UTF-8.", raw.decode("utf-8", "replace")),
-            )
-        if text is not None:
+            if raw is TOO_LONG:
+                size = format_number(max_line_bytes() // 1024)
+                raise DomainError(f"Dòng dài quá {size} KB; không đọc, bỏ qua cả dòng.", "dòng")
+            try:
+                text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            except UnicodeDecodeError:
+                raise DomainError("Dòng không phải văn bản UTF-8.", "dòng") from None
             text = text.lstrip("\ufeff") if number == 1 else text
             if text.strip():
-                try:
-                    record = json.loads(text)
-                except json.JSONDecodeError as error:
-                    rejection = Rejection(
-                        number, "json", f"Dòng không phải JSON hợp lệ (lỗi cú pháp ở cột {error.colno}).", text
-                    )
+                if _import_record(_parse(text), lookups, actor, now):
+                    stats.imported += 1
                 else:
-                    try:
-                        if _import_record(record, lookups, actor, now):
-                            stats.imported += 1
-                        else:
-                            stats.skipped += 1
-                    except DomainError as error:
-                        rejection = Rejection(
-                            number, error.field or "dòng", error.message, text, conflict=error.code == "conflict"
-                        )
+                    stats.skipped += 1
+        except DomainError as error:
+            rejection = _rejection(number, "" if raw is TOO_LONG else raw, error)
+        except Exception as error:
+            # Logged by class and place only: the error's text may quote the line (a person's name).
+            log.error(
+                "dossier import: line %s failed: %s\n%s",
+                number,
+                type(error).__name__,
+                "".join(traceback.format_tb(error.__traceback__)).rstrip(),
+            )
+            rejection = Rejection(
+                number,
+                "dòng",
+                f"Không nhập được dòng này do lỗi hệ thống ({type(error).__name__}); các dòng khác vẫn được nhập. "
+                "Nếu lỗi lặp lại, hãy báo quản trị hệ thống.",
+                raw,
+            )
         if rejection is not None:
-            rejection.raw = rejection.raw.rstrip("\r\n")
+            raw = rejection.raw
+            if isinstance(raw, bytes):
+                raw = raw.decode("utf-8", "replace")
+            rejection.raw = raw.rstrip("\r\n")
             stats.rejected += 1
             stats.conflicts += rejection.conflict
             if keep_rejections:
@@ -592,6 +664,6 @@ def import_lines(
 
 
 def import_file(path, **options) -> ImportStats:
-    """Stream a JSON Lines file from disk (never read whole)."""
+    """Stream a JSON Lines file from disk (never read whole, each line bounded)."""
     with open(path, "rb") as handle:
-        return import_lines(handle, **options)
+        return import_lines(read_lines(handle), **options)

@@ -16,12 +16,12 @@ import zipfile
 
 from django.conf import settings
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from chinhquyenso.core.errors import DomainError
+from chinhquyenso.core.spreadsheets import cell_value, neutralize_sheet
 from chinhquyenso.core.text import fold, nfc
 from chinhquyenso.lris.validation import Entry
 
@@ -46,7 +46,7 @@ INPUT = PatternFill("solid", fgColor="FFF7D6")
 
 
 def _cell(value: str) -> str:
-    return ILLEGAL_CHARACTERS_RE.sub("", value or "")
+    return cell_value(value or "")
 
 
 def reference(assignment) -> str:
@@ -128,6 +128,7 @@ def template(assignment, views) -> bytes:
         if boolean:
             yes_no.add(f"D{row}")
     sheet.freeze_panes = f"A{header_row + 1}"
+    neutralize_sheet(sheet)  # an indicator's name starting with "=" is text, never a formula
     output = io.BytesIO()
     book.save(output)
     return output.getvalue()

@@ -19,12 +19,12 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from chinhquyenso.accounts.models import Role
 from chinhquyenso.core import audit
 from chinhquyenso.core.errors import DomainError
+from chinhquyenso.core.spreadsheets import cell_value, neutralize_sheet
 from chinhquyenso.core.text import fold, format_number, nfc
 from chinhquyenso.org.models import Agency, Level
 from chinhquyenso.procedures import selectors, services
@@ -184,11 +184,6 @@ def render_catalog(entries: list[dict], fmt: str) -> bytes:
     raise DomainError("Định dạng tệp phải là json hoặc xlsx.", "format")
 
 
-def _cell_text(value: str) -> str:
-    # Control characters are not allowed in XLSX; they carry no meaning in a catalog.
-    return ILLEGAL_CHARACTERS_RE.sub("", value)
-
-
 def _render_xlsx(entries: list[dict]) -> bytes:
     agency_names = dict(
         Agency.objects.filter(code__in={a for e in entries for a in e["agencies"]}).values_list("code", "name")
@@ -236,11 +231,8 @@ def _render_xlsx(entries: list[dict]) -> bytes:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for values in rows[key]:
-            sheet.append([_cell_text(v) if isinstance(v, str) else v for v in values])
-        for row in sheet.iter_rows(min_row=2):
-            for cell in row:
-                if isinstance(cell.value, str) and cell.value.startswith("="):
-                    cell.data_type = "s"  # text, never a formula
+            sheet.append([cell_value(v) for v in values])
+        neutralize_sheet(sheet)  # text starting with =, +, -, @ stays text, never a formula
         sheet.freeze_panes = "A2"
         for i, (_, header) in enumerate(columns):
             sheet.column_dimensions[sheet.cell(1, i + 1).column_letter].width = max(12, min(60, len(header) + 4))

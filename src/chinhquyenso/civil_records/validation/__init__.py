@@ -22,7 +22,7 @@ processes.py  chunks of rows, and validation in worker processes
 """
 
 from chinhquyenso.civil_records.validation.columns import ERROR_COLUMNS
-from chinhquyenso.civil_records.validation.processes import ProcessFailure, chunks, validation_process
+from chinhquyenso.civil_records.validation.processes import FileEnd, ProcessFailure, chunks, validation_process
 from chinhquyenso.civil_records.validation.results import FLAG_LABELS, CleanRow, Problem
 from chinhquyenso.civil_records.validation.sex import SEXES
 from chinhquyenso.civil_records.validation.validator import RowValidator
@@ -30,6 +30,7 @@ from chinhquyenso.civil_records.validation.validator import RowValidator
 __all__ = [
     "ERROR_COLUMNS",
     "FLAG_LABELS",
+    "FileEnd",
     "SEXES",
     "CleanRow",
     "Problem",

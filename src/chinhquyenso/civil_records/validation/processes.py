@@ -9,6 +9,7 @@ import traceback
 from dataclasses import dataclass
 
 from chinhquyenso.civil_records.validation.validator import RowValidator
+from chinhquyenso.core.errors import DomainError
 
 
 def chunks(source, after_row: int, size: int):
@@ -29,6 +30,14 @@ def chunks(source, after_row: int, size: int):
 @dataclass
 class ProcessFailure:
     traceback: str
+    message: str = ""  # a DomainError's: what the file is refused for, shown as it is
+
+
+@dataclass
+class FileEnd:
+    """What a validation process says after its last chunk: lines read as Windows-1258."""
+
+    legacy_lines: int
 
 
 def validation_process(
@@ -36,7 +45,7 @@ def validation_process(
 ) -> None:
     """Body of a validation process (importer.run_batch with workers): read the file
     itself — rows never cross between processes, only results do — and validate
-    chunks share, share + shares, … onto `queue`, in order; then None."""
+    chunks share, share + shares, … onto `queue`, in order; then a FileEnd."""
     from chinhquyenso.civil_records.fields import KINDS
     from chinhquyenso.civil_records.reading import open_source
 
@@ -48,8 +57,11 @@ def validation_process(
             for index, (last, fraction, rows) in enumerate(chunks(source, after_row, size)):
                 if index % shares == share:
                     queue.put((last, fraction, validator.validate(rows)))
+            legacy = source.legacy_lines()
         finally:
             source.close()
-        queue.put(None)
+        queue.put(FileEnd(legacy))
+    except DomainError as error:
+        queue.put(ProcessFailure("", error.message))
     except BaseException:
         queue.put(ProcessFailure(traceback.format_exc()))

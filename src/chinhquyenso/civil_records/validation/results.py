@@ -62,3 +62,16 @@ class CleanRow:
         """Flag field `key` for review: kept on the record, and listed as a problem of the import."""
         self.flags.append([key, code, reason])
         self.problems.append(Problem(header, value, code, reason, "flag", key))
+
+
+@dataclass(slots=True)
+class BadRow:
+    """A row the reader could not split into cells — a quote left open, a line or cell over the
+    limits (reading.py) — given in place of its cells and rejected with `message`."""
+
+    code: str
+    message: str
+    text: str = ""  # the start of the line as written, for the error workbook
+
+    def problem(self) -> Problem:
+        return Problem("", self.text[:200], self.code, self.message, "error")

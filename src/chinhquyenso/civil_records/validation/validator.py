@@ -12,7 +12,7 @@ from chinhquyenso.civil_records.validation.cache import ColumnCache
 from chinhquyenso.civil_records.validation.cells import BLANK, Cell, CellReader, to_json
 from chinhquyenso.civil_records.validation.columns import Column, FileColumns
 from chinhquyenso.civil_records.validation.places import historical_places
-from chinhquyenso.civil_records.validation.results import CleanRow
+from chinhquyenso.civil_records.validation.results import BadRow, CleanRow
 from chinhquyenso.civil_records.validation.rows import RowRules, registration_years
 
 
@@ -54,7 +54,16 @@ class RowValidator:
         return self._file_columns.header_for(field_key)
 
     def validate(self, rows: list[tuple[int, list]]) -> list[CleanRow]:
-        """Validate a chunk of (row number, cells), column by column; blank rows are left out."""
+        """Validate a chunk of (row number, cells), column by column; blank rows are left out.
+        A row the reader could not split (cells are a BadRow) is rejected with its reason."""
+        if any(cells.__class__ is BadRow for _, cells in rows):
+            bad = [
+                CleanRow(number, problems=[cells.problem()], rejected=True)
+                for number, cells in rows
+                if cells.__class__ is BadRow
+            ]
+            good = self.validate([(number, cells) for number, cells in rows if cells.__class__ is not BadRow])
+            return sorted(good + bad, key=lambda row: row.number)
         width = len(self.columns)
         grid = [cells if len(cells) == width else (list(cells) + [None] * width)[:width] for _, cells in rows]
         raw_columns = list(zip(*grid)) if grid else [()] * width

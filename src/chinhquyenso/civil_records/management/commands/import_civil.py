@@ -64,7 +64,13 @@ class Command(BaseCommand):
         batch = importer.run_batch(batch, path, images_dir=images, on_progress=progress)
         progress.done()
         if errors and batch.status == ImportBatch.Status.DONE:
-            workbook.write(batch, path, errors)
+            try:
+                workbook.write(batch, path, errors)
+            except (DomainError, OSError) as error:
+                reason = error.message if isinstance(error, DomainError) else "không ghi được tệp"
+                raise CommandError(
+                    f"Đã nhập xong lượt {batch.pk} nhưng không tạo được sổ tính lỗi {errors}: {reason}"
+                ) from None
         result = importer.summary(batch)
         result["seconds"] = round(time.monotonic() - started, 2)
         if errors:

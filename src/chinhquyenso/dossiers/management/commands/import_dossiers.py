@@ -41,6 +41,12 @@ class Command(BaseCommand):
         started = time.monotonic()
         try:
             stats = importer.import_file(path, on_reject=on_reject, on_progress=on_progress, keep_rejections=False)
+        except Exception as error:
+            # Each bad line is reported and skipped inside the import; this is the file or the database failing.
+            raise CommandError(
+                f"Lượt nhập bị dừng do lỗi hệ thống ({type(error).__name__}); các hồ sơ đã nhập được giữ nguyên, "
+                "chạy lại thì các hồ sơ đã có được bỏ qua."
+            ) from None
         finally:
             if report_handle:
                 report_handle.close()
