@@ -2,14 +2,19 @@
 
 cqs demo              migrate, build the demo province if empty, run server + worker
 cqs seed-demo         build the demo province (see --help)
+cqs serve             the production web server (gunicorn; --bind, --workers)
 cqs worker            run background tasks and scheduled jobs
-cqs audit verify      check the audit chain
+cqs backup DIR        back up database, uploaded files, audit checkpoints and keys (while running)
+cqs restore DIR       verify a backup and restore it (--force to overwrite), then migrate, rebuild-facts, audit verify
+cqs audit verify      check the audit chain against its signed checkpoints
+cqs audit checkpoint  sign a checkpoint of the audit chain now
 cqs import-dossiers F load historical dossiers from JSON Lines
 cqs import-civil F    load a commune's civil-status register list (CSV/XLSX; --type, --commune)
 cqs import-catalog F  load the procedure catalog (JSON or XLSX)
 cqs export-catalog F  write the procedure catalog (.json or .xlsx)
 cqs report check F    verify the ratios and totals printed in a report (TXT, DOCX or PDF)
 cqs open311-client    Open311 API keys of applications: issue NAME, list, revoke NAME
+cqs unlock-login U    clear sign-in failures of an account (or --ip ADDRESS)
 cqs <any manage.py command>
 """
 

@@ -12,7 +12,8 @@ def pdf_response(data: bytes, filename: str) -> HttpResponse:
 def stored_file_response(stored, *, download: bool = False, public: bool = False) -> FileResponse:
     """An uploaded file (core.StoredFile) served with the type its content was
     checked as, never sniffed or run by the browser; cached by shared caches
-    only when `public` (a page anyone may see shows it)."""
+    only when `public` (a page anyone may see shows it). A file missing from
+    the disk is a 404 (core.storage.MissingFile), not a 500."""
     extension = stored.file.name.rsplit(".", 1)[-1]
     response = FileResponse(
         stored.file.open("rb"),
@@ -22,7 +23,8 @@ def stored_file_response(stored, *, download: bool = False, public: bool = False
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
-    response["Cache-Control"] = "public, max-age=86400" if public else "private, max-age=3600"
+    # A private file (a dossier's papers) is not kept even by the browser: counters share computers.
+    response["Cache-Control"] = "public, max-age=86400" if public else "private, no-store"
     return response
 
 
