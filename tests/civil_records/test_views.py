@@ -216,7 +216,7 @@ def test_failed_batch_shows_why(province, specialist):
 
 @pytest.mark.parametrize("q", ["Nguyễn Văn Hòa", "nguyen van hoa", "NGUYỄN VĂN HOÀ", "van hoà"])
 def test_search_by_name_with_or_without_diacritics(imported, specialist, q):
-    html = signed_in(specialist).get(BASE, {"q": q}).content.decode()
+    html = signed_in(specialist).post(BASE, {"q": q}, follow=True).content.decode()
     record = CivilRecord.objects.get(number="1")
     assert f'href="{BASE}{record.pk}/"' in html and "Nguyễn Văn Hòa" in html and "12/05/1967" in html
     assert "Lê Thị Hoa" not in html
@@ -224,7 +224,7 @@ def test_search_by_name_with_or_without_diacritics(imported, specialist, q):
 
 def test_search_filters_and_date_range(imported, province, specialist):
     client = signed_in(specialist)
-    html = client.get(
+    html = client.post(
         BASE,
         {
             "loai": "birth",
@@ -234,14 +234,15 @@ def test_search_filters_and_date_range(imported, province, specialist):
             "tu": "01/02/1967",
             "den": "28/02/1967",
         },
+        follow=True,
     ).content.decode()
     # 29/02/1967 does not exist: the record covers February 1967 and is found by that month.
     assert "Lê Thị Hoa" in html and "Nguyễn Văn Hòa" not in html and "29/02/1967" in html and "Cần rà soát" in html
-    html = client.get(BASE, {"so": "4"}).content.decode()
+    html = client.post(BASE, {"so": "4"}, follow=True).content.decode()
     assert "Trần Văn Bảy" in html and "Lê Thị Hoa" not in html
     # An empty form lists nothing; bad input is explained next to its field.
     assert "Nhập họ tên hoặc chọn ít nhất một điều kiện" in client.get(BASE).content.decode()
-    response = client.get(BASE, {"tu": "31/02/1967", "nam": "67"})
+    response = client.post(BASE, {"tu": "31/02/1967", "nam": "67"}, follow=True)
     html = response.content.decode()
     assert response.status_code == 400 and 'id="tu-err"' in html and 'id="nam-err"' in html
     assert "Kết quả" not in html
@@ -253,9 +254,10 @@ def test_search_pages_by_fifty(province, specialist):
     upload(client, province["xa_a"], text=HEADER + rows)
     batch = ImportBatch.objects.get()
     importer.run_batch(batch, batch.file.path)
-    first = client.get(BASE, {"q": "mai"}).content.decode()
+    response = client.post(BASE, {"q": "mai"}, follow=True)  # the terms stay out of the URL (core.privacy)
+    first = response.content.decode()
     assert first.count(f'href="{BASE}') >= 50 and "trang=2" in first and "Trang sau" in first
-    second = client.get(BASE, {"q": "mai", "trang": "2"}).content.decode()
+    second = client.get(response.redirect_chain[-1][0] + "&trang=2").content.decode()
     assert second.count("Nguyễn Thị Mai") == 5 and "Trang trước" in second
 
 
@@ -422,7 +424,7 @@ def test_another_communes_officer_gets_404(imported, officers):
     )
     assert response.status_code == 404
     assert client.post(f"{BASE}{record.pk}/anh/", {"anh": SimpleUploadedFile("t.png", tiny_png())}).status_code == 404
-    assert "Lê Thị Hoa" not in client.get(BASE, {"q": "hoa"}).content.decode()
+    assert "Lê Thị Hoa" not in client.post(BASE, {"q": "hoa"}, follow=True).content.decode()
     assert "Lê Thị Hoa" not in client.get(f"{BASE}ra-soat/", {"xa": ""}).content.decode()
     record.refresh_from_db()
     assert record.review_state == ReviewState.FLAGGED and not record.scans.exists()
@@ -431,7 +433,7 @@ def test_another_communes_officer_gets_404(imported, officers):
 def test_counter_officer_searches_but_does_not_import_or_review(imported, province, officers):
     client = signed_in(officers["xa_a"]["counter_officer"])
     record = flagged_record()
-    found = client.get(BASE, {"q": "le thi hoa"}).content.decode()
+    found = client.post(BASE, {"q": "le thi hoa"}, follow=True).content.decode()
     assert "Lê Thị Hoa" in found and f'href="{BASE}nhap/"' not in found  # no "Nhập sổ" in the menu
     page = client.get(f"{BASE}{record.pk}/").content.decode()
     assert "In bản trích lục (PDF)" in page and "Xác nhận đúng như sổ" not in page and 'name="anh"' not in page
@@ -450,7 +452,7 @@ def test_counter_officer_searches_but_does_not_import_or_review(imported, provin
 
 def test_province_admin_sees_every_commune(imported, admin_user):
     client = signed_in(admin_user)
-    assert "Lê Thị Hoa" in client.get(BASE, {"q": "hoa"}).content.decode()
+    assert "Lê Thị Hoa" in client.post(BASE, {"q": "hoa"}, follow=True).content.decode()
     assert client.get(f"{BASE}lo/{imported.pk}/").status_code == 200
 
 

@@ -24,6 +24,7 @@ from chinhquyenso.civil_records import forms, selectors, services, workbook
 from chinhquyenso.civil_records.fields import KINDS
 from chinhquyenso.civil_records.models import FieldReview, ImportBatch, ImportProblem, RecordType
 from chinhquyenso.civil_records.validation import FLAG_LABELS
+from chinhquyenso.core import params, privacy
 from chinhquyenso.core.errors import DomainError, PermissionDenied
 from chinhquyenso.core.http import pdf_response, stored_file_response
 
@@ -56,8 +57,7 @@ class Window:
 
 
 def _page_number(request) -> int:
-    text = request.GET.get("trang", "")
-    return max(1, min(int(text), 100_000)) if text.isdigit() else 1
+    return params.page(request.GET.get("trang"), "trang", size=PAGE_SIZE)
 
 
 def _window(queryset, request) -> Window:
@@ -86,11 +86,19 @@ def _type_label(code: str) -> str:
 # ---------------------------------------------------------------- search
 
 
+# The search form's fields: names and birth dates are personal data, so the form posts and the
+# results page carries only a token (core.privacy.private_search), never the terms.
+SEARCH_FIELDS = ("q", "loai", "xa", "quyen", "so", "nam", "tu", "den")
+
+
 @civil_officer_required
 def index(request):
     user = request.user
+    terms, redirect_to = privacy.private_search(request, SEARCH_FIELDS)
+    if redirect_to is not None:
+        return redirect_to
     communes = selectors.communes_for(user)
-    form = forms.search(request.GET, communes)
+    form = forms.search(terms, communes)
     window, rows = None, []
     if form.asked and not form.errors:
         window = _window(selectors.search(user, **form.arguments), request)
@@ -106,7 +114,7 @@ def index(request):
             "types": RecordType.choices,
             "page": window,
             "rows": rows,
-            "query": _query_without_page(request),
+            "query": privacy.search_query(request),
         },
         status=400 if form.errors else 200,
     )
@@ -222,11 +230,11 @@ def error_workbook(request, pk):
     try:
         workbook.write(batch, batch.file, path)
         stream = open(path, "rb")
+    except OSError:  # first: a kept upload missing from the storage is both (core.storage.MissingFile)
+        messages.error(request, "Không tạo được sổ tính lỗi: tệp gốc của lượt nhập không còn đọc được trên máy chủ.")
+        return redirect("civil_records:batch", pk=batch.pk)
     except DomainError as error:
         messages.error(request, f"Không tạo được sổ tính lỗi: {error.message}")
-        return redirect("civil_records:batch", pk=batch.pk)
-    except OSError:
-        messages.error(request, "Không tạo được sổ tính lỗi: tệp gốc của lượt nhập không còn đọc được trên máy chủ.")
         return redirect("civil_records:batch", pk=batch.pk)
     finally:
         os.unlink(path)  # the open handle keeps the content until the response is sent
@@ -261,7 +269,8 @@ def _queue_page(request, *, book_errors=None, status=200):
     else:
         default = selectors.communes_for(user, manage=True).first() or communes.first()
         commune_text = str(default.pk) if default else ""
-    commune = communes.filter(pk=int(commune_text)).first() if commune_text.isdigit() else None
+    commune_id = params.integer(commune_text, "xa", minimum=1)
+    commune = communes.filter(pk=commune_id).first() if commune_id else None
     filters = {
         "commune_id": commune.pk if commune else None,
         "record_type": get.get("loai", "") if get.get("loai", "") in RecordType.values else "",
@@ -308,12 +317,11 @@ def review_queue(request):
 def confirm_book(request):
     """Confirm one kind of flag on every record of a register book."""
     post, user = request.POST, request.user
-    commune_text = post.get("xa", "")
-    commune = selectors.communes_for(user).filter(pk=int(commune_text)).first() if commune_text.isdigit() else None
+    commune_id = params.integer(post.get("xa"), "xa", minimum=1)
+    commune = selectors.communes_for(user).filter(pk=commune_id).first() if commune_id else None
     if commune is None:
         raise Http404("Không tìm thấy xã, phường.")
-    year_text = post.get("nam", "")
-    year = int(year_text) if year_text.isdigit() else None
+    year = params.integer(post.get("nam"), "nam", minimum=params.EARLIEST_DATE.year, maximum=params.LATEST_DATE.year)
     record_type, book = post.get("loai", ""), post.get("quyen", "")
     try:
         changed = services.confirm_book(
@@ -337,7 +345,7 @@ def confirm_book(request):
     messages.success(
         request,
         f"Đã xác nhận “{forms.flag_label(post.get('diem', ''))}” cho {changed} bản ghi của "
-        f"{book_label}{f' năm {year_text}' if year_text else ''}.",
+        f"{book_label}{f' năm {year}' if year else ''}.",
     )
     back = post.get("tiep", "")
     # Back to the queue as it was filtered; only to the queue (no open redirect).

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core.mail import EmailMessage
+
+from chinhquyenso.core.privacy import mask_personal_data
 
 log = logging.getLogger(__name__)
 
@@ -22,16 +25,27 @@ class EmailSender:
 
 
 class ConsoleSmsSender:
-    """Development SMS: logs the message with the number masked and keeps it
-    in `sent` (tests read verification codes from there). Not for production:
-    a real gateway replaces it by setting (CQS_SMS_SENDER)."""
+    """Development SMS: logs that a message went out and keeps it in `sent`
+    (tests read verification codes from there). Not for production: a real
+    gateway replaces it by setting (CQS_SMS_SENDER).
+
+    The log line never carries the body by default: a verification code or a
+    follow link is a key to someone's report, and logs are read and kept by
+    people who must not hold it. A developer who wants to read codes from the
+    console sets CQS_SMS_CONSOLE_BODIES=1 (settings.CQS["SMS_CONSOLE_BODIES"]);
+    even then the body is shown with phones, ID numbers and e-mails masked,
+    except for the code itself."""
 
     sent: list[tuple[str, str]] = []
 
     def send(self, message) -> None:
         ConsoleSmsSender.sent.append((message.recipient, message.body))
         masked = "*" * max(0, len(message.recipient) - 3) + message.recipient[-3:]
-        log.info("SMS (thử nghiệm) tới %s: %s", masked, message.body)
+        if settings.CQS.get("SMS_CONSOLE_BODIES"):
+            log.info("SMS (thử nghiệm) tới %s: %s", masked, mask_personal_data(message.body))
+        else:
+            what = "mã bí mật, không ghi" if message.secret else f"{len(message.body)} ký tự"
+            log.info("SMS (thử nghiệm) tới %s: %s, loại %s (%s)", masked, message.pk, message.kind, what)
 
 
 class InAppSender:

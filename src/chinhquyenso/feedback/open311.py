@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import re
 import xml.etree.ElementTree as ET
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import wraps
 from urllib.parse import urlencode, urlsplit
 
@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from chinhquyenso.core import params as bounded
 from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.http import client_ip
 from chinhquyenso.core.text import UNSTORABLE_MESSAGE, nfc
@@ -332,15 +333,16 @@ def _csv(params, name: str) -> list[str]:
     return [part.strip() for value in params.getlist(name) for part in value.split(",") if part.strip()]
 
 
-def _positive_int(params, name: str, default: int, maximum: int | None = None) -> int:
+def _positive_int(params, name: str, default: int, maximum: int) -> int:
+    """core.params.integer, its refusal in Open311's words (the description starts with the parameter)."""
     raw = params.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise Open311Error(400, name, f"phải là số nguyên dương, không phải «{raw}».")
-    if maximum and int(raw) > maximum:
-        raise Open311Error(400, name, f"tối đa {maximum}.")
-    return int(raw)
+    try:
+        return bounded.integer(raw, name, default=default, minimum=1, maximum=maximum)
+    except DomainError:
+        positive = raw.isascii() and raw.isdigit() and raw.strip("0") != ""  # a number, only too large
+        raise Open311Error(
+            400, name, f"tối đa {maximum}." if positive else f"phải là số nguyên dương, không phải «{raw}»."
+        ) from None
 
 
 def _datetime(params, name: str, *, end_of_day: bool = False) -> dt.datetime | None:
@@ -354,6 +356,12 @@ def _datetime(params, name: str, *, end_of_day: bool = False) -> dt.datetime | N
         raise Open311Error(
             400, name, f"«{raw}» không phải ngày giờ W3C (ví dụ 2025-03-01T00:00:00+07:00 hoặc 2025-03-01T00:00:00Z)."
         ) from None
+    try:
+        bounded.check_moment(value, name)
+    except DomainError:
+        raise Open311Error(
+            400, name, f"phải trong khoảng {bounded.EARLIEST_DATE.isoformat()} – {bounded.LATEST_DATE.isoformat()}."
+        ) from None
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
     if end_of_day and len(raw) == 10:
@@ -364,8 +372,8 @@ def _datetime(params, name: str, *, end_of_day: bool = False) -> dt.datetime | N
 def _search(params):
     """The matching public reports, the page and its size. service_request_id
     overrides every other filter (the spec)."""
-    page = _positive_int(params, "page", 1)
     page_size = _positive_int(params, "page_size", MAX_RESULTS, MAX_RESULTS)
+    page = _positive_int(params, "page", 1, bounded.MAX_OFFSET // page_size + 1)
     ids = _csv(params, "service_request_id")
     if ids:
         if len(ids) > MAX_RESULTS:
@@ -471,15 +479,10 @@ def public_request(report, request) -> dict:
 
 def _decimal(params, name: str) -> Decimal | None:
     raw = params.get(name, "").strip()
-    if not raw:
-        return None
     try:
-        value = Decimal(raw)
-    except InvalidOperation:
+        return bounded.decimal(raw.replace(",", "\x00"), name)  # a comma is no decimal mark here
+    except DomainError:
         raise Open311Error(400, name, f"«{raw}» không phải số thập phân (WGS84, dấu chấm, ví dụ 10.3865).") from None
-    if not value.is_finite():
-        raise Open311Error(400, name, f"«{raw}» không phải số thập phân.")
-    return value
 
 
 def _attributes(params) -> dict:

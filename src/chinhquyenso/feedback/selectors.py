@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
 from django.db.models import Avg, Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models.query import ModelIterable
 from django.utils import timezone
 
 from chinhquyenso.accounts.access import scope_agency_ids
@@ -24,6 +25,7 @@ from chinhquyenso.accounts.models import Role
 from chinhquyenso.accounts.selectors import agency_ids, has_role, is_ioc_operator, is_read_only, sees_whole_province
 from chinhquyenso.core.calendar import LOCAL_TZ, WorkingCalendar, calendar_for, closing_time, local_date
 from chinhquyenso.core.errors import NotFound
+from chinhquyenso.core.privacy import mask_personal_data
 from chinhquyenso.core.text import fold
 from chinhquyenso.feedback.conf import conf
 from chinhquyenso.feedback.models import (
@@ -64,6 +66,27 @@ REPORTER_ACTIONS = {"request_info", "provide_info", "rate", "reopen"}
 PUBLIC_DECIMALS = Decimal("0.001")  # ~100 m: the place, not the house
 
 
+# Free texts a public page or API answer shows: citizens (and officers quoting them) type ID
+# numbers, phones and e-mail addresses into them, masked at publication (Decree 13/2023).
+PUBLIC_TEXTS = ("title", "description", "public_reply", "rejection_reason", "rating_comment")
+
+
+class _MaskedReports(ModelIterable):
+    """Yields reports with their public texts masked. Set on the queryset by
+    public_reports(), it survives every filter, only(), annotate() and slice
+    chained after it (Django copies a queryset's iterable class to its
+    clones), so the public list, map, report page and Open311 answers all
+    mask in this one place. Only loaded fields are masked (never a deferred
+    one: that would query it). The instances are for display only."""
+
+    def __iter__(self):
+        for report in super().__iter__():
+            for name in PUBLIC_TEXTS:
+                if name in report.__dict__:
+                    setattr(report, name, mask_personal_data(report.__dict__[name]))
+            yield report
+
+
 def active_categories() -> QuerySet[Category]:
     return Category.objects.filter(is_active=True).order_by("order", "name")
 
@@ -99,7 +122,9 @@ def public_reports(
     if q and q.strip():
         q = q.strip()
         qs = qs.filter(Q(code__icontains=q) | Q(title__icontains=q) | Q(category__name__icontains=q))
-    return qs.order_by("-received_at", "-id")
+    qs = qs.order_by("-received_at", "-id")
+    qs._iterable_class = _MaskedReports
+    return qs
 
 
 def public_point(feedback: Feedback) -> tuple[Decimal, Decimal] | None:
@@ -112,8 +137,12 @@ def public_point(feedback: Feedback) -> tuple[Decimal, Decimal] | None:
     )
 
 
-def public_timeline(feedback: Feedback) -> QuerySet[FeedbackEvent]:
-    return feedback.events.filter(is_public=True).select_related("agency").order_by("at", "id")
+def public_timeline(feedback: Feedback) -> list[FeedbackEvent]:
+    """The public entries, their texts masked like the report's (an officer's reply may quote a phone)."""
+    events = list(feedback.events.filter(is_public=True).select_related("agency").order_by("at", "id"))
+    for event in events:
+        event.text = mask_personal_data(event.text)
+    return events
 
 
 def final_report(feedback: Feedback) -> Feedback:

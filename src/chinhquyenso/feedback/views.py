@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from chinhquyenso.accounts.decorators import officer_required
 from chinhquyenso.accounts.selectors import is_read_only
-from chinhquyenso.core import charts
+from chinhquyenso.core import charts, params
 from chinhquyenso.core.calendar import calendar_for
 from chinhquyenso.core.errors import DomainError, NotFound, PermissionDenied
 from chinhquyenso.core.http import client_ip, stored_file_response
@@ -327,7 +327,7 @@ def queue(request):
     tab = request.GET.get("tab", "")
     if tab not in tabs:
         tab = next(iter(tabs))
-    offset = int(request.GET["tu"]) if request.GET.get("tu", "").isdigit() else 0
+    offset = params.offset(request.GET.get("tu"), "tu")
     rows = list(selectors.officer_queue(user, tab, now=now)[offset : offset + QUEUE_PAGE + 1])
     shown = rows[:QUEUE_PAGE]
     calendar = calendar_for(now, *(f.due_at for f in shown if f.due_at), days_after=15)
