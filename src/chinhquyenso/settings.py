@@ -4,7 +4,7 @@ CQS_DATA_DIR     where the SQLite database and uploaded files live (default ./va
 DATABASE_URL     e.g. postgres://postgres@127.0.0.1:5432/cqs — PostgreSQL in production
 CQS_SECRET_KEY   required when CQS_DEBUG is off
 CQS_DEBUG        "1" for development
-REDIS_URL        optional: shared cache (login throttling) for several app processes,
+REDIS_URL        optional: shared cache for several app processes,
                  and the task queue when CQS_TASK_BACKEND=redis
 CQS_TASK_BACKEND "database" (default) or "redis"
 CQS_INSECURE_COOKIES "1" only for the demo on http://127.0.0.1
@@ -12,6 +12,12 @@ CQS_SSL_REDIRECT "1" in production: redirect plain HTTP to HTTPS
 CQS_HSTS_SECONDS HSTS max-age in seconds (production: 31536000; default 0, no HSTS)
 CQS_HSTS_INCLUDE_SUBDOMAINS, CQS_HSTS_PRELOAD
                  "1" in production: HSTS covers subdomains, and may be preloaded
+CQS_AUDIT_KEY, CQS_AUDIT_KEY_FILE
+                 the key that signs audit checkpoints (default: generated once into
+                 $CQS_DATA_DIR/audit.key); never stored in the database
+CQS_AUDIT_CHECKPOINT_DIR  where signed audit checkpoints are appended (default
+                 $CQS_DATA_DIR/audit-checkpoints; production: another machine or WORM storage)
+CQS_AUDIT_CHECKPOINT_MINUTES  how often the worker writes one (default 60; 0: never)
 """
 
 import os
@@ -44,6 +50,14 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 
+# Audit checkpoints (core.audit): the chain's head signed with a key that is not in the database, appended to
+# files outside it, so a rewrite of the database's audit records shows. The key file is generated on the first
+# checkpoint, like secret.key; back up the key and the checkpoints apart from the database (docs/operations.md).
+AUDIT_KEY = os.environ.get("CQS_AUDIT_KEY", "")
+AUDIT_KEY_FILE = Path(os.environ.get("CQS_AUDIT_KEY_FILE", DATA_DIR / "audit.key"))
+AUDIT_CHECKPOINT_DIR = Path(os.environ.get("CQS_AUDIT_CHECKPOINT_DIR", DATA_DIR / "audit-checkpoints"))
+AUDIT_CHECKPOINT_MINUTES = int(os.environ.get("CQS_AUDIT_CHECKPOINT_MINUTES", 60))
+
 ALLOWED_HOSTS = os.environ.get("CQS_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 INSTALLED_APPS = [
@@ -71,6 +85,7 @@ INSTALLED_APPS = [
     "chinhquyenso.lris",
     "chinhquyenso.feedback",
     "chinhquyenso.civil_records",
+    "chinhquyenso.privacy",
     "chinhquyenso.demo",
 ]
 
@@ -78,6 +93,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files straight from the app server: one small stylesheet and script need no separate web server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "chinhquyenso.core.headers.SecurityHeaders",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -126,7 +142,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Connections stay open between requests (CONN_MAX_AGE above), as on PostgreSQL: opening one and
+    # running the PRAGMAs per request held a single client to 1/1.64 of today's submissions per second.
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -157,6 +174,22 @@ STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_MAX_AGE = 3600
 MEDIA_ROOT = DATA_DIR / "files"
 MEDIA_URL = "/files/"
+# Uploads never sit whole in memory: a file over 1 MB is written to a temporary file while the request is read,
+# and core.uploads checks it chunk by chunk. A multipart request over CQS_REQUEST_MAX_BYTES is refused (413)
+# before it is read (core.uploads.RequestSizeLimit); any other body over DATA_UPLOAD_MAX_MEMORY_SIZE is refused
+# by Django. The reverse proxy's client_max_body_size matches CQS_REQUEST_MAX_BYTES (docs/operations.md).
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("CQS_BODY_MAX_BYTES", 5 * 1024 * 1024 // 2))  # 2.5 MB
+FILE_UPLOAD_HANDLERS = [
+    "chinhquyenso.core.uploads.RequestSizeLimit",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# A file the database names but the disk lacks (a restore without files/) is a 404, not a 500.
+STORAGES = {
+    "default": {"BACKEND": "chinhquyenso.core.storage.FileStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 if os.environ.get("REDIS_URL"):
     CACHES = {
@@ -186,7 +219,7 @@ LOGIN_URL = "/dang-nhap/"
 # except on localhost).
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = os.environ.get("CQS_INSECURE_COOKIES") != "1"
 SESSION_COOKIE_HTTPONLY = True
-CSRF_FAILURE_VIEW = "chinhquyenso.core.views.csrf_failure"
+CSRF_FAILURE_VIEW = "chinhquyenso.core.middleware.csrf_failure"  # in the format of the path (JSON for /api/)
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 8 * 3600  # one working day
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -214,6 +247,11 @@ CQS = {
     "OFFICE_CLOSES": os.environ.get("CQS_OFFICE_CLOSES", "17:00"),
     "PROCESSING_SUPPLEMENT_WINDOW_DAYS": 3,
     "UPLOAD_MAX_BYTES": int(os.environ.get("CQS_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)),
+    # A whole request with its files (a counter reception with several scans, a civil register list).
+    "REQUEST_MAX_BYTES": int(os.environ.get("CQS_REQUEST_MAX_BYTES", 256 * 1024 * 1024)),
+    # Images are refused above this many pixels, read from their header before any decoding (a 48 MP phone
+    # photo passes; a 20000×20000 PNG of a few kilobytes, 1.6 GB once decoded, does not).
+    "UPLOAD_MAX_PIXELS": int(os.environ.get("CQS_UPLOAD_MAX_PIXELS", 50_000_000)),
     # Dashboard figures past their minute are served once more while a thread recomputes them.
     "DASHBOARD_BACKGROUND_REFRESH": os.environ.get("CQS_DASHBOARD_BACKGROUND_REFRESH", "1") == "1",
     # Register lists uploaded for digitization (civil_records), and the validation processes of large ones
@@ -222,10 +260,28 @@ CQS = {
     "CIVIL_IMPORT_WORKERS": int(os.environ["CQS_CIVIL_IMPORT_WORKERS"])
     if os.environ.get("CQS_CIVIL_IMPORT_WORKERS")
     else None,
+    # What one imported file may hold (civil_records.reading.LIMITS, docs/civil_records.md): beyond them a
+    # row is refused (a cell, a line, a quote left open) or the file is (rows, an XLSX's decompressed size).
+    "CIVIL_CSV_MAX_FIELD_BYTES": int(os.environ.get("CQS_CIVIL_CSV_MAX_FIELD_BYTES", 64 * 1024)),
+    "CIVIL_CSV_MAX_LINE_BYTES": int(os.environ.get("CQS_CIVIL_CSV_MAX_LINE_BYTES", 1024 * 1024)),
+    "CIVIL_CSV_MAX_RECORD_LINES": int(os.environ.get("CQS_CIVIL_CSV_MAX_RECORD_LINES", 20)),
+    "CIVIL_IMPORT_MAX_ROWS": int(os.environ.get("CQS_CIVIL_IMPORT_MAX_ROWS", 2_000_000)),
+    "CIVIL_XLSX_MAX_UNPACKED_BYTES": int(os.environ.get("CQS_CIVIL_XLSX_MAX_UNPACKED_BYTES", 1024 * 1024 * 1024)),
+    "CIVIL_XLSX_MAX_RATIO": int(os.environ.get("CQS_CIVIL_XLSX_MAX_RATIO", 100)),
+    # One line of `cqs import-dossiers` (docs/import-dossiers.md): a longer one is refused, read in pieces.
+    "DOSSIER_IMPORT_MAX_LINE_BYTES": int(os.environ.get("CQS_DOSSIER_IMPORT_MAX_LINE_BYTES", 1024 * 1024)),
+    # Sign-in throttling (accounts.services.login; docs/operations.md), counted over LOGIN_WINDOW_MINUTES:
+    # wrong passwords for one account from one address before that address is refused for it,
     "LOGIN_MAX_FAILURES": 5,
+    # wrong passwords from one address, whatever the accounts, before the address is refused,
+    "LOGIN_IP_MAX_FAILURES": 20,
+    # wrong passwords for one account from every address before each further try must wait
+    # (1 s, doubling up to LOGIN_ACCOUNT_DELAY_MAX_SECONDS) — slowed, never locked for its officer.
+    "LOGIN_ACCOUNT_SLOW_AFTER": 10,
+    "LOGIN_ACCOUNT_DELAY_MAX_SECONDS": 60,
+    "LOGIN_WINDOW_MINUTES": 15,
     # Reverse proxies in front of the app (nginx: 1); rate limits then read X-Forwarded-For (core.http.client_ip).
     "TRUSTED_PROXIES": int(os.environ.get("CQS_TRUSTED_PROXIES", 0)),
-    "LOGIN_LOCK_MINUTES": 15,
     # National systems: "simulator" (local, used by tests and the demo) or "http".
     "POPULATION_ADAPTER": os.environ.get("CQS_POPULATION_ADAPTER", "simulator"),
     "POPULATION_BASE_URL": os.environ.get("CQS_POPULATION_BASE_URL", ""),
@@ -245,6 +301,8 @@ CQS = {
         "email": os.environ.get("CQS_EMAIL_SENDER", "chinhquyenso.exchange.senders.EmailSender"),
         "sms": os.environ.get("CQS_SMS_SENDER", "chinhquyenso.exchange.senders.ConsoleSmsSender"),
     },
+    # Development SMS sender only: 1 writes message bodies (verification codes) to the log.
+    "SMS_CONSOLE_BODIES": os.environ.get("CQS_SMS_CONSOLE_BODIES") == "1",
     # The other FEEDBACK_* rules (limits, escalation) are in feedback/conf.py and may be set here.
     "FEEDBACK_IOC_EMAIL": os.environ.get("CQS_FEEDBACK_IOC_EMAIL", ""),
 }
@@ -252,7 +310,13 @@ CQS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # Every line and traceback with ID numbers, phones and e-mails masked (core.privacy, Decree 13/2023).
+    "formatters": {
+        "plain": {
+            "()": "chinhquyenso.core.privacy.MaskingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("CQS_LOG_LEVEL", "INFO")},
     # httpx logs full request URLs at INFO; URLs may carry identifiers.

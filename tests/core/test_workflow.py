@@ -171,11 +171,45 @@ def test_counter_and_online_submissions_at_once_never_deadlock(birth_procedure, 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_counters_receiving_the_same_new_citizen_at_once_make_one_account(birth_procedure, officers, province):
+def test_two_counters_receiving_the_same_new_citizen_at_once_make_one_account(
+    birth_procedure, officers, province, caplog
+):
     from chinhquyenso.accounts.models import User
 
     officers_ = [officers["xa_a"]["counter_officer"], second_counter_officer(province)]
     results = run_at_once(2, lambda i: at_counter(officers_[i], f"cung-nguoi-{i}", identity="089099000777"))
     assert not [r for r in results if isinstance(r, Exception)], results
+    assert "089099000777" not in caplog.text  # the ID number never reaches the server log
     assert User.objects.filter(identity_number="089099000777").count() == 1
     assert {r.applicant_id for r in results} == {User.objects.get(identity_number="089099000777").pk}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deadlock_victim_is_run_again_and_both_writers_finish(db):
+    """Two transactions lock two counters in opposite orders: PostgreSQL rolls one back as a
+    deadlock victim, and atomic_retrying runs it again instead of answering a 500."""
+    from chinhquyenso.core.codes import next_number
+    from chinhquyenso.core.models import CodeCounter
+    from chinhquyenso.core.workflow import atomic_retrying
+
+    with transaction.atomic():
+        next_number("deadlock:a"), next_number("deadlock:b")
+    both_hold_one = threading.Barrier(2)
+    runs = [0, 0]
+
+    def opposite_orders(i):
+        first, second = ("deadlock:a", "deadlock:b") if i == 0 else ("deadlock:b", "deadlock:a")
+
+        def body():
+            runs[i] += 1
+            next_number(first)
+            if runs[i] == 1:  # only the first attempts meet: a retry finds the other one gone
+                both_hold_one.wait(timeout=10)
+            return next_number(second)
+
+        return atomic_retrying(body)
+
+    results = run_at_once(2, opposite_orders)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sorted(runs) == [1, 2]  # one victim, run once more
+    assert set(CodeCounter.objects.filter(key__startswith="deadlock:").values_list("value", flat=True)) == {3}

@@ -15,6 +15,12 @@ in opposite orders:
 4. shared rows are locked last and briefly: code counters (core.codes), the
    audit head, idempotency records.
 
+When PostgreSQL still picks a transaction as a deadlock victim or fails it
+for serialization (a lock order some code path does not keep, an index page
+two writers split at once), `atomic_retrying` runs the whole transaction
+again, a bounded number of times: it was rolled back whole, so nothing is
+half-written, and no network call ever runs inside it.
+
 Creates from outside go through `idempotent`: a retry with the same key by the
 same caller returns the first result; two first attempts racing on the key
 end with one record.
@@ -24,10 +30,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import random
+import time
 from collections.abc import Callable
 from typing import Any
 
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, OperationalError, models, transaction
 from django.utils import timezone
 
 from chinhquyenso.core import audit, events, idempotency
@@ -38,6 +46,28 @@ def in_transaction() -> bool:
     """Inside a transaction this code opened (the test runner's own wrapping
     transaction does not count): where no network call may run."""
     return any(not block._from_testcase for block in transaction.get_connection().atomic_blocks)
+
+
+# PostgreSQL's deadlock_detected and serialization_failure: the transaction was rolled back whole
+# and may simply run again.
+RETRIABLE_SQLSTATES = {"40P01", "40001"}
+TRANSACTION_ATTEMPTS = 3
+
+
+def atomic_retrying(body: Callable[[], Any], attempts: int = TRANSACTION_ATTEMPTS):
+    """`body()` in one transaction, run again (after a short random pause) when the database
+    rolled it back as a deadlock victim or for serialization. Inside a transaction someone
+    else opened the error goes up to them: only the outermost transaction can be run again."""
+    for attempt in range(attempts):
+        try:
+            with transaction.atomic():
+                return body()
+        except OperationalError as error:
+            sqlstate = getattr(error.__cause__, "sqlstate", None)
+            if sqlstate not in RETRIABLE_SQLSTATES or in_transaction() or attempt == attempts - 1:
+                raise
+            time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def now(at: dt.datetime | None = None) -> dt.datetime:
@@ -176,8 +206,7 @@ class Workflow:
 
         @functools.wraps(func)
         def wrapper(obj, *args, **kwargs):
-            with transaction.atomic():
-                result = func(obj, *args, **kwargs)
+            result = atomic_retrying(lambda: func(obj, *args, **kwargs))
             if not (isinstance(obj, self.model) and obj.pk):
                 return result
             if isinstance(result, self.model) and result.pk == obj.pk:
@@ -236,11 +265,14 @@ def idempotent(
             return replayed(idempotency.load(previous))
         if not ready:
             prepared, ready = prepare(), True
+
+        def create_and_remember():
+            obj = create() if prepare is None else create(prepared)
+            idempotency.remember(scope, key, payload, obj)
+            return obj
+
         try:
-            with transaction.atomic():
-                obj = create() if prepare is None else create(prepared)
-                idempotency.remember(scope, key, payload, obj)
-                return obj
+            return atomic_retrying(create_and_remember)
         except (IntegrityError, DomainError) as error:
             racing = isinstance(error, IntegrityError) or error.code == "conflict"
             if not key or not racing or attempt == attempts - 1:
