@@ -65,3 +65,15 @@ def test_the_officer_and_the_database_keep_the_original(published, officers):
     for private in (CCCD, PHONE, EMAIL, REPLY_PHONE):
         assert private in page
     assert Feedback.objects.get(pk=published.pk).description == DESCRIPTION
+
+
+def test_a_public_search_by_personal_data_reveals_nothing(published, report):
+    """The list shows the number masked; a search by the number itself must not tell which report
+    holds it: the number is left out of the search, which answers as if it had not been typed."""
+    from chinhquyenso.feedback.selectors import public_list
+
+    other = report(description="Đèn đường hỏng trước chợ.", latitude="10.480200", longitude="105.480200")
+    assert list(public_list(q="bốc mùi")) == [published]
+    for private in ("0912345678", "0912 345 678", CCCD, EMAIL):
+        assert set(public_list(q=private)) == {published, other}, private
+        assert list(public_list(q=f"bốc mùi {private}")) == [published], private

@@ -119,8 +119,8 @@ def public_reports(
         qs = qs.filter(received_at__lte=end)
     if codes:
         qs = qs.filter(code__in=list(codes))
-    if q and q.strip():
-        q = q.strip()
+    q = public_search_text(q)
+    if q:
         qs = qs.filter(Q(code__icontains=q) | Q(title__icontains=q) | Q(category__name__icontains=q))
     qs = qs.order_by("-received_at", "-id")
     qs._iterable_class = _MaskedReports
@@ -610,11 +610,19 @@ def folded_pattern(word: str) -> str:
     return "".join(f"[{classes[ch]}]" if ch in classes else re.escape(ch) for ch in fold(word))
 
 
+def public_search_text(q: str) -> str:
+    """What a public search may look for: the query without ID numbers, phone numbers or e-mail
+    addresses. The public texts show them masked, so a search by one would reveal which report
+    holds it."""
+    return " ".join(word for word in mask_personal_data(q or "").split() if "*" not in word)
+
+
 def search_public(reports: QuerySet[Feedback], q: str) -> QuerySet[Feedback]:
     """Reports whose code, title, description, category or commune contain
-    every word of `q`, compared without diacritics (Feedback has no folded
-    column, so the database compares against a pattern per word)."""
-    for word in fold(q).split()[:8]:
+    every word of `q` (less personal data: public_search_text), compared
+    without diacritics (Feedback has no folded column, so the database
+    compares against a pattern per word)."""
+    for word in fold(public_search_text(q)).split()[:8]:
         pattern = folded_pattern(word)
         reports = reports.filter(
             Q(code__icontains=word)
