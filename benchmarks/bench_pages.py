@@ -344,6 +344,8 @@ class Server:
         e.pop("CQS_DEBUG", None)
         e["DJANGO_SETTINGS_MODULE"] = "chinhquyenso.settings"
         e["CQS_ALLOWED_HOSTS"] = "127.0.0.1"
+        # A production process refuses to start without the site's address (core.checks, cqs.E001).
+        e.setdefault("CQS_SITE_URL", "https://dichvucong.example.gov.vn")
         return e
 
     def start(self) -> None:
