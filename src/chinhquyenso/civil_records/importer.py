@@ -46,6 +46,7 @@ from chinhquyenso.civil_records.validation import (
 from chinhquyenso.core import audit
 from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.text import format_number
+from chinhquyenso.org.selectors import versions
 
 log = logging.getLogger(__name__)
 CHUNK = 2000
@@ -486,15 +487,27 @@ def _stored(batch: ImportBatch, identity_keys: list[str]) -> list[tuple]:
     if not identity_keys:
         return []
     table = CivilRecord._meta.db_table
+    communes = _commune_versions(batch)
+    commune_marks = ", ".join(["%s"] * len(communes))
     marks = ", ".join(["%s"] * len(identity_keys))
     verbatim = "verbatim::text" if connection.vendor == "postgresql" else "verbatim"
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT identity_key, {verbatim}, batch_id, source_row FROM {table} "
-            f"WHERE commune_id = %s AND record_type = %s AND identity_key IN ({marks})",
-            [batch.commune_id, batch.record_type, *identity_keys],
+            f"WHERE commune_id IN ({commune_marks}) AND record_type = %s AND identity_key IN ({marks})",
+            [*communes, batch.record_type, *identity_keys],
         )
         return cursor.fetchall()
+
+
+def _commune_versions(batch: ImportBatch) -> list[int]:
+    """Every version of the batch's commune (org.selectors.versions): a record's identity is
+    the commune, not the version row the import resolved to, so importing a file again after
+    a rename or a move, or by another of the commune's identifiers, finds what is stored.
+    Computed once per batch, not per chunk."""
+    if getattr(batch, "_commune_versions", None) is None:
+        batch._commune_versions = [v.pk for v in versions(batch.commune)]
+    return batch._commune_versions
 
 
 def _refresh_statistics(before: int, after: int) -> None:

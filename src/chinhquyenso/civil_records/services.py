@@ -16,6 +16,7 @@ from chinhquyenso.core.errors import DomainError, PermissionDenied
 from chinhquyenso.core.text import fold, nfc
 from chinhquyenso.core.uploads import store_upload
 from chinhquyenso.org.models import Agency, AgencyKind
+from chinhquyenso.org.selectors import resolve_agency
 
 CLI_ACTOR = "cqs import-civil"
 
@@ -26,15 +27,12 @@ def _check_type(record_type: str) -> str:
     return record_type
 
 
-def find_commune(code: str) -> Agency:
-    """A commune by internal or electronic code (the registers' place of registration)."""
-    code = (code or "").strip()
-    agency = (
-        Agency.objects.filter(code=code).first()
-        or Agency.objects.filter(electronic_code=code).order_by("-valid_from").first()
-    )
-    if agency is None:
-        raise DomainError(f"Không tìm thấy xã, phường có mã “{code}”.", "commune")
+def find_commune(identifier: str) -> Agency:
+    """The registering commune named by key, electronic code or name, as it stands on the
+    import date (org.selectors.resolve_agency); a commune merged away keeps its own
+    registers, so it resolves to its last version. Which version is picked does not change
+    a record's identity: the importer checks every version of the commune."""
+    agency = resolve_agency(identifier, field="commune", noun="xã, phường")
     if agency.kind != AgencyKind.COMMUNE_COMMITTEE:
         raise DomainError(
             f"“{agency.name}” không phải UBND cấp xã: sổ hộ tịch được nhập theo nơi đăng ký cấp xã.", "commune"

@@ -1,6 +1,9 @@
 import datetime as dt
 
-from chinhquyenso.core.text import fold
+from django.utils import timezone
+
+from chinhquyenso.core.errors import DomainError, NotFound
+from chinhquyenso.core.text import fold, nfc
 from chinhquyenso.org.models import Agency, Succession
 
 
@@ -39,3 +42,94 @@ def agencies_valid_on(day: dt.date):
 def search_agencies(query: str, day: dt.date | None = None):
     qs = Agency.objects.valid_on(day) if day else Agency.objects.current()
     return qs.filter(name_folded__contains=fold(query)) if query else qs
+
+
+# ---------------------------------------------------------------- one agency across its versions
+
+TRANSFER = "transfer_procedure"  # Reorganization.Kind.TRANSFER_PROCEDURE: bookkeeping, not a new version
+
+
+def _next_version(agency: Agency) -> Agency | None:
+    """The version that continues `agency` (a rename, a move, or a re-creation under a
+    successor parent): the one successor of the one succession, opened the day `agency`
+    closed, with no other source. A merge, split or dissolution ends the agency instead."""
+    links = list(
+        Succession.objects.filter(source=agency, successor__isnull=False)
+        .exclude(reorganization__kind=TRANSFER)
+        .select_related("successor")
+    )
+    if len(links) != 1 or links[0].successor.valid_from != agency.valid_to:
+        return None
+    successor = links[0].successor
+    sources = Succession.objects.filter(successor=successor).exclude(reorganization__kind=TRANSFER)
+    return successor if sources.count() == 1 else None
+
+
+def _previous_version(agency: Agency) -> Agency | None:
+    links = list(
+        Succession.objects.filter(successor=agency).exclude(reorganization__kind=TRANSFER).select_related("source")
+    )
+    if len(links) == 1 and _next_version(links[0].source) == agency:
+        return links[0].source
+    return None
+
+
+def versions(agency: Agency) -> list[Agency]:
+    """Every version of the agency `agency` is a version of, oldest first — its stable
+    identity: records keyed on it do not depend on which version was picked. Re-read
+    first: a caller's instance may predate the reorganization that closed it."""
+    first = Agency.objects.get(pk=agency.pk)
+    while (previous := _previous_version(first)) is not None:
+        first = previous
+    chain = [first]
+    while (following := _next_version(chain[-1])) is not None:
+        chain.append(following)
+    return chain
+
+
+def _as_of(chain: list[Agency], day: dt.date) -> Agency | None:
+    """The version valid on `day`; if the agency had ended by then (merged, split,
+    dissolved), its last version — never a version valid for zero days."""
+    for version in chain:
+        if version.is_valid_on(day):
+            return version
+    ended = [v for v in chain if v.valid_to is not None and v.valid_to <= day and v.valid_from < v.valid_to]
+    return ended[-1] if ended else None
+
+
+def resolve_agency(
+    identifier: str, at: dt.date | None = None, *, field: str = "agency", noun: str = "cơ quan"
+) -> Agency:
+    """The agency named by its internal key, electronic code or exact name, as it stood on
+    `at` (today by default): the version valid that day, following renames and moves, or —
+    for an agency merged, split or dissolved before `at` — its last version. The only place
+    identifiers become agencies, so key, code and name give the same version.
+
+    A key names one agency for ever; an electronic code or a name may pass to a successor
+    (a merged commune keeps one source's code), so among the agencies that ever carried it,
+    the one carrying it on `at` wins, else the one that carried it last."""
+    text = nfc(identifier or "").strip()
+    if not text:
+        raise DomainError(f"Chưa nhập mã hoặc tên {noun}.", field)
+    day = at or timezone.localdate()
+    matches = list(Agency.objects.filter(code=text))
+    if not matches:
+        matches = list(Agency.objects.filter(electronic_code=text)) or list(
+            Agency.objects.filter(name_folded=fold(text))
+        )
+    found: dict[int, Agency] = {}
+    for match in matches:
+        version = _as_of(versions(match), day)
+        if version is not None:
+            found[version.pk] = version
+    current = [v for v in found.values() if v.is_valid_on(day)]
+    if len(current) > 1:
+        names = ", ".join(sorted(f"{v.name} ({v.code})" for v in current))
+        raise DomainError(f"“{text}” trùng với nhiều {noun}: {names}; hãy nhập mã nội bộ.", field)
+    if current:
+        return current[0]
+    if found:
+        return max(found.values(), key=lambda v: (v.valid_to, v.pk))
+    if matches:
+        raise NotFound(f"“{text}” chưa thành lập vào ngày {day:%d/%m/%Y}.", field)
+    raise NotFound(f"Không tìm thấy {noun} có mã hoặc tên “{text}”.", field)

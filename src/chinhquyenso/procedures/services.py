@@ -12,6 +12,7 @@ from chinhquyenso.core import audit, events
 from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.text import fold, nfc
 from chinhquyenso.org.models import Agency, Level
+from chinhquyenso.org.selectors import resolve_agency
 from chinhquyenso.org.services import record_procedure_transfer
 from chinhquyenso.procedures.models import (
     Field,
@@ -116,10 +117,7 @@ def clean_procedure(data: dict, where: str = "") -> dict:
 
 
 def _agency_by_code(code: str, field: str) -> Agency:
-    agency = Agency.objects.filter(code=code).first() or Agency.objects.current().filter(electronic_code=code).first()
-    if agency is None:
-        raise DomainError(f"Không tìm thấy cơ quan có mã “{code}”.", field)
-    return agency
+    return resolve_agency(code, field=field)
 
 
 @transaction.atomic
