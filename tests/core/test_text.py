@@ -3,7 +3,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chinhquyenso.core.text import fold, format_number, format_ratio, nfc, unstorable_field
+from chinhquyenso.core.text import fold, format_number, format_ratio, nfc, nfc_lines, unstorable_field
 
 
 def test_fold_removes_diacritics_and_d_stroke():
@@ -78,3 +78,22 @@ def test_fast_fold_and_nfc_match_their_definitions_on_every_bmp_character():
 def test_fast_fold_and_nfc_match_their_definitions(text):
     assert nfc(text) == _reference_nfc(text)
     assert fold(text) == _reference_fold(text)
+
+
+def test_nfc_lines_keeps_line_structure_and_normalizes_within_lines():
+    typed = unicodedata.normalize("NFD", "\r\n\n  - Đường\t\tngập  \r\n- Đèn hỏng\x00\rGhi chú\u00a0cuối  \n")
+    assert nfc_lines(typed) == "- Đường ngập\n- Đèn hỏng\nGhi chú cuối"
+
+
+def test_nfc_lines_keeps_at_most_one_blank_line_and_drops_blank_ends():
+    assert nfc_lines("\n \t\nĐoạn một.\n\n\n \nĐoạn hai.\n\n") == "Đoạn một.\n\nĐoạn hai."
+    assert nfc_lines(" \r\n\t") == nfc_lines(None) == ""
+    assert nfc_lines("Dòng một\u2028dòng hai") == "Dòng một\ndòng hai"  # a Unicode line separator is a line end
+
+
+@given(st.text())
+def test_nfc_lines_is_nfc_on_each_line_and_idempotent(text):
+    lines = nfc_lines(text)
+    assert nfc_lines(lines) == lines
+    assert all(line == nfc(line) for line in lines.split("\n"))
+    assert nfc(lines) == nfc(text)  # only line breaks differ from nfc()

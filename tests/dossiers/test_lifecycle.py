@@ -344,3 +344,18 @@ def test_events_record_every_state_with_timestamp(ctx):
     statuses = list(DossierEvent.objects.filter(dossier=dossier).values_list("to_status", "at"))
     assert [s for s, _ in statuses] == ["submitted", "supplement_requested", "submitted", "in_process"]
     assert [at for _, at in statuses] == sorted(at for _, at in statuses)
+
+
+def test_reasons_and_comments_keep_their_lines(ctx):
+    """Issue 17, item 8: multi-line texts keep their line breaks (core.text.nfc_lines)."""
+    dossier = submit_online(ctx)
+    comment = services.add_comment(
+        dossier, actor=ctx["counter"], text="Cần xem lại:\r\n- tờ khai;\r\n- giấy chứng sinh. "
+    )
+    assert comment.text == "Cần xem lại:\n- tờ khai;\n- giấy chứng sinh."
+    services.refuse(
+        dossier, actor=ctx["counter"], reason="Lý do:\r\n\r\n\r\nKhông thuộc thẩm quyền.", at=vn(2025, 3, 10, 10)
+    )
+    assert (
+        DossierEvent.objects.filter(dossier=dossier, action="refuse").get().note == "Lý do:\n\nKhông thuộc thẩm quyền."
+    )

@@ -662,3 +662,12 @@ def test_every_action_in_every_status(report, officers, ioc_operator, citizen, s
             assert error.value.field == "status", (action, status)
             assert "Không thể" in error.value.message and Status(status).label in error.value.message
             assert Feedback.objects.get(pk=fb.pk).status == status
+
+
+def test_description_keeps_the_lines_the_citizen_typed(report):
+    """Issue 17, item 8: multi-line texts keep their line breaks (core.text.nfc_lines); the
+    title made from the description stays one line."""
+    fb = report(description="Đường ngập sau mưa:\r\n-  đoạn trước chợ;\r\n\r\n\r\n- đoạn cầu Kiến An.  \r\n")
+    fb.refresh_from_db()
+    assert fb.description == "Đường ngập sau mưa:\n- đoạn trước chợ;\n\n- đoạn cầu Kiến An."
+    assert fb.title == "Đường ngập sau mưa: - đoạn trước chợ; - đoạn cầu Kiến An."

@@ -23,6 +23,29 @@ def nfc(value: str | None) -> str:
     return " ".join(unicodedata.normalize("NFC", value).split())
 
 
+def nfc_lines(value: str | None) -> str:
+    """nfc() for multi-line text (a narrative, a description, a reply): the
+    same normalization within each line, but the line breaks an officer or a
+    citizen typed are kept, since lists and paragraphs are built from them.
+
+    \r\n and \r become \n; at most one blank line in a row is kept (a
+    paragraph break); blank lines at the start and the end are dropped.
+    """
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFC", drop_unstorable(str(value)))
+    # splitlines() also breaks on \x85, U+2028 and U+2029 (line ends to a reader; \v and \f are
+    # unstorable and already gone). Within a line, spaces and tabs collapse as in nfc().
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    kept: list[str] = []
+    for line in lines:
+        if line or (kept and kept[-1]):
+            kept.append(line)
+    while kept and not kept[-1]:
+        kept.pop()
+    return "\n".join(kept)
+
+
 def drop_unstorable(text: str) -> str:
     return _UNSTORABLE.sub("", text) if _UNSTORABLE.search(text) else text
 

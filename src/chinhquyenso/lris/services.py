@@ -22,7 +22,7 @@ from chinhquyenso.accounts.selectors import is_province_admin
 from chinhquyenso.core import audit, workflow
 from chinhquyenso.core.calendar import local_date
 from chinhquyenso.core.errors import DomainError, NotFound, PermissionDenied
-from chinhquyenso.core.text import nfc
+from chinhquyenso.core.text import nfc, nfc_lines
 from chinhquyenso.exchange import outbox
 from chinhquyenso.exchange.models import Message
 from chinhquyenso.indicators.models import Indicator, PeriodKind
@@ -109,7 +109,9 @@ def _decimal_or_none(value):
 def _fields(spec: dict, names) -> dict:
     values = {key: spec[key] for key in names if key in spec}
     for key in values:
-        if key in TEXT_FIELDS:
+        if key == "description":  # a TextField: its lines are kept (core.text.nfc_lines)
+            values[key] = nfc_lines(values[key])
+        elif key in TEXT_FIELDS:
             values[key] = nfc(values[key])
         elif key in ("minimum", "maximum"):
             values[key] = _decimal_or_none(values[key])
@@ -464,7 +466,7 @@ def upload_workbook(*, actor, assignment: FormAssignment, data: bytes, submit: b
 
 
 def _reason(reason: str) -> str:
-    reason = nfc(reason)
+    reason = nfc_lines(reason)
     if not reason:
         raise DomainError("Hãy ghi lý do để cơ quan biết cần sửa gì.", "reason")
     if len(reason) > MAX_REASON:

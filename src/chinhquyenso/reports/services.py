@@ -15,7 +15,7 @@ from chinhquyenso.accounts.selectors import agency_ids
 from chinhquyenso.core import audit, codes, workflow
 from chinhquyenso.core.calendar import local_date
 from chinhquyenso.core.errors import DomainError, PermissionDenied
-from chinhquyenso.core.text import format_number, nfc
+from chinhquyenso.core.text import format_number, nfc_lines
 from chinhquyenso.core.uploads import store_generated
 from chinhquyenso.indicators import assessments
 from chinhquyenso.indicators.periods import Period, parse_period
@@ -144,8 +144,9 @@ def _context(snapshot: dict, template: ReportTemplate) -> dict:
 
 
 def _render(text: str, context: dict, where: str) -> str:
+    # nfc_lines, not nfc: a "\n" the template writes (the trích yếu's second line) is kept.
     try:
-        return nfc(ENGINE.from_string(text).render(Context(context))).strip()
+        return nfc_lines(ENGINE.from_string(text).render(Context(context)))
     except TemplateSyntaxError as error:
         raise DomainError(f"Mẫu báo cáo, {where}: {error}", field="template") from None
 
@@ -209,6 +210,19 @@ def narrative_blocks(template: ReportTemplate) -> list[dict]:
     return [block for block in template.body if block.get("type") == "narrative"]
 
 
+def narrative_parts(text: str) -> list[Bullet | Paragraph]:
+    """What an officer typed, line by line: a line starting with "-" or "+"
+    is a bullet of that marker, any other line a paragraph; blank lines only
+    separate. "- A\\n- B\\nC" is bullet A, bullet B, paragraph C."""
+    parts: list[Bullet | Paragraph] = []
+    for line in nfc_lines(text).splitlines():
+        if line[:1] in ("-", "+"):
+            parts.append(Bullet(line[1:].strip(), line[0]))
+        elif line:
+            parts.append(Paragraph(line))
+    return parts
+
+
 def build_document(
     template: ReportTemplate,
     snapshot: dict,
@@ -230,11 +244,7 @@ def build_document(
             body.append(Bullet(_render(block["text"], context, where), block.get("marker", "-")))
         elif kind == "narrative":
             text = narratives.get(block["key"], block.get("default", ""))
-            for line in (nfc(text) or "").splitlines():
-                if line.strip():
-                    body.append(
-                        Bullet(line.strip()[1:].strip()) if line.strip()[:1] in "-+" else Paragraph(line.strip())
-                    )
+            body.extend(narrative_parts(text))
         elif kind == "table":
             body.append(_table(block["source"], snapshot, _render(block.get("title", ""), context, where)))
         elif kind == "page_break":
@@ -347,7 +357,7 @@ def save_narratives(report: Report, *, actor, narratives: dict) -> Report:
     unknown = set(narratives) - keys
     if unknown:
         raise DomainError(f"Không có phần «{sorted(unknown)[0]}» trong mẫu báo cáo.", field=sorted(unknown)[0])
-    report.narratives = {**report.narratives, **{k: nfc(v or "") for k, v in narratives.items()}}
+    report.narratives = {**report.narratives, **{k: nfc_lines(v) for k, v in narratives.items()}}
     report.save(update_fields=["narratives", "updated_at"])
     audit.record(actor=actor, action="report.edit", obj=report, after={"parts": sorted(narratives)})
     return report

@@ -16,7 +16,7 @@ from chinhquyenso.accounts.models import Role
 from chinhquyenso.core import codes, params
 from chinhquyenso.core.calendar import WorkingCalendar, calendar_for, local_date
 from chinhquyenso.core.errors import DomainError
-from chinhquyenso.core.text import format_number, nfc
+from chinhquyenso.core.text import format_number, nfc, nfc_lines
 from chinhquyenso.core.workflow import Workflow, actor_or_none
 from chinhquyenso.feedback.conf import conf
 from chinhquyenso.feedback.models import Feedback, FeedbackEvent, Status
@@ -141,8 +141,11 @@ def normalize_phone(phone: str, field: str = "phone") -> str:
     return digits
 
 
-def clean_text(value, field: str, label: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
-    value = nfc(value)
+def clean_text(
+    value, field: str, label: str, *, required: bool = True, limit: int = MAX_TEXT, multiline: bool = False
+) -> str:
+    # multiline: a description, reply or reason keeps the lines the person typed (core.text.nfc_lines).
+    value = nfc_lines(value) if multiline else nfc(value)
     if required and not value:
         raise DomainError(f"{label} không được để trống.", field)
     if len(value) > limit:

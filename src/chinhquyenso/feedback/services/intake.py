@@ -230,8 +230,8 @@ def _check(report: Submission, photo_data: list[bytes], reporter, channel: str) 
     category = Category.objects.filter(code=nfc(report.category_code), is_active=True).first()
     if category is None:
         raise DomainError("Hãy chọn lĩnh vực phản ánh.", "category_code")
-    description = clean_text(report.description, "description", "Nội dung phản ánh")
-    title = clean_text(report.title, "title", "Tiêu đề", required=False, limit=200) or description[:120]
+    description = clean_text(report.description, "description", "Nội dung phản ánh", multiline=True)
+    title = clean_text(report.title, "title", "Tiêu đề", required=False, limit=200) or nfc(description)[:120]
     lat, lon = coordinates(report.latitude, report.longitude)
     if lat is not None:  # inside the province: FEEDBACK_MAP_BOUNDS, or its communes' extent
         params.point(lat, lon, map_bounds())

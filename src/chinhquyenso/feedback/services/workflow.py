@@ -41,7 +41,7 @@ from chinhquyenso.feedback.services.common import (
     handling_start,
     next_code,
 )
-from chinhquyenso.org.models import Agency
+from chinhquyenso.org.selectors import resolve_agency
 
 NOT_HANDLER = "Bạn không có vai trò phù hợp tại cơ quan đang xử lý phản ánh này."
 NOT_REPORTER = "Chỉ người gửi phản ánh mới thực hiện được thao tác này."
@@ -119,16 +119,12 @@ def assign(feedback: Feedback, *, actor, agency_code: str, note: str = "", at=No
     feedback, at = FEEDBACK.begin(feedback, actor, at)
     FEEDBACK.require(feedback, Status.RECEIVED, Status.ASSIGNED, Status.IN_PROGRESS, action="chuyển cơ quan xử lý")
     _require_handler(feedback, actor, roles=(Role.LEADER,), ioc=True)
-    code = nfc(agency_code)
-    target = (
-        Agency.objects.current().filter(code=code).first()
-        or Agency.objects.current().filter(electronic_code=code).first()
-    )
-    if target is None:
-        raise DomainError("Không tìm thấy cơ quan đang hoạt động với mã này.", "agency_code")
+    target = resolve_agency(agency_code, field="agency_code")
+    if not target.is_current:
+        raise DomainError(f"Cơ quan “{target.name}” không còn hoạt động.", "agency_code")
     if target.pk == feedback.agency_id:
         raise DomainError("Phản ánh đang do chính cơ quan này xử lý.", "agency_code")
-    note = clean_text(note, "note", "Ghi chú", required=False)
+    note = clean_text(note, "note", "Ghi chú", required=False, multiline=True)
     feedback.agency, feedback.assigned_at = target, at
     FEEDBACK.transition(
         feedback,
@@ -207,7 +203,7 @@ def split(feedback: Feedback, *, actor, parts: list[dict], at=None) -> list[Feed
         category = Category.objects.filter(code=nfc((part or {}).get("category_code")), is_active=True).first()
         if category is None:
             raise DomainError("Hãy chọn lĩnh vực cho từng phần.", f"parts[{index}].category_code")
-        text = clean_text(part.get("description"), f"parts[{index}].description", "Nội dung phần tách")
+        text = clean_text(part.get("description"), f"parts[{index}].description", "Nội dung phần tách", multiline=True)
         specs.append((category, text))
     calendar = handling_calendar(feedback.received_at, at)
     created = []
@@ -303,7 +299,7 @@ def request_info(feedback: Feedback, *, actor, question: str, at=None) -> Feedba
     feedback, at = FEEDBACK.begin(feedback, actor, at)
     FEEDBACK.require(feedback, Status.ASSIGNED, Status.IN_PROGRESS, action="yêu cầu bổ sung thông tin cho")
     _require_handler(feedback, actor)
-    question = clean_text(question, "question", "Nội dung cần bổ sung")
+    question = clean_text(question, "question", "Nội dung cần bổ sung", multiline=True)
     calendar = handling_calendar(handling_start(feedback), at)
     window = calendar.add_working_days(
         calendar.start_day(handling_start(feedback)), feedback.category.info_request_days
@@ -341,7 +337,7 @@ def resolve(feedback: Feedback, *, actor, public_reply: str, at=None) -> Feedbac
     feedback, at = FEEDBACK.begin(feedback, actor, at)
     FEEDBACK.require(feedback, Status.ASSIGNED, Status.IN_PROGRESS, action="kết thúc xử lý")
     _require_handler(feedback, actor)
-    reply = clean_text(public_reply, "public_reply", "Nội dung trả lời")
+    reply = clean_text(public_reply, "public_reply", "Nội dung trả lời", multiline=True)
     calendar = handling_calendar(feedback.received_at, at)
     feedback.public_reply, feedback.resolved_at = reply, at
     feedback.on_time = local_date(at) <= local_date(feedback.due_at)
@@ -385,7 +381,7 @@ def reject(feedback: Feedback, *, actor, reason: str, at=None) -> Feedback:
         feedback, Status.RECEIVED, Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING_INFO, action="từ chối"
     )
     _require_handler(feedback, actor, roles=(Role.SPECIALIST, Role.LEADER), ioc=True)
-    reason = clean_text(reason, "reason", "Lý do từ chối")
+    reason = clean_text(reason, "reason", "Lý do từ chối", multiline=True)
     calendar = handling_calendar(handling_start(feedback), at)
     window = calendar.add_working_days(calendar.start_day(handling_start(feedback)), feedback.category.refusal_days)
     feedback.rejection_reason, feedback.rejected_at = reason, at
@@ -413,7 +409,7 @@ def comment(feedback: Feedback, *, actor, text: str, public: bool = False, at=No
     reporter). Not a status change: the report itself is not saved."""
     feedback, at = FEEDBACK.begin(feedback, actor, at)
     _require_handler(feedback, actor, ioc=True)
-    text = clean_text(text, "text", "Nội dung")
+    text = clean_text(text, "text", "Nội dung", multiline=True)
     action = "reply" if public else "comment"
     event = FEEDBACK.record_step(
         feedback, actor=actor, action=action, at=at, from_status=feedback.status, text=text, public=public
@@ -441,7 +437,7 @@ def provide_info(feedback: Feedback, *, text: str, actor=None, token: str = "", 
     feedback, at = FEEDBACK.begin(feedback, actor, at)
     FEEDBACK.require(feedback, Status.WAITING_INFO, action="bổ sung thông tin cho")
     _require_reporter(feedback, actor, token)
-    text = clean_text(text, "text", "Thông tin bổ sung")
+    text = clean_text(text, "text", "Thông tin bổ sung", multiline=True)
     calendar = handling_calendar(feedback.paused_at, at)
     restart = calendar.start_day(at)
     # The deadline moves by exactly the working days the clock stood still.
@@ -465,7 +461,7 @@ def rate(feedback: Feedback, *, rating, comment: str = "", actor=None, token: st
     if not 1 <= rating <= 5:
         raise DomainError("Mức hài lòng phải từ 1 đến 5.", "rating")
     feedback.rating = rating
-    feedback.rating_comment = clean_text(comment, "comment", "Nhận xét", required=False, limit=2000)
+    feedback.rating_comment = clean_text(comment, "comment", "Nhận xét", required=False, limit=2000, multiline=True)
     feedback.rated_at = feedback.closed_at = at
     FEEDBACK.transition(
         feedback,
@@ -489,7 +485,7 @@ def reopen(feedback: Feedback, *, reason: str, actor=None, token: str = "", at=N
     feedback, at = FEEDBACK.begin(feedback, actor, at)
     FEEDBACK.require(feedback, Status.RESOLVED, action="mở lại")
     _require_reporter(feedback, actor, token)
-    reason = clean_text(reason, "reason", "Lý do mở lại")
+    reason = clean_text(reason, "reason", "Lý do mở lại", multiline=True)
     days = conf("FEEDBACK_REOPEN_DAYS")
     if at > feedback.resolved_at + dt.timedelta(days=days):
         raise DomainError(f"Chỉ được mở lại trong {days} ngày kể từ khi phản ánh được xử lý xong.", "reason")
