@@ -4,8 +4,13 @@ files (django.contrib.staticfiles is installed, so it uses StaticFilesHandler,
 straight from the apps' static/ folders: no collectstatic).
 
     CQS_CHROMIUM=/path/to/chromium   another chromium binary (default /usr/bin/chromium)
-    CQS_SKIP_BROWSER=1               skip these tests when chromium is missing (else they fail)
+    CQS_REQUIRE_BROWSER=1            fail, not skip, when chromium or axe-core is missing (.ci/run sets it)
     pytest -m "not browser"          run everything else
+
+Without chromium or node_modules/axe-core (`npm ci`) these tests are skipped,
+with the reason in the summary (`-rs` is in addopts): a newcomer's first run
+ends in a clear skip, not in errors. CI exports CQS_REQUIRE_BROWSER=1, which
+turns that skip into a failure, so a build can never pass without them.
 
 Every test here is marked `browser` and uses `live_server`, hence
 `transactional_db`: data made by fixtures is committed, so the server thread
@@ -18,10 +23,38 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.support import new_context, new_page
+from tests.browser.support import AXE_PATH, new_context, new_page
 
 HERE = Path(__file__).resolve().parent
-CHROMIUM = os.environ.get("CQS_CHROMIUM", "/usr/bin/chromium")
+
+
+def chromium_path(environ=os.environ) -> str:
+    return environ.get("CQS_CHROMIUM", "/usr/bin/chromium")
+
+
+def missing_requirement(environ=os.environ, axe_path: Path = AXE_PATH) -> str | None:
+    """Why the browser tests cannot run here (chromium or axe-core missing), or None."""
+    chromium = chromium_path(environ)
+    if not (os.path.isfile(chromium) and os.access(chromium, os.X_OK)):
+        return (
+            f"chromium not found at {chromium}: the browser tests need Debian's chromium "
+            "(apt-get install -y chromium), or CQS_CHROMIUM=/path/to/chromium"
+        )
+    if not axe_path.is_file():
+        return f"axe-core not found at {axe_path}: run `npm ci` at the repository root"
+    return None
+
+
+def browser_decision(environ=os.environ, axe_path: Path = AXE_PATH) -> tuple[str, str | None]:
+    """("run", None), or ("skip" | "fail", reason): skip by default, so that a fresh clone's
+    test command ends in a visible skip; fail under CQS_REQUIRE_BROWSER=1 (CI), so that CI
+    cannot pass without the browser tests."""
+    reason = missing_requirement(environ, axe_path)
+    if reason is None:
+        return "run", None
+    if environ.get("CQS_REQUIRE_BROWSER") == "1":
+        return "fail", f"{reason} (CQS_REQUIRE_BROWSER=1: the browser tests must run here)"
+    return "skip", f"{reason}; set CQS_REQUIRE_BROWSER=1 to make this a failure"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -53,20 +86,16 @@ def _orm_beside_playwright():
 def browser(_orm_beside_playwright):
     """Headless chromium, one for all the tests of this package. Package scope,
     not session scope: see _orm_beside_playwright."""
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        message = (
-            f"chromium not found at {CHROMIUM}: the browser tests need Debian's chromium "
-            "(apt-get install -y chromium), or CQS_CHROMIUM=/path/to/chromium. "
-            "Set CQS_SKIP_BROWSER=1 to skip them instead."
-        )
-        if os.environ.get("CQS_SKIP_BROWSER") == "1":
-            pytest.skip(message)
-        pytest.fail(message, pytrace=False)
+    decision, reason = browser_decision()
+    if decision == "skip":
+        pytest.skip(reason)
+    if decision == "fail":
+        pytest.fail(reason, pytrace=False)
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()
     try:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        browser = playwright.chromium.launch(executable_path=chromium_path())
         yield browser
         browser.close()
     finally:

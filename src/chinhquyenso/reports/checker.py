@@ -2,7 +2,7 @@
 
 A report is read as lines (TXT, DOCX paragraphs and table cells in order, or
 PDF text), the lines of one paragraph are joined again (PDF extraction breaks
-them mid-sentence and leaves footnote numbers on lines of their own), and three
+them mid-sentence and leaves footnote numbers on lines of their own), and four
 kinds of figures are checked in the joined text:
 
 - a percentage printed after its fraction, "11/14 cơ quan, tỷ lệ 85,7%";
@@ -10,7 +10,13 @@ kinds of figures are checked in the joined text:
   with the same unit: "tiếp nhận 399 phản ánh … Đã giải quyết: 383 phản ánh
   (đạt 95,98%)";
 - a total followed by its parts: "1916 dịch vụ. Trong đó: … 319 DVC; … 697 DVC;
-  … 900 DVC", "188 cơ quan gồm: 21 …; 11 …; 156 …", "262 tài liệu (210 …; 52 …)".
+  … 900 DVC", "188 cơ quan gồm: 21 …; 11 …; 156 …", "262 tài liệu (210 …; 52 …)";
+- a total after its parts: "215 hồ sơ, 48 hồ sơ và 37 hồ sơ, tổng cộng 310 hồ sơ",
+  or after a list of bullets ("Tổng cộng: 310 hồ sơ.").
+
+Tables (DOCX tables, TXT tables written with '|') are also read by rows and columns:
+a "Tổng cộng" row against the rows above or below it, a "Tổng cộng" column against
+the columns left or right of it.
 
 A percentage is right when it equals the exact ratio rounded half up to the
 printed number of decimals. False alarms cost more than misses, so the checker
@@ -35,7 +41,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from chinhquyenso.core.errors import DomainError
+from chinhquyenso.core.errors import DomainError, os_reason
 from chinhquyenso.core.text import fold, format_number
 
 KIND_LABELS = {"ratio": "sai tỷ lệ", "rounding": "sai làm tròn", "total": "sai tổng"}
@@ -135,6 +141,7 @@ class SourceLine:
     number: int
     text: str
     own_block: bool = False  # a DOCX paragraph or table cell: never joined with its neighbours
+    cell: tuple[int, int, int] | None = None  # (table, row, column) of a DOCX table cell
 
 
 def extract_lines(path: str | Path) -> list[SourceLine]:
@@ -143,7 +150,7 @@ def extract_lines(path: str | Path) -> list[SourceLine]:
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise DomainError(f"Không đọc được tệp {path}: {error.strerror or error}.", field="file") from error
+        raise DomainError(f"Không đọc được tệp {path}: {os_reason(error)}.", field="file") from error
     return extract_bytes(data, path.name)
 
 
@@ -184,26 +191,29 @@ def _docx_lines(data: bytes) -> list[SourceLine]:
         document = Document(io.BytesIO(data))
     except Exception as error:  # python-docx raises several kinds for a bad package
         raise DomainError("Không đọc được tệp DOCX (tệp hỏng hoặc không đúng định dạng).", field="file") from error
-    texts: list[str] = []
+    texts: list[tuple[str, tuple[int, int, int] | None]] = []
+    tables = 0
 
-    def walk(container):
+    def walk(container, cell_at=None):
+        nonlocal tables
         for item in container.iter_inner_content():
             if isinstance(item, DocxParagraph):
-                texts.append(item.text)
+                texts.append((item.text, cell_at))
             elif isinstance(item, DocxTable):
-                for row in item.rows:
+                table, tables = tables, tables + 1
+                for row_index, row in enumerate(item.rows):
                     seen = set()
-                    for cell in row.cells:
+                    for column, cell in enumerate(row.cells):
                         if id(cell._tc) in seen:  # a merged cell is returned once per grid column
                             continue
                         seen.add(id(cell._tc))
-                        walk(cell)
+                        walk(cell, (table, row_index, column))
 
     walk(document)
     lines = []
-    for text in texts:
+    for text, cell_at in texts:
         text = re.sub(r"\s+", " ", text).strip()
-        lines.append(SourceLine(len(lines) + 1, text, own_block=True))
+        lines.append(SourceLine(len(lines) + 1, text, own_block=True, cell=cell_at))
     return lines
 
 
@@ -343,7 +353,7 @@ def check_text(text: str, source: str = "") -> CheckReport:
 def check_lines(lines: list[SourceLine], source: str = "") -> CheckReport:
     joined = join_lines(lines)
     checker = _Checker(joined)
-    checks = checker.run()
+    checks = checker.run() + [check for table in _tables(lines) for check in _table_totals(table)]
     checks.sort(key=lambda item: (item.line, getattr(item, "position", 0)))
     return CheckReport(source, [item for item in checks if not item.ok], [item for item in checks if item.ok])
 
@@ -390,6 +400,11 @@ _COMPARISON = re.compile(r"(?<!\w)(?:tăng|giảm|vượt|so với|cao hơn|th�
 _KEYWORD = re.compile(r"(?<!\w)(trong đó|bao gồm|gồm|cụ thể)(?!\w)", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"\.(?=\s+[A-ZĐÀ-Ỹ\-+]|\s*$)|\n")
 _LABEL_NUMBER = re.compile(rf"^[^\d:;]{{2,90}}?(?::|\slà)\s*:?\s*({_NUMBER})(?!\s?%)")
+# A total after its parts: "…, tổng cộng 310 hồ sơ", "; tổng số: 310", "(tổng cộng là 310 …)".
+_TOTAL_AFTER = re.compile(
+    rf"(?<!\w)(?:tổng\s+cộng|tổng\s+số|tổng|cộng\s+lại|tất\s+cả)(?:[ \t]+(?:là|có|được|đạt))?[ \t]*:?[ \t]*(?={_NUMBER})",
+    re.IGNORECASE,
+)
 WHOLE_WINDOW = 400  # how far back a whole stated "nearby" may be, in characters
 TOTAL_GAP = 45  # at most this much text (unit words) between a total and "trong đó"/"gồm"/"("
 
@@ -420,6 +435,43 @@ def _top_level(text: str) -> list[tuple[int, int]]:
     if depth == 0 and begin < len(text):
         spans.append((begin, len(text)))
     return spans
+
+
+def _after_open_parenthesis(text: str, begin: int, end: int) -> int:
+    """Just after the last '(' in text[begin:end] left open ("ba xã (215 hồ sơ, 48 hồ sơ, tổng cộng …"), else `begin`."""
+    opened: list[int] = []
+    for position in range(begin, end):
+        if text[position] == "(":
+            opened.append(position)
+        elif text[position] == ")" and opened:
+            opened.pop()
+    return opened[-1] + 1 if opened else begin
+
+
+def _split_list(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Top-level pieces of text[start:end] separated by ';', ',' (not a decimal comma) or 'và'."""
+    piece = text[start:end]
+    cuts = [0]
+    for span_start, span_end in _top_level(piece):
+        for separator in re.finditer(r";|,(?!\d)|\s+và\s+", piece[span_start:span_end]):
+            cuts += [span_start + separator.start(), span_start + separator.end()]
+    cuts.append(len(piece))
+    return [
+        (start + cuts[index], start + cuts[index + 1])
+        for index in range(0, len(cuts), 2)
+        if piece[cuts[index] : cuts[index + 1]].strip()
+    ]
+
+
+def _sum_of(parts: list[Number] | list[tuple[Decimal, int, str]]) -> dict:
+    """'expected' and 'note' of a total: the correct sum, and the parts added up ("215 + 48 + 37 = 300")."""
+    items = [(part.value, part.decimals, part.raw) if isinstance(part, Number) else part for part in parts]
+    decimals = max(item[1] for item in items)
+    value = sum(item[0] for item in items)
+    return {
+        "expected": vn(value, decimals),
+        "note": " + ".join(item[2] for item in items) + f" = {vn(value, decimals)}",
+    }
 
 
 def _excerpt(text: str, limit: int = 160) -> str:
@@ -488,6 +540,15 @@ class _Checker:
         high = bisect.bisect_left(self.starts, end)
         return [number for number in self.numbers[low:high] if number.end <= end]
 
+    def _top_level_numbers(self, begin: int, end: int) -> list[Number]:
+        """The numbers in text[begin:end] outside parentheses."""
+        spans = _top_level(self.text[begin:end])
+        return [
+            number
+            for number in self._numbers_between(begin, end)
+            if any(begin + a <= number.start < begin + b for a, b in spans)
+        ]
+
     def _number_at(self, start: int) -> Number | None:
         index = bisect.bisect_left(self.starts, start)
         if index < len(self.numbers) and self.numbers[index].start == start:
@@ -498,17 +559,21 @@ class _Checker:
         """Just after the '%' of a percentage ("85,7%", "80 %")."""
         return percent.end + len(re.match(r"\s?%", self.text[percent.end :]).group())
 
-    def add(self, start: int, end: int, **values) -> None:
+    def add(self, start: int, end: int, *, anchor: int | None = None, **values) -> None:
+        """A finding on text[start:end], on the line of `anchor` (default `start`): a total after its parts is
+        reported on the total's line."""
         if self.text.count("(", start, end) > self.text.count(")", start, end) and self.text[end : end + 1] == ")":
             end += 1  # "383 phản ánh (đạt 95,98%)"
-        check = Check(line=self.joined.line_at(start), excerpt=_excerpt(self.text[start:end]), **values)
-        check.position = start  # reading order among findings on one line (not part of the output)
+        anchor = start if anchor is None else anchor
+        check = Check(line=self.joined.line_at(anchor), excerpt=_excerpt(self.text[start:end]), **values)
+        check.position = anchor  # reading order among findings on one line (not part of the output)
         self.checks.append(check)
 
     def run(self) -> list[Check]:
         self.explicit_ratios()
         self.implicit_ratios()
         self.totals()
+        self.totals_after()
         return self.checks
 
     # ---- a/b … P%
@@ -773,19 +838,10 @@ class _Checker:
         """The parts, read the first way that fits the first two segments or more:
         a number with the total's unit; a number opening the segment; 'label: number'."""
 
-        def top_level_numbers(segment):
-            begin, end = segment
-            spans = _top_level(self.text[begin:end])
-            return [
-                number
-                for number in self._numbers_between(begin, end)
-                if any(begin + a <= number.start < begin + b for a, b in spans)
-            ]
-
         def collect(pick) -> list[Number]:
             parts = []
             for segment in segments:
-                number = pick(segment, top_level_numbers(segment))
+                number = pick(segment, self._top_level_numbers(*segment))
                 if number is None or not number.countable:
                     break
                 parts.append(number)
@@ -832,16 +888,259 @@ class _Checker:
             return
         self._total(total, parts, ok=False, end=ends[-1])
 
-    def _total(self, total: Number, parts: list[Number], *, ok: bool, end: int) -> None:
-        decimals = max(part.decimals for part in parts)
-        value = sum(part.value for part in parts)
-        addition = " + ".join(part.raw for part in parts)
+    def _total(self, total: Number, parts: list[Number], *, ok: bool, end: int, start: int | None = None) -> None:
+        """Report `total` against the sum of `parts`; `start` is where the excerpt begins when the parts come
+        first ("215 hồ sơ, 48 hồ sơ và 37 hồ sơ, tổng cộng 310 hồ sơ")."""
         self.add(
-            total.start,
+            total.start if start is None else start,
             end,
+            anchor=total.start,
             kind="total",
             ok=ok,
             printed=total.raw,
-            expected=vn(value, decimals),
-            note=f"{addition} = {vn(value, decimals)}",
+            **_sum_of(parts),
         )
+
+    # ---- a total after its parts: "215 hồ sơ, 48 hồ sơ và 37 hồ sơ, tổng cộng 310 hồ sơ"
+
+    def totals_after(self) -> None:
+        text = self.text
+        for match in _TOTAL_AFTER.finditer(text):
+            total = self._number_at(match.end())
+            if total is None or not total.countable or total.value < 2:
+                continue
+            if re.match(r"[^\d;.\n]{0,40}?(?<!\w)(?:trong đó|gồm|cụ thể)(?!\w)", text[total.end :], re.IGNORECASE):
+                continue  # "tổng cộng 310 hồ sơ, gồm: …": the parts follow, read by totals()
+            block = text.rfind("\n", 0, match.start()) + 1
+            begin = max(
+                [block]
+                + [found.end() for found in _SENTENCE_END.finditer(text, block, match.start())]
+                + [found.end() for found in _KEYWORD.finditer(text, block, match.start())]
+            )
+            begin = _after_open_parenthesis(text, begin, match.start())
+            region_end = begin + len(re.sub(r"[\s(,;:–—-]*$", "", text[begin : match.start()]))
+            if region_end > begin:
+                segments = _split_list(text, begin, region_end)
+            elif total.unit:
+                segments = self._bullets_above(block)  # "Tổng cộng: 310 hồ sơ." under a list of bullets
+            else:
+                continue
+            self._compare_before(total, segments)
+
+    def _bullets_above(self, block: int) -> list[tuple[int, int]]:
+        """The bullets with one marker right above the line starting at `block`, top to bottom."""
+        segments, marker, end = [], None, block - 1
+        while end > 0:
+            start = self.text.rfind("\n", 0, end) + 1
+            bullet = _BULLET.match(self.text[start:end])
+            if not bullet or (marker is not None and bullet.group().replace(" ", "") != marker):
+                break
+            marker = bullet.group().replace(" ", "")
+            segments.insert(0, (start + bullet.end(), end))
+            end = start - 1
+        return segments
+
+    def _compare_before(self, total: Number, segments: list[tuple[int, int]]) -> None:
+        """Parts read backwards from the total: the last number of each piece with the total's unit (without a
+        unit, the number ending the piece), until a piece has none."""
+        parts: list[Number] = []
+        for begin, end in reversed(segments):
+            numbers = self._top_level_numbers(begin, end)
+            if total.unit:
+                numbers = [number for number in numbers if number.unit == total.unit]
+            else:
+                numbers = [number for number in numbers if not self.text[number.end : end].strip(" .;,:")]
+            if not numbers or not numbers[-1].countable:
+                break
+            parts.insert(0, numbers[-1])
+        if len(parts) < 2:
+            return
+        end = self.percent_end(total) if total.percent else total.end
+        unit = re.match(r"\s+[^\W\d_]+(?:\s+[^\W\d_]+)?", self.text[end:]) if total.unit else None
+        end += unit.end() if unit else 0
+        running = Decimal(0)
+        for count, part in enumerate(reversed(parts), start=1):
+            running += part.value
+            if count >= 2 and running == total.value:  # the last parts make the total; the earlier say more
+                self._total(total, parts[-count:], ok=True, end=end, start=parts[-count].start)
+                return
+        # "tổng cộng" sums what it follows: no other count may come before the parts in the sentence ("Quý III,
+        # ba xã tiếp nhận 215 hồ sơ, …" is fine), and no part may be larger than the total.
+        before = self._numbers_between(segments[0][0], parts[0].start)
+        if any(number.countable for number in before) or any(part.value > total.value for part in parts):
+            return
+        self._total(total, parts, ok=False, end=end, start=parts[0].start)
+
+
+# ---------------------------------------------------------------- totals in tables
+
+# A total row's label or a total column's heading: "Tổng cộng", "Tổng số hồ sơ", "Cộng".
+_TOTAL_LABEL = re.compile(r"^(?:tổng\s+cộng|tổng\s+số|tổng|cộng)(?!\w)", re.IGNORECASE)
+# A total row is labelled with the word alone: "Tổng số hồ sơ tiếp nhận" above "Đã giải quyết" is a
+# list of figures, not a sum.
+_TOTAL_ROW = re.compile(
+    r"^(?:tổng\s+cộng|tổng\s+số|tổng|cộng)(?:\s+(?:chung|toàn\s+tỉnh|cả\s+tỉnh))?\s*(?:\([^)]*\))?\s*:?$", re.I
+)
+# Columns that are no quantity: a rank, a rate, a score, an average.
+_NOT_ADDED = re.compile(r"^(?:s?tt|số\s+tt|số\s+thứ\s+tự)$|tỷ\s+lệ|tỉ\s+lệ|%|bình\s+quân|trung\s+bình|điểm|hạng", re.I)
+_GROUP_MARK = re.compile(r"^(?:[IVXLC]+|[A-ZĐ])\.?$")  # "I", "II.", "A": a group heading row with subtotals
+_MARKDOWN_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_ZERO = {"-", "–", "—"}  # a dash in a table cell means none
+
+
+@dataclass
+class Cell:
+    text: str
+    line: int
+
+    @property
+    def number(self) -> tuple[Decimal, int, str] | None:
+        """(value, decimals, raw) when the cell holds one count and nothing else; a dash is 0."""
+        text = self.text.strip()
+        if text in _ZERO:
+            return Decimal(0), 0, "0"
+        if NUMBER_RE.fullmatch(text):
+            return (*parse_number(text), text)
+        return None
+
+
+Grid = list[list[Cell]]
+
+
+def _tables(lines: list[SourceLine]) -> list[Grid]:
+    """The tables of a report, as rows of cells: DOCX tables by their cells, TXT tables written with '|'.
+    PDF text keeps no column boundaries, so its tables are read only as running text."""
+    grids: dict[int, dict[int, dict[int, Cell]]] = {}
+    for line in lines:
+        if line.cell is None:
+            continue
+        table, row, column = line.cell
+        cell = grids.setdefault(table, {}).setdefault(row, {}).setdefault(column, Cell("", line.number))
+        text = _clean(line.text).strip()
+        if text:
+            cell.line = line.number if not cell.text else cell.line
+            cell.text = f"{cell.text} {text}".strip()
+    tables = []
+    for rows in grids.values():
+        width = 1 + max(column for row in rows.values() for column in row)
+        tables.append([[row.get(column, Cell("", 0)) for column in range(width)] for _, row in sorted(rows.items())])
+    current: Grid = []
+    for line in lines + [SourceLine(0, "")]:
+        text = line.text.strip()
+        if line.cell is None and text.startswith("|") and text.endswith("|") and len(text) > 1:
+            if not _MARKDOWN_RULE.match(text):
+                current.append([Cell(_clean(part).strip(), line.number) for part in text[1:-1].split("|")])
+            continue
+        if current:
+            width = max(len(row) for row in current)
+            tables.append([row + [Cell("", row[0].line)] * (width - len(row)) for row in current])
+            current = []
+    return tables
+
+
+def _row_label(row: list[Cell]) -> str:
+    return next((cell.text for cell in row if cell.text and cell.number is None), "")
+
+
+def _is_total_row(row: list[Cell]) -> bool:
+    return bool(_TOTAL_ROW.match(_row_label(row)))
+
+
+def _table_excerpt(row: list[Cell]) -> str:
+    return _excerpt(" | ".join(cell.text for cell in row if cell.text))
+
+
+def _table_total(total: Cell, parts: list[Cell], where: str, row: list[Cell]) -> Check:
+    printed = total.number
+    summed = _sum_of([part.number for part in parts])
+    check = Check(
+        line=total.line,
+        kind="total",
+        ok=printed[0] == sum(part.number[0] for part in parts),
+        excerpt=_table_excerpt(row),
+        printed=printed[2],
+        expected=summed["expected"],
+        note=f"{where}: {summed['note']}",
+    )
+    check.position = 0
+    return check
+
+
+def _table_totals(rows: Grid) -> list[Check]:
+    """A "Tổng cộng" row against the rows above it (or below it, when it comes first) and a "Tổng cộng" column
+    against the columns left of it (or right of it). The first row is the heading; a table with group
+    rows ("I", "II": subtotals inside) is not checked, nor a column of ranks, rates or scores."""
+    if len(rows) < 3 or any(_GROUP_MARK.match(_row_label(row)) or _GROUP_MARK.match(row[0].text) for row in rows):
+        return []
+    width = len(rows[0])
+    first_data = next((index for index, row in enumerate(rows) if index and any(c.number for c in row)), None)
+    if first_data is None:
+        return []
+    headings = [" ".join(row[column].text for row in rows[:first_data]).strip() for column in range(width)]
+    added = [not _NOT_ADDED.search(heading) for heading in headings]
+    total_columns = {column for column, heading in enumerate(headings) if _TOTAL_LABEL.match(heading)}
+    checks = []
+
+    def column_parts(start: int, step: int, column: int) -> list[Cell] | None:
+        """The cells of `column` from row `start` on, until the heading, a total row or the table's edge;
+        None when a cell holds no number (an empty cell is unknown, not 0)."""
+        parts, index = [], start
+        while first_data <= index < len(rows) and not _is_total_row(rows[index]):
+            cell = rows[index][column]
+            if cell.number is None:
+                return None
+            parts.append(cell)
+            index += step
+        return parts
+
+    for index, row in enumerate(rows[first_data:], start=first_data):
+        if not _is_total_row(row):
+            continue
+        label = _row_label(row)
+        for column, cell in enumerate(row):
+            if cell.number is None or not added[column] or not cell.text.strip("-–— "):
+                continue
+            above, below = column_parts(index - 1, -1, column), column_parts(index + 1, 1, column)
+            parts = above if above and len(above) >= 2 else below if index == first_data else None
+            if parts and len(parts) >= 2:
+                where = f"dòng “{label}”, cột “{headings[column]}”"
+                checks.append(_table_total(cell, parts[::-1] if parts is above else parts, where, row))
+
+    def row_parts(row: list[Cell], column: int, step: int) -> list[Cell] | None:
+        parts, index = [], column + step
+        while 0 <= index < width and index not in total_columns and added[index]:
+            cell = row[index]
+            if cell.number is None:
+                if cell.text:
+                    break  # a label: the parts end here
+                return None
+            parts.append(cell)
+            index += step
+        return parts if len(parts) >= 2 else []
+
+    for column in sorted(total_columns):
+        if not added[column]:
+            continue
+        sides = {}
+        for step in (-1, 1):
+            found = [(row, row[column], row_parts(row, column, step)) for row in rows[first_data:]]
+            found = [(row, cell, parts) for row, cell, parts in found if cell.number is not None and parts]
+            matching = sum(cell.number[0] == sum(part.number[0] for part in parts) for _, cell, parts in found)
+            sides[step] = (found, matching)
+        # The parts are the side that has them; when both do, the side that adds up in more rows. A heading
+        # "Tổng số …" may also head a list of figures ("Tổng số hồ sơ | Đã giải quyết | Đúng hạn"): the column
+        # is taken as a sum only when it adds up in at least half of its rows.
+        left, right = sides[-1], sides[1]
+        if left[0] and right[0]:
+            if left[1] == right[1]:
+                continue
+            chosen, step = (left, -1) if left[1] > right[1] else (right, 1)
+        else:
+            chosen, step = (left, -1) if left[0] else (right, 1)
+        if chosen[1] * 2 < len(chosen[0]):
+            continue
+        for row, cell, parts in chosen[0]:
+            ordered = parts[::-1] if step == -1 else parts
+            where = f"dòng “{_row_label(row)}”, cột “{headings[column]}”"
+            checks.append(_table_total(cell, ordered, where, row))
+    return checks
