@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from chinhquyenso.api import api
@@ -6,6 +8,8 @@ from chinhquyenso.core.views import healthz, readyz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages that link none (the Django admin's own pages).
+    path("favicon.ico", lambda request: redirect(static("cqs/favicon.ico")), name="favicon"),
     path("readyz", readyz, name="readyz"),
     path("", include("chinhquyenso.feedback.urls")),
     path("", include("chinhquyenso.portal.urls")),

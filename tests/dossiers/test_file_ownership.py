@@ -54,6 +54,8 @@ def world(birth_procedure, officers, citizen):
         "specialist_a": officers["xa_a"]["specialist"],
         "counter_b": officers["xa_b"]["counter_officer"],
         "specialist_b": officers["xa_b"]["specialist"],
+        "leader_a": officers["xa_a"]["leader"],
+        "leader_b": officers["xa_b"]["leader"],
     }
 
 
@@ -72,6 +74,13 @@ def awaiting_supplement(world, applicant, agency: str) -> Dossier:
 def in_process(world, agency: str) -> Dossier:
     dossier = online(world["citizen"], "xa-kien-an" if agency == "a" else "xa-kien-thanh")
     services.accept(dossier, actor=world[f"counter_{agency}"])
+    return dossier
+
+
+def result_ready(world, agency: str) -> Dossier:
+    dossier = in_process(world, agency)
+    services.forward(dossier, actor=world[f"specialist_{agency}"])
+    services.forward(dossier, actor=world[f"leader_{agency}"])
     return dossier
 
 
@@ -164,7 +173,10 @@ def officer_attempt(world, actor: str, action: str):
     dossier of their own agency."""
 
     def attempt(file_id):
-        dossier = in_process(world, "b" if actor == "officer_other_agency" else "a")
+        # The counter attaches (digitizes) a result once it is ready; while in
+        # process only whoever holds the step may attach it.
+        stage = result_ready if action == "attach_result" else in_process
+        dossier = stage(world, "b" if actor == "officer_other_agency" else "a")
         user = {
             "uploader": world["counter_a"],
             "other_citizen": world["citizen"],  # the applicant: the dossier is theirs, the action is not

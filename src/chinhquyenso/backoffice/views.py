@@ -21,7 +21,7 @@ from chinhquyenso.core.errors import DomainError, NotFound
 from chinhquyenso.core.http import pdf_response
 from chinhquyenso.core.uploads import store_upload
 from chinhquyenso.dossiers import printing, selectors, services
-from chinhquyenso.dossiers.models import Channel, Delivery, Dossier, Payment
+from chinhquyenso.dossiers.models import PROCESSING_STATUSES, Channel, Delivery, Dossier, Payment
 from chinhquyenso.exchange import outbox
 from chinhquyenso.exchange import selectors as exchange
 from chinhquyenso.exchange.national import find_person
@@ -205,7 +205,11 @@ ACTION_LABELS = {
 def dossier_page(request, code):
     dossier = _get(request, code)
     actions = selectors.available_actions(request.user, dossier)
-    step = dossier.procedure.steps.filter(order=dossier.current_step).first()
+    # The step means something only while the dossier is being processed; a
+    # finished or returned dossier keeps its last step number, not a step.
+    step = None
+    if dossier.status in PROCESSING_STATUSES:
+        step = dossier.procedure.steps.filter(order=dossier.current_step).first()
     following = dossier.procedure.steps.filter(order__gt=dossier.current_step).first()
     now = timezone.now()
     state, state_label = selectors.time_left(dossier, selectors.inbox_calendar(now), now)

@@ -1,3 +1,5 @@
+import errno
+
 from django.core.exceptions import RequestDataTooBig
 
 
@@ -52,3 +54,25 @@ class PayloadTooLarge(DomainError, RequestDataTooBig):
 
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message, field, code="too_large")
+
+
+# The operating system's own text (error.strerror) is English; a user sees these instead.
+_OS_REASONS = {
+    errno.ENOENT: "không có tệp hoặc thư mục này",
+    errno.EACCES: "không có quyền truy cập",
+    errno.EPERM: "không có quyền truy cập",
+    errno.EISDIR: "đây là một thư mục, không phải tệp",
+    errno.ENOTDIR: "một phần của đường dẫn không phải là thư mục",
+    errno.ENOSPC: "ổ đĩa đã đầy",
+    errno.EDQUOT: "đã hết hạn mức dung lượng",
+    errno.EROFS: "ổ đĩa chỉ cho phép đọc",
+    errno.ENAMETOOLONG: "tên tệp quá dài",
+    errno.EMFILE: "đang mở quá nhiều tệp",
+    errno.EIO: "lỗi đọc/ghi thiết bị lưu trữ",
+}
+
+
+def os_reason(error: OSError) -> str:
+    """Why a file could not be read or written, in Vietnamese (never the
+    operating system's English)."""
+    return _OS_REASONS.get(error.errno, f"lỗi hệ thống tệp (mã {error.errno})" if error.errno else "lỗi hệ thống tệp")

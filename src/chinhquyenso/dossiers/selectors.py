@@ -208,15 +208,13 @@ def inbox_counts(user, *, now: dt.datetime | None = None, **filters) -> dict[str
 
 
 def time_left(dossier: Dossier, calendar: WorkingCalendar, now: dt.datetime) -> tuple[str, str]:
-    """(css class, label): in time, due within one working day, overdue; or
-    the reason the clock is not running."""
-    if dossier.status == Status.SUBMITTED:
-        return "waiting", "Chưa tiếp nhận"
-    if dossier.status in (Status.PAUSED, Status.SUPPLEMENT_REQUESTED):
-        return "waiting", "Chờ bổ sung"
-    if dossier.status == Status.RESULT_READY:
-        return "in_time", "Có kết quả"
-    if dossier.due_at is None:
+    """(css class, label): in time, due within one working day, overdue.
+    The label is empty when the clock is not running (not yet accepted,
+    waiting for the citizen, result ready, closed): the status already says
+    why, and a second wording of it beside the status reads as two statuses."""
+    if dossier.status in (Status.SUBMITTED, Status.PAUSED, Status.SUPPLEMENT_REQUESTED):
+        return "waiting", ""
+    if dossier.status != Status.IN_PROCESS or dossier.due_at is None:
         return "in_time", ""
     if now > dossier.due_at:
         return "overdue", "Quá hạn"
@@ -232,7 +230,7 @@ def inbox_calendar(now: dt.datetime) -> WorkingCalendar:
 def available_actions(user, dossier: Dossier) -> list[str]:
     """The actions this officer may take on this dossier now (the services
     check again; this only decides which buttons to show)."""
-    from chinhquyenso.dossiers.services import counter_agency_id
+    from chinhquyenso.dossiers.services import attach_result_roles, counter_agency_id, step_roles
 
     if getattr(user, "is_citizen", False) or is_read_only(user):
         return []
@@ -246,15 +244,14 @@ def available_actions(user, dossier: Dossier) -> list[str]:
     if dossier.status == Status.PAUSED and counter:
         actions += ["supplement"]
     if dossier.status == Status.IN_PROCESS:
-        step = dossier.procedure.steps.filter(order=dossier.current_step).first()
-        if step.role in holder_roles if step else holder_roles & {Role.SPECIALIST, Role.LEADER}:
+        if holder_roles & set(step_roles(dossier)):
             actions.append("forward")
         if holder_roles & {Role.SPECIALIST, Role.LEADER}:
             actions += ["request_supplement", "reschedule"]
     if (
         dossier.status in (Status.IN_PROCESS, Status.RESULT_READY)
         and not hasattr(dossier, "electronic_result")
-        and holder_roles & {Role.SPECIALIST, Role.LEADER, Role.COUNTER_OFFICER}
+        and holder_roles & set(attach_result_roles(dossier))
     ):
         actions.append("attach_result")
     if dossier.status == Status.PAUSED and holder_roles & {Role.SPECIALIST, Role.LEADER} and not dossier.rescheduled:

@@ -20,7 +20,7 @@ from chinhquyenso.core import audit, codes, events, uploads, workflow
 from chinhquyenso.core.calendar import calendar_for, closing_time, local_date
 from chinhquyenso.core.errors import DomainError, PermissionDenied
 from chinhquyenso.core.models import StoredFile
-from chinhquyenso.core.text import nfc
+from chinhquyenso.core.text import nfc, nfc_lines
 from chinhquyenso.dossiers.models import (
     OPEN_STATUSES,
     Channel,
@@ -78,7 +78,7 @@ def _timeline_step(
         to_agency_id=dossier.current_agency_id,
         actor=workflow.actor_or_none(actor),
         step=dossier.current_step or None,
-        note=nfc(note),
+        note=nfc_lines(note),
         due_at=dossier.due_at,
     )
 
@@ -425,6 +425,24 @@ def _step(dossier: Dossier, order: int):
     return dossier.procedure.steps.filter(order=order).select_related("agency").first()
 
 
+def step_roles(dossier: Dossier) -> tuple[str, ...]:
+    """Who may act on the dossier's current step: the step's role, or any
+    processing officer when the procedure defines no steps."""
+    current = _step(dossier, dossier.current_step)
+    return (current.role,) if current else (Role.SPECIALIST, Role.LEADER)
+
+
+def attach_result_roles(dossier: Dossier) -> tuple[str, ...]:
+    """Who may attach the electronic result (one rule for the service and the
+    buttons offered): while in process only whoever holds the current step
+    issues it — the counter is not processing the dossier; once the result is
+    ready the counter, which returns it, may also attach the digitized result
+    (số hóa kết quả, Nghị định 107/2021)."""
+    if dossier.status == Status.IN_PROCESS:
+        return step_roles(dossier)
+    return (Role.SPECIALIST, Role.LEADER, Role.COUNTER_OFFICER)
+
+
 def _agency_for_step(dossier: Dossier, step) -> Agency:
     if step and step.agency_id:
         return step.agency
@@ -482,7 +500,7 @@ def request_supplement(
             dossier=dossier,
             stage=SupplementRequest.Stage.RECEPTION,
             items=all_items,
-            reason=nfc(reason),
+            reason=nfc_lines(reason),
             requested_at=at,
             requested_by=actor,
         )
@@ -511,7 +529,7 @@ def request_supplement(
         dossier=dossier,
         stage=SupplementRequest.Stage.PROCESSING,
         items=extra,
-        reason=nfc(reason),
+        reason=nfc_lines(reason),
         requested_at=at,
         requested_by=actor,
     )
@@ -563,7 +581,7 @@ def refuse(dossier: Dossier, *, actor, reason: str, at=None) -> Dossier:
     dossier, at = WORKFLOW.begin(dossier, actor, at)
     WORKFLOW.require(dossier, Status.SUBMITTED, Status.SUPPLEMENT_REQUESTED, action="từ chối tiếp nhận")
     require_role(actor, counter_agency_id(dossier), Role.COUNTER_OFFICER, message=WRONG_ROLE)
-    reason = nfc(reason)
+    reason = nfc_lines(reason)
     if not reason:
         raise DomainError("Phải nêu rõ lý do từ chối tiếp nhận.", "reason")
     dossier.closed_at = at
@@ -580,9 +598,7 @@ def forward(dossier: Dossier, *, actor, note: str = "", at=None) -> Dossier:
     the last step (approval) makes the result ready and fixes timeliness."""
     dossier, at = WORKFLOW.begin(dossier, actor, at)
     WORKFLOW.require(dossier, Status.IN_PROCESS, action="chuyển bước")
-    current = _step(dossier, dossier.current_step)
-    roles = [current.role] if current else [Role.SPECIALIST, Role.LEADER]
-    require_role(actor, dossier.current_agency_id, *roles, message=WRONG_ROLE)
+    require_role(actor, dossier.current_agency_id, *step_roles(dossier), message=WRONG_ROLE)
     following = dossier.procedure.steps.filter(order__gt=dossier.current_step).select_related("agency").first()
     if following:
         dossier.current_step = following.order
@@ -619,7 +635,7 @@ def reschedule(dossier: Dossier, *, actor, new_due_date: dt.date, reason: str, a
     require_role(actor, dossier.current_agency_id, Role.SPECIALIST, Role.LEADER, message=WRONG_ROLE)
     if dossier.rescheduled:
         raise DomainError("Hồ sơ đã được xin lỗi, hẹn lại một lần; không được hẹn lại lần nữa.", "new_due_date")
-    reason = nfc(reason)
+    reason = nfc_lines(reason)
     if not reason:
         raise DomainError("Phải nêu lý do quá hạn trong phiếu xin lỗi.", "reason")
     if not isinstance(new_due_date, dt.date) or new_due_date <= local_date(dossier.due_at):
@@ -637,9 +653,7 @@ def attach_result(dossier: Dossier, *, actor, file: StoredFile, number: str = ""
     """Electronic result: stored with the dossier and in the applicant's e-data store."""
     dossier, at = WORKFLOW.begin(dossier, actor, at)
     WORKFLOW.require(dossier, Status.IN_PROCESS, Status.RESULT_READY, action="đính kèm kết quả cho")
-    require_role(
-        actor, dossier.current_agency_id, Role.SPECIALIST, Role.LEADER, Role.COUNTER_OFFICER, message=WRONG_ROLE
-    )
+    require_role(actor, dossier.current_agency_id, *attach_result_roles(dossier), message=WRONG_ROLE)
     if hasattr(dossier, "electronic_result"):
         raise DomainError("Hồ sơ đã có kết quả điện tử.", "file")
     procedure = dossier.procedure
@@ -717,7 +731,9 @@ def withdraw(dossier: Dossier, *, actor, reason: str = "", at=None) -> Dossier:
     )
     _check_supplier(dossier, actor)
     dossier.closed_at = at
-    WORKFLOW.transition(dossier, actor=actor, action="withdraw", to_status=Status.WITHDRAWN, at=at, note=nfc(reason))
+    WORKFLOW.transition(
+        dossier, actor=actor, action="withdraw", to_status=Status.WITHDRAWN, at=at, note=nfc_lines(reason)
+    )
     return dossier
 
 
@@ -821,7 +837,7 @@ def add_comment(dossier: Dossier, *, actor, text: str, at=None) -> DossierCommen
         or not visible_dossiers(actor).filter(pk=dossier.pk).exists()
     ):
         raise PermissionDenied()
-    text = nfc(text)
+    text = nfc_lines(text)
     if not text:
         raise DomainError("Ý kiến không được để trống.", "text")
     if len(text) > 4000:

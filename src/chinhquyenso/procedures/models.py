@@ -1,3 +1,5 @@
+import re
+
 from django.db import models
 
 from chinhquyenso.org.models import Agency, Level
@@ -87,6 +89,19 @@ class RequiredComponent(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def label(self) -> str:
+        """The name as shown to citizens and officers: an optional component
+        gets "(nếu có)", unless its name already states when it is needed
+        ("Văn bản ủy quyền (nếu nộp thay)") — never two conditions in a row."""
+        if self.mandatory or _STATED_CONDITION.search(self.name):
+            return self.name
+        return f"{self.name} (nếu có)"
+
+
+# A trailing "(nếu …)", "(trường hợp …)", "(đối với …)": the name already says when it is needed.
+_STATED_CONDITION = re.compile(r"\(\s*(nếu|trong trường hợp|trường hợp|đối với)\b[^()]*\)\s*$", re.IGNORECASE)
 
 
 class ProcessStep(models.Model):

@@ -2,8 +2,10 @@
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from chinhquyenso.core.errors import os_reason
+from chinhquyenso.core.management.base import BaseCommand
 from chinhquyenso.core.text import format_number
 from chinhquyenso.procedures.catalog_io import render_catalog
 from chinhquyenso.procedures.selectors import catalog_entries
@@ -24,5 +26,5 @@ class Command(BaseCommand):
         try:
             path.write_bytes(render_catalog(entries, fmt))
         except OSError as exc:
-            raise CommandError(f"Không ghi được tệp {file}: {exc.strerror or exc}.") from exc
+            raise CommandError(f"Không ghi được tệp {file}: {os_reason(exc)}.") from exc
         self.stdout.write(f"Đã xuất {format_number(len(entries))} thủ tục ra {file}.")

@@ -3,8 +3,10 @@
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from chinhquyenso.core.errors import os_reason
+from chinhquyenso.core.management.base import BaseCommand
 from chinhquyenso.procedures.catalog_io import CatalogImportError, import_catalog
 
 
@@ -23,7 +25,7 @@ class Command(BaseCommand):
         try:
             content = Path(file).read_bytes()
         except OSError as exc:
-            raise CommandError(f"Không đọc được tệp {file}: {exc.strerror or exc}.") from exc
+            raise CommandError(f"Không đọc được tệp {file}: {os_reason(exc)}.") from exc
         actor = None
         if user:
             actor = get_user_model().objects.filter(username=user).first()

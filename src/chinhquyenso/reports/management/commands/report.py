@@ -11,18 +11,24 @@ import json
 import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from chinhquyenso.core.errors import DomainError
+from chinhquyenso.core.errors import DomainError, os_reason
+from chinhquyenso.core.management.base import BaseCommand
 from chinhquyenso.reports import checker
 
 
 class Command(BaseCommand):
-    help = "Báo cáo chính thức: `cqs report check TỆP` kiểm tra các tỷ lệ và tổng số in trong một báo cáo."
+    help = (
+        "Báo cáo chính thức: dựng báo cáo từ mẫu (build), kiểm tra tỷ lệ và tổng số in trong một báo cáo (check), "
+        "nạp mẫu báo cáo (load-templates)."
+    )
     requires_system_checks = []  # reads files only; no database, no models
 
     def add_arguments(self, parser):
-        actions = parser.add_subparsers(dest="action", metavar="{build,check,load-templates}", required=True)
+        actions = parser.add_subparsers(
+            dest="action", metavar="{build,check,load-templates}", required=True, help="Việc cần làm:"
+        )
         build = actions.add_parser(
             "build",
             help="Dựng báo cáo (dự thảo) từ mẫu và số liệu hiện có.",
@@ -33,7 +39,7 @@ class Command(BaseCommand):
             "--period", required=True, help="2024-M03, 2024-Q3, 2024-H1, 2024-9M, 2024 hoặc 2024-01-01..2024-09-30"
         )
         build.add_argument("--agency", default="", help="Mã cơ quan (mặc định: số liệu toàn tỉnh)")
-        build.add_argument("--format", choices=["docx", "pdf"], default="pdf")
+        build.add_argument("--format", choices=["docx", "pdf"], default="pdf", help="Định dạng tệp (mặc định pdf)")
         build.add_argument("--out", required=True, help="Tệp đích")
         load = actions.add_parser("load-templates", help="Nạp các mẫu báo cáo còn thiếu từ tệp JSON.")
         load.add_argument("file", nargs="?", default="", help="Tệp JSON (mặc định: mẫu của hệ thống)")
@@ -59,7 +65,7 @@ class Command(BaseCommand):
         except DomainError as error:
             raise CommandError(error.message) from None
         except OSError as error:
-            raise CommandError(f"Không ghi được tệp {out}: {error.strerror or error}.") from None
+            raise CommandError(f"Không ghi được tệp {out}: {os_reason(error)}.") from None
         self.stdout.write(f"Đã ghi {out} ({len(data) // 1024} KB).")
 
     def handle_load_templates(self, *, file, **options):
