@@ -1,7 +1,8 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from chinhquyenso.accounts import services
 from chinhquyenso.core.errors import DomainError
+from chinhquyenso.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
@@ -11,8 +12,8 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("username", nargs="?", default="")
-        parser.add_argument("--ip", default="", help="địa chỉ IP bị hạn chế (như trong nhật ký kiểm tra)")
+        parser.add_argument("username", nargs="?", default="", help="Tên đăng nhập của tài khoản cần mở khóa.")
+        parser.add_argument("--ip", default="", help="Địa chỉ IP bị hạn chế (như trong nhật ký kiểm toán).")
 
     def handle(self, *args, username, ip, **options):
         try:

@@ -5,11 +5,12 @@ import sys
 import time
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from chinhquyenso.civil_records import importer, services, workbook
 from chinhquyenso.civil_records.models import ImportBatch, RecordType
 from chinhquyenso.core.errors import DomainError
+from chinhquyenso.core.management.base import BaseCommand
 from chinhquyenso.core.text import format_number
 
 BAR_WIDTH = 30
@@ -33,7 +34,9 @@ class Command(BaseCommand):
             help="Loại sổ: birth (khai sinh), death (khai tử), marriage (kết hôn).",
         )
         parser.add_argument(
-            "--commune", required=True, help="Mã (nội bộ hoặc mã định danh điện tử) của UBND xã đăng ký."
+            "--commune",
+            required=True,
+            help="Mã nội bộ, mã định danh điện tử hoặc tên của UBND xã đăng ký (đơn vị hiện hành hoặc đã sáp nhập).",
         )
         parser.add_argument(
             "--errors", metavar="OUT.xlsx", help="Ghi sổ tính lỗi: các dòng có vấn đề, ô lỗi tô màu, cột thông báo."

@@ -1,6 +1,7 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from chinhquyenso.core import audit
+from chinhquyenso.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
@@ -10,7 +11,11 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("subcommand", choices=["verify", "checkpoint"])
+        parser.add_argument(
+            "subcommand",
+            choices=["verify", "checkpoint"],
+            help="verify: kiểm tra chuỗi kiểm toán; checkpoint: ký và ghi một điểm mốc ngay.",
+        )
 
     def handle(self, *args, subcommand, **options):
         if subcommand == "checkpoint":

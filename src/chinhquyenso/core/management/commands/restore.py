@@ -1,9 +1,10 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from chinhquyenso.core import backup
 from chinhquyenso.core.errors import DomainError
+from chinhquyenso.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):

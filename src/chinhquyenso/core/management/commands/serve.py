@@ -6,11 +6,12 @@ import os
 import sys
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, connections
 from django.db.migrations.executor import MigrationExecutor
 
 from chinhquyenso.core.checks import require_ready
+from chinhquyenso.core.management.base import BaseCommand
 
 # The request line without its query string (%(U)s is the path only): a query may carry a citizen ID,
 # a follow-link token or a search for a name, and logs must hold none of them. No referrer either,

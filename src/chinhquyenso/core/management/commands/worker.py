@@ -3,10 +3,10 @@ import time
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from chinhquyenso.core.checks import require_ready
+from chinhquyenso.core.management.base import BaseCommand
 from chinhquyenso.core.scheduler import enqueue_due_jobs
 
 

@@ -5,8 +5,9 @@ import sys
 import time
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from chinhquyenso.core.management.base import BaseCommand
 from chinhquyenso.core.text import format_number
 from chinhquyenso.dossiers import importer
 

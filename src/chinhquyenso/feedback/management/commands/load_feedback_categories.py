@@ -1,8 +1,9 @@
 """`cqs load-feedback-categories [FILE]`: create the feedback categories from data."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from chinhquyenso.core.errors import DomainError
+from chinhquyenso.core.management.base import BaseCommand
 from chinhquyenso.feedback.services import DEFAULT_CATEGORIES, load_categories
 
 
@@ -13,7 +14,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", nargs="?", default=str(DEFAULT_CATEGORIES))
+        parser.add_argument(
+            "file",
+            nargs="?",
+            default=str(DEFAULT_CATEGORIES),
+            help="Tệp JSON (mặc định: danh mục có sẵn của hệ thống).",
+        )
 
     def handle(self, *args, file, **options):
         try:

@@ -1,6 +1,7 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from chinhquyenso.core.errors import DomainError
+from chinhquyenso.core.management.base import BaseCommand
 from chinhquyenso.feedback import api_clients
 from chinhquyenso.feedback.models import ApiClient
 
@@ -12,9 +13,13 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("subcommand", choices=["issue", "list", "revoke"])
-        parser.add_argument("name", nargs="?", default="")
-        parser.add_argument("--contact", default="", help="đơn vị phụ trách ứng dụng, địa chỉ liên hệ")
+        parser.add_argument(
+            "subcommand",
+            choices=["issue", "list", "revoke"],
+            help="issue: cấp mã API mới; list: liệt kê các ứng dụng; revoke: thu hồi mã API.",
+        )
+        parser.add_argument("name", nargs="?", default="", help="Tên ứng dụng (với issue và revoke).")
+        parser.add_argument("--contact", default="", help="Đơn vị phụ trách ứng dụng, địa chỉ liên hệ.")
 
     def handle(self, *args, subcommand, name, contact, **options):
         try:

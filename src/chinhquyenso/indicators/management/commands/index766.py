@@ -3,8 +3,9 @@ each sub-indicator's points and the data behind them."""
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from chinhquyenso.core.management.base import BaseCommand
 from chinhquyenso.core.text import format_number
 from chinhquyenso.indicators.assessments import index766, index766_codes, index766_dict
 from chinhquyenso.indicators.management.commands._common import add_period_arguments, period_from

@@ -3,8 +3,9 @@ its numerator, denominator and value."""
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from chinhquyenso.core.management.base import BaseCommand
 from chinhquyenso.core.text import format_number
 from chinhquyenso.indicators.management.commands._common import add_period_arguments, period_from
 from chinhquyenso.indicators.selectors import PROVINCE, compute, find_unit

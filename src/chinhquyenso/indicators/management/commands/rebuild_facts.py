@@ -1,7 +1,6 @@
 """`cqs rebuild-facts`: aggregate every dossier again (repair, after restores)."""
 
-from django.core.management.base import BaseCommand
-
+from chinhquyenso.core.management.base import BaseCommand
 from chinhquyenso.core.text import format_number
 from chinhquyenso.indicators.services import rebuild_facts
 
