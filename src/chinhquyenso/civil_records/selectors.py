@@ -36,6 +36,12 @@ def commune_ids(user, *, manage: bool = False) -> set[int] | None:
     return with_predecessors(agency_ids(user, MANAGING_ROLES if manage else None))
 
 
+def keeps_registers(user) -> bool:
+    """Whether the civil-records pages are for `user`: officers of a commune that keeps registers,
+    and those who see the whole province."""
+    return sees_whole_province(user) or communes_for(user).exists()
+
+
 def can_manage(user, commune: Agency) -> bool:
     ids = commune_ids(user, manage=True)
     return ids is None or commune.pk in ids

@@ -19,7 +19,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from chinhquyenso.accounts.decorators import officer_required
-from chinhquyenso.accounts.selectors import sees_whole_province
 from chinhquyenso.civil_records import forms, selectors, services, workbook
 from chinhquyenso.civil_records.fields import KINDS
 from chinhquyenso.civil_records.models import FieldReview, ImportBatch, ImportProblem, RecordType
@@ -35,13 +34,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SERVICE_FIELDS = {"type": "loai", "commune": "xa"}  # a service's field name → the import form's
 
 
-def _keeps_registers(user) -> bool:
-    return sees_whole_province(user) or selectors.communes_for(user).exists()
-
-
 # Another commune's record or batch is a NotFound, shown as the 404 page (its existence is not revealed).
 civil_officer_required = officer_required(
-    allowed=_keeps_registers,
+    allowed=selectors.keeps_registers,
     reason="Trang này chỉ dành cho cán bộ tư pháp – hộ tịch và cán bộ một cửa của UBND cấp xã, phường.",
 )
 

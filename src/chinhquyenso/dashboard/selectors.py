@@ -28,7 +28,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from chinhquyenso.accounts.models import Role
-from chinhquyenso.accounts.selectors import agency_ids, is_province_admin, sees_whole_province
+from chinhquyenso.accounts.selectors import agency_ids, is_ioc_operator, is_province_admin, sees_whole_province
 from chinhquyenso.core.calendar import calendar_for, local_date
 from chinhquyenso.core.errors import DomainError, NotFound, PermissionDenied
 from chinhquyenso.core.registry import DASHBOARD_TILES
@@ -54,7 +54,7 @@ from chinhquyenso.org.selectors import with_predecessors
 from chinhquyenso.procedures.models import Procedure
 
 FORBIDDEN = (
-    "Trang Điều hành chỉ dành cho lãnh đạo cơ quan, quản trị tỉnh và cán bộ kiểm tra, giám sát. "
+    "Trang Điều hành chỉ dành cho lãnh đạo cơ quan, quản trị tỉnh, điều phối viên IOC và cán bộ kiểm tra, giám sát. "
     "Nếu bạn là lãnh đạo, hãy đề nghị quản trị cơ quan phân công vai trò «Lãnh đạo»."
 )
 OUT_OF_SCOPE = "Bạn chỉ xem được số liệu của cơ quan mình và các cơ quan trực thuộc."
@@ -90,10 +90,15 @@ SHOWN_AT_EACH_END = 5  # a ranking longer than twice this shows its top and bott
 # ---------------------------------------------------------------- who sees what
 
 
+def _sees_every_agency(user) -> bool:
+    # IOC operators staff the province's operations centre, which this dashboard is: they watch every agency.
+    return sees_whole_province(user) or is_province_admin(user) or is_ioc_operator(user)
+
+
 def can_view(user) -> bool:
     if not getattr(user, "pk", None) or getattr(user, "is_citizen", True):
         return False
-    return sees_whole_province(user) or is_province_admin(user) or bool(agency_ids(user, [Role.LEADER]))
+    return _sees_every_agency(user) or bool(agency_ids(user, [Role.LEADER]))
 
 
 @dataclass(frozen=True)
@@ -124,7 +129,7 @@ class Scope:
 def scope_for(user) -> Scope:
     if not can_view(user):
         raise PermissionDenied(FORBIDDEN)
-    if sees_whole_province(user) or is_province_admin(user):
+    if _sees_every_agency(user):
         return Scope(user, True)
     return Scope(user, False, frozenset(with_predecessors(agency_ids(user, [Role.LEADER]))))
 

@@ -31,7 +31,7 @@ from chinhquyenso.feedback import services as feedback
 from chinhquyenso.feedback.models import AreaPoint, Category, Feedback, FeedbackEvent, Status
 from chinhquyenso.org.models import Agency, AgencyKind, Level, Succession
 
-IOC_USERNAME = "dieuphoi"
+IOC_USERNAME = services.IOC_USERNAME
 
 
 @dataclass

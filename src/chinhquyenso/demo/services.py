@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -34,7 +35,7 @@ DATA_DIR = Path(__file__).parent / "data"
 DEMO_PASSWORD = "AnGiang@2025"
 # Username suffix of each officer role (ASCII, Vietnamese words).
 ROLE_SUFFIX = {Role.COUNTER_OFFICER: "motcua", Role.SPECIALIST: "chuyenvien", Role.LEADER: "lanhdao"}
-ADMIN_USERNAME, AUDITOR_USERNAME = "quantri", "kiemtra"
+ADMIN_USERNAME, AUDITOR_USERNAME, IOC_USERNAME = "quantri", "kiemtra", "dieuphoi"
 # Keys in procedures.json that are demo metadata, not catalog fields.
 DEMO_ONLY_KEYS = ("department", "demo_weight", "code_verified")
 
@@ -368,45 +369,107 @@ def officer_user_ids() -> dict[int, dict[str, int]]:
     return result
 
 
-def account_lines() -> list[str]:
-    """The demo accounts, read from the database, as `cqs seed-demo` and `cqs demo` print them."""
-    lines = [
-        f"Tài khoản trình diễn (mật khẩu chung: {DEMO_PASSWORD})",
-        f"  {ADMIN_USERNAME:<36} quản trị toàn tỉnh",
-        f"  {AUDITOR_USERNAME:<36} kiểm tra, giám sát (chỉ đọc)",
-    ]
-    if User.objects.filter(global_role=GlobalRole.IOC_OPERATOR, username="dieuphoi").exists():
-        lines.append(f"  {'dieuphoi':<36} điều phối viên IOC (phản ánh, kiến nghị)")
+# The page families the README and docs name, each with the words printed for it.
+PAGES = {
+    "/ca-nhan/": "hồ sơ của tôi",
+    "/can-bo/": "một cửa, xử lý hồ sơ",
+    "/can-bo/phan-anh/": "phản ánh, kiến nghị",
+    "/can-bo/ho-tich/": "sổ hộ tịch",
+    "/dieu-hanh/": "điều hành (IOC)",
+    "/quan-tri/": "quản trị tỉnh",
+}
+ROLE_WORDS = {Role.COUNTER_OFFICER: "một cửa", Role.SPECIALIST: "thụ lý", Role.LEADER: "lãnh đạo"}
+OFFICER_PAGES = ["/can-bo/", "/can-bo/phan-anh/"]
+# What the demo promises each kind of account opens; tests/browser/test_demo_accounts.py signs in
+# with every printed account and opens every page printed beside it, so a gate that disagrees fails.
+GLOBAL_ACCOUNTS = [
+    (ADMIN_USERNAME, "quản trị toàn tỉnh", ["/quan-tri/", *OFFICER_PAGES, "/can-bo/ho-tich/", "/dieu-hanh/"]),
+    (AUDITOR_USERNAME, "kiểm tra, giám sát (chỉ đọc)", [*OFFICER_PAGES, "/can-bo/ho-tich/", "/dieu-hanh/"]),
+    (IOC_USERNAME, "điều phối viên IOC", ["/can-bo/phan-anh/", "/dieu-hanh/"]),
+]
+PAGES_MARK = " → "
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    who: str
+    pages: list[str]
+
+
+def officer_pages(role: str, kind: str) -> list[str]:
+    """Pages an agency's officer in `role` opens: every officer the back office and feedback;
+    leaders the dashboard of their agency; a commune's officers its civil-status registers
+    (civil_records keeps registers per commune; Sở Tư pháp's province-wide view is the
+    province administrator's)."""
+    pages = list(OFFICER_PAGES)
+    if kind == AgencyKind.COMMUNE_COMMITTEE:
+        pages.append("/can-bo/ho-tich/")
+    if role == Role.LEADER:
+        pages.append("/dieu-hanh/")
+    return pages
+
+
+def demo_accounts() -> list[DemoAccount]:
+    """The demo accounts that exist in the database, each with the pages it opens."""
+    existing = set(User.objects.filter(username__in=[a[0] for a in GLOBAL_ACCOUNTS]).values_list("username", flat=True))
+    result = [DemoAccount(u, who, pages) for u, who, pages in GLOBAL_ACCOUNTS if u in existing]
     # Officers of a few agencies named in agencies.json; the rest follow the same pattern.
     shown = [
         f"{key}.{suffix}" for key in load("agencies.json")["demo_accounts_shown"] for suffix in ROLE_SUFFIX.values()
     ]
-    for username, agencies in current_agencies_of(shown).items():
-        if agencies:
-            lines.append(f"  {username:<36} {', '.join(agencies)}")
+    for username, memberships in current_memberships_of(shown).items():
+        if memberships:
+            pages = {page for role, _, kind in memberships for page in officer_pages(role, kind)}
+            roles = ", ".join(dict.fromkeys(ROLE_WORDS.get(role, role) for role, _, _ in memberships))
+            names = ", ".join(dict.fromkeys(name for _, name, _ in memberships))
+            result.append(DemoAccount(username, f"{roles} — {names}", sorted(pages, key=list(PAGES).index)))
+    # Synthetic applicants have unusable passwords ("!…"); the demo citizens can sign in.
+    citizens = User.objects.filter(kind=User.Kind.CITIZEN).exclude(password__startswith="!").order_by("id")
+    for username in citizens.values_list("username", flat=True):
+        result.append(DemoAccount(username, "công dân (đăng nhập bằng số định danh)", ["/ca-nhan/"]))
+    return result
+
+
+def account_lines() -> list[str]:
+    """The demo accounts, as `cqs seed-demo` and `cqs demo` print them: one line per
+    account, "<tên đăng nhập>  <vai trò, cơ quan> → <trang>, <trang>"."""
+    lines = [f"Tài khoản trình diễn (mật khẩu chung: {DEMO_PASSWORD}); sau dấu → là các trang tài khoản mở được:"]
+    for account in demo_accounts():
+        lines.append(f"  {account.username:<32} {account.who}{PAGES_MARK}{', '.join(account.pages)}")
     officers = User.objects.filter(kind=User.Kind.OFFICER, memberships__isnull=False).distinct().count()
     lines.append(
         "  … mỗi cơ quan có <mã cơ quan>.motcua (một cửa), .chuyenvien (thụ lý), .lanhdao (phê duyệt); "
         f"tổng {officers} tài khoản cán bộ."
     )
-    # Synthetic applicants have unusable passwords ("!…"); the demo citizens can sign in.
-    citizens = User.objects.filter(kind=User.Kind.CITIZEN).exclude(password__startswith="!").order_by("id")
-    for username in citizens.values_list("username", flat=True):
-        lines.append(f"  {username:<36} công dân (đăng nhập bằng số định danh)")
+    lines.append("Các trang: " + "; ".join(f"{path} {words}" for path, words in PAGES.items()) + ".")
     return lines
 
 
-def current_agencies_of(usernames: list[str]) -> dict[str, list[str]]:
-    """username → names of the agencies the account works in now (after reorganizations)."""
-    result: dict[str, list[str]] = {u: [] for u in usernames}
+def parse_account_lines(text: str) -> list[DemoAccount]:
+    """The accounts and pages in text printed by account_lines() (for the browser journey)."""
+    accounts_found = []
+    for line in text.splitlines():
+        head, mark, pages = line.strip().rpartition(PAGES_MARK)
+        paths = pages.split(", ")
+        if line.startswith("  ") and mark and all(path in PAGES for path in paths):
+            username, who = head.split(None, 1)
+            accounts_found.append(DemoAccount(username, who, paths))
+    return accounts_found
+
+
+def current_memberships_of(usernames: list[str]) -> dict[str, list[tuple[str, str, str]]]:
+    """username → (role, agency name, agency kind) of the agencies the account works in now
+    (after reorganizations)."""
+    result: dict[str, list[tuple[str, str, str]]] = {u: [] for u in usernames}
     rows = (
         Membership.objects.filter(user__username__in=usernames, agency__valid_to__isnull=True)
         .order_by("agency__name")
-        .values_list("user__username", "agency__name")
+        .values_list("user__username", "role", "agency__name", "agency__kind")
     )
-    for username, agency in rows:
-        if agency not in result[username]:
-            result[username].append(agency)
+    for username, *membership in rows:
+        if tuple(membership) not in result[username]:
+            result[username].append(tuple(membership))
     return result
 
 

@@ -1,21 +1,44 @@
+import logging.config
+import os
 import subprocess
 import sys
 
+from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
 
+from chinhquyenso.core.management.base import BaseCommand
 from chinhquyenso.demo.services import account_lines
 from chinhquyenso.org.models import Agency
+from chinhquyenso.settings import logging_config
 
 DEMO_DOSSIERS = 20000
+DEMO_LOG = "logs/demo.log"  # under CQS_DATA_DIR
+
+
+def log_to_file() -> str:
+    """Send this process's log lines, and (through CQS_LOG_FILE) the worker's, to the demo's
+    log file; the console keeps warnings and errors. An operator's own CQS_LOG_FILE wins."""
+    if settings.LOG_FILE:
+        return str(settings.LOG_FILE)
+    path = settings.DATA_DIR / DEMO_LOG
+    os.environ["CQS_LOG_FILE"] = str(path)  # read by the worker's settings
+    logging.config.dictConfig(logging_config(path))
+    return str(path)
 
 
 class Command(BaseCommand):
     help = "Chạy bản trình diễn: tạo CSDL, dựng tỉnh mẫu nếu CSDL trống, chạy máy chủ web và tiến trình nền."
 
     def add_arguments(self, parser):
-        parser.add_argument("--addr", default="127.0.0.1:8000")
-        parser.add_argument("--dossiers", type=int, default=DEMO_DOSSIERS)
+        parser.add_argument(
+            "--addr", default="127.0.0.1:8000", help="Địa chỉ và cổng của máy chủ web (mặc định 127.0.0.1:8000)."
+        )
+        parser.add_argument(
+            "--dossiers",
+            type=int,
+            default=DEMO_DOSSIERS,
+            help=f"Số hồ sơ giả lập khi dựng tỉnh mẫu (mặc định {DEMO_DOSSIERS}).",
+        )
         parser.add_argument("--no-server", action="store_true", help="Chỉ chuẩn bị dữ liệu, không chạy máy chủ.")
 
     def handle(self, *args, addr, dossiers, no_server, **options):
@@ -27,7 +50,11 @@ class Command(BaseCommand):
             self.stdout.write("CSDL đã có dữ liệu; giữ nguyên.\n" + "\n".join(account_lines()))
         if no_server:
             return
-        worker = subprocess.Popen([sys.executable, "-m", "chinhquyenso.cli", "worker"])
+        log_file = log_to_file()
+        self.stdout.write(f"Nhật ký chi tiết của máy chủ web và tiến trình nền: {log_file}")
+        # The worker's own output (not only its log lines) goes to the file too; its errors stay on screen.
+        with open(log_file, "a", encoding="utf-8") as log:
+            worker = subprocess.Popen([sys.executable, "-m", "chinhquyenso.cli", "worker"], stdout=log)
         self.stdout.write(self.style.SUCCESS(f"Mở trình duyệt: http://{addr}/   (API: http://{addr}/api/docs)"))
         try:
             call_command("runserver", addr, use_reloader=False, insecure_serving=True)

@@ -1,11 +1,12 @@
 import datetime as dt
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from chinhquyenso.core import audit
 from chinhquyenso.core.errors import DomainError
+from chinhquyenso.core.management.base import BaseCommand
 from chinhquyenso.demo.generator import build_demo_province
 from chinhquyenso.demo.services import account_lines
 
