@@ -181,3 +181,29 @@ def test_os_reasons_are_vietnamese():
     assert os_reason(PermissionError(errno.EACCES, "Permission denied")) == "không có quyền truy cập"
     assert os_reason(OSError(errno.ENOSPC, "No space left on device")) == "ổ đĩa đã đầy"
     assert "Broken" not in os_reason(OSError(errno.EPIPE, "Broken pipe"))
+
+
+def test_a_reason_typed_on_several_lines_is_shown_on_several_lines(birth_procedure, officers, citizen):
+    """nfc_lines keeps the lines of a reason; the dossier's history on the officer's page and on the
+    citizen's tracking page shows them as lines, not run together."""
+    from django.test import Client
+
+    from chinhquyenso.dossiers import services as dossier_services
+
+    dossier = dossier_services.submit(
+        actor=citizen,
+        procedure_code="1.001193",
+        channel="online",
+        agency_code="xa-kien-an",
+        components=[{"order": 1, "on_paper": True}, {"order": 2, "on_paper": True}],
+    )
+    officer = officers["xa_a"]["counter_officer"]
+    dossier_services.refuse(dossier, actor=officer, reason="Bản chụp bị mờ.\nNộp lại bản rõ nét.")
+    client = Client()
+    client.force_login(officer)
+    officer_page = client.get(f"/can-bo/ho-so/{dossier.code}/").content.decode()
+    assert "Bản chụp bị mờ.<br>Nộp lại bản rõ nét." in officer_page
+    citizen_client = Client()
+    citizen_client.force_login(citizen)
+    tracking = citizen_client.get("/tra-cuu/", {"ma": dossier.code}).content.decode()
+    assert "Bản chụp bị mờ.<br>Nộp lại bản rõ nét." in tracking
