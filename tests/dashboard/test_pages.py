@@ -307,7 +307,7 @@ def test_long_rankings_show_top_and_bottom(dataset, admin_user, province):
 
 def test_egov_completion_per_agency_with_gaps_and_shares(dataset, admin_user):
     text = text_of(signed_in(admin_user).get("/dieu-hanh/", Q1))
-    assert "Hoàn thiện chính quyền điện tử (tháng 03 năm 2025)" in text
+    assert "Hoàn thiện chính quyền điện tử (tháng 3 năm 2025)" in text
     assert "TC1: Dịch vụ công trực tuyến xử lý bằng hồ sơ điện tử (≥ 90%)" in text
     assert "Cơ quan cấp tỉnh: 0/3 cơ quan đạt, 0,0%" in text
     assert "UBND cấp huyện: 0/1 cơ quan đạt, 0,0%" in text
@@ -370,10 +370,10 @@ def test_reporting_compliance_when_lris_is_there(dataset, admin_user, province):
     )
     text = text_of(signed_in(admin_user).get("/dieu-hanh/", Q1))
     assert "Chấp hành chế độ báo cáo số liệu" in text
-    assert f"{form.name} tháng 03 năm 2025 0,0% (0/2) 0,0% (0/2) Sở Tư pháp, UBND huyện Chợ Mới" in text
+    assert f"{form.name} tháng 3 năm 2025 0,0% (0/2) 0,0% (0/2) Sở Tư pháp, UBND huyện Chợ Mới" in text
     district = text_of(signed_in(admin_user).get("/dieu-hanh/co-quan/ubnd-cho-moi/", Q1))
     assert "UBND huyện Chợ Mới và các cơ quan trực thuộc" in district
-    assert f"{form.name} tháng 03 năm 2025 0,0% (0/1) 0,0% (0/1) UBND huyện Chợ Mới" in district
+    assert f"{form.name} tháng 3 năm 2025 0,0% (0/1) 0,0% (0/1) UBND huyện Chợ Mới" in district
     commune = text_of(signed_in(admin_user).get("/dieu-hanh/co-quan/xa-kien-an/", Q1))
     assert "Không có báo cáo nào được giao trong kỳ." in commune
 

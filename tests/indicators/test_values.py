@@ -138,3 +138,8 @@ def test_a_date_range_cutting_months_sums_days_and_whole_months(quarter):
     c = compute(parse_period("2025-01-13..2025-03-03"))
     assert value(c, "received") == (3, None, 3)  # D4 (13/01), D3 (10/02), D5 (03/03)
     assert value(c, "finished") == (2, None, 2)  # D4 (16/01), D2 (22/01); D5 finished 04/03, outside
+
+
+def test_a_months_label_is_written_as_in_running_text():
+    assert parse_period("2026-M09").label == "tháng 9 năm 2026"  # never "tháng 09"
+    assert parse_period("2026-M12").label == "tháng 12 năm 2026"

@@ -44,7 +44,7 @@ def test_rates_with_one_on_time_one_late_and_one_missing(monthly, assignments, o
     assert result.reporting_rate_text == "66,7% (2/3)" and result.on_time_rate_text == "33,3% (1/3)"
     assert [m.agency_name for m in result.missing] == ["Công an tỉnh"]
     assert result.missing[0].status_label == "Chưa nhập"
-    assert (result.period_code, result.period_label) == ("2025-M03", "tháng 03 năm 2025")
+    assert (result.period_code, result.period_label) == ("2025-M03", "tháng 3 năm 2025")
 
     # A returned report no longer counts as reported; sent again after the deadline it is still on time,
     # because timeliness is that of the first sending.
@@ -92,7 +92,7 @@ def test_reminders_are_sent_once_before_the_deadline_and_once_after(assignments,
     assert services.send_reminders(now=vn(2025, 4, 5, 16)) == {"due_soon": 0, "overdue": 0, "emails": 0}
     assert len(mail.outbox) == 8
     message = next(m for m in mail.outbox if m.to == ["tu_phap.leader@angiang.gov.vn"])
-    assert message.subject == "Sắp đến hạn nộp báo cáo: Chính quyền điện tử — tháng 03 năm 2025"
+    assert message.subject == "Sắp đến hạn nộp báo cáo: Chính quyền điện tử — tháng 3 năm 2025"
     assert "sắp đến hạn nộp ngày 05/04/2025 (còn 2 ngày)" in message.body
     # An absolute link that opens the form (CQS_SITE_URL + the form's page).
     link = f"https://dvc.example.gov.vn/can-bo/bao-cao-so-lieu/{assignments['so-tu-phap'].pk}/"

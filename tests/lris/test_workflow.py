@@ -191,7 +191,7 @@ def test_return_resubmit_approve_and_history(assignment, officer, admin_user, of
     assert client.post(f"{url}duyet/", {"action": "approve"}).status_code == 403
 
     queue = html(admin.get("/can-bo/bao-cao-so-lieu/cho-duyet/"))
-    assert "Sở Tư pháp" in queue and "tháng 03 năm 2025" in queue
+    assert "Sở Tư pháp" in queue and "tháng 3 năm 2025" in queue
     empty_reason = admin.post(f"{url}duyet/", {"action": "return", "reason": "  "}, follow=True)
     assert "Hãy ghi lý do" in html(empty_reason)
     admin.post(f"{url}duyet/", {"action": "return", "reason": "Số văn bản điện tử chưa khớp sổ đăng ký văn bản đi."})

@@ -32,7 +32,7 @@ def report(*, paragraphs: int = 3, number="413", date=dt.date(2025, 4, 8), extra
     body = [
         Paragraph(
             "Sở Khoa học và Công nghệ báo cáo đánh giá mức độ hoàn thiện Chính quyền điện tử "
-            "tỉnh An Giang tháng 03 năm 2025, như sau:"
+            "tỉnh An Giang tháng 3 năm 2025, như sau:"
         ),
         Heading(1, "I. KẾT QUẢ ĐẠT ĐƯỢC"),
         Heading(2, "1. Hạ tầng số"),
@@ -57,7 +57,7 @@ def report(*, paragraphs: int = 3, number="413", date=dt.date(2025, 4, 8), extra
         )
     body.append(
         Paragraph(
-            "Trên đây là báo cáo đánh giá mức độ hoàn thiện Chính quyền điện tử tỉnh An Giang tháng 03 năm 2025./."
+            "Trên đây là báo cáo đánh giá mức độ hoàn thiện Chính quyền điện tử tỉnh An Giang tháng 3 năm 2025./."
         )
     )
     return OfficialDocument(
@@ -67,7 +67,7 @@ def report(*, paragraphs: int = 3, number="413", date=dt.date(2025, 4, 8), extra
         number=number,
         place="An Giang",
         date=date,
-        summary="Đánh giá mức độ hoàn thiện Chính quyền điện tử tỉnh An Giang\ntháng 03 năm 2025",
+        summary="Đánh giá mức độ hoàn thiện Chính quyền điện tử tỉnh An Giang\ntháng 3 năm 2025",
         body=body,
         recipients=RECIPIENTS,
         signer=Signer(authority="KT. GIÁM ĐỐC", position="PHÓ GIÁM ĐỐC", name="Nguyễn Thanh Hải", note="(Đã ký)"),

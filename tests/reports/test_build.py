@@ -61,7 +61,7 @@ def test_draft_edit_issue_freezes_number_figures_and_files(templates, officers, 
     issued = services.issue(report, actor=leader, on=dt.date(2025, 10, 8))
     assert (issued.number, issued.status) == (1, Report.Status.ISSUED)
     text = docx_text(issued.docx.file.read())
-    assert "Số: 1/BC-BCĐ" in text and "An Giang, ngày 08 tháng 10 năm 2025" in text
+    assert "Số: 01/BC-BCĐ" in text and "An Giang, ngày 08 tháng 10 năm 2025" in text
     assert "- Tỷ lệ trễ hạn còn cao." in text and "Cần khắc phục." in text
     assert "tiếp nhận 6 hồ sơ 9 tháng đầu năm 2025" in text
     assert issued.snapshot["indicators"]["received"]["numerator"] == 6

@@ -20,6 +20,7 @@ def document(**values) -> OfficialDocument:
 
 def test_number_and_symbol():
     assert document(number=238).number_symbol == "Số: 238/BC-STTTT"
+    assert document(number=5).number_symbol == "Số: 05/BC-STTTT"  # Nghị định 30/2020: below 10, a leading zero
     assert document().number_symbol == "Số:      /BC-STTTT"  # not issued yet: the clerk writes the number
 
 

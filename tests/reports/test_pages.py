@@ -29,7 +29,7 @@ def test_officer_drafts_edits_and_leader_issues(templates, officers):
     specialist.post(f"/can-bo/bao-cao/{report.pk}/sua/", {"kho-khan": "- Mạng chậm ở xã vùng sâu.", "kien-nghi": ""})
     assert "Mạng chậm ở xã vùng sâu." in specialist.get(response.url).content.decode()
     draft = specialist.get(f"/can-bo/bao-cao/{report.pk}/tai.docx")
-    assert "/BC-SKHCN" in docx_text(draft.content) and "Số: 1/" not in docx_text(draft.content)  # no number yet
+    assert "/BC-SKHCN" in docx_text(draft.content) and "Số: 01/" not in docx_text(draft.content)  # no number yet
     leader = client_for(officers["tu_phap"]["leader"])
     leader.post(f"/can-bo/bao-cao/{report.pk}/ban-hanh/")
     report.refresh_from_db()

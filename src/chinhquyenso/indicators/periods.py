@@ -33,7 +33,7 @@ class Period:
     def label(self) -> str:
         y = self.start.year
         if self.kind == "month":
-            return f"tháng {self.start.month:02d} năm {y}"
+            return f"tháng {self.start.month} năm {y}"  # running text: "tháng 9", never "tháng 09"
         if self.kind == "quarter":
             return f"quý {ROMAN[(self.start.month - 1) // 3 + 1]} năm {y}"
         if self.kind == "half_year":

@@ -177,7 +177,9 @@ class OfficialDocument:
         """'Số: 238/BC-STTTT'; before issue the number is left blank for the clerk."""
         if self.number in (None, ""):
             return f"Số:{' ' * 6}/{self.symbol}"
-        return f"Số: {str(self.number).strip()}/{self.symbol}"
+        number = str(self.number).strip()
+        # Nghị định 30/2020, Phụ lục I: a number below 10 is written with a leading zero ("Số: 05/BC-…").
+        return f"Số: {number.zfill(2) if number.isdigit() else number}/{self.symbol}"
 
     @property
     def place_date(self) -> str:
