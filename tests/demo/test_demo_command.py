@@ -5,12 +5,10 @@ The web server and the worker are replaced by stand-ins that log as they do
 own process); the rest of the command runs for real on the test database."""
 
 import logging
-import logging.config
 import os
 from io import StringIO
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.management import call_command
 
 from chinhquyenso.demo.management.commands import demo as demo_command
@@ -40,8 +38,17 @@ def console_and_log(monkeypatch, settings, tmp_path, capsys):
 
     monkeypatch.setattr(demo_command.subprocess, "Popen", Worker)
     monkeypatch.setattr(demo_command, "call_command", runserver)
+    # cqs demo reconfigures this process's logging; put back the very handlers it had, not new ones
+    # from settings.LOGGING: those would write to this test's captured stderr, closed after it.
+    loggers = [logging.getLogger()] + [
+        logger for logger in logging.Logger.manager.loggerDict.values() if isinstance(logger, logging.Logger)
+    ]
+    before = [(logger, logger.handlers[:], logger.level, logger.propagate, logger.disabled) for logger in loggers]
     yield started
-    logging.config.dictConfig(django_settings.LOGGING)  # this process's logging as before the test
+    for logger, handlers, level, propagate, disabled in before:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate, logger.disabled = propagate, disabled
 
 
 def test_console_keeps_url_and_warnings_and_the_log_file_gets_the_info_lines(console_and_log, tmp_path, capsys, db):

@@ -443,7 +443,7 @@ def test_ioc_operator_dispatches_merges_and_splits(report, ioc_operator, officer
     page = text(client.get(url))
     assert '<option value="xa-kien-an">UBND xã Kiến An</option>' in page
     bad = client.post(url + "assign/", {"agency_code": ""})
-    assert bad.status_code == 400 and "Không tìm thấy cơ quan" in error_of(text(bad), "assign")
+    assert bad.status_code == 400 and "Chưa nhập mã hoặc tên cơ quan" in error_of(text(bad), "assign")
     sent = client.post(url + "assign/", {"agency_code": "xa-kien-an", "note": "Chiếu sáng do xã quản lý."})
     assert sent.status_code == 302
     unrouted.refresh_from_db()
