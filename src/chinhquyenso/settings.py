@@ -28,6 +28,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from chinhquyenso.core.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("CQS_DATA_DIR", Path.cwd() / "var")).resolve()
 
@@ -311,49 +313,7 @@ CQS = {
 }
 
 
-def logging_config(log_file: str = "") -> dict:
-    """The LOGGING setting. With `log_file` every line goes to that file and the console
-    shows warnings and errors only (`cqs demo` writes $CQS_DATA_DIR/logs/demo.log, so the
-    worker's and the web server's INFO lines do not scroll its printed accounts away)."""
-    config = {
-        "version": 1,
-        "disable_existing_loggers": False,
-        # Every line and traceback with ID numbers, phones and e-mails masked (core.privacy, Decree 13/2023).
-        "formatters": {
-            "plain": {
-                "()": "chinhquyenso.core.privacy.MaskingFormatter",
-                "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
-            }
-        },
-        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-        "root": {"handlers": ["console"], "level": os.environ.get("CQS_LOG_LEVEL", "INFO")},
-        # httpx logs full request URLs at INFO; URLs may carry identifiers.
-        "loggers": {
-            "httpx": {"level": "WARNING"},
-            "httpcore": {"level": "WARNING"},
-            # PDF rendering reports every step at INFO.
-            "weasyprint": {"level": "WARNING"},
-            "fontTools": {"level": "WARNING"},
-        },
-    }
-    if log_file:
-        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
-        config["handlers"]["console"]["level"] = "WARNING"
-        config["handlers"]["file"] = {
-            "class": "logging.FileHandler",
-            "filename": str(log_file),
-            "encoding": "utf-8",
-            "formatter": "plain",
-        }
-        config["root"]["handlers"].append("file")
-        # Django's own handlers (runserver's request lines, DEBUG's console) would bypass the file:
-        # its loggers log through the root's handlers instead.
-        config["loggers"]["django"] = {"handlers": [], "level": "INFO", "propagate": True}
-        config["loggers"]["django.server"] = {"handlers": [], "level": "INFO", "propagate": True}
-    return config
-
-
 # CQS_LOG_FILE: also write every log line to this file (relative: under CQS_DATA_DIR); the console
 # then shows warnings and errors only.
 LOG_FILE = DATA_DIR / os.environ["CQS_LOG_FILE"] if os.environ.get("CQS_LOG_FILE") else ""
-LOGGING = logging_config(LOG_FILE)
+LOGGING = logging_config(LOG_FILE)  # chinhquyenso.core.logs

@@ -6,10 +6,10 @@ import sys
 from django.conf import settings
 from django.core.management import call_command
 
+from chinhquyenso.core.logs import logging_config
 from chinhquyenso.core.management.base import BaseCommand
 from chinhquyenso.demo.services import account_lines
 from chinhquyenso.org.models import Agency
-from chinhquyenso.settings import logging_config
 
 DEMO_DOSSIERS = 20000
 DEMO_LOG = "logs/demo.log"  # under CQS_DATA_DIR
