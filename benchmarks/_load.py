@@ -45,7 +45,6 @@ AGENCY = "xa-kien-an"
 
 def parser(description: str):
     p = c.parser(description)
-    p.add_argument("--db", dest="backend", choices=["sqlite", "postgres"], help="same as --backend")
     p.add_argument("--clients", type=int, default=4, help="concurrent clients, half counter, half online (%(default)s)")
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default %(default)s)")
     p.add_argument("--retry-for", type=float, default=60, help="seconds one request keeps retrying (%(default)s)")

@@ -1,8 +1,8 @@
 """Mixed load under gunicorn: counter officers and citizens submitting at once, optionally while
 gunicorn workers are killed, checked against the database afterwards.
 
-    .venv/bin/python benchmarks/bench_mixed_load.py --db sqlite   --clients 4 --seconds 30
-    .venv/bin/python benchmarks/bench_mixed_load.py --db postgres --clients 4 --seconds 30 --kill-workers
+    .venv/bin/python benchmarks/bench_mixed_load.py --backend sqlite   --clients 4 --seconds 30
+    .venv/bin/python benchmarks/bench_mixed_load.py --backend postgres --clients 4 --seconds 30 --kill-workers
 
 Half the clients are counter officers receiving a dossier for a new applicant each time, half
 are citizens submitting online (see benchmarks/_load.py for the harness). With --kill-workers a

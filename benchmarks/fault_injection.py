@@ -1,7 +1,7 @@
 """Fault injection under mixed load, bounded (well under 2 minutes a database), rerunnable.
 
-    .venv/bin/python benchmarks/fault_injection.py --db sqlite
-    .venv/bin/python benchmarks/fault_injection.py --db postgres
+    .venv/bin/python benchmarks/fault_injection.py --backend sqlite
+    .venv/bin/python benchmarks/fault_injection.py --backend postgres
 
 The harness of bench_mixed_load.py (benchmarks/_load.py: gunicorn with 2 workers, counter and
 online clients retrying with the same Idempotency-Key), with faults on a fixed timeline while
