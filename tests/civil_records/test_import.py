@@ -198,7 +198,8 @@ def test_every_historical_oddity_is_stored_with_a_flag_and_the_verbatim_value(tm
         row(Số_đăng_ký="3", Ngày_sinh="năm 1968"),
         row(Số_đăng_ký="4", Ngày_sinh="tháng 5/1968"),
         row(Số_đăng_ký="5", Ngày_sinh="12/3/1968 âm lịch"),
-        row(Số_đăng_ký="6", Ngày_sinh="2/5/68"),
+        # Without the register's year "68" may be 1868 or 1968 (tests/civil_records/test_import_details.py).
+        row(Số_đăng_ký="6", Năm_đăng_ký="", Ngày_đăng_ký="", Ngày_sinh="2/5/68"),
         row(Số_đăng_ký="7", Họ_và_tên_cha="", Họ_và_tên_mẹ="không có"),
         row(Số_đăng_ký="8", Họ_và_tên="Nguyễn Văn ?", Nơi_sinh="không rõ", Họ_và_tên_mẹ="?"),
         row(Số_đăng_ký="9", Nơi_sinh="xã Kiến An, quận Chợ Mới, tỉnh Long Xuyên"),
@@ -215,7 +216,7 @@ def test_every_historical_oddity_is_stored_with_a_flag_and_the_verbatim_value(tm
     assert flags_of("3") == {("born_on", "partial_date")}
     assert flags_of("4") == {("born_on", "partial_date")}
     assert flags_of("5") == {("born_on", "lunar_date")}
-    assert flags_of("6") == {("born_on", "two_digit_year")}
+    assert flags_of("6") == {("born_on", "two_digit_year"), ("year", "missing_year")}
     assert flags_of("7") == {("father_name", "missing_parent"), ("mother_name", "missing_parent")}
     assert flags_of("8") == {("name", "illegible"), ("birth_place", "illegible"), ("mother_name", "illegible")}
     assert flags_of("9") == {("birth_place", "historical_place")}
@@ -375,8 +376,9 @@ def test_error_workbook_mirrors_problem_rows_highlights_cells_and_reimports_with
     assert [c.value for c in fix[1]] == HEADERS + ["Dòng gốc", "Thông báo"]
     rejected = [c.value for c in fix[2]]
     assert rejected[: len(HEADERS)] == [v or None for v in rows[1]]
-    assert rejected[len(HEADERS)] == 3 and "Họ và tên: Không dùng được" in rejected[-1]
-    assert fills(fix) == {(2, "Họ và tên"): "00FFC7CE"}
+    assert rejected[len(HEADERS)] == 3 and "Họ và tên, Số đăng ký: Không dùng được" in rejected[-1]
+    # Both cells the message names are filled (issue 17).
+    assert fills(fix) == {(2, "Họ và tên"): "00FFC7CE", (2, "Số đăng ký"): "00FFC7CE"}
     flagged = [c.value for c in review[2]]
     assert flagged[len(HEADERS) : len(HEADERS) + 2] == [4, "Đã nhập, cần rà soát"]
     assert "Ngày sinh: Ngày 31/4/1968 không có thật" in flagged[-1]
@@ -582,7 +584,7 @@ def test_cli_progress_bar_and_vietnamese_report(tmp_path, commune, monkeypatch):
     bars = [line for line in err.getvalue().splitlines() if line.startswith("[")]
     assert len(bars) >= 3 and bars[-1].startswith("[" + "#" * 30 + "] 100%")
     assert "Đã nhập: 2.000" in out.getvalue() and "bị từ chối: 1" in out.getvalue()
-    assert "Dòng 2002, cột Họ và tên: Không dùng được" in err.getvalue()
+    assert "Dòng 2002, cột Họ và tên, Số đăng ký: Không dùng được" in err.getvalue()
 
 
 @pytest.mark.parametrize(

@@ -99,7 +99,11 @@ def test_batch_page_shows_counts_and_problems(imported, specialist):
     ):
         assert f"<dt>{label}</dt><dd>{count}" in html, label
     # The rejected row: row, column, value, message, severity.
-    assert '<td>4</td><td class="break">Họ và tên</td>' in html and "Không dùng được" in html and "Bị từ chối" in html
+    assert (
+        '<td>4</td><td class="break">Họ và tên, Số đăng ký</td>' in html
+        and "Không dùng được" in html
+        and "Bị từ chối" in html
+    )
     # The flagged date, as written.
     assert "29/02/1967" in html and "năm 1967 không phải năm nhuận" in html
     assert "Tải sổ tính lỗi (.xlsx)" in html

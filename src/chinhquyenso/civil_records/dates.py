@@ -6,7 +6,8 @@ search) and flags saying why it is not an exact day. Forms understood:
 
 * spreadsheet cells: a date, or an Excel serial number (1 = 01/01/1900;
   60 is Excel's nonexistent 29/02/1900);
-* 12/05/1968, 12-5-1968, 12.05.1968, 1968-05-12, 12/5/68 (two-digit year);
+* 12/05/1968, 12-5-1968, 12.05.1968, 1968-05-12, 12/5/68 (two-digit year:
+  flagged only where the register's year leaves its century open);
 * "ngày 12 tháng 5 năm 1968", "tháng 5/1968", "tháng 5 năm 1968", "5/1968",
   "năm 1968", "1968";
 * lunar dates marked "âm lịch" (or "ÂL", "AL"), with "nhuận" for a leap
@@ -25,6 +26,9 @@ from chinhquyenso.civil_records import lunar
 from chinhquyenso.core.text import fold
 
 EARLIEST_YEAR = 1800
+# How many years before the register's year a date may lie (fewest, most), unless its field says
+# otherwise (fields.Field.years_before): not after the register's year, and within a lifetime.
+DEFAULT_YEARS_BEFORE = (0, 99)
 _EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 61 = 01/03/1900; below 60 one day less (Excel's 1900 leap-year bug)
 _FAST = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})$")
 _LUNAR = re.compile(r"\(?\b(am lich|al)\b\)?\.?")
@@ -47,6 +51,7 @@ class ParsedDate:
     start: dt.date | None = None  # first and last day the value can mean
     end: dt.date | None = None
     flags: list[tuple[str, str]] = field(default_factory=list)  # (code, Vietnamese reason)
+    short_year: bool = False  # written with two digits: its century depends on the register's year
 
     @property
     def exact(self) -> dt.date | None:
@@ -79,18 +84,54 @@ def _exact(day: dt.date) -> ParsedDate:
     return ParsedDate(day.isoformat(), day, day)
 
 
-def _year_of(text: str, reference_year: int | None, flags: list) -> int | None:
-    year = int(text)
-    if len(text) <= 2:
-        limit = reference_year or dt.date.today().year
+def _year_of(
+    text: str, reference_year: int | None, years_before: tuple[int, int] | None, today: dt.date, flags: list
+) -> int:
+    """The year `text` means. Two digits leave the century open: the years it can mean are those
+    from EARLIEST_YEAR to today, and — when the register's year is known — only those that many
+    `years_before` it (DEFAULT_YEARS_BEFORE: the date is not after the register's year, and within
+    a lifetime before it). One such year: that is the year, nothing doubtful. Several (or none, or
+    no register year): the latest one not after the register's year is taken and flagged."""
+    if len(text) > 2:
+        return int(text)
+    short = int(text)
+    possible = [
+        century + short
+        for century in range(EARLIEST_YEAR // 100 * 100, today.year // 100 * 100 + 100, 100)
+        if EARLIEST_YEAR <= century + short <= today.year
+    ]
+    fitting = possible
+    if reference_year is not None:
+        fewest, most = years_before or DEFAULT_YEARS_BEFORE
+        fitting = [year for year in possible if reference_year - most <= year <= reference_year - fewest]
+    if len(fitting) == 1:
+        return fitting[0]
+    if fitting:
+        full = max(fitting)
+        alternatives = ", ".join(str(year) for year in fitting[:-1]) + f" hoặc {fitting[-1]}"
+        flags.append(
+            ("two_digit_year", f"Năm ghi hai chữ số “{text}”, có thể là năm {alternatives}; hiểu là năm {full}.")
+        )
+    else:
+        limit = reference_year or today.year
         century = limit // 100 * 100
-        full = century + year if century + year <= limit else century - 100 + year
-        flags.append(("two_digit_year", f"Năm ghi hai chữ số “{text}”, hiểu là năm {full}."))
-        return full
-    return year
+        full = century + short if century + short <= limit else century - 100 + short
+        flags.append(
+            (
+                "two_digit_year",
+                f"Năm ghi hai chữ số “{text}”, hiểu là năm {full}; không năm nào hợp với năm đăng ký {reference_year}.",
+            )
+        )
+    return full
 
 
-def _build(
+def _build(day: str | None, month: str | None, year_text: str, **kwargs) -> ParsedDate:
+    parsed = _date_of(day, month, year_text, **kwargs)
+    parsed.short_year = len(year_text) <= 2
+    return parsed
+
+
+def _date_of(
     day: str | None,
     month: str | None,
     year_text: str,
@@ -99,10 +140,11 @@ def _build(
     leap: bool,
     written: str,
     reference_year: int | None,
+    years_before: tuple[int, int] | None,
     today: dt.date,
 ) -> ParsedDate:
     flags: list[tuple[str, str]] = []
-    year = _year_of(year_text, reference_year, flags)
+    year = _year_of(year_text, reference_year, years_before, today, flags)
     if not EARLIEST_YEAR <= year <= today.year:
         return ParsedDate(
             flags=flags + [("invalid_value", f"Năm {year} nằm ngoài khoảng {EARLIEST_YEAR}–{today.year}.")]
@@ -182,9 +224,17 @@ def _lunar(day: int | None, month: int | None, year: int, leap: bool, written: s
     return ParsedDate(str(year), start, end, flags)
 
 
-def parse(value, *, reference_year: int | None = None, today: dt.date | None = None) -> ParsedDate:
+def parse(
+    value,
+    *,
+    reference_year: int | None = None,
+    years_before: tuple[int, int] | None = None,
+    today: dt.date | None = None,
+) -> ParsedDate:
     """Parse one cell (already NFC text, a date, or a number). Text that is no
-    date at all gives an empty value with an `invalid_value` flag."""
+    date at all gives an empty value with an `invalid_value` flag. A year written
+    with two digits is read against the register's `reference_year`: the date lies
+    `years_before` it (fewest, most years; DEFAULT_YEARS_BEFORE when not given)."""
     today = today or dt.date.today()
     if isinstance(value, dt.datetime):
         return _exact(value.date())
@@ -200,13 +250,22 @@ def parse(value, *, reference_year: int | None = None, today: dt.date | None = N
                 leap=False,
                 written=str(value),
                 reference_year=reference_year,
+                years_before=years_before,
                 today=today,
             )
         return _from_serial(value)
     text = str(value).strip()
     if len(text) == 4 and text.isdigit():
         return _build(
-            None, None, text, lunar_date=False, leap=False, written=text, reference_year=reference_year, today=today
+            None,
+            None,
+            text,
+            lunar_date=False,
+            leap=False,
+            written=text,
+            reference_year=reference_year,
+            years_before=years_before,
+            today=today,
         )
     fast = _FAST.match(text)
     if fast:
@@ -222,6 +281,7 @@ def parse(value, *, reference_year: int | None = None, today: dt.date | None = N
             leap=False,
             written=text,
             reference_year=reference_year,
+            years_before=years_before,
             today=today,
         )
     folded = fold(text)
@@ -260,5 +320,6 @@ def parse(value, *, reference_year: int | None = None, today: dt.date | None = N
         leap=leap,
         written=text,
         reference_year=reference_year,
+        years_before=years_before,
         today=today,
     )

@@ -5,7 +5,9 @@ The fields follow the registers' columns (Luật Hộ tịch 2014, Thông tư
 and only `RecordType.subject_fields` plus the register number decide whether a
 row can be used at all. Each field has the header an officer would write in a
 spreadsheet and the other spellings seen in old lists (`aliases`); headers are
-matched without diacritics, case or punctuation.
+matched without diacritics, case or punctuation. A date field says how many
+years before the register's year its dates can lie (`years_before`): that is
+what settles the century of a year written with two digits (dates.parse).
 """
 
 from __future__ import annotations
@@ -32,12 +34,21 @@ BOOK, NUMBER, YEAR, KEY, DATE, YEAR_OR_DATE, NAME, SEX, PLACE, TEXT, SCANS = (
 )
 
 
+# How many years before the register's year a date can lie (fewest, most): a year written with two
+# digits is read as the one year of this range that it can mean, and flagged only where two can.
+SAME_YEAR = (0, 0)  # the date of registration: in the register's year
+WITHIN_A_LIFE = (0, 99)  # a birth or a death registered late, but never before it happened
+LIFETIME = (0, 110)  # a dead person's birth: from a newborn to a very old person
+ADULT = (12, 99)  # a parent's or a spouse's birth: at least twelve years before
+
+
 @dataclass(frozen=True)
 class Field:
     key: str
     label: str
     kind: str
     aliases: tuple[str, ...] = ()
+    years_before: tuple[int, int] = WITHIN_A_LIFE  # dates only: see above
 
 
 REGISTER_FIELDS = (
@@ -45,7 +56,13 @@ REGISTER_FIELDS = (
     Field("book", "Quyển số", BOOK, ("quyen", "so quyen", "quyen so dang ky", "so so")),
     Field("number", "Số đăng ký", NUMBER, ("so", "so dk", "so dang ky", "so thu tu")),
     Field("year", "Năm đăng ký", YEAR, ("nam", "nam dk", "nam so")),
-    Field("registered_on", "Ngày đăng ký", DATE, ("ngay dk", "ngay, thang, nam dang ky", "ngay thang nam dang ky")),
+    Field(
+        "registered_on",
+        "Ngày đăng ký",
+        DATE,
+        ("ngay dk", "ngay, thang, nam dang ky", "ngay thang nam dang ky"),
+        years_before=SAME_YEAR,
+    ),
 )
 TRAILING_FIELDS = (
     Field("declarant_name", "Người đi khai", NAME, ("ho ten nguoi di khai", "nguoi di dang ky", "nguoi yeu cau")),
@@ -66,7 +83,11 @@ def _person(prefix: str, who: str, *, name_aliases=(), birth=YEAR_OR_DATE) -> tu
     return (
         Field(f"{prefix}_name", f"Họ và tên {who}", NAME, name_aliases),
         Field(
-            f"{prefix}_born", f"Năm sinh {who}", birth, (f"ngay sinh {fold(who)}", f"ngay thang nam sinh {fold(who)}")
+            f"{prefix}_born",
+            f"Năm sinh {who}",
+            birth,
+            (f"ngay sinh {fold(who)}", f"ngay thang nam sinh {fold(who)}"),
+            years_before=ADULT,
         ),
         Field(f"{prefix}_ethnicity", f"Dân tộc {who}", TEXT),
         Field(f"{prefix}_nationality", f"Quốc tịch {who}", TEXT),
@@ -131,7 +152,13 @@ DEATH = RecordKind(
             ("ho ten", "ho va ten", "ho ten nguoi chet", "nguoi chet", "ho ten nguoi da chet"),
         ),
         Field("sex", "Giới tính", SEX, ("gioi", "phai")),
-        Field("born_on", "Ngày sinh", YEAR_OR_DATE, ("ngay, thang, nam sinh", "ngay thang nam sinh", "nam sinh")),
+        Field(
+            "born_on",
+            "Ngày sinh",
+            YEAR_OR_DATE,
+            ("ngay, thang, nam sinh", "ngay thang nam sinh", "nam sinh"),
+            years_before=LIFETIME,
+        ),
         Field("ethnicity", "Dân tộc", TEXT),
         Field("nationality", "Quốc tịch", TEXT),
         Field("residence", "Nơi cư trú cuối cùng", PLACE, ("noi cu tru", "noi thuong tru", "dia chi", "tru quan")),

@@ -318,7 +318,8 @@ RECORD_COLUMNS = (
     "created_at",
     "updated_at",
 )
-PROBLEM_COLUMNS = ("batch_id", "row", "column", "value", "code", "severity", "message")
+PROBLEM_COLUMNS = ("batch_id", "row", "column", "other_columns", "value", "code", "severity", "message")
+NO_OTHER_COLUMNS = "[]"
 
 
 def _record_values(batch: ImportBatch, row: CleanRow, now) -> tuple:
@@ -353,7 +354,21 @@ def _iso(day) -> str | None:
 
 
 def _problem_values(batch: ImportBatch, row: int, problem: Problem) -> tuple:
-    return (batch.pk, row, problem.column[:255], problem.value, problem.code, problem.severity, problem.message)
+    others = (
+        json.dumps([c[:255] for c in problem.other_columns], ensure_ascii=False)
+        if problem.other_columns
+        else NO_OTHER_COLUMNS
+    )
+    return (
+        batch.pk,
+        row,
+        problem.column[:255],
+        others,
+        problem.value,
+        problem.code,
+        problem.severity,
+        problem.message,
+    )
 
 
 def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:

@@ -10,6 +10,7 @@ each one is a FieldReview row.
 from django.conf import settings
 from django.db import models
 
+from chinhquyenso.civil_records.fields import KINDS
 from chinhquyenso.org.models import Agency
 
 
@@ -90,6 +91,8 @@ class ImportProblem(models.Model):
     batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="problems")
     row = models.PositiveIntegerField("dòng")  # 1 = the header row
     column = models.CharField("cột", max_length=255, blank=True)
+    # The other columns the message names (a row rejected for having neither a name nor a number).
+    other_columns = models.JSONField("các cột khác", default=list, blank=True)
     value = models.TextField("giá trị trong tệp", blank=True)
     code = models.CharField(max_length=40)
     severity = models.CharField(max_length=10, choices=Severity.choices)
@@ -98,6 +101,17 @@ class ImportProblem(models.Model):
     class Meta:
         ordering = ["row", "id"]
         indexes = [models.Index(fields=["batch", "row"]), models.Index(fields=["batch", "severity", "row"])]
+        verbose_name = "lỗi, điểm cần rà soát khi nhập"
+        verbose_name_plural = "lỗi, điểm cần rà soát khi nhập"
+
+    def __str__(self):
+        where = f"dòng {self.row}" + (f", cột «{self.column}»" if self.column else "")
+        return f"{self.get_severity_display()} ({where}): {self.message}"
+
+    @property
+    def columns(self) -> list[str]:
+        """Every column the problem names, its own first."""
+        return [c for c in (self.column, *(self.other_columns or ())) if c]
 
 
 class CivilRecord(models.Model):
@@ -162,6 +176,13 @@ class FieldReview(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        verbose_name = "lần rà soát trường thông tin"
+        verbose_name_plural = "lịch sử rà soát trường thông tin"
+
+    def __str__(self):
+        kind = KINDS.get(self.record.record_type)
+        field = kind.by_key.get(self.field) if kind else None
+        return f"{self.get_action_display()}: «{field.label if field else self.field}» — {self.record}"
 
 
 class RecordScan(models.Model):
@@ -174,3 +195,8 @@ class RecordScan(models.Model):
     class Meta:
         ordering = ["page", "id"]
         constraints = [models.UniqueConstraint(fields=["record", "file"], name="civil_scan_once")]
+        verbose_name = "trang sổ đã quét"
+        verbose_name_plural = "trang sổ đã quét"
+
+    def __str__(self):
+        return f"Trang {self.page} của bản ghi số {self.record_id}"

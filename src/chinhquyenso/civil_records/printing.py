@@ -254,7 +254,7 @@ class _Values:
         (no lunar, partial, two-digit-year, illegible or impossible date)."""
         if not self._is_date(key):
             return None
-        parsed = dates.parse(written, reference_year=self.record.year)
+        parsed = dates.parse(written, reference_year=self.record.year, years_before=self.kind.field(key).years_before)
         return parsed.exact if not parsed.flags else None
 
     def register(self, key: str, column) -> str:

@@ -11,6 +11,7 @@ change nothing.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import Count, QuerySet
 
@@ -21,7 +22,7 @@ from chinhquyenso.civil_records.models import CivilRecord, ImportBatch, ImportPr
 from chinhquyenso.core.errors import NotFound, PermissionDenied
 from chinhquyenso.core.text import fold
 from chinhquyenso.org.models import Agency
-from chinhquyenso.org.selectors import with_predecessors
+from chinhquyenso.org.selectors import version_chains, versions, with_predecessors
 
 MANAGING_ROLES = [Role.SPECIALIST, Role.LEADER, Role.AGENCY_ADMIN]
 
@@ -74,6 +75,45 @@ def communes_for(user, *, manage: bool = False) -> QuerySet[Agency]:
     return communes if ids is None else communes.filter(pk__in=ids)
 
 
+@dataclass(frozen=True)
+class Unit:
+    """A registering commune as the "Nơi đăng ký" lists offer it: once, whatever the number of
+    its versions (org.selectors.versions: renamed, moved, re-created under a new parent)."""
+
+    pk: int  # the version chosen in the forms: the one valid today, else the last one
+    label: str  # its name now, with its former names; a unit that no longer exists, with its last day
+    current: bool
+    version_ids: frozenset[int]  # every version the officer sees: the unit's records are on any of them
+
+
+def _unit(chain: list[Agency]) -> Unit:
+    last = chain[-1]
+    notes = []
+    former = list(dict.fromkeys(v.name for v in chain[:-1] if v.name != last.name))
+    if former:
+        notes.append(f"trước đây: {', '.join(former)}")
+    if last.valid_to is not None:  # its last day: valid_to is the first day it no longer exists
+        notes.append(f"đến {last.valid_to - dt.timedelta(days=1):%d/%m/%Y}")
+    label = f"{last.name} ({'; '.join(notes)})" if notes else last.name
+    return Unit(last.pk, label, last.valid_to is None, frozenset(v.pk for v in chain))
+
+
+def commune_units(user, *, manage: bool = False) -> list[Unit]:
+    """The communes of communes_for, each once: those that exist today first, then those
+    merged, split or dissolved (under their historical names), each group by name."""
+    agencies = list(communes_for(user, manage=manage))
+    visible = {agency.pk for agency in agencies}
+    units = [_unit([v for v in chain if v.pk in visible]) for chain in version_chains(agencies)]
+    return sorted(units, key=lambda unit: (not unit.current, fold(unit.label)))
+
+
+def same_commune(commune_id: int) -> list[int]:
+    """Every version of the commune `commune_id` is a version of: choosing a commune finds the
+    records registered under any of its names."""
+    agency = Agency.objects.filter(pk=commune_id).first()
+    return [v.pk for v in versions(agency)] if agency else [commune_id]
+
+
 def get_record(user, pk: int) -> CivilRecord:
     record = visible_records(user).select_related("commune", "batch").filter(pk=pk).first()
     if record is None:
@@ -114,7 +154,7 @@ def search(
     if record_type:
         records = records.filter(record_type=record_type)
     if commune_id:
-        records = records.filter(commune_id=commune_id)
+        records = records.filter(commune_id__in=same_commune(commune_id))
     if book:
         records = records.filter(book__iexact=book.strip())
     if number:
@@ -131,7 +171,7 @@ def search(
 def _flagged(user, commune_id: int | None, record_type: str, book: str) -> QuerySet[CivilRecord]:
     records = visible_records(user).filter(review_state=ReviewState.FLAGGED)
     if commune_id:
-        records = records.filter(commune_id=commune_id)
+        records = records.filter(commune_id__in=same_commune(commune_id))
     if record_type:
         records = records.filter(record_type=record_type)
     if book:

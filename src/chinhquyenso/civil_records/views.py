@@ -105,7 +105,8 @@ def index(request):
         "civil_records/index.html",
         {
             "form": form,
-            "communes": communes,
+            "communes": selectors.commune_units(user),
+            "chosen": form.arguments.get("commune_id"),
             "types": RecordType.choices,
             "page": window,
             "rows": rows,
@@ -157,7 +158,8 @@ def import_file(request):
         {
             "can_import": True,
             "form": form,
-            "communes": communes,
+            "communes": selectors.commune_units(user, manage=True),
+            "chosen": params.integer_or_none(form.values.get("xa", ""), minimum=1),
             "types": RecordType.choices,
             "max_mb": forms.upload_max_bytes() // (1024 * 1024),
             "batches": selectors.visible_batches(user).order_by("-created_at")[:RECENT_BATCHES],
@@ -258,11 +260,12 @@ def _flag_items(record) -> list[tuple[str, str, str]]:
 def _queue_page(request, *, book_errors=None, status=200):
     user = request.user
     communes = selectors.communes_for(user)
+    units = selectors.commune_units(user)
     get = request.GET
     if "xa" in get:
         commune_text = get["xa"][:20]
-    else:
-        default = selectors.communes_for(user, manage=True).first() or communes.first()
+    else:  # the first commune the officer manages, else the first one seen
+        default = (selectors.commune_units(user, manage=True) or units or [None])[0]
         commune_text = str(default.pk) if default else ""
     commune_id = params.integer(commune_text, "xa", minimum=1)
     commune = communes.filter(pk=commune_id).first() if commune_id else None
@@ -286,7 +289,7 @@ def _queue_page(request, *, book_errors=None, status=200):
         request,
         "civil_records/review.html",
         {
-            "communes": communes,
+            "communes": units,
             "commune": commune,
             "filters": filters,
             "types": RecordType.choices,

@@ -1,7 +1,7 @@
 """The error workbook of an import: the input's rows that had problems, as written.
 
 Sheet "Cần sửa" holds the rejected rows with the input's own columns, the
-problem cells filled red and a "Thông báo" column saying what to fix: the
+problem cells — every cell a message names — filled red and a "Thông báo" column saying what to fix: the
 officer corrects them there and imports the workbook again (its extra
 columns are ignored, and rows already imported are skipped by identity).
 Sheet "Cần rà soát" holds the rows that were stored with flags (yellow) or
@@ -118,10 +118,14 @@ def _fill(workbook: Workbook, batch: ImportBatch, source) -> dict:
             values = [cells[i] if i < len(cells) else None for i in keep]
             out = safe_cells(sheet, values)
             for problem in row_problems:
-                column = position.get(problem.column)
-                if column is not None:
-                    out[column].fill = ERROR_FILL if problem.severity == ImportProblem.Severity.ERROR else FLAG_FILL
-            message = "\n".join(f"{p.column}: {p.message}" if p.column else p.message for p in row_problems)
+                fill = ERROR_FILL if problem.severity == ImportProblem.Severity.ERROR else FLAG_FILL
+                for header in problem.columns:
+                    column = position.get(header)
+                    if column is not None:
+                        out[column].fill = fill
+            message = "\n".join(
+                f"{', '.join(p.columns)}: {p.message}" if p.columns else p.message for p in row_problems
+            )
             tail = [number] if rejected else [number, OUTCOMES[max(row_problems, key=_rank).severity]]
             sheet.append(out + safe_cells(sheet, tail) + [safe_cell(sheet, message, alignment=WRAP)])
             written[sheet.title] += 1

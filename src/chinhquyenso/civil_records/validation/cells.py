@@ -37,7 +37,7 @@ class Cell:
     parsed: dates.ParsedDate | None = None
     verbatim_json: str = ""  # '"header":"text"', joined into the row's JSON
     data_json: str = ""  # '"field":value'
-    per_row: bool = False  # depends on the rest of the row (a two-digit year): never cached
+    per_row: bool = False  # depends on the rest of the row (a two-digit year, flagged or not): never cached
 
 
 BLANK = Cell("")  # a cell holding nothing, or nothing but spaces
@@ -64,6 +64,7 @@ class CellReader:
     def __init__(self, columns: FileColumns, *, today: dt.date, places: tuple[re.Pattern, dict[str, str]]):
         self.today = today
         self.kinds = {f.key: f.kind for f in columns.kind.fields}
+        self.years_before = {f.key: f.years_before for f in columns.kind.fields}
         # The kinds stored as (a value derived from) their text, each read as (text, value, folded, flags).
         self._text_readers = {
             NAME: text_kinds.read_name,
@@ -74,6 +75,11 @@ class CellReader:
             SCANS: text_kinds.read_scans,
             SEX: read_sex,
             PLACE: PlaceReader(places).read,
+        }
+        # Fields read otherwise than their kind: the parents' names, where "không rõ" is an unknown parent.
+        kind = columns.kind
+        self._field_readers = {
+            key: text_kinds.read_parent_name(kind.field(key).label.split()[-1]) for key in kind.expected_fields
         }
         self._header_json = {c.index: to_json(c.header) + ":" for c in columns.in_file}
         self._key_json = {c.index: to_json(c.field) + ":" for c in columns.in_file if c.field}
@@ -105,12 +111,14 @@ class CellReader:
                 flags,
                 partial_ok=kind == YEAR_OR_DATE,
                 reference_year=reference_year,
+                years_before=self.years_before[key],
                 today=self.today,
             )
             if cell.parsed is not None and cell.parsed.value:
                 cell.stored = cell.parsed.value
         else:
-            cell.stored = self._text_readers[kind](text, value, folded, flags)
+            reader = self._field_readers.get(key) or self._text_readers[kind]
+            cell.stored = reader(text, value, folded, flags)
             if cell.stored is not None and kind in FOLDED_KINDS:
                 cell.folded = folded if len(cell.stored) == len(value) else fold_normalized(cell.stored)
         cell.flags = tuple(flags)

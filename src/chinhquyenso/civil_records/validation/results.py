@@ -13,6 +13,7 @@ FLAG_LABELS = {
     "two_digit_year": "Năm ghi hai chữ số",
     "illegible": "Không đọc được",
     "missing_parent": "Không có thông tin cha, mẹ",
+    "parent_unknown": "Không rõ cha, mẹ",
     "missing_number": "Không có số đăng ký",
     "missing_year": "Không có năm đăng ký",
     "historical_place": "Địa danh trước năm 1975",
@@ -32,6 +33,7 @@ class Problem:
     message: str
     severity: str  # "error": the row was rejected; "flag": stored, to review; "notice": information
     field: str = ""
+    other_columns: tuple[str, ...] = ()  # the other columns the message names, beside `column`
 
 
 @dataclass(slots=True)

@@ -61,16 +61,18 @@ class RowRules:
         row.book, row.register_number = cell["book"].stored or "", cell["number"].stored or ""
         if not any(names) and not row.register_number:
             row.rejected = True
-            header = header_for(kind.subject_fields[0])
+            # Every column the message names: the name columns and the number's.
+            headers = [header_for(key) for key in (*kind.subject_fields, "number")]
             row.problems.append(
                 Problem(
-                    header,
+                    headers[0],
                     "",
                     "unusable",
                     "Không dùng được: không có họ tên người được đăng ký và không có số đăng ký "
                     "(cần ít nhất một trong hai).",
                     "error",
                     kind.subject_fields[0],
+                    tuple(headers[1:]),
                 )
             )
             return

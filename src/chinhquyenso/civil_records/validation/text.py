@@ -24,6 +24,20 @@ ILLEGIBLE = {
     "xxx",
 }
 NONE_WRITTEN = {"-", "--", "khong", "khong co", "k co", "/", "0"}
+# Written in a parent's name column for a parent nobody knows (a child whose father is not
+# established): the register says the parent is unknown, not that its writing cannot be read.
+# Compared folded (without diacritics or case), the whole cell, brackets and a final stop aside.
+UNKNOWN_PARENT = {
+    "khong ro",
+    "k ro",
+    "chua ro",
+    "khong biet",
+    "chua biet",
+    "chua xac dinh",
+    "chua xac dinh duoc",
+    "khong xac dinh",
+    "khong xac dinh duoc",
+}
 ONLY_MARKS = re.compile(r"[?.…\s]+")
 # Markers of "illegible" and "none" are short: a longer text is never taken for one.
 MARKER_MAX_LENGTH = 20
@@ -55,6 +69,19 @@ def read_name(text: str, value: str, folded: str, flags: list) -> str | None:
     elif _DIGITS.search(name):
         flags.append(("invalid_value", "Họ tên có chữ số; cần đối chiếu sổ gốc.", text))
     return name
+
+
+def read_parent_name(who: str):
+    """The reader of a parent's name column (`who`: "cha", "mẹ"): an unknown parent is
+    flagged as such and nothing is stored; anything else is read as a name."""
+
+    def read(text: str, value: str, folded: str, flags: list) -> str | None:
+        if len(value) <= MARKER_MAX_LENGTH and folded.strip("().… ") in UNKNOWN_PARENT:
+            flags.append(("parent_unknown", f"Sổ ghi không rõ {who} (chưa xác định được {who}).", text))
+            return None
+        return read_name(text, value, folded, flags)
+
+    return read
 
 
 def read_identifier(text: str, value: str, folded: str, flags: list) -> str | None:

@@ -28,24 +28,31 @@ def read_year(text: str, value: str, flags: list, today: dt.date) -> int | None:
 
 
 def read_date(
-    raw, text: str, folded: str, flags: list, *, partial_ok: bool, reference_year: int | None, today: dt.date
+    raw,
+    text: str,
+    folded: str,
+    flags: list,
+    *,
+    partial_ok: bool,
+    reference_year: int | None,
+    years_before: tuple[int, int] | None = None,
+    today: dt.date,
 ) -> tuple[dates.ParsedDate | None, bool]:
     """The parsed date, and whether it was read against the row's year (a two-digit year).
     `raw` is the spreadsheet's own date or number, or the text with spaces collapsed;
-    `partial_ok`: a year alone is all the field asks for (parents' years of birth)."""
+    `partial_ok`: a year alone is all the field asks for (parents' years of birth);
+    `years_before`: how long before the row's year the field's dates can lie (fields.Field)."""
     if isinstance(raw, str):
         if folded in ILLEGIBLE or ONLY_MARKS.fullmatch(raw):
             flags.append(("illegible", "Sổ ghi không đọc được; cần đối chiếu sổ gốc.", text))
             return None, False
         if folded in NONE_WRITTEN:
             return None, False
-    parsed = dates.parse(raw, reference_year=reference_year, today=today)
-    per_row = False
+    parsed = dates.parse(raw, reference_year=reference_year, years_before=years_before, today=today)
     for code, reason in parsed.flags:
-        per_row = per_row or code == "two_digit_year"
         if code == "partial_date" and partial_ok:
             continue
         flags.append((code, reason, text))
     if parsed.end and parsed.end > today:
         flags.append(("inconsistent_date", "Ngày sau ngày hôm nay.", text))
-    return parsed, per_row
+    return parsed, parsed.short_year

@@ -97,7 +97,7 @@ class Command(BaseCommand):
             f"bị từ chối: {format_number(result['rejected'])}; đã có, bỏ qua: {format_number(result['skipped_existing'])}."
         )
         for problem in batch.problems.filter(severity="error")[:20]:
-            self.stderr.write(f"Dòng {problem.row}, cột {problem.column or '—'}: {problem.message}")
+            self.stderr.write(f"Dòng {problem.row}, cột {', '.join(problem.columns) or '—'}: {problem.message}")
         if errors:
             self.stdout.write(f"Sổ tính lỗi: {errors}")
 
