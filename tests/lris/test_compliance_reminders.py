@@ -43,7 +43,7 @@ def test_rates_with_one_on_time_one_late_and_one_missing(monthly, assignments, o
     assert result.reporting_rate == Decimal("66.67") and result.on_time_rate == Decimal("33.33")
     assert result.reporting_rate_text == "66,7% (2/3)" and result.on_time_rate_text == "33,3% (1/3)"
     assert [m.agency_name for m in result.missing] == ["Công an tỉnh"]
-    assert result.missing[0].status_label == "Chưa nhập"
+    assert result.missing[0].status_label == "Quá hạn, chưa nộp"  # the deadline 05/4/2025 has passed
     assert (result.period_code, result.period_label) == ("2025-M03", "tháng 3 năm 2025")
 
     # A returned report no longer counts as reported; sent again after the deadline it is still on time,
@@ -143,7 +143,7 @@ def test_reminder_job_runs_from_the_scheduler(monthly, province, officers, admin
 
 def test_overdue_rows_are_red_on_the_list(assignments, officers):
     text = signed_in(officers["tu_phap"]["specialist"]).get("/can-bo/bao-cao-so-lieu/").content.decode()
-    assert 'class="overdue"' in text and "Quá hạn — chưa nhập" in text and "05/04/2025" in text
+    assert 'class="overdue"' in text and "Quá hạn, chưa nộp" in text and "05/04/2025" in text
 
 
 def test_sent_values_survive_a_page_round_trip(assignments, officers):

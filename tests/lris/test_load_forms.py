@@ -35,18 +35,22 @@ CODES = {
 def test_forms_file_loads_once(admin_user):
     first = services.load_forms(actor=admin_user)
     assert CODES <= set(first.indicators_created)
-    assert set(first.forms_created) == {"ha-tang-so-attt", "chinh-quyen-dien-tu"}
+    assert set(first.forms_created) == {"ha-tang-so-attt", "chinh-quyen-dien-tu", "chi-so-phuc-vu-766"}
     assert Indicator.objects.filter(code__in=CODES).exclude(source=Indicator.Source.REPORTED).count() == 0
     ratio = Indicator.objects.get(code="smartphone_adult_rate")
     assert ratio.value_type == "ratio" and ratio.denominator_label == "Dân số trưởng thành"
     assert Indicator.objects.get(code="it_staff_dedicated").part_of.code == "it_staff"
     quarterly = ReportForm.objects.get(code="ha-tang-so-attt")
     assert quarterly.period_kind == "quarter" and quarterly.items.count() == 12
-    assert ReportForm.objects.get(code="chinh-quyen-dien-tu").agency_kinds == ["department", "district_committee"]
+    assert ReportForm.objects.get(code="chinh-quyen-dien-tu").agency_kinds == [
+        "department",
+        "district_committee",
+        "commune_committee",
+    ]
     counts = (Indicator.objects.count(), ReportForm.objects.count(), FormItem.objects.count())
     second = services.load_forms(actor=admin_user)
     assert (second.indicators_created, second.forms_created) == ([], [])
-    assert set(second.forms_kept) == {"ha-tang-so-attt", "chinh-quyen-dien-tu"}
+    assert set(second.forms_kept) == {"ha-tang-so-attt", "chinh-quyen-dien-tu", "chi-so-phuc-vu-766"}
     assert (Indicator.objects.count(), ReportForm.objects.count(), FormItem.objects.count()) == counts
     assert AuditRecord.objects.filter(action="lris.forms.load").count() == 2
 

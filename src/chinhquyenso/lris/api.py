@@ -32,6 +32,7 @@ class AssignmentOut(Schema):
     status: str
     status_label: str
     overdue: bool
+    late: bool
     first_submitted_at: dt.datetime | None
     submitted_at: dt.datetime | None
     reviewed_at: dt.datetime | None
@@ -100,6 +101,7 @@ class ComplianceOut(Schema):
     reporting_rate_text: str
     on_time_rate_text: str
     missing: list[MissingOut]
+    late: list[MissingOut]
 
 
 def _out(assignment) -> dict:
@@ -120,6 +122,7 @@ def _out(assignment) -> dict:
         "status": state.key,
         "status_label": state.label,
         "overdue": state.overdue,
+        "late": state.late,
         "first_submitted_at": submission.first_submitted_at if submission else None,
         "submitted_at": submission.submitted_at if submission else None,
         "reviewed_at": submission.reviewed_at if submission else None,
@@ -217,4 +220,5 @@ def compliance(request, form: str = Query(..., max_length=60), period: str = Que
             )
         },
         "missing": [m.__dict__ for m in result.missing],
+        "late": [m.__dict__ for m in result.late],
     }

@@ -30,6 +30,7 @@ from chinhquyenso.lris.models import (
     ValueChange,
 )
 from chinhquyenso.lris.validation import Clean, bounds, display, number_text
+from chinhquyenso.org.models import Agency, AgencyKind
 
 # ---------------------------------------------------------------- who may do what
 
@@ -96,24 +97,52 @@ class State:
     key: str  # not_started, draft, returned, submitted, resubmitted, approved
     label: str
     css: str  # site.css badge class
-    overdue: bool
+    overdue: bool  # past the deadline and not reported (nothing sent, or returned and not sent again)
+    late: bool = False  # first sent after the deadline day
+
+
+# The one wording of a report's state, used by the agency's list, the report page, the review queue,
+# the compliance page and the API. The deadline is a day: sending on that day is on time.
+NOT_STARTED_LABEL = "Chưa nhập"
+OVERDUE_LABELS = {
+    "not_started": "Quá hạn, chưa nộp",
+    Status.DRAFT: "Quá hạn, đang nhập, chưa gửi",
+    Status.RETURNED: "Quá hạn, bị trả lại, chưa gửi lại",
+}
+LATE_LABELS = {
+    Status.SUBMITTED: "Nộp trễ, chờ duyệt",
+    Status.RESUBMITTED: "Nộp trễ, đã gửi lại, chờ duyệt",
+    Status.APPROVED: "Nộp trễ, đã duyệt",
+    Status.RETURNED: "Nộp trễ, bị trả lại, cần sửa",
+}
 
 
 def state_of(assignment: FormAssignment, today: dt.date | None = None) -> State:
+    """The state of one report at `today` (default: today in Vietnam): its
+    status, whether it is overdue (not reported and the deadline has passed:
+    "Quá hạn, chưa nộp") and whether it was sent late (first sent after the
+    deadline: "Nộp trễ"); a return by the province does not make a report
+    sent on time late."""
     today = today or local_date(timezone.now())
     submission = submission_of(assignment)
     status = submission.status if submission else "not_started"
+    first_sent = submission.first_submitted_at if submission else None
+    late = first_sent is not None and local_date(first_sent) > assignment.deadline
     overdue = status not in REPORTED and assignment.deadline < today
-    if status == "not_started":
-        label = "Chưa nhập"
-    else:
-        label = Status(status).label
     if overdue:
-        return State(status, f"Quá hạn — {label.lower()}", "overdue", True)
+        label = OVERDUE_LABELS[status]
+        if late and status == Status.RETURNED:
+            label = "Quá hạn, nộp trễ, bị trả lại, chưa gửi lại"
+        return State(status, label, "overdue", True, late)
+    if late:  # sent, but after the deadline: shown in the warning colour
+        return State(
+            status, LATE_LABELS.get(status, f"Nộp trễ, {Status(status).label.lower()}"), "due_soon", False, True
+        )
+    label = NOT_STARTED_LABEL if status == "not_started" else Status(status).label
     css = {"approved": "in_time", "submitted": "waiting", "resubmitted": "waiting"}.get(status, "")
     if not css:
         css = "due_soon" if (assignment.deadline - today).days <= 2 else "waiting"
-    return State(status, label, css, False)
+    return State(status, label, css, False, False)
 
 
 GROUPS = [
@@ -161,6 +190,12 @@ def review_queue(user) -> QuerySet[FormAssignment]:
         .filter(submission__status__in=AWAITING_REVIEW)
         .order_by("submission__submitted_at", "id")
     )
+
+
+def review_rows(user, *, today: dt.date | None = None, limit: int = 200) -> list[Row]:
+    """The review queue with each report's state ("Nộp trễ, chờ duyệt" when first sent after the deadline)."""
+    today = today or local_date(timezone.now())
+    return [Row(a, state_of(a, today), a.period.label) for a in review_queue(user)[:limit]]
 
 
 def notices(user, limit: int = 20) -> list[Message]:
@@ -304,6 +339,7 @@ class Compliance:
     awaiting_review: int
     returned: int
     missing: list[MissingAgency] = field(default_factory=list)
+    late: list[MissingAgency] = field(default_factory=list)  # sent, but first sent after the deadline
 
     @property
     def reporting_rate(self) -> Decimal | None:
@@ -337,11 +373,19 @@ def _percent(numerator: int, denominator: int) -> str:
 
 
 def compliance(
-    form: ReportForm, period_start: dt.date, period_end: dt.date, *, user=None, agencies: set[int] | None = None
+    form: ReportForm,
+    period_start: dt.date,
+    period_end: dt.date,
+    *,
+    user=None,
+    agencies: set[int] | None = None,
+    today: dt.date | None = None,
 ) -> Compliance:
     """How well the agencies reported `form` for the period. With `user`, only
     the agencies that user may see are counted (the province sees all); with
-    `agencies`, only those."""
+    `agencies`, only those. Each listed report carries its state at `today`
+    (state_of: "Quá hạn, chưa nộp", "Nộp trễ, đã duyệt" …)."""
+    today = today or local_date(timezone.now())
     assignments = FormAssignment.objects.filter(form=form, period_start=period_start, period_end=period_end)
     if agencies is not None:
         assignments = assignments.filter(agency_id__in=agencies)
@@ -349,29 +393,29 @@ def compliance(
         assignments = assignments.filter(pk__in=visible_assignments(user).values("pk"))
     rows = list(assignments.select_related("agency", "submission").order_by("agency__name"))
     reported = on_time = approved = awaiting = returned = 0
-    missing = []
+    missing, late = [], []
     for assignment in rows:
-        submission = submission_of(assignment)
-        status = submission.status if submission else "not_started"
-        if status in REPORTED:
+        state = state_of(assignment, today)
+        line = MissingAgency(
+            assignment.agency_id,
+            assignment.agency.code,
+            assignment.agency.name,
+            assignment.pk,
+            assignment.deadline,
+            state.key,
+            state.label,
+        )
+        if state.key in REPORTED:
             reported += 1
-            if local_date(submission.first_submitted_at) <= assignment.deadline:
+            if state.late:
+                late.append(line)
+            else:
                 on_time += 1
-            approved += status == Status.APPROVED
-            awaiting += status in AWAITING_REVIEW
+            approved += state.key == Status.APPROVED
+            awaiting += state.key in AWAITING_REVIEW
         else:
-            returned += status == Status.RETURNED
-            missing.append(
-                MissingAgency(
-                    assignment.agency_id,
-                    assignment.agency.code,
-                    assignment.agency.name,
-                    assignment.pk,
-                    assignment.deadline,
-                    status,
-                    "Chưa nhập" if status == "not_started" else Status(status).label,
-                )
-            )
+            returned += state.key == Status.RETURNED
+            missing.append(line)
     period = period_of_dates(period_start, period_end)
     return Compliance(
         form.code,
@@ -387,6 +431,7 @@ def compliance(
         awaiting,
         returned,
         missing,
+        late,
     )
 
 
@@ -399,6 +444,32 @@ def assignment_periods(form: ReportForm) -> list:
         .order_by("-period_start", "-period_end")
     )
     return [period_of_dates(p["period_start"], p["period_end"]) for p in pairs]
+
+
+def audience_kinds(form: ReportForm, period_start: dt.date, period_end: dt.date) -> list[str]:
+    """The kinds of agency that report `form` for the period, as the
+    organization then was: the kinds of the agencies it was assigned to for
+    that period; before any assignment, the form's usual kinds of which an
+    agency existed on the period's last day (after 01/7/2025 there is no
+    "UBND cấp huyện" to name)."""
+    kinds = set(
+        FormAssignment.objects.filter(form=form, period_start=period_start, period_end=period_end).values_list(
+            "agency__kind", flat=True
+        )
+    )
+    if not kinds:
+        kinds = set(
+            Agency.objects.valid_on(period_end)
+            .filter(kind__in=form.agency_kinds or [])
+            .values_list("kind", flat=True)
+            .distinct()
+        )
+    return [kind for kind in AgencyKind.values if kind in kinds]
+
+
+def audience_text(form: ReportForm, period_start: dt.date, period_end: dt.date) -> str:
+    """ "Sở, ban, ngành; UBND cấp xã": audience_kinds in words."""
+    return "; ".join(AgencyKind(kind).label for kind in audience_kinds(form, period_start, period_end))
 
 
 def active_forms() -> QuerySet[ReportForm]:

@@ -23,6 +23,7 @@ from chinhquyenso.core import audit, workflow
 from chinhquyenso.core.calendar import local_date
 from chinhquyenso.core.errors import DomainError, NotFound, PermissionDenied
 from chinhquyenso.core.text import nfc, nfc_lines
+from chinhquyenso.core.unique import duplicate_message
 from chinhquyenso.exchange import outbox
 from chinhquyenso.exchange.models import Message
 from chinhquyenso.indicators.models import Indicator, PeriodKind
@@ -134,7 +135,7 @@ def load_forms(path: str | Path = FORMS_FILE, *, actor=None) -> LoadSummary:
             existing = Indicator.objects.filter(code=code).first()
             if existing is not None and existing.source != Indicator.Source.REPORTED:
                 raise DomainError(
-                    f"Mã chỉ tiêu {code} đã dùng cho một chỉ tiêu không do cơ quan báo cáo "
+                    f"{duplicate_message(Indicator, 'code', code, existing)} Chỉ tiêu đó không do cơ quan báo cáo "
                     f"({existing.get_source_display().lower()}); hãy đặt mã khác.",
                     field=code,
                 )

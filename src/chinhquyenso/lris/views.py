@@ -127,6 +127,7 @@ def _page(request, assignment, *, posted=None, errors=None, upload_errors=None, 
             "can_reopen": selectors.can_review(user) and status_key == Status.APPROVED,
             "history": selectors.history(assignment),
             "period": assignment.period,
+            "audience": selectors.audience_text(assignment.form, assignment.period_start, assignment.period_end),
             "reference": xlsx.reference(assignment),
         },
         status=status,
@@ -314,8 +315,8 @@ def _url(name: str) -> str:
 def review_list(request):
     if not (selectors.can_review(request.user) or selectors.sees_compliance(request.user)):
         raise PermissionDenied("Chỉ quản trị tỉnh duyệt báo cáo.")
-    queue = list(selectors.review_queue(request.user)[:200])
-    return render(request, "lris/review_list.html", {"queue": queue})
+    rows = selectors.review_rows(request.user, today=_today())
+    return render(request, "lris/review_list.html", {"rows": rows})
 
 
 @reporting_officer_required
@@ -330,7 +331,7 @@ def compliance_page(request):
     if form and code:
         try:
             period = parse_period(code)
-            result = selectors.compliance(form, period.start, period.end)
+            result = selectors.compliance(form, period.start, period.end, today=_today())
         except DomainError as problem:
             error = problem.message
     return render(
