@@ -75,12 +75,16 @@ def test_766_for_the_province(dataset, province, admin_user):
     assert scores["766-2-1"].points == 0
     # open in time 0/1 → 0 points
     assert scores["766-2-2"].points == 0
-    # online 60% ≥ 50% threshold → full 10 points
-    assert scores["766-4-2"].points == 10
-    # online payment 20% of the 50% threshold → 6 × 20/50
-    assert scores["766-4-3"].points == D("2.40")
-    # services with online dossiers 1/1 → full
-    assert scores["766-4-1"].points == 6
+    # online 60% ≥ 50% threshold → full 6 points (criterion 3.3)
+    assert scores["766-4-2"].points == 6
+    # online payment 20% of the 50% threshold → 8 × 20/50 (criterion 3.6, with the unidentified 2 points)
+    assert scores["766-4-3"].points == D("3.20")
+    # services with online dossiers 1/1 → full 4 (criterion 3.2)
+    assert scores["766-4-1"].points == 4
+    # procedures offered online 1/2 (birth; the information-only one is not) → 2 × 50/80 (criterion 3.1)
+    assert scores["766-4-4"].points == D("1.25")
+    # fee-bearing procedures offered online 1/1 (birth) → full 2 (criterion 3.5)
+    assert scores["766-4-5"].points == 2
     # nothing reported yet for publication, sync, feedback, satisfaction: not scored, listed as missing
     assert {r.rule.code for r in result.missing} == {"766-1-1", "766-1-2", "766-5-1", "766-5-2"}
     assert result.points == sum(r.points for r in scores.values() if r.points is not None)

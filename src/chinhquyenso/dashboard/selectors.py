@@ -393,7 +393,7 @@ class Tile:
     @property
     def display(self) -> str:
         if self.current is None or self.current.value is None:
-            return "—"
+            return self.current.display if getattr(self.current, "no_data", False) else "—"
         if self.is_score:
             return f"{number_text(self.current.rounded)}/100"
         return self.current.display
@@ -439,9 +439,10 @@ def _score_value(index: assessments.Index766) -> IndicatorValue:
 
 
 def score_note(score: IndicatorValue) -> str:
-    if score.denominator and score.denominator < 100:
-        return f"tính trên {number_text(score.denominator)}/100 điểm có số liệu"
-    return ""
+    """The 766 score's coverage, worded once (assessments.index766_coverage)."""
+    if not score.denominator:
+        return ""
+    return assessments.index766_coverage(score.denominator, Decimal(100))
 
 
 def _tiles(ctx: Context, specs, noun: str = "hồ sơ") -> list[Tile]:
@@ -920,15 +921,17 @@ class EGov:
 
 
 def egov(ctx: Context) -> EGov:
-    """E-government completion of the agencies in view, for the month the
-    period ends with (the criteria are assessed monthly)."""
-    last = month(ctx.period.end.year, ctx.period.end.month)
+    """E-government completion of the agencies in view: assessments.egov_completion,
+    the same figure as the reports, `cqs kpi` and /api/indicators (the
+    period's last month, assessments.assessed_period)."""
+    last = assessments.assessed_period(ctx.period)
     computation = (
         ctx.computation
         if (last.start, last.end) == (ctx.period.start, ctx.period.end)
         else computation_for(last, "egov")
     )
     completion = cached(("egov", last.start, last.end), lambda: assessments.egov_completion(computation))
+    computation = completion.computation or computation
     keep = (
         subtree(computation, ctx.unit.id) if ctx.unit and ctx.unit.id in computation.units else set(computation.units)
     )
@@ -940,7 +943,11 @@ def egov(ctx: Context) -> EGov:
         )
         for level in completion.levels
     ]
-    return EGov(period=last, criteria=completion.criteria, levels=[level for level in levels if level.agencies])
+    return EGov(
+        period=completion.period or last,
+        criteria=completion.criteria,
+        levels=[level for level in levels if level.agencies],
+    )
 
 
 # ---------------------------------------------------------------- reporting compliance (LRIS)

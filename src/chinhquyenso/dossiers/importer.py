@@ -374,7 +374,8 @@ def clean_line(record, lookups: _Lookups, now: dt.datetime) -> _Clean:
             raise DomainError("Ngày hẹn trả sớm hơn ngày tiếp nhận.", "due_at")
     if clean.finished_at is not None:
         clean.timeliness = timeliness_of(
-            Dossier(rescheduled=clean.rescheduled, finished_at=clean.finished_at, due_at=clean.due_at)
+            Dossier(rescheduled=clean.rescheduled, finished_at=clean.finished_at, due_at=clean.due_at),
+            supplement_requests=sum(1 for event in raw_events if event[2] == "request_supplement"),
         )
     return clean
 

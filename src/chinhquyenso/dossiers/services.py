@@ -119,11 +119,16 @@ def counter_agency_id(dossier: Dossier) -> int:
     return successor.pk if successor else agency.pk
 
 
-def timeliness_of(dossier: Dossier) -> str:
-    """766 rule: finished on an earlier date than appointed is early, on the
-    appointed date on time, later is late; an apology (Mẫu 04) counts as late.
-    Waiting for the citizen's supplement is already deducted from `due_at`."""
-    if dossier.rescheduled:
+def timeliness_of(dossier: Dossier, supplement_requests: int | None = None) -> str:
+    """766 rule (QĐ 766/QĐ-TTg, tiêu chí 2.1): finished on an earlier date than
+    appointed is early, on the appointed date on time, later is late; an
+    apology (Mẫu 04) counts as late, and so does a dossier asked for
+    supplements (Mẫu 02) more than once. Waiting for the citizen's supplement
+    is already deducted from `due_at`. `supplement_requests`: how many were
+    made (counted from the dossier's requests when not given)."""
+    if supplement_requests is None:
+        supplement_requests = dossier.supplement_requests.count() if dossier.pk else 0
+    if dossier.rescheduled or supplement_requests > 1:
         return Timeliness.LATE
     finished, due = local_date(dossier.finished_at), local_date(dossier.due_at)
     if finished < due:

@@ -40,7 +40,7 @@ class FormulaInline(admin.TabularInline):
     model = FormulaVersion
     extra = 0
     can_delete = False
-    fields = ["version", "valid_from", "numerator", "denominator", "scale", "note", "created_at"]
+    fields = ["version", "valid_from", "numerator", "denominator", "missing", "scale", "note", "created_at"]
     readonly_fields = fields
     verbose_name_plural = "công thức các phiên bản (thêm phiên bản mới ở mục «Công thức»)"
 
@@ -59,7 +59,7 @@ class IndicatorAdmin(AuditedAdmin):
 class FormulaForm(forms.ModelForm):
     class Meta:
         model = FormulaVersion
-        fields = ["indicator", "valid_from", "numerator", "denominator", "scale", "note"]
+        fields = ["indicator", "valid_from", "numerator", "denominator", "missing", "scale", "note"]
         help_texts = {"numerator": "Đại lượng dùng được: " + ", ".join(sorted(measure_names()))}
 
     def clean(self):
@@ -75,6 +75,7 @@ class FormulaForm(forms.ModelForm):
                 scale=data.get("scale"),
                 valid_from=data["valid_from"],
                 note=data.get("note", ""),
+                missing=data.get("missing", ""),
             )
         except DomainError as error:
             raise forms.ValidationError({error.field or "numerator": error.message}) from None

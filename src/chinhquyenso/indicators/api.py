@@ -18,6 +18,9 @@ router = Router(auth=AUTH)
 class PeriodQuery(Schema):
     period: str = Field(max_length=40)
     agency: str = Field("", max_length=60)
+    with_subordinates: bool = Field(
+        False, description="Với agency: tính cả các cơ quan cấp dưới. Mặc định: chỉ riêng cơ quan đó."
+    )
 
 
 def _officer(request):
@@ -26,15 +29,14 @@ def _officer(request):
 
 
 def _computation(query: PeriodQuery, codes=None):
+    """The period, its computation and what the figures cover: the agency
+    alone, or with its subordinates when asked (as `cqs kpi`)."""
     period = parse_period(query.period)
     computation = selectors.compute(period, codes=codes)
-    unit_id = selectors.PROVINCE
-    if query.agency:
-        unit = selectors.find_unit(computation, query.agency)
-        if unit is None:
-            raise NotFound(f"Không có cơ quan mã «{query.agency}» trong kỳ {period.label}.", field="agency")
-        unit_id = unit.id
-    return period, computation, unit_id
+    scope = selectors.scope_of(computation, query.agency, with_subordinates=query.with_subordinates)
+    if scope is None:
+        raise NotFound(f"Không có cơ quan mã «{query.agency}» trong kỳ {period.label}.", field="agency")
+    return period, computation, scope
 
 
 def _period_dict(period) -> dict:
@@ -67,6 +69,7 @@ def registry(request):
                     "numerator": f.numerator,
                     "denominator": f.denominator,
                     "scale": f.scale,
+                    "missing": f.missing,
                     "note": f.note,
                 }
                 for f in i.formulas.all()
@@ -79,19 +82,26 @@ def registry(request):
 @router.get("values", summary="Giá trị mọi chỉ tiêu (tử số, mẫu số, giá trị) cho toàn tỉnh hoặc một cơ quan")
 def values(request, query: Query[PeriodQuery]):
     _officer(request)
-    period, computation, unit_id = _computation(query)
+    period, computation, scope = _computation(query)
+    table = scope.values(computation)
     return {
         "period": _period_dict(period),
         "agency": query.agency or None,
-        "indicators": [computation.values[unit_id][i.code].as_dict() for i in computation.applicable(unit_id)],
+        "agency_name": scope.name,
+        **scope.as_dict(),
+        "indicators": [table[i.code].as_dict() for i in computation.applicable(scope.unit_id)],
     }
 
 
 @router.get("index766", summary="Bộ chỉ số 766: điểm từng chỉ số thành phần và số liệu")
 def index766(request, query: Query[PeriodQuery]):
     _officer(request)
-    period, computation, unit_id = _computation(query, codes=assessments.index766_codes())
-    return assessments.index766_dict(assessments.index766(computation, unit_id), period)
+    period, computation, scope = _computation(query, codes=assessments.index766_codes())
+    if scope.with_subordinates:  # the province, or an agency with its subordinates
+        result = assessments.index766(computation, scope.unit_id)
+    else:
+        result = assessments.score_index766(assessments.rule_groups(), scope.values(computation), scope.name)
+    return {**assessments.index766_dict(result, period), **scope.as_dict()}
 
 
 @router.get("egov-completion", summary="Mức độ hoàn thiện chính quyền điện tử theo cơ quan")

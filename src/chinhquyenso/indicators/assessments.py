@@ -8,7 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from chinhquyenso.core.text import format_number
 from chinhquyenso.indicators.models import EGovCriterion, Index766Group, Index766Rule, Indicator, Target
-from chinhquyenso.indicators.selectors import PROVINCE, Computation, IndicatorValue, Unit
+from chinhquyenso.indicators.periods import Period, month
+from chinhquyenso.indicators.selectors import PROVINCE, Computation, IndicatorValue, Unit, compute
 from chinhquyenso.org.models import LEVEL_OF_KIND, Level
 
 TWO_PLACES = Decimal("0.01")
@@ -126,6 +127,27 @@ def index766(computation: Computation, unit_id: int = PROVINCE) -> Index766:
     return score_index766(rule_groups(), computation.values.get(unit_id, {}), name)
 
 
+def _points_text(value: Decimal) -> str:
+    return format_number(value, 0 if value == value.to_integral() else 2)
+
+
+def index766_coverage(scored_max: Decimal, max_points: Decimal) -> str:
+    """ "tính trên 72/100 điểm có số liệu" when some rules had no data to
+    score; "" when every rule was scored. The one wording of the coverage:
+    the dashboard tile, reports, `cqs index766`."""
+    if scored_max >= max_points:
+        return ""
+    return f"tính trên {_points_text(scored_max)}/{_points_text(max_points)} điểm có số liệu"
+
+
+def index766_summary(result: Index766) -> str:
+    """ "61,80/100 điểm (tính trên 72/100 điểm có số liệu)": the score as a
+    report prints it, never without its coverage."""
+    text = f"{format_number(result.points, 2)}/{_points_text(result.max_points)} điểm"
+    coverage = index766_coverage(result.scored_max, result.max_points)
+    return f"{text} ({coverage})" if coverage else text
+
+
 def index766_dict(result: Index766, period) -> dict:
     """The index as plain data (API, `cqs index766 --json`, report snapshots)."""
     return {
@@ -134,6 +156,8 @@ def index766_dict(result: Index766, period) -> dict:
         "points": float(result.points),
         "max_points": float(result.max_points),
         "scored_max": float(result.scored_max),
+        "coverage": index766_coverage(result.scored_max, result.max_points),
+        "summary": index766_summary(result),
         "groups": [
             {
                 "name": g.group.name,
@@ -209,6 +233,13 @@ class LevelSummary:
     agencies: list[AgencyCompletion] = field(default_factory=list)
 
     @property
+    def noun(self) -> str:
+        """The label inside a sentence: "cơ quan cấp tỉnh", "UBND cấp huyện"
+        (an abbreviation keeps its capitals)."""
+        first, _, rest = self.label.partition(" ")
+        return f"{first.lower() if not first.isupper() else first} {rest}".strip()
+
+    @property
     def complete(self) -> int:
         return sum(a.complete for a in self.agencies)
 
@@ -221,6 +252,8 @@ class LevelSummary:
 class EGovCompletion:
     criteria: list[EGovCriterion]
     levels: list[LevelSummary]
+    period: Period | None = None  # the month assessed (assessed_period)
+    computation: Computation | None = field(default=None, repr=False)  # the figures it was assessed on
 
     @property
     def agencies(self) -> list[AgencyCompletion]:
@@ -243,10 +276,36 @@ def _share(part: int, whole: int) -> IndicatorValue:
     )
 
 
+def assessed_period(period: Period) -> Period:
+    """The one period e-government completion is assessed over, for any
+    period asked: its last month (cut to the period where it ends or starts
+    inside that month). The criteria are assessed monthly, "tính đến tháng
+    03/2025 … so với tháng 02/2025" (seed 002), so a quarter's, 9 months' or
+    year's completion is the state in its last month, not a blend of months
+    (a certificate lost in August is not made up for by July)."""
+    last = month(period.end.year, period.end.month)
+    start = max(last.start, period.start)
+    if (start, period.end) == (last.start, last.end):
+        return last
+    return Period("range", start, period.end)
+
+
 def egov_completion(computation: Computation) -> EGovCompletion:
-    """Each agency is assessed on its own data and that of its subordinates
-    not assessed on their own (a district with its communes; UBND tỉnh
-    without the departments, which are assessed themselves)."""
+    """E-government completion for the period of `computation`, assessed
+    over assessed_period() — the one computation every surface calls (report,
+    `cqs kpi`, both APIs, the dashboard). Each agency is assessed on its own
+    data and that of its subordinates not assessed on their own (a district
+    with its communes; UBND tỉnh without the departments, which are assessed
+    themselves)."""
+    cached = computation.assessments.get("egov")
+    if cached is not None:
+        return cached
+    result = _assess_egov(computation)
+    computation.assessments["egov"] = result
+    return result
+
+
+def _assess_egov(computation: Computation) -> EGovCompletion:
     criteria = list(EGovCriterion.objects.filter(is_active=True).select_related("indicator"))
     levels = {
         level: LevelSummary(level=level, label=label)
@@ -256,6 +315,13 @@ def egov_completion(computation: Computation) -> EGovCompletion:
             (Level.COMMUNE, "UBND cấp xã"),
         )
     }
+    period = assessed_period(computation.period)
+    codes = {c.indicator.code for c in criteria}
+    if codes and (
+        (period.start, period.end) != (computation.period.start, computation.period.end)
+        or not codes <= {i.code for i in computation.indicators}
+    ):
+        computation = compute(period, codes=codes)
     kinds = {kind for c in criteria for kind in c.agency_kinds}
     assessed = {u.id for u in computation.units.values() if not kinds or u.kind in kinds} if criteria else set()
 
@@ -278,7 +344,12 @@ def egov_completion(computation: Computation) -> EGovCompletion:
             )
             results.append(CriterionResult(criterion=criterion, value=value, meets=meets))
         levels[LEVEL_OF_KIND[unit.kind]].agencies.append(AgencyCompletion(unit=unit, results=results))
-    return EGovCompletion(criteria=criteria, levels=[level for level in levels.values() if level.agencies])
+    return EGovCompletion(
+        criteria=criteria,
+        levels=[level for level in levels.values() if level.agencies],
+        period=period,
+        computation=computation,
+    )
 
 
 def fill_assessed(computation: Computation) -> None:

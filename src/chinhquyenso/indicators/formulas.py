@@ -20,6 +20,7 @@ FACT_MEASURES = {
     "received_reusing": "hồ sơ tái sử dụng dữ liệu, giấy tờ điện tử",
     "with_fee": "hồ sơ phải nộp phí, lệ phí",
     "paid_online": "hồ sơ thanh toán trực tuyến",
+    "payment_method_unknown": "hồ sơ phải nộp phí, lệ phí không rõ hình thức thanh toán (chuyển từ hệ thống cũ)",
     "finished": "hồ sơ đã giải quyết",
     "finished_early": "hồ sơ giải quyết trước hạn",
     "finished_on_time": "hồ sơ giải quyết đúng hạn",
@@ -39,9 +40,14 @@ OPEN_MEASURES = {
     "open_in_time": "hồ sơ đang giải quyết trong hạn",
     "open_overdue": "hồ sơ đang giải quyết quá hạn",
 }
+# Procedures the agency handled in the period (its assignments, any service
+# level), counted from the catalog rather than from dossiers.
 CATALOG_MEASURES = {
+    "procedures_handled": "thủ tục hành chính cơ quan giải quyết (mọi mức độ dịch vụ)",
     "services_online": "dịch vụ công trực tuyến (một phần, toàn trình) cơ quan giải quyết",
     "services_with_online_dossier": "dịch vụ công trực tuyến có phát sinh hồ sơ trực tuyến",
+    "fee_procedures_handled": "thủ tục hành chính có phí, lệ phí cơ quan giải quyết",
+    "fee_procedures_online": "thủ tục hành chính có phí, lệ phí được cung cấp dịch vụ công trực tuyến",
 }
 
 

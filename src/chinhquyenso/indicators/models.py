@@ -4,9 +4,12 @@ assessment rules (QĐ 766 index, e-government completion criteria)."""
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
+from chinhquyenso.core.text import format_number
+from chinhquyenso.core.unique import NamedUniqueMessage
 from chinhquyenso.org.models import Agency
-from chinhquyenso.procedures.models import Procedure
+from chinhquyenso.procedures.models import Procedure, ServiceLevel
 
 
 class PeriodKind(models.TextChoices):
@@ -18,7 +21,7 @@ class PeriodKind(models.TextChoices):
     RANGE = "range", "Khoảng thời gian bất kỳ"
 
 
-class Indicator(models.Model):
+class Indicator(NamedUniqueMessage, models.Model):
     class Source(models.TextChoices):
         COMPUTED = "computed", "Tính từ dữ liệu hệ thống"
         REPORTED = "reported", "Cơ quan báo cáo (LRIS)"
@@ -38,6 +41,12 @@ class Indicator(models.Model):
     name = models.CharField("tên chỉ tiêu", max_length=300)
     group = models.CharField("nhóm", max_length=120, blank=True)
     unit = models.CharField("đơn vị tính", max_length=40, help_text="Ví dụ: %, hồ sơ, ngày, cơ quan.")
+    count_unit = models.CharField(
+        "đơn vị của mẫu số",
+        max_length=40,
+        blank=True,
+        help_text="Đơn vị của tử số và mẫu số (tỷ lệ) hoặc của mẫu số (bình quân), ví dụ: hồ sơ, cơ quan, dịch vụ.",
+    )
     source = models.CharField("nguồn số liệu", max_length=10, choices=Source.choices, default=Source.COMPUTED)
     value_type = models.CharField("kiểu giá trị", max_length=10, choices=ValueType.choices, default=ValueType.RATIO)
     aggregation = models.CharField("cách tổng hợp", max_length=10, choices=Aggregation.choices, default=Aggregation.SUM)
@@ -87,7 +96,7 @@ class FormulaVersion(models.Model):
     from a date on. Editing a formula adds a version; a report for a past
     period uses (and states) the version in force at the period's end."""
 
-    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="formulas")
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="formulas", verbose_name="chỉ tiêu")
     version = models.PositiveSmallIntegerField("phiên bản")
     valid_from = models.DateField("áp dụng từ ngày")
     numerator = models.CharField(
@@ -97,10 +106,22 @@ class FormulaVersion(models.Model):
     scale = models.PositiveIntegerField(
         "hệ số nhân", default=100, help_text="100 cho tỷ lệ phần trăm; 1 cho số đếm, bình quân."
     )
+    missing = models.CharField(
+        "hồ sơ thiếu dữ liệu",
+        max_length=500,
+        blank=True,
+        help_text="Đại lượng đếm hồ sơ thiếu dữ liệu đầu vào của công thức (ví dụ payment_method_unknown); "
+        "tử số và mẫu số chỉ tính trên các hồ sơ có đủ dữ liệu. Để trống nếu không có.",
+    )
     note = models.TextField("căn cứ, lý do thay đổi", blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("thời điểm thêm", auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="người thêm",
     )
 
     class Meta:
@@ -120,7 +141,7 @@ class Target(models.Model):
         AT_LEAST = "gte", "Tối thiểu (≥)"
         AT_MOST = "lte", "Tối đa (≤)"
 
-    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="targets")
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="targets", verbose_name="chỉ tiêu")
     year = models.PositiveSmallIntegerField("năm")
     agency = models.ForeignKey(
         Agency,
@@ -128,11 +149,12 @@ class Target(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        verbose_name="cơ quan",
         help_text="Để trống: chỉ tiêu của toàn tỉnh.",
     )
     comparison = models.CharField("so sánh", max_length=3, choices=Comparison.choices, default=Comparison.AT_LEAST)
     value = models.DecimalField("giá trị kế hoạch", max_digits=20, decimal_places=4)
-    source = models.CharField("căn cứ giao chỉ tiêu", max_length=300, blank=True)
+    source = models.TextField("căn cứ giao chỉ tiêu", blank=True)
     order = models.PositiveIntegerField("thứ tự trong phụ lục", default=100)
 
     class Meta:
@@ -143,22 +165,32 @@ class Target(models.Model):
             models.UniqueConstraint(fields=["indicator", "year", "agency"], name="target_unique", nulls_distinct=False)
         ]
 
+    def __str__(self):
+        return f"{self.indicator.code} năm {self.year}: {self.get_comparison_display()} {format_number(self.value, self.indicator.decimals)}"
+
 
 class ReportedValue(models.Model):
     """A value an agency reported for a period (LRIS), once approved by the
     province. Ratios keep their numerator and denominator."""
 
-    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="reported_values")
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
-    period_start = models.DateField()
-    period_end = models.DateField()
-    value = models.DecimalField(max_digits=20, decimal_places=4, null=True)
-    numerator = models.DecimalField(max_digits=20, decimal_places=4, null=True)
-    denominator = models.DecimalField(max_digits=20, decimal_places=4, null=True)
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="reported_values", verbose_name="chỉ tiêu"
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", verbose_name="cơ quan")
+    period_start = models.DateField("từ ngày")
+    period_end = models.DateField("đến ngày")
+    value = models.DecimalField("giá trị", max_digits=20, decimal_places=4, null=True)
+    numerator = models.DecimalField("tử số", max_digits=20, decimal_places=4, null=True)
+    denominator = models.DecimalField("mẫu số", max_digits=20, decimal_places=4, null=True)
     source = models.CharField("nguồn", max_length=120, blank=True, help_text="Ví dụ: báo cáo LRIS số …")
-    approved_at = models.DateTimeField()
+    approved_at = models.DateTimeField("thời điểm duyệt")
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="người duyệt",
     )
 
     class Meta:
@@ -170,6 +202,9 @@ class ReportedValue(models.Model):
             )
         ]
         indexes = [models.Index(fields=["indicator", "period_end"])]
+
+    def __str__(self):
+        return f"{self.indicator.code} — {self.agency} — {self.period_start:%d/%m/%Y}–{self.period_end:%d/%m/%Y}"
 
 
 class FactColumns(models.Model):
@@ -185,6 +220,8 @@ class FactColumns(models.Model):
     received_reusing = models.PositiveIntegerField(default=0)
     with_fee = models.PositiveIntegerField(default=0)
     paid_online = models.PositiveIntegerField(default=0)
+    # owing a fee, paid in a way no one recorded (history imported without the method)
+    payment_method_unknown = models.PositiveIntegerField(default=0)
     finished = models.PositiveIntegerField(default=0)
     finished_early = models.PositiveIntegerField(default=0)
     finished_on_time = models.PositiveIntegerField(default=0)
@@ -205,6 +242,11 @@ class DossierFact(FactColumns):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["agency", "day", "service_level"], name="dossier_fact_unique")]
+        verbose_name = "số liệu hồ sơ theo ngày"
+        verbose_name_plural = "số liệu hồ sơ tổng hợp theo ngày"
+
+    def __str__(self):
+        return f"Số liệu hồ sơ ngày {self.day:%d/%m/%Y}, cơ quan số {self.agency_id}, {_level(self.service_level)}"
 
 
 class DossierMonthFact(FactColumns):
@@ -218,6 +260,15 @@ class DossierMonthFact(FactColumns):
         constraints = [
             models.UniqueConstraint(fields=["agency", "month", "service_level"], name="dossier_month_fact_unique")
         ]
+        verbose_name = "số liệu hồ sơ theo tháng"
+        verbose_name_plural = "số liệu hồ sơ tổng hợp theo tháng"
+
+    def __str__(self):
+        return f"Số liệu hồ sơ tháng {self.month.month}/{self.month.year}, cơ quan số {self.agency_id}, {_level(self.service_level)}"
+
+
+def _level(code: str) -> str:
+    return dict(ServiceLevel.choices).get(code, code).lower()
 
 
 class ProcedureMonthFact(FactColumns):
@@ -229,6 +280,33 @@ class ProcedureMonthFact(FactColumns):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["agency", "month", "procedure"], name="procedure_fact_unique")]
+        verbose_name = "số liệu hồ sơ theo thủ tục, tháng"
+        verbose_name_plural = "số liệu hồ sơ tổng hợp theo thủ tục, tháng"
+
+    def __str__(self):
+        return f"Số liệu hồ sơ tháng {self.month.month}/{self.month.year}, cơ quan số {self.agency_id}, thủ tục số {self.procedure_id}"
+
+
+class DeadlineChange(models.Model):
+    """A dossier's deadline moved (Mẫu 04 reschedule, restart after a
+    supplement), derived from its timeline with the facts: what was open
+    at a past period's end is judged against the deadline in force then,
+    `due_before` of the first change after that end."""
+
+    dossier_id = models.BigIntegerField()
+    at = models.DateTimeField()
+    due_before = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["at", "dossier_id"], name="deadline_change_at_idx"),
+            models.Index(fields=["dossier_id"], name="deadline_change_dossier_idx"),
+        ]
+        verbose_name = "lần đổi hạn trả kết quả"
+        verbose_name_plural = "lịch sử đổi hạn trả kết quả"
+
+    def __str__(self):
+        return f"Hồ sơ số {self.dossier_id}: đổi hạn ngày {timezone.localtime(self.at):%d/%m/%Y}"
 
 
 class StaleDossier(models.Model):
@@ -238,12 +316,19 @@ class StaleDossier(models.Model):
 
     dossier_id = models.BigIntegerField()
 
+    class Meta:
+        verbose_name = "hồ sơ chờ tổng hợp lại số liệu"
+        verbose_name_plural = "hồ sơ chờ tổng hợp lại số liệu"
+
+    def __str__(self):
+        return f"Hồ sơ số {self.dossier_id} chờ tổng hợp lại"
+
 
 class Index766Group(models.Model):
-    code = models.SlugField(max_length=40, unique=True)
+    code = models.SlugField("mã nhóm", max_length=40, unique=True)
     name = models.CharField("nhóm chỉ số", max_length=200)
     max_points = models.DecimalField("điểm tối đa", max_digits=6, decimal_places=2)
-    order = models.PositiveSmallIntegerField(default=1)
+    order = models.PositiveSmallIntegerField("thứ tự", default=1)
 
     class Meta:
         ordering = ["order"]
@@ -263,10 +348,10 @@ class Index766Rule(models.Model):
         THRESHOLD = "threshold", "Đủ điểm khi đạt ngưỡng, không đạt 0 điểm"
         STEPS = "steps", "Theo bậc"
 
-    group = models.ForeignKey(Index766Group, on_delete=models.CASCADE, related_name="rules")
-    code = models.SlugField(max_length=40, unique=True)
+    group = models.ForeignKey(Index766Group, on_delete=models.CASCADE, related_name="rules", verbose_name="nhóm")
+    code = models.SlugField("mã chỉ số", max_length=40, unique=True)
     name = models.CharField("chỉ số thành phần", max_length=300)
-    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+", verbose_name="chỉ tiêu")
     max_points = models.DecimalField("điểm tối đa", max_digits=6, decimal_places=2)
     method = models.CharField("cách tính điểm", max_length=15, choices=Method.choices, default=Method.PROPORTIONAL)
     threshold = models.DecimalField("ngưỡng đủ điểm", max_digits=10, decimal_places=4, null=True, blank=True)
@@ -276,8 +361,8 @@ class Index766Rule(models.Model):
         blank=True,
         help_text='[[giá trị tối thiểu, điểm], …] từ cao xuống thấp; dùng khi cách tính là "theo bậc".',
     )
-    source = models.CharField("nguồn quy tắc", max_length=300, blank=True)
-    order = models.PositiveSmallIntegerField(default=1)
+    source = models.TextField("nguồn quy tắc", blank=True)  # a citation with what is unverified: no natural bound
+    order = models.PositiveSmallIntegerField("thứ tự", default=1)
 
     class Meta:
         ordering = ["group__order", "order"]
@@ -292,17 +377,17 @@ class EGovCriterion(models.Model):
     """A criterion an agency must meet to count as having completed
     e-government (seed 002), with its threshold and data source."""
 
-    code = models.SlugField(max_length=40, unique=True)
+    code = models.SlugField("mã tiêu chí", max_length=40, unique=True)
     name = models.CharField("tiêu chí", max_length=300)
-    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+", verbose_name="chỉ tiêu")
     comparison = models.CharField(
         "so sánh", max_length=3, choices=Target.Comparison.choices, default=Target.Comparison.AT_LEAST
     )
     threshold = models.DecimalField("ngưỡng", max_digits=10, decimal_places=4)
     agency_kinds = models.JSONField("áp dụng cho loại cơ quan", default=list, blank=True)
-    source = models.CharField("căn cứ", max_length=300, blank=True)
-    order = models.PositiveSmallIntegerField(default=1)
-    is_active = models.BooleanField(default=True)
+    source = models.TextField("căn cứ", blank=True)
+    order = models.PositiveSmallIntegerField("thứ tự", default=1)
+    is_active = models.BooleanField("đang dùng", default=True)
 
     class Meta:
         ordering = ["order"]

@@ -10,7 +10,7 @@ numbers whatever happened later."""
 import datetime as dt
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
@@ -46,18 +46,29 @@ class IndicatorValue:
     unit: str
     numerator: Decimal | None
     denominator: Decimal | None
-    value: Decimal | None  # None: nothing to measure (denominator 0, nothing reported)
+    value: Decimal | None  # None: nothing to measure (denominator 0, nothing reported) or no data
     decimals: int = 1
     formula_version: int | None = None
     value_type: str = "ratio"
+    # dossiers lacking an input of the formula (FormulaVersion.missing), left
+    # out of numerator and denominator; None: the formula needs no such input
+    missing: Decimal | None = None
+    count_unit: str = ""  # unit of numerator and denominator (Indicator.count_unit)
+
+    @property
+    def no_data(self) -> bool:
+        """No value because every dossier to measure lacks an input."""
+        return self.value is None and bool(self.missing)
 
     @property
     def display(self) -> str:
-        """41,5% · 513.808 · 3,2 ngày · Có — or "—" when there is no value."""
+        """41,5% · 513.808 · 3,2 ngày · Có — "không có số liệu" when every
+        dossier lacks an input, "—" when there is nothing to measure."""
         if self.value is None:
-            return "—"
-        if self.value_type == Indicator.ValueType.BOOLEAN and self.denominator == 1:
-            return "Có" if self.numerator else "Không"
+            return NO_DATA if self.missing else "—"
+        if self.value_type == Indicator.ValueType.BOOLEAN:
+            # one agency's answer, or how many of those reporting answered yes
+            return ("Có" if self.numerator else "Không") if self.denominator == 1 else self.fraction
         number = format_number(
             self.rounded, self.decimals if self.value != self.value.to_integral() or self.unit == "%" else 0
         )
@@ -69,6 +80,24 @@ class IndicatorValue:
             return None
         return self.value.quantize(Decimal(1).scaleb(-self.decimals), rounding=ROUND_HALF_UP)
 
+    @property
+    def fraction(self) -> str:
+        """Numerator and denominator with their units: "16/17 cơ quan",
+        "32,5 ngày / 10 hồ sơ"; "" without a denominator."""
+        if self.denominator is None or self.numerator is None:
+            return ""
+        numerator, denominator = _plain_number(self.numerator), _plain_number(self.denominator)
+        if self.value_type == Indicator.ValueType.RATIO or self.value_type == Indicator.ValueType.BOOLEAN:
+            return f"{numerator}/{denominator} {self.count_unit}".rstrip()
+        return f"{numerator} {self.unit} / {denominator} {self.count_unit}".replace("  ", " ").strip()
+
+    @property
+    def missing_text(self) -> str:
+        """ "3 hồ sơ thiếu dữ liệu, không tính" — or "" when nothing is missing."""
+        if not self.missing:
+            return ""
+        return f"{_plain_number(self.missing)} hồ sơ thiếu dữ liệu, không tính"
+
     def as_dict(self) -> dict:
         def plain(number):
             return None if number is None else float(number)
@@ -77,12 +106,25 @@ class IndicatorValue:
             "code": self.code,
             "name": self.name,
             "unit": self.unit,
+            "count_unit": self.count_unit,
             "numerator": plain(self.numerator),
             "denominator": plain(self.denominator),
             "value": plain(self.rounded),
             "display": self.display,
+            "fraction": self.fraction,
+            "missing": None if self.missing is None else int(self.missing),
             "formula_version": self.formula_version,
         }
+
+
+NO_DATA = "không có số liệu"
+
+
+def _plain_number(number: Decimal) -> str:
+    """16 → '16'; 32.5 → '32,5'; 513808 → '513.808'."""
+    if number == number.to_integral():
+        return format_number(number, 0)
+    return format_number(number, 2).rstrip("0")
 
 
 # ------------------------------------------------------------------ agencies
@@ -250,6 +292,29 @@ def _open_measures(period: Period, agency_filter=None) -> dict[int, dict[str, De
                 measures["open_total"] += total
                 measures["open_overdue"] += overdue or 0
                 measures["open_in_time"] += total - (overdue or 0)
+        # Deadlines moved after the end (a Mẫu 04 reschedule in October, a
+        # restart after a supplement): the dossier was in time or overdue
+        # against the deadline in force at the end — the one before the first
+        # such move. Few rows, read through DeadlineChange's index on `at`.
+        cursor.execute(
+            "SELECT d.receiving_agency_id, c.dossier_id, "
+            "CASE WHEN d.due_at < %(end)s THEN 1 ELSE 0 END, CASE WHEN c.due_before < %(end)s THEN 1 ELSE 0 END "
+            "FROM indicators_deadlinechange c JOIN dossiers_dossier d ON d.id = c.dossier_id "
+            "WHERE c.at >= %(end)s AND d.accepted_at < %(end)s "
+            "AND (d.finished_at >= %(end)s OR (d.finished_at IS NULL AND (d.closed_at IS NULL OR d.closed_at >= %(end)s))) "
+            f"{agencies.replace('receiving_agency_id', 'd.receiving_agency_id')} "
+            "ORDER BY c.dossier_id, c.at, c.id",
+            params,
+        )
+        seen = set()
+        for agency_id, dossier_id, overdue_now, overdue_then in cursor.fetchall():
+            if dossier_id in seen:
+                continue
+            seen.add(dossier_id)
+            if overdue_now != overdue_then:
+                measures = out[agency_id]
+                measures["open_overdue"] += overdue_then - overdue_now
+                measures["open_in_time"] += overdue_now - overdue_then
     return out
 
 
@@ -269,19 +334,51 @@ def _registered_measures(period: Period, wanted: str) -> dict[int | None, dict[s
     return out
 
 
-def _service_sets(period: Period, agency_filter=None) -> tuple[dict[int, set], dict[int, set]]:
-    """Per agency version: online services it handled during the period, and
-    those with at least one online dossier."""
-    handled = defaultdict(set)
-    assignments = ProcedureAgency.objects.filter(
-        valid_from__lte=period.end,
-        procedure__service_level__in=[ServiceLevel.PARTLY_ONLINE, ServiceLevel.FULL_ONLINE],
-    ).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=period.start))
+@dataclass
+class ServiceSets:
+    """Procedures (ids) behind the catalog measures of an agency: those it
+    handled in the period (any service level), those of them offered online
+    (partly or fully), those with a fee or charge, and those that received an
+    online dossier in the period."""
+
+    handled: set = field(default_factory=set)
+    online: set = field(default_factory=set)
+    fee: set = field(default_factory=set)
+    used: set = field(default_factory=set)
+
+    def update(self, other: "ServiceSets") -> None:
+        self.handled |= other.handled
+        self.online |= other.online
+        self.fee |= other.fee
+        self.used |= other.used
+
+    def copy(self) -> "ServiceSets":
+        return ServiceSets(set(self.handled), set(self.online), set(self.fee), set(self.used))
+
+
+ONLINE_LEVELS = (ServiceLevel.PARTLY_ONLINE, ServiceLevel.FULL_ONLINE)
+
+
+def _service_sets(period: Period, agency_filter=None) -> dict[int, ServiceSets]:
+    """Per agency version: the procedures assigned to it during the period
+    (any service level), split into offered online and fee-bearing, and those
+    with at least one online dossier."""
+    sets: dict[int, ServiceSets] = defaultdict(ServiceSets)
+    assignments = ProcedureAgency.objects.filter(valid_from__lte=period.end).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gt=period.start)
+    )
     if agency_filter is not None:
         assignments = assignments.filter(agency_id__in=agency_filter)
-    for agency_id, procedure_id in assignments.values_list("agency_id", "procedure_id"):
-        handled[agency_id].add(procedure_id)
-    used = defaultdict(set)
+    rows = assignments.values_list(
+        "agency_id", "procedure_id", "procedure__service_level", "procedure__fee", "procedure__charge"
+    )
+    for agency_id, procedure_id, level, fee, charge in rows:
+        found = sets[agency_id]
+        found.handled.add(procedure_id)
+        if level in ONLINE_LEVELS:
+            found.online.add(procedure_id)
+        if fee > 0 or charge > 0:
+            found.fee.add(procedure_id)
     # Month resolution: a range that cuts a month counts that whole month here.
     facts = ProcedureMonthFact.objects.filter(
         month__range=(period.start.replace(day=1), period.end), received_online__gt=0
@@ -289,8 +386,8 @@ def _service_sets(period: Period, agency_filter=None) -> tuple[dict[int, set], d
     if agency_filter is not None:
         facts = facts.filter(agency_id__in=agency_filter)
     for agency_id, procedure_id in facts.values_list("agency_id", "procedure_id").distinct():
-        used[agency_id].add(procedure_id)
-    return handled, used
+        sets[agency_id].used.add(procedure_id)
+    return sets
 
 
 def _add(into: dict, measures: dict) -> None:
@@ -298,12 +395,17 @@ def _add(into: dict, measures: dict) -> None:
         into[name] += number
 
 
-def _with_sets(measures: dict, sets: tuple[set, set]) -> dict:
+def _with_sets(measures: dict, sets: ServiceSets) -> dict:
     measures = dict(measures)
+    measures["procedures_handled"] = Decimal(len(sets.handled))
+    measures["services_online"] = Decimal(len(sets.online))
     # A service counts as used only where it is offered online, so the
     # numerator never exceeds the denominator.
-    measures["services_online"] = Decimal(len(sets[0]))
-    measures["services_with_online_dossier"] = Decimal(len(sets[0] & sets[1]))
+    measures["services_with_online_dossier"] = Decimal(len(sets.online & sets.used))
+    measures["fee_procedures_handled"] = Decimal(len(sets.fee))
+    # Every dossier can record an online payment (dossiers.services.record_payment),
+    # so a fee-bearing procedure offered online is one integrated with online payment.
+    measures["fee_procedures_online"] = Decimal(len(sets.fee & sets.online))
     return measures
 
 
@@ -326,6 +428,8 @@ class Computation:
     own_sets: dict = field(default_factory=dict, repr=False)
     reported: dict = field(default_factory=dict, repr=False)
     formulas: dict = field(default_factory=dict, repr=False)
+    # assessments made over these figures, made once (indicators.assessments)
+    assessments: dict = field(default_factory=dict, repr=False)
 
     def get(self, code: str, unit_id: int = PROVINCE) -> IndicatorValue | None:
         return self.values.get(unit_id, {}).get(code)
@@ -339,12 +443,11 @@ class Computation:
             for unit_id in unit_ids:
                 _add(sums, self.reported.get(code, {}).get(unit_id, {}))
             return _reported_value(indicator, sums)
-        measures, handled, used = defaultdict(Decimal), set(), set()
+        measures, sets = defaultdict(Decimal), ServiceSets()
         for unit_id in unit_ids:
             _add(measures, self.own_measures.get(unit_id, {}))
-            handled |= self.own_sets[unit_id][0]
-            used |= self.own_sets[unit_id][1]
-        return _evaluate(indicator, self.formulas.get(code), _with_sets(measures, (handled, used)))
+            sets.update(self.own_sets.get(unit_id, ServiceSets()))
+        return _evaluate(indicator, self.formulas.get(code), _with_sets(measures, sets))
 
     def applicable(self, unit_id: int = PROVINCE) -> list[Indicator]:
         """The indicators defined for the period's kind and the unit's level
@@ -373,8 +476,14 @@ def formula_for(indicator: Indicator, period: Period) -> FormulaVersion | None:
 
 
 def _evaluate(indicator: Indicator, formula: FormulaVersion | None, measures: dict) -> IndicatorValue:
-    numerator = denominator = value = None
+    """The formula over the measures. A formula with a `missing` measure is
+    written over the dossiers that have its input (e.g. paid_online /
+    (with_fee - payment_method_unknown)): the count lacking it comes along,
+    and when no dossier has the input there is no value."""
+    numerator = denominator = value = missing = None
     if formula is not None:
+        if formula.missing:
+            missing = compile_expression(formula.missing, "missing")(measures)
         numerator = compile_expression(formula.numerator, "numerator")(measures)
         if formula.denominator:
             denominator = compile_expression(formula.denominator, "denominator")(measures)
@@ -391,6 +500,8 @@ def _evaluate(indicator: Indicator, formula: FormulaVersion | None, measures: di
         decimals=indicator.decimals,
         formula_version=formula.version if formula else None,
         value_type=indicator.value_type,
+        missing=missing,
+        count_unit=indicator.count_unit,
     )
 
 
@@ -449,6 +560,7 @@ def _reported_value(indicator: Indicator, sums: dict | None) -> IndicatorValue:
         value=value,
         decimals=indicator.decimals,
         value_type=indicator.value_type,
+        count_unit=indicator.count_unit,
     )
 
 
@@ -474,34 +586,31 @@ def compute(period: Period, codes=None) -> Computation:
         for agency_id, measures in source.items():
             if agency_id in mapping:
                 _add(own_measures[mapping[agency_id]], measures)
-    handled, used = _service_sets(period)
-    own_sets = defaultdict(lambda: (set(), set()))
+    service_sets = _service_sets(period)
+    own_sets: dict[int, ServiceSets] = defaultdict(ServiceSets)
     for agency_id, unit_id in mapping.items():
-        own_sets[unit_id][0].update(handled.get(agency_id, ()))
-        own_sets[unit_id][1].update(used.get(agency_id, ()))
+        if agency_id in service_sets:
+            own_sets[unit_id].update(service_sets[agency_id])
 
     total_measures: dict[int, dict] = {}
-    total_sets: dict[int, tuple[set, set]] = {}
+    total_sets: dict[int, ServiceSets] = {}
 
     def roll(unit_id: int):
         if unit_id in total_measures:
             return
-        measures, (services, active) = defaultdict(Decimal, own_measures.get(unit_id, {})), own_sets[unit_id]
-        services, active = set(services), set(active)
+        measures, sets = defaultdict(Decimal, own_measures.get(unit_id, {})), own_sets[unit_id].copy()
         for child in units[unit_id].children:
             roll(child)
             _add(measures, total_measures[child])
-            services |= total_sets[child][0]
-            active |= total_sets[child][1]
-        total_measures[unit_id], total_sets[unit_id] = measures, (services, active)
+            sets.update(total_sets[child])
+        total_measures[unit_id], total_sets[unit_id] = measures, sets
 
-    province, province_sets = defaultdict(Decimal, province_only), (set(), set())
+    province, province_sets = defaultdict(Decimal, province_only), ServiceSets()
     for unit_id in units:
         roll(unit_id)
         if units[unit_id].parent_id is None:
             _add(province, total_measures[unit_id])
-            province_sets[0].update(total_sets[unit_id][0])
-            province_sets[1].update(total_sets[unit_id][1])
+            province_sets.update(total_sets[unit_id])
 
     # Every unit's measures, with the service counts, built once for all indicators.
     own_full = {u: _with_sets(own_measures.get(u, {}), own_sets[u]) for u in units}
@@ -558,6 +667,12 @@ def compute(period: Period, codes=None) -> Computation:
     from chinhquyenso.indicators.assessments import fill_assessed  # assessments read computations
 
     fill_assessed(computation)
+    for indicator in indicators:  # assessed values carry the indicator's unit too
+        if indicator.source == Indicator.Source.ASSESSMENT and indicator.count_unit:
+            for table in (*values.values(), *own.values()):
+                found = table.get(indicator.code)
+                if found is not None and not found.count_unit:
+                    table[indicator.code] = replace(found, count_unit=indicator.count_unit)
     return computation
 
 
@@ -570,6 +685,46 @@ def find_unit(computation: Computation, code: str) -> Unit | None:
         if agency in unit.versions:
             return unit
     return None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a figure covers: the province, one agency alone, or an agency with
+    its subordinates (as they stood at the period's end)."""
+
+    unit_id: int
+    name: str
+    with_subordinates: bool
+    units: list[Unit]
+
+    def values(self, computation: Computation) -> dict[str, IndicatorValue]:
+        table = computation.values if self.unit_id == PROVINCE or self.with_subordinates else computation.own
+        return table.get(self.unit_id, {})
+
+    def as_dict(self) -> dict:
+        return {
+            "with_subordinates": self.with_subordinates,
+            "agencies": [{"code": u.code, "name": u.name} for u in self.units],
+        }
+
+
+def scope_of(computation: Computation, code: str = "", *, with_subordinates: bool = False) -> Scope | None:
+    """The scope for an agency code (none: the whole province, every agency),
+    None when no agency has that code in the period."""
+    if not code:
+        units = sorted(computation.units.values(), key=lambda u: (u.kind, u.name))
+        return Scope(PROVINCE, "Toàn tỉnh", True, units)
+    unit = find_unit(computation, code)
+    if unit is None:
+        return None
+    covered = [unit]
+    if with_subordinates:
+        stack = list(unit.children)
+        while stack:
+            child = computation.units[stack.pop(0)]
+            covered.append(child)
+            stack.extend(child.children)
+    return Scope(unit.id, unit.name, with_subordinates, covered)
 
 
 def subtree_versions(computation: Computation, unit_id: int) -> set[int]:

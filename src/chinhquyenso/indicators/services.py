@@ -18,6 +18,7 @@ from chinhquyenso.core.text import nfc
 from chinhquyenso.dossiers.models import Dossier
 from chinhquyenso.indicators.formulas import compile_expression
 from chinhquyenso.indicators.models import (
+    DeadlineChange,
     DossierFact,
     DossierMonthFact,
     EGovCriterion,
@@ -50,6 +51,7 @@ FACT_COLUMNS = [
     "received_reusing",
     "with_fee",
     "paid_online",
+    "payment_method_unknown",
     "finished",
     "finished_early",
     "finished_on_time",
@@ -68,6 +70,9 @@ RECEIVED_SQL = {
     "with_fee": "SUM(CASE WHEN d.fee_due > 0 THEN 1 ELSE 0 END)",
     "paid_online": "SUM(CASE WHEN d.fee_due > 0 AND d.id IN (SELECT dossier_id FROM dossiers_payment "
     "WHERE method = 'online') THEN 1 ELSE 0 END)",
+    # History imported from an old system carries amounts but no payment method.
+    "payment_method_unknown": "SUM(CASE WHEN d.fee_due > 0 AND d.imported AND d.id NOT IN "
+    "(SELECT dossier_id FROM dossiers_payment) THEN 1 ELSE 0 END)",
 }
 FINISHED_SQL = {
     "finished": "COUNT(*)",
@@ -140,6 +145,26 @@ def _insert_facts(grain: str, where: str = "", params: tuple = ()) -> None:
             )
 
 
+def _insert_deadline_changes(dossier_ids=None) -> None:
+    """Every move of a dossier's deadline, from its timeline (each event
+    records the deadline after it): the deadline before the move and when."""
+    where, params = "", ()
+    if dossier_ids is not None:
+        ids = sorted(dossier_ids)
+        where = f"AND e.dossier_id IN ({', '.join(['%s'] * len(ids))})"
+        params = tuple(ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO indicators_deadlinechange (dossier_id, at, due_before) "
+            "SELECT dossier_id, at, previous FROM ("
+            "SELECT e.dossier_id, e.at, e.due_at, "
+            "LAG(e.due_at) OVER (PARTITION BY e.dossier_id ORDER BY e.at, e.id) AS previous "
+            f"FROM dossiers_dossierevent e WHERE e.due_at IS NOT NULL {where}"
+            ") moves WHERE previous IS NOT NULL AND due_at <> previous",
+            params or None,
+        )
+
+
 def _lock_facts() -> None:
     """One refresher at a time (SQLite serializes writers by itself)."""
     if connection.vendor == "postgresql":
@@ -156,8 +181,10 @@ def rebuild_facts() -> int:
         DossierFact.objects.all().delete()
         DossierMonthFact.objects.all().delete()
         ProcedureMonthFact.objects.all().delete()
+        DeadlineChange.objects.all().delete()
         for grain in ("day", "agency_month", "month"):
             _insert_facts(grain)
+        _insert_deadline_changes()
     return DossierFact.objects.count()
 
 
@@ -227,6 +254,9 @@ def refresh_facts(batch: int = 2000) -> int:
                         )
                     ]
                     _insert_facts(grain, f"AND ({condition})", tuple(params))
+            changed = {d for _, d in marks}
+            DeadlineChange.objects.filter(dossier_id__in=changed).delete()
+            _insert_deadline_changes(changed)
             StaleDossier.objects.filter(id__lte=marks[-1][0]).delete()
             consumed += len(marks)
 
@@ -253,6 +283,7 @@ def add_formula_version(
     scale: int | None = None,
     valid_from: dt.date,
     note: str = "",
+    missing: str = "",
 ) -> FormulaVersion:
     """A new version of a computed indicator's formula; earlier periods keep
     theirs, so past reports stay reproducible."""
@@ -264,6 +295,9 @@ def add_formula_version(
     compile_expression(numerator, "numerator")
     if denominator:
         compile_expression(denominator, "denominator")
+    missing = nfc(missing).strip()
+    if missing:
+        compile_expression(missing, "missing")
     with transaction.atomic():
         previous = indicator.formulas.order_by("-version").first()
         if previous and valid_from < previous.valid_from:
@@ -278,6 +312,7 @@ def add_formula_version(
             denominator=denominator,
             scale=scale if scale is not None else (previous.scale if previous else (100 if denominator else 1)),
             note=nfc(note),
+            missing=missing,
             created_by=actor if getattr(actor, "pk", None) else None,
         )
         audit.record(
@@ -289,6 +324,7 @@ def add_formula_version(
                 "version": version.version,
                 "numerator": numerator,
                 "denominator": denominator,
+                "missing": missing,
                 "valid_from": valid_from,
             },
         )
@@ -374,6 +410,7 @@ def load_registry(path: Path | str = DEFAULT_REGISTRY, *, actor=None) -> dict[st
                     denominator=formula.get("denominator", ""),
                     scale=formula.get("scale"),
                     note=formula.get("note", ""),
+                    missing=formula.get("missing", ""),
                 )
         indicators = {i.code: i for i in Indicator.objects.all()}
         for order, item in enumerate(data.get("targets", []), start=1):

@@ -138,7 +138,8 @@ class Signer:
 class Appendix:
     title: str
     subtitle: str
-    table: Table
+    table: Table | None
+    note: str = ""  # printed instead of the table when there is nothing to tabulate ("Chưa có chỉ tiêu …")
 
 
 @dataclass

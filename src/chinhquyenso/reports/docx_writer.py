@@ -87,7 +87,10 @@ def write_docx(doc: OfficialDocument) -> bytes:
         if appendix.subtitle:
             _centered(word, appendix.subtitle, LAYOUT["title_pt"], bold=True, before=0)
         _centered(word, doc.reference, LAYOUT["table_pt"] + 1, italic=True, before=0, after=6)
-        _table(word, appendix.table)
+        if appendix.table is not None:
+            _table(word, appendix.table)
+        if appendix.note:
+            _body_paragraph(word, appendix.note)
     word.core_properties.title = " ".join([doc.doc_type, *doc.summary_lines]).strip()
     word.core_properties.author = doc.issuing_agency
     word.core_properties.language = "vi-VN"

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from chinhquyenso.core.models import StoredFile
+from chinhquyenso.core.unique import NamedUniqueMessage
 from chinhquyenso.org.models import Agency
 
 
@@ -14,7 +15,7 @@ def province_name() -> str:
     return settings.CQS["PROVINCE_NAME"]
 
 
-class ReportTemplate(models.Model):
+class ReportTemplate(NamedUniqueMessage, models.Model):
     """The structure of one recurring report. Texts are Django template
     strings over the period's figures: "tỷ lệ hồ sơ trực tuyến đạt
     {{ v.online_rate_all }}" prints "41,5%"; narrative blocks are written by

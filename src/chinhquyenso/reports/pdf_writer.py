@@ -50,7 +50,13 @@ def context(doc: OfficialDocument) -> dict:
         ],
         "signer": doc.signer,
         "appendices": [
-            {"title": item.title, "subtitle": item.subtitle, "table": _table(item.table)} for item in doc.appendices
+            {
+                "title": item.title,
+                "subtitle": item.subtitle,
+                "table": _table(item.table) if item.table is not None else None,
+                "note": item.note,
+            }
+            for item in doc.appendices
         ],
         "reference": doc.reference,
     }

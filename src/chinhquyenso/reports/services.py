@@ -19,7 +19,7 @@ from chinhquyenso.core.text import format_number, nfc_lines
 from chinhquyenso.core.uploads import store_generated
 from chinhquyenso.indicators import assessments
 from chinhquyenso.indicators.periods import Period, parse_period
-from chinhquyenso.indicators.selectors import PROVINCE, compute, find_unit
+from chinhquyenso.indicators.selectors import NO_DATA, PROVINCE, compute, find_unit
 from chinhquyenso.org.models import Agency
 from chinhquyenso.reports.document import (
     Appendix,
@@ -76,10 +76,13 @@ def take_snapshot(period: Period, agency: Agency | None = None) -> dict:
         "indicators": {i.code: computation.values[unit_id][i.code].as_dict() for i in computation.indicators},
         "index766": assessments.index766_dict(assessments.index766(computation, unit_id), period),
         "egov": {
+            # the month assessed (assessments.assessed_period): "Tính đến tháng 9 năm 2026, …"
+            "period": {"code": egov.period.code, "label": egov.period.label} if egov.period else None,
             "rate": egov.rate.as_dict(),
             "levels": [
                 {
                     "label": level.label,
+                    "noun": level.noun,
                     "complete": level.complete,
                     "assessed": len(level.agencies),
                     "rate": level.rate.as_dict(),
@@ -105,6 +108,7 @@ def take_snapshot(period: Period, agency: Agency | None = None) -> dict:
             ],
             "criteria": [c.name for c in egov.criteria],
         },
+        "targets_year": period.end.year,
         "targets": [
             {
                 "name": r.target.indicator.name,
@@ -124,6 +128,20 @@ class Figure(dict):
     def __str__(self):
         return self.get("display", "—")
 
+    @property
+    def reached(self) -> str:
+        """The figure after its subject, in running text: "đạt 41,5%";
+        "không có số liệu" when every dossier lacked an input, and the
+        dossiers left out named beside a value ("đạt 41,5% (3 hồ sơ thiếu dữ
+        liệu, không tính)") — never "đạt không có số liệu"."""
+        missing = self.get("missing") or 0
+        if self.get("value") is None:
+            return NO_DATA if missing else "đạt —"
+        text = f"đạt {self}"
+        if missing:
+            text += f" ({format_number(missing, 0)} hồ sơ thiếu dữ liệu, không tính)"
+        return text
+
     def __getattr__(self, name):
         try:
             return self[name]
@@ -139,6 +157,7 @@ def _context(snapshot: dict, template: ReportTemplate) -> dict:
         "egov": snapshot["egov"],
         "index766": snapshot["index766"],
         "targets": snapshot["targets"],
+        "targets_missing": missing_targets_text(snapshot) if not snapshot["targets"] else "",
         "template": {"name": template.name},
     }
 
@@ -154,9 +173,29 @@ def _render(text: str, context: dict, where: str) -> str:
 # ------------------------------------------------------------------ tables
 
 
-def _table(source: str, snapshot: dict, title: str = "") -> Table:
-    """Tables the templates can name by source."""
+def missing_targets_text(snapshot: dict) -> str:
+    """What a report says where the year has no DX targets (none entered for
+    the plan period the year belongs to), instead of an empty table."""
+    year = snapshot.get("targets_year") or dt.date.fromisoformat(snapshot["period"]["end"]).year
+    return (
+        f"Chưa có chỉ tiêu kế hoạch chuyển đổi số cho năm {year}: sổ đăng ký chỉ tiêu chưa có chỉ tiêu "
+        f"của kế hoạch giai đoạn có năm {year}, nên chưa đánh giá được kết quả thực hiện mục tiêu."
+    )
+
+
+def _note(source: str, snapshot: dict) -> str:
+    """Said instead of a table that has nothing to list."""
     if source == "targets":
+        return missing_targets_text(snapshot)
+    return "Không có số liệu."
+
+
+def _table(source: str, snapshot: dict, title: str = "") -> Table | None:
+    """Tables the templates can name by source; None when there is nothing
+    to list (the report then says why, _note)."""
+    if source == "targets":
+        if not snapshot["targets"]:
+            return None
         rows = [
             [str(n), t["name"], t["plan"], t["achieved"], t["status"]] for n, t in enumerate(snapshot["targets"], 1)
         ]
@@ -246,19 +285,23 @@ def build_document(
             text = narratives.get(block["key"], block.get("default", ""))
             body.extend(narrative_parts(text))
         elif kind == "table":
-            body.append(_table(block["source"], snapshot, _render(block.get("title", ""), context, where)))
+            table = _table(block["source"], snapshot, _render(block.get("title", ""), context, where))
+            body.append(table if table is not None else Paragraph(_note(block["source"], snapshot)))
         elif kind == "page_break":
             body.append(PageBreak())
         else:
             raise DomainError(f"Mẫu báo cáo, {where}: loại khối «{kind}» không có.", field="template")
-    appendices = [
-        Appendix(
-            _render(a["title"], context, "phụ lục"),
-            _render(a.get("subtitle", ""), context, "phụ lục"),
-            _table(a["source"], snapshot),
+    appendices = []
+    for a in template.appendices:
+        table = _table(a["source"], snapshot)
+        appendices.append(
+            Appendix(
+                _render(a["title"], context, "phụ lục"),
+                _render(a.get("subtitle", ""), context, "phụ lục"),
+                table,
+                note="" if table is not None else _note(a["source"], snapshot),
+            )
         )
-        for a in template.appendices
-    ]
     signer = Signer(**template.signer) if template.signer else None
     return OfficialDocument(
         parent_agency=template.parent_agency,
@@ -270,10 +313,30 @@ def build_document(
         date=issued_on,
         year=dt.date.fromisoformat(snapshot["period"]["end"]).year if issued_on is None else None,
         body=body,
-        recipients=list(template.recipients),
+        recipients=recipients_on(template.recipients, issued_on or local_date(timezone.now())),
         signer=signer,
         appendices=appendices,
     )
+
+
+def recipients_on(lines: list, day: dt.date) -> list[str]:
+    """The "Nơi nhận" lines in force on the report's date. A line is text,
+    or {"text", "valid_from", "valid_to"} for a recipient that exists only
+    for a while (valid_from included, valid_to not, like an agency version):
+    "UBND huyện, thị xã, thành phố" until 01/7/2025, when the two-tier local
+    government began, "UBND các xã, phường, đặc khu" from then on."""
+    out = []
+    for line in lines:
+        if isinstance(line, str):
+            out.append(line)
+            continue
+        start, end = line.get("valid_from"), line.get("valid_to")
+        if start and day < dt.date.fromisoformat(start):
+            continue
+        if end and day >= dt.date.fromisoformat(end):
+            continue
+        out.append(line["text"])
+    return out
 
 
 def render(document: OfficialDocument, fmt: str) -> bytes:

@@ -3,13 +3,23 @@ each sub-indicator's points and the data behind them."""
 
 import json
 
-from django.core.management.base import CommandError
-
 from chinhquyenso.core.management.base import BaseCommand
 from chinhquyenso.core.text import format_number
-from chinhquyenso.indicators.assessments import index766, index766_codes, index766_dict
-from chinhquyenso.indicators.management.commands._common import add_period_arguments, period_from
-from chinhquyenso.indicators.selectors import PROVINCE, compute, find_unit
+from chinhquyenso.indicators.assessments import (
+    index766,
+    index766_codes,
+    index766_dict,
+    index766_summary,
+    rule_groups,
+    score_index766,
+)
+from chinhquyenso.indicators.management.commands._common import (
+    add_period_arguments,
+    period_from,
+    scope_from,
+    scope_line,
+)
+from chinhquyenso.indicators.selectors import compute
 
 
 def _points(value) -> str:
@@ -17,7 +27,10 @@ def _points(value) -> str:
 
 
 class Command(BaseCommand):
-    help = "Tính Bộ chỉ số 766 (5 nhóm, 100 điểm) cho toàn tỉnh hoặc một cơ quan."
+    help = (
+        "Tính Bộ chỉ số 766 (5 nhóm, 100 điểm) cho toàn tỉnh hoặc một cơ quan. "
+        "Với --agency chỉ tính riêng cơ quan đó; thêm --with-subordinates để tính cả các cơ quan cấp dưới."
+    )
 
     def add_arguments(self, parser):
         add_period_arguments(parser)
@@ -25,17 +38,17 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         period = period_from(options)
         computation = compute(period, codes=index766_codes())
-        unit_id = PROVINCE
-        if options["agency"]:
-            unit = find_unit(computation, options["agency"])
-            if unit is None:
-                raise CommandError(f"Không có cơ quan mã «{options['agency']}» trong kỳ {period.label}.")
-            unit_id = unit.id
-        result = index766(computation, unit_id)
+        scope = scope_from(computation, options, period)
+        if scope.with_subordinates:  # the province, or an agency with its subordinates
+            result = index766(computation, scope.unit_id)
+        else:
+            result = score_index766(rule_groups(), scope.values(computation), scope.name)
         if options["json"]:
-            self.stdout.write(json.dumps(index766_dict(result, period), ensure_ascii=False, indent=1))
+            body = {**index766_dict(result, period), **scope.as_dict()}
+            self.stdout.write(json.dumps(body, ensure_ascii=False, indent=1))
             return
         self.stdout.write(f"Bộ chỉ số 766 — {result.unit_name} — {period.label}")
+        self.stdout.write(scope_line(scope))
         for group in result.groups:
             self.stdout.write(f"{group.group.name}: {_points(group.points)}/{_points(group.group.max_points)} điểm")
             for score in group.rules:
@@ -49,7 +62,4 @@ class Command(BaseCommand):
                     f"  {score.rule.name}: {_points(score.points)}/{_points(score.rule.max_points)} "
                     f"({data}; {score.explanation})"
                 )
-        self.stdout.write(
-            f"Tổng: {_points(result.points)}/{_points(result.max_points)} điểm"
-            f" (các chỉ số có số liệu: tối đa {_points(result.scored_max)} điểm)"
-        )
+        self.stdout.write(f"Tổng: {index766_summary(result)}")

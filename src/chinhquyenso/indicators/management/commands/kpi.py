@@ -1,24 +1,23 @@
-"""`cqs kpi --from … --to … [--agency CODE] [--json]`: every indicator with
-its numerator, denominator and value."""
+"""`cqs kpi --from … --to … [--agency CODE [--with-subordinates]] [--json]`:
+every indicator with its value, numerator and denominator in their units."""
 
 import json
 
-from django.core.management.base import CommandError
-
 from chinhquyenso.core.management.base import BaseCommand
-from chinhquyenso.core.text import format_number
-from chinhquyenso.indicators.management.commands._common import add_period_arguments, period_from
-from chinhquyenso.indicators.selectors import PROVINCE, compute, find_unit
-
-
-def _number(value) -> str:
-    if value is None:
-        return "—"
-    return format_number(value, 0 if value == value.to_integral() else 2)
+from chinhquyenso.indicators.management.commands._common import (
+    add_period_arguments,
+    period_from,
+    scope_from,
+    scope_line,
+)
+from chinhquyenso.indicators.selectors import compute
 
 
 class Command(BaseCommand):
-    help = "In mọi chỉ tiêu tính từ dữ liệu (tử số, mẫu số, giá trị) cho toàn tỉnh hoặc một cơ quan."
+    help = (
+        "In mọi chỉ tiêu (giá trị, tử số, mẫu số kèm đơn vị) cho toàn tỉnh hoặc một cơ quan. "
+        "Với --agency chỉ tính riêng cơ quan đó; thêm --with-subordinates để tính cả các cơ quan cấp dưới."
+    )
 
     def add_arguments(self, parser):
         add_period_arguments(parser)
@@ -26,13 +25,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         period = period_from(options)
         computation = compute(period)
-        unit_id, name = PROVINCE, "Toàn tỉnh"
-        if options["agency"]:
-            unit = find_unit(computation, options["agency"])
-            if unit is None:
-                raise CommandError(f"Không có cơ quan mã «{options['agency']}» trong kỳ {period.label}.")
-            unit_id, name = unit.id, unit.name
-        values = [computation.values[unit_id][i.code] for i in computation.applicable(unit_id)]
+        scope = scope_from(computation, options, period)
+        table = scope.values(computation)
+        values = [table[i.code] for i in computation.applicable(scope.unit_id)]
         if options["json"]:
             self.stdout.write(
                 json.dumps(
@@ -44,7 +39,8 @@ class Command(BaseCommand):
                             "end": period.end.isoformat(),
                         },
                         "agency": options["agency"] or None,
-                        "agency_name": name,
+                        "agency_name": scope.name,
+                        **scope.as_dict(),
                         "indicators": [v.as_dict() for v in values],
                     },
                     ensure_ascii=False,
@@ -52,10 +48,10 @@ class Command(BaseCommand):
                 )
             )
             return
-        self.stdout.write(f"{name} — {period.label} ({period.start:%d/%m/%Y}–{period.end:%d/%m/%Y})")
+        self.stdout.write(f"{scope.name} — {period.label} ({period.start:%d/%m/%Y}–{period.end:%d/%m/%Y})")
+        self.stdout.write(scope_line(scope))
         for v in values:
             version = f" [công thức v{v.formula_version}]" if v.formula_version else ""
-            self.stdout.write(
-                f"  {v.code:<36} {v.display:>14}  = {_number(v.numerator)} / {_number(v.denominator)}"
-                f"  {v.name}{version}"
-            )
+            detail = "; ".join(part for part in (v.fraction, v.missing_text) if part)
+            detail = f"  ({detail})" if detail and detail != v.display else ""
+            self.stdout.write(f"  {v.code:<36} {v.display:>16}{detail}  {v.name}{version}")
