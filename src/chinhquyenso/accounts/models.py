@@ -56,8 +56,8 @@ class User(AbstractUser):
 class Membership(models.Model):
     """An officer's role in one agency; an officer may have several."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", verbose_name="người dùng")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="memberships", verbose_name="cơ quan")
     role = models.CharField("vai trò", max_length=20, choices=Role.choices)
 
     class Meta:
@@ -74,14 +74,25 @@ class ApiToken(models.Model):
     secret is stored; the secret is shown once when issued."""
 
     name = models.CharField("tên hệ thống", max_length=100)
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="api_tokens")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="api_tokens", verbose_name="cơ quan")
     user = models.ForeignKey(
-        User, on_delete=models.CASCADE, related_name="api_tokens", help_text="Tài khoản kỹ thuật đại diện cho hệ thống."
+        User,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name="tài khoản kỹ thuật",
+        help_text="Tài khoản kỹ thuật đại diện cho hệ thống.",
     )
-    key_prefix = models.CharField(max_length=8, db_index=True)
-    key_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    key_prefix = models.CharField("đầu mã", max_length=8, db_index=True)
+    key_hash = models.CharField("mã băm SHA-256 của khóa", max_length=64, unique=True)
+    created_at = models.DateTimeField("thời điểm cấp", auto_now_add=True)
+    revoked_at = models.DateTimeField("thời điểm thu hồi", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "khóa API của hệ thống"
+        verbose_name_plural = "khóa API của hệ thống"
+
+    def __str__(self):
+        return f"{self.name} ({self.key_prefix}…)"
 
     @staticmethod
     def hash_secret(secret: str) -> str:
@@ -99,7 +110,12 @@ class LoginFailure(models.Model):
     at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = "lần đăng nhập sai"
+        verbose_name_plural = "lần đăng nhập sai"
         indexes = [
             models.Index(fields=["username_folded", "at"], name="loginfailure_user_at"),
             models.Index(fields=["ip", "at"], name="loginfailure_ip_at"),
         ]
+
+    def __str__(self):
+        return f"{self.username_folded} ({self.ip or 'không rõ địa chỉ'})"

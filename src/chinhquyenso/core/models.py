@@ -1,5 +1,7 @@
+from django.apps import apps
 from django.conf import settings
 from django.db import models
+from django.utils.text import capfirst
 
 
 class CalendarDay(models.Model):
@@ -29,26 +31,42 @@ class AuditRecord(models.Model):
     (names, ID numbers, addresses): the audit log is read by auditors.
     """
 
-    seq = models.BigIntegerField(unique=True)
-    created_at = models.DateTimeField()
+    seq = models.BigIntegerField("số thứ tự", unique=True)
+    created_at = models.DateTimeField("thời điểm")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="người thực hiện",
     )
-    actor_label = models.CharField(max_length=150, blank=True)
-    agency_id = models.BigIntegerField(null=True, blank=True)
-    action = models.CharField(max_length=80)
-    object_type = models.CharField(max_length=80)
-    object_id = models.CharField(max_length=80)
-    before = models.JSONField(default=dict, blank=True)
-    after = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
+    actor_label = models.CharField("tên người thực hiện", max_length=150, blank=True)
+    agency_id = models.BigIntegerField("mã số cơ quan", null=True, blank=True)
+    action = models.CharField("thao tác", max_length=80)
+    object_type = models.CharField("loại đối tượng", max_length=80)
+    object_id = models.CharField("mã số đối tượng", max_length=80)
+    before = models.JSONField("trước thay đổi", default=dict, blank=True)
+    after = models.JSONField("sau thay đổi", default=dict, blank=True)
+    prev_hash = models.CharField("mã băm bản ghi trước", max_length=64)
+    hash = models.CharField("mã băm", max_length=64)
 
     class Meta:
         ordering = ["seq"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
         verbose_name = "nhật ký kiểm toán"
         verbose_name_plural = "nhật ký kiểm toán"
+
+    def __str__(self):
+        return f"Bản ghi số {self.seq}: {self.action} ({object_kind(self.object_type).lower()} {self.object_id})"
+
+
+def object_kind(label: str) -> str:
+    """A model's label as the audit log stores it ("org.Agency") → its Vietnamese name ("Cơ quan")."""
+    try:
+        return capfirst(apps.get_model(label)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return label
 
 
 class AuditHead(models.Model):
@@ -58,6 +76,13 @@ class AuditHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
+
+    class Meta:
+        verbose_name = "đầu chuỗi nhật ký kiểm toán"
+        verbose_name_plural = "đầu chuỗi nhật ký kiểm toán"
+
+    def __str__(self):
+        return f"Bản ghi mới nhất: số {self.seq}"
 
 
 class IdempotencyKey(models.Model):
@@ -72,6 +97,11 @@ class IdempotencyKey(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scope", "key"], name="idempotency_scope_key_unique")]
+        verbose_name = "khóa chống ghi trùng"
+        verbose_name_plural = "khóa chống ghi trùng"
+
+    def __str__(self):
+        return f"{self.scope} — {self.key}"
 
 
 class DomainEvent(models.Model):
@@ -85,6 +115,11 @@ class DomainEvent(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["processed_at", "id"])]
+        verbose_name = "sự kiện nghiệp vụ"
+        verbose_name_plural = "sự kiện nghiệp vụ"
+
+    def __str__(self):
+        return f"{self.name} (số {self.pk})"
 
 
 class StoredFile(models.Model):
@@ -101,6 +136,13 @@ class StoredFile(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        verbose_name = "tệp đã tải lên"
+        verbose_name_plural = "tệp đã tải lên"
+
+    def __str__(self):
+        return self.original_name or f"Tệp {self.sha256[:12]}"
+
 
 class StoredFileGrant(models.Model):
     """One account uploaded these bytes. The SHA-256 a client names a file by
@@ -114,6 +156,11 @@ class StoredFileGrant(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["file", "user"], name="stored_file_grant_unique")]
+        verbose_name = "quyền dùng tệp đã tải lên"
+        verbose_name_plural = "quyền dùng tệp đã tải lên"
+
+    def __str__(self):
+        return f"{self.file} — {self.user}"
 
 
 class ScheduledJob(models.Model):
@@ -125,6 +172,13 @@ class ScheduledJob(models.Model):
     next_run_at = models.DateTimeField()
     last_run_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        verbose_name = "việc định kỳ"
+        verbose_name_plural = "việc định kỳ"
+
+    def __str__(self):
+        return self.name
+
 
 class CodeCounter(models.Model):
     """A running number per key (a prefix and a day or year): dossier codes,
@@ -132,3 +186,10 @@ class CodeCounter(models.Model):
 
     key = models.CharField(max_length=60, unique=True)
     value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "bộ đếm số hiệu"
+        verbose_name_plural = "bộ đếm số hiệu"
+
+    def __str__(self):
+        return f"{self.key}: {self.value}"

@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from chinhquyenso.core.models import StoredFile
+from chinhquyenso.core.text import format_number
 from chinhquyenso.org.models import Agency
 from chinhquyenso.procedures.models import Procedure, RequiredComponent
 
@@ -168,6 +170,11 @@ class DossierEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["to_agency", "dossier"])]
+        verbose_name = "bước trong quá trình xử lý hồ sơ"
+        verbose_name_plural = "quá trình xử lý hồ sơ"
+
+    def __str__(self):
+        return f"{self.dossier}: {self.action_label} ({_moment(self.at)})"
 
     @property
     def action_label(self) -> str:
@@ -184,6 +191,11 @@ class DossierComponent(models.Model):
 
     class Meta:
         ordering = ["dossier", "id"]
+        verbose_name = "thành phần hồ sơ"
+        verbose_name_plural = "thành phần hồ sơ"
+
+    def __str__(self):
+        return self.name
 
     @property
     def provided(self) -> bool:
@@ -209,6 +221,13 @@ class SupplementRequest(models.Model):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     fulfilled_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        verbose_name = "yêu cầu bổ sung hồ sơ"
+        verbose_name_plural = "yêu cầu bổ sung hồ sơ"
+
+    def __str__(self):
+        return f"Yêu cầu bổ sung hồ sơ {self.dossier} ({_moment(self.requested_at)})"
+
 
 class EDataItem(models.Model):
     """One document in a citizen's or organization's e-data store."""
@@ -224,6 +243,11 @@ class EDataItem(models.Model):
 
     class Meta:
         ordering = ["-issued_at"]
+        verbose_name = "giấy tờ trong kho dữ liệu điện tử"
+        verbose_name_plural = "kho dữ liệu điện tử của công dân, tổ chức"
+
+    def __str__(self):
+        return self.title
 
 
 class ElectronicResult(models.Model):
@@ -233,6 +257,14 @@ class ElectronicResult(models.Model):
     edata_item = models.OneToOneField(EDataItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     issued_at = models.DateTimeField()
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = "kết quả điện tử"
+        verbose_name_plural = "kết quả điện tử"
+
+    def __str__(self):
+        number = f" số {self.number}" if self.number else ""
+        return f"Kết quả điện tử{number} của hồ sơ {self.dossier}"
 
 
 class Payment(models.Model):
@@ -255,6 +287,11 @@ class Payment(models.Model):
                 name="payment_transaction_ref_unique",
             )
         ]
+        verbose_name = "khoản nộp phí, lệ phí"
+        verbose_name_plural = "khoản nộp phí, lệ phí"
+
+    def __str__(self):
+        return f"{format_number(self.amount)} đồng — hồ sơ {self.dossier} ({self.get_method_display().lower()})"
 
 
 class DossierComment(models.Model):
@@ -267,3 +304,13 @@ class DossierComment(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = "ý kiến nội bộ về hồ sơ"
+        verbose_name_plural = "ý kiến nội bộ về hồ sơ"
+
+    def __str__(self):
+        return f"Ý kiến về hồ sơ {self.dossier} ({_moment(self.created_at)})"
+
+
+def _moment(at) -> str:
+    """A moment as officers read it: local time, day first."""
+    return f"{timezone.localtime(at):%H:%M %d/%m/%Y}" if at else "chưa rõ thời điểm"

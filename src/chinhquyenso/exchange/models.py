@@ -26,7 +26,12 @@ class Message(models.Model):
     # E-mail address or phone number; for in-app notices the user below.
     recipient = models.CharField("người nhận", max_length=255, blank=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name="tài khoản nhận thông báo",
     )
     agency = models.ForeignKey(
         "org.Agency",
@@ -34,6 +39,7 @@ class Message(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name="cơ quan",
         help_text="Cơ quan gửi hoặc được nhắc: cán bộ của cơ quan thấy thư, tin nhắn gửi lỗi.",
     )
     kind = models.CharField("loại", max_length=60)  # "<app>.<what>", e.g. dossiers.due_soon, feedback.resolved
@@ -41,19 +47,19 @@ class Message(models.Model):
     body = models.TextField("nội dung")
     link = models.CharField("đường dẫn", max_length=500, blank=True)  # absolute (CQS_SITE_URL)
     # What the message is about ("dossiers.Dossier", "42"): officers' pages list a record's messages.
-    source_type = models.CharField(max_length=80, blank=True)
-    source_id = models.CharField(max_length=80, blank=True)
+    source_type = models.CharField("loại đối tượng liên quan", max_length=80, blank=True)
+    source_id = models.CharField("mã số đối tượng liên quan", max_length=80, blank=True)
     # Set when a message must go once only (one reminder per dossier, officer and kind).
-    dedup_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    dedup_key = models.CharField("khóa chống gửi trùng", max_length=200, null=True, blank=True, unique=True)
     # A one-time secret (a verification code): the body is erased once the message is sent or given up.
-    secret = models.BooleanField(default=False)
+    secret = models.BooleanField("chứa mã bí mật (xóa nội dung sau khi gửi)", default=False)
     state = models.CharField("trạng thái", max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField("số lần gửi", default=0)
     last_error = models.CharField("lỗi gần nhất", max_length=500, blank=True)
-    next_attempt_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField("lần gửi tiếp theo")
+    sent_at = models.DateTimeField("thời điểm gửi", null=True, blank=True)
+    read_at = models.DateTimeField("thời điểm đọc", null=True, blank=True)
+    created_at = models.DateTimeField("thời điểm tạo")
 
     class Meta:
         verbose_name = "thư, tin nhắn, thông báo"

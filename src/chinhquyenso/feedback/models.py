@@ -6,10 +6,12 @@ IOC are exchange.Message rows (the outbox), kind "feedback.<what>"."""
 from django.conf import settings
 from django.db import models
 
+from chinhquyenso.core.unique import NamedUniqueMessage
+from chinhquyenso.feedback.conf import conf
 from chinhquyenso.org.models import AgencyKind, Level
 
 
-class Category(models.Model):
+class Category(NamedUniqueMessage, models.Model):
     """An IOC domain (lĩnh vực phản ánh) — an Open311 "service". Who handles
     it and in how many working days is data the province edits."""
 
@@ -71,6 +73,19 @@ class AreaPoint(models.Model):
         verbose_name = "tọa độ địa bàn"
         verbose_name_plural = "tọa độ địa bàn"
 
+    def __str__(self):
+        return str(self.agency)
+
+
+# Escalation levels (feedback.services.escalation raises them; its ESCALATION_LEVELS says the same) and
+# the reasons it records.
+ESCALATION_LEVEL_CHOICES = [(1, "Sắp đến hạn"), (2, "Quá hạn"), (3, "Chuyển IOC")]
+ESCALATION_REASON_CHOICES = [
+    ("due_soon", "Sắp đến hạn"),
+    ("overdue", "Quá hạn"),
+    ("ioc", "Quá hạn lâu hoặc chờ điều phối lâu"),
+]
+
 
 class Status(models.TextChoices):
     RECEIVED = "received", "Đã tiếp nhận"
@@ -87,19 +102,32 @@ class Status(models.TextChoices):
 OPEN_STATUSES = (Status.RECEIVED, Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING_INFO)
 
 
+def channel_choices() -> list[tuple[str, str]]:
+    """Channel code → its name on the pages, in the timeline and in the administration
+    (the mobile app's name is the installation's: CQS["FEEDBACK_APP_NAME"])."""
+    return [
+        ("web", "Cổng thông tin"),
+        ("app", conf("FEEDBACK_APP_NAME")),
+        ("open311", "Ứng dụng kết nối (Open311)"),
+        ("ioc", "Tổng đài, điều phối viên IOC"),
+    ]
+
+
 class Feedback(models.Model):
     """One report (phản ánh, kiến nghị)."""
 
     code = models.CharField("mã phản ánh", max_length=30, unique=True, help_text="service_request_id của Open311.")
-    token = models.CharField(max_length=40, unique=True, help_text="Open311 token, trả về khi gửi.")
+    token = models.CharField(
+        "mã tra cứu (token)", max_length=40, unique=True, help_text="Open311 token, trả về khi gửi."
+    )
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="reports", verbose_name="lĩnh vực")
     title = models.CharField("tiêu đề", max_length=200, blank=True)
     description = models.TextField("nội dung")
-    attribute_values = models.JSONField(default=dict, blank=True)
+    attribute_values = models.JSONField("thông tin bổ sung", default=dict, blank=True)
     # Where it happened. The exact point and address are personal data when it is someone's home:
     # public views show the commune and a rounded point only.
-    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
-    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    latitude = models.DecimalField("vĩ độ", max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField("kinh độ", max_digits=9, decimal_places=6, null=True, blank=True)
     address = models.CharField("địa chỉ", max_length=255, blank=True)
     area = models.ForeignKey(
         "org.Agency",
@@ -111,19 +139,24 @@ class Feedback(models.Model):
     )
     # Who reported it (personal data: never in public pages, API answers or logs).
     reporter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="feedback"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="feedback",
+        verbose_name="tài khoản người phản ánh",
     )
     reporter_name = models.CharField("họ tên", max_length=150, blank=True)
     reporter_phone = models.CharField("số điện thoại", max_length=20, blank=True, db_index=True)
     reporter_email = models.EmailField("thư điện tử", blank=True)
-    phone_verified = models.BooleanField(default=False)
-    channel = models.CharField("kênh", max_length=20, default="web")  # web, open311 (api client), ioc (operator)
-    api_client = models.CharField(max_length=100, blank=True)
+    phone_verified = models.BooleanField("đã xác minh số điện thoại", default=False)
+    channel = models.CharField("kênh", max_length=20, choices=channel_choices, default="web")
+    api_client = models.CharField("ứng dụng gửi", max_length=100, blank=True)
     # Open311 media_url: a link the client app hosts, kept as given (never fetched).
-    media_url = models.URLField(max_length=500, blank=True)
-    content_hash = models.CharField(max_length=64, db_index=True, help_text="Chống gửi trùng.")
+    media_url = models.URLField("đường dẫn ảnh của ứng dụng", max_length=500, blank=True)
+    content_hash = models.CharField("mã băm nội dung", max_length=64, db_index=True, help_text="Chống gửi trùng.")
     # Keyed hash of the submitting IP (rate limits); the address itself is never stored.
-    client_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    client_hash = models.CharField("mã băm địa chỉ gửi", max_length=64, blank=True, db_index=True)
     dossier = models.ForeignKey(
         "dossiers.Dossier",
         null=True,
@@ -144,29 +177,42 @@ class Feedback(models.Model):
     )
     status = models.CharField("trạng thái", max_length=20, choices=Status.choices, default=Status.RECEIVED)
     received_at = models.DateTimeField("thời điểm tiếp nhận")
-    assigned_at = models.DateTimeField(null=True, blank=True)
+    assigned_at = models.DateTimeField("thời điểm chuyển cơ quan xử lý", null=True, blank=True)
     due_at = models.DateTimeField("hạn xử lý", null=True, blank=True)
-    paused_at = models.DateTimeField(null=True, blank=True)
-    paused_remaining_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    paused_at = models.DateTimeField("thời điểm tạm dừng", null=True, blank=True)
+    paused_remaining_days = models.PositiveSmallIntegerField("số ngày còn lại khi tạm dừng", null=True, blank=True)
     # Working days the clock stood still (waiting for the citizen; resolved until reopened).
-    paused_working_days = models.PositiveSmallIntegerField(default=0)
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    paused_working_days = models.PositiveSmallIntegerField("số ngày làm việc tạm dừng", default=0)
+    resolved_at = models.DateTimeField("thời điểm xử lý xong", null=True, blank=True)
     # Working days from the start day to the resolution, pauses excluded (average handling time).
-    handling_working_days = models.PositiveSmallIntegerField(null=True, blank=True)
-    rejected_at = models.DateTimeField(null=True, blank=True)
-    refusal_on_time = models.BooleanField(null=True, help_text="Từ chối trong thời hạn từ chối của lĩnh vực.")
-    closed_at = models.DateTimeField(null=True, blank=True)
-    on_time = models.BooleanField(null=True, help_text="Xử lý xong trong hạn (đặt khi xử lý xong).")
+    handling_working_days = models.PositiveSmallIntegerField("số ngày làm việc xử lý", null=True, blank=True)
+    rejected_at = models.DateTimeField("thời điểm từ chối", null=True, blank=True)
+    refusal_on_time = models.BooleanField(
+        "từ chối đúng hạn", null=True, help_text="Từ chối trong thời hạn từ chối của lĩnh vực."
+    )
+    closed_at = models.DateTimeField("thời điểm đóng", null=True, blank=True)
+    on_time = models.BooleanField("đúng hạn", null=True, help_text="Xử lý xong trong hạn (đặt khi xử lý xong).")
     public_reply = models.TextField("trả lời công khai", blank=True)
     rejection_reason = models.TextField("lý do từ chối", blank=True)
     rating = models.PositiveSmallIntegerField("mức hài lòng (1–5)", null=True, blank=True)
     rating_comment = models.TextField("nhận xét", blank=True)
-    rated_at = models.DateTimeField(null=True, blank=True)
-    reopened_count = models.PositiveSmallIntegerField(default=0)
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates")
-    split_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="parts")
-    escalation_level = models.PositiveSmallIntegerField(default=0)  # see services.ESCALATION_LEVELS
-    updated_at = models.DateTimeField(auto_now=True)
+    rated_at = models.DateTimeField("thời điểm đánh giá", null=True, blank=True)
+    reopened_count = models.PositiveSmallIntegerField("số lần mở lại", default=0)
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="duplicates",
+        verbose_name="gộp vào phản ánh",
+    )
+    split_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="parts", verbose_name="tách từ phản ánh"
+    )
+    escalation_level = models.PositiveSmallIntegerField(
+        "mức chuyển cấp", choices=[(0, "Chưa chuyển cấp"), *ESCALATION_LEVEL_CHOICES], default=0
+    )
+    updated_at = models.DateTimeField("cập nhật lúc", auto_now=True)
 
     class Meta:
         ordering = ["-received_at"]
@@ -218,6 +264,11 @@ class FeedbackEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        verbose_name = "diễn biến xử lý phản ánh"
+        verbose_name_plural = "diễn biến xử lý phản ánh"
+
+    def __str__(self):
+        return f"Diễn biến số {self.pk}: {self.action}"
 
 
 class Photo(models.Model):
@@ -228,18 +279,32 @@ class Photo(models.Model):
 
     class Meta:
         ordering = ["order", "id"]
+        verbose_name = "ảnh phản ánh"
+        verbose_name_plural = "ảnh phản ánh"
+
+    def __str__(self):
+        return f"Ảnh {self.order + 1}"
 
 
 class Escalation(models.Model):
     """A report raised to an agency's leader or to the IOC (due soon, overdue)."""
 
-    feedback = models.ForeignKey(Feedback, on_delete=models.CASCADE, related_name="escalations")
-    level = models.PositiveSmallIntegerField()
-    reason = models.CharField(max_length=40)
-    to_agency = models.ForeignKey("org.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField()
+    feedback = models.ForeignKey(
+        Feedback, on_delete=models.CASCADE, related_name="escalations", verbose_name="phản ánh, kiến nghị"
+    )
+    level = models.PositiveSmallIntegerField("mức", choices=ESCALATION_LEVEL_CHOICES)
+    reason = models.CharField("lý do", max_length=40, choices=ESCALATION_REASON_CHOICES)
+    to_agency = models.ForeignKey(
+        "org.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="chuyển đến cơ quan",
+    )
+    at = models.DateTimeField("thời điểm")
     # The report's reopen count when raised: a reopened report may be escalated again.
-    cycle = models.PositiveSmallIntegerField(default=0)
+    cycle = models.PositiveSmallIntegerField("lần mở lại", default=0)
 
     class Meta:
         ordering = ["at", "id"]
@@ -248,6 +313,9 @@ class Escalation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["feedback", "level", "cycle"], name="feedback_escalated_once_per_level")
         ]
+
+    def __str__(self):
+        return f"{self.feedback} — {self.get_level_display()}"
 
 
 class PhoneVerification(models.Model):
@@ -260,6 +328,13 @@ class PhoneVerification(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     verified_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        verbose_name = "mã xác minh số điện thoại"
+        verbose_name_plural = "mã xác minh số điện thoại"
+
+    def __str__(self):
+        return f"Mã xác minh số {self.pk}"
+
 
 class ApiClient(models.Model):
     """An application that submits reports through the Open311 API (a city
@@ -269,10 +344,10 @@ class ApiClient(models.Model):
 
     name = models.CharField("tên ứng dụng", max_length=100, unique=True)
     contact = models.CharField("đơn vị phụ trách, liên hệ", max_length=255, blank=True)
-    key_prefix = models.CharField(max_length=8, db_index=True)
-    key_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    key_prefix = models.CharField("đầu mã", max_length=8, db_index=True)
+    key_hash = models.CharField("mã băm SHA-256 của khóa", max_length=64, unique=True)
+    created_at = models.DateTimeField("thời điểm cấp", auto_now_add=True)
+    revoked_at = models.DateTimeField("thời điểm thu hồi", null=True, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -5,12 +5,14 @@ the values reach indicators.ReportedValue."""
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
+from chinhquyenso.core.unique import NamedUniqueMessage
 from chinhquyenso.indicators.models import Indicator, PeriodKind
 from chinhquyenso.org.models import Agency
 
 
-class ReportForm(models.Model):
+class ReportForm(NamedUniqueMessage, models.Model):
     code = models.SlugField("mã biểu mẫu", max_length=60, unique=True)
     name = models.CharField("tên biểu mẫu", max_length=300)
     description = models.TextField("mô tả, hướng dẫn chung", blank=True)
@@ -19,10 +21,11 @@ class ReportForm(models.Model):
         "loại cơ quan thường được giao",
         default=list,
         blank=True,
-        help_text='Chọn sẵn khi giao báo cáo, ví dụ ["department", "district_committee"].',
+        help_text='Chọn sẵn khi giao báo cáo, ví dụ ["department", "commune_committee"]; '
+        "loại không còn cơ quan nào hoạt động (như UBND cấp huyện sau ngày 01/7/2025) được bỏ qua.",
     )
     is_active = models.BooleanField("đang dùng", default=True)
-    indicators = models.ManyToManyField(Indicator, through="FormItem", related_name="+")
+    indicators = models.ManyToManyField(Indicator, through="FormItem", related_name="+", verbose_name="chỉ tiêu")
 
     class Meta:
         ordering = ["name"]
@@ -37,7 +40,7 @@ class FormItem(models.Model):
     """One line of a form: an indicator, whether it must be filled in, and
     bounds that are stricter (or looser) for this form than the indicator's."""
 
-    form = models.ForeignKey(ReportForm, on_delete=models.CASCADE, related_name="items")
+    form = models.ForeignKey(ReportForm, on_delete=models.CASCADE, related_name="items", verbose_name="biểu mẫu")
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+", verbose_name="chỉ tiêu")
     order = models.PositiveIntegerField("thứ tự", default=1)
     required = models.BooleanField("bắt buộc", default=True)
@@ -66,9 +69,14 @@ class FormAssignment(models.Model):
     period_end = models.DateField("đến ngày")
     deadline = models.DateField("hạn nộp")
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="người giao",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("thời điểm giao", auto_now_add=True)
 
     class Meta:
         ordering = ["deadline", "id"]
@@ -127,6 +135,9 @@ class Submission(models.Model):
         verbose_name_plural = "bài nộp báo cáo"
         indexes = [models.Index(fields=["status"])]
 
+    def __str__(self):
+        return f"{self.assignment} ({self.get_status_display().lower()})"
+
 
 class SubmittedValue(models.Model):
     """A value as the agency entered it (raw text kept) and as understood."""
@@ -140,6 +151,11 @@ class SubmittedValue(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["submission", "indicator"], name="lris_value_unique")]
+        verbose_name = "số liệu đã nhập"
+        verbose_name_plural = "số liệu đã nhập"
+
+    def __str__(self):
+        return f"{self.indicator.code}: {self.raw or 'chưa nhập'}"
 
 
 class SubmissionEvent(models.Model):
@@ -162,6 +178,11 @@ class SubmissionEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        verbose_name = "bước xử lý báo cáo"
+        verbose_name_plural = "quá trình xử lý báo cáo"
+
+    def __str__(self):
+        return f"{self.get_action_display()} ({timezone.localtime(self.at):%H:%M %d/%m/%Y})"
 
 
 class ValueChange(models.Model):
@@ -193,6 +214,12 @@ class ValueChange(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        verbose_name = "lần sửa số liệu báo cáo"
+        verbose_name_plural = "lịch sử sửa số liệu báo cáo"
+
+    def __str__(self):
+        old, new = self.old_raw or "trống", self.new_raw or "trống"
+        return f"{self.indicator.code}: {old} → {new} ({self.get_why_display().lower()})"
 
 
 class Reminder(models.Model):
@@ -202,13 +229,18 @@ class Reminder(models.Model):
         DUE_SOON = "due_soon", "Sắp đến hạn"
         OVERDUE = "overdue", "Quá hạn"
 
-    assignment = models.ForeignKey(FormAssignment, on_delete=models.CASCADE, related_name="reminders")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    sent_at = models.DateTimeField()
-    recipients = models.PositiveIntegerField(default=0)
-    emails = models.PositiveIntegerField(default=0)
+    assignment = models.ForeignKey(
+        FormAssignment, on_delete=models.CASCADE, related_name="reminders", verbose_name="báo cáo được giao"
+    )
+    kind = models.CharField("loại nhắc", max_length=10, choices=Kind.choices)
+    sent_at = models.DateTimeField("thời điểm nhắc")
+    recipients = models.PositiveIntegerField("số người nhận", default=0)
+    emails = models.PositiveIntegerField("số thư điện tử", default=0)
 
     class Meta:
         verbose_name = "lần nhắc nộp báo cáo"
         verbose_name_plural = "nhắc nộp báo cáo"
         constraints = [models.UniqueConstraint(fields=["assignment", "kind"], name="lris_reminder_once")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.assignment}"

@@ -2,6 +2,8 @@ import datetime as dt
 
 from django.db import models
 
+from chinhquyenso.core.unique import NamedUniqueMessage
+
 
 class AgencyKind(models.TextChoices):
     PROVINCE_COMMITTEE = "province_committee", "UBND tỉnh"
@@ -36,13 +38,13 @@ class AgencyQuerySet(models.QuerySet):
         return self.filter(valid_to__isnull=True)
 
 
-class Agency(models.Model):
+class Agency(NamedUniqueMessage, models.Model):
     """One version of an agency. Reorganizations close versions and open new
     ones instead of editing them, so history keeps the agency that held it."""
 
     code = models.SlugField("mã nội bộ", max_length=60, unique=True)
     name = models.CharField("tên cơ quan", max_length=255)
-    name_folded = models.CharField(max_length=255, db_index=True, editable=False)
+    name_folded = models.CharField("tên không dấu (để tìm kiếm)", max_length=255, db_index=True, editable=False)
     kind = models.CharField("loại", max_length=30, choices=AgencyKind.choices)
     parent = models.ForeignKey(
         "self",
@@ -95,7 +97,7 @@ class Reorganization(models.Model):
     legal_basis = models.CharField("căn cứ", max_length=255, blank=True)
     note = models.TextField("ghi chú", blank=True)
     subject = models.CharField("đối tượng", max_length=60, blank=True, help_text="Mã TTHC khi chuyển thẩm quyền.")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("thời điểm ghi nhận", auto_now_add=True)
 
     class Meta:
         ordering = ["effective_date", "id"]
@@ -110,9 +112,25 @@ class Succession(models.Model):
     """source → successor for one reorganization; `takes_open_work` marks the
     successor that receives the source's open dossiers and officers."""
 
-    reorganization = models.ForeignKey(Reorganization, on_delete=models.CASCADE, related_name="successions")
-    source = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="successions_out")
-    successor = models.ForeignKey(
-        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="successions_in"
+    reorganization = models.ForeignKey(
+        Reorganization, on_delete=models.CASCADE, related_name="successions", verbose_name="sắp xếp tổ chức"
     )
-    takes_open_work = models.BooleanField(default=True)
+    source = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="successions_out", verbose_name="cơ quan được sắp xếp"
+    )
+    successor = models.ForeignKey(
+        Agency,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="successions_in",
+        verbose_name="cơ quan kế thừa",
+    )
+    takes_open_work = models.BooleanField("nhận hồ sơ, cán bộ đang xử lý", default=True)
+
+    class Meta:
+        verbose_name = "quan hệ kế thừa"
+        verbose_name_plural = "quan hệ kế thừa"
+
+    def __str__(self):
+        return f"{self.source} → {self.successor or 'không có cơ quan kế thừa'}"

@@ -32,3 +32,6 @@ class SubmissionDraft(models.Model):
                 name="one_open_draft_per_procedure",
             )
         ]
+
+    def __str__(self):
+        return f"Hồ sơ nháp số {self.pk}: {self.procedure}"

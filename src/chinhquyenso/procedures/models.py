@@ -2,6 +2,7 @@ import re
 
 from django.db import models
 
+from chinhquyenso.core.unique import NamedUniqueMessage
 from chinhquyenso.org.models import Agency, Level
 
 
@@ -11,7 +12,7 @@ class ServiceLevel(models.TextChoices):
     FULL_ONLINE = "full_online", "Trực tuyến toàn trình"
 
 
-class Field(models.Model):
+class Field(NamedUniqueMessage, models.Model):
     """Lĩnh vực: hộ tịch, đất đai, …"""
 
     code = models.SlugField("mã", max_length=60, unique=True)
@@ -26,10 +27,10 @@ class Field(models.Model):
         return self.name
 
 
-class Procedure(models.Model):
+class Procedure(NamedUniqueMessage, models.Model):
     code = models.CharField("mã thủ tục", max_length=40, unique=True)
     name = models.CharField("tên thủ tục", max_length=500)
-    name_folded = models.CharField(max_length=500, db_index=True, editable=False)
+    name_folded = models.CharField("tên không dấu (để tìm kiếm)", max_length=500, db_index=True, editable=False)
     field = models.ForeignKey(Field, on_delete=models.PROTECT, related_name="procedures", verbose_name="lĩnh vực")
     levels = models.JSONField(
         "cấp thực hiện", default=list, help_text='Danh sách trong "province", "district", "commune".'
@@ -52,7 +53,7 @@ class Procedure(models.Model):
     result_name = models.CharField("tên kết quả", max_length=255, blank=True)
     legal_basis = models.TextField("căn cứ pháp lý", blank=True)
     is_active = models.BooleanField("đang áp dụng", default=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField("cập nhật lúc", auto_now=True)
 
     class Meta:
         ordering = ["code"]
@@ -70,7 +71,9 @@ class Procedure(models.Model):
 
 
 class RequiredComponent(models.Model):
-    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="components")
+    procedure = models.ForeignKey(
+        Procedure, on_delete=models.CASCADE, related_name="components", verbose_name="thủ tục hành chính"
+    )
     order = models.PositiveSmallIntegerField("thứ tự", default=1)
     name = models.CharField("tên giấy tờ", max_length=500)
     originals = models.PositiveSmallIntegerField("số bản chính", default=1)
@@ -86,6 +89,8 @@ class RequiredComponent(models.Model):
     class Meta:
         ordering = ["procedure", "order"]
         constraints = [models.UniqueConstraint(fields=["procedure", "order"], name="component_order_unique")]
+        verbose_name = "thành phần hồ sơ"
+        verbose_name_plural = "thành phần hồ sơ"
 
     def __str__(self):
         return self.name
@@ -108,7 +113,9 @@ class ProcessStep(models.Model):
     """One step of the handling workflow (thụ lý, phê duyệt…). A step with an
     `agency_kind` runs in another agency (interlinked processing)."""
 
-    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="steps")
+    procedure = models.ForeignKey(
+        Procedure, on_delete=models.CASCADE, related_name="steps", verbose_name="thủ tục hành chính"
+    )
     order = models.PositiveSmallIntegerField("thứ tự", default=1)
     name = models.CharField("tên bước", max_length=200)
     role = models.CharField("vai trò thực hiện", max_length=20)
@@ -119,32 +126,55 @@ class ProcessStep(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        verbose_name="cơ quan thực hiện",
         help_text="Để trống: cơ quan đang giải quyết hồ sơ.",
     )
 
     class Meta:
         ordering = ["procedure", "order"]
         constraints = [models.UniqueConstraint(fields=["procedure", "order"], name="step_order_unique")]
+        verbose_name = "bước xử lý"
+        verbose_name_plural = "bước xử lý"
+
+    def __str__(self):
+        return f"Bước {self.order}: {self.name}"
 
 
 class ProcedureAgency(models.Model):
     """Which agency handles a procedure, and when (authority can be transferred)."""
 
-    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="assignments")
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="procedure_assignments")
+    procedure = models.ForeignKey(
+        Procedure, on_delete=models.CASCADE, related_name="assignments", verbose_name="thủ tục hành chính"
+    )
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="procedure_assignments", verbose_name="cơ quan"
+    )
     valid_from = models.DateField("từ ngày", default="2000-01-01")
     valid_to = models.DateField("đến ngày", null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["agency", "valid_to"])]
+        verbose_name = "cơ quan giải quyết"
+        verbose_name_plural = "cơ quan giải quyết"
+
+    def __str__(self):
+        if self.valid_to:
+            return f"{self.agency} (đến {self.valid_to:%d/%m/%Y})"
+        return str(self.agency)
 
 
 class ProcedureGroup(models.Model):
     """Liên thông: procedures submitted together in one application."""
 
-    code = models.SlugField(max_length=60, unique=True)
-    name = models.CharField(max_length=300)
-    members = models.ManyToManyField(Procedure, through="ProcedureGroupMember", related_name="groups")
+    code = models.SlugField("mã nhóm", max_length=60, unique=True)
+    name = models.CharField("tên nhóm", max_length=300)
+    members = models.ManyToManyField(
+        Procedure, through="ProcedureGroupMember", related_name="groups", verbose_name="thủ tục"
+    )
+
+    class Meta:
+        verbose_name = "nhóm thủ tục liên thông"
+        verbose_name_plural = "nhóm thủ tục liên thông"
 
     def __str__(self):
         return self.name
@@ -157,6 +187,11 @@ class ProcedureGroupMember(models.Model):
 
     class Meta:
         ordering = ["group", "order"]
+        verbose_name = "thủ tục trong nhóm liên thông"
+        verbose_name_plural = "thủ tục trong nhóm liên thông"
+
+    def __str__(self):
+        return f"{self.order}. {self.procedure}"
 
 
 __all__ = [

@@ -18,8 +18,7 @@ from chinhquyenso.core.calendar import WorkingCalendar, calendar_for, local_date
 from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.text import format_number, nfc, nfc_lines
 from chinhquyenso.core.workflow import Workflow, actor_or_none
-from chinhquyenso.feedback.conf import conf
-from chinhquyenso.feedback.models import Feedback, FeedbackEvent, Status
+from chinhquyenso.feedback.models import Feedback, FeedbackEvent, Status, channel_choices
 
 CHANNEL_CODES = ("web", "app", "open311", "ioc")
 OFFICER_ROLES = (Role.COUNTER_OFFICER, Role.SPECIALIST, Role.LEADER)
@@ -27,14 +26,8 @@ MAX_TEXT = 4000
 
 
 def channels() -> dict[str, str]:
-    """Channel code → its name on the pages and in the timeline (the mobile
-    app's name is the installation's: CQS["FEEDBACK_APP_NAME"])."""
-    return {
-        "web": "Cổng thông tin",
-        "app": conf("FEEDBACK_APP_NAME"),
-        "open311": "Ứng dụng kết nối (Open311)",
-        "ioc": "Tổng đài, điều phối viên IOC",
-    }
+    """Channel code → its name (feedback.models.channel_choices)."""
+    return dict(channel_choices())
 
 
 def channel_label(channel: str) -> str | None:
