@@ -80,6 +80,7 @@ def test_every_surface_gives_the_september_assessment(reported, admin_user, peri
 
     api = client.get("/api/indicators/egov-completion", {"period": period}).json()
     assert (api["rate"]["numerator"], api["rate"]["denominator"]) == expected
+    assert api["assessed_period"]["code"] == "2025-M09"
 
     if period != "2025-07-01..2025-09-30":  # the dashboard offers named periods only
         dashboard = client.get("/api/dashboard/egov-completion", {"period": period}).json()

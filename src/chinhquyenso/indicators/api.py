@@ -111,6 +111,8 @@ def egov_completion(request, period: str = Query(..., max_length=40)):
     result = assessments.egov_completion(selectors.compute(period))
     return {
         "period": _period_dict(period),
+        # the month whose assessment stands for the period (assessments.assessed_period)
+        "assessed_period": _period_dict(result.period) if result.period else None,
         "rate": result.rate.as_dict(),
         "levels": [
             {
