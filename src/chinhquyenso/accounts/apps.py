@@ -11,3 +11,9 @@ class AccountsConfig(AppConfig):
         from chinhquyenso.core import events
 
         events.subscribe("AgencyReorganized", services.move_memberships)
+
+        # The names of the codes this app writes, for the administration's audit log and outbox.
+        from chinhquyenso.accounts import labels as code_labels
+        from chinhquyenso.core.registry import AUDIT_ACTIONS
+
+        AUDIT_ACTIONS.register("accounts", code_labels.AUDIT_ACTIONS)

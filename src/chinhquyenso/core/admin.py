@@ -4,6 +4,7 @@ from django_tasks_db.admin import DBTaskResultAdmin
 from django_tasks_db.models import DBTaskResult
 
 from chinhquyenso.core.models import AuditRecord, CalendarDay, object_kind
+from chinhquyenso.core.registry import AUDIT_ACTIONS
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -37,17 +38,37 @@ class ObjectKindFilter(admin.SimpleListFilter):
         return queryset.filter(object_type=self.value()) if self.value() else queryset
 
 
+class CodeFilter(admin.SimpleListFilter):
+    """A filter on a column of codes (audit actions, message kinds) that offers each code by the
+    name its app registered (`labels`, a core.registry.CodeLabelRegistry), the code beside it."""
+
+    labels = None
+
+    def lookups(self, request, model_admin):
+        codes = model_admin.get_queryset(request).order_by().values_list(self.parameter_name, flat=True).distinct()
+        return sorted(((code, self.labels.display(code)) for code in codes), key=lambda choice: choice[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(**{self.parameter_name: self.value()}) if self.value() else queryset
+
+
+class ActionFilter(CodeFilter):
+    title = "thao tác"
+    parameter_name = "action"
+    labels = AUDIT_ACTIONS
+
+
 @admin.register(AuditRecord)
 class AuditRecordAdmin(ReadOnlyAdmin):
-    list_display = ["seq", "created_at", "actor_label", "action", "object_type_name", "object_id"]
-    list_filter = ["action", ObjectKindFilter]
+    list_display = ["seq", "created_at", "actor_label", "action_name", "object_type_name", "object_id"]
+    list_filter = [ActionFilter, ObjectKindFilter]
     fields = [
         "seq",
         "created_at",
         "actor",
         "actor_label",
         "agency_id",
-        "action",
+        "action_name",
         "object_type_name",
         "object_id",
         "before",
@@ -55,7 +76,11 @@ class AuditRecordAdmin(ReadOnlyAdmin):
         "prev_hash",
         "hash",
     ]
-    readonly_fields = ["object_type_name"]
+    readonly_fields = ["action_name", "object_type_name"]
+
+    @admin.display(description="thao tác", ordering="action")
+    def action_name(self, record):
+        return AUDIT_ACTIONS.display(record.action)
 
     @admin.display(description="loại đối tượng", ordering="object_type")
     def object_type_name(self, record):

@@ -3,6 +3,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.text import capfirst
 
+from chinhquyenso.core.registry import AUDIT_ACTIONS
+
 
 class CalendarDay(models.Model):
     """A province exception to the national calendar (làm bù, nghỉ thêm)."""
@@ -58,7 +60,8 @@ class AuditRecord(models.Model):
         verbose_name_plural = "nhật ký kiểm toán"
 
     def __str__(self):
-        return f"Bản ghi số {self.seq}: {self.action} ({object_kind(self.object_type).lower()} {self.object_id})"
+        action = AUDIT_ACTIONS.display(self.action)
+        return f"Bản ghi số {self.seq}: {action} — {object_kind(self.object_type).lower()} {self.object_id}"
 
 
 def object_kind(label: str) -> str:

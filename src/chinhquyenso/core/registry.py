@@ -7,8 +7,8 @@ registry returns what the installed apps registered, in registration order."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -71,6 +71,49 @@ class TileSection:
     counts: str = "hồ sơ"  # what the ratios count, in a tile's detail ("2/3 phản ánh")
 
 
+@dataclass(frozen=True)
+class CodeLabels:
+    """The Vietnamese names of the codes an app writes: audit actions ("dossier.accept") or
+    outbox message kinds ("dossiers.due_soon"). `exact`: code → name. `prefixes`: the head of
+    codes built at run time whose tail no list holds → name (the longest matching head wins)."""
+
+    exact: Mapping[str, str]
+    prefixes: Mapping[str, str] = field(default_factory=dict)
+
+
+class CodeLabelRegistry(Registry):
+    """App label → CodeLabels. The administration shows a code by its name, the code beside it."""
+
+    def label(self, code: str) -> str:
+        """The name an app gave `code`; the code itself when none did."""
+        head, name = "", code
+        for labels in self._entries.values():
+            if code in labels.exact:
+                return labels.exact[code]
+            for prefix, label in labels.prefixes.items():
+                if code.startswith(prefix) and len(prefix) > len(head):
+                    head, name = prefix, label
+        return name
+
+    def display(self, code: str) -> str:
+        """ "Tiếp nhận hồ sơ (dossier.accept)"; an unnamed code as it is."""
+        name = self.label(code)
+        return code if name == code else f"{name} ({code})"
+
+
+ADMIN_EDITS = {"create": "Thêm", "update": "Sửa", "delete": "Xóa"}
+
+
+def admin_edit_labels(prefix: str, models) -> dict[str, str]:
+    """The names of the audit actions an app's administration writes for its models
+    ("<prefix>.<model>.create|update|delete" → "Thêm|Sửa|Xóa <the model's Vietnamese name>")."""
+    return {
+        f"{prefix}.{model._meta.model_name}.{verb}": f"{word} {model._meta.verbose_name}"
+        for model in models
+        for verb, word in ADMIN_EDITS.items()
+    }
+
+
 # name → Job (core.scheduler claims and enqueues due runs)
 JOBS = Registry("Tác vụ định kỳ")
 # name → MeasureSource (indicators.selectors.compute and indicators.formulas read every source)
@@ -80,3 +123,7 @@ DASHBOARD_TILES = Registry("Nhóm ô số liệu trên trang điều hành")
 # name → message kind prefix ("feedback.") whose undelivered messages the IOC operators follow
 # (exchange.selectors.undelivered), registered by the app whose records the IOC dispatches
 IOC_MESSAGE_KINDS = Registry("Loại thư, tin nhắn điều phối viên IOC theo dõi")
+# app label → CodeLabels: the names of the audit actions an app records (core.audit) and of the
+# message kinds it sends through the outbox (exchange.outbox), shown by the administration
+AUDIT_ACTIONS = CodeLabelRegistry("Tên các thao tác ghi nhật ký kiểm toán")
+MESSAGE_KINDS = CodeLabelRegistry("Tên các loại thư, tin nhắn, thông báo")

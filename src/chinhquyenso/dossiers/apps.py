@@ -14,3 +14,10 @@ class DossiersConfig(AppConfig):
         JOBS.register("sweep_deadlines", Job("chinhquyenso.dossiers.tasks.sweep_deadlines", 15 * 60))
         events.subscribe("AgencyReorganized", services.move_open_dossiers)
         events.subscribe("ProcedureTransferred", services.move_open_dossiers)
+
+        # The names of the codes this app writes, for the administration's audit log and outbox.
+        from chinhquyenso.core.registry import AUDIT_ACTIONS, MESSAGE_KINDS
+        from chinhquyenso.dossiers import labels as code_labels
+
+        AUDIT_ACTIONS.register("dossiers", code_labels.AUDIT_ACTIONS)
+        MESSAGE_KINDS.register("dossiers", code_labels.MESSAGE_KINDS)

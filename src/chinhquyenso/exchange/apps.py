@@ -10,3 +10,9 @@ class ExchangeConfig(AppConfig):
         from chinhquyenso.core.registry import JOBS, Job
 
         JOBS.register("deliver_outbox", Job("chinhquyenso.exchange.tasks.deliver_outbox", 60))
+
+        # The names of the codes this app writes, for the administration's audit log and outbox.
+        from chinhquyenso.core.registry import AUDIT_ACTIONS
+        from chinhquyenso.exchange import labels as code_labels
+
+        AUDIT_ACTIONS.register("exchange", code_labels.AUDIT_ACTIONS)

@@ -9,6 +9,8 @@ visible in the recipient's list."""
 from django.conf import settings
 from django.db import models
 
+from chinhquyenso.core.registry import MESSAGE_KINDS
+
 
 class Message(models.Model):
     class Channel(models.TextChoices):
@@ -72,4 +74,9 @@ class Message(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_channel_display()} — {self.subject or self.kind}"
+        return f"{self.get_channel_display()} — {self.subject or MESSAGE_KINDS.display(self.kind)}"
+
+    @property
+    def title(self) -> str:
+        """What an officer's page shows for the message: its subject, or the name of its kind."""
+        return self.subject or MESSAGE_KINDS.label(self.kind)

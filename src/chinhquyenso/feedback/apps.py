@@ -28,3 +28,10 @@ class FeedbackConfig(AppConfig):
                 counts="phản ánh",
             ),
         )
+
+        # The names of the codes this app writes, for the administration's audit log and outbox.
+        from chinhquyenso.core.registry import AUDIT_ACTIONS, MESSAGE_KINDS
+        from chinhquyenso.feedback import labels as code_labels
+
+        AUDIT_ACTIONS.register("feedback", code_labels.AUDIT_ACTIONS)
+        MESSAGE_KINDS.register("feedback", code_labels.MESSAGE_KINDS)

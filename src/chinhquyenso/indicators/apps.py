@@ -17,3 +17,9 @@ class IndicatorsConfig(AppConfig):
             events.subscribe(name, mark_dossier_changed)
         events.subscribe("DossiersLoaded", rebuild_facts_after_load)
         JOBS.register("refresh_dossier_facts", Job("chinhquyenso.indicators.tasks.refresh_dossier_facts", 60))
+
+        # The names of the codes this app writes, for the administration's audit log and outbox.
+        from chinhquyenso.core.registry import AUDIT_ACTIONS
+        from chinhquyenso.indicators import labels as code_labels
+
+        AUDIT_ACTIONS.register("indicators", code_labels.AUDIT_ACTIONS)

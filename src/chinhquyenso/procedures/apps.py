@@ -11,3 +11,9 @@ class ProceduresConfig(AppConfig):
         from chinhquyenso.procedures import services
 
         events.subscribe("AgencyReorganized", services.follow_reorganization)
+
+        # The names of the codes this app writes, for the administration's audit log and outbox.
+        from chinhquyenso.core.registry import AUDIT_ACTIONS
+        from chinhquyenso.procedures import labels as code_labels
+
+        AUDIT_ACTIONS.register("procedures", code_labels.AUDIT_ACTIONS)
