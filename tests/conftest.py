@@ -171,7 +171,10 @@ def _audit_checkpoints_outside_data_dir(tmp_path_factory):
 def _test_settings(settings, tmp_path):
     from django.core.cache import cache
 
+    from chinhquyenso.assistant import index
+
     cache.clear()  # pages cache catalog lists; each test builds its own catalog
+    index.invalidate()  # the search index is checked against this test's catalog
     settings.MEDIA_ROOT = tmp_path / "files"
     # Each test's audit chain starts empty: so do its signed checkpoints (core.audit).
     settings.AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"

@@ -10,6 +10,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
 from chinhquyenso.accounts.api import router as accounts_router
+from chinhquyenso.assistant.api import router as assistant_router
 from chinhquyenso.core import params
 from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.middleware import STATUS_MESSAGES
@@ -95,6 +96,7 @@ api.add_router("/lris", lris_router, tags=["Báo cáo số liệu (LRIS)"])
 api.add_router("/", accounts_router, tags=["Tài khoản"])
 api.add_router("/indicators", indicators_router, tags=["Chỉ tiêu, đánh giá"])
 api.add_router("/dashboard", dashboard_router, tags=["Điều hành (IOC)"])
+api.add_router("/assistant", assistant_router, tags=["Trợ lý thủ tục hành chính"])
 
 FIELD_MESSAGES = {
     "missing": "thiếu trường bắt buộc",

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "chinhquyenso.feedback",
     "chinhquyenso.civil_records",
     "chinhquyenso.privacy",
+    "chinhquyenso.assistant",
     "chinhquyenso.demo",
 ]
 
@@ -250,6 +251,10 @@ CQS = {
     "SITE_URL": os.environ.get("CQS_SITE_URL", ""),
     # The public feedback map's extent: south,north,west,east in degrees ("" = from the communes' points).
     "FEEDBACK_MAP_BOUNDS": os.environ.get("CQS_MAP_BOUNDS", "10.2,10.95,104.8,105.6"),
+    # The procedure assistant (docs/assistant.md): the hotline it offers when unsure ("" = the one-stop
+    # service centre named from the agency list), and how many questions one address may ask a minute.
+    "HOTLINE": os.environ.get("CQS_HOTLINE", ""),
+    "ASSISTANT_PER_IP_PER_MINUTE": int(os.environ.get("CQS_ASSISTANT_PER_IP_PER_MINUTE", 30)),
     "RECEIPT_CUTOFF": os.environ.get("CQS_RECEIPT_CUTOFF", "15:00"),
     "OFFICE_CLOSES": os.environ.get("CQS_OFFICE_CLOSES", "17:00"),
     "PROCESSING_SUPPLEMENT_WINDOW_DAYS": 3,
@@ -308,6 +313,15 @@ CQS = {
         "email": os.environ.get("CQS_EMAIL_SENDER", "chinhquyenso.exchange.senders.EmailSender"),
         "sms": os.environ.get("CQS_SMS_SENDER", "chinhquyenso.exchange.senders.ConsoleSmsSender"),
     },
+    # The Zalo Official Account channel of the assistant (assistant.channels, docs/national-systems.md):
+    # replies go out through the outbox, "simulator" (in-process, the default) or "http" (the OA API at
+    # ZALO_BASE_URL); the webhook's signature is checked with ZALO_APP_ID and ZALO_SECRET (OA secret key).
+    "ZALO_ADAPTER": os.environ.get("CQS_ZALO_ADAPTER", "simulator"),
+    "ZALO_BASE_URL": os.environ.get("CQS_ZALO_BASE_URL", "https://openapi.zalo.me"),
+    "ZALO_ACCESS_TOKEN": os.environ.get("CQS_ZALO_ACCESS_TOKEN", ""),
+    "ZALO_APP_ID": os.environ.get("CQS_ZALO_APP_ID", ""),
+    "ZALO_SECRET": os.environ.get("CQS_ZALO_SECRET", ""),
+    "ZALO_TIMEOUT_SECONDS": float(os.environ.get("CQS_ZALO_TIMEOUT_SECONDS", 10)),
     # Development SMS sender only: 1 writes message bodies (verification codes) to the log.
     "SMS_CONSOLE_BODIES": os.environ.get("CQS_SMS_CONSOLE_BODIES") == "1",
     # The other FEEDBACK_* rules (limits, escalation) are in feedback/conf.py and may be set here.

@@ -13,6 +13,7 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("", include("chinhquyenso.feedback.urls")),
     path("", include("chinhquyenso.portal.urls")),
+    path("", include("chinhquyenso.assistant.urls")),
     path("can-bo/bao-cao-so-lieu/", include("chinhquyenso.lris.urls")),
     path("can-bo/bao-cao/", include("chinhquyenso.reports.urls")),
     path("can-bo/ho-tich/", include("chinhquyenso.civil_records.urls")),
@@ -21,6 +22,8 @@ urlpatterns = [
     path("dieu-hanh/", include("chinhquyenso.dashboard.urls")),
     path("quan-tri/", admin.site.urls),
     path("api/", api.urls),
+    # Messaging platforms' webhooks (Zalo OA), answering in the platform's shape, not the API's.
+    path("kenh/", include("chinhquyenso.assistant.channels.urls")),
     path("open311/v2/", include("chinhquyenso.feedback.open311_urls")),
 ]
 

@@ -223,6 +223,7 @@ def broken_catalog(monkeypatch):
         raise RuntimeError("boom")
 
     monkeypatch.setattr("chinhquyenso.procedures.selectors.search_procedures", fail)
+    monkeypatch.setattr("chinhquyenso.procedures.selectors.ranked_procedures", fail)
     monkeypatch.setattr("chinhquyenso.feedback.selectors.active_categories", fail)
 
 

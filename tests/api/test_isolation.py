@@ -83,6 +83,7 @@ PUBLIC_OR_SELF = {
     ("POST", "/api/auth/login"),
     ("POST", "/api/auth/logout"),
     ("GET", "/api/auth/me"),
+    ("POST", "/api/assistant/ask"),  # a citizen's question; the dossier status it gives follows public tracking
 }
 # Province-wide aggregates without personal data: any officer, never a citizen (tests/indicators/test_api.py).
 AGGREGATES = {

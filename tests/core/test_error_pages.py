@@ -61,6 +61,7 @@ def test_an_unexpected_failure_on_a_page_is_the_vietnamese_500_page(db, monkeypa
         raise RuntimeError("boom")
 
     monkeypatch.setattr("chinhquyenso.procedures.selectors.search_procedures", fail)
+    monkeypatch.setattr("chinhquyenso.assistant.index.search", fail)  # a query is ranked by the assistant's index
     response = Client(raise_request_exception=False).get("/thu-tuc/?q=khai")
     assert response.status_code == 500, response.content[:300]
     text = response.content.decode()

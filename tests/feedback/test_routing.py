@@ -150,7 +150,7 @@ def test_a_fixed_agency_that_was_merged_routes_to_its_successor(categories, prov
 def test_loading_categories_is_idempotent_and_keeps_edits(categories, admin_user):
     Category.objects.filter(code="giao-thong").update(handling_days=10)
     result = services.load_categories(actor=admin_user)
-    assert result["created"] == 0 and result["existing"] == 10
+    assert result["created"] == 0 and result["existing"] == 11
     assert Category.objects.get(code="giao-thong").handling_days == 10
     assert set(result["unresolved_agencies"]) == {
         "so-y-te",

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from chinhquyenso.accounts.decorators import is_officer, officer_required
 from chinhquyenso.accounts.models import Role
 from chinhquyenso.accounts.selectors import agency_ids, is_ioc_operator, own_agencies
+from chinhquyenso.assistant import index as retrieval
 from chinhquyenso.core import params
 from chinhquyenso.core.calendar import local_date
 from chinhquyenso.core.errors import DomainError, NotFound
@@ -95,9 +96,12 @@ def counter(request):
     procedure = procedures.get_procedure(code) if code else None
     if procedure is None:
         q = request.GET.get("q", "")[:200]
-        found = procedures.search_procedures(q, limit=None).filter(
-            pk__in=procedures.handled_by(agency_ids(user, [Role.COUNTER_OFFICER])).values("pk")
-        )[:30]
+        handled = procedures.handled_by(agency_ids(user, [Role.COUNTER_OFFICER]))
+        if q.strip():  # ranked (assistant.index), among the procedures the officer's agencies receive
+            only = set(handled.values_list("pk", flat=True))
+            found = retrieval.procedures_of(retrieval.search(q, procedure_ids=only, limit=30))
+        else:
+            found = procedures.search_procedures(q, limit=None).filter(pk__in=handled.values("pk"))[:30]
         return render(request, "backoffice/counter_pick.html", {"q": q, "procedures": found})
     agencies = _counter_agencies(user, procedure)
     if not agencies:

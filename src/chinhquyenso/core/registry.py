@@ -127,3 +127,10 @@ IOC_MESSAGE_KINDS = Registry("Loại thư, tin nhắn điều phối viên IOC t
 # message kinds it sends through the outbox (exchange.outbox), shown by the administration
 AUDIT_ACTIONS = CodeLabelRegistry("Tên các thao tác ghi nhật ký kiểm toán")
 MESSAGE_KINDS = CodeLabelRegistry("Tên các loại thư, tin nhắn, thông báo")
+# name → callable(question: str, context) -> assistant.answers.Answer | None: knowledge an app adds
+# to the procedure assistant (the pest surveillance app's pest and disease questions), asked in
+# registration order before the procedure catalog; the first answer that is not None is given
+ANSWER_SOURCES = Registry("Nguồn trả lời của trợ lý")
+# Ranked procedure search for the layers below the one that provides it (the procedures API):
+# "ranked" → callable(query, *, field_code, service_level, limit) -> procedure ids, best first.
+PROCEDURE_SEARCH = Registry("Tìm kiếm thủ tục có xếp hạng")

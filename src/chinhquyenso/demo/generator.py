@@ -30,6 +30,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, reset_queries, transaction
 
 from chinhquyenso.accounts.models import Role, User
+from chinhquyenso.assistant import services as assistant
 from chinhquyenso.core import audit, events
 from chinhquyenso.core.calendar import LOCAL_TZ, WorkingCalendar, closing_time
 from chinhquyenso.core.errors import DomainError
@@ -662,6 +663,9 @@ def build_demo_province(*, dossiers: int, seed: int, until: dt.date, log=None) -
         services.build_accounts(actor=admin, agencies=agencies, password_hash=password_hash, rng=rng)
         catalog = services.build_catalog(actor=admin)
         log(f"Đã nạp {len(catalog)} thủ tục hành chính.")
+        synonyms = assistant.load_synonyms(actor=admin)
+        faq = assistant.load_faq(actor=admin)
+        log(f"Đã nạp {synonyms['created']} từ đồng nghĩa và {faq['created']} câu hỏi thường gặp cho trợ lý thủ tục.")
         generator = DossierGenerator(actor=admin, total=dossiers, seed=rng.randrange(2**32), until=until, log=log)
         stats = generator.run()
         # Bulk-written dossiers bypass the workflow's events: aggregate them once.

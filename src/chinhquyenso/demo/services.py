@@ -36,6 +36,9 @@ DEMO_PASSWORD = "AnGiang@2025"
 # Username suffix of each officer role (ASCII, Vietnamese words).
 ROLE_SUFFIX = {Role.COUNTER_OFFICER: "motcua", Role.SPECIALIST: "chuyenvien", Role.LEADER: "lanhdao"}
 ADMIN_USERNAME, AUDITOR_USERNAME, IOC_USERNAME = "quantri", "kiemtra", "dieuphoi"
+# The catalog files, in load order: the demo province's procedures (with demo_weight for the
+# dossier generator), then the extended national list (demo_weight 0: searchable, no dossiers).
+CATALOG_FILES = ("procedures.json", "procedures_national.json")
 # Keys in procedures.json that are demo metadata, not catalog fields.
 DEMO_ONLY_KEYS = ("department", "demo_weight", "code_verified")
 
@@ -214,9 +217,9 @@ def _targets(entry: dict, by_kind: dict[str, list[Agency]], by_code: dict[str, A
 
 @transaction.atomic
 def build_catalog(*, actor) -> list[Procedure]:
-    """Load procedures.json through procedures.services.save_procedure, then
-    assign each procedure to every agency of its level (province procedures to
-    their department). Assignments are bulk-written: ~6,000 rows."""
+    """Load procedures.json and procedures_national.json through
+    procedures.services.save_procedure, then assign each procedure to every agency of its level
+    (province procedures to their department). Assignments are bulk-written: ~35,000 rows."""
     data = load("procedures.json")
     current = list(Agency.objects.current().filter(code__in=_an_giang_codes()).order_by("id"))
     by_code = {a.code: a for a in current}
@@ -224,8 +227,9 @@ def build_catalog(*, actor) -> list[Procedure]:
     for agency in current:
         by_kind.setdefault(agency.kind, []).append(agency)
     saved, assignments = [], []
-    for i, entry in enumerate(data["procedures"]):
-        where = f"procedures[{i}]"
+    entries = [(name, i, entry) for name in CATALOG_FILES for i, entry in enumerate(load(name)["procedures"])]
+    for name, i, entry in entries:
+        where = f"{name}: procedures[{i}]"
         targets = _targets(entry, by_kind, by_code, where)
         payload = {k: v for k, v in entry.items() if k not in DEMO_ONLY_KEYS}
         procedure = procedures.save_procedure(actor=actor, data=payload, where=where)
@@ -264,7 +268,11 @@ def _an_giang_codes() -> list[str]:
 
 
 def demo_weights() -> dict[str, float]:
-    return {entry["code"]: float(entry.get("demo_weight", 1)) for entry in load("procedures.json")["procedures"]}
+    return {
+        entry["code"]: float(entry.get("demo_weight", 1))
+        for name in CATALOG_FILES
+        for entry in load(name)["procedures"]
+    }
 
 
 # ---------------------------------------------------------------- reorganizations

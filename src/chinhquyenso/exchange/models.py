@@ -17,6 +17,7 @@ class Message(models.Model):
         IN_APP = "in_app", "Thông báo trên hệ thống"
         EMAIL = "email", "Thư điện tử"
         SMS = "sms", "Tin nhắn SMS"
+        ZALO = "zalo", "Tin nhắn Zalo (Official Account)"  # recipient: the OA user id (personal data)
 
     class State(models.TextChoices):
         PENDING = "pending", "Chờ gửi"

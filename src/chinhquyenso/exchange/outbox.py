@@ -37,6 +37,8 @@ DEFAULTS = {
         Message.Channel.IN_APP: "chinhquyenso.exchange.senders.InAppSender",
         Message.Channel.EMAIL: "chinhquyenso.exchange.senders.EmailSender",
         Message.Channel.SMS: "chinhquyenso.exchange.senders.ConsoleSmsSender",
+        # The simulator or the OA API, as CQS["ZALO_ADAPTER"] says (docs/national-systems.md).
+        Message.Channel.ZALO: "chinhquyenso.exchange.senders.zalo_sender",
     },
     "OUTBOX_MAX_ATTEMPTS": 5,
     "OUTBOX_BACKOFF_SECONDS": 60,
@@ -89,7 +91,7 @@ def build(
     if channel == Message.Channel.IN_APP and user is None:
         raise ValueError("an in-app notice needs a user")
     if channel != Message.Channel.IN_APP and not recipient:
-        raise ValueError("an e-mail or SMS needs a recipient")
+        raise ValueError("an e-mail, SMS or Zalo message needs a recipient")
     at = at or timezone.now()
     source_type, source_id = _source(source)
     return Message(

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMessage
 
 from chinhquyenso.core.privacy import mask_personal_data
+from chinhquyenso.core.text import nfc
 
 log = logging.getLogger(__name__)
 
@@ -55,3 +58,109 @@ class InAppSender:
     def send(self, message) -> None:
         if message.user_id is None:
             raise ValueError("Thông báo trên hệ thống phải có người nhận.")
+
+
+# ---------------------------------------------------------------- Zalo Official Account
+
+
+ZALO_SEND_PATH = "/v3.0/oa/message/cs"  # "gửi tin nhắn tư vấn" (customer-service message), OA API v3
+ZALO_TEXT_MAX = 2000  # characters of one text message
+
+
+class ZaloError(Exception):
+    """Zalo did not take the message: the outbox keeps it and tries again, then gives up (dead letter)."""
+
+
+def _masked_id(user_id: str) -> str:
+    return "*" * max(0, len(user_id) - 3) + user_id[-3:]
+
+
+def _check_text(message) -> None:
+    if not message.body.strip():
+        raise ZaloError("Tin nhắn Zalo không có nội dung.")
+    if len(message.body) > ZALO_TEXT_MAX:
+        raise ZaloError(f"Tin nhắn Zalo dài {len(message.body)} ký tự, quá {ZALO_TEXT_MAX} ký tự cho phép.")
+
+
+class ZaloOASender:
+    """A text reply to a Zalo user through the Official Account API (CQS_ZALO_ADAPTER=http):
+    `POST {CQS_ZALO_BASE_URL}/v3.0/oa/message/cs` with the header `access_token` and
+    `{"recipient": {"user_id": …}, "message": {"text": …}}`. Zalo answers HTTP 200 with
+    `{"error": 0, …}` on success and a negative `error` code on failure (an expired token, a user
+    who has not written for too long): both are failures here, like a timeout, a refused connection
+    or another HTTP status, so the outbox retries with back-off and finally keeps a dead letter.
+    No retry inside: one attempt per delivery. The user id is sent in the body, never logged."""
+
+    def __init__(self, *, base_url: str | None = None, access_token: str | None = None, timeout: float | None = None):
+        cqs = settings.CQS
+        self.base_url = (cqs.get("ZALO_BASE_URL", "") if base_url is None else base_url).strip().rstrip("/")
+        self.access_token = cqs.get("ZALO_ACCESS_TOKEN", "") if access_token is None else access_token
+        self.timeout = float(cqs.get("ZALO_TIMEOUT_SECONDS", 10) if timeout is None else timeout)
+
+    def send(self, message) -> None:
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ImproperlyConfigured(
+                "Địa chỉ API Zalo OA (CQS_ZALO_BASE_URL) phải bắt đầu bằng http:// hoặc https://."
+            )
+        if not self.access_token:
+            raise ImproperlyConfigured("Chưa cấu hình mã truy cập Zalo OA (CQS_ZALO_ACCESS_TOKEN).")
+        _check_text(message)
+        payload = {"recipient": {"user_id": message.recipient}, "message": {"text": message.body}}
+        headers = {"access_token": self.access_token, "Accept": "application/json"}
+        try:
+            response = httpx.post(self.base_url + ZALO_SEND_PATH, json=payload, headers=headers, timeout=self.timeout)
+        except httpx.TimeoutException:
+            raise ZaloError(f"Zalo không phản hồi trong {self.timeout:g} giây.") from None
+        except httpx.TransportError as error:
+            raise ZaloError(f"Không kết nối được Zalo ({type(error).__name__}).") from None
+        if response.status_code != 200:
+            raise ZaloError(f"Zalo trả mã lỗi HTTP {response.status_code}.")
+        try:
+            answer = response.json()
+            code = int(answer["error"])
+        except (ValueError, TypeError, KeyError):
+            raise ZaloError("Zalo trả về dữ liệu không đúng định dạng.") from None
+        if code != 0:
+            said = mask_personal_data(nfc(str(answer.get("message", ""))))[:200]
+            raise ZaloError(f"Zalo từ chối tin nhắn (mã lỗi {code}: {said}).")
+        log.info("Zalo OA: đã gửi tin nhắn %s (%s) tới %s", message.pk, message.kind, _masked_id(message.recipient))
+
+
+class SimulatedZaloSender:
+    """Development and demo stand-in (CQS_ZALO_ADAPTER=simulator, the default): nothing leaves the
+    machine; the reply is kept in `sent` and logged by length. The same checks as the real sender
+    (empty or over ZALO_TEXT_MAX characters). The separate simulator process
+    (assistant.channels.zalo_simulator) is reached with the http adapter instead."""
+
+    sent: list[tuple[str, str]] = []
+
+    def send(self, message) -> None:
+        _check_text(message)
+        SimulatedZaloSender.sent.append((message.recipient, message.body))
+        log.info(
+            "Zalo (mô phỏng) tới %s: tin nhắn %s (%s), %s ký tự",
+            _masked_id(message.recipient),
+            message.pk,
+            message.kind,
+            len(message.body),
+        )
+
+
+class _Misconfigured:
+    def __init__(self, error: str):
+        self.error = error
+
+    def send(self, message) -> None:
+        raise ImproperlyConfigured(self.error)
+
+
+ZALO_ADAPTERS = {"simulator": SimulatedZaloSender, "http": ZaloOASender}
+
+
+def zalo_sender():
+    """The Zalo sender CQS["ZALO_ADAPTER"] names. A wrong name fails each Zalo message (kept as a
+    failure with the reason), not the worker's other channels."""
+    adapter = settings.CQS.get("ZALO_ADAPTER", "simulator")
+    if adapter not in ZALO_ADAPTERS:
+        return _Misconfigured("CQS_ZALO_ADAPTER phải là simulator hoặc http.")
+    return ZALO_ADAPTERS[adapter]()

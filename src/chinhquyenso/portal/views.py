@@ -11,11 +11,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
 from chinhquyenso.accounts import services as accounts
 from chinhquyenso.accounts.selectors import agency_ids, is_ioc_operator
+from chinhquyenso.assistant import index as retrieval
 from chinhquyenso.core import params
 from chinhquyenso.core.calendar import local_date
 from chinhquyenso.core.errors import DomainError, PermissionDenied
@@ -57,11 +58,53 @@ def home(request):
     )
 
 
+# The search page's filters: query parameter → (index filter, facet).
+SEARCH_FILTERS = {"linh_vuc": "field", "cap": "level", "muc_do": "service_level"}
+FACET_TITLES = {"field": "Lĩnh vực", "level": "Cấp thực hiện", "service_level": "Mức độ dịch vụ công"}
+# Hits a query's facets count over (a query that matches more lists its 50 best).
+FACET_DEPTH = 1000
+
+
+def _facet_links(base: dict[str, str], chosen: dict[str, str], counts: dict[str, list[dict]]) -> list[dict]:
+    """Each facet's values as links that keep the query and the other filters (a chosen value's
+    link removes it)."""
+    base = {k: v for k, v in base.items() if v}
+    groups = []
+    for param, facet in SEARCH_FILTERS.items():
+        values = []
+        for item in counts.get(facet, []):
+            selected = chosen[param] == item["value"]
+            keep = {p: v for p, v in chosen.items() if v and p != param}
+            if not selected:
+                keep[param] = item["value"]
+            values.append({**item, "selected": selected, "url": "?" + urlencode({**base, **keep})})
+        if values:
+            groups.append({"title": FACET_TITLES[facet], "values": values})
+    return groups
+
+
 def search(request):
     q = request.GET.get("q", "")[:MAX_QUERY]
-    field_code = request.GET.get("linh_vuc", "")[:60]
-    agency_code = request.GET.get("co_quan", "")[:60]
-    found = list(procedures.search_procedures(q, field_code=field_code, agency_code=agency_code, limit=51))
+    chosen = {param: request.GET.get(param, "")[:60] for param in SEARCH_FILTERS}
+    field_code, agency_code = chosen["linh_vuc"], request.GET.get("co_quan", "")[:60]
+    if chosen["muc_do"] not in ServiceLevel.values:
+        chosen["muc_do"] = ""
+    if q.strip():
+        # Ranked (assistant.index): best first, with the facets of what the query found.
+        only = set(procedures.handled_by_agency_code(agency_code).values_list("pk", flat=True)) if agency_code else None
+        hits = retrieval.search(
+            q,
+            field_code=field_code,
+            level=chosen["cap"],
+            service_level=chosen["muc_do"],
+            procedure_ids=only,
+            limit=FACET_DEPTH,
+        )
+        found = retrieval.procedures_of(hits[:51])
+        facets = _facet_links({"q": q, "co_quan": agency_code}, chosen, retrieval.facets(hits))
+    else:
+        found = list(procedures.search_procedures(q, field_code=field_code, agency_code=agency_code, limit=51))
+        facets = []
     return render(
         request,
         "portal/search.html",
@@ -69,6 +112,9 @@ def search(request):
             "q": q,
             "field_code": field_code,
             "agency_code": agency_code,
+            "level": chosen["cap"],
+            "service_level": chosen["muc_do"],
+            "facets": facets,
             "procedures": found[:50],
             "more": len(found) > 50,
             "fields": procedures.fields_with_counts(),

@@ -74,11 +74,16 @@ def summary(p) -> dict:
     }
 
 
-@router.get("", response=list[ProcedureSummary], auth=None, summary="Tìm thủ tục (không phân biệt dấu)")
+@router.get(
+    "",
+    response=list[ProcedureSummary],
+    auth=None,
+    summary="Tìm thủ tục, phù hợp nhất trước (không phân biệt dấu, hiểu cách gọi thông dụng)",
+)
 def search(request, params: Query[SearchParams]):
     return [
         summary(p)
-        for p in selectors.search_procedures(params.q, params.field, params.service_level or "", params.limit)
+        for p in selectors.ranked_procedures(params.q, params.field, params.service_level or "", params.limit)
     ]
 
 

@@ -5,6 +5,7 @@ from operator import or_
 from django.core.cache import cache
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
 
+from chinhquyenso.core.registry import PROCEDURE_SEARCH
 from chinhquyenso.core.text import fold
 from chinhquyenso.org.models import Agency
 from chinhquyenso.procedures.models import Field, Procedure, ProcedureAgency, ProcessStep
@@ -44,6 +45,17 @@ def search_procedures(
     return exact if limit is None else exact[:limit]
 
 
+def ranked_procedures(query: str = "", field_code: str = "", service_level: str = "", limit: int = 50):
+    """Procedures best first for `query` by the ranked search an app above registered
+    (core.registry.PROCEDURE_SEARCH: the assistant's BM25 index); without a query, or without a
+    provider installed, the catalog listing of `search_procedures`."""
+    if not query.strip() or "ranked" not in PROCEDURE_SEARCH:
+        return list(search_procedures(query, field_code, service_level, limit))
+    ids = PROCEDURE_SEARCH.get("ranked")(query, field_code=field_code, service_level=service_level, limit=limit)
+    by_id = Procedure.objects.select_related("field").in_bulk(ids)
+    return [by_id[i] for i in ids if i in by_id]
+
+
 def popular_procedures(limit: int = 8) -> list[Procedure]:
     """The procedures citizens submitted most in the last year (cached: the
     count reads every recent dossier)."""
@@ -66,6 +78,13 @@ def handled_by(agency_ids):
     """Active procedures an agency among `agency_ids` handles now."""
     return Procedure.objects.filter(
         is_active=True, assignments__agency_id__in=agency_ids, assignments__valid_to__isnull=True
+    ).distinct()
+
+
+def handled_by_agency_code(code: str):
+    """Active procedures the current agency with `code` handles now."""
+    return Procedure.objects.filter(
+        is_active=True, assignments__agency__code=code, assignments__valid_to__isnull=True
     ).distinct()
 
 
