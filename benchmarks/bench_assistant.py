@@ -137,7 +137,6 @@ def measure(size: int, args) -> dict:
     from chinhquyenso.assistant import answers, index
     from chinhquyenso.procedures import selectors
     from chinhquyenso.procedures import services as procedures
-    from chinhquyenso.procedures.models import Procedure
     from tests.assistant import quality
 
     questions = [q["question"] for q in quality.questions()] * args.rounds
@@ -151,9 +150,9 @@ def measure(size: int, args) -> dict:
     answer = timed(lambda q: answers.ask(q, channel="bench"), questions)
 
     rebuild = []
-    target = Procedure.objects.get(code="1.001193")
+    (entry,) = selectors.catalog_entries(["1.001193"])  # save_procedure's own input, unchanged
     for _ in range(args.builds):
-        procedures.save_procedure(actor=None, data=_payload(target))  # saved again: updated_at moves
+        procedures.save_procedure(actor=None, data=entry)  # saved again: updated_at moves
         index.invalidate()
         t = time.perf_counter()
         index.current()
@@ -182,30 +181,6 @@ def measure(size: int, args) -> dict:
         "version_check_ms": c.summary_ms(check),
         "memory_peak_mib": (peak - before) / 2**20,
         "memory_kept_mib": (kept - before) / 2**20,
-    }
-
-
-def _payload(p) -> dict:
-    """save_procedure's input for an existing procedure, unchanged."""
-    return {
-        "code": p.code,
-        "name": p.name,
-        "field_code": p.field.code,
-        "field_name": p.field.name,
-        "levels": p.levels,
-        "service_level": p.service_level,
-        "processing_days": p.processing_days,
-        "fee": p.fee,
-        "charge": p.charge,
-        "online_discount_percent": p.online_discount_percent,
-        "result_type": p.result_type,
-        "result_name": p.result_name,
-        "legal_basis": p.legal_basis,
-        "components": [
-            {"name": x.name, "originals": x.originals, "copies": x.copies, "mandatory": x.mandatory}
-            for x in p.components.all()
-        ],
-        "steps": [{"name": s.name, "role": s.role, "days": float(s.days)} for s in p.steps.all()],
     }
 
 

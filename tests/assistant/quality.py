@@ -38,44 +38,17 @@ def has_answers() -> bool:
 
 
 def load_catalog(*, actor=None) -> dict[str, int]:
-    """Agencies, both catalogs, synonyms and FAQ entries through the real services (the caller
-    holds the transaction). National procedures are saved without agency assignments, as
-    tests/assistant/test_retrieval.py does."""
+    """What seed-demo loads for the assistant, through the real services (the caller holds the
+    transaction): agencies, both catalogs (build_catalog), the default synonyms and FAQ entries."""
     from chinhquyenso.assistant import index, services
     from chinhquyenso.demo import services as demo
-    from chinhquyenso.procedures import services as procedures
 
     demo.build_agencies(actor=actor)
-    demo.build_catalog(actor=actor)
-    national = json.loads((DEMO_DATA / "procedures_national.json").read_text(encoding="utf-8"))
-    for i, entry in enumerate(national["procedures"]):
-        payload = {k: v for k, v in entry.items() if k not in demo.DEMO_ONLY_KEYS}
-        procedures.save_procedure(actor=actor, data=payload, where=f"procedures[{i}]")
+    demo.build_catalog(actor=actor)  # procedures.json, then procedures_national.json
     services.load_synonyms(actor=actor)
-    faq = load_faq(national.get("faq", []), actor=actor)
+    faq = services.load_faq(actor=actor)
     index.invalidate()
-    return {"procedures": len(national["procedures"]), "faq": faq}
-
-
-def load_faq(entries: list[dict], *, actor=None) -> int:
-    """The FAQ entries through assistant.services.load_faq where it exists, else written directly."""
-    from chinhquyenso.assistant import services
-
-    loader = getattr(services, "load_faq", None)
-    if loader is not None:
-        result = loader(actor=actor)
-        return result.get("created", 0) if isinstance(result, dict) else int(result or 0)
-    from chinhquyenso.assistant.models import FaqEntry
-    from chinhquyenso.procedures.models import Procedure
-
-    ids = dict(Procedure.objects.values_list("code", "id"))
-    rows = [
-        FaqEntry(procedure_id=ids[e["procedure_code"]], question=e["question"], answer=e["answer"])
-        for e in entries
-        if e["procedure_code"] in ids
-    ]
-    FaqEntry.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
+    return {"faq": faq["created"]}
 
 
 @dataclass

@@ -5,8 +5,6 @@ extended national list procedures_national.json, which holds the căn cước an
 with their agencies), built once for the module inside a transaction rolled back at the end."""
 
 import pytest
-from django.db import transaction
-from django.test import override_settings
 
 from chinhquyenso.assistant import index, services
 from chinhquyenso.assistant.text import normalize, one_edit_away, syllables
@@ -35,25 +33,9 @@ BASELINE_MISSES = [q for q in FIRST if q != "cấp lại căn cước"]
 
 
 @pytest.fixture(scope="module")
-def catalog(django_db_setup, django_db_blocker, tmp_path_factory):
-    from chinhquyenso.demo import services as demo
-
-    test_settings = override_settings(
-        MEDIA_ROOT=tmp_path_factory.mktemp("files"), PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
-    )
-    with django_db_blocker.unblock(), test_settings:
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            demo.build_agencies(actor=None)
-            demo.build_catalog(actor=None)  # procedures.json, then procedures_national.json
-            services.load_synonyms()
-            index.invalidate()
-            yield
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            index.invalidate()
+def catalog(full_catalog):
+    """The demo province's catalogs, synonyms and FAQ entries (tests/assistant/conftest.py)."""
+    return full_catalog
 
 
 @pytest.fixture(autouse=True)

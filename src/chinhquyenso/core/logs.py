@@ -28,6 +28,8 @@ def logging_config(log_file: str = "") -> dict:
             # PDF rendering reports every step at INFO.
             "weasyprint": {"level": "WARNING"},
             "fontTools": {"level": "WARNING"},
+            # The assistant's BM25 library reports each index it builds (six per rebuild) at DEBUG.
+            "bm25s": {"level": "WARNING"},
         },
     }
     if log_file:
