@@ -134,3 +134,18 @@ def test_load_assistant_is_idempotent(two_procedures, admin_user):
     call_command("load_assistant", "--user", admin_user.username, stdout=out)
     assert (Synonym.objects.count(), FaqEntry.objects.count()) == (synonyms, faq)
     assert "thêm 0, đã có" in out.getvalue()
+
+
+def test_the_admin_form_refuses_a_question_the_procedure_already_has(two_procedures, admin_user, client):
+    birth, _ = two_procedures
+    services.save_faq_entry(actor=admin_user, procedure=birth, question="Đăng ký khai sinh ở đâu?", answer="Ở xã.")
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+    page = "/quan-tri/assistant/faqentry/add/"
+    answer = client.post(
+        page, {"procedure": birth.pk, "question": "dang ky khai sinh o dau?", "answer": "Ở xã.", "is_active": "on"}
+    )
+    assert answer.status_code == 200  # the form again, with the message beside the field
+    assert "đã có câu hỏi" in answer.content.decode()
+    assert FaqEntry.objects.count() == 1

@@ -4,7 +4,6 @@ from django.core.exceptions import ValidationError
 from chinhquyenso.assistant import services
 from chinhquyenso.assistant.models import FaqEntry, Synonym
 from chinhquyenso.assistant.text import normalize
-from chinhquyenso.core.unique import duplicate_message
 
 
 @admin.register(Synonym)
@@ -24,9 +23,8 @@ class SynonymAdmin(admin.ModelAdmin):
                 key = normalize(cleaned.get("phrase"))
                 if not key:
                     raise ValidationError({"phrase": "Cách hỏi phải có ít nhất một chữ."})
-                existing = Synonym.objects.filter(phrase_folded=key).exclude(pk=self.instance.pk).first()
-                if existing is not None:
-                    raise ValidationError({"phrase": duplicate_message(Synonym, "phrase", cleaned["phrase"], existing)})
+                if message := services.synonym_taken(cleaned["phrase"], key, self.instance.pk):
+                    raise ValidationError({"phrase": message})
                 return cleaned
 
         return SynonymForm
@@ -49,6 +47,22 @@ class FaqEntryAdmin(admin.ModelAdmin):
     search_fields = ["question", "answer", "procedure__code", "procedure__name"]
     raw_id_fields = ["procedure"]
     readonly_fields = ["created_by", "updated_at"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+
+        class FaqEntryForm(form):
+            def clean(self):
+                # A question already asked for the procedure (whatever its diacritics) is refused
+                # here, on the form, rather than by the service after the page is sent.
+                cleaned = super().clean()
+                procedure, question = cleaned.get("procedure"), cleaned.get("question")
+                if procedure is not None and question:
+                    if message := services.faq_taken(procedure, question, self.instance.pk):
+                        raise ValidationError({"question": message})
+                return cleaned
+
+        return FaqEntryForm
 
     def save_model(self, request, obj, form, change):
         services.save_faq_entry(

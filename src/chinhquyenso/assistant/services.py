@@ -42,6 +42,22 @@ def _searched_at_once() -> None:
     transaction.on_commit(index.invalidate)
 
 
+def synonym_taken(phrase: str, key: str, pk=None) -> str:
+    """Why `phrase` cannot be saved (another entry has the same folded phrase), or ""."""
+    existing = Synonym.objects.filter(phrase_folded=key).exclude(pk=pk).first()
+    return duplicate_message(Synonym, "phrase", phrase, existing) if existing is not None else ""
+
+
+def faq_taken(procedure, question: str, pk=None) -> str:
+    """Why `question` cannot be saved for `procedure` (it has the same question, whatever the
+    diacritics or case), or ""."""
+    key = normalize(question)
+    others = FaqEntry.objects.filter(procedure=procedure).exclude(pk=pk)
+    if any(normalize(q) == key for q in others.values_list("question", flat=True)):
+        return f"Thủ tục “{procedure.name}” đã có câu hỏi “{question}”."
+    return ""
+
+
 @transaction.atomic
 def save_synonym(
     *, actor, phrase: str, expansion: str, note: str = "", is_active: bool = True, synonym: Synonym | None = None
@@ -51,12 +67,8 @@ def save_synonym(
     see it at once; other processes within `index.CHECK_SECONDS`."""
     phrase, key, expansion, note = _clean(phrase, expansion, note)
     created = synonym is None or synonym.pk is None
-    taken = Synonym.objects.filter(phrase_folded=key)
-    if not created:
-        taken = taken.exclude(pk=synonym.pk)
-    existing = taken.first()
-    if existing is not None:
-        raise DomainError(duplicate_message(Synonym, "phrase", phrase, existing), "phrase")
+    if message := synonym_taken(phrase, key, None if created else synonym.pk):
+        raise DomainError(message, "phrase")
     synonym = synonym or Synonym()
     synonym.phrase, synonym.phrase_folded, synonym.expansion, synonym.note = phrase, key, expansion, note
     synonym.is_active = is_active
@@ -123,12 +135,8 @@ def save_faq_entry(*, actor, procedure, question: str, answer: str, is_active: b
     process see it at once, other processes within `index.CHECK_SECONDS`."""
     question, answer = _clean_faq(question, answer)
     created = entry is None or entry.pk is None
-    key = normalize(question)
-    others = FaqEntry.objects.filter(procedure=procedure)
-    if not created:
-        others = others.exclude(pk=entry.pk)
-    if any(normalize(q) == key for q in others.values_list("question", flat=True)):
-        raise DomainError(f"Thủ tục “{procedure.name}” đã có câu hỏi “{question}”.", "question")
+    if message := faq_taken(procedure, question, None if created else entry.pk):
+        raise DomainError(message, "question")
     entry = entry or FaqEntry()
     entry.procedure, entry.question, entry.answer, entry.is_active = procedure, question, answer, is_active
     if created and actor is not None and getattr(actor, "pk", None):
