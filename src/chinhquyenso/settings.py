@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "chinhquyenso.procedures",
     "chinhquyenso.dossiers",
     "chinhquyenso.exchange",
+    "chinhquyenso.payments",
     "chinhquyenso.portal",
     "chinhquyenso.backoffice",
     "chinhquyenso.indicators",

@@ -61,6 +61,15 @@ class Dossier(models.Model):
     receiving_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="received_dossiers")
     current_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="held_dossiers")
     current_step = models.PositiveSmallIntegerField(default=0)
+    # The specialist named at acceptance (or later by the leader); None: the agency's specialists share it.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_dossiers",
+        verbose_name="chuyên viên thụ lý",
+    )
     group_code = models.CharField("mã liên thông", max_length=40, blank=True, db_index=True)
 
     submitted_at = models.DateTimeField("ngày nộp")
@@ -235,6 +244,10 @@ class EDataItem(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="edata_items")
     result_type = models.CharField(max_length=80, db_index=True)
     title = models.CharField(max_length=300)
+    # What the document is about, in words ("Nguyễn Văn An, sinh ngày 01/02/2026"): a family's store
+    # holds several birth certificates; and the typed facts behind it (from the dossier's e-form).
+    subject = models.CharField("về ai, về việc gì", max_length=255, blank=True)
+    facts = models.JSONField("thông tin trên giấy tờ", default=dict, blank=True)
     file = models.ForeignKey(StoredFile, on_delete=models.PROTECT, related_name="+")
     source_dossier = models.ForeignKey(
         Dossier, null=True, blank=True, on_delete=models.SET_NULL, related_name="edata_items"
