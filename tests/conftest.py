@@ -37,6 +37,14 @@ def site_url(monkeypatch):
     return "https://dvc.example.gov.vn"
 
 
+@pytest.fixture(autouse=True)
+def offline_maps(monkeypatch):
+    """Tests never reach a tile server: the maps draw their offline base layer (CQS_MAP_TILE_URL="")."""
+    from django.conf import settings
+
+    monkeypatch.setitem(settings.CQS, "MAP_TILES", {**settings.CQS["MAP_TILES"], "URL": ""})
+
+
 @pytest.fixture
 def admin_user(db):
     return accounts.create_officer(

@@ -47,7 +47,13 @@ def quarter(registry, province, officers, birth_procedure, citizen, admin_user):
     )
     services.accept(d[1], actor=a["counter_officer"], at=vn(2025, 1, 6, 9))
     services.record_payment(
-        d[1], actor=citizen, amount=d[1].fee_due, method="online", transaction_ref="PAY-1", at=vn(2025, 1, 6, 9, 30)
+        d[1],
+        actor=citizen,
+        amount=d[1].fee_due,
+        method="online",
+        transaction_ref="PAY-1",
+        at=vn(2025, 1, 6, 9, 30),
+        confirmed_by_gateway=True,
     )
     finish(d[1], a, at=vn(2025, 1, 7, 9))
     # D2 xã Kiến An, counter: paused one day for a supplement, then late even so.

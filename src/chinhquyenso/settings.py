@@ -127,6 +127,7 @@ TEMPLATES = [
                 "chinhquyenso.accounts.context_processors.site",
                 "chinhquyenso.dashboard.context_processors.nav",
                 "chinhquyenso.civil_records.context_processors.nav",
+                "chinhquyenso.exchange.context_processors.unread",
             ],
         },
     },
@@ -197,7 +198,8 @@ FILE_UPLOAD_HANDLERS = [
 # A file the database names but the disk lacks (a restore without files/) is a 404, not a 500.
 STORAGES = {
     "default": {"BACKEND": "chinhquyenso.core.storage.FileStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # collectstatic writes a gzip copy beside each file; WhiteNoise (and nginx's gzip_static) send it.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
 if os.environ.get("REDIS_URL"):
@@ -222,6 +224,15 @@ TASKS = {
 }
 
 LOGIN_URL = "/dang-nhap/"
+
+# E-mail to citizens and officers (exchange.senders.EmailSender) through SMTP (docs/operations.md).
+EMAIL_HOST = os.environ.get("CQS_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("CQS_EMAIL_PORT", 25))
+EMAIL_HOST_USER = os.environ.get("CQS_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("CQS_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("CQS_EMAIL_TLS") == "1"
+EMAIL_TIMEOUT = int(os.environ.get("CQS_EMAIL_TIMEOUT_SECONDS", 10))
+DEFAULT_FROM_EMAIL = os.environ.get("CQS_EMAIL_FROM", "webmaster@localhost")
 
 # Cookies: HTTPS-only and out of reach of scripts. CQS_INSECURE_COOKIES=1 only
 # for the demo on http://127.0.0.1 (browsers drop Secure cookies over plain HTTP
@@ -252,6 +263,21 @@ CQS = {
     "SITE_URL": os.environ.get("CQS_SITE_URL", ""),
     # The public feedback map's extent: south,north,west,east in degrees ("" = from the communes' points).
     "FEEDBACK_MAP_BOUNDS": os.environ.get("CQS_MAP_BOUNDS", "10.2,10.95,104.8,105.6"),
+    # The maps' base layer (core.maps, docs/operations.md "Bản đồ nền"): a tile server's URL template
+    # ({z}/{x}/{y}, optional {s}) and the attribution its licence asks for. Empty URL: no tiles, the maps
+    # draw the communes' points (and outlines) instead — tests, CI and machines without internet.
+    "MAP_TILES": {
+        "URL": os.environ.get("CQS_MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+        "ATTRIBUTION": os.environ.get(
+            "CQS_MAP_TILE_ATTRIBUTION",
+            '© <a href="https://www.openstreetmap.org/copyright">Những người đóng góp OpenStreetMap</a>',
+        ),
+        "MAX_ZOOM": int(os.environ.get("CQS_MAP_TILE_MAX_ZOOM", 19)),
+    },
+    # The officers' "Chỉ đường" link to a report's point ({lat}, {lon}: the report's coordinates only).
+    "MAP_DIRECTIONS_URL": os.environ.get(
+        "CQS_MAP_DIRECTIONS_URL", "https://www.google.com/maps/dir/?api=1&destination={lat},{lon}"
+    ),
     # The procedure assistant (docs/assistant.md): the hotline it offers when unsure ("" = the one-stop
     # service centre named from the agency list), and how many questions one address may ask a minute.
     "HOTLINE": os.environ.get("CQS_HOTLINE", ""),
@@ -267,6 +293,12 @@ CQS = {
     "UPLOAD_MAX_PIXELS": int(os.environ.get("CQS_UPLOAD_MAX_PIXELS", 50_000_000)),
     # Dashboard figures past their minute are served once more while a thread recomputes them.
     "DASHBOARD_BACKGROUND_REFRESH": os.environ.get("CQS_DASHBOARD_BACKGROUND_REFRESH", "1") == "1",
+    # IOC (docs/dashboard.md): agencies with fewer dossiers than this in the period are listed, not ranked;
+    # "due soon" means due within this many working days; commune outlines (GeoJSON, features with
+    # properties.code = the agency's code) for the on-time map — empty: circles at the communes' points.
+    "DASHBOARD_RANKING_MIN_DOSSIERS": int(os.environ.get("CQS_DASHBOARD_RANKING_MIN_DOSSIERS", 10)),
+    "DASHBOARD_DUE_SOON_DAYS": int(os.environ.get("CQS_DASHBOARD_DUE_SOON_DAYS", 2)),
+    "COMMUNE_OUTLINES": os.environ.get("CQS_COMMUNE_OUTLINES", ""),
     # Register lists uploaded for digitization (civil_records), and the validation processes of large ones
     # (unset: one per CPU but one, at most 4, for files from 8 MB; 0: in the importing process).
     "CIVIL_UPLOAD_MAX_BYTES": int(os.environ.get("CQS_CIVIL_UPLOAD_MAX_BYTES", 200 * 1024 * 1024)),
@@ -305,6 +337,13 @@ CQS = {
     "POPULATION_TOKEN": os.environ.get("CQS_POPULATION_TOKEN", ""),
     "NATIONAL_PORTAL_TOKEN": os.environ.get("CQS_NATIONAL_PORTAL_TOKEN", ""),
     "PAYMENT_TOKEN": os.environ.get("CQS_PAYMENT_TOKEN", ""),
+    # Online payment of fees (payments app, docs/operations.md): the merchant secret the platform signs its
+    # callbacks to SITE_URL + /thanh-toan/ket-qua/ with (HMAC-SHA256; no secret: every callback is refused and
+    # payments are confirmed only by asking the platform), and how long an unpaid order stays open.
+    "PAYMENT_SECRET": os.environ.get("CQS_PAYMENT_SECRET", ""),
+    "PAYMENT_ORDER_MINUTES": int(os.environ.get("CQS_PAYMENT_ORDER_MINUTES", 30)),
+    # The origin of the platform's pay pages when it is not that of PAYMENT_BASE_URL (the pay form may end there).
+    "PAYMENT_PAGE_ORIGIN": os.environ.get("CQS_PAYMENT_PAGE_ORIGIN", ""),
     "NATIONAL_BACKOFF_SECONDS": float(os.environ.get("CQS_NATIONAL_BACKOFF_SECONDS", 0.2)),
     "NATIONAL_TIMEOUT_SECONDS": float(os.environ.get("CQS_NATIONAL_TIMEOUT_SECONDS", 5)),
     "NATIONAL_RETRIES": int(os.environ.get("CQS_NATIONAL_RETRIES", 2)),
@@ -312,7 +351,8 @@ CQS = {
     # production; attempts and back-off (OUTBOX_MAX_ATTEMPTS, OUTBOX_BACKOFF_SECONDS, …) may be set here.
     "OUTBOX_SENDERS": {
         "email": os.environ.get("CQS_EMAIL_SENDER", "chinhquyenso.exchange.senders.EmailSender"),
-        "sms": os.environ.get("CQS_SMS_SENDER", "chinhquyenso.exchange.senders.ConsoleSmsSender"),
+        # CQS_SMS_ADAPTER below picks the SMS gateway; CQS_SMS_SENDER (a dotted path) replaces it outright.
+        "sms": os.environ.get("CQS_SMS_SENDER", "chinhquyenso.exchange.senders.sms_sender"),
     },
     # The Zalo Official Account channel of the assistant (assistant.channels, docs/national-systems.md):
     # replies go out through the outbox, "simulator" (in-process, the default) or "http" (the OA API at
@@ -323,8 +363,33 @@ CQS = {
     "ZALO_APP_ID": os.environ.get("CQS_ZALO_APP_ID", ""),
     "ZALO_SECRET": os.environ.get("CQS_ZALO_SECRET", ""),
     "ZALO_TIMEOUT_SECONDS": float(os.environ.get("CQS_ZALO_TIMEOUT_SECONDS", 10)),
+    # Sign-in with the national identity (accounts.oidc, docs/operations.md "Đăng nhập bằng VNeID"): an
+    # OpenID Connect provider (VNeID or the national portal's SSO) found by its discovery document; off while
+    # OIDC_DISCOVERY_URL or OIDC_CLIENT_ID is empty. OIDC_ID_CLAIM names the claim with the 12-digit citizen ID.
+    "OIDC_PROVIDER_NAME": os.environ.get("CQS_OIDC_PROVIDER_NAME", "VNeID"),
+    "OIDC_DISCOVERY_URL": os.environ.get("CQS_OIDC_DISCOVERY_URL", ""),
+    "OIDC_CLIENT_ID": os.environ.get("CQS_OIDC_CLIENT_ID", ""),
+    "OIDC_CLIENT_SECRET": os.environ.get("CQS_OIDC_CLIENT_SECRET", ""),
+    "OIDC_SCOPES": os.environ.get("CQS_OIDC_SCOPES", "openid profile"),
+    "OIDC_ID_CLAIM": os.environ.get("CQS_OIDC_ID_CLAIM", "citizen_id"),
+    "OIDC_NAME_CLAIM": os.environ.get("CQS_OIDC_NAME_CLAIM", "name"),
+    "OIDC_TIMEOUT_SECONDS": float(os.environ.get("CQS_OIDC_TIMEOUT_SECONDS", 10)),
+    # Citizens may also sign in with a password (their ID number as user name); 0 once VNeID is the way in.
+    "CITIZEN_PASSWORD_LOGIN": os.environ.get("CQS_CITIZEN_PASSWORD_LOGIN", "1") == "1",
+    # How long an officer's one-time "set your password" link (registration, reset) works.
+    "PASSWORD_LINK_HOURS": int(os.environ.get("CQS_PASSWORD_LINK_HOURS", 48)),
     # Development SMS sender only: 1 writes message bodies (verification codes) to the log.
     "SMS_CONSOLE_BODIES": os.environ.get("CQS_SMS_CONSOLE_BODIES") == "1",
+    # Citizens' SMS (exchange.senders.sms_sender, docs/operations.md "Tin nhắn SMS"): "console" (development,
+    # nothing leaves), "simulator" (the local gateway process, exchange.sms_simulator) or "http" (a brandname
+    # gateway at SMS_BASE_URL with SMS_TOKEN). SMS_UNACCENTED=1 sends texts without diacritics (160 characters
+    # a segment instead of 70).
+    "SMS_ADAPTER": os.environ.get("CQS_SMS_ADAPTER", "console"),
+    "SMS_BASE_URL": os.environ.get("CQS_SMS_BASE_URL", ""),
+    "SMS_TOKEN": os.environ.get("CQS_SMS_TOKEN", ""),
+    "SMS_BRANDNAME": os.environ.get("CQS_SMS_BRANDNAME", "DVC"),
+    "SMS_TIMEOUT_SECONDS": float(os.environ.get("CQS_SMS_TIMEOUT_SECONDS", 10)),
+    "SMS_UNACCENTED": os.environ.get("CQS_SMS_UNACCENTED") == "1",
     # The other FEEDBACK_* rules (limits, escalation) are in feedback/conf.py and may be set here.
     "FEEDBACK_IOC_EMAIL": os.environ.get("CQS_FEEDBACK_IOC_EMAIL", ""),
 }

@@ -152,7 +152,7 @@ def test_dossier_page_actions_history_comments_result(birth_procedure, officers,
     dossier.refresh_from_db()
     assert dossier.status == Status.RESULT_READY and dossier.has_electronic_result
     counter.post(f"/can-bo/ho-so/{dossier.code}/record_payment/", {"amount": "8.000"})
-    counter.post(f"/can-bo/ho-so/{dossier.code}/return_result/", {"delivery": "online"})
+    counter.post(f"/can-bo/ho-so/{dossier.code}/return_result/", {"delivery": "online", "xac_nhan": "1"})
     dossier.refresh_from_db()
     assert dossier.status == Status.RETURNED and dossier.delivery == "online"
     page = leader.get(f"/can-bo/ho-so/{dossier.code}/").content.decode()

@@ -82,6 +82,20 @@ def _orm_beside_playwright():
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+@pytest.fixture(scope="package", autouse=True)
+def _static_files_as_in_production():
+    """Static files reach the browser as in production: through WhiteNoise, which sends the
+    gzip copy of a file where there is one (collectstatic writes them, CompressedStaticFilesStorage;
+    the vendored Leaflet has its own: core/static/vendor/leaflet/*.gz). pytest-django's live server
+    would otherwise answer /static/ itself (StaticFilesHandler, uncompressed) before any middleware,
+    and check_page would weigh bytes no citizen downloads."""
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(StaticFilesHandler, "_should_handle", lambda self, path: False)
+        yield
+
+
 @pytest.fixture(scope="package")
 def browser(_orm_beside_playwright):
     """Headless chromium, one for all the tests of this package. Package scope,

@@ -16,6 +16,12 @@ PASSWORD = "Mat-khau-2025"
 JOURNEY = "dashboard"
 
 
+@pytest.fixture(autouse=True)
+def small_province_ranks(settings):
+    """Two or three dossiers per commune here: rank from 2 (the default minimum is 10)."""
+    settings.CQS = {**settings.CQS, "DASHBOARD_RANKING_MIN_DOSSIERS": 2}
+
+
 @pytest.fixture
 def provincial_leader(province):
     """A leader of UBND tỉnh, with province-wide read access (kiểm tra, giám sát)."""

@@ -14,8 +14,10 @@ from PIL import Image
 
 from chinhquyenso.accounts.models import Role
 from chinhquyenso.accounts.services import create_officer
+from chinhquyenso.dashboard.selectors import today
 from chinhquyenso.feedback import services
 from chinhquyenso.feedback.models import AreaPoint, Feedback, Status
+from chinhquyenso.indicators.periods import quarter
 from chinhquyenso.org import services as org
 from chinhquyenso.org.models import AgencyKind
 from tests.browser.support import check_page, check_reflow, sign_in
@@ -77,11 +79,11 @@ def test_a_broken_street_light_from_report_to_rating(new_browser_page, lighting_
     assert service.is_visible()
     service.select_option(label="Chiếu sáng công cộng")
     page.get_by_label("Nội dung phản ánh").fill(LIGHT)
-    # The place: the phone's position, filled in by the page's few lines of script.
-    page.get_by_role("button", name="Lấy vị trí hiện tại của điện thoại").click()
-    page.get_by_role("status").filter(has_text="Đã điền vị trí hiện tại").wait_for()
-    assert page.get_by_label("Vĩ độ").input_value() == "10.481234"
-    assert page.get_by_label("Kinh độ").input_value() == "105.481234"
+    # The place: the phone's position drops the map's pin (cqs/map.js; tests/browser/test_maps.py).
+    page.get_by_role("button", name="Dùng vị trí của tôi").click()
+    page.get_by_role("status").filter(has_text="Đã đặt ghim ở vị trí của bạn").wait_for()
+    assert page.locator("input[type=hidden][name=latitude]").input_value() == "10.481234"
+    assert page.locator("input[type=hidden][name=longitude]").input_value() == "105.481234"
     page.get_by_label("Địa chỉ, mô tả nơi xảy ra").fill("Trước cổng chợ Kiến An")
     page.get_by_label(re.compile(r"^Chọn hoặc chụp tối đa 5 ảnh")).set_input_files(photo)
     assert not page.get_by_label("Giữ vị trí trong ảnh").is_checked()
@@ -163,7 +165,8 @@ def test_a_broken_street_light_from_report_to_rating(new_browser_page, lighting_
     # The IOC dashboard: this quarter, one report received and resolved, none late.
     leader = new_browser_page()
     sign_in(leader, "qt.tinh", PASSWORD)
-    leader.goto("/dieu-hanh/")
+    now = today()
+    leader.goto(f"/dieu-hanh/?ky={quarter(now.year, (now.month - 1) // 3 + 1).code}")  # this quarter, unfinished
     resolved = leader.locator("#o-feedback_resolution_rate").inner_text()
     late = leader.locator("#o-feedback_late_rate").inner_text()
     assert "100,0%" in resolved and "1/1 phản ánh" in resolved, resolved

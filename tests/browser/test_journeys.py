@@ -356,6 +356,7 @@ def test_journey_3_processing_and_online_return(desktop_page, new_browser_page, 
     with counter.expect_navigation():
         counter.get_by_role("button", name="Thu phí, lệ phí").click()
     assert Dossier.objects.get(code=code).fee_paid == 4000
+    counter.get_by_label(re.compile(r"^Tôi xác nhận trả kết quả")).check()  # returning is confirmed
     with counter.expect_navigation():
         counter.get_by_role("button", name="Trả kết quả (phát hành kết quả điện tử)").click()
     dossier = Dossier.objects.get(code=code)

@@ -94,3 +94,10 @@ def auditor(db):
     return create_officer(
         actor=None, username="thanh.tra", password=None, full_name="Thanh tra tỉnh", global_role=GlobalRole.AUDITOR
     )
+
+
+@pytest.fixture(autouse=True)
+def small_province_ranks(settings):
+    """The small province has 2 to 3 dossiers per commune: rank from 2 (the
+    default minimum, 10, is tested in test_rankings)."""
+    settings.CQS = {**settings.CQS, "DASHBOARD_RANKING_MIN_DOSSIERS": 2}

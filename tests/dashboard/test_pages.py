@@ -58,9 +58,10 @@ def test_leaders_admin_and_auditor_open_it_others_do_not(dataset, officers, admi
     assert "Điều hành (IOC)" not in inbox
 
 
-def test_default_period_is_the_current_quarter(dataset, admin_user):
+def test_default_period_is_the_last_complete_quarter(dataset, admin_user):
     page = signed_in(admin_user).get("/dieu-hanh/")
     current = selectors.default_period()
+    assert current.end < selectors.today()
     assert page.status_code == 200 and f"Số liệu {current.label}" in text_of(page)
     assert f'<option value="{current.code}" selected>' in page.content.decode()
 
@@ -192,7 +193,8 @@ def test_drill_down_province_agency_procedure_overdue(dataset, admin_user):
     assert "Tiếp nhận 3 hồ sơ Nộp trực tuyến 66,7% (2/3) Giải quyết đúng hạn 100,0% (2/2)" in text
     assert "Hồ sơ đang quá hạn (1)" in text
     assert f'<a href="/can-bo/ho-so/{d3.code}/">{d3.code}</a>' in procedure.content.decode()
-    assert "Tiếp nhận 10/02/2025, UBND xã Kiến An 17:00 13/02/2025" in text
+    # Who holds it (no specialist named: the agency) and at which step.
+    assert "Tiếp nhận 10/02/2025, UBND xã Kiến An UBND xã Kiến An Bước: Thụ lý 17:00 13/02/2025" in text
     days = re.search(r"(\d[\d.]*) ngày", text.split(d3.code)[-1]).group(1)
     assert int(days.replace(".", "")) > 400  # working days since February 2025
 
@@ -263,16 +265,17 @@ def test_a_district_leader_sees_the_communes_overdue_dossiers_but_opens_only_the
 
 def test_trend_charts_are_inline_svg_with_title_and_a_table(dataset, admin_user):
     html = signed_in(admin_user).get("/dieu-hanh/", Q1).content.decode()
-    assert html.count('<svg viewBox="0 0 360 220" role="img"') == 2
+    # Two trend charts and three distributions (by channel, by status, agencies by on-time rate).
+    assert html.count('<svg viewBox="0 0 360 220" role="img"') == 5
     assert 'aria-labelledby="bieu-do-tiep-nhan-t bieu-do-tiep-nhan-d"' in html
     assert '<title id="bieu-do-tiep-nhan-t">Hồ sơ tiếp nhận theo tháng, theo hình thức nộp</title>' in html
     assert (
         "từ tháng 04/2024 đến tháng 03/2025: tổng 7 hồ sơ, trong đó trực tuyến 4, trực tiếp 2, qua bưu chính 1" in html
     )
-    table = html.split('<div class="sr-only"><table>')[1].split("</table>")[0]
+    table = html.split("<caption>Số liệu của biểu đồ: Hồ sơ tiếp nhận theo tháng")[1].split("</table>")[0]
     assert table.count('<th scope="row">') == 12
     assert '<th scope="row">tháng 01/2025</th><td>2</td><td>0</td><td>1</td>' in table
-    rates = html.split('<div class="sr-only"><table>')[2].split("</table>")[0]
+    rates = html.split("<caption>Số liệu của biểu đồ: Tỷ lệ nộp trực tuyến")[1].split("</table>")[0]
     assert '<th scope="row">tháng 01/2025</th><td>66,7%</td><td>100,0%</td>' in rates
     assert "<title>tháng 01/2025 — Trực tuyến: 2</title>" in html  # bars say what they are
     assert "<script" not in html.split("<main")[1]  # nothing drawn by JavaScript

@@ -44,6 +44,14 @@ def console_and_log(monkeypatch, settings, tmp_path, capsys):
         logger for logger in logging.Logger.manager.loggerDict.values() if isinstance(logger, logging.Logger)
     ]
     before = [(logger, logger.handlers[:], logger.level, logger.propagate, logger.disabled) for logger in loggers]
+    # The national systems configured as in production, so `cqs demo` starts no simulator of its own
+    # (tests/accounts/test_oidc.py and tests/payments/test_demo.py test that it does when unset).
+    settings.CQS = {
+        **settings.CQS,
+        "OIDC_DISCOVERY_URL": "https://sso.example.gov.vn/.well-known/openid-configuration",
+        "OIDC_CLIENT_ID": "demo-test",
+        "PAYMENT_ADAPTER": "http",
+    }
     yield started
     for logger, handlers, level, propagate, disabled in before:
         logger.handlers[:] = handlers
@@ -53,7 +61,8 @@ def console_and_log(monkeypatch, settings, tmp_path, capsys):
 
 def test_console_keeps_url_and_warnings_and_the_log_file_gets_the_info_lines(console_and_log, tmp_path, capsys, db):
     out = StringIO()
-    call_command("demo", stdout=out)
+    # A small province: what is checked here is where the lines go, not the size of the demo.
+    call_command("demo", dossiers=200, stdout=out)
     console = out.getvalue() + capsys.readouterr().err
     log_file = tmp_path / "logs" / "demo.log"
     assert f"Nhật ký chi tiết của máy chủ web và tiến trình nền: {log_file}" in console

@@ -68,7 +68,9 @@ def test_online_dossier_full_lifecycle(ctx):
     assert dossier.timeliness == Timeliness.EARLY
     with pytest.raises(DomainError, match="phí"):
         services.return_result(dossier, actor=ctx["counter"], delivery="counter", at=vn(2025, 3, 12, 10))
-    services.record_payment(dossier, actor=ctx["citizen"], amount=4000, method="online", transaction_ref="PAY-1")
+    services.record_payment(
+        dossier, actor=ctx["citizen"], amount=4000, method="online", transaction_ref="PAY-1", confirmed_by_gateway=True
+    )
     services.return_result(dossier, actor=ctx["counter"], delivery="counter", at=vn(2025, 3, 12, 10))
     dossier.refresh_from_db()
     assert dossier.status == Status.RETURNED and dossier.returned_at == vn(2025, 3, 12, 10)

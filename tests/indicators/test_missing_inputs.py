@@ -66,7 +66,13 @@ def paid_online_live(citizen, officers):
     )
     services.accept(d, actor=officers["xa_a"]["counter_officer"], at=vn(2025, 3, 10, 9))
     services.record_payment(
-        d, actor=citizen, amount=d.fee_due, method="online", transaction_ref="PAY-17", at=vn(2025, 3, 10, 9, 30)
+        d,
+        actor=citizen,
+        amount=d.fee_due,
+        method="online",
+        transaction_ref="PAY-17",
+        at=vn(2025, 3, 10, 9, 30),
+        confirmed_by_gateway=True,
     )
 
 

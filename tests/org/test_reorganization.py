@@ -49,7 +49,14 @@ def history(birth_procedure, officers, citizen):
         services.accept(done, actor=o["counter_officer"], at=vn(2024, 5, 6, 10))
         services.forward(done, actor=o["specialist"], at=vn(2024, 5, 7, 10))
         services.forward(done, actor=o["leader"], at=vn(2024, 5, 8, 10))
-        services.record_payment(done, actor=citizen, amount=done.fee_due, method="online", transaction_ref=f"T-{key}")
+        services.record_payment(
+            done,
+            actor=citizen,
+            amount=done.fee_due,
+            method="online",
+            transaction_ref=f"T-{key}",
+            confirmed_by_gateway=True,
+        )
         services.return_result(done, actor=o["counter_officer"], delivery="counter", at=vn(2024, 5, 8, 11))
         open_ = services.submit(
             actor=citizen,
@@ -206,7 +213,9 @@ def test_procedure_transfer_moves_open_dossiers_only(province, officers, admin_u
     services.accept(old, actor=tp["counter_officer"], at=vn(2025, 2, 3, 10))
     services.forward(old, actor=tp["specialist"], at=vn(2025, 2, 4, 10))
     services.forward(old, actor=tp["leader"], at=vn(2025, 2, 5, 10))
-    services.record_payment(old, actor=citizen, amount=old.fee_due, method="online", transaction_ref="T-LLTP")
+    services.record_payment(
+        old, actor=citizen, amount=old.fee_due, method="online", transaction_ref="T-LLTP", confirmed_by_gateway=True
+    )
     services.return_result(old, actor=tp["counter_officer"], delivery="counter", at=vn(2025, 2, 5, 11))
     pending = services.submit(
         actor=citizen, procedure_code="2.000488", channel="online", components=PAPER, at=vn(2025, 2, 27, 9)

@@ -14,6 +14,7 @@ class AccountsConfig(AppConfig):
 
         # The names of the codes this app writes, for the administration's audit log and outbox.
         from chinhquyenso.accounts import labels as code_labels
-        from chinhquyenso.core.registry import AUDIT_ACTIONS
+        from chinhquyenso.core.registry import AUDIT_ACTIONS, MESSAGE_KINDS
 
         AUDIT_ACTIONS.register("accounts", code_labels.AUDIT_ACTIONS)
+        MESSAGE_KINDS.register("accounts", code_labels.MESSAGE_KINDS)

@@ -119,3 +119,50 @@ class LoginFailure(models.Model):
 
     def __str__(self):
         return f"{self.username_folded} ({self.ip or 'không rõ địa chỉ'})"
+
+
+class IdentityLink(models.Model):
+    """A citizen account's link to an identity at an OpenID Connect provider (VNeID, the national
+    public-service portal's SSO): the provider's issuer and its subject for that person. Made at the
+    first sign-in through the provider (accounts.services.sign_in_with_identity)."""
+
+    issuer = models.CharField("nhà cung cấp định danh (issuer)", max_length=255)
+    subject = models.CharField("mã người dùng tại nhà cung cấp (sub)", max_length=255)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="identity_links", verbose_name="tài khoản")
+    first_seen = models.DateTimeField("lần đăng nhập đầu", auto_now_add=True)
+    last_seen = models.DateTimeField("lần đăng nhập gần nhất")
+
+    class Meta:
+        verbose_name = "liên kết định danh điện tử"
+        verbose_name_plural = "liên kết định danh điện tử"
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="identitylink_issuer_subject")]
+
+    def __str__(self):
+        return f"{self.user} — {self.issuer}"
+
+
+class PasswordLink(models.Model):
+    """A one-time link for an officer to set a password: sent when the agency administrator
+    registers the officer or resets the password. Only the SHA-256 of the secret in the link
+    is stored; the link works once, until `expires_at`."""
+
+    class Purpose(models.TextChoices):
+        REGISTER = "register", "Tạo tài khoản"
+        RESET = "reset", "Đặt lại mật khẩu"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_links", verbose_name="tài khoản")
+    purpose = models.CharField("mục đích", max_length=10, choices=Purpose.choices)
+    key_hash = models.CharField("mã băm SHA-256 của liên kết", max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="người cấp"
+    )
+    created_at = models.DateTimeField("thời điểm cấp", auto_now_add=True)
+    expires_at = models.DateTimeField("hết hạn lúc")
+    used_at = models.DateTimeField("đã dùng lúc", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "liên kết đặt mật khẩu"
+        verbose_name_plural = "liên kết đặt mật khẩu"
+
+    def __str__(self):
+        return f"{self.user} — {self.get_purpose_display()}"

@@ -8,7 +8,7 @@ from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from chinhquyenso.accounts.models import ApiToken, LoginFailure, Membership, Role, User
+from chinhquyenso.accounts.models import ApiToken, IdentityLink, LoginFailure, Membership, PasswordLink, Role, User
 from chinhquyenso.core import audit
 from chinhquyenso.core.errors import DomainError, PermissionDenied
 from chinhquyenso.core.http import client_ip
@@ -155,6 +155,17 @@ def login_wait(username: str, ip: str) -> int:
     return max(1, math.ceil(wait)) if wait > 0 else 0
 
 
+CITIZENS_USE_VNEID = (
+    "Công dân, tổ chức đăng nhập bằng tài khoản định danh điện tử (VNeID): "
+    "hãy bấm “Đăng nhập bằng VNeID”. Tên đăng nhập và mật khẩu chỉ dành cho cán bộ, công chức."
+)
+
+
+def _citizen_name(username: str) -> bool:
+    """Whether the name is a citizen's or organization's account (their password sign-in may be switched off)."""
+    return User.objects.filter(username=nfc(username).lower()).exclude(kind=User.Kind.OFFICER).exists()
+
+
 def login(request, username: str, password: str) -> User:
     """The one sign-in path (pages, API, admin): throttled per address and
     account (login_wait), the password checked only when allowed, every
@@ -167,6 +178,9 @@ def login(request, username: str, password: str) -> User:
     # Recorded before the (slow) password check, so parallel tries count against the limits too.
     attempt = LoginFailure.objects.create(username_folded=folded, ip=ip)
     setattr(request, SIGN_IN_MARK, True)
+    if not settings.CQS.get("CITIZEN_PASSWORD_LOGIN", True) and _citizen_name(username):
+        # Citizens sign in through the national identity only; nothing is checked, so nothing is learned.
+        raise DomainError(CITIZENS_USE_VNEID, "username", code="citizen_password_off")
     user = authenticate(request, username=nfc(username).lower(), password=password)
     if user is None:
         target = User.objects.filter(username=nfc(username).lower()).only("pk").first()
@@ -253,3 +267,303 @@ def record_admin_edit(*, actor, user: User, created: bool) -> None:
             "via": "admin",
         },
     )
+
+
+# ---------------------------------------------------------------- sign-in with the national identity
+
+
+OFFICER_NOT_TAKEN_OVER = (
+    "Số định danh này thuộc một tài khoản cán bộ, công chức, nên không đăng nhập được bằng {provider}. "
+    "Cán bộ, công chức đăng nhập bằng tên đăng nhập và mật khẩu do quản trị cơ quan cấp."
+)
+
+
+def sign_in_with_identity(
+    *,
+    issuer: str,
+    subject: str,
+    identity_number: str,
+    full_name: str,
+    phone: str = "",
+    ip: str = "",
+    provider: str = "VNeID",
+) -> User:
+    """The account of a person the identity provider vouched for (accounts.oidc.complete has verified
+    the ID token): the one linked to this issuer and subject; else the citizen account with the same
+    citizen ID, now linked; else a new citizen account. An officer's account is never taken over,
+    and an account linked to another identity or switched off is refused. Audited."""
+    if not issuer or not subject:
+        raise DomainError(f"{provider} không gửi mã người dùng; chưa đăng nhập được.", "", code="oidc_claims")
+    identity_number = nfc(identity_number).replace(" ", "")
+    if not CITIZEN_ID.match(identity_number):
+        raise DomainError(
+            f"{provider} không gửi số định danh cá nhân hợp lệ (12 chữ số); chưa đăng nhập được.",
+            "",
+            code="oidc_claims",
+        )
+    full_name = nfc(full_name)[:150]
+    actor = f"{provider} ({ip or 'không rõ địa chỉ'})"
+    for attempt in range(2):  # a second pass after losing a race with another first sign-in of this person
+        try:
+            with transaction.atomic():
+                return _sign_in_with_identity(
+                    issuer=issuer[:255],
+                    subject=subject[:255],
+                    identity_number=identity_number,
+                    full_name=full_name,
+                    phone=phone,
+                    actor=actor,
+                    provider=provider,
+                )
+        except IntegrityError:
+            if attempt:
+                raise
+        except _Refused as refused:
+            with transaction.atomic():  # the refusal is recorded; nothing of the sign-in is kept
+                audit.record(
+                    actor=actor,
+                    action="user.login_oidc_refused",
+                    obj=refused.user,
+                    after={"issuer": issuer, "reason": refused.reason},
+                )
+            raise DomainError(refused.message, "", code=f"oidc_{refused.reason}") from None
+    raise AssertionError("unreachable")
+
+
+class _Refused(Exception):
+    def __init__(self, user, reason: str, message: str):
+        super().__init__(reason)
+        self.user, self.reason, self.message = user, reason, message
+
+
+def _sign_in_with_identity(*, issuer, subject, identity_number, full_name, phone, actor, provider) -> User:
+    now = timezone.now()
+    link = IdentityLink.objects.select_related("user").filter(issuer=issuer, subject=subject).first()
+    if link is not None and not link.user.identity_number and not link.user.is_active:
+        # The account was erased at the person's request (privacy): the link goes too; they start afresh.
+        link.delete()
+        link = None
+    user = link.user if link else User.objects.filter(identity_number=identity_number).first()
+    if user is not None and user.kind != User.Kind.CITIZEN:
+        raise _Refused(user, "officer", OFFICER_NOT_TAKEN_OVER.format(provider=provider))
+    if user is not None and user.identity_number != identity_number:
+        message = f"Tài khoản gắn với {provider} này mang số định danh khác. Vui lòng liên hệ bộ phận một cửa."
+        raise _Refused(user, "mismatch", message)
+    if user is not None and not user.is_active:
+        raise _Refused(user, "inactive", "Tài khoản này đã bị khóa. Vui lòng liên hệ bộ phận một cửa.")
+    created = user is None
+    if created:
+        if not full_name:
+            raise DomainError(f"{provider} không gửi họ và tên; chưa đăng nhập được.", "", code="oidc_claims")
+        user = create_citizen(actor=actor, identity_number=identity_number, full_name=full_name)
+    changed = []
+    if full_name and not user.full_name:
+        user.full_name = full_name
+        changed.append("full_name")
+    digits = re.sub(r"\D", "", phone or "")
+    if digits and not user.phone and 9 <= len(digits) <= 15:
+        user.phone = ("0" + digits[2:]) if digits.startswith("84") and len(digits) == 11 else digits
+        changed.append("phone")
+    if changed:
+        user.save(update_fields=changed)
+    linked = link is None
+    if link is None:
+        link = IdentityLink.objects.create(issuer=issuer, subject=subject, user=user, last_seen=now)
+    else:
+        IdentityLink.objects.filter(pk=link.pk).update(last_seen=now)
+    user.last_login = now
+    user.save(update_fields=["last_login"])
+    audit.record(
+        actor=user,
+        action="user.login_oidc",
+        obj=user,
+        after={"issuer": issuer, "account_created": created, "linked": linked, "filled": changed},
+    )
+    return user
+
+
+# ---------------------------------------------------------------- officers' accounts by the agency administrator
+
+
+def administered_agency_ids(actor) -> set[int]:
+    """The agencies whose officers' accounts `actor` manages: those where they are the agency
+    administrator (Role.AGENCY_ADMIN); every agency for the province administrator."""
+    from chinhquyenso.accounts.selectors import agency_ids, is_province_admin
+    from chinhquyenso.org.models import Agency
+
+    if getattr(actor, "is_citizen", True):
+        return set()
+    if is_province_admin(actor):
+        return set(Agency.objects.current().values_list("pk", flat=True))
+    return agency_ids(actor, [Role.AGENCY_ADMIN])
+
+
+def _require_admin_of(actor, agency_id) -> None:
+    if agency_id not in administered_agency_ids(actor):
+        raise PermissionDenied("Chỉ quản trị của cơ quan này mới được quản lý tài khoản cán bộ của cơ quan.")
+
+
+class PasswordLinkIssued:
+    """What the caller needs to send the link: its secret (never stored, never logged) and expiry."""
+
+    def __init__(self, link, secret: str, agency_id=None):
+        self.link, self.secret, self.agency_id = link, secret, agency_id
+
+    @property
+    def path(self) -> str:
+        return f"/can-bo/dat-mat-khau/{self.secret}/"
+
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@transaction.atomic
+def register_officer(
+    *, actor, agency, username: str, full_name: str, role: str, email: str = "", phone: str = ""
+) -> tuple[User, PasswordLinkIssued]:
+    """An agency administrator registers an officer of their agency with one role. The account has
+    no password: the officer sets one through the one-time link (returned, for the caller to send
+    through the outbox in this transaction)."""
+    from chinhquyenso.accounts.selectors import is_province_admin
+
+    _require_admin_of(actor, agency.pk)
+    username = nfc(username).strip().lower()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{2,59}", username):
+        raise DomainError(
+            "Tên đăng nhập gồm 3–60 chữ cái không dấu, chữ số, dấu chấm, gạch ngang hoặc gạch dưới.", "username"
+        )
+    if CITIZEN_ID.match(username) or TAX_CODE.match(username):
+        raise DomainError("Tên đăng nhập của cán bộ không được là một số định danh hay mã số thuế.", "username")
+    full_name = nfc(full_name).strip()
+    if not full_name:
+        raise DomainError("Họ và tên không được để trống.", "full_name")
+    if role not in Role.values:
+        raise DomainError("Vai trò không hợp lệ.", "role")
+    if role == Role.AGENCY_ADMIN and not is_province_admin(actor):
+        raise DomainError("Chỉ quản trị tỉnh mới giao vai trò quản trị cơ quan.", "role")
+    email, phone = nfc(email).strip().lower(), re.sub(r"\D", "", phone or "")
+    if email and not EMAIL.match(email):
+        raise DomainError("Địa chỉ thư điện tử không hợp lệ.", "email")
+    if not email:
+        raise DomainError("Cần địa chỉ thư điện tử công vụ để gửi liên kết đặt mật khẩu.", "email")
+    if phone and not 9 <= len(phone) <= 15:
+        raise DomainError("Số điện thoại không hợp lệ.", "phone")
+    user = create_officer(actor=actor, username=username, password=None, full_name=full_name)
+    user.email, user.phone = email, phone
+    user.save(update_fields=["email", "phone"])
+    grant(actor=actor, user=user, agency=agency, role=role)
+    return user, issue_password_link(actor=actor, user=user, purpose="register", agency_id=agency.pk)
+
+
+def officers_of(actor):
+    """The officers of the agencies `actor` administers (for the accounts page)."""
+    from django.db.models import Prefetch
+
+    ids = administered_agency_ids(actor)
+    return (
+        User.objects.filter(kind=User.Kind.OFFICER, memberships__agency_id__in=ids, is_active=True)
+        .exclude(username__startswith="system-")
+        .distinct()
+        .prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=Membership.objects.filter(agency_id__in=ids).select_related("agency").order_by("agency__name"),
+                to_attr="managed_memberships",
+            )
+        )
+        .order_by("full_name", "username")
+    )
+
+
+@transaction.atomic
+def reset_officer_password(*, actor, user_id: int) -> tuple[User, PasswordLinkIssued]:
+    """The agency administrator resets the password of an officer of their agency: the old password
+    stops working at once (signed-in sessions end), and a one-time link lets the officer set a new
+    one before signing in again. The province's administrators and auditors are reset only by the
+    province administrator."""
+    from chinhquyenso.accounts.selectors import is_province_admin
+
+    user = User.objects.select_for_update().filter(pk=user_id, kind=User.Kind.OFFICER).first()
+    managed = administered_agency_ids(actor)
+    if user is None or not user.memberships.filter(agency_id__in=managed).exists():
+        raise PermissionDenied("Chỉ quản trị của cơ quan nơi cán bộ công tác mới được đặt lại mật khẩu.")
+    if (user.global_role or user.is_superuser or user.is_staff) and not is_province_admin(actor):
+        raise PermissionDenied("Mật khẩu của tài khoản quản trị, giám sát toàn tỉnh do quản trị tỉnh đặt lại.")
+    if not user.email:
+        raise DomainError(
+            "Tài khoản chưa có địa chỉ thư điện tử để gửi liên kết đặt mật khẩu; hãy nhờ quản trị tỉnh cập nhật.",
+            "email",
+        )
+    user.set_unusable_password()  # also changes the session hash: the officer's open sessions end
+    user.save(update_fields=["password"])
+    agency_id = user.memberships.filter(agency_id__in=managed).values_list("agency_id", flat=True).first()
+    return user, issue_password_link(actor=actor, user=user, purpose="reset", agency_id=agency_id)
+
+
+def issue_password_link(*, actor, user: User, purpose: str, agency_id=None) -> PasswordLinkIssued:
+    """A one-time link for `user` to set a password; earlier unused links of the user stop working."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("issue_password_link runs inside the transaction that sends the link")
+    now = timezone.now()
+    PasswordLink.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
+    secret = secrets.token_urlsafe(32)
+    link = PasswordLink.objects.create(
+        user=user,
+        purpose=purpose,
+        key_hash=ApiToken.hash_secret(secret),
+        created_by=actor if getattr(actor, "pk", None) else None,
+        expires_at=now + dt.timedelta(hours=settings.CQS.get("PASSWORD_LINK_HOURS", 48)),
+    )
+    audit.record(
+        actor=actor,
+        action=f"user.password_link_{purpose}",
+        obj=user,
+        agency_id=agency_id,
+        after={"expires_at": link.expires_at.isoformat()},
+    )
+    return PasswordLinkIssued(link, secret, agency_id)
+
+
+LINK_INVALID = (
+    "Liên kết đặt mật khẩu không đúng, đã dùng hoặc đã hết hạn. Hãy đề nghị quản trị cơ quan gửi liên kết mới."
+)
+
+
+def password_link(secret: str):
+    """The unused, unexpired link with this secret, or None."""
+    if not secret or len(secret) > 100:
+        return None
+    return (
+        PasswordLink.objects.select_related("user")
+        .filter(key_hash=ApiToken.hash_secret(secret), used_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+
+
+def set_password_with_link(*, secret: str, password: str, password_again: str) -> User:
+    """The officer sets their password through the one-time link. Django's password validators apply
+    (length, common passwords, not only digits, not like the name); the link is spent by a conditional
+    UPDATE, so two submissions of it at once set the password once."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    link = password_link(secret)
+    if link is None:
+        raise DomainError(LINK_INVALID, "password")
+    if password != password_again:
+        raise DomainError("Hai lần nhập mật khẩu không khớp nhau.", "password_again")
+    try:
+        validate_password(password, link.user)
+    except ValidationError as error:
+        raise DomainError(" ".join(error.messages), "password") from None
+    with transaction.atomic():
+        spent = PasswordLink.objects.filter(pk=link.pk, used_at__isnull=True).update(used_at=timezone.now())
+        if not spent:
+            raise DomainError(LINK_INVALID, "password")
+        user = User.objects.select_for_update().get(pk=link.user_id)
+        if not user.is_active:
+            raise DomainError(LINK_INVALID, "password")
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        audit.record(actor=user, action="user.password_set", obj=user, after={"via": link.purpose})
+    return user

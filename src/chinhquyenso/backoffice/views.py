@@ -10,19 +10,22 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from chinhquyenso.accounts.decorators import is_officer, officer_required
 from chinhquyenso.accounts.models import Role
 from chinhquyenso.accounts.selectors import agency_ids, is_ioc_operator, own_agencies
 from chinhquyenso.assistant import index as retrieval
-from chinhquyenso.core import params
+from chinhquyenso.backoffice import notice_views
+from chinhquyenso.core import params, privacy
 from chinhquyenso.core.calendar import local_date
 from chinhquyenso.core.errors import DomainError, NotFound
-from chinhquyenso.core.http import pdf_response
+from chinhquyenso.core.http import pdf_response, stored_file_response
+from chinhquyenso.core.templatetags.cqs import vndate, vndatetime, vnnum
 from chinhquyenso.core.uploads import store_upload
 from chinhquyenso.dossiers import printing, selectors, services
-from chinhquyenso.dossiers.models import PROCESSING_STATUSES, Channel, Delivery, Dossier, Payment
+from chinhquyenso.dossiers.models import PROCESSING_STATUSES, Channel, Delivery, Dossier, Payment, Status
 from chinhquyenso.exchange import outbox
 from chinhquyenso.exchange import selectors as exchange
 from chinhquyenso.exchange.national import find_person
@@ -38,9 +41,19 @@ def _get(request, code) -> Dossier:
 # ---------------------------------------------------------------- inbox
 
 
+# The search box: a name or an ID number is personal data (Decree 13/2023), so the form posts and
+# the results page carries only a short-lived token (core.privacy.private_search): neither access
+# logs nor browser history ever hold what was typed.
+SEARCH_FIELDS = ("q",)
+
+
 @officer_required
 def inbox(request):
     user = request.user
+    terms, redirect_to = privacy.private_search(request, SEARCH_FIELDS)
+    if redirect_to is not None:
+        return redirect_to
+    searched = terms.get("q", "").strip()
     roles = set(user.memberships.values_list("role", flat=True))
     default_tab = "viec-cua-toi" if roles else "dang-giai-quyet"
     tab = request.GET.get("tab", default_tab)
@@ -54,16 +67,21 @@ def inbox(request):
     offset = params.offset(request.GET.get("tu"), "tu")
     now = timezone.now()
     calendar = selectors.inbox_calendar(now)
-    rows = list(selectors.inbox_tab(user, tab, limit=PAGE_SIZE + 1, offset=offset, now=now, **filters))
+    if searched:
+        rows = list(selectors.search_dossiers(user, searched, limit=PAGE_SIZE + 1, offset=offset))
+        query = privacy.search_query(request)
+    else:
+        rows = list(selectors.inbox_tab(user, tab, limit=PAGE_SIZE + 1, offset=offset, now=now, **filters))
+        query = request.GET.copy()
+        query.pop("tu", None)
     items = [(d, *selectors.time_left(d, calendar, now)) for d in rows[:PAGE_SIZE]]
     my_agencies = own_agencies(user)
-    query = request.GET.copy()
-    query.pop("tu", None)
     return render(
         request,
         "backoffice/inbox.html",
         {
-            "tab": tab,
+            "tab": None if searched else tab,
+            "searched": searched,
             "tabs": selectors.INBOX_TABS,
             "counts": selectors.inbox_counts(user, now=now, **filters),
             "items": items,
@@ -112,10 +130,14 @@ def counter(request):
     errors, lookup_note = {}, ""
     if request.method == "POST" and post.get("decision") == "lookup":
         applicant, lookup_note, errors = _lookup(applicant)
+    elif request.method == "POST" and post.get("decision") == "refuse" and not post.get("xac_nhan_tu_choi"):
+        errors = {"confirm_refuse": REFUSE_CONFIRMATION}
+        if not post.get("reason", "").strip():  # both at once: the officer fixes the form in one go
+            errors["reason"] = "Phải nêu rõ lý do từ chối tiếp nhận."
     elif request.method == "POST":
         try:
             dossier = _receive(request, procedure, agencies, applicant)
-            messages.success(request, f"Đã ghi nhận hồ sơ {dossier.code}: {dossier.get_status_display().lower()}.")
+            messages.success(request, done_message(dossier, post.get("decision", "")))
             return redirect("backoffice:dossier", code=dossier.code)
         except DomainError as error:
             errors = {(error.field or "form").removeprefix("applicant."): error.message}
@@ -136,8 +158,18 @@ def counter(request):
             "agency_code": post.get("agency_code", ""),
             "items": post.get("items", ""),
             "reason": post.get("reason", ""),
+            "specialists": _counter_specialists(procedure, agencies),
+            "assignee": post.get("assignee", ""),
         },
     )
+
+
+def _counter_specialists(procedure, agencies):
+    """Whom the counter may name to handle a walk-in dossier: the specialists of the agency
+    its first step goes to, or of the receiving agencies when the step names none."""
+    first = procedure.steps.filter(order=1).first()
+    handling = [first.agency_id] if first and first.agency_id else [a.pk for a in agencies]
+    return list(selectors.specialists(handling))
 
 
 def _lookup(applicant: dict) -> tuple[dict, str, dict]:
@@ -185,6 +217,7 @@ def _receive(request, procedure, agencies, applicant) -> Dossier:
         items=items,
         reason=post.get("reason", ""),
         idempotency_key=post.get("idempotency_key", ""),
+        assignee=post.get("assignee") or None,
     )
 
 
@@ -202,7 +235,47 @@ ACTION_LABELS = {
     "return_result": "Trả kết quả",
     "record_payment": "Thu phí, lệ phí",
     "digitize": "Số hóa giấy tờ",
+    "assign": "Giao chuyên viên thụ lý",
 }
+
+# What each status expects next, in order of preference: the first of these the officer may
+# take is the page's one primary action; the others wait behind "Thao tác khác".
+EXPECTED = {
+    Status.SUBMITTED: ("accept", "request_supplement"),
+    Status.SUPPLEMENT_REQUESTED: ("supplement",),
+    Status.PAUSED: ("supplement",),
+    Status.IN_PROCESS: ("forward",),
+    Status.RESULT_READY: ("record_payment", "return_result"),
+}
+# Shown with the component checklist, not as an action of its own.
+INLINE_ACTIONS = {"digitize"}
+# Irreversible: the form carries a confirmation box, and the server refuses the action without it.
+CONFIRMED = {"refuse", "return_result"}
+REFUSE_CONFIRMATION = "Hãy đánh dấu ô xác nhận trước khi từ chối tiếp nhận hồ sơ."
+CONFIRMATION = {
+    "refuse": REFUSE_CONFIRMATION,
+    "return_result": "Hãy đánh dấu ô xác nhận trước khi trả kết quả.",
+}
+
+
+def plan_actions(dossier: Dossier, actions: list[str], *, missing: list[str], last_step: bool) -> tuple[list, list]:
+    """(the primary actions, shown open; the other actions, behind a disclosure).
+
+    One primary action: the one the status expects (accept, or a supplement request when
+    papers are missing; the supplement; the step's forward; the fee, then the return). The
+    last step's approval keeps the electronic result form next to it: the result is attached,
+    then approved."""
+    offered = [a for a in actions if a not in INLINE_ACTIONS]
+    expected = EXPECTED.get(dossier.status, ())
+    if dossier.status == Status.SUBMITTED and missing:
+        expected = ("request_supplement",)
+    primary = next((a for a in expected if a in offered), None)
+    if primary is None:
+        return [], offered
+    shown = [primary]
+    if primary == "forward" and last_step and "attach_result" in offered:
+        shown = ["attach_result", "forward"]
+    return shown, [a for a in offered if a not in shown]
 
 
 @officer_required
@@ -217,18 +290,33 @@ def dossier_page(request, code):
     following = dossier.procedure.steps.filter(order__gt=dossier.current_step).first()
     now = timezone.now()
     state, state_label = selectors.time_left(dossier, selectors.inbox_calendar(now), now)
+    missing = services.missing_components(dossier)
+    primary, others = plan_actions(dossier, actions, missing=missing, last_step=following is None)
+    components = list(dossier.components.select_related("file", "reused_from__file", "required"))
+    for c in components:  # the file to show: the one handed in, else the document reused
+        c.stored = c.file or (c.reused_from.file if c.reused_from else None)
+    previewed = _previewed(request, components, getattr(dossier, "electronic_result", None))
+    specialists = []
+    if "accept" in actions:
+        specialists = list(selectors.specialists([services.acceptance_agency(dossier).pk]))
+    elif "assign" in actions:
+        specialists = list(selectors.specialists([dossier.current_agency_id]))
     return render(
         request,
         "backoffice/dossier.html",
         {
             "dossier": dossier,
             "actions": actions,
+            "primary": primary,
+            "others": others,
+            "others_summary": ", ".join(ACTION_LABELS[a].lower() for a in others),
             "labels": ACTION_LABELS,
             "step": step,
             "following": following,
             "state": state,
             "state_label": state_label,
-            "components": dossier.components.select_related("file", "reused_from__file", "required"),
+            "components": components,
+            "previewed": previewed,
             "events": selectors.timeline(dossier),
             "comments": dossier.comments.select_related("author"),
             "supplements": dossier.supplement_requests.order_by("-requested_at"),
@@ -236,10 +324,79 @@ def dossier_page(request, code):
             "forms": printing.available_forms(dossier),
             "form_titles": printing.FORMS,
             "deliveries": Delivery.choices,
-            "missing": services.missing_components(dossier),
+            "missing": missing,
             "remaining_fee": dossier.fee_due - dossier.fee_paid,
+            "specialists": specialists,
         },
     )
+
+
+def _previewed(request, components, result):
+    """(title, stored file) the page previews: the one asked for with ?xem=<sha256>, else None."""
+    wanted = request.GET.get("xem", "")[:64]
+    if not wanted:
+        return None
+    for c in components:
+        for stored in (c.file, c.reused_from.file if c.reused_from else None):
+            if stored is not None and stored.sha256 == wanted:
+                return c.name, stored
+    if result is not None and result.file.sha256 == wanted:
+        return "Kết quả điện tử", result.file
+    return None
+
+
+@officer_required
+@xframe_options_sameorigin
+def preview(request, code, sha256):
+    """A file of a dossier the officer sees, served inline so the dossier page can show it in
+    a frame (PDF) or an image: the same answer as the portal's file view (type checked at
+    upload, never sniffed, sandboxed, not cached), but framable by the platform's own pages,
+    and only for a file of this dossier."""
+    dossier = _get(request, code)
+    stored = selectors.dossier_file(dossier, sha256)
+    if stored is None:
+        raise NotFound("Không tìm thấy tệp của hồ sơ này.")
+    response = stored_file_response(stored)
+    response["Content-Security-Policy"] += "; frame-ancestors 'self'"
+    return response
+
+
+def done_message(dossier: Dossier, action: str, result=None) -> str:
+    """What just happened, in the words an officer would use to tell a colleague."""
+    code = dossier.code
+    if action == "accept":
+        text = f"Đã tiếp nhận hồ sơ {code}, hẹn trả {vndatetime(dossier.due_at)}"
+        if dossier.assignee_id:
+            text += f"; chuyên viên thụ lý: {dossier.assignee.display_name}"
+        return text + "."
+    if action == "request_supplement":
+        return f"Đã yêu cầu bổ sung hồ sơ {code} (Mẫu 02); hồ sơ chờ công dân bổ sung."
+    if action == "refuse":
+        return f"Đã từ chối tiếp nhận hồ sơ {code} (Mẫu 03)."
+    if action == "supplement":
+        return f"Đã ghi nhận hồ sơ {code} được bổ sung: {dossier.get_status_display().lower()}."
+    if action == "forward":
+        if dossier.status == Status.RESULT_READY:
+            return f"Đã phê duyệt hồ sơ {code}: có kết quả, chuyển Bộ phận Một cửa trả kết quả."
+        step = dossier.procedure.steps.filter(order=dossier.current_step).first()
+        where = f"bước “{step.name}”, " if step else ""
+        return f"Đã chuyển hồ sơ {code} đến {where}{dossier.current_agency.name}."
+    if action == "reschedule":
+        return f"Đã xin lỗi, hẹn lại ngày trả hồ sơ {code}: {vndate(dossier.due_at)} (Mẫu 04)."
+    if action == "attach_result":
+        number = f" số {result.number}" if result is not None and result.number else ""
+        return f"Đã đính kèm kết quả điện tử{number} cho hồ sơ {code}."
+    if action == "return_result":
+        return f"Đã trả kết quả hồ sơ {code} ({dossier.get_delivery_display().lower()})."
+    if action == "record_payment":
+        return f"Đã thu {vnnum(result.amount)} đồng phí, lệ phí hồ sơ {code}."
+    if action == "digitize":
+        return f"Đã số hóa “{result.name}” của hồ sơ {code}."
+    if action == "comment":
+        return f"Đã gửi ý kiến về hồ sơ {code}."
+    if action == "assign":
+        return f"Đã giao hồ sơ {code} cho chuyên viên {dossier.assignee.display_name}."
+    return "Đã lưu."
 
 
 def _upload(request, field: str):
@@ -255,9 +412,14 @@ def act(request, code, action):
     dossier = _get(request, code)
     post, user = request.POST, request.user
     items = [line for line in post.get("items", "").splitlines() if line.strip()]
+    result = None
     try:
+        if action == "refuse" and not post.get("reason", "").strip():
+            raise DomainError("Phải nêu rõ lý do từ chối tiếp nhận.", "reason")  # before the confirmation
+        if action in CONFIRMED and not post.get("xac_nhan"):
+            raise DomainError(CONFIRMATION[action], "xac_nhan")
         if action == "accept":
-            services.accept(dossier, actor=user, note=post.get("note", ""))
+            services.accept(dossier, actor=user, note=post.get("note", ""), assignee=post.get("assignee") or None)
         elif action == "request_supplement":
             services.request_supplement(dossier, actor=user, items=items, reason=post.get("reason", ""))
         elif action == "refuse":
@@ -281,24 +443,28 @@ def act(request, code, action):
                 raise DomainError("Hãy nhập ngày hẹn mới.", "new_due_date")
             services.reschedule(dossier, actor=user, new_due_date=new_date, reason=post.get("reason", ""))
         elif action == "attach_result":
-            services.attach_result(dossier, actor=user, file=_upload(request, "file"), number=post.get("number", ""))
+            result = services.attach_result(
+                dossier, actor=user, file=_upload(request, "file"), number=post.get("number", "")
+            )
         elif action == "return_result":
             services.return_result(dossier, actor=user, delivery=post.get("delivery", ""))
         elif action == "record_payment":
             amount = params.integer(post.get("amount", "").replace(".", ""), "amount")  # "50.000" đồng
             if amount is None:
                 raise DomainError("Số tiền phải là số nguyên (đồng).", "amount")
-            services.record_payment(dossier, actor=user, amount=amount, method=Payment.Method.COUNTER)
+            result = services.record_payment(dossier, actor=user, amount=amount, method=Payment.Method.COUNTER)
         elif action == "digitize":
             order = params.integer(post.get("order"), "order", minimum=1)
             if order is None:
                 raise DomainError("Hãy chọn giấy tờ cần số hóa.", "order")
-            services.attach_component_file(dossier, actor=user, order=order, file=_upload(request, "file"))
+            result = services.attach_component_file(dossier, actor=user, order=order, file=_upload(request, "file"))
         elif action == "comment":
             services.add_comment(dossier, actor=user, text=post.get("text", ""))
+        elif action == "assign":
+            services.assign(dossier, actor=user, assignee=post.get("assignee") or None)
         else:
             raise Http404()
-        messages.success(request, "Đã lưu.")
+        messages.success(request, done_message(dossier, action, result))
     except DomainError as error:
         messages.error(request, f"{ACTION_LABELS.get(action, 'Thao tác')}: {error.message}")
     return redirect("backoffice:dossier", code=dossier.code)
@@ -362,7 +528,7 @@ def messages_page(request):
     user = request.user
     failed = list(exchange.undelivered(user).select_related("agency")[:200])
     context = {
-        "notices": exchange.notices_for(user, limit=50),
+        **notice_views.notice_context(request),  # the notices, due-soon and overdue first
         "failed": failed,
         "may_retry": bool(failed) and exchange.may_retry(user, failed[0]),
         "max_attempts": outbox.conf("OUTBOX_MAX_ATTEMPTS"),
@@ -373,7 +539,7 @@ def messages_page(request):
 @officer_required(allowed=_has_messages)
 @require_POST
 def messages_read(request):
-    outbox.mark_read(request.user, [n.pk for n in exchange.notices_for(request.user, unread_only=True, limit=500)])
+    notice_views.notices.mark_read(request.user)
     return redirect("backoffice:messages")
 
 

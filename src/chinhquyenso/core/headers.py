@@ -1,21 +1,34 @@
 """Security headers every answer carries unless its view chose otherwise."""
 
-# Pages run only the platform's own scripts and styles (no inline script or style attribute),
-# draw images from the platform or data: URIs (charts), and may not be framed or post elsewhere.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+import functools
+
+from chinhquyenso.core import maps
+
+
+@functools.lru_cache(maxsize=4)
+def content_security_policy(tile_source: str = "") -> str:
+    """Pages run only the platform's own scripts and styles (no inline script or style
+    attribute), draw images from the platform or data: URIs (charts) — and from the map's tile
+    server when one is configured (`tile_source`, core.maps.tile_source: its origin only) — and
+    may not be framed or post elsewhere."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src 'self' data: {tile_source}".strip(),
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+# The policy without a tile server (maps offline).
+CONTENT_SECURITY_POLICY = content_security_policy()
 
 
 class SecurityHeaders:
@@ -32,7 +45,7 @@ class SecurityHeaders:
     def __call__(self, request):
         response = self.get_response(request)
         if response.get("Content-Type", "").startswith("text/html"):
-            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+            response.headers.setdefault("Content-Security-Policy", content_security_policy(maps.tile_source()))
         if "Cache-Control" not in response:
             response["Cache-Control"] = "no-store"
         return response

@@ -62,7 +62,15 @@ def _unit(unit) -> dict | None:
 
 
 def _head(ctx: selectors.Context) -> dict:
-    return {"period": _period(ctx.period), "previous_period": _period(ctx.previous_period), "agency": _unit(ctx.unit)}
+    comparison = ctx.comparison
+    return {
+        "period": _period(ctx.period),
+        # What the previous figures cover: the whole previous period, or (the period not over yet) its first
+        # working days, as many as have elapsed of this one (selectors.Comparison).
+        "previous_period": _period(ctx.previous_period),
+        "comparison": {"label": comparison.label, "elapsed_working_days": comparison.elapsed},
+        "agency": _unit(ctx.unit),
+    }
 
 
 def _tile_data(tile) -> dict:

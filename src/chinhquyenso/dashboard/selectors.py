@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.apps import apps
+from django.conf import settings
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
@@ -149,8 +150,66 @@ def today() -> dt.date:
 
 
 def default_period(day: dt.date | None = None) -> Period:
+    """The last complete quarter: a leader opening the page compares two
+    whole quarters (the current one is a choice in the period list, compared
+    like with like: see Comparison)."""
     day = day or today()
-    return quarter(day.year, (day.month - 1) // 3 + 1)
+    return quarter(day.year, (day.month - 1) // 3 + 1).previous()
+
+
+def setting(name: str, default):
+    return settings.CQS.get(name, default)
+
+
+def min_volume() -> int:
+    """Units with fewer dossiers than this in the period are not ranked (CQS["DASHBOARD_RANKING_MIN_DOSSIERS"])."""
+    return int(setting("DASHBOARD_RANKING_MIN_DOSSIERS", 10))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What the period is compared with: the whole previous period when this
+    one is over; when it is not, the same number of elapsed working days at
+    the start of the previous one (a part of a quarter against a whole
+    quarter would always look worse)."""
+
+    period: Period  # what the previous figures cover
+    whole: Period  # the previous period, whole
+    elapsed: int | None = None  # working days elapsed of an unfinished period (None: the period is over)
+    until: dt.date | None = None  # the unfinished period's figures run to this day
+
+    @property
+    def partial(self) -> bool:
+        return self.elapsed is not None
+
+    @property
+    def label(self) -> str:
+        """ "quý IV năm 2024", or "cùng 47 ngày làm việc đầu quý III năm 2026" (after "so với")."""
+        if not self.partial:
+            return self.whole.label
+        return f"cùng {self.elapsed} ngày làm việc đầu {self.whole.label}"
+
+    @property
+    def short(self) -> str:
+        """The tiles' "Kỳ trước" label."""
+        return f"{self.elapsed} ngày làm việc đầu kỳ trước" if self.partial else "Kỳ trước"
+
+
+def comparison_for(period: Period, day: dt.date | None = None) -> Comparison:
+    day = day or today()
+    whole = period.previous()
+    if not (period.start <= day <= period.end):
+        return Comparison(whole, whole)
+    calendar = calendar_for(whole.start, day, days_after=0)
+    elapsed = calendar.working_days_between(period.start - dt.timedelta(days=1), day)
+    # The previous period's first `elapsed` working days (and the days off that follow them, as today's may).
+    cutoff = whole.start - dt.timedelta(days=1)
+    if elapsed:
+        cutoff = calendar.add_working_days(cutoff, elapsed)
+        following = calendar.next_working_day(cutoff)
+        cutoff = following - dt.timedelta(days=1) if not calendar.is_working_day(day) else cutoff
+    cutoff = min(cutoff, whole.end)
+    return Comparison(Period("range", whole.start, max(cutoff, whole.start)), whole, elapsed, day)
 
 
 def read_period(text: str | None) -> Period:
@@ -235,6 +294,7 @@ class Context:
     unit: Unit | None
     allowed: set[int] | None  # units the user may see (None: all)
     _previous: Computation | None = field(default=None, repr=False)
+    _comparison: Comparison | None = field(default=None, repr=False)
 
     @property
     def unit_id(self) -> int:
@@ -250,13 +310,25 @@ class Context:
         return subtree(self.computation, self.unit.id) if self.unit else set(self.computation.units)
 
     @property
+    def comparison(self) -> Comparison:
+        if self._comparison is None:
+            self._comparison = comparison_for(self.period)
+        return self._comparison
+
+    @property
     def previous_period(self) -> Period:
-        return self.period.previous()
+        """What the previous figures cover: the whole previous period, or its
+        first working days as many as have elapsed of this one."""
+        return self.comparison.period
 
     @property
     def previous(self) -> Computation:
         if self._previous is None:
-            self._previous = computation_for(self.previous_period, "previous")
+            comparison = self.comparison
+            if comparison.partial and not comparison.elapsed:
+                self._previous = None  # nothing elapsed yet: nothing to compare
+            else:
+                self._previous = computation_for(self.previous_period, "previous")
         return self._previous
 
     def previous_values(self) -> dict[str, IndicatorValue] | None:
@@ -264,6 +336,8 @@ class Context:
         predecessors when it was formed by a merger since (None when it did
         not exist then)."""
         previous = self.previous
+        if previous is None:
+            return None
         if self.unit is None:
             return previous.values.get(PROVINCE, {})
         matches = [u.id for u in previous.units.values() if u.versions & self.unit.versions]
@@ -385,6 +459,7 @@ class Tile:
     higher_is_better: bool = True
     note: str = ""
     noun: str = "hồ sơ"  # what a ratio's numerator and denominator count
+    previous_label: str = "Kỳ trước"  # what the previous value covers (Comparison.short)
 
     @property
     def is_score(self) -> bool:
@@ -461,6 +536,7 @@ def _tiles(ctx: Context, specs, noun: str = "hồ sơ") -> list[Tile]:
                 previous=before.get(code) if before is not None else None,
                 higher_is_better=indicator.higher_is_better if indicator else True,
                 noun=noun,
+                previous_label=ctx.comparison.short,
             )
         )
     return out
@@ -479,6 +555,7 @@ def tiles(ctx: Context) -> list[Tile]:
             current=score,
             previous=score766(groups, before) if before is not None else None,
             note=score_note(score),
+            previous_label=ctx.comparison.short,
         )
     )
     return out
@@ -621,39 +698,71 @@ def overdue_by_unit(ctx: Context, now: dt.datetime | None = None) -> tuple[dict[
 @dataclass
 class OverdueRow:
     dossier: Dossier
-    days: int  # working days past the due date (0: due earlier today)
+    days: int  # working days past the due date (0: due earlier today); due soon: working days left
     openable: bool  # the back office lets this user open it (their own agencies, not those they supervise)
+
+    @property
+    def handler(self) -> str:
+        """The named specialist, else the agency holding the dossier."""
+        assignee = self.dossier.assignee
+        if assignee is not None:
+            return assignee.full_name or assignee.username
+        return self.dossier.current_agency.name
+
+    @property
+    def step(self) -> str:
+        return getattr(self.dossier, "step_name", None) or "—"
 
 
 def overdue_rows(
-    ctx: Context, procedure_id: int | None = None, *, offset: int = 0, limit: int = 50
+    ctx: Context, procedure_id: int | None = None, *, offset: int = 0, limit: int = 50, due_soon: bool = False
 ) -> tuple[list[OverdueRow], int]:
-    """A page of overdue dossiers and how many there are in all."""
+    """A page of overdue dossiers (due_soon: of dossiers due soon, see
+    dashboard.urgent) and how many there are in all."""
+    from django.db.models import OuterRef, Subquery
+
+    from chinhquyenso.dashboard import urgent
+    from chinhquyenso.procedures.models import ProcessStep
+
     now = timezone.now()
-    rows = overdue_dossiers(ctx, procedure_id, now)
+    rows = urgent.due_soon_dossiers(ctx, procedure_id, now) if due_soon else overdue_dossiers(ctx, procedure_id, now)
     total = rows.count()
+    step = ProcessStep.objects.filter(procedure=OuterRef("procedure_id"), order=OuterRef("current_step")).values(
+        "name"
+    )[:1]
     page = list(
-        rows.select_related("procedure", "receiving_agency")
+        rows.select_related("procedure", "receiving_agency", "current_agency", "assignee")
+        .annotate(step_name=Subquery(step))
         .only(
             "code",
             "accepted_at",
             "due_at",
             "submitted_at",
+            "current_step",
             "procedure__code",
             "procedure__name",
             "receiving_agency__code",
             "receiving_agency__name",
+            "current_agency__name",
+            "assignee__full_name",
+            "assignee__username",
         )
         .order_by("due_at", "id")[offset : offset + limit]
     )
     if not page:
         return [], total
-    calendar = calendar_for(page[0].due_at, now, days_after=0)
     day = local_date(now)
+    if due_soon:
+        calendar = calendar_for(now, page[-1].due_at, days_after=0)
+    else:
+        calendar = calendar_for(page[0].due_at, now, days_after=0)
     openable = set(visible_dossiers(ctx.scope.user).filter(pk__in=[d.pk for d in page]).values_list("pk", flat=True))
-    return [
-        OverdueRow(d, calendar.working_days_between(local_date(d.due_at), day), d.pk in openable) for d in page
-    ], total
+    out = []
+    for d in page:
+        due = local_date(d.due_at)
+        days = calendar.working_days_between(day, due) if due_soon else calendar.working_days_between(due, day)
+        out.append(OverdueRow(d, days, d.pk in openable))
+    return out, total
 
 
 # ---------------------------------------------------------------- agencies below
@@ -694,6 +803,46 @@ def unit_rows(ctx: Context, overdue: tuple[dict[int, int], dict[int, int]]) -> l
     for unit in sorted(children, key=lambda u: (u.level != Level.PROVINCE, u.name)):
         rows.append(UnitRow(unit, {k: c.get(k, unit.id) for k in UNIT_COLUMNS}, total.get(unit.id, 0)))
     return rows
+
+
+# How the agencies' table can be sorted: ?sap_xep= value → (column label, key of a row).
+def _rate(code):
+    def key(row: UnitRow):
+        value = row.values.get(code)
+        return None if value is None or value.value is None else value.rounded
+
+    return key
+
+
+UNIT_SORTS = {
+    "ten": ("Cơ quan", lambda r: fold(r.unit.name)),
+    "tiep-nhan": ("Tiếp nhận", lambda r: r.values.get("received").numerator if r.values.get("received") else None),
+    "truc-tuyen": ("Trực tuyến", _rate("online_rate_all")),
+    "dung-han": ("Đúng hạn", _rate("on_time_rate")),
+    "qua-han": ("Quá hạn", lambda r: r.overdue),
+}
+DEFAULT_UNIT_SORT = ("qua-han", "giam")  # the most overdue first
+UNITS_SHOWN = 10  # the agencies' table shows this many rows until "Xem tất cả"
+
+
+def read_unit_sort(key: str | None, direction: str | None) -> tuple[str, str]:
+    """(column, "tang" | "giam") from ?sap_xep=&chieu=; unknown values fall back to the default."""
+    if key not in UNIT_SORTS:
+        return DEFAULT_UNIT_SORT
+    return key, direction if direction in ("tang", "giam") else ("tang" if key == "ten" else "giam")
+
+
+def sort_units(rows: list[UnitRow], key: str, direction: str) -> list[UnitRow]:
+    """The agency itself (its own figures) first, then the others by the
+    column; rows without a value last whichever the direction; equal values
+    by name."""
+    alone = [r for r in rows if r.alone]
+    others = sorted((r for r in rows if not r.alone), key=lambda r: fold(r.unit.name))
+    value = UNIT_SORTS[key][1]
+    known = [r for r in others if value(r) is not None]
+    unknown = [r for r in others if value(r) is None]
+    known.sort(key=value, reverse=direction == "giam")  # stable: equal values keep the names' order
+    return alone + known + unknown
 
 
 # ---------------------------------------------------------------- procedures
@@ -750,6 +899,8 @@ class RankRow:
     rank: int
     unit: Unit
     value: IndicatorValue
+    volume: int | None = None  # dossiers the value is over (None: not known)
+    tied: bool = False  # another unit has the same rank
 
     @property
     def display(self) -> str:
@@ -770,14 +921,16 @@ class RankGroup:
     label: str
     rows: list[RankRow]
     missing: list[Unit]  # no value in the period (nothing to measure)
+    too_few: list[RankRow] = field(default_factory=list)  # fewer dossiers than min_volume(): listed, not ranked
+    show_all: bool = False
 
     @property
     def count(self) -> int:
-        return len(self.rows) + len(self.missing)
+        return len(self.rows) + len(self.missing) + len(self.too_few)
 
     @property
     def shortened(self) -> bool:
-        return len(self.rows) > 2 * SHOWN_AT_EACH_END
+        return not self.show_all and len(self.rows) > 2 * SHOWN_AT_EACH_END
 
     @property
     def top(self) -> list[RankRow]:
@@ -795,10 +948,11 @@ class RankGroup:
 @dataclass
 class Position:
     """A leader's agency among every agency of its level in the province
-    (its rank only: the others' figures stay out of reach)."""
+    (its rank only: the others' figures stay out of reach). rank None: too
+    few dossiers to be ranked."""
 
     unit: Unit
-    rank: int
+    rank: int | None
     of: int
     label: str
 
@@ -810,6 +964,8 @@ class Ranking:
     higher_is_better: bool
     groups: list[RankGroup]
     position: Position | None = None
+    min_volume: int = 0
+    volume_noun: str = "hồ sơ"  # what the minimum counts ("hồ sơ đã giải quyết")
 
 
 def rank_choices(computation: Computation) -> list[tuple[str, str]]:
@@ -827,55 +983,89 @@ def score766(groups: list, values: dict[str, IndicatorValue]) -> IndicatorValue:
 
 
 def _ranked(
-    values: list[tuple[Unit, IndicatorValue | None]], higher_is_better: bool
-) -> tuple[list[RankRow], list[Unit]]:
-    scored = [(u, v) for u, v in values if v is not None and v.value is not None]
-    missing = sorted((u for u, v in values if v is None or v.value is None), key=lambda u: u.name)
+    values: list[tuple[Unit, IndicatorValue | None, int | None]], higher_is_better: bool, minimum: int = 0
+) -> tuple[list[RankRow], list[Unit], list[RankRow]]:
+    """(ranked rows, units without a value, rows with fewer than `minimum`
+    dossiers). Equal values share a rank (1, 2, 2, 4); among equals the
+    larger volume is listed first."""
+    scored = [(u, v, n) for u, v, n in values if v is not None and v.value is not None]
+    missing = sorted((u for u, v, _ in values if v is None or v.value is None), key=lambda u: u.name)
+    too_few = sorted(
+        (RankRow(0, u, v, n) for u, v, n in scored if n is not None and n < minimum),
+        key=lambda r: (-(r.volume or 0), r.unit.name),
+    )
+    scored = [(u, v, n) for u, v, n in scored if n is None or n >= minimum]
     sign = -1 if higher_is_better else 1
-    scored.sort(key=lambda pair: (sign * pair[1].rounded, pair[0].name))
+    scored.sort(key=lambda row: (sign * row[1].rounded, -(row[2] or 0), row[0].name))
     rows, previous, rank = [], None, 0
-    for position, (unit, value) in enumerate(scored, start=1):
-        if value.rounded != previous:  # equal values share a rank (1, 2, 2, 4)
+    for position, (unit, value, volume) in enumerate(scored, start=1):
+        if value.rounded != previous:
             rank, previous = position, value.rounded
-        rows.append(RankRow(rank, unit, value))
-    return rows, missing
+        rows.append(RankRow(rank, unit, value, volume))
+    ranks = defaultdict(int)
+    for row in rows:
+        ranks[row.rank] += 1
+    for row in rows:
+        row.tied = ranks[row.rank] > 1
+    return rows, missing, too_few
 
 
-def ranking(ctx: Context, code: str | None) -> Ranking:
+def ranking(ctx: Context, code: str | None, show_all: bool = False) -> Ranking:
     """Agencies of the view ranked by one indicator, each level apart, on
     their own figures (a district without its communes: they are ranked
-    among communes)."""
+    among communes). A unit with fewer than min_volume() dossiers behind the
+    value (a ratio's denominator; received dossiers for counts and the 766
+    score) is listed apart, not ranked: one dossier on time is not 100%."""
     c = ctx.computation
     choices = dict(rank_choices(c))
     code = code if code in choices else (RANKABLE[1] if RANKABLE[1] in choices else next(iter(choices), INDEX766))
     indicator = next((i for i in c.indicators if i.code == code), None)
     higher_is_better = indicator.higher_is_better if indicator else True
     groups_766 = assessments.rule_groups() if code == INDEX766 else None
+    ratio = indicator is not None and indicator.value_type == Indicator.ValueType.RATIO
+    minimum = min_volume()
 
-    def value_of(unit_id: int) -> IndicatorValue | None:
+    def value_of(unit_id: int) -> tuple[IndicatorValue | None, int | None]:
         own = c.own.get(unit_id, {})
-        return score766(groups_766, own) if groups_766 is not None else own.get(code)
+        value = score766(groups_766, own) if groups_766 is not None else own.get(code)
+        if ratio:
+            volume = value.denominator if value is not None and value.denominator is not None else None
+        else:
+            received = own.get("received")
+            volume = received.value if received is not None and received.value is not None else 0
+        return value, None if volume is None else int(volume)
 
     in_view = ctx.units_in_view if ctx.allowed is None else ctx.units_in_view & ctx.allowed
     by_level: dict[str, list] = defaultdict(list)
     for unit_id in in_view:
         unit = c.units[unit_id]
-        by_level[unit.level].append((unit, value_of(unit_id)))
+        by_level[unit.level].append((unit, *value_of(unit_id)))
     groups = []
     for level, label in LEVEL_LABELS.items():
         if len(by_level.get(level, ())) >= 2:
-            rows, missing = _ranked(by_level[level], higher_is_better)
-            groups.append(RankGroup(level, label, rows, missing))
+            rows, missing, too_few = _ranked(by_level[level], higher_is_better, minimum)
+            groups.append(RankGroup(level, label, rows, missing, too_few, show_all))
     position = None
     if not ctx.scope.whole_province and ctx.unit is not None:
         level = ctx.unit.level
-        peers = [(u, value_of(u.id)) for u in c.units.values() if u.level == level]
-        rows, _ = _ranked(peers, higher_is_better)
+        peers = [(u, *value_of(u.id)) for u in c.units.values() if u.level == level]
+        rows, _, too_few = _ranked(peers, higher_is_better, minimum)
         mine = next((r for r in rows if r.unit.id == ctx.unit.id), None)
         if mine is not None and len(rows) > 1:
             position = Position(ctx.unit, mine.rank, len(rows), LEVEL_PEERS[level])
+        elif any(r.unit.id == ctx.unit.id for r in too_few):
+            position = Position(ctx.unit, None, len(rows), LEVEL_PEERS[level])
+    noun = "hồ sơ"
+    if ratio and indicator.denominator_label:
+        noun = indicator.denominator_label
     return Ranking(
-        code=code, name=choices.get(code, code), higher_is_better=higher_is_better, groups=groups, position=position
+        code=code,
+        name=choices.get(code, code),
+        higher_is_better=higher_is_better,
+        groups=groups,
+        position=position,
+        min_volume=minimum,
+        volume_noun=noun,
     )
 
 
@@ -980,3 +1170,45 @@ def compliance(ctx: Context) -> list | None:
                 if found.expected:
                     out.append(found)
     return sorted(out, key=lambda c: (c.form_name, c.period_start))
+
+
+# ---------------------------------------------------------------- distributions
+
+
+def open_by_status(ctx: Context) -> list[tuple[str, int]]:
+    """Open dossiers of the view now, by status (live), in the statuses' order."""
+    if ctx.versions is None and not ctx.scope.whole_province:
+        return []
+    rows = Dossier.objects.extra(where=[OPEN_INDEX_CONDITION])
+    if ctx.versions is not None:
+        rows = rows.filter(receiving_agency_id__in=ctx.versions)
+    counts = dict(rows.values_list("status").annotate(n=Count("id")).order_by())
+    return [(Status(s).label, counts.get(s, 0)) for s in OPEN_STATUSES]
+
+
+ON_TIME_BINS = [
+    (Decimal(0), "dưới 50%"),
+    (Decimal(50), "50–70%"),
+    (Decimal(70), "70–85%"),
+    (Decimal(85), "85–95%"),
+    (Decimal(95), "95–100%"),
+]
+
+
+def on_time_histogram(ctx: Context) -> tuple[list[tuple[str, int]], int]:
+    """([(bin, agencies)], agencies left out for too few dossiers): the
+    agencies of the view (their own figures) by on-time rate."""
+    c = ctx.computation
+    ids = ctx.units_in_view if ctx.allowed is None else ctx.units_in_view & ctx.allowed
+    counts = [0] * len(ON_TIME_BINS)
+    left_out, minimum = 0, min_volume()
+    for unit_id in ids:
+        value = c.own.get(unit_id, {}).get("on_time_rate")
+        if value is None or value.value is None:
+            continue
+        if (value.denominator or 0) < minimum:
+            left_out += 1
+            continue
+        index = max(i for i, (bound, _) in enumerate(ON_TIME_BINS) if value.rounded >= bound)
+        counts[index] += 1
+    return [(label, n) for (_, label), n in zip(ON_TIME_BINS, counts)], left_out

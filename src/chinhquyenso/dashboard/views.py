@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 
 from chinhquyenso.accounts.decorators import officer_required
 from chinhquyenso.core import charts, params
 from chinhquyenso.core.errors import DomainError, NotFound, PermissionDenied
 from chinhquyenso.core.text import format_number
-from chinhquyenso.dashboard import selectors
+from chinhquyenso.dashboard import maps, selectors, urgent
 
 OVERDUE_PAGE = 50
 PROCEDURES_SHOWN = 30
@@ -37,6 +38,7 @@ def _common(request, ctx, period_error: str) -> dict:
         "ctx": ctx,
         "period": ctx.period,
         "previous_period": ctx.previous_period,
+        "comparison": ctx.comparison,
         "period_error": period_error,
         # Links to agencies from one prefix: {% url %} in every row of ~150 agencies cost more than the rest.
         "agencies_url": reverse("dashboard:agency", args=["-"]).removesuffix("-/"),
@@ -48,22 +50,62 @@ def _common(request, ctx, period_error: str) -> dict:
     }
 
 
+WALL = "trinh-chieu"
+WALL_REFRESH_SECONDS = 60
+
+
+def _sort_links(ctx, key: str, direction: str) -> list[dict]:
+    """The agencies' table headers: a link per column that sorts by it (again: the other way)."""
+    out = []
+    for column, (label, _) in selectors.UNIT_SORTS.items():
+        current = column == key
+        if current:
+            following = "tang" if direction == "giam" else "giam"
+        else:
+            following = "tang" if column == "ten" else "giam"
+        out.append(
+            {
+                "key": column,
+                "label": label,
+                "href": f"?ky={ctx.period.code}&sap_xep={column}&chieu={following}#theo-co-quan",
+                "aria_sort": ("ascending" if direction == "tang" else "descending") if current else "",
+                "arrow": ("▲" if direction == "tang" else "▼") if current else "",
+                "next": "tăng dần" if following == "tang" else "giảm dần",
+            }
+        )
+    return out
+
+
 def _page(request, ctx, period_error: str):
+    if request.GET.get("che-do") == WALL:
+        return _wall(request, ctx, period_error)
     overdue = selectors.overdue_by_unit(ctx)
-    ranking = selectors.ranking(ctx, request.GET.get("chi_so"))
+    ranking = selectors.ranking(ctx, request.GET.get("chi_so"), show_all=request.GET.get("xep_hang") == "tat-ca")
     procedures = selectors.procedure_rows(ctx) if ctx.unit is not None else None
     show_all = request.GET.get("thu_tuc") == "tat-ca"
-    received, rates = trend_charts(selectors.trend(ctx))
+    trend = selectors.trend(ctx)
+    received, rates = trend_charts(trend)
+    key, direction = selectors.read_unit_sort(request.GET.get("sap_xep"), request.GET.get("chieu"))
+    units = selectors.sort_units(selectors.unit_rows(ctx, overdue), key, direction)
+    all_units = request.GET.get("co_quan") == "tat-ca"
     return render(
         request,
         "dashboard/dashboard.html",
         {
             **_common(request, ctx, period_error),
+            "urgent": urgent.urgent(ctx),
             "tiles": selectors.tiles(ctx),
             "sections": selectors.sections(ctx),
             "received_chart": received,
             "rates_chart": rates,
-            "units": selectors.unit_rows(ctx, overdue),
+            "distribution_charts": distribution_charts(ctx, trend),
+            "map": maps.choropleth(ctx),
+            "units": units if all_units else units[: selectors.UNITS_SHOWN],
+            "units_count": len(units),
+            "unit_sorts": _sort_links(ctx, key, direction),
+            "unit_sort_query": ""
+            if (key, direction) == selectors.DEFAULT_UNIT_SORT
+            else f"&sap_xep={key}&chieu={direction}",
             "overdue_total": overdue[0].get(ctx.unit_id, 0) if ctx.unit else sum(overdue[1].values()),
             "procedures": procedures if show_all or procedures is None else procedures[:PROCEDURES_SHOWN],
             "procedures_count": len(procedures) if procedures is not None else 0,
@@ -75,11 +117,44 @@ def _page(request, ctx, period_error: str):
     )
 
 
+def _wall(request, ctx, period_error: str):
+    """The operations centre's wall display: urgent counts, the map and the
+    key tiles on one 1920×1080 screen, dark, reloaded by the browser every
+    minute without script. The reload is the HTTP Refresh header (what
+    <meta http-equiv="refresh"> does, which axe-core rejects under 20 hours:
+    WCAG 2.2.1), with a link on the page that turns it off (?tu-lam-moi=tat)."""
+    refresh = request.GET.get("tu-lam-moi") != "tat"
+    response = render(
+        request,
+        "dashboard/wall.html",
+        {
+            **_common(request, ctx, period_error),
+            "urgent": urgent.urgent(ctx, shown=4),
+            "tiles": selectors.tiles(ctx),
+            "map": maps.choropleth(ctx, chart_id="ban-do-trinh-chieu"),
+            "refresh": WALL_REFRESH_SECONDS if refresh else None,
+            "now": timezone.now(),
+            "exit_url": request.path if request.path != reverse("dashboard:wall") else reverse("dashboard:home"),
+            "wall_query": "&che-do=trinh-chieu" if request.path != reverse("dashboard:wall") else "",
+        },
+    )
+    if refresh:
+        response["Refresh"] = str(WALL_REFRESH_SECONDS)
+    return response
+
+
 @dashboard_view
 def home(request):
     """The province (administrator, auditor) or the leader's own agency."""
     ctx, period_error = _context(request)
     return _page(request, ctx, period_error)
+
+
+@dashboard_view
+def wall(request):
+    """/dieu-hanh/trinh-chieu/: the province's (or the leader's agency's) wall display."""
+    ctx, period_error = _context(request)
+    return _wall(request, ctx, period_error)
 
 
 @dashboard_view
@@ -116,17 +191,22 @@ def procedure(request, code, procedure_code):
 
 
 @dashboard_view
-def overdue(request, code):
-    """Every overdue dossier of an agency (with its subordinates)."""
+def overdue(request, code=None):
+    """Every overdue dossier of an agency (with its subordinates), or of the
+    province; ?loai=sap-den-han: those due soon (dashboard.urgent)."""
     ctx, period_error = _context(request, code)
     offset = _offset(request)
-    rows, total = selectors.overdue_rows(ctx, offset=offset, limit=OVERDUE_PAGE)
+    due_soon = request.GET.get("loai") == urgent.DUE_SOON
+    rows, total = selectors.overdue_rows(ctx, offset=offset, limit=OVERDUE_PAGE, due_soon=due_soon)
     return render(
         request,
         "dashboard/overdue.html",
         {
             **_common(request, ctx, period_error),
             "procedure": None,
+            "due_soon": due_soon,
+            "due_soon_days": urgent.due_soon_days(),
+            "kind_query": f"&loai={urgent.DUE_SOON}" if due_soon else "",
             "overdue": rows,
             "total": total,
             "offset": offset,
@@ -194,3 +274,69 @@ def trend_charts(trend: selectors.Trend) -> tuple[charts.Chart, charts.Chart]:
         ],
     )
     return received, rates
+
+
+DISTRIBUTION = "#0b4f9c"
+
+
+def _distribution(chart_id: str, title: str, description: str, rows: list[tuple[str, int]], head: str):
+    categories = [charts.Category(label=_short(label), full=label) for label, _ in rows]
+    chart = charts.bars(
+        chart_id=chart_id,
+        title=title,
+        description=description,
+        categories=categories,
+        series=[charts.Series("Số lượng", [n for _, n in rows], DISTRIBUTION)],
+        stacked=False,
+    )
+    chart.head = head
+    return chart
+
+
+def _short(label: str) -> str:
+    """An axis label short enough for 360 px: the first two words."""
+    words = label.replace(",", "").split()
+    return " ".join(words[:2])
+
+
+def distribution_charts(ctx, trend: selectors.Trend) -> list:
+    """Dossiers received by channel (the period's months of the trend),
+    open dossiers by status (now), agencies by on-time rate (a histogram)."""
+    months = {(p.start.year, p.start.month) for p in ctx.period.months()}
+    picked = [i for i, key in enumerate(trend.months) if key in months]
+    channels = [
+        ("Trực tuyến", sum(trend.online[i] for i in picked)),
+        ("Trực tiếp", sum(trend.counter[i] for i in picked)),
+        ("Bưu chính", sum(trend.post[i] for i in picked)),
+    ]
+    statuses = selectors.open_by_status(ctx)
+    bins, left_out = selectors.on_time_histogram(ctx)
+
+    def listed(rows, noun):
+        return "; ".join(f"{label}: {format_number(n)} {noun}" for label, n in rows)
+
+    out = [
+        _distribution(
+            "phan-bo-hinh-thuc",
+            "Hồ sơ tiếp nhận theo hình thức nộp",
+            f"Biểu đồ cột, {ctx.period.label}: {listed(channels, 'hồ sơ')}.",
+            channels,
+            "Hình thức",
+        ),
+        _distribution(
+            "phan-bo-trang-thai",
+            "Hồ sơ đang mở theo trạng thái (hiện tại)",
+            f"Biểu đồ cột: {listed(statuses, 'hồ sơ')}.",
+            statuses,
+            "Trạng thái",
+        ),
+        _distribution(
+            "phan-bo-dung-han",
+            "Số cơ quan theo tỷ lệ giải quyết đúng hạn",
+            f"Biểu đồ cột, {ctx.period.label}: {listed(bins, 'cơ quan')}"
+            + (f"; {format_number(left_out)} cơ quan chưa đủ số hồ sơ, không tính." if left_out else "."),
+            bins,
+            "Tỷ lệ đúng hạn",
+        ),
+    ]
+    return out

@@ -25,7 +25,7 @@ from chinhquyenso.accounts.models import GlobalRole, User
 from chinhquyenso.core import audit
 from chinhquyenso.core.calendar import LOCAL_TZ, WorkingCalendar, closing_time
 from chinhquyenso.core.models import CodeCounter
-from chinhquyenso.demo import services
+from chinhquyenso.demo import communes, services
 from chinhquyenso.demo.generator import Quota
 from chinhquyenso.feedback import services as feedback
 from chinhquyenso.feedback.models import AreaPoint, Category, Feedback, FeedbackEvent, Status
@@ -89,9 +89,11 @@ class FeedbackGenerator:
     def _area_points(self) -> None:
         """One invented point per commune version: near its district's centre
         (demo/data/feedback.json), deterministic from the commune's code;
-        a commune formed by a merger sits at its sources' mean point."""
+        a commune formed by a merger sits at its sources' mean point; a unit with
+        no former commune in the demo near the point demo/data/communes_2025.json gives."""
         centers = self.data["district_centers"]
         spread = self.data["commune_spread_degrees"]
+        official_centers = communes.centers()
         points: dict[int, tuple[float, float]] = {}
         for commune in sorted(self.communes, key=lambda a: (a.valid_from, a.pk)):
             sources = [
@@ -100,6 +102,12 @@ class FeedbackGenerator:
             known = [points[s] for s in sources if s in points]
             if known:
                 points[commune.pk] = (sum(p[0] for p in known) / len(known), sum(p[1] for p in known) / len(known))
+                continue
+            if commune.admin_unit_code in official_centers:
+                # A unit of the former Kiên Giang, which has no former commune in the demo.
+                lat, lon = official_centers[commune.admin_unit_code]
+                h = hashlib.sha256(commune.code.encode()).digest()
+                points[commune.pk] = (lat + (h[0] / 255 - 0.5) * spread, lon + (h[1] / 255 - 0.5) * spread)
                 continue
             district = commune.parent
             while district is not None and district.code not in centers and district.parent_id:

@@ -256,6 +256,7 @@ def build_catalog(*, actor) -> list[Procedure]:
             for n, code in enumerate(group["members"], start=1)
         )
         audit.record(actor=actor, action="procedure_group.create", obj=row, after={"members": group["members"]})
+    procedures.load_forms(actor=actor)  # tờ khai điện tử of the most-submitted procedures (procedures/data/forms)
     return saved
 
 
@@ -364,6 +365,14 @@ def apply_reorganizations(*, actor, on: dt.date) -> list[str]:
                         procedure_ids=list(handed_down),
                     )
             log.append(f"Kết thúc hoạt động {len(targets)} cơ quan loại {step['kind']}")
+        elif action == "official_communes":
+            from chinhquyenso.demo import communes
+
+            log += communes.reorganize_former_communes(actor=actor, on=on, legal_basis=basis)
+        elif action == "new_official_communes":
+            from chinhquyenso.demo import communes
+
+            log += communes.create_new_units(actor=actor, on=on, province_key=step["parent"])
         else:
             raise DomainError(f"Loại sắp xếp “{action}” không được hỗ trợ.", f"{where}.action")
     return log

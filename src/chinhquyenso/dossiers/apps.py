@@ -21,3 +21,9 @@ class DossiersConfig(AppConfig):
 
         AUDIT_ACTIONS.register("dossiers", code_labels.AUDIT_ACTIONS)
         MESSAGE_KINDS.register("dossiers", code_labels.MESSAGE_KINDS)
+
+        # Telling the applicant of each change that concerns them (SMS, e-mail by consent; in-app always).
+        from chinhquyenso.dossiers import notifications
+
+        events.subscribe("DossierStatusChanged", notifications.on_status_changed)
+        MESSAGE_KINDS.register("dossiers_citizen", notifications.message_kinds())

@@ -155,6 +155,7 @@ EVENT_LABELS = {
     "return_result": "Trả kết quả",
     "withdraw": "Rút hồ sơ",
     "reassign": "Chuyển cơ quan do sắp xếp tổ chức",
+    "assign": "Giao chuyên viên thụ lý",
 }
 
 

@@ -16,6 +16,8 @@ from chinhquyenso.accounts.models import Membership, Role
 from chinhquyenso.accounts.selectors import agency_ids, has_role, is_read_only, sees_whole_province
 from chinhquyenso.core.calendar import WorkingCalendar, calendar_for, closing_time, local_date
 from chinhquyenso.core.errors import NotFound
+from chinhquyenso.core.text import fold, nfc
+from chinhquyenso.dossiers.folding import Folded
 from chinhquyenso.dossiers.models import (
     OPEN_STATUSES,
     Dossier,
@@ -63,7 +65,7 @@ def get_dossier(user, code: str) -> Dossier:
     dossier = (
         visible_dossiers(user)
         .filter(code=code)
-        .select_related("procedure", "procedure__field", "receiving_agency", "current_agency")
+        .select_related("procedure", "procedure__field", "receiving_agency", "current_agency", "assignee")
         .first()
     )
     if dossier is None:
@@ -142,6 +144,7 @@ INBOX_TABS = {
     "qua-han": "Quá hạn",
     "cho-bo-sung": "Chờ công dân bổ sung",
     "cho-tra": "Chờ trả kết quả",
+    "giao-cho-toi": "Giao cho tôi",
 }
 
 
@@ -171,6 +174,7 @@ def _tab_conditions(user, now: dt.datetime) -> dict[str, Q]:
         "qua-han": Q(status=Status.IN_PROCESS, due_at__lt=now),
         "cho-bo-sung": Q(status__in=[Status.SUPPLEMENT_REQUESTED, Status.PAUSED]),
         "cho-tra": Q(status=Status.RESULT_READY),
+        "giao-cho-toi": Q(assignee=user),
     }
 
 
@@ -196,7 +200,7 @@ def inbox_tab(
     return (
         _inbox_base(user, **filters)
         .filter(condition)
-        .select_related("procedure", "current_agency")
+        .select_related("procedure", "current_agency", "assignee")
         .order_by(*URGENT_FIRST)[offset : offset + limit]
     )
 
@@ -205,6 +209,65 @@ def inbox_counts(user, *, now: dt.datetime | None = None, **filters) -> dict[str
     """How many dossiers each tab holds, in one query."""
     conditions = _tab_conditions(user, now or timezone.now())
     return _inbox_base(user, **filters).aggregate(**{tab: Count("pk", filter=q) for tab, q in conditions.items()})
+
+
+# ---------------------------------------------------------------- inbox search
+
+
+def _search_condition(text: str) -> Q | None:
+    """What one search box means: 9 or 12 digits, an ID number (CMND, CCCD), matched exactly;
+    anything else with a digit, part of a dossier code; words, the applicant's name without
+    regard to diacritics or case, each word the start of a word of the name. None: nothing to find."""
+    compact = text.replace(" ", "").replace(".", "")
+    if compact.isascii() and compact.isdigit() and len(compact) in (9, 12):
+        return Q(applicant_identity=compact)
+    if any(ch.isdigit() for ch in text):
+        return Q(code__icontains=text.replace(" ", ""))
+    words = fold(text).split()[:6]
+    if not words:
+        return None
+    condition = Q()
+    for word in words:
+        condition &= Q(applicant_name_folded__startswith=word) | Q(applicant_name_folded__contains=f" {word}")
+    return condition
+
+
+def search_dossiers(user, text: str, *, limit: int = 50, offset: int = 0) -> QuerySet[Dossier]:
+    """The dossiers this officer may see (`visible_dossiers`: any status, their agencies and those
+    they succeeded) matching a search box: a code, an applicant's name typed with or without
+    diacritics, or an ID number. Newest first."""
+    condition = _search_condition(nfc(text)[:100])
+    if condition is None:
+        return Dossier.objects.none()
+    return (
+        visible_dossiers(user)
+        .annotate(applicant_name_folded=Folded("applicant_name"))
+        .filter(condition)
+        .select_related("procedure", "current_agency", "assignee")
+        .order_by("-submitted_at", "-id")[offset : offset + limit]
+    )
+
+
+def specialists(agency_ids) -> QuerySet:
+    """Active specialists (chuyên viên thụ lý) of these agencies, with the agency they are named for."""
+    return (
+        Membership.objects.filter(agency_id__in=list(agency_ids), role=Role.SPECIALIST, user__is_active=True)
+        .select_related("user", "agency")
+        .order_by("agency__name", "user__full_name", "user__username")
+    )
+
+
+def dossier_file(dossier: Dossier, sha256: str):
+    """A file of this dossier (a component's, a reused document's, its electronic result), or None."""
+    component = (
+        dossier.components.filter(Q(file__sha256=sha256) | Q(reused_from__file__sha256=sha256))
+        .select_related("file", "reused_from__file")
+        .first()
+    )
+    if component is not None:
+        return component.file if component.file and component.file.sha256 == sha256 else component.reused_from.file
+    result = ElectronicResult.objects.filter(dossier=dossier, file__sha256=sha256).select_related("file").first()
+    return result.file if result else None
 
 
 def time_left(dossier: Dossier, calendar: WorkingCalendar, now: dt.datetime) -> tuple[str, str]:
@@ -256,6 +319,8 @@ def available_actions(user, dossier: Dossier) -> list[str]:
         actions.append("attach_result")
     if dossier.status == Status.PAUSED and holder_roles & {Role.SPECIALIST, Role.LEADER} and not dossier.rescheduled:
         actions.append("reschedule")
+    if dossier.status in (Status.IN_PROCESS, Status.PAUSED) and Role.LEADER in holder_roles:
+        actions.append("assign")
     if dossier.status == Status.RESULT_READY and counter:
         if dossier.fee_paid < dossier.fee_due:
             actions.append("record_payment")

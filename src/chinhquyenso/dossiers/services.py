@@ -39,7 +39,7 @@ from chinhquyenso.dossiers.models import (
 from chinhquyenso.org.models import Agency
 from chinhquyenso.org.selectors import current_successor
 from chinhquyenso.procedures.models import Procedure, ProcedureGroup, ServiceLevel
-from chinhquyenso.procedures.selectors import handling_agencies
+from chinhquyenso.procedures.selectors import declared_subject, handling_agencies
 
 # ---------------------------------------------------------------- helpers
 
@@ -454,9 +454,42 @@ def _agency_for_step(dossier: Dossier, step) -> Agency:
     return Agency.objects.get(pk=counter_agency_id(dossier))
 
 
+def acceptance_agency(dossier: Dossier) -> Agency:
+    """The agency that handles the dossier once accepted: the first step's, else the counter's."""
+    return _agency_for_step(dossier, _step(dossier, 1))
+
+
+def specialist_of(agency_id: int, assignee) -> User | None:
+    """The specialist named to handle a dossier (a User or its id; None or "": nobody named),
+    if they are an active specialist of `agency_id`; otherwise a DomainError on "assignee"."""
+    if assignee in (None, ""):
+        return None
+    pk = assignee.pk if isinstance(assignee, User) else assignee
+    if isinstance(pk, str) and pk.isascii() and pk.isdigit():
+        pk = int(pk)
+    found = (
+        User.objects.filter(
+            pk=pk, is_active=True, memberships__agency_id=agency_id, memberships__role=Role.SPECIALIST
+        ).first()
+        if isinstance(pk, int)
+        else None
+    )
+    if found is None:
+        raise DomainError("Chuyên viên được chọn không phải chuyên viên của cơ quan giải quyết hồ sơ này.", "assignee")
+    return found
+
+
+def _with_assignee(note: str, assignee: User | None) -> str:
+    if assignee is None:
+        return note
+    named = f"Chuyên viên thụ lý: {assignee.display_name}"
+    return f"{note}\n{named}" if note else named
+
+
 @WORKFLOW.action
-def accept(dossier: Dossier, *, actor, at=None, note: str = "") -> Dossier:
-    """Tiếp nhận (Mẫu 01): start the clock and hand to the first step."""
+def accept(dossier: Dossier, *, actor, at=None, note: str = "", assignee=None) -> Dossier:
+    """Tiếp nhận (Mẫu 01): start the clock and hand to the first step; `assignee` (a User or
+    its id) names the specialist of the handling agency who will handle it (chuyên viên thụ lý)."""
     dossier, at = WORKFLOW.begin(dossier, actor, at)
     WORKFLOW.require(dossier, Status.SUBMITTED, action="tiếp nhận")
     require_role(actor, counter_agency_id(dossier), Role.COUNTER_OFFICER, message=WRONG_ROLE)
@@ -468,14 +501,42 @@ def accept(dossier: Dossier, *, actor, at=None, note: str = "") -> Dossier:
     dossier.due_at = dossier.original_due_at = calendar.due_at(at, dossier.procedure.processing_days)
     first = _step(dossier, 1)
     dossier.current_step = 1 if first else 0
+    handling = _agency_for_step(dossier, first)
+    named = specialist_of(handling.pk, assignee)
     WORKFLOW.transition(
         dossier,
         actor=actor,
         action="accept",
         to_status=Status.IN_PROCESS,
         at=at,
-        changes={"current_agency": _agency_for_step(dossier, first)},
-        note=note,
+        changes={"current_agency": handling, **({"assignee": named} if named else {})},
+        note=_with_assignee(note, named),
+        audit_extra={"assignee": named.pk} if named else None,
+    )
+    return dossier
+
+
+@WORKFLOW.action
+def assign(dossier: Dossier, *, actor, assignee, at=None) -> Dossier:
+    """The leader of the agency holding the dossier names (or changes) its specialist."""
+    dossier, at = WORKFLOW.begin(dossier, actor, at)
+    WORKFLOW.require(dossier, Status.IN_PROCESS, Status.PAUSED, action="giao chuyên viên thụ lý")
+    require_role(actor, dossier.current_agency_id, Role.LEADER, message=WRONG_ROLE)
+    named = specialist_of(dossier.current_agency_id, assignee)
+    if named is None:
+        raise DomainError("Hãy chọn chuyên viên thụ lý.", "assignee")
+    if named.pk == dossier.assignee_id:
+        raise DomainError("Hồ sơ đã được giao cho chuyên viên này.", "assignee")
+    previous = dossier.assignee_id
+    WORKFLOW.transition(
+        dossier,
+        actor=actor,
+        action="assign",
+        to_status=dossier.status,
+        at=at,
+        changes={"assignee": named},
+        note=_with_assignee("", named),
+        audit_extra={"assignee": named.pk, "previous_assignee": previous},
     )
     return dossier
 
@@ -662,10 +723,14 @@ def attach_result(dossier: Dossier, *, actor, file: StoredFile, number: str = ""
     if hasattr(dossier, "electronic_result"):
         raise DomainError("Hồ sơ đã có kết quả điện tử.", "file")
     procedure = dossier.procedure
+    # Whose, or what, the result is about: from the dossier's e-form (tờ khai điện tử), where it has one.
+    subject, facts = declared_subject(procedure.pk, dossier.form_data)
     item = EDataItem.objects.create(
         owner=dossier.applicant,
         result_type=procedure.result_type or procedure.code,
         title=procedure.result_name or procedure.name,
+        subject=subject,
+        facts=facts,
         file=file,
         source_dossier=dossier,
         issued_at=at,
@@ -743,7 +808,19 @@ def withdraw(dossier: Dossier, *, actor, reason: str = "", at=None) -> Dossier:
 
 
 @WORKFLOW.action
-def record_payment(dossier: Dossier, *, actor, amount: int, method: str, transaction_ref: str = "", at=None) -> Payment:
+def record_payment(
+    dossier: Dossier,
+    *,
+    actor,
+    amount: int,
+    method: str,
+    transaction_ref: str = "",
+    at=None,
+    confirmed_by_gateway: bool = False,
+) -> Payment:
+    """A fee paid. An online payment by the applicant is recorded only as the payment platform
+    confirmed it (`confirmed_by_gateway`: payments.services, after a signed callback or a status
+    query), never on the citizen's word; the counter records what it received or saw paid."""
     dossier, at = WORKFLOW.begin(dossier, actor, at)
     if method not in Payment.Method.values:
         raise DomainError("Hình thức thanh toán phải là online hoặc counter.", "method")
@@ -759,6 +836,12 @@ def record_payment(dossier: Dossier, *, actor, amount: int, method: str, transac
     if method == Payment.Method.ONLINE and getattr(actor, "is_citizen", False):
         if dossier.applicant_id != actor.pk:
             raise PermissionDenied()
+        if not confirmed_by_gateway:
+            raise DomainError(
+                "Khoản thanh toán trực tuyến chỉ được ghi nhận khi nền tảng thanh toán xác nhận giao dịch: "
+                "hãy thanh toán trên trang «Thanh toán trực tuyến» của hồ sơ.",
+                "method",
+            )
     else:  # counter payments, and online payments confirmed by the counter or its system
         require_role(actor, counter_agency_id(dossier), Role.COUNTER_OFFICER, message=WRONG_ROLE)
     payment = Payment.objects.create(
@@ -799,17 +882,18 @@ def receive_at_counter(
     note: str = "",
     idempotency_key: str = "",
     at=None,
+    assignee=None,
 ) -> Dossier:
     """A walk-in citizen at the counter: record the dossier and decide on it
-    (accept, request supplements, refuse) in one transaction, so a decision
-    that fails leaves no half-received dossier behind. A resent form (same
-    idempotency key) returns the first dossier without deciding again."""
+    (accept, naming the specialist `assignee` if given; request supplements, refuse) in one
+    transaction, so a decision that fails leaves no half-received dossier behind. A resent form
+    (same idempotency key) returns the first dossier without deciding again."""
     if decision not in COUNTER_DECISIONS:
         raise DomainError("Hãy chọn tiếp nhận, yêu cầu bổ sung hoặc từ chối.", "decision")
 
     def decide(dossier: Dossier) -> None:
         if decision == "accept":
-            accept(dossier, actor=actor, at=at, note=note)
+            accept(dossier, actor=actor, at=at, note=note, assignee=assignee)
         elif decision == "request_supplement":
             request_supplement(dossier, actor=actor, items=items or [], reason=reason, at=at)
         else:

@@ -4,7 +4,7 @@ from chinhquyenso.core.admin import CodeFilter, ReadOnlyAdmin
 from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.registry import MESSAGE_KINDS
 from chinhquyenso.exchange import outbox
-from chinhquyenso.exchange.models import Message
+from chinhquyenso.exchange.models import Message, NotificationConsent
 
 
 class KindFilter(CodeFilter):
@@ -54,3 +54,13 @@ class MessageAdmin(ReadOnlyAdmin):
             except DomainError as error:
                 self.message_user(request, error.message, messages.ERROR)
         self.message_user(request, f"Đã đưa {done} thư, tin nhắn vào hàng đợi gửi lại.", messages.SUCCESS)
+
+
+@admin.register(NotificationConsent)
+class NotificationConsentAdmin(ReadOnlyAdmin):
+    """Citizens' consent to SMS, e-mail and Zalo notices: given and withdrawn by the citizens
+    themselves (/ca-nhan/thong-bao/cai-dat/), read here. The account and address are personal
+    data: shown on the record, never in lists or searches."""
+
+    list_display = ["id", "channel", "given_at", "withdrawn_at"]
+    list_filter = ["channel"]

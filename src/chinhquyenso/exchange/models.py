@@ -81,3 +81,42 @@ class Message(models.Model):
     def title(self) -> str:
         """What an officer's page shows for the message: its subject, or the name of its kind."""
         return self.subject or MESSAGE_KINDS.label(self.kind)
+
+
+class NotificationConsent(models.Model):
+    """A citizen's consent to be told about their dossiers and reports on one channel (SMS,
+    e-mail, Zalo), with the address to use (Nghị định 13/2023/NĐ-CP: explicit, recorded,
+    withdrawable at any time). In-app notices need no consent: they stay inside the account.
+
+    One row per account and channel: giving consent again after withdrawing it sets a new
+    `given_at` and clears `withdrawn_at`; every give and withdraw is also an audit record
+    (exchange.consent), so the history is kept without the address."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Thư điện tử"
+        SMS = "sms", "Tin nhắn SMS"
+        ZALO = "zalo", "Tin nhắn Zalo (Official Account)"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_consents",
+        verbose_name="tài khoản",
+    )
+    channel = models.CharField("kênh", max_length=10, choices=Channel.choices)
+    address = models.CharField("địa chỉ nhận", max_length=255, help_text="Số điện thoại, thư điện tử hoặc mã Zalo.")
+    wording = models.TextField("nội dung người dùng đã đồng ý", blank=True)
+    given_at = models.DateTimeField("thời điểm đồng ý", null=True, blank=True)
+    withdrawn_at = models.DateTimeField("thời điểm rút lại đồng ý", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "đồng ý nhận thông báo"
+        verbose_name_plural = "đồng ý nhận thông báo"
+        constraints = [models.UniqueConstraint(fields=["user", "channel"], name="notification_consent_unique")]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} — {'đang đồng ý' if self.active else 'không đồng ý'}"
+
+    @property
+    def active(self) -> bool:
+        return self.given_at is not None and self.withdrawn_at is None

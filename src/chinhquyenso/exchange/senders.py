@@ -164,3 +164,112 @@ def zalo_sender():
     if adapter not in ZALO_ADAPTERS:
         return _Misconfigured("CQS_ZALO_ADAPTER phải là simulator hoặc http.")
     return ZALO_ADAPTERS[adapter]()
+
+
+# ---------------------------------------------------------------- SMS gateway (brandname SMS)
+
+
+SMS_SEND_PATH = "/sms/send"
+SMS_MAX_SEGMENTS = 5  # longer texts are refused: a citizen's notice is one or two segments
+
+
+class SmsError(Exception):
+    """The gateway did not take the SMS: the outbox keeps it and tries again, then gives up (dead letter)."""
+
+
+def international_phone(phone: str) -> str:
+    """0912345678 → 84912345678, the form brandname gateways take."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return "84" + digits[1:] if digits.startswith("0") else digits
+
+
+class HttpSmsSender:
+    """Brandname SMS through a gateway's HTTP API (CQS_SMS_ADAPTER=http). Vietnamese gateways
+    (the carriers' and resellers') each have their own API; this adapter speaks one plain shape and
+    a provider's is a small subclass overriding `payload` and `accepted`:
+
+    `POST {CQS_SMS_BASE_URL}/sms/send`, header `Authorization: Bearer {CQS_SMS_TOKEN}`, JSON
+    `{"brandname": CQS_SMS_BRANDNAME, "phone": "84912345678", "text": …, "request_id": "cqs-<id>"}`.
+    Success: HTTP 200 with `{"code": 0, "message_id": …}`; any other code, HTTP status, timeout or
+    refused connection is a failure the outbox retries with back-off. `request_id` is the same on
+    every attempt of one message, so a gateway that deduplicates on it never sends twice after a
+    timeout. The phone number and text are sent in the body, never logged."""
+
+    def __init__(self, *, base_url: str | None = None, token: str | None = None, timeout: float | None = None):
+        cqs = settings.CQS
+        default = "http://127.0.0.1:8791" if cqs.get("SMS_ADAPTER") == "simulator" else ""
+        self.base_url = ((cqs.get("SMS_BASE_URL") or default) if base_url is None else base_url).strip().rstrip("/")
+        self.token = cqs.get("SMS_TOKEN", "") if token is None else token
+        self.brandname = cqs.get("SMS_BRANDNAME", "") or "DVC"
+        self.timeout = float(cqs.get("SMS_TIMEOUT_SECONDS", 10) if timeout is None else timeout)
+
+    def payload(self, message) -> dict:
+        return {
+            "brandname": self.brandname,
+            "phone": international_phone(message.recipient),
+            "text": message.body,
+            "request_id": f"cqs-{message.pk}",
+        }
+
+    def accepted(self, answer) -> tuple[bool, str]:
+        try:
+            code = int(answer["code"])
+        except (TypeError, KeyError, ValueError):
+            return False, "Cổng SMS trả về dữ liệu không đúng định dạng."
+        if code != 0:
+            said = mask_personal_data(nfc(str(answer.get("message", ""))))[:200]
+            return False, f"Cổng SMS từ chối tin nhắn (mã lỗi {code}: {said})."
+        return True, ""
+
+    def send(self, message) -> None:
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ImproperlyConfigured("Địa chỉ cổng SMS (CQS_SMS_BASE_URL) phải bắt đầu bằng http:// hoặc https://.")
+        if not message.body.strip():
+            raise SmsError("Tin nhắn SMS không có nội dung.")
+        from chinhquyenso.exchange.consent import sms_segments
+
+        encoding, segments = sms_segments(message.body)
+        if segments > SMS_MAX_SEGMENTS:
+            raise SmsError(f"Tin nhắn SMS dài {segments} phần ({encoding}), quá {SMS_MAX_SEGMENTS} phần cho phép.")
+        headers = {"Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        try:
+            response = httpx.post(
+                self.base_url + SMS_SEND_PATH, json=self.payload(message), headers=headers, timeout=self.timeout
+            )
+        except httpx.TimeoutException:
+            raise SmsError(f"Cổng SMS không phản hồi trong {self.timeout:g} giây.") from None
+        except httpx.TransportError as error:
+            raise SmsError(f"Không kết nối được cổng SMS ({type(error).__name__}).") from None
+        if response.status_code != 200:
+            raise SmsError(f"Cổng SMS trả mã lỗi HTTP {response.status_code}.")
+        try:
+            answer = response.json()
+        except ValueError:
+            raise SmsError("Cổng SMS trả về dữ liệu không đúng định dạng.") from None
+        ok, error = self.accepted(answer)
+        if not ok:
+            raise SmsError(error)
+        log.info(
+            "SMS: đã gửi tin nhắn %s (%s, %s phần %s) tới %s",
+            message.pk,
+            message.kind,
+            segments,
+            encoding,
+            _masked_id(message.recipient),
+        )
+
+
+SMS_ADAPTERS = {"console": ConsoleSmsSender, "http": HttpSmsSender, "simulator": HttpSmsSender}
+
+
+def sms_sender():
+    """The SMS sender CQS["SMS_ADAPTER"] names: console (development: logged, nothing leaves),
+    simulator (the local gateway simulator process, exchange.sms_simulator, at CQS_SMS_BASE_URL or
+    http://127.0.0.1:8791), http (a real gateway at CQS_SMS_BASE_URL). A wrong name fails each SMS
+    (kept as a failure with the reason), not the worker's other channels."""
+    adapter = settings.CQS.get("SMS_ADAPTER", "console")
+    if adapter not in SMS_ADAPTERS:
+        return _Misconfigured("CQS_SMS_ADAPTER phải là console, simulator hoặc http.")
+    return SMS_ADAPTERS[adapter]()

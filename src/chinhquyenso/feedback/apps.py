@@ -35,3 +35,8 @@ class FeedbackConfig(AppConfig):
 
         AUDIT_ACTIONS.register("feedback", code_labels.AUDIT_ACTIONS)
         MESSAGE_KINDS.register("feedback", code_labels.MESSAGE_KINDS)
+
+        # A signed-in reporter sees the messages about their report in their account's notices.
+        from chinhquyenso.feedback import notifications
+
+        notifications.register()

@@ -24,7 +24,7 @@ from chinhquyenso.core.errors import DomainError, NotFound, PermissionDenied
 from chinhquyenso.core.http import client_ip, stored_file_response
 from chinhquyenso.exchange import outbox
 from chinhquyenso.exchange.selectors import undelivered
-from chinhquyenso.feedback import forms, selectors, services
+from chinhquyenso.feedback import forms, maps, selectors, services
 from chinhquyenso.feedback.conf import conf
 from chinhquyenso.feedback.models import Status
 
@@ -64,6 +64,10 @@ def _form_context(request, values: dict, errors: dict, post=None) -> dict:
         # Anonymous reporters verify their phone first: the form opens once a code was sent.
         "code_sent_to": "" if citizen else request.session.get(SESSION_PHONE, ""),
         "max_photos": conf("FEEDBACK_MAX_PHOTOS"),
+        # The pin picker: the communes' points (named; the nearest is preselected), the province's extent.
+        "places": maps.places(),
+        "map_bounds": selectors.map_bounds(),
+        "pin_max_km": conf("FEEDBACK_PIN_MAX_KM"),
     }
 
 
@@ -181,29 +185,20 @@ def public_map(request):
     bounds = selectors.map_bounds()
     points = selectors.map_points(selectors.public_list(**filters), limit=MAP_POINTS, bounds=bounds)
     prefix = reverse("feedback:report", args=["-"]).removesuffix("-/")  # one reverse() for up to 500 links
-    drawn = [
-        charts.Point(
-            p.latitude,
-            p.longitude,
-            f"{prefix}{p.code}/",
-            f"{p.code}: {p.category_name} — {p.status_label}",
-            *STATUS_STYLE[selectors.status_group(p.status)][:2],
-        )
-        for p in points
-    ]
-    svg = charts.map_points(
-        chart_id="ban-do-phan-anh",
-        title="Bản đồ phản ánh, kiến nghị",
-        description=f"{len(drawn)} phản ánh có vị trí, vị trí đã làm tròn; danh sách ở bảng sau bản đồ.",
-        points=drawn,
-        bounds=bounds,
-        backdrop=selectors.area_backdrop(),
-    )
     legend = [(label, charts.point_swatch(color, shape)) for color, shape, label in STATUS_STYLE.values()]
     return render(
         request,
         "feedback/public_map.html",
-        {**_filter_context(request, filters), "svg": svg, "points": points, "legend": legend, "limit": MAP_POINTS},
+        {
+            **_filter_context(request, filters),
+            # Leaflet (core.maps): the rounded points, clustered, over the tiles or the communes' points.
+            "geojson": maps.report_points(points, prefix),
+            "places": maps.base_layer(),
+            "bounds": bounds,
+            "points": points,
+            "legend": legend,
+            "limit": MAP_POINTS,
+        },
     )
 
 
@@ -365,6 +360,7 @@ def _officer_page(request, feedback, *, errors=None, values=None, status=200):
     user = request.user
     actions = selectors.available_actions(user, feedback)
     contact = selectors.can_read_contact(user, feedback)
+    pin = maps.report_pin(feedback) if contact else None
     return render(
         request,
         "feedback/officer_report.html",
@@ -376,6 +372,9 @@ def _officer_page(request, feedback, *, errors=None, values=None, status=200):
             "events": selectors.timeline(feedback, "officer"),
             "photos": selectors.photos(feedback, with_location=contact),
             "escalations": selectors.escalations(feedback),
+            # The exact point on a small map with a directions link: for those who may read the address.
+            "pin": pin,
+            "places": maps.base_layer() if pin else None,
             "attributes": selectors.attribute_display(feedback),
             "clock": _clock(feedback),
             "agencies": selectors.assignable_agencies() if "assign" in actions else (),

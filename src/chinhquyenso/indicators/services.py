@@ -68,8 +68,11 @@ RECEIVED_SQL = {
     "received_reusing": "SUM(CASE WHEN d.id IN (SELECT dossier_id FROM dossiers_dossiercomponent "
     "WHERE reused_from_id IS NOT NULL) THEN 1 ELSE 0 END)",
     "with_fee": "SUM(CASE WHEN d.fee_due > 0 THEN 1 ELSE 0 END)",
+    # A real online payment only: a Payment of method online carrying the platform's transaction
+    # reference (payments.services records one only for a payment the platform confirmed), never
+    # the dossier's fee_paid amount alone.
     "paid_online": "SUM(CASE WHEN d.fee_due > 0 AND d.id IN (SELECT dossier_id FROM dossiers_payment "
-    "WHERE method = 'online') THEN 1 ELSE 0 END)",
+    "WHERE method = 'online' AND transaction_ref <> '') THEN 1 ELSE 0 END)",
     # History imported from an old system carries amounts but no payment method.
     "payment_method_unknown": "SUM(CASE WHEN d.fee_due > 0 AND d.imported AND d.id NOT IN "
     "(SELECT dossier_id FROM dossiers_payment) THEN 1 ELSE 0 END)",

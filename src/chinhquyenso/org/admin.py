@@ -14,7 +14,7 @@ from chinhquyenso.core.errors import DomainError
 from chinhquyenso.org import services
 from chinhquyenso.org.models import Agency, AgencyKind, Reorganization, Succession
 
-STRUCTURE = ["code", "name", "kind", "parent", "electronic_code", "valid_from", "valid_to"]
+STRUCTURE = ["code", "name", "kind", "parent", "electronic_code", "admin_unit_code", "valid_from", "valid_to"]
 
 
 class ReorganizationForm(forms.Form):
@@ -53,10 +53,10 @@ class ReorganizationForm(forms.Form):
 
 @admin.register(Agency)
 class AgencyAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "electronic_code", "parent", "valid_from", "valid_to"]
+    list_display = ["name", "kind", "electronic_code", "admin_unit_code", "parent", "valid_from", "valid_to"]
     list_filter = ["kind", "valid_to"]
-    search_fields = ["name", "name_folded", "electronic_code"]
-    fields = ["name", "kind", "parent", "electronic_code", "valid_from", "valid_to", "code"]
+    search_fields = ["name", "name_folded", "electronic_code", "admin_unit_code"]
+    fields = ["name", "kind", "parent", "electronic_code", "admin_unit_code", "valid_from", "valid_to", "code"]
     readonly_fields = ["valid_to", "code"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -71,6 +71,7 @@ class AgencyAdmin(admin.ModelAdmin):
             kind=obj.kind,
             parent=obj.parent,
             electronic_code=obj.electronic_code,
+            admin_unit_code=obj.admin_unit_code,
             valid_from=obj.valid_from,
         )
         obj.pk, obj.code = created.pk, created.code

@@ -55,6 +55,14 @@ class Agency(NamedUniqueMessage, models.Model):
         verbose_name="cơ quan cấp trên",
     )
     electronic_code = models.CharField("mã định danh điện tử", max_length=30, blank=True, db_index=True)
+    admin_unit_code = models.CharField(
+        "mã đơn vị hành chính",
+        max_length=10,
+        blank=True,
+        db_index=True,
+        help_text="Mã của đơn vị hành chính mà UBND này quản lý, theo danh mục đơn vị hành chính Việt Nam "
+        "(ví dụ 30307 là phường Long Xuyên); để trống với sở, ngành.",
+    )
     valid_from = models.DateField("hiệu lực từ", default=dt.date(2000, 1, 1))
     valid_to = models.DateField(
         "hết hiệu lực từ", null=True, blank=True, help_text="Ngày đầu tiên cơ quan không còn hoạt động."

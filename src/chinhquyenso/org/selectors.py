@@ -1,10 +1,11 @@
 import datetime as dt
+import re
 
 from django.utils import timezone
 
 from chinhquyenso.core.errors import DomainError, NotFound
 from chinhquyenso.core.text import fold, nfc
-from chinhquyenso.org.models import Agency, Succession
+from chinhquyenso.org.models import Agency, AgencyKind, Succession
 
 
 def current_successor(agency: Agency) -> Agency | None:
@@ -171,3 +172,92 @@ def version_chains(agencies) -> list[list[Agency]]:
         seen.update(v.pk for v in chain)
         chains.append(chain)
     return chains
+
+
+# ---------------------------------------------------------------- an address → its commune
+
+# How addresses abbreviate the unit types, folded: "P. Mỹ Bình", "X.Vĩnh Tế", "TT Chợ Mới".
+_TYPE_ABBREVIATIONS = [
+    (re.compile(r"\b(?:tt|t\.t)\s*\.?\s*(?=\w)"), "thi tran "),
+    (re.compile(r"\bp\s*\.\s*(?=\w)"), "phuong "),
+    (re.compile(r"\bx\s*\.\s*(?=\w)"), "xa "),
+]
+_UNIT_TYPES = ("thi tran", "phuong", "xa", "dac khu")
+
+
+def _address_words(text: str) -> str:
+    """The address folded, abbreviations spelled out, punctuation as spaces, padded with spaces."""
+    folded = fold(text)
+    for pattern, replacement in _TYPE_ABBREVIATIONS:
+        folded = pattern.sub(replacement, folded)
+    return f" {' '.join(re.sub(r'[^0-9a-z]+', ' ', folded).split())} "
+
+
+def _unit_names(agency: Agency) -> tuple[str, str]:
+    """("xa my hoa hung", "my hoa hung") for "UBND xã Mỹ Hòa Hưng"."""
+    qualified = agency.name_folded.removeprefix("ubnd ").strip()
+    bare = qualified
+    for unit_type in _UNIT_TYPES:
+        if qualified.startswith(unit_type + " "):
+            bare = qualified[len(unit_type) + 1 :]
+            break
+    return qualified, bare
+
+
+def successor_on(agency: Agency, day: dt.date) -> Agency | None:
+    """The version valid on `day` that took over `agency`'s work (following open-work
+    successions forward); `agency` itself when it is valid that day."""
+    seen = set()
+    while agency is not None and agency.pk not in seen and not agency.is_valid_on(day):
+        seen.add(agency.pk)
+        if agency.valid_from > day:
+            return None
+        link = (
+            Succession.objects.filter(source=agency, takes_open_work=True)
+            .exclude(reorganization__kind=TRANSFER)
+            .select_related("successor")
+            .order_by("reorganization__effective_date", "id")
+            .last()
+        )
+        agency = link.successor if link else None
+    return agency
+
+
+def agency_for_address(text: str, day: dt.date | None = None) -> Agency | None:
+    """The commune-level committee valid on `day` (today by default) whose commune or ward the
+    address names, matched without diacritics or case ("phuong my binh" finds "phường Mỹ Bình").
+    A commune merged away since names its successor: an address still written with the old
+    "phường Mỹ Bình" gives the ward it is part of now. The most specific match wins (a name
+    with its type, "xã Vĩnh Tế", before a bare "Vĩnh Tế"; then the longer name); None when
+    nothing matches or two different units match equally (no guess)."""
+    day = day or timezone.localdate()
+    words = _address_words(text or "")
+    if not words.strip():
+        return None
+    best: dict[tuple[int, int], set[int]] = {}
+    candidates: dict[int, Agency] = {}
+    communes = Agency.objects.filter(kind=AgencyKind.COMMUNE_COMMITTEE, valid_from__lte=day)
+    for agency in communes.only("id", "name_folded", "valid_from", "valid_to"):
+        qualified, bare = _unit_names(agency)
+        if f" {qualified} " in words:
+            score = (2, len(qualified))
+        elif bare != qualified and f" {bare} " in words:
+            score = (1, len(bare))
+        else:
+            continue
+        candidates[agency.pk] = agency
+        best.setdefault(score, set()).add(agency.pk)
+    if not best:
+        return None
+    for score in sorted(best, reverse=True):
+        matched = [candidates[pk] for pk in best[score]]
+        # A unit valid that day before an old commune of the same name elsewhere: addresses
+        # follow the new names.
+        resolved = {a.pk for a in matched if a.is_valid_on(day)}
+        if not resolved:
+            resolved = {getattr(successor_on(a, day), "pk", None) for a in matched} - {None}
+        if len(resolved) == 1:
+            return Agency.objects.select_related("parent").get(pk=resolved.pop())
+        if len(resolved) > 1:
+            return None
+    return None

@@ -41,12 +41,13 @@ def _snapshot(agency: Agency) -> dict:
         "kind": agency.kind,
         "parent": agency.parent_id,
         "electronic_code": agency.electronic_code,
+        "admin_unit_code": agency.admin_unit_code,
         "valid_from": agency.valid_from,
         "valid_to": agency.valid_to,
     }
 
 
-def _new_agency(*, name, kind, parent, electronic_code, valid_from, code=None) -> Agency:
+def _new_agency(*, name, kind, parent, electronic_code, valid_from, code=None, admin_unit_code="") -> Agency:
     name = nfc(name)
     if not name:
         raise DomainError("Tên cơ quan không được để trống.", "name")
@@ -65,6 +66,7 @@ def _new_agency(*, name, kind, parent, electronic_code, valid_from, code=None) -
         kind=kind,
         parent=parent,
         electronic_code=electronic_code,
+        admin_unit_code=nfc(admin_unit_code),
         valid_from=valid_from,
     )
 
@@ -79,9 +81,16 @@ def create_agency(
     electronic_code: str = "",
     valid_from: dt.date = dt.date(2000, 1, 1),
     code: str | None = None,
+    admin_unit_code: str = "",
 ) -> Agency:
     agency = _new_agency(
-        name=name, kind=kind, parent=parent, electronic_code=electronic_code, valid_from=valid_from, code=code
+        name=name,
+        kind=kind,
+        parent=parent,
+        electronic_code=electronic_code,
+        valid_from=valid_from,
+        code=code,
+        admin_unit_code=admin_unit_code,
     )
     audit.record(actor=actor, action="agency.create", obj=agency, agency_id=agency.pk, after=_snapshot(agency))
     return agency
@@ -106,6 +115,18 @@ def _close(agency: Agency, effective_date: dt.date) -> None:
     agency.save(update_fields=["valid_to"])
 
 
+def _same(agency: Agency, **changes) -> dict:
+    """The spec of a new version of `agency`: what it was, with `changes`."""
+    spec = dict(
+        name=agency.name,
+        kind=agency.kind,
+        parent=agency.parent,
+        electronic_code=agency.electronic_code,
+        admin_unit_code=agency.admin_unit_code,
+    )
+    return {**spec, **changes}
+
+
 def _reparent_children(old: Agency, new: Agency, effective_date: dt.date, reorganization, actor) -> None:
     """Current children of a closed agency move under its successor (as new versions)."""
     for child in old.children.current():
@@ -113,7 +134,7 @@ def _reparent_children(old: Agency, new: Agency, effective_date: dt.date, reorga
             reorganization,
             actor,
             [child],
-            [dict(name=child.name, kind=child.kind, parent=new, electronic_code=child.electronic_code)],
+            [_same(child, parent=new)],
             effective_date,
         )
 
@@ -164,17 +185,22 @@ def _reorganization(kind, effective_date, legal_basis, note, subject="") -> Reor
 
 @transaction.atomic
 def rename(
-    *, actor, agency: Agency, new_name: str, effective_date: dt.date, legal_basis: str = "", note: str = ""
+    *,
+    actor,
+    agency: Agency,
+    new_name: str,
+    effective_date: dt.date,
+    legal_basis: str = "",
+    note: str = "",
+    admin_unit_code: str | None = None,
 ) -> Agency:
+    """A new name (and, for a commune whose unit was re-coded, a new administrative-unit code)."""
     _validate_sources([agency], effective_date)
     reorg = _reorganization(Reorganization.Kind.RENAME, effective_date, legal_basis, note)
-    [new] = _apply(
-        reorg,
-        actor,
-        [agency],
-        [dict(name=new_name, kind=agency.kind, parent=agency.parent, electronic_code=agency.electronic_code)],
-        effective_date,
-    )
+    spec = _same(agency, name=new_name)
+    if admin_unit_code is not None:
+        spec["admin_unit_code"] = admin_unit_code
+    [new] = _apply(reorg, actor, [agency], [spec], effective_date)
     return new
 
 
@@ -190,6 +216,7 @@ def merge(
     electronic_code: str = "",
     legal_basis: str = "",
     note: str = "",
+    admin_unit_code: str = "",
 ) -> Agency:
     if len(sources) < 2:
         raise DomainError("Hợp nhất cần ít nhất hai cơ quan.", "sources")
@@ -199,7 +226,7 @@ def merge(
         reorg,
         actor,
         sources,
-        [dict(name=name, kind=kind, parent=parent, electronic_code=electronic_code)],
+        [dict(name=name, kind=kind, parent=parent, electronic_code=electronic_code, admin_unit_code=admin_unit_code)],
         effective_date,
     )
     return new
@@ -264,7 +291,7 @@ def dissolve(
             reorg,
             actor,
             [child],
-            [dict(name=child.name, kind=child.kind, parent=successor, electronic_code=child.electronic_code)],
+            [_same(child, parent=successor)],
             effective_date,
         )
 
@@ -279,7 +306,7 @@ def move(
         reorg,
         actor,
         [agency],
-        [dict(name=agency.name, kind=agency.kind, parent=new_parent, electronic_code=agency.electronic_code)],
+        [_same(agency, parent=new_parent)],
         effective_date,
     )
     return new

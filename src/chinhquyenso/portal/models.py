@@ -18,6 +18,9 @@ class SubmissionDraft(models.Model):
     note = models.TextField(blank=True)
     # {"<component order>": {"file": sha256, "name": original name} or {"edata": EDataItem id}}
     components = models.JSONField(default=dict, blank=True)
+    # Tờ khai điện tử: the values typed (dates ISO) and the version of the procedure's e-form they were typed in.
+    form_values = models.JSONField("nội dung tờ khai điện tử", default=dict, blank=True)
+    form_version = models.PositiveIntegerField("phiên bản tờ khai", null=True, blank=True)
     dossier = models.OneToOneField(Dossier, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -11,6 +11,7 @@ from chinhquyenso.core.text import nfc
 from chinhquyenso.core.uploads import store_upload
 from chinhquyenso.dossiers import services as dossier_services
 from chinhquyenso.dossiers.models import Channel, Dossier, EDataItem
+from chinhquyenso.portal import form_services
 from chinhquyenso.portal.models import SubmissionDraft
 from chinhquyenso.procedures.models import Procedure, ServiceLevel
 
@@ -124,10 +125,14 @@ def submit_draft(draft: SubmissionDraft) -> Dossier:
     missing = missing_components(draft)
     if missing:
         raise DomainError("Còn thiếu giấy tờ: " + "; ".join(missing) + ".", "components")
+    # The e-form (tờ khai điện tử): its typed values, and its PDF standing in for the declaration's upload.
+    eform_data, declaration = form_services.for_submission(draft)
     components = []
     for order, choice in sorted(draft.components.items(), key=lambda kv: int(kv[0])):
         if "file" in choice:
             components.append({"order": int(order), "file_id": choice["file"]})
+        elif "eform" in choice:
+            components.append({"order": int(order), "file_id": declaration[int(order)]})
         else:
             components.append({"order": int(order), "edata_item": choice["edata"]})
     applicant = {k: draft.applicant.get(k, "") for k in ("full_name", "identity_number", "phone", "address")}
@@ -144,7 +149,7 @@ def submit_draft(draft: SubmissionDraft) -> Dossier:
         applicant=applicant,
         agency_code=draft.agency_code or None,
         components=components,
-        form_data={"ghi_chu": draft.note} if draft.note else {},
+        form_data={**eform_data, **({"ghi_chu": draft.note} if draft.note else {})},
         idempotency_key=f"draft:{draft.pk}",
         then=link,
     )

@@ -24,7 +24,7 @@ from chinhquyenso.core.http import pdf_response, stored_file_response
 from chinhquyenso.dossiers import printing
 from chinhquyenso.dossiers import selectors as dossiers
 from chinhquyenso.dossiers.models import Dossier, EDataItem
-from chinhquyenso.portal import selectors, services
+from chinhquyenso.portal import agency_choice, form_services, selectors, services
 from chinhquyenso.portal.models import SubmissionDraft
 from chinhquyenso.procedures import selectors as procedures
 from chinhquyenso.procedures.models import ServiceLevel
@@ -173,30 +173,39 @@ def draft_applicant(request, draft_id):
     draft = _draft(request, draft_id)
     if draft.dossier_id:
         return redirect("portal:receipt", code=draft.dossier.code)
-    agencies = procedures.handling_agencies(draft.procedure, local_date(timezone.now())).order_by("name")
-    errors = {}
-    if request.method == "POST":
+    today = local_date(timezone.now())
+    errors, typed = {}, None
+    query = request.POST.get("agency_query", "") if request.method == "POST" else request.GET.get("tim", "")
+    chosen = request.POST.get("agency_code", "") if request.method == "POST" else draft.agency_code
+    if request.method == "POST" and request.POST.get("filter"):
+        # The list filter without JavaScript: show the list again, keep what was typed, save nothing.
+        typed = {k: request.POST.get(k, "") for k in ("phone", "address", "note")}
+    elif request.method == "POST":
         try:
-            agency_code = request.POST.get("agency_code", "")
-            if len(agencies) > 1 and not agencies.filter(code=agency_code).exists():
+            offered = agency_choice.receiving_agencies(draft.procedure, today)
+            if len(offered) > 1 and chosen not in {a.code for a in offered}:
                 raise DomainError("Hãy chọn cơ quan nhận hồ sơ.", "agency_code")
             services.save_applicant(
                 draft,
                 phone=request.POST.get("phone", ""),
                 address=request.POST.get("address", ""),
                 note=request.POST.get("note", ""),
-                agency_code=agency_code,
+                agency_code=chosen,
             )
-            return redirect("portal:draft_components", draft_id=draft.pk)
+            return redirect(form_services.step_after_applicant(draft), draft_id=draft.pk)
         except DomainError as error:
             errors = _errors(error)
             draft.refresh_from_db()
+            typed = {k: request.POST.get(k, "") for k in ("phone", "address", "note")}
+    address = typed["address"] if typed else draft.applicant.get("address", "")
+    choice = agency_choice.build(draft.procedure, today, chosen=chosen, address=address, query=query)
     return render(
         request,
         "portal/draft_applicant.html",
         {
             "draft": draft,
-            "agencies": agencies,
+            "typed": typed,
+            "choice": choice,
             "errors": errors,
             "step": 1,
             "from_registry": services.SOURCE_POPULATION in draft.applicant_sources,
@@ -272,11 +281,14 @@ def draft_review(request, draft_id):
             except DomainError as failure:
                 error = failure
     components = [(c, draft.components.get(str(c.order))) for c in draft.procedure.components.all()]
+    offered = agency_choice.receiving_agencies(draft.procedure, local_date(timezone.now()))
     return render(
         request,
         "portal/draft_review.html",
         {
             "draft": draft,
+            "agency": agency_choice.chosen_agency(draft, offered),
+            "agency_editable": len(offered) > 1,
             "components": components,
             "step": 3,
             "errors": _errors(error) if error else {},

@@ -55,6 +55,15 @@ class ProcedureDetail(ProcedureSummary):
     agencies: list[AgencyRef]
 
 
+class ProcedureFormOut(Schema):
+    procedure: str
+    version: int
+    title: str
+    published_at: str
+    form_schema: dict = Field(..., alias="schema", description="JSON Schema (draft 2020-12) of the values")
+    layout: dict = Field(..., description="Sections, field order, labels, help texts, widths, prefill sources")
+
+
 class SearchParams(Schema):
     q: str = Field("", max_length=200)
     field: str = Field("", max_length=60)
@@ -85,6 +94,27 @@ def search(request, params: Query[SearchParams]):
         summary(p)
         for p in selectors.ranked_procedures(params.q, params.field, params.service_level or "", params.limit)
     ]
+
+
+@router.get(
+    "/{code}/form",
+    response=ProcedureFormOut,
+    by_alias=True,
+    auth=None,
+    summary="Tờ khai điện tử của thủ tục (JSON Schema và bố cục, phiên bản hiện hành)",
+)
+def form(request, code: str):
+    found = selectors.form_by_code(code) if len(code) <= 40 and "\x00" not in code else None
+    if found is None:
+        raise NotFound("Thủ tục này chưa có tờ khai điện tử.", "code")
+    return {
+        "procedure": found.procedure.code,
+        "version": found.version,
+        "title": found.title,
+        "published_at": found.created_at.isoformat(),
+        "schema": found.schema,
+        "layout": found.layout,
+    }
 
 
 @router.get("/{code}", response=ProcedureDetail, auth=None, summary="Chi tiết thủ tục")

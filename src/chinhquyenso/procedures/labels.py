@@ -9,5 +9,6 @@ AUDIT_ACTIONS = CodeLabels(
         "procedure.transfer": "Chuyển thẩm quyền giải quyết thủ tục hành chính",
         "procedure.assignments_follow_reorganization": "Chuyển cơ quan giải quyết thủ tục theo sắp xếp tổ chức",
         "procedure.catalog_import": "Nhập danh mục thủ tục hành chính",
+        "procedure_form.publish": "Ban hành phiên bản tờ khai điện tử",
     }
 )

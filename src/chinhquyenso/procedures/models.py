@@ -1,5 +1,6 @@
 import re
 
+from django.conf import settings
 from django.db import models
 
 from chinhquyenso.core.unique import NamedUniqueMessage
@@ -194,11 +195,53 @@ class ProcedureGroupMember(models.Model):
         return f"{self.order}. {self.procedure}"
 
 
+class ProcedureForm(models.Model):
+    """Tờ khai điện tử: one version of a procedure's declaration form, as data —
+    a JSON Schema (draft 2020-12) for the values and a layout (sections, field
+    order, labels, help, widths, prefill sources). Never edited once saved: a
+    change is a new version, and a dossier keeps the version it was filled with."""
+
+    procedure = models.ForeignKey(
+        Procedure, on_delete=models.CASCADE, related_name="forms", verbose_name="thủ tục hành chính"
+    )
+    version = models.PositiveIntegerField("phiên bản")
+    title = models.CharField("tên tờ khai", max_length=300)
+    schema = models.JSONField("lược đồ dữ liệu (JSON Schema 2020-12)")
+    layout = models.JSONField("bố cục (mục, thứ tự, nhãn, hướng dẫn)")
+    note = models.CharField("nội dung thay đổi", max_length=300, blank=True)
+    created_at = models.DateTimeField("ban hành lúc", auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="người ban hành",
+    )
+
+    class Meta:
+        ordering = ["procedure", "-version"]
+        constraints = [models.UniqueConstraint(fields=["procedure", "version"], name="procedure_form_version_unique")]
+        verbose_name = "tờ khai điện tử"
+        verbose_name_plural = "tờ khai điện tử"
+
+    def __str__(self):
+        return f"{self.title} (phiên bản {self.version})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            from chinhquyenso.core.errors import DomainError
+
+            raise DomainError("Phiên bản tờ khai đã ban hành không được sửa; hãy lưu thành phiên bản mới.", "version")
+        super().save(*args, **kwargs)
+
+
 __all__ = [
     "Field",
     "Level",
     "Procedure",
     "ProcedureAgency",
+    "ProcedureForm",
     "ProcedureGroup",
     "ProcessStep",
     "RequiredComponent",

@@ -8,7 +8,7 @@ from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
 from chinhquyenso.core.registry import PROCEDURE_SEARCH
 from chinhquyenso.core.text import fold
 from chinhquyenso.org.models import Agency
-from chinhquyenso.procedures.models import Field, Procedure, ProcedureAgency, ProcessStep
+from chinhquyenso.procedures.models import Field, Procedure, ProcedureAgency, ProcedureForm, ProcessStep
 
 
 def handling_agencies(procedure: Procedure, day: dt.date):
@@ -206,3 +206,43 @@ def catalog_entries(codes=None) -> list[dict]:
             }
         )
     return entries
+
+
+# ---------------------------------------------------------------- e-forms (tờ khai điện tử)
+
+
+def current_form(procedure: Procedure) -> ProcedureForm | None:
+    """The newest version of the procedure's e-form; None where it has none."""
+    return ProcedureForm.objects.filter(procedure=procedure).order_by("-version").first()
+
+
+def form_version(procedure_id: int, version) -> ProcedureForm | None:
+    """One version of a procedure's e-form, the one a dossier or draft was filled with."""
+    if isinstance(version, bool) or not isinstance(version, int):
+        return None
+    return ProcedureForm.objects.filter(procedure_id=procedure_id, version=version).select_related("procedure").first()
+
+
+def form_by_code(code: str) -> ProcedureForm | None:
+    """The current e-form of the active procedure with this code (the API, the blank-form PDF)."""
+    return (
+        ProcedureForm.objects.filter(procedure__code=code, procedure__is_active=True)
+        .select_related("procedure")
+        .order_by("-version")
+        .first()
+    )
+
+
+def declared_subject(procedure_id: int, form_data) -> tuple[str, dict]:
+    """What a result is about, from the dossier's e-form values ({"version", "values"}): the subject
+    in words ("Nguyễn Văn An, sinh ngày 01/02/2026") and the typed facts, per the form's layout.
+    ("", {}) for a dossier without an e-form."""
+    from chinhquyenso.procedures import eforms
+
+    data = form_data if isinstance(form_data, dict) else {}
+    values = data.get("values")
+    form = form_version(procedure_id, data.get("version")) if isinstance(values, dict) else None
+    if form is None:
+        return "", {}
+    definition = eforms.of(form)
+    return eforms.subject_of(definition, values), eforms.facts_of(definition, values)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
-from django.db import transaction
+from django.db import models, transaction
 
 from chinhquyenso.accounts.models import Role
 from chinhquyenso.core import audit, events
@@ -18,6 +19,7 @@ from chinhquyenso.procedures.models import (
     Field,
     Procedure,
     ProcedureAgency,
+    ProcedureForm,
     ProcessStep,
     RequiredComponent,
     ServiceLevel,
@@ -300,3 +302,84 @@ def record_admin_edit(*, actor, procedure: Procedure, created: bool) -> None:
             "via": "admin",
         },
     )
+
+
+# ---------------------------------------------------------------- e-forms (tờ khai điện tử)
+
+FORMS_DIR = Path(__file__).resolve().parent / "data" / "forms"
+
+
+@transaction.atomic
+def publish_form(*, actor, procedure: Procedure, schema, layout, title: str = "", note: str = "") -> ProcedureForm:
+    """Save a procedure's e-form as its next version, after checking it (eforms.check_definition).
+    The same schema, layout and title as the current version publish nothing: the current one is
+    returned. Saved versions never change: drafts and dossiers keep the version they were filled with."""
+    from chinhquyenso.procedures import eforms
+
+    procedure = Procedure.objects.select_for_update().get(pk=procedure.pk)  # one version number at a time
+    names = list(procedure.components.values_list("name", flat=True))
+    eforms.check_definition(schema, layout, names)
+    title = nfc(title) or nfc(layout.get("title"))
+    if not title:
+        raise DomainError("Hãy đặt tên tờ khai (“title”).", "title")
+    current = ProcedureForm.objects.filter(procedure=procedure).order_by("-version").first()
+    if current and (current.schema, current.layout, current.title) == (schema, layout, title):
+        return current
+    form = ProcedureForm.objects.create(
+        procedure=procedure,
+        version=(current.version + 1) if current else 1,
+        title=title,
+        schema=schema,
+        layout=layout,
+        note=nfc(note)[:300],
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    audit.record(
+        actor=actor,
+        action="procedure_form.publish",
+        obj=form,
+        after={"procedure": procedure.code, "version": form.version, "fields": len(schema["properties"])},
+    )
+    return form
+
+
+def load_forms(*, actor, directory: Path | None = None, codes: list[str] | None = None) -> list[str]:
+    """Publish the e-forms shipped as data (procedures/data/forms/*.json) for the procedures of the
+    catalog with those codes; a file whose procedure is not in the catalog is skipped. A file may
+    ask for its declaration component to be added ("add_component": true) where the catalog lists
+    none (chứng thực bản sao). Returns one line per file, for the command's output."""
+    import json
+
+    lines = []
+    for path in sorted((directory or FORMS_DIR).glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise DomainError(f"Không đọc được tệp tờ khai {path.name}: không phải JSON hợp lệ.", path.name) from error
+        if not isinstance(data, dict) or not isinstance(data.get("layout"), dict) or "schema" not in data:
+            raise DomainError(f"Tệp tờ khai {path.name} phải có “procedure”, “schema” và “layout”.", path.name)
+        code = data.get("procedure", "")
+        if codes is not None and code not in codes:
+            continue
+        procedure = Procedure.objects.filter(code=code).first()
+        if procedure is None:
+            lines.append(f"{path.name}: bỏ qua, danh mục không có thủ tục {code}.")
+            continue
+        with transaction.atomic():
+            component = nfc(data["layout"].get("component"))
+            if data.get("add_component") and component and not procedure.components.filter(name=component).exists():
+                last = procedure.components.aggregate(models.Max("order"))["order__max"] or 0
+                RequiredComponent.objects.create(procedure=procedure, order=last + 1, name=component)
+            try:
+                form = publish_form(
+                    actor=actor,
+                    procedure=procedure,
+                    schema=data["schema"],
+                    layout=data["layout"],
+                    title=data.get("title", ""),
+                    note=data.get("note", f"Nạp từ tệp {path.name}"),
+                )
+            except DomainError as error:
+                raise DomainError(f"Tệp {path.name}: {error.message}", error.field) from error
+        lines.append(f"{path.name}: {procedure.code} — {form.title}, phiên bản {form.version}.")
+    return lines

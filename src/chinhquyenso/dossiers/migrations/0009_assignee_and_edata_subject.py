@@ -6,26 +6,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dossiers', '0008_vietnamese_labels'),
+        ("dossiers", "0008_vietnamese_labels"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='dossier',
-            name='assignee',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='assigned_dossiers', to=settings.AUTH_USER_MODEL, verbose_name='chuyên viên thụ lý'),
+            model_name="dossier",
+            name="assignee",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="assigned_dossiers",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="chuyên viên thụ lý",
+            ),
         ),
         migrations.AddField(
-            model_name='edataitem',
-            name='facts',
-            field=models.JSONField(blank=True, default=dict, verbose_name='thông tin trên giấy tờ'),
+            model_name="edataitem",
+            name="facts",
+            field=models.JSONField(blank=True, default=dict, verbose_name="thông tin trên giấy tờ"),
         ),
         migrations.AddField(
-            model_name='edataitem',
-            name='subject',
-            field=models.CharField(blank=True, max_length=255, verbose_name='về ai, về việc gì'),
+            model_name="edataitem",
+            name="subject",
+            field=models.CharField(blank=True, max_length=255, verbose_name="về ai, về việc gì"),
         ),
     ]

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
+import hmac
 import unicodedata
 from typing import Protocol
 
@@ -62,7 +64,10 @@ class NationalPortal(Protocol):
     def push_dossier_status(self, *, dossier_code: str, status: str, at: dt.datetime, agency_code: str) -> None: ...
 
 
-PAYMENT_STATUSES = ("paid", "pending", "failed")
+PAYMENT_STATUSES = ("paid", "pending", "failed", "cancelled", "expired")
+# Statuses after which the platform never changes a payment again (except a late "paid", see payments.services).
+FINAL_PAYMENT_STATUSES = ("paid", "failed", "cancelled", "expired")
+SIGNATURE_HEADER = "X-Payment-Signature"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,12 +75,54 @@ class PaymentIntent:
     transaction_ref: str
     amount: int
     pay_url: str = ""
+    qr_payload: str = ""  # the text a VietQR-style code carries; "" when the platform gives none
+
+
+@dataclasses.dataclass(frozen=True)
+class PaymentInfo:
+    """What the platform says about one payment when asked (never what a browser redirect says)."""
+
+    transaction_ref: str
+    status: str
+    amount: int | None = None  # None when the platform's answer does not say
+    order_ref: str = ""
+    paid_at: dt.datetime | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class StatementLine:
+    """One line of the platform's daily statement (sao kê) for reconciliation."""
+
+    transaction_ref: str
+    order_ref: str
+    amount: int
+    status: str
+    paid_at: dt.datetime | None = None
 
 
 class PaymentGateway(Protocol):
     """Nền tảng thanh toán trực tuyến (PayGov)."""
 
-    def create_payment(self, *, order_ref: str, amount: int, description: str) -> PaymentIntent: ...
+    def create_payment(
+        self, *, order_ref: str, amount: int, description: str, return_url: str = "", callback_url: str = ""
+    ) -> PaymentIntent: ...
 
     def payment_status(self, transaction_ref: str) -> str:
-        """'paid', 'pending' or 'failed'."""
+        """One of PAYMENT_STATUSES."""
+
+    def payment_info(self, transaction_ref: str) -> PaymentInfo: ...
+
+    def statement(self, day: dt.date) -> list[StatementLine]:
+        """The payments the platform settled on `day` (Vietnam's calendar day)."""
+
+
+def payment_signature(body: bytes, secret: str) -> str:
+    """The signature of a server-to-server payment callback: HMAC-SHA256 of the raw body with the
+    merchant secret, as "sha256=<hex>" in the SIGNATURE_HEADER header."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def payment_signature_valid(body: bytes, signature: str, secret: str) -> bool:
+    if not secret or not signature:
+        return False
+    return hmac.compare_digest(payment_signature(body, secret), signature.strip())

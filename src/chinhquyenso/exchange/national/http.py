@@ -25,7 +25,14 @@ from django.conf import settings
 
 from chinhquyenso.core.text import format_number, nfc
 from chinhquyenso.exchange.national import forbid_inside_transaction
-from chinhquyenso.exchange.national.base import PAYMENT_STATUSES, NationalSystemError, PaymentIntent, Person
+from chinhquyenso.exchange.national.base import (
+    PAYMENT_STATUSES,
+    NationalSystemError,
+    PaymentInfo,
+    PaymentIntent,
+    Person,
+    StatementLine,
+)
 
 log = logging.getLogger(__name__)
 
@@ -237,35 +244,92 @@ class HttpNationalPortal(_HttpAdapter):
 
 
 class HttpPaymentGateway(_HttpAdapter):
-    """POST {base}/payments; GET {base}/payments/{transaction_ref}."""
+    """POST {base}/payments; GET {base}/payments/{transaction_ref}; GET {base}/statements/{yyyy-mm-dd}.
+
+    The shape is the one the payment simulator speaks (chinhquyenso.payments.simulator,
+    docs/national-systems.md); the callback the platform sends back is checked by
+    payments.services with base.payment_signature_valid."""
 
     prefix = "PAYMENT"
     system = "Nền tảng thanh toán trực tuyến (PayGov)"
 
-    def create_payment(self, *, order_ref: str, amount: int, description: str) -> PaymentIntent:
+    def create_payment(
+        self, *, order_ref: str, amount: int, description: str, return_url: str = "", callback_url: str = ""
+    ) -> PaymentIntent:
         if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
             raise ValueError("amount must be a positive whole number of đồng")
+        body = {"order_ref": order_ref, "amount": amount, "description": nfc(description)}
+        if return_url:
+            body["return_url"] = return_url
+        if callback_url:
+            body["callback_url"] = callback_url
         # The order reference is the idempotency key: a retried POST (after a
         # timeout) must not create a second payment.
-        data = self._request(
-            "POST",
-            "/payments",
-            "/payments",
-            json={"order_ref": order_ref, "amount": amount, "description": nfc(description)},
-            headers={"Idempotency-Key": order_ref},
-        )
+        data = self._request("POST", "/payments", "/payments", json=body, headers={"Idempotency-Key": order_ref})
         if not isinstance(data, dict):
             raise NationalSystemError(self._malformed())
+        if "amount" in data and data["amount"] != amount:
+            raise NationalSystemError(self._malformed("số tiền trả về không khớp"))
         return PaymentIntent(
             transaction_ref=self._text(data, "transaction_ref", required=True),
             amount=amount,
             pay_url=self._text(data, "pay_url", required=True),
+            qr_payload=self._text(data, "qr_payload"),
         )
 
-    def payment_status(self, transaction_ref: str) -> str:
+    def payment_info(self, transaction_ref: str) -> PaymentInfo:
         data = self._request("GET", "/payments/{ref}", f"/payments/{_segment(transaction_ref)}", not_found_ok=True)
         if data is _NOT_FOUND:
             raise NationalSystemError(f"{self.system} không tìm thấy giao dịch này.")
         if not isinstance(data, dict) or data.get("status") not in PAYMENT_STATUSES:
             raise NationalSystemError(self._malformed("trường “status”"))
-        return data["status"]
+        amount = data.get("amount")
+        if amount is not None and (not isinstance(amount, int) or isinstance(amount, bool)):
+            raise NationalSystemError(self._malformed("trường “amount”"))
+        if data.get("transaction_ref") not in (None, transaction_ref):
+            raise NationalSystemError(self._malformed("mã giao dịch trả về không khớp"))
+        return PaymentInfo(
+            transaction_ref=transaction_ref,
+            status=data["status"],
+            amount=amount,
+            order_ref=self._text(data, "order_ref"),
+            paid_at=self._moment(data, "paid_at"),
+        )
+
+    def payment_status(self, transaction_ref: str) -> str:
+        return self.payment_info(transaction_ref).status
+
+    def statement(self, day: dt.date) -> list[StatementLine]:
+        data = self._request("GET", "/statements/{day}", f"/statements/{day.isoformat()}")
+        rows = data.get("transactions") if isinstance(data, dict) else None
+        if not isinstance(rows, list):
+            raise NationalSystemError(self._malformed("sao kê phải có mảng “transactions”"))
+        lines = []
+        for row in rows:
+            if not isinstance(row, dict) or row.get("status") not in PAYMENT_STATUSES:
+                raise NationalSystemError(self._malformed("dòng sao kê"))
+            amount = row.get("amount")
+            if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
+                raise NationalSystemError(self._malformed("trường “amount” của sao kê"))
+            lines.append(
+                StatementLine(
+                    transaction_ref=self._text(row, "transaction_ref", required=True),
+                    order_ref=self._text(row, "order_ref"),
+                    amount=amount,
+                    status=row["status"],
+                    paid_at=self._moment(row, "paid_at"),
+                )
+            )
+        return lines
+
+    def _moment(self, data: dict, key: str) -> dt.datetime | None:
+        text = self._text(data, key)
+        if not text:
+            return None
+        try:
+            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise NationalSystemError(self._malformed(f"trường “{key}”")) from None
+        if moment.tzinfo is None:
+            raise NationalSystemError(self._malformed(f"trường “{key}” thiếu múi giờ"))
+        return moment

@@ -20,19 +20,22 @@ National portal (SimulatedNationalPortal):
 - push_dossier_status checks its arguments like the real service would and
   keeps the pushes on the instance (`pushed`), for tests.
 
-Payment platform (SimulatedPaymentGateway):
+Payment platform (SimulatedPaymentGateway, in-process; the demo and the payment
+tests run the simulator process chinhquyenso.payments.simulator instead):
 - create_payment gives a deterministic reference "SIM" + 12 hex digits of the
-  order reference (a retry gets the same one) and a local pay URL;
+  order reference (a retry gets the same one) and, as pay URL, the return URL
+  when one is given (the payment is settled at once), else a local path;
 - an order reference ending in "-pending" or "-failed" gives a payment that
   stays in that status; every other SIM reference is "paid"; an unknown
-  reference raises NationalSystemError like the real service's 404."""
+  reference raises NationalSystemError like the real service's 404;
+- there is no statement (reconciliation says so)."""
 
 import datetime as dt
 import hashlib
 
 from django.conf import settings
 
-from chinhquyenso.exchange.national.base import NationalSystemError, PaymentIntent, Person
+from chinhquyenso.exchange.national.base import NationalSystemError, PaymentInfo, PaymentIntent, Person, StatementLine
 
 SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Võ", "Phan", "Đặng", "Bùi", "Đỗ"]
 GIVEN = [
@@ -114,14 +117,21 @@ class SimulatedNationalPortal:
 
 
 class SimulatedPaymentGateway:
-    def create_payment(self, *, order_ref: str, amount: int, description: str) -> PaymentIntent:
+    """In-process stand-in kept for unit tests and a development server without the simulator
+    process: no pay page (the "pay URL" is the return URL: the payment is settled at once) and no
+    statement. The demo and the payment tests run the real simulator process instead
+    (python -m chinhquyenso.payments.simulator, CQS_PAYMENT_ADAPTER=http)."""
+
+    def create_payment(
+        self, *, order_ref: str, amount: int, description: str, return_url: str = "", callback_url: str = ""
+    ) -> PaymentIntent:
         if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
             raise ValueError("amount must be a positive whole number of đồng")
         digest = hashlib.sha256(order_ref.encode()).hexdigest()[:12].upper()
         # The outcome rides in the reference so that payment_status needs no stored state.
         outcome = next((s for s in ("pending", "failed") if order_ref.endswith(f"-{s}")), "paid")
         ref = f"SIM{digest}" + {"paid": "", "pending": "P", "failed": "F"}[outcome]
-        return PaymentIntent(transaction_ref=ref, amount=amount, pay_url=f"/thanh-toan/mo-phong/{ref}")
+        return PaymentIntent(transaction_ref=ref, amount=amount, pay_url=return_url or f"/thanh-toan/mo-phong/{ref}")
 
     def payment_status(self, transaction_ref: str) -> str:
         if not (
@@ -131,3 +141,12 @@ class SimulatedPaymentGateway:
         ):
             raise NationalSystemError("Nền tảng thanh toán trực tuyến (PayGov) không tìm thấy giao dịch này.")
         return {"P": "pending", "F": "failed"}.get(transaction_ref[15:], "paid")
+
+    def payment_info(self, transaction_ref: str) -> PaymentInfo:
+        return PaymentInfo(transaction_ref=transaction_ref, status=self.payment_status(transaction_ref))
+
+    def statement(self, day: dt.date) -> list[StatementLine]:
+        raise NationalSystemError(
+            "Trình mô phỏng trong tiến trình không có sao kê; hãy chạy trình mô phỏng nền tảng thanh toán "
+            "(python -m chinhquyenso.payments.simulator) và đặt CQS_PAYMENT_ADAPTER=http."
+        )

@@ -86,10 +86,14 @@ def reporter_address(feedback: Feedback) -> tuple[str, str] | None:
 def notify_reporter(feedback: Feedback, *, kind: str, message: str, at) -> Message | None:
     """Write a message to the report's author into the outbox, in the
     current transaction (kind "feedback.<kind>"; delivered by the outbox's
-    worker after commit). An e-mail carries the link to the report's public page."""
+    worker after commit). An e-mail carries the link to the report's public page; a reporter
+    signed in when reporting also sees it in their account's notices (feedback.notifications)."""
+    from chinhquyenso.feedback.notifications import tell_reporter_account
+
+    subject = f"Phản ánh {feedback.code}: {feedback.get_status_display().lower()}"
     address = reporter_address(feedback)
     if address is None:
-        return None
+        return tell_reporter_account(feedback, kind=kind, subject=subject, message=message, at=at)
     channel, recipient = address
     body = (
         f"{message}\n\nMã phản ánh: {feedback.code}. Tra cứu tiến độ trên Cổng thông tin của tỉnh "
@@ -98,8 +102,9 @@ def notify_reporter(feedback: Feedback, *, kind: str, message: str, at) -> Messa
     return outbox.enqueue(
         channel=channel,
         recipient=recipient,
+        user=feedback.reporter if feedback.reporter_id else None,
         kind=f"feedback.{kind}",
-        subject=f"Phản ánh {feedback.code}: {feedback.get_status_display().lower()}",
+        subject=subject,
         body=body,
         agency_id=feedback.agency_id,
         link=reverse("feedback:report", args=[feedback.code]) if channel == Message.Channel.EMAIL else "",

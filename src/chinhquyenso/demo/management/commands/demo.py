@@ -26,6 +26,52 @@ def log_to_file() -> str:
     return str(path)
 
 
+def start_vneid_simulator(out):
+    """Sign-in with VNeID in the demo: without CQS_OIDC_* set, the VNeID simulator
+    (accounts.oidc_simulator) runs beside the server and the platform is pointed at it."""
+    from chinhquyenso.accounts import oidc
+    from chinhquyenso.accounts.oidc_simulator import spawn
+
+    if oidc.is_configured():
+        return None
+
+    client_id, secret = "cqs-demo", "cqs-demo-" + os.urandom(8).hex()
+    try:
+        process, url = spawn("--client-id", client_id, "--client-secret", secret)
+    except (OSError, RuntimeError):
+        out.write("Không chạy được máy mô phỏng VNeID; trang đăng nhập chỉ có tên đăng nhập và mật khẩu.")
+        return None
+    settings.CQS.update(
+        OIDC_DISCOVERY_URL=f"{url}/.well-known/openid-configuration",
+        OIDC_CLIENT_ID=client_id,
+        OIDC_CLIENT_SECRET=secret,
+    )
+    out.write(f"VNeID mô phỏng (đăng nhập công dân bằng số định danh bất kỳ gồm 12 chữ số): {url}")
+    return process
+
+
+def start_payment_simulator(out):
+    """Online payment in the demo: unless an operator set CQS_PAYMENT_ADAPTER=http, the payment platform
+    simulator (payments.simulator) runs beside the server and the platform is pointed at it."""
+    if settings.CQS.get("PAYMENT_ADAPTER") == "http":
+        return None
+    token, secret = "cqs-demo-" + os.urandom(8).hex(), "cqs-demo-" + os.urandom(16).hex()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chinhquyenso.payments.simulator", "--port", "0", "--secret", secret, "--token", token],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = process.stdout.readline().strip()
+    if not line.startswith("PAYMENT_SIMULATOR_URL="):
+        process.terminate()
+        out.write("Không chạy được máy mô phỏng nền tảng thanh toán; thanh toán trực tuyến dùng bản mô phỏng nội bộ.")
+        return None
+    url = line.split("=", 1)[1]
+    settings.CQS.update(PAYMENT_ADAPTER="http", PAYMENT_BASE_URL=url, PAYMENT_TOKEN=token, PAYMENT_SECRET=secret)
+    out.write(f"Nền tảng thanh toán mô phỏng (trang thanh toán có nút “Thanh toán” và “Hủy”): {url}")
+    return process
+
+
 class Command(BaseCommand):
     help = "Chạy bản trình diễn: tạo CSDL, dựng tỉnh mẫu nếu CSDL trống, chạy máy chủ web và tiến trình nền."
 
@@ -55,8 +101,14 @@ class Command(BaseCommand):
         # The worker's own output (not only its log lines) goes to the file too; its errors stay on screen.
         with open(log_file, "a", encoding="utf-8") as log:
             worker = subprocess.Popen([sys.executable, "-m", "chinhquyenso.cli", "worker"], stdout=log)
+        vneid = start_vneid_simulator(self.stdout)
+        payment = start_payment_simulator(self.stdout)
         self.stdout.write(self.style.SUCCESS(f"Mở trình duyệt: http://{addr}/   (API: http://{addr}/api/docs)"))
         try:
             call_command("runserver", addr, use_reloader=False, insecure_serving=True)
         finally:
             worker.terminate()
+            if vneid is not None:
+                vneid.terminate()
+            if payment is not None:
+                payment.terminate()
