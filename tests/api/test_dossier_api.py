@@ -70,11 +70,14 @@ def test_submit_track_and_act_through_the_api(birth_procedure, officers, citizen
     assert upload.status_code == 201
     attached = post(counter, f"/api/dossiers/{code}/actions/attach_result", {"file_id": upload.json()["file_id"]})
     assert attached.json()["has_electronic_result"] is True
-    paid = post(
+    # The citizen's word is not a payment (only the payment platform's confirmation is); the counter's is.
+    declared = post(
         client_for(citizen),
         f"/api/dossiers/{code}/actions/pay",
         {"amount": 4000, "method": "online", "transaction_ref": "PAYGOV-0001"},
     )
+    assert declared.status_code == 400 and declared.json()["field"] == "method"
+    paid = post(counter, f"/api/dossiers/{code}/actions/pay", {"amount": 4000, "method": "counter"})
     assert paid.json()["fee_paid"] == 4000
     returned = post(counter, f"/api/dossiers/{code}/actions/return_result", {"delivery": "online"})
     assert returned.json()["status"] == "returned"

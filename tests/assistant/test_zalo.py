@@ -6,8 +6,6 @@ OA API (CQS_ZALO_ADAPTER=http), where the test reads it back."""
 
 import datetime as dt
 import json
-import subprocess
-import sys
 import time
 
 import httpx
@@ -19,6 +17,7 @@ from chinhquyenso.assistant import conversation
 from chinhquyenso.assistant.answers import Answer
 from chinhquyenso.assistant.channels import services, zalo
 from chinhquyenso.assistant.models import Conversation
+from chinhquyenso.core import simulators
 from chinhquyenso.core.models import IdempotencyKey
 from chinhquyenso.exchange import outbox, senders
 from chinhquyenso.exchange.models import Message
@@ -89,29 +88,12 @@ class Simulator:
 def simulator(live_server, zalo_settings):
     """The simulator process on a free port, its webhook the live server's; the platform's OA API
     base URL is the simulator."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "chinhquyenso.assistant.channels.zalo_simulator",
-            "--port",
-            "0",
-            "--webhook",
-            live_server.url + WEBHOOK,
-            "--app-id",
-            APP_ID,
-            "--secret",
-            SECRET,
-            "--access-token",
-            TOKEN,
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
+    process, url = simulators.spawn(
+        "chinhquyenso.assistant.channels.zalo_simulator",
+        "ZALO_SIMULATOR",
+        *("--webhook", live_server.url + WEBHOOK, "--app-id", APP_ID, "--secret", SECRET, "--access-token", TOKEN),
     )
     try:
-        line = process.stdout.readline().strip()
-        assert line.startswith("ZALO_SIMULATOR_URL="), line
-        url = line.split("=", 1)[1]
         zalo_settings.CQS = {**zalo_settings.CQS, "ZALO_BASE_URL": url}
         yield Simulator(url)
     finally:

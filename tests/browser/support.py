@@ -13,13 +13,15 @@ each page is weighed as on a first visit.
 
 from __future__ import annotations
 
+import os
 import shutil
 import weakref
 from collections import defaultdict
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-AXE_PATH = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+# CQS_AXE_CORE: another copy (.ci/run gives the PostgreSQL pass its own, as `npm ci` may rewrite node_modules).
+AXE_PATH = Path(os.environ.get("CQS_AXE_CORE") or REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js")
 SCREENSHOTS = REPO_ROOT / "artifacts" / "screenshots"
 
 PHONE = {"width": 360, "height": 740}  # a low-end Android phone

@@ -4,11 +4,9 @@ accepts their dossier, the outbox worker's step sends the SMS to the gateway sim
 process), which received it; the citizen sees the notice counted in the header, opens the list and
 follows the notice to the dossier. Every page of ours passes check_page."""
 
-import subprocess
-import sys
-
 import httpx
 
+from chinhquyenso.core import simulators
 from chinhquyenso.dossiers import services
 from chinhquyenso.exchange import outbox
 from tests.browser.support import check_page, sign_in
@@ -19,14 +17,7 @@ PHONE = "0912345678"
 
 
 def start_sms_simulator(settings):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "chinhquyenso.exchange.sms_simulator", "--port", "0", "--token", "sms-test-token"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = process.stdout.readline().strip()
-    assert line.startswith("SMS_SIMULATOR_URL="), line
-    url = line.split("=", 1)[1]
+    process, url = simulators.spawn("chinhquyenso.exchange.sms_simulator", "SMS_SIMULATOR", "--token", "sms-test-token")
     settings.CQS = {
         **settings.CQS,
         "OUTBOX_SENDERS": {**settings.CQS["OUTBOX_SENDERS"], "sms": "chinhquyenso.exchange.senders.sms_sender"},

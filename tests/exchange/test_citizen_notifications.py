@@ -3,14 +3,13 @@ they consent (exchange.consent, dossiers.notifications); the SMS gateway simulat
 process; a signed-in reporter sees the answers to their report in their notices."""
 
 import datetime as dt
-import subprocess
-import sys
 
 import httpx
 import pytest
 from django.core import mail
 from django.db import transaction
 
+from chinhquyenso.core import simulators
 from chinhquyenso.core.models import AuditRecord, DomainEvent
 from chinhquyenso.dossiers import notifications, services
 from chinhquyenso.dossiers.models import Status
@@ -265,15 +264,8 @@ class Gateway:
 
 @pytest.fixture
 def gateway(settings):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "chinhquyenso.exchange.sms_simulator", "--port", "0", "--token", "sms-test-token"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    process, url = simulators.spawn("chinhquyenso.exchange.sms_simulator", "SMS_SIMULATOR", "--token", "sms-test-token")
     try:
-        line = process.stdout.readline().strip()
-        assert line.startswith("SMS_SIMULATOR_URL="), line
-        url = line.split("=", 1)[1]
         settings.CQS = {
             **settings.CQS,
             "OUTBOX_SENDERS": {**settings.CQS["OUTBOX_SENDERS"], "sms": "chinhquyenso.exchange.senders.sms_sender"},

@@ -1,12 +1,10 @@
 """The payment platform simulator as its own process (chinhquyenso.payments.simulator), the
 platform pointed at it over HTTP (CQS_PAYMENT_ADAPTER=http), and a dossier with a fee."""
 
-import subprocess
-import sys
-
 import httpx
 import pytest
 
+from chinhquyenso.core import simulators
 from chinhquyenso.dossiers import services as dossiers
 from tests.datasets import PAPER
 
@@ -35,24 +33,9 @@ class Simulator:
 
 
 def start_simulator(settings, site_url: str):
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "chinhquyenso.payments.simulator",
-            "--port",
-            "0",
-            "--secret",
-            SECRET,
-            "--token",
-            TOKEN,
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
+    process, url = simulators.spawn(
+        "chinhquyenso.payments.simulator", "PAYMENT_SIMULATOR", "--secret", SECRET, "--token", TOKEN
     )
-    line = process.stdout.readline().strip()
-    assert line.startswith("PAYMENT_SIMULATOR_URL="), line
-    url = line.split("=", 1)[1]
     settings.CQS = {
         **settings.CQS,
         "SITE_URL": site_url,

@@ -211,3 +211,20 @@ def test_only_the_province_administrator(admin_user, subject, records, officers)
     assert subject.is_active and subject.identity_number == CCCD
     # Officers' accounts are not data-subject pages (their records are the agency's HR files).
     assert signed_in(admin_user).get(f"{BASE}{officers['xa_a']['leader'].pk}/").status_code == 404
+
+
+def test_notification_consents_and_the_national_identity_link_are_exported_and_erased(admin_user, subject, records):
+    from chinhquyenso.accounts.models import IdentityLink
+    from chinhquyenso.exchange.models import NotificationConsent
+
+    NotificationConsent.objects.create(
+        user=subject, channel="sms", address=PHONE, wording="Đồng ý nhận tin nhắn SMS.", given_at=AT
+    )
+    IdentityLink.objects.create(user=subject, issuer="https://vneid.example", subject="sub-123", last_seen=AT)
+    data = services.collect(subject)
+    assert [c["address"] for c in data["notification_consents"]] == [PHONE]
+    assert [link["subject"] for link in data["identity_links"]] == ["sub-123"]
+
+    services.erase(admin_user, subject)
+    assert not NotificationConsent.objects.filter(address=PHONE).exists()
+    assert not IdentityLink.objects.filter(subject="sub-123").exists()

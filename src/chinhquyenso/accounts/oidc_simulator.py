@@ -55,6 +55,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 
+from chinhquyenso.core import simulators
+
 CODE_SECONDS = 60
 TOKEN_SECONDS = 600
 CITIZEN_ID = re.compile(r"^\d{12}$")
@@ -437,23 +439,14 @@ def serve(provider: Provider, host: str = "127.0.0.1", port: int = 0) -> Threadi
 
 def spawn(*args: str) -> tuple[subprocess.Popen, str]:
     """Start the simulator as its own process on a free port: (the process, its URL)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "chinhquyenso.accounts.oidc_simulator", "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = process.stdout.readline().strip()
-    if not line.startswith("OIDC_SIMULATOR_URL="):
-        process.terminate()
-        raise RuntimeError(f"the OIDC simulator did not start: {line!r}")
-    return process, line.split("=", 1)[1]
+    return simulators.spawn("chinhquyenso.accounts.oidc_simulator", "OIDC_SIMULATOR", *args)
 
 
 def main(argv: list[str] | None = None) -> None:
     env = os.environ.get
     parser = argparse.ArgumentParser(description="VNeID OpenID Connect provider simulator (docs/national-systems.md)")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8791, help="0: a free port")
+    parser.add_argument("--port", type=int, default=simulators.DEFAULT_PORTS["OIDC_SIMULATOR"], help="0: a free port")
     parser.add_argument("--client-id", default=env("CQS_OIDC_CLIENT_ID") or "cqs-demo")
     parser.add_argument("--client-secret", default=env("CQS_OIDC_CLIENT_SECRET") or "cqs-demo-secret")
     parser.add_argument("--id-claim", default=env("CQS_OIDC_ID_CLAIM") or "citizen_id")
@@ -468,13 +461,7 @@ def main(argv: list[str] | None = None) -> None:
         id_claim=args.id_claim,
     )
     server = serve(provider, args.host, args.port)
-    print(f"OIDC_SIMULATOR_URL={provider.issuer}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    simulators.serve_forever(server, "OIDC_SIMULATOR", provider.issuer)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMessage
 
+from chinhquyenso.core import simulators
 from chinhquyenso.core.privacy import mask_personal_data
 from chinhquyenso.core.text import nfc
 
@@ -197,7 +198,8 @@ class HttpSmsSender:
 
     def __init__(self, *, base_url: str | None = None, token: str | None = None, timeout: float | None = None):
         cqs = settings.CQS
-        default = "http://127.0.0.1:8791" if cqs.get("SMS_ADAPTER") == "simulator" else ""
+        port = simulators.DEFAULT_PORTS["SMS_SIMULATOR"]
+        default = f"http://127.0.0.1:{port}" if cqs.get("SMS_ADAPTER") == "simulator" else ""
         self.base_url = ((cqs.get("SMS_BASE_URL") or default) if base_url is None else base_url).strip().rstrip("/")
         self.token = cqs.get("SMS_TOKEN", "") if token is None else token
         self.brandname = cqs.get("SMS_BRANDNAME", "") or "DVC"
@@ -267,7 +269,7 @@ SMS_ADAPTERS = {"console": ConsoleSmsSender, "http": HttpSmsSender, "simulator":
 def sms_sender():
     """The SMS sender CQS["SMS_ADAPTER"] names: console (development: logged, nothing leaves),
     simulator (the local gateway simulator process, exchange.sms_simulator, at CQS_SMS_BASE_URL or
-    http://127.0.0.1:8791), http (a real gateway at CQS_SMS_BASE_URL). A wrong name fails each SMS
+    http://127.0.0.1:8792), http (a real gateway at CQS_SMS_BASE_URL). A wrong name fails each SMS
     (kept as a failure with the reason), not the worker's other channels."""
     adapter = settings.CQS.get("SMS_ADAPTER", "console")
     if adapter not in SMS_ADAPTERS:

@@ -1,6 +1,6 @@
 """A stand-in for a brandname SMS gateway, run as its own process (standard library only, no Django):
 
-    python -m chinhquyenso.exchange.sms_simulator --port 8791 --token demo-sms-token
+    python -m chinhquyenso.exchange.sms_simulator --port 8792 --token demo-sms-token
 
 It prints `SMS_SIMULATOR_URL=http://127.0.0.1:<port>` once it listens (`--port 0`: a free port).
 The platform is pointed at it with CQS_SMS_ADAPTER=simulator (or http) and CQS_SMS_BASE_URL=<that
@@ -33,6 +33,8 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from chinhquyenso.core import simulators
 
 SEND_PATH = "/sms/send"
 PHONE = re.compile(r"84[0-9]{9,10}")
@@ -182,17 +184,11 @@ def serve(gateway: Gateway, host: str = "127.0.0.1", port: int = 0) -> Threading
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Brandname SMS gateway simulator (docs/operations.md)")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8791, help="0: a free port")
+    parser.add_argument("--port", type=int, default=simulators.DEFAULT_PORTS["SMS_SIMULATOR"], help="0: a free port")
     parser.add_argument("--token", default=os.environ.get("CQS_SMS_TOKEN", "demo-sms-token"))
     args = parser.parse_args(argv)
     server = serve(Gateway(token=args.token), args.host, args.port)
-    print(f"SMS_SIMULATOR_URL=http://{args.host}:{server.server_address[1]}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    simulators.serve_forever(server, "SMS_SIMULATOR")
 
 
 if __name__ == "__main__":

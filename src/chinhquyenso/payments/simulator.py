@@ -1,7 +1,7 @@
 """A stand-in for the online payment platform (PayGov-style), run as its own process
 (standard library only, no Django):
 
-    python -m chinhquyenso.payments.simulator --port 8791 --secret demo-payment-secret \\
+    python -m chinhquyenso.payments.simulator --port 8793 --secret demo-payment-secret \\
         --token demo-payment-token
 
 It prints `PAYMENT_SIMULATOR_URL=http://127.0.0.1:<port>` once it listens (`--port 0`: a free
@@ -56,6 +56,8 @@ import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from chinhquyenso.core import simulators
 
 VN = dt.timezone(dt.timedelta(hours=7))
 STATUSES = ("paid", "failed", "cancelled", "expired")
@@ -372,7 +374,9 @@ def main(argv: list[str] | None = None) -> None:
     env = os.environ.get
     parser = argparse.ArgumentParser(description="Payment platform simulator (docs/operations.md)")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8791, help="0: a free port")
+    parser.add_argument(
+        "--port", type=int, default=simulators.DEFAULT_PORTS["PAYMENT_SIMULATOR"], help="0: a free port"
+    )
     parser.add_argument("--secret", default=env("CQS_PAYMENT_SECRET", "demo-payment-secret"))
     parser.add_argument("--token", default=env("CQS_PAYMENT_TOKEN", ""))
     parser.add_argument("--minutes", type=int, default=30, help="a pending payment expires after this")
@@ -382,13 +386,7 @@ def main(argv: list[str] | None = None) -> None:
     server = serve(platform, args.host, args.port)
     url = f"http://{args.host}:{server.server_address[1]}"
     platform.public_url = args.public_url.rstrip("/") or url
-    print(f"PAYMENT_SIMULATOR_URL={url}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    simulators.serve_forever(server, "PAYMENT_SIMULATOR", url)
 
 
 if __name__ == "__main__":

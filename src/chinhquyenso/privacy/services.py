@@ -170,6 +170,25 @@ def collect(subject: User) -> dict:
             }
             for m in messages_to(subject).order_by("created_at", "pk")
         ],
+        "notification_consents": [
+            {
+                "channel": consent.get_channel_display(),
+                "address": consent.address,
+                "wording": consent.wording,
+                "given_at": _when(consent.given_at),
+                "withdrawn_at": _when(consent.withdrawn_at),
+            }
+            for consent in subject.notification_consents.order_by("channel")
+        ],
+        "identity_links": [
+            {
+                "issuer": link.issuer,
+                "subject": link.subject,
+                "first_seen": _when(link.first_seen),
+                "last_seen": _when(link.last_seen),
+            }
+            for link in subject.identity_links.order_by("first_seen")
+        ],
         "drafts": [
             {"procedure_id": draft.procedure_id, "applicant": draft.applicant, "updated_at": _when(draft.updated_at)}
             for draft in subject.submission_drafts.all()  # portal sits above this app: read through the relation
@@ -305,6 +324,10 @@ def _anonymize_account(subject: User, names: list[str]) -> int:
     subject.set_unusable_password()
     subject.save()
     ApiToken.objects.filter(user=subject, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    # The addresses the person agreed to be told at, and the link to their national identity: a later
+    # VNeID sign-in starts a new account instead of finding this one.
+    subject.notification_consents.all().delete()
+    subject.identity_links.all().delete()
     return 1
 
 

@@ -45,6 +45,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from chinhquyenso.core import simulators
+
 SEND_PATH = "/v3.0/oa/message/cs"
 TEXT_MAX = 2000
 OA_ID = "4368496045530598081"  # the simulated Official Account (recipient.id of events)
@@ -206,7 +208,7 @@ def main(argv: list[str] | None = None) -> None:
     env = os.environ.get
     parser = argparse.ArgumentParser(description="Zalo Official Account simulator (docs/national-systems.md)")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8790, help="0: a free port")
+    parser.add_argument("--port", type=int, default=simulators.DEFAULT_PORTS["ZALO_SIMULATOR"], help="0: a free port")
     parser.add_argument("--webhook", default=env("ZALO_SIMULATOR_WEBHOOK", "http://127.0.0.1:8000/kenh/zalo/webhook/"))
     parser.add_argument("--app-id", default=env("CQS_ZALO_APP_ID", "demo-app"))
     parser.add_argument("--secret", default=env("CQS_ZALO_SECRET", "demo-secret"))
@@ -214,13 +216,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     platform = Platform(webhook=args.webhook, app_id=args.app_id, secret=args.secret, access_token=args.access_token)
     server = serve(platform, args.host, args.port)
-    print(f"ZALO_SIMULATOR_URL=http://{args.host}:{server.server_address[1]}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    simulators.serve_forever(server, "ZALO_SIMULATOR")
 
 
 if __name__ == "__main__":

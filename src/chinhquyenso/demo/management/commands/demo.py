@@ -6,6 +6,7 @@ import sys
 from django.conf import settings
 from django.core.management import call_command
 
+from chinhquyenso.core import simulators
 from chinhquyenso.core.logs import logging_config
 from chinhquyenso.core.management.base import BaseCommand
 from chinhquyenso.demo.services import account_lines
@@ -56,17 +57,13 @@ def start_payment_simulator(out):
     if settings.CQS.get("PAYMENT_ADAPTER") == "http":
         return None
     token, secret = "cqs-demo-" + os.urandom(8).hex(), "cqs-demo-" + os.urandom(16).hex()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "chinhquyenso.payments.simulator", "--port", "0", "--secret", secret, "--token", token],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = process.stdout.readline().strip()
-    if not line.startswith("PAYMENT_SIMULATOR_URL="):
-        process.terminate()
+    try:
+        process, url = simulators.spawn(
+            "chinhquyenso.payments.simulator", "PAYMENT_SIMULATOR", "--secret", secret, "--token", token
+        )
+    except (OSError, RuntimeError):
         out.write("Không chạy được máy mô phỏng nền tảng thanh toán; thanh toán trực tuyến dùng bản mô phỏng nội bộ.")
         return None
-    url = line.split("=", 1)[1]
     settings.CQS.update(PAYMENT_ADAPTER="http", PAYMENT_BASE_URL=url, PAYMENT_TOKEN=token, PAYMENT_SECRET=secret)
     out.write(f"Nền tảng thanh toán mô phỏng (trang thanh toán có nút “Thanh toán” và “Hủy”): {url}")
     return process
