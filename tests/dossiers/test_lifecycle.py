@@ -338,6 +338,32 @@ def test_deadline_sweep_reminds_and_escalates_once(ctx, monkeypatch):
     assert note.link == f"https://dvc.example.gov.vn/can-bo/ho-so/{dossier.code}/"
 
 
+def test_the_due_soon_reminder_goes_to_the_specialist_named_at_acceptance(ctx, admin_user, monkeypatch):
+    from django.utils import timezone
+
+    from chinhquyenso.accounts.models import Role
+    from chinhquyenso.accounts.services import create_officer
+    from chinhquyenso.dossiers.tasks import sweep_deadlines
+    from chinhquyenso.exchange.models import Message
+
+    agency = ctx["province"]["xa_a"]
+    colleague = create_officer(
+        actor=admin_user,
+        username="xa_a.specialist2",
+        password=None,
+        full_name="Lê Văn Hai",
+        memberships=[(agency, Role.SPECIALIST)],
+    )
+    named, shared = submit_online(ctx), submit_online(ctx)
+    services.accept(named, actor=ctx["counter"], at=vn(2025, 3, 10, 10), assignee=colleague)
+    services.accept(shared, actor=ctx["counter"], at=vn(2025, 3, 10, 10))
+    monkeypatch.setattr(timezone, "now", lambda: vn(2025, 3, 12, 9))
+    assert sweep_deadlines.call() == {"reminded": 3, "escalated": 0}
+    told = Message.objects.filter(kind="dossiers.due_soon")
+    assert [m.user for m in told.filter(source_id=str(named.pk))] == [colleague]
+    assert {m.user for m in told.filter(source_id=str(shared.pk))} == {ctx["specialist"], colleague}
+
+
 def test_events_record_every_state_with_timestamp(ctx):
     dossier = submit_online(ctx, components=[])
     services.request_supplement(dossier, actor=ctx["counter"], at=vn(2025, 3, 10, 10))

@@ -194,3 +194,14 @@ def test_one_receiving_agency_needs_no_choice_and_is_shown(province, admin_user,
     assert 'id="agency_code"' not in client.get(f"/nop-ho-so/{draft.pk}/nguoi-nop/").content.decode()
     review = client.get(f"/nop-ho-so/{draft.pk}/xem-lai/").content.decode()
     assert "<dt>Cơ quan nhận hồ sơ</dt><dd>Sở Tư pháp</dd>" in review  # nothing to change: no "Sửa"
+
+
+def test_the_population_registry_address_names_a_current_commune_the_choice_can_start_from(reorganized, citizen):
+    """The registry (here its simulator) gives an address with the commune, as the real one does, so the
+    applicant step can preselect from it before anything is typed."""
+    from chinhquyenso.exchange.national.simulators import SimulatedPopulationRegistry
+
+    person = SimulatedPopulationRegistry().lookup(citizen.identity_number)
+    agency = agency_for_address(person.address)
+    assert agency is not None and agency.kind == AgencyKind.COMMUNE_COMMITTEE and agency.is_current
+    assert agency.name.removeprefix("UBND ") in person.address

@@ -14,12 +14,14 @@ from chinhquyenso.exchange.models import Message
 
 def _notices(dossier: Dossier, roles: list[str], kind: str, message: str, at) -> list[Message]:
     """In-app notices to the officers in `roles` at the agency holding the
-    dossier, once per officer, dossier and kind (the outbox's dedup key)."""
-    users = (
-        Membership.objects.filter(agency_id=dossier.current_agency_id, role__in=roles, user__is_active=True)
-        .select_related("user")
-        .order_by("user_id")
-    )
+    dossier (of its specialists, the one named, if any), once per officer,
+    dossier and kind (the outbox's dedup key)."""
+    memberships = Membership.objects.filter(agency_id=dossier.current_agency_id, role__in=roles, user__is_active=True)
+    if Role.SPECIALIST in roles and dossier.assignee_id:
+        # The specialist named at acceptance handles it (when still there); the others are not disturbed.
+        named = memberships.filter(user_id=dossier.assignee_id)
+        memberships = named if named.exists() else memberships
+    users = memberships.select_related("user").order_by("user_id")
     link = reverse("backoffice:dossier", args=[dossier.code])
     return [
         outbox.build(

@@ -57,6 +57,20 @@ def _hash(text: str) -> int:
     return int(hashlib.sha256(text.encode()).hexdigest(), 16)
 
 
+def _commune_of(h: int) -> str:
+    """A current commune or ward of the installation, as a resident's address names it ("xã Kiến An"):
+    the registry's addresses name one, so the portal can preselect the agency from them."""
+    from chinhquyenso.org.models import Agency, AgencyKind
+
+    names = list(
+        Agency.objects.current()
+        .filter(kind=AgencyKind.COMMUNE_COMMITTEE)
+        .order_by("code")
+        .values_list("name", flat=True)
+    )
+    return names[(h // 10**8) % len(names)].removeprefix("UBND ") if names else ""
+
+
 class SimulatedPopulationRegistry:
     def lookup(self, identity_number: str) -> Person | None:
         from chinhquyenso.accounts.models import User
@@ -82,7 +96,11 @@ class SimulatedPopulationRegistry:
             name,
             birth_date=born,
             gender="Nữ" if " Thị " in f" {name} " else "Nam",
-            address=f"Tổ {(h // 10**6) % 30 + 1}, tỉnh {settings.CQS['PROVINCE_NAME']}",
+            address=", ".join(
+                part
+                for part in (f"Tổ {(h // 10**6) % 30 + 1}", _commune_of(h), f"tỉnh {settings.CQS['PROVINCE_NAME']}")
+                if part
+            ),
         )
 
 
