@@ -78,6 +78,7 @@ SCOPED |= DASHBOARD
 PUBLIC_OR_SELF = {
     ("GET", "/api/procedures"),
     ("GET", "/api/procedures/{code}"),
+    ("GET", "/api/procedures/{code}/form"),  # the blank e-form: public like the catalog
     ("POST", "/api/dossiers/files"),
     ("GET", "/api/auth/csrf"),
     ("POST", "/api/auth/login"),
