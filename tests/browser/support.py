@@ -75,7 +75,7 @@ class _Recorder:
         page.on("request", self._on_request)
         page.on("console", self._on_console)
         page.on("requestfinished", self._on_finished)
-        page.on("requestfailed", lambda request: self.failed.append(request))
+        page.on("requestfailed", self._on_failed)
         self._of[page] = self
 
     @classmethod
@@ -101,7 +101,12 @@ class _Recorder:
             self.csp_violations.append(message.text)
 
     def _on_finished(self, request):
-        self.requests.append(request)
+        if not _browser_own(request):
+            self.requests.append(request)
+
+    def _on_failed(self, request):
+        if not _browser_own(request):
+            self.failed.append(request)
 
     def weigh(self) -> tuple[int, list[tuple[int, str, str]]]:
         """Bytes transferred (response headers + body as sent) for the last page
@@ -115,6 +120,12 @@ class _Recorder:
             rows.append((size, request.resource_type, request.url))
         rows.sort(reverse=True)
         return sum(r[0] for r in rows), rows
+
+
+def _browser_own(request) -> bool:
+    """chromium's own pages (its PDF viewer in a preview frame loads chrome-extension:// and chrome://
+    files, some aborted when the frame goes): not the page's requests, neither its weight nor its errors."""
+    return request.url.startswith(("chrome-extension://", "chrome://"))
 
 
 def _path(url: str) -> str:

@@ -3,6 +3,7 @@ Django's task interface and the worker runs it, on the database queue and on
 the Redis queue."""
 
 import os
+import signal
 
 import pytest
 from django.core.management import call_command
@@ -61,7 +62,12 @@ def redis_queue(settings):
     settings.TASK_QUEUE = "redis"
     settings.RQ_QUEUES = {"default": {"URL": url}}
     settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    # RQ's worker, run in this process, takes over SIGTERM and SIGINT and leaves them so: a later SIGTERM
+    # (CI stopping this run) would raise StopRequested inside some other test instead of ending the run.
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
     yield "default"
+    for number, handler in handlers.items():
+        signal.signal(number, handler)
     connection.flushdb()
 
 

@@ -18,19 +18,22 @@
   query.parentNode.parentNode.insertBefore(status, query.parentNode.nextSibling);
   function apply() {
     var words = fold(query.value).split(/\s+/).filter(Boolean);
-    var shown = 0, last = null;
+    function matches(option) {
+      var name = fold(option.textContent);
+      return words.every(function (w) { return name.indexOf(w) >= 0; });
+    }
+    // The whole list back first, so that choosing below unchooses the one before.
+    groups.forEach(function (group) { group.node.replaceChildren.apply(group.node, group.options); });
+    // One match is the choice; otherwise the current choice stays listed beside the matches.
+    var found = [];
+    groups.forEach(function (group) { found = found.concat(group.options.filter(matches)); });
+    if (found.length === 1 && words.length) found[0].selected = true;
     groups.forEach(function (group) {
-      var kept = group.options.filter(function (option) {
-        var name = fold(option.textContent);
-        return option.selected || words.every(function (w) { return name.indexOf(w) >= 0; });
-      });
+      var kept = group.options.filter(function (option) { return option.selected || matches(option); });
       group.node.replaceChildren.apply(group.node, kept);
       group.node.hidden = kept.length === 0;
-      shown += kept.length;
-      if (kept.length) last = kept[kept.length - 1];
     });
-    if (shown === 1 && words.length && last) last.selected = true;
-    status.textContent = words.length ? shown + " cơ quan khớp." : "";
+    status.textContent = words.length ? found.length + " cơ quan khớp." : "";
   }
   query.addEventListener("input", apply);
   // Enter in the search box filters here; Enter elsewhere saves (not the filter button).
