@@ -386,3 +386,21 @@ def test_the_demo_starts_the_simulator_when_no_provider_is_configured(settings):
         process.wait(timeout=10)
     # An operator's provider is left alone.
     assert start_vneid_simulator(io.StringIO()) is None
+
+
+def test_a_first_sign_in_that_loses_the_race_to_create_the_account_finds_it(db, monkeypatch):
+    """The interleaving the test above hits by chance on PostgreSQL, made certain: another first sign-in
+    of the person commits the account between this one's look and its insert."""
+    real_create = accounts.create_citizen
+
+    def another_sign_in_commits_first(**kwargs):
+        monkeypatch.setattr(accounts, "create_citizen", real_create)
+        real_create(**kwargs)  # the other tab's sign-in (its link follows in its own transaction)
+        return real_create(**kwargs)  # ours: "Số định danh này đã có tài khoản."
+
+    monkeypatch.setattr(accounts, "create_citizen", another_sign_in_commits_first)
+    user = accounts.sign_in_with_identity(
+        issuer="https://vneid.example", subject="sub-002", identity_number=PERSON, full_name="Trần Văn Bình"
+    )
+    assert User.objects.get(identity_number=PERSON) == user
+    assert IdentityLink.objects.get().user == user

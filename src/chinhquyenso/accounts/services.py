@@ -315,7 +315,7 @@ def sign_in_with_identity(
                     actor=actor,
                     provider=provider,
                 )
-        except IntegrityError:
+        except (IntegrityError, _LostRace):
             if attempt:
                 raise
         except _Refused as refused:
@@ -328,6 +328,10 @@ def sign_in_with_identity(
                 )
             raise DomainError(refused.message, "", code=f"oidc_{refused.reason}") from None
     raise AssertionError("unreachable")
+
+
+class _LostRace(Exception):
+    """Another transaction created this person's account between our look and our insert."""
 
 
 class _Refused(Exception):
@@ -355,7 +359,12 @@ def _sign_in_with_identity(*, issuer, subject, identity_number, full_name, phone
     if created:
         if not full_name:
             raise DomainError(f"{provider} không gửi họ và tên; chưa đăng nhập được.", "", code="oidc_claims")
-        user = create_citizen(actor=actor, identity_number=identity_number, full_name=full_name)
+        try:
+            user = create_citizen(actor=actor, identity_number=identity_number, full_name=full_name)
+        except DomainError as error:
+            if error.field != "identity_number":
+                raise
+            raise _LostRace from None  # another first sign-in of this person committed the account meanwhile
     changed = []
     if full_name and not user.full_name:
         user.full_name = full_name
