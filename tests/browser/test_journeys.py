@@ -205,6 +205,8 @@ def test_journey_2_counter_officer_keyboard_only(desktop_page, birth_procedure, 
     tab_to(page, 'nav a[href="/can-bo/tiep-nhan/"]')
     with page.expect_navigation():
         page.keyboard.press("Enter")
+    # autofocus is applied once the page has loaded, which a busy machine may not have reached yet.
+    page.wait_for_load_state("load")
     assert focused(page, "#q"), "the procedure search box does not have focus on /can-bo/tiep-nhan/"
     check_page(page, "chon-thu-tuc", journey=journey)
     page.keyboard.type("khai sinh")
