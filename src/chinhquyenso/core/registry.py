@@ -134,3 +134,10 @@ ANSWER_SOURCES = Registry("Nguồn trả lời của trợ lý")
 # Ranked procedure search for the layers below the one that provides it (the procedures API):
 # "ranked" → callable(query, *, field_code, service_level, limit) -> procedure ids, best first.
 PROCEDURE_SEARCH = Registry("Tìm kiếm thủ tục có xếp hạng")
+
+# The data bus (exchange.bus, docs/data-bus.md). Services this installation provides on the bus:
+# "<service code>.<operation code>" → handler(request, params, payload) → (HTTP status, JSON-able body);
+# the gateway runs it for a call to a local subsystem. Replies to asynchronous calls: outbox message
+# kind → handler(message, response), run after the call succeeded, in its own transaction.
+BUS_HANDLERS = Registry("Dịch vụ trên trục liên thông do hệ thống này cung cấp")
+BUS_REPLIES = Registry("Xử lý kết quả của lời gọi qua trục liên thông")

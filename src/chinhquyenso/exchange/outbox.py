@@ -39,6 +39,7 @@ DEFAULTS = {
         Message.Channel.SMS: "chinhquyenso.exchange.senders.ConsoleSmsSender",
         # The simulator or the OA API, as CQS["ZALO_ADAPTER"] says (docs/national-systems.md).
         Message.Channel.ZALO: "chinhquyenso.exchange.senders.zalo_sender",
+        Message.Channel.BUS: "chinhquyenso.exchange.bus.delivery.BusSender",
     },
     "OUTBOX_MAX_ATTEMPTS": 5,
     "OUTBOX_BACKOFF_SECONDS": 60,
@@ -83,6 +84,7 @@ def build(
     source=None,
     dedup_key: str | None = None,
     secret: bool = False,
+    order_key: str = "",
     at: dt.datetime | None = None,
 ) -> Message:
     """An unsaved message (for `enqueue_many`)."""
@@ -107,6 +109,7 @@ def build(
         source_id=source_id,
         dedup_key=dedup_key,
         secret=secret,
+        order_key=order_key,
         next_attempt_at=at,
         created_at=at,
     )

@@ -18,6 +18,9 @@ class Message(models.Model):
         EMAIL = "email", "Thư điện tử"
         SMS = "sms", "Tin nhắn SMS"
         ZALO = "zalo", "Tin nhắn Zalo (Official Account)"  # recipient: the OA user id (personal data)
+        # A call to another system over the data bus: recipient is the service id, subject the operation,
+        # body the JSON request (exchange.bus.delivery).
+        BUS = "bus", "Gọi dịch vụ qua trục liên thông"
 
     class State(models.TextChoices):
         PENDING = "pending", "Chờ gửi"
@@ -54,6 +57,9 @@ class Message(models.Model):
     source_id = models.CharField("mã số đối tượng liên quan", max_length=80, blank=True)
     # Set when a message must go once only (one reminder per dossier, officer and kind).
     dedup_key = models.CharField("khóa chống gửi trùng", max_length=200, null=True, blank=True, unique=True)
+    # Messages with the same key are delivered in the order they were written (one dossier's calls to
+    # other systems): one waits while an earlier one is not yet sent.
+    order_key = models.CharField("khóa thứ tự gửi", max_length=120, blank=True)
     # A one-time secret (a verification code): the body is erased once the message is sent or given up.
     secret = models.BooleanField("chứa mã bí mật (xóa nội dung sau khi gửi)", default=False)
     state = models.CharField("trạng thái", max_length=10, choices=State.choices, default=State.PENDING)
@@ -72,6 +78,7 @@ class Message(models.Model):
             models.Index(fields=["user", "channel", "state", "-created_at"], name="outbox_user_notices"),
             models.Index(fields=["source_type", "source_id"], name="outbox_source"),
             models.Index(fields=["agency", "state"], name="outbox_agency_state"),
+            models.Index(fields=["order_key", "state", "id"], name="outbox_order"),
         ]
 
     def __str__(self):

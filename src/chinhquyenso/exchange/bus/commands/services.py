@@ -1,0 +1,11 @@
+"""`cqs bus services` (placeholder until its owner fills it in)."""
+
+from django.core.management.base import CommandError
+
+
+def add(actions) -> None:
+    actions.add_parser("services", help="(đang xây dựng)")
+
+
+def run(command, options) -> None:
+    raise CommandError("Chưa cài đặt.")
