@@ -171,7 +171,14 @@ def _audit_checkpoints_outside_data_dir(tmp_path_factory):
     """Module-scoped fixtures (the demo province) sign audit checkpoints too: never into ./var."""
     from django.test import override_settings
 
-    with override_settings(AUDIT_CHECKPOINT_DIR=tmp_path_factory.mktemp("audit-checkpoints")):
+    bus = tmp_path_factory.mktemp("bus")
+    with override_settings(
+        AUDIT_CHECKPOINT_DIR=tmp_path_factory.mktemp("audit-checkpoints"),
+        BUS_KEY_FILE=bus / "bus.key",
+        BUS_CERT_FILE=bus / "bus.crt",
+        BUS_LOG_SEAL_DIR=bus / "bus-log-seals",
+        BUS_LOG_ARCHIVE_DIR=bus / "bus-log-archive",
+    ):
         yield
 
 
@@ -186,6 +193,8 @@ def _test_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "files"
     # Each test's audit chain starts empty: so do its signed checkpoints (core.audit).
     settings.AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"
+    settings.BUS_LOG_SEAL_DIR = tmp_path / "bus-log-seals"  # and the bus's message log its seals
+    settings.BUS_LOG_ARCHIVE_DIR = tmp_path / "bus-log-archive"
     # Fixtures create dozens of accounts; argon2 is tested in tests/accounts.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # A refresh thread would not see the test's transaction; tests/dashboard/test_cache.py covers it.

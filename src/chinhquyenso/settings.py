@@ -60,6 +60,12 @@ SECRET_KEY = _secret_key()
 AUDIT_KEY = os.environ.get("CQS_AUDIT_KEY", "")
 AUDIT_KEY_FILE = Path(os.environ.get("CQS_AUDIT_KEY_FILE", DATA_DIR / "audit.key"))
 AUDIT_CHECKPOINT_DIR = Path(os.environ.get("CQS_AUDIT_CHECKPOINT_DIR", DATA_DIR / "audit-checkpoints"))
+# The data bus's key and certificate (exchange.bus.keys): sign outgoing calls, the message log's seals and the
+# exported registry; generated on first use, kept and backed up apart from the database like the audit key.
+BUS_KEY_FILE = Path(os.environ.get("CQS_BUS_KEY_FILE", DATA_DIR / "bus.key"))
+BUS_CERT_FILE = Path(os.environ.get("CQS_BUS_CERT_FILE", DATA_DIR / "bus.crt"))
+BUS_LOG_SEAL_DIR = Path(os.environ.get("CQS_BUS_LOG_SEAL_DIR", DATA_DIR / "bus-log-seals"))
+BUS_LOG_ARCHIVE_DIR = Path(os.environ.get("CQS_BUS_LOG_ARCHIVE_DIR", DATA_DIR / "bus-log-archive"))
 AUDIT_CHECKPOINT_MINUTES = int(os.environ.get("CQS_AUDIT_CHECKPOINT_MINUTES", 60))
 
 ALLOWED_HOSTS = os.environ.get("CQS_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
@@ -327,6 +333,11 @@ CQS = {
     "LOGIN_WINDOW_MINUTES": 15,
     # Reverse proxies in front of the app (nginx: 1); rate limits then read X-Forwarded-For (core.http.client_ip).
     "TRUSTED_PROXIES": int(os.environ.get("CQS_TRUSTED_PROXIES", 0)),
+    # The data bus (exchange.bus, docs/data-bus.md): this installation's instance and member code (the
+    # province's electronic identifier), the largest body a call may carry.
+    "BUS_INSTANCE": os.environ.get("CQS_BUS_INSTANCE", "VN"),
+    "BUS_MEMBER_CODE": os.environ.get("CQS_BUS_MEMBER_CODE", "000.00.00.H01"),
+    "BUS_MAX_BODY_BYTES": int(os.environ.get("CQS_BUS_MAX_BODY_BYTES", 1_000_000)),
     # National systems: "simulator" (local, used by tests and the demo) or "http".
     "POPULATION_ADAPTER": os.environ.get("CQS_POPULATION_ADAPTER", "simulator"),
     "POPULATION_BASE_URL": os.environ.get("CQS_POPULATION_BASE_URL", ""),
