@@ -52,6 +52,8 @@ class BusRequest:
     asynchronous: bool = False
     timeout: float | None = None
     params: dict[str, str] = field(default_factory=dict)  # filled from the path by the gateway
+    # A provider's own credentials (e.g. `Authorization` for the payment platform), passed on as they are.
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -119,6 +121,7 @@ def call(
     timeout: float | None = None,
     asynchronous: bool = False,
     message_id: str = "",
+    headers: dict[str, str] | None = None,
 ) -> BusResponse:
     """Call `operation` of `service` as `client` (both registry ids). Path parameters fill the
     operation's template; `json_body` is sent as JSON. Returns the provider's answer (any status
@@ -141,6 +144,7 @@ def call(
         correlation=correlation,
         asynchronous=asynchronous,
         timeout=timeout,
+        headers=dict(headers or {}),
     )
     return dispatch(request, resolved=resolved)
 
@@ -239,6 +243,7 @@ def _forward(request: BusRequest, service, started: float) -> BusResponse:
         raise error
     timeout = min(request.timeout or service.timeout, service.timeout)
     headers = {
+        **request.headers,
         "Accept": "application/json",
         "X-Road-Client": request.client,
         "X-Road-Service": service.id,
