@@ -187,9 +187,11 @@ def _test_settings(settings, tmp_path):
     from django.core.cache import cache
 
     from chinhquyenso.assistant import index
+    from chinhquyenso.exchange.bus import registry as bus_registry
 
     cache.clear()  # pages cache catalog lists; each test builds its own catalog
     index.invalidate()  # the search index is checked against this test's catalog
+    bus_registry.invalidate()  # the bus registry's per-process snapshot: never another test's rows or settings
     settings.MEDIA_ROOT = tmp_path / "files"
     # Each test's audit chain starts empty: so do its signed checkpoints (core.audit).
     settings.AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"

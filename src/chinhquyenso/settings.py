@@ -338,13 +338,38 @@ CQS = {
     "BUS_INSTANCE": os.environ.get("CQS_BUS_INSTANCE", "VN"),
     "BUS_MEMBER_CODE": os.environ.get("CQS_BUS_MEMBER_CODE", "000.00.00.H01"),
     "BUS_MAX_BODY_BYTES": int(os.environ.get("CQS_BUS_MAX_BODY_BYTES", 1_000_000)),
-    # National systems: "simulator" (local, used by tests and the demo) or "http".
+    # 1: each message-log entry's commit waits for the disk (exchange.bus.log.append explains why it need not).
+    "BUS_LOG_SYNCHRONOUS_COMMIT": os.environ.get("CQS_BUS_LOG_SYNCHRONOUS_COMMIT") == "1",
+    # How often each process looks for registry changes made by another process (the admin, a load).
+    "BUS_REGISTRY_CHECK_SECONDS": float(os.environ.get("CQS_BUS_REGISTRY_CHECK_SECONDS", 5)),
+    # Interconnected applications: parts of another system silent this long are asked for their status.
+    "INTERCONNECT_POLL_AFTER_MINUTES": int(os.environ.get("CQS_INTERCONNECT_POLL_AFTER_MINUTES", 60)),
+    # Days the message log stays in the database before the monthly job moves it to archive files
+    # (BUS_LOG_ARCHIVE_DIR, kept and verifiable; 0: never). Two years: past the one-year limit for suing
+    # over an administrative decision and the yearly inspection, searchable online meanwhile.
+    "BUS_LOG_RETENTION_DAYS": int(os.environ.get("CQS_BUS_LOG_RETENTION_DAYS", 730)),
+    # The bearer token Prometheus sends to /metrics (exchange.bus.metrics); empty: only a signed-in
+    # province administrator reads it.
+    "METRICS_TOKEN": os.environ.get("CQS_METRICS_TOKEN", ""),
+    # National systems (exchange.national): "bus" — every call through the data bus to the provider the
+    # registry names, at its *_BASE_URL (the real endpoint, or a simulator process in the demo); the old
+    # value "http" means the same. "simulator" answers in-process: a test convenience, not a connector.
     "POPULATION_ADAPTER": os.environ.get("CQS_POPULATION_ADAPTER", "simulator"),
     "POPULATION_BASE_URL": os.environ.get("CQS_POPULATION_BASE_URL", ""),
     "NATIONAL_PORTAL_ADAPTER": os.environ.get("CQS_NATIONAL_PORTAL_ADAPTER", "simulator"),
     "NATIONAL_PORTAL_BASE_URL": os.environ.get("CQS_NATIONAL_PORTAL_BASE_URL", ""),
     "PAYMENT_ADAPTER": os.environ.get("CQS_PAYMENT_ADAPTER", "simulator"),
     "PAYMENT_BASE_URL": os.environ.get("CQS_PAYMENT_BASE_URL", ""),
+    # Ministries' systems reached over the bus (exchange/connectors/registry/*.json name these settings as
+    # their address; empty: the bus answers "not configured"): the police's residence system, Vietnam Social
+    # Security, the Ministry of Justice's civil-status database, the national e-document exchange.
+    "RESIDENCE_BASE_URL": os.environ.get("CQS_RESIDENCE_BASE_URL", ""),
+    "SOCIAL_INSURANCE_BASE_URL": os.environ.get("CQS_SOCIAL_INSURANCE_BASE_URL", ""),
+    "CIVIL_STATUS_BASE_URL": os.environ.get("CQS_CIVIL_STATUS_BASE_URL", ""),
+    "EDOC_BASE_URL": os.environ.get("CQS_EDOC_BASE_URL", ""),
+    # 1: a finished birth, death or marriage registration is pushed to the civil-status database
+    # (dossiers.civil_status_sync; which procedures: dossiers/data/civil_status_procedures.json).
+    "CIVIL_STATUS_SYNC": os.environ.get("CQS_CIVIL_STATUS_SYNC", "0") == "1",
     "POPULATION_TOKEN": os.environ.get("CQS_POPULATION_TOKEN", ""),
     "NATIONAL_PORTAL_TOKEN": os.environ.get("CQS_NATIONAL_PORTAL_TOKEN", ""),
     "PAYMENT_TOKEN": os.environ.get("CQS_PAYMENT_TOKEN", ""),
@@ -357,7 +382,10 @@ CQS = {
     "PAYMENT_PAGE_ORIGIN": os.environ.get("CQS_PAYMENT_PAGE_ORIGIN", ""),
     "NATIONAL_BACKOFF_SECONDS": float(os.environ.get("CQS_NATIONAL_BACKOFF_SECONDS", 0.2)),
     "NATIONAL_TIMEOUT_SECONDS": float(os.environ.get("CQS_NATIONAL_TIMEOUT_SECONDS", 5)),
-    "NATIONAL_RETRIES": int(os.environ.get("CQS_NATIONAL_RETRIES", 2)),
+    # Synchronous calls (an officer waits): at most one quick retry, whatever is set here.
+    "NATIONAL_RETRIES": int(os.environ.get("CQS_NATIONAL_RETRIES", 1)),
+    # Push each dossier's status changes to the national portal over the bus (dossiers.national_sync).
+    "NATIONAL_PORTAL_SYNC": os.environ.get("CQS_NATIONAL_PORTAL_SYNC", "") in ("1", "true", "yes", "on"),
     # The outbox (exchange.outbox): one sender per channel by dotted path — a real SMS gateway in
     # production; attempts and back-off (OUTBOX_MAX_ATTEMPTS, OUTBOX_BACKOFF_SECONDS, …) may be set here.
     "OUTBOX_SENDERS": {

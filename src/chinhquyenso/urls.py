@@ -5,12 +5,18 @@ from django.urls import include, path
 
 from chinhquyenso.api import api
 from chinhquyenso.core.views import healthz, readyz
+from chinhquyenso.exchange.bus import log_views as bus_log
+from chinhquyenso.exchange.bus import metrics as bus_metrics
+from chinhquyenso.exchange.bus import monitor_views as bus_monitor
+from chinhquyenso.exchange.bus import views as bus_views
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     # Browsers ask for /favicon.ico on pages that link none (the Django admin's own pages).
     path("favicon.ico", lambda request: redirect(static("cqs/favicon.ico")), name="favicon"),
     path("readyz", readyz, name="readyz"),
+    # Prometheus (exchange.bus.metrics): a bearer token or a signed-in province administrator; 404 otherwise.
+    path("metrics", bus_metrics.metrics_view, name="metrics"),
     path("", include("chinhquyenso.feedback.urls")),
     path("", include("chinhquyenso.portal.urls")),
     path("", include("chinhquyenso.assistant.urls")),
@@ -18,6 +24,8 @@ urlpatterns = [
     path("can-bo/bao-cao/", include("chinhquyenso.reports.urls")),
     path("can-bo/ho-tich/", include("chinhquyenso.civil_records.urls")),
     path("can-bo/du-lieu-ca-nhan/", include("chinhquyenso.privacy.urls")),
+    path("can-bo/truc-lien-thong/giam-sat/", bus_monitor.monitor, name="bus_monitor"),
+    path("can-bo/truc-lien-thong/nhat-ky/", include(bus_log.urls)),  # auditors (exchange.bus.log_views)
     path("can-bo/", include("chinhquyenso.backoffice.urls")),
     path("dieu-hanh/", include("chinhquyenso.dashboard.urls")),
     path("quan-tri/", admin.site.urls),
@@ -25,6 +33,8 @@ urlpatterns = [
     # Messaging platforms' webhooks (Zalo OA), answering in the platform's shape, not the API's.
     path("kenh/", include("chinhquyenso.assistant.channels.urls")),
     path("open311/v2/", include("chinhquyenso.feedback.open311_urls")),
+    # The data bus (LGSP): other systems call services through it, signed (exchange.bus.views).
+    path("r1/<path:address>", bus_views.endpoint, name="bus-endpoint"),
 ]
 
 # Django's own errors in the format of the path they answer (core.middleware.error_response):

@@ -240,7 +240,15 @@ def test_a_damaged_backup_or_a_used_target_is_refused_before_anything_changes(tm
     (tmp_path / "source" / "files" / "a.pdf").write_bytes(b"%PDF-1.4 a")
     assert _cqs("backup", str(tmp_path / "backup"), env=source).returncode == 0
     manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
-    assert set(manifest["parts"]) == {"database.sqlite3", "audit-checkpoints.tar", "files.tar", "secret.key"}
+    # The bus's key is made on first use: a fresh installation has none yet, only its (empty) folders.
+    assert set(manifest["parts"]) == {
+        "database.sqlite3",
+        "audit-checkpoints.tar",
+        "bus-log-seals.tar",
+        "files.tar",
+        "bus-log-archive.tar",
+        "secret.key",
+    }
     assert manifest["versions"]["chinhquyenso"] and manifest["audit_head"]["seq"] >= 0
 
     # The running installation is not empty: no overwrite without --force.

@@ -1,6 +1,6 @@
-"""National systems behind adapters: the HTTP adapters against a real local
-server speaking our wire format, the simulators' conventions, and the rule
-that a failed population lookup never blocks the counter."""
+"""National systems behind adapters: the bus adapters (exchange.national.http, every call through
+the data bus) against a real local server speaking our wire format, the in-process simulators'
+conventions, and the rule that a failed population lookup never blocks the counter."""
 
 import dataclasses
 import datetime as dt
@@ -24,7 +24,9 @@ from chinhquyenso.exchange.national.simulators import (
     SimulatedPopulationRegistry,
 )
 from tests.conftest import vn
+from tests.exchange.connectors.busfixtures import connect
 
+LOOKUP = "/persons/lookup"  # the citizen ID travels in the body, never in the URL
 CITIZEN = {
     "identity_number": "089201001234",
     "full_name": "Trần Văn Bé",
@@ -83,10 +85,10 @@ class FakeNational:
         if fault:
             self.release.wait(fault.delay)
             return fault.status, fault.body
-        if method == "POST" and path == "/citizens/lookup":
+        if method == "POST" and path == LOOKUP:
             person = self.citizens.get(json.loads(body)["identity_number"])
             return (200, person) if person else (404, {"error": "not found"})
-        if method == "GET" and path == "/procedures":
+        if method == "GET" and path == "/catalog":
             return 200, self.procedures
         if method == "POST" and (m := re.fullmatch(r"/dossiers/([^/]+)/status", path)):
             self.statuses.append({"code": m[1], **json.loads(body)})
@@ -140,18 +142,18 @@ def national():
 
 
 @pytest.fixture
-def configured(settings, national):
-    """All three HTTP adapters pointed at the local server; retries fast."""
-    settings.CQS = {
-        **settings.CQS,
-        "POPULATION_BASE_URL": national.url,
-        "NATIONAL_PORTAL_BASE_URL": national.url + "/",
-        "PAYMENT_BASE_URL": national.url,
-        "NATIONAL_TIMEOUT_SECONDS": 2,
-        "NATIONAL_RETRIES": 2,
-        "NATIONAL_BACKOFF_SECONDS": 0,
-        "POPULATION_TOKEN": "tok-dan-cu",
-    }
+def configured(db, settings, national):
+    """All three bus adapters, the registry loaded, the providers' addresses at the local server."""
+    connect(
+        settings,
+        POPULATION_BASE_URL=national.url,
+        NATIONAL_PORTAL_BASE_URL=national.url + "/",
+        PAYMENT_BASE_URL=national.url,
+        NATIONAL_TIMEOUT_SECONDS=2,
+        NATIONAL_RETRIES=1,
+        NATIONAL_BACKOFF_SECONDS=0,
+        POPULATION_TOKEN="tok-dan-cu",
+    )
     return national
 
 
@@ -170,47 +172,64 @@ def test_lookup_returns_the_registered_person_with_token(configured):
     assert person == Person("089201001234", "Trần Văn Bé", dt.date(1990, 3, 15), "Nam", "Ấp Long Hòa, xã Kiến An")
     assert person.full_name == unicodedata.normalize("NFC", person.full_name)
     method, path, headers, body = configured.requests[0]
-    assert (method, path, json.loads(body)) == ("POST", "/citizens/lookup", {"identity_number": "089201001234"})
-    assert headers["Authorization"] == "Bearer tok-dan-cu"
+    assert (method, path, json.loads(body)) == ("POST", LOOKUP, {"identity_number": "089201001234"})
+    assert headers["Authorization"] == "Bearer tok-dan-cu"  # the provider's own credentials, passed on
+    assert headers["X-Road-Client"].endswith("/mot-cua")
 
 
 def test_unknown_citizen_is_none_not_an_error(configured):
     assert HttpPopulationRegistry().lookup("089201009999") is None
-    assert configured.count("POST", "/citizens/lookup") == 1
+    assert configured.count("POST", LOOKUP) == 1
 
 
-def test_server_error_is_retried_then_succeeds(configured):
-    configured.fail("POST", "/citizens/lookup", Fault(500, b"loi"), Fault(503, b"ban"))
+def test_no_citizen_id_in_a_url(configured):
+    HttpPopulationRegistry().lookup("089201001234")
+    HttpPopulationRegistry().lookup("089201009999")
+    assert [(m, p) for m, p, _, _ in configured.requests] == [("POST", LOOKUP)] * 2
+    assert [json.loads(b)["identity_number"] for _, _, _, b in configured.requests] == ["089201001234", "089201009999"]
+
+
+def test_what_is_not_an_id_is_not_asked(configured):
+    # 12 digits (citizen ID) or 9 (old ID card): anything else has nobody behind it.
+    for number in ("12345", "0892010012345", "08920100123a", "../persons"):
+        assert HttpPopulationRegistry().lookup(number) is None
+    assert configured.requests == []
+    assert HttpPopulationRegistry().lookup("089201001") is None  # 9 digits: asked, not found
+    assert configured.count("POST", LOOKUP) == 1
+
+
+def test_server_error_is_retried_once_then_succeeds(configured):
+    configured.fail("POST", LOOKUP, Fault(500, b"loi"))
     assert HttpPopulationRegistry().lookup("089201001234").full_name == "Trần Văn Bé"
-    assert configured.count("POST", "/citizens/lookup") == 3
+    assert configured.count("POST", LOOKUP) == 2
 
 
 def test_server_error_every_time_gives_up_with_vietnamese_message(configured, caplog):
-    configured.fail("POST", "/citizens/lookup", *[Fault(502)] * 5)
+    configured.fail("POST", LOOKUP, *[Fault(502)] * 5)
     with pytest.raises(NationalSystemError) as error:
         HttpPopulationRegistry().lookup("089201001234")
     assert error.value.message == (
-        "Cơ sở dữ liệu quốc gia về dân cư đang gặp sự cố (mã lỗi HTTP 502, đã thử 3 lần); hãy thử lại sau."
+        "Cơ sở dữ liệu quốc gia về dân cư đang gặp sự cố (mã lỗi HTTP 502, đã thử 2 lần); hãy thử lại sau."
     )
-    assert configured.count("POST", "/citizens/lookup") == 3
+    assert configured.count("POST", LOOKUP) == 2  # a synchronous call is tried again at most once
     # The logs say what failed, never whose record was asked for.
-    assert "HTTP 502" in caplog.text and "089201001234" not in caplog.text
+    assert "remote_error" in caplog.text and "089201001234" not in caplog.text
 
 
 def test_timeout_maps_to_vietnamese_message(settings, configured):
     settings.CQS = {**settings.CQS, "NATIONAL_TIMEOUT_SECONDS": 0.2, "NATIONAL_RETRIES": 1}
-    configured.fail("POST", "/citizens/lookup", Fault(delay=5), Fault(delay=5))
+    configured.fail("POST", LOOKUP, Fault(delay=5), Fault(delay=5))
     started = time.monotonic()
     with pytest.raises(NationalSystemError) as error:
         HttpPopulationRegistry().lookup("089201001234")
     assert time.monotonic() - started < 3
     assert error.value.message.startswith("Cơ sở dữ liệu quốc gia về dân cư không phản hồi trong 0,2 giây")
-    assert configured.count("POST", "/citizens/lookup") == 2
+    assert configured.count("POST", LOOKUP) == 2
 
 
 def test_slow_answer_then_fast_one_succeeds(settings, configured):
     settings.CQS = {**settings.CQS, "NATIONAL_TIMEOUT_SECONDS": 0.2}
-    configured.fail("POST", "/citizens/lookup", Fault(delay=5))
+    configured.fail("POST", LOOKUP, Fault(delay=5))
     assert HttpPopulationRegistry().lookup("089201001234").identity_number == "089201001234"
 
 
@@ -223,11 +242,11 @@ def test_slow_answer_then_fast_one_succeeds(settings, configured):
     ],
 )
 def test_client_errors_and_redirects_are_not_retried(configured, status, words):
-    configured.fail("POST", "/citizens/lookup", Fault(status, b'{"error": "x"}'))
+    configured.fail("POST", LOOKUP, Fault(status, b'{"error": "x"}'))
     with pytest.raises(NationalSystemError) as error:
         HttpPopulationRegistry().lookup("089201001234")
     assert words in error.value.message
-    assert configured.count("POST", "/citizens/lookup") == 1
+    assert configured.count("POST", LOOKUP) == 1
 
 
 @pytest.mark.parametrize(
@@ -240,16 +259,14 @@ def test_client_errors_and_redirects_are_not_retried(configured, status, words):
     ],
 )
 def test_malformed_answer_is_an_error(configured, body):
-    configured.fail("POST", "/citizens/lookup", Fault(200, body))
+    configured.fail("POST", LOOKUP, Fault(200, body))
     with pytest.raises(NationalSystemError) as error:
         HttpPopulationRegistry().lookup("089201001234")
     assert "trả về dữ liệu không đúng định dạng" in error.value.message
 
 
 def test_answer_about_another_person_is_rejected(configured):
-    configured.fail(
-        "POST", "/citizens/lookup", Fault(200, json.dumps({**CITIZEN, "identity_number": "089201005678"}).encode())
-    )
+    configured.fail("POST", LOOKUP, Fault(200, json.dumps({**CITIZEN, "identity_number": "089201005678"}).encode()))
     with pytest.raises(NationalSystemError, match="không khớp"):
         HttpPopulationRegistry().lookup("089201001234")
 
@@ -261,13 +278,8 @@ def test_code_cannot_change_the_route(configured):
     assert configured.requests[0][1] == "/dossiers/..%2Fpayments/status"
 
 
-def test_connection_refused(settings):
-    settings.CQS = {
-        **settings.CQS,
-        "POPULATION_BASE_URL": closed_port_url(),
-        "NATIONAL_RETRIES": 1,
-        "NATIONAL_BACKOFF_SECONDS": 0,
-    }
+def test_connection_refused(db, settings):
+    connect(settings, POPULATION_BASE_URL=closed_port_url(), NATIONAL_RETRIES=1, NATIONAL_BACKOFF_SECONDS=0)
     with pytest.raises(NationalSystemError) as error:
         HttpPopulationRegistry().lookup("089201001234")
     assert error.value.message.startswith("Không kết nối được Cơ sở dữ liệu quốc gia về dân cư (đã thử 2 lần)")
@@ -285,15 +297,15 @@ def test_connection_refused(settings):
         ),
     ],
 )
-def test_missing_base_url_says_which_setting(settings, adapter, call, key):
-    settings.CQS = {**settings.CQS, key.removeprefix("CQS_"): ""}
+def test_missing_base_url_says_which_setting(db, settings, adapter, call, key):
+    connect(settings, **{key.removeprefix("CQS_"): ""})
     with pytest.raises(NationalSystemError) as error:
         call(adapter())
     assert error.value.message.startswith("Chưa cấu hình địa chỉ kết nối") and key in error.value.message
 
 
-def test_base_url_without_scheme_is_a_clear_error(settings):
-    settings.CQS = {**settings.CQS, "POPULATION_BASE_URL": "dancu.gov.vn/api"}
+def test_base_url_without_scheme_is_a_clear_error(db, settings):
+    connect(settings, POPULATION_BASE_URL="dancu.gov.vn/api")
     with pytest.raises(NationalSystemError, match="phải bắt đầu bằng http:// hoặc https://"):
         HttpPopulationRegistry().lookup("089201001234")
 
@@ -322,9 +334,7 @@ def test_portal_catalog_and_status_push(configured):
 
 
 def test_portal_catalog_must_be_a_list_of_procedures(configured):
-    configured.fail(
-        "GET", "/procedures", Fault(200, b'{"procedures": []}'), Fault(200, '[{"name": "Không mã"}]'.encode())
-    )
+    configured.fail("GET", "/catalog", Fault(200, b'{"procedures": []}'), Fault(200, '[{"name": "Không mã"}]'.encode()))
     for _ in range(2):
         with pytest.raises(NationalSystemError, match="không đúng định dạng"):
             HttpNationalPortal().fetch_catalog()
@@ -481,12 +491,12 @@ def test_http_timeout_does_not_block_counter_submission(settings, configured, of
         "NATIONAL_TIMEOUT_SECONDS": 0.2,
         "NATIONAL_RETRIES": 1,
     }
-    configured.fail("POST", "/citizens/lookup", Fault(delay=5), Fault(delay=5))
+    configured.fail("POST", LOOKUP, Fault(delay=5), Fault(delay=5))
     started = time.monotonic()
     dossier = counter_submit(officers, identity_number="089201001234", full_name="Trần Văn Bé")
     assert time.monotonic() - started < 3
     assert dossier.pk and dossier.applicant_verified is False
-    assert configured.count("POST", "/citizens/lookup") == 2
+    assert configured.count("POST", LOOKUP) == 2
 
 
 def test_no_national_system_is_called_inside_a_transaction(db):

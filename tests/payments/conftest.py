@@ -1,5 +1,6 @@
 """The payment platform simulator as its own process (chinhquyenso.payments.simulator), the
-platform pointed at it over HTTP (CQS_PAYMENT_ADAPTER=http), and a dossier with a fee."""
+platform calling it through the data bus (CQS_PAYMENT_ADAPTER=bus, the registry loaded from the
+shipped files), and a dossier with a fee."""
 
 import httpx
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from chinhquyenso.core import simulators
 from chinhquyenso.dossiers import services as dossiers
 from tests.datasets import PAPER
+from tests.exchange.connectors.busfixtures import connect
 
 SECRET, TOKEN = "bi-mat-thanh-toan-test", "ma-truy-cap-thanh-toan-test"
 
@@ -36,20 +38,20 @@ def start_simulator(settings, site_url: str):
     process, url = simulators.spawn(
         "chinhquyenso.payments.simulator", "PAYMENT_SIMULATOR", "--secret", SECRET, "--token", TOKEN
     )
-    settings.CQS = {
-        **settings.CQS,
-        "SITE_URL": site_url,
-        "PAYMENT_ADAPTER": "http",
-        "PAYMENT_BASE_URL": url,
-        "PAYMENT_TOKEN": TOKEN,
-        "PAYMENT_SECRET": SECRET,
-        "NATIONAL_RETRIES": 0,
-    }
+    connect(
+        settings,
+        SITE_URL=site_url,
+        PAYMENT_ADAPTER="bus",
+        PAYMENT_BASE_URL=url,
+        PAYMENT_TOKEN=TOKEN,
+        PAYMENT_SECRET=SECRET,
+        NATIONAL_RETRIES=0,
+    )
     return process, Simulator(url)
 
 
 @pytest.fixture
-def simulator(live_server, settings):
+def simulator(db, live_server, settings):
     """The simulator on a free port; its callbacks go to the live server."""
     process, sim = start_simulator(settings, live_server.url)
     try:
@@ -60,7 +62,7 @@ def simulator(live_server, settings):
 
 
 @pytest.fixture
-def offline_simulator(settings):
+def offline_simulator(db, settings):
     """The simulator without a live server behind it: callbacks fail, the platform is asked instead."""
     process, sim = start_simulator(settings, "http://127.0.0.1:9")
     try:

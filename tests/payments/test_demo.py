@@ -13,7 +13,7 @@ def test_the_demo_starts_the_payment_simulator(settings):
     out = io.StringIO()
     process = start_payment_simulator(out)
     try:
-        assert settings.CQS["PAYMENT_ADAPTER"] == "http" and settings.CQS["PAYMENT_SECRET"]
+        assert settings.CQS["PAYMENT_ADAPTER"] == "bus" and settings.CQS["PAYMENT_SECRET"]
         url = settings.CQS["PAYMENT_BASE_URL"]
         assert url in out.getvalue()
         assert httpx.get(f"{url}/payments/PGX", timeout=10).status_code == 401  # the token is required

@@ -17,6 +17,7 @@ from chinhquyenso.payments import receipts, selectors, services
 from chinhquyenso.payments.models import PaymentOrder, Refund
 from chinhquyenso.procedures.models import Procedure
 from tests.conftest import vn
+from tests.exchange.connectors.busfixtures import connect
 from tests.payments.conftest import SECRET, submit_online
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the live server's thread must see the data
@@ -67,8 +68,7 @@ def test_only_the_applicant_pays_and_only_what_is_due(offline_simulator, dossier
 
 
 def test_the_platform_unreachable_is_said_plainly_and_a_retry_reuses_the_order(settings, dossier, citizen):
-    settings.CQS = {**settings.CQS, "PAYMENT_ADAPTER": "http", "PAYMENT_BASE_URL": "http://127.0.0.1:9"}
-    settings.CQS["NATIONAL_RETRIES"] = 0
+    connect(settings, PAYMENT_ADAPTER="bus", PAYMENT_BASE_URL="http://127.0.0.1:9", NATIONAL_RETRIES=0)
     with pytest.raises(DomainError, match="Không kết nối được Nền tảng thanh toán"):
         services.open_order(dossier, actor=citizen)
     order = PaymentOrder.objects.get()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chinhquyenso.backoffice import account_views, assistant_views, notice_views, payment_views, views
+from chinhquyenso.backoffice import account_views, assistant_views, group_views, notice_views, payment_views, views
 
 app_name = "backoffice"
 
@@ -25,5 +25,6 @@ urlpatterns = [
     path("ho-so/<str:code>/", views.dossier_page, name="dossier"),
     path("ho-so/<str:code>/mau-<str:form>.pdf", views.print_form, name="print"),
     path("ho-so/<str:code>/tep/<str:sha256>/", views.preview, name="preview"),
+    path("ho-so/<str:code>/lien-thong/<int:part_id>/gui-lai/", group_views.retry_part, name="group_part_retry"),
     path("ho-so/<str:code>/<str:action>/", views.act, name="act"),
 ]

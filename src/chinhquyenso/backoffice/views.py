@@ -301,11 +301,14 @@ def dossier_page(request, code):
         specialists = list(selectors.specialists([services.acceptance_agency(dossier).pk]))
     elif "assign" in actions:
         specialists = list(selectors.specialists([dossier.current_agency_id]))
+    application = selectors.application_of(dossier)  # liên thông: the other parts the officer may see
     return render(
         request,
         "backoffice/dossier.html",
         {
             "dossier": dossier,
+            "application": application,
+            "group_parts": selectors.application_parts(application, request.user, now=now) if application else [],
             "actions": actions,
             "primary": primary,
             "others": others,

@@ -23,14 +23,12 @@ end of `cqs seed-demo`.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import hashlib
 import hmac
 import json
 import os
 import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -40,6 +38,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from chinhquyenso.core import signed_lines
 from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.models import AuditHead, AuditRecord
 
@@ -48,8 +47,8 @@ FINGERPRINT = 16  # hex digits of each record's hash kept in a checkpoint: 64 bi
 PER_CHECKPOINT = 10_000  # records a checkpoint covers at most: bounds a line (~160 KB) and the writer's memory
 
 
-def _canonical(body: dict) -> str:
-    return json.dumps(body, sort_keys=True, ensure_ascii=False, cls=DjangoJSONEncoder, separators=(",", ":"))
+_canonical = signed_lines.canonical
+PREFIX = "checkpoints"  # the files: checkpoints-YYYY-MM.jsonl
 
 
 def _digest(record: AuditRecord) -> str:
@@ -180,8 +179,7 @@ def checkpoint_directory() -> Path:
 
 
 def _files() -> list[Path]:
-    # Named by month (checkpoints-YYYY-MM.jsonl): name order is time order.
-    return sorted(checkpoint_directory().glob("checkpoints-*.jsonl"))
+    return signed_lines.files(checkpoint_directory(), PREFIX)
 
 
 def _parse(raw: bytes, where: str, key: bytes) -> Checkpoint | str:
@@ -212,45 +210,15 @@ def _parse(raw: bytes, where: str, key: bytes) -> Checkpoint | str:
 
 def _read(key: bytes) -> Iterator[Checkpoint | str]:
     """Every checkpoint line, in order: a Checkpoint, or what is wrong with the line."""
-    for path in _files():
-        with path.open("rb") as file:
-            for number, raw in enumerate(file, 1):
-                yield _parse(raw, f"dòng {number} của tệp {path.name}", key)
-
-
-def _last_line(path: Path) -> bytes:
-    """The file's last line, read from its end (the files only grow)."""
-    with path.open("rb") as file:
-        tail, position = b"", file.seek(0, os.SEEK_END)
-        while position > 0:
-            step = min(1 << 16, position)
-            position -= step
-            file.seek(position)
-            tail = file.read(step) + tail
-            body = tail.rstrip(b"\n")
-            if b"\n" in body or position == 0:
-                return body.rsplit(b"\n", 1)[-1]
-    return b""
-
-
-@contextmanager
-def _locked(directory: Path):
-    """One checkpoint writer at a time (the worker's job and `cqs audit checkpoint`)."""
-    with open(directory / ".lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
+    for raw, where in signed_lines.lines(checkpoint_directory(), PREFIX):
+        yield _parse(raw, where, key)
 
 
 def _append(directory: Path, key: bytes, first: int, seq: int, hash_: str, fingerprints: list[str], at) -> Checkpoint:
     body = {"v": 1, "first": first, "seq": seq, "hash": hash_, "at": at.isoformat(), "fp": "".join(fingerprints)}
     body["sig"] = _sign(body, key)
-    path = directory / f"checkpoints-{timezone.localtime(at):%Y-%m}.jsonl"
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-    with os.fdopen(fd, "ab") as file:
-        file.write((_canonical(body) + "\n").encode())
-        file.flush()
-        os.fsync(file.fileno())
-    return Checkpoint(first, seq, hash_, body["at"], body["fp"], path.name)
+    name = signed_lines.append(directory, PREFIX, body, at)
+    return Checkpoint(first, seq, hash_, body["at"], body["fp"], name)
 
 
 def checkpoint(now: dt.datetime | None = None) -> list[Checkpoint]:
@@ -260,16 +228,12 @@ def checkpoint(now: dt.datetime | None = None) -> list[Checkpoint]:
     The new records are checked first (contiguous, each hash right, linked to the
     last checkpoint's hash): a checkpoint never signs a chain that was tampered with."""
     directory = checkpoint_directory()
-    directory.mkdir(parents=True, exist_ok=True)
-    with _locked(directory):
+    with signed_lines.locked(directory):
         key = _key(create=True)
         if key is None:
             raise ChainBroken(f"Không ghi điểm mốc kiểm toán: tệp khóa {settings.AUDIT_KEY_FILE} rỗng.")
-        last = None
-        for path in reversed(_files()):
-            if line := _last_line(path):
-                last = _parse(line, f"dòng cuối của tệp {path.name}", key)
-                break
+        found = signed_lines.latest_line(directory, PREFIX)
+        last = _parse(*found, key) if found else None
         if isinstance(last, str):
             raise ChainBroken(f"Không ghi điểm mốc kiểm toán: {last}")
         covered, prev = (last.seq, last.hash) if last else (0, GENESIS)

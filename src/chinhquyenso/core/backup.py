@@ -61,8 +61,9 @@ class Location:
 
 def locations() -> list[Location]:
     """Everything besides the database that a restore needs: uploaded files, the
-    audit checkpoints and the keys (without secret.key, sessions and signed links
-    of the old installation stop working; without audit.key no checkpoint verifies)."""
+    audit checkpoints, the bus's seals and archive, and the keys (without secret.key, sessions and
+    signed links of the old installation stop working; without audit.key no checkpoint verifies,
+    without bus.key other systems no longer recognise this installation's calls)."""
     found = [
         Location(
             "audit-checkpoints.tar",
@@ -71,7 +72,16 @@ def locations() -> list[Location]:
             before_database=True,
             evidence=True,
         ),
+        # The data bus's message-log seals, like the audit checkpoints, before the database; its archive
+        # after it (an archive run in between then leaves entries in both, never in neither).
+        Location(
+            "bus-log-seals.tar", Path(settings.BUS_LOG_SEAL_DIR), folder=True, before_database=True, evidence=True
+        ),
         Location("files.tar", Path(settings.MEDIA_ROOT), folder=True),
+        Location("bus-log-archive.tar", Path(settings.BUS_LOG_ARCHIVE_DIR), folder=True, evidence=True),
+        # The bus's key signs its outgoing calls, seals and registry documents (exchange.bus.keys).
+        Location("bus.key", Path(settings.BUS_KEY_FILE), folder=False),
+        Location("bus.crt", Path(settings.BUS_CERT_FILE), folder=False),
     ]
     # Keys given in the environment are kept by the operator, off the server (docs/operations.md).
     if not os.environ.get("CQS_SECRET_KEY"):

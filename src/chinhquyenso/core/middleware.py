@@ -23,6 +23,8 @@ def _unstorable_input(request) -> str | None:
         return "path"
     field = unstorable_field(dict(request.GET.lists()))
     if field is None and request.method in ("POST", "PUT", "PATCH"):
+        if _view_attribute(request, "checks_own_body"):
+            return None  # the view reads and checks its body itself (the data bus's /r1/: its limit, its log)
         if request.content_type == "application/json":
             try:
                 field = unstorable_field(params.loads(request.body))
@@ -31,6 +33,13 @@ def _unstorable_input(request) -> str | None:
             return field
         field = unstorable_field(dict(request.POST.lists()))
     return field.rsplit(".", 1)[0] if field else None  # "q.0" → "q": query values come as lists
+
+
+def _view_attribute(request, name: str):
+    try:
+        return getattr(resolve(request.path_info).func, name, None)
+    except Resolver404:
+        return None
 
 
 class RejectUnstorableInput:
@@ -48,10 +57,7 @@ class RejectUnstorableInput:
             return self.get_response(request)
         message = f"{UNSTORABLE_MESSAGE} Trường “{field}”."
         # An API with its own error format (Open311) marks its views with a responder.
-        try:
-            responder = getattr(resolve(request.path_info).func, "unstorable_input_response", None)
-        except Resolver404:
-            responder = None
+        responder = _view_attribute(request, "unstorable_input_response")
         if responder:
             return responder(request, field)
         return error_response(request, 400, message, field=field)
@@ -97,7 +103,7 @@ def error_format(path: str) -> str:
     "open311" (the spec's error list, XML for .xml) or "page" (the Vietnamese page)."""
     if path.startswith("/open311/"):
         return "open311"
-    if path.startswith("/api/"):
+    if path.startswith(("/api/", "/r1/")):  # /r1/: the data bus (exchange.bus.views), JSON like the API
         return "api"
     return "page"
 

@@ -64,11 +64,30 @@ class MeasureSource:
 
 @dataclass(frozen=True)
 class TileSection:
-    """A section of the operations dashboard: tiles for indicators an app owns."""
+    """A section of the operations dashboard: tiles for indicators an app owns — or, with `live`,
+    figures that are no indicator, read at each request (the data bus's calls today):
+    `live(user)` → LiveTile list, or None when the user is not to see them (province page only)."""
 
     title: str
     tiles: tuple[tuple[str, str], ...]  # (indicator code, tile label)
     counts: str = "hồ sơ"  # what the ratios count, in a tile's detail ("2/3 phản ánh")
+    live: Any = None
+
+
+@dataclass(frozen=True)
+class LiveTile:
+    """A tile of a live section: a value shown as it is now, with no period to compare it with."""
+
+    key: str
+    label: str
+    display: str
+    detail: str = ""
+    name: str = ""  # the tile's full name (its heading's title)
+    link: str = ""  # where the figures are explained in full
+    alert: bool = False  # a value that needs someone's attention (an open circuit, dead letters)
+    live = True
+    current = previous = change = None
+    previous_display = "—"
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,9 @@ DEFAULT_PORTS = {"ZALO_SIMULATOR": 8790, "OIDC_SIMULATOR": 8791, "SMS_SIMULATOR"
 
 def serve_forever(server: ThreadingHTTPServer, name: str, url: str = "") -> None:
     """Print `<name>_URL=<url>` (the server's own address unless given), then serve until stopped."""
+    # A keep-alive answer written in two pieces (headers, body) would otherwise wait ~40 ms for the
+    # client's delayed ACK (Nagle's algorithm): every call to a simulator would look that slow.
+    server.RequestHandlerClass.disable_nagle_algorithm = True
     host, port = server.server_address[:2]
     print(f"{name}_URL={url or f'http://{host}:{port}'}", flush=True)
     try:

@@ -112,6 +112,7 @@ class Workflow:
         event: str | None = None,
         event_payload: Callable[..., dict] | None = None,
         select_related: tuple[str, ...] = (),
+        lock_together: Callable[[Any], models.QuerySet | None] | None = None,
     ):
         self.model = model
         self.noun = noun
@@ -123,12 +124,18 @@ class Workflow:
         self.event = event
         self.event_payload = event_payload
         self.select_related = select_related
+        self.lock_together = lock_together
 
     # ------------------------------------------------------------ steps 1 and 3
 
     def begin(self, obj, actor, at=None):
-        """Refuse accounts that may not write, lock the record's row."""
+        """Refuse accounts that may not write, lock the record's row — after the rows that change
+        together with it (`lock_together`: the dossiers of one interconnected application), in id
+        order, so whichever member a writer starts from, the group is taken in the same order."""
         self.guard(actor)
+        together = self.lock_together(obj) if self.lock_together else None
+        if together is not None:
+            list(together.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
         locked = self.model.objects.select_for_update(of=("self",)).select_related(*self.select_related).get(pk=obj.pk)
         return locked, now(at)
 

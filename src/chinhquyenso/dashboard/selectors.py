@@ -591,6 +591,12 @@ def sections(ctx: Context) -> list[Section]:
     indicators = {i.code: i for i in ctx.computation.indicators}
     out = []
     for key, section in DASHBOARD_TILES.items():
+        if section.live is not None:
+            # Live figures are the province's as they stand now: on the province's page only.
+            live = section.live(ctx.scope.user) if ctx.unit is None else None
+            if live:
+                out.append(Section(key, section.title, list(live), []))
+            continue
         definitions = [
             (label, i.numerator_label, i.denominator_label)
             for code, label in section.tiles

@@ -251,8 +251,20 @@ def build_catalog(*, actor) -> list[Procedure]:
                 f"Nhóm liên thông có thủ tục không có trong danh mục: {', '.join(missing)}.", f"groups[{g}].members"
             )
         row = ProcedureGroup.objects.create(code=group["code"], name=nfc(group["name"]))
+        # Liên thông rules per member (dossiers.interconnect): who handles it, what it waits for, what
+        # happens to the others when it fails ("rules": {procedure code: {connector, remote_procedure,
+        # after, on_failure}}; a member without rules is handled here).
+        rules = group.get("rules", {})
         ProcedureGroupMember.objects.bulk_create(
-            ProcedureGroupMember(group=row, procedure=by_proc_code[code], order=n)
+            ProcedureGroupMember(
+                group=row,
+                procedure=by_proc_code[code],
+                order=n,
+                connector=rules.get(code, {}).get("connector", ""),
+                remote_procedure=rules.get(code, {}).get("remote_procedure", ""),
+                after=rules.get(code, {}).get("after", []),
+                on_failure=rules.get(code, {}).get("on_failure", "notify"),
+            )
             for n, code in enumerate(group["members"], start=1)
         )
         audit.record(actor=actor, action="procedure_group.create", obj=row, after={"members": group["members"]})

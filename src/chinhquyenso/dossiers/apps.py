@@ -27,3 +27,20 @@ class DossiersConfig(AppConfig):
 
         events.subscribe("DossierStatusChanged", notifications.on_status_changed)
         MESSAGE_KINDS.register("dossiers_citizen", notifications.message_kinds())
+
+        # The dossier's statuses to the national portal over the data bus (CQS_NATIONAL_PORTAL_SYNC).
+        from chinhquyenso.dossiers import national_sync
+
+        events.subscribe("DossierStatusChanged", national_sync.on_status_changed)
+
+        # Births, deaths and marriages registered here, to the civil-status database (CQS_CIVIL_STATUS_SYNC).
+        from chinhquyenso.core.registry import BUS_REPLIES
+        from chinhquyenso.dossiers import civil_status_sync
+
+        events.subscribe("DossierStatusChanged", civil_status_sync.on_status_changed)
+        BUS_REPLIES.register(civil_status_sync.KIND, civil_status_sync.on_reply)
+
+        # Liên thông: interconnected procedures across systems (dossiers.interconnect).
+        from chinhquyenso.dossiers import interconnect_handlers
+
+        interconnect_handlers.register()

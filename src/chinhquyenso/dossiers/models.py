@@ -156,6 +156,13 @@ EVENT_LABELS = {
     "withdraw": "Rút hồ sơ",
     "reassign": "Chuyển cơ quan do sắp xếp tổ chức",
     "assign": "Giao chuyên viên thụ lý",
+    # Liên thông (dossiers.interconnect): a part handled by another system, moved by the system.
+    "part_send": "Gửi hồ sơ liên thông sang hệ thống giải quyết",
+    "part_received": "Hệ thống giải quyết đã nhận hồ sơ liên thông",
+    "part_processing": "Hệ thống giải quyết đang xử lý hồ sơ liên thông",
+    "part_done": "Hệ thống giải quyết trả kết quả hồ sơ liên thông",
+    "part_refused": "Hệ thống giải quyết từ chối hồ sơ liên thông",
+    "group_close": "Dừng giải quyết theo quy tắc liên thông",
 }
 
 
@@ -328,3 +335,84 @@ class DossierComment(models.Model):
 def _moment(at) -> str:
     """A moment as officers read it: local time, day first."""
     return f"{timezone.localtime(at):%H:%M %d/%m/%Y}" if at else "chưa rõ thời điểm"
+
+
+class GroupApplication(models.Model):
+    """Liên thông: one application for a group of procedures (procedures.ProcedureGroup), one dossier
+    per member, linked by `code` (the dossiers' group_code). dossiers.interconnect moves it along."""
+
+    code = models.CharField("mã hồ sơ liên thông", max_length=40, unique=True)
+    group = models.ForeignKey(
+        "procedures.ProcedureGroup", on_delete=models.PROTECT, related_name="+", verbose_name="nhóm thủ tục"
+    )
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField("ngày nộp")
+    finished_at = models.DateTimeField("ngày hoàn thành", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "hồ sơ liên thông"
+        verbose_name_plural = "hồ sơ liên thông"
+
+    def __str__(self):
+        return self.code
+
+
+class PartStatus(models.TextChoices):
+    WAITING = "waiting", "Chờ kết quả thủ tục trước"
+    LOCAL = "local", "Giải quyết tại cơ quan trong tỉnh"
+    QUEUED = "queued", "Đang gửi sang hệ thống giải quyết"
+    FAILED = "failed", "Gửi chưa được, đang chờ gửi lại"
+    RECEIVED = "received", "Hệ thống giải quyết đã nhận"
+    PROCESSING = "processing", "Đang giải quyết"
+    DONE = "done", "Đã có kết quả"
+    REFUSED = "refused", "Bị từ chối"
+    CLOSED = "closed", "Dừng, không giải quyết"
+
+
+# Terminal part statuses: nothing from outside changes them again.
+PART_FINAL = (PartStatus.DONE, PartStatus.REFUSED, PartStatus.CLOSED)
+
+
+class GroupPart(models.Model):
+    """One member of an interconnected application: its dossier, and where and how it is handled.
+    The rules (connector, remote procedure, after, on_failure) are copied from the group's member at
+    submission, so an edit of the group never changes an application already under way. An external
+    part carries a random `reference` (never personal data) the remote system answers about."""
+
+    application = models.ForeignKey(GroupApplication, on_delete=models.CASCADE, related_name="parts")
+    dossier = models.OneToOneField(Dossier, on_delete=models.CASCADE, related_name="group_part")
+    order = models.PositiveSmallIntegerField("thứ tự", default=1)
+    procedure_code = models.CharField("mã thủ tục", max_length=40)
+    connector = models.CharField("hệ thống giải quyết", max_length=40, blank=True)
+    remote_procedure = models.CharField("thủ tục bên hệ thống kia", max_length=80, blank=True)
+    after = models.JSONField("chờ kết quả của", default=list, blank=True)
+    on_failure = models.CharField("khi không thành", max_length=10, default="notify")
+    reference = models.CharField("mã tham chiếu", max_length=40, unique=True)
+    request_id = models.CharField("mã yêu cầu bên hệ thống kia", max_length=80, blank=True)
+    status = models.CharField("trạng thái", max_length=12, choices=PartStatus.choices)
+    reason = models.TextField("lý do", blank=True)
+    result = models.JSONField("kết quả", default=dict, blank=True)
+    rule_note = models.TextField("quy tắc đã áp dụng", blank=True)
+    sent_at = models.DateTimeField("ngày gửi", null=True, blank=True)
+    due_at = models.DateTimeField("hạn giải quyết", null=True, blank=True)
+    acknowledged_at = models.DateTimeField("ngày hệ thống kia nhận", null=True, blank=True)
+    remote_at = models.DateTimeField("thời điểm tin mới nhất của hệ thống kia", null=True, blank=True)
+    finished_at = models.DateTimeField("ngày kết thúc", null=True, blank=True)
+    polled_at = models.DateTimeField("lần hỏi trạng thái gần nhất", null=True, blank=True)
+
+    class Meta:
+        ordering = ["application", "order"]
+        indexes = [models.Index(fields=["status", "remote_at"], name="group_part_status_idx")]
+        verbose_name = "thủ tục trong hồ sơ liên thông"
+        verbose_name_plural = "thủ tục trong hồ sơ liên thông"
+
+    def __str__(self):
+        return f"{self.application}: {self.procedure_code}"
+
+    @property
+    def external(self) -> bool:
+        return bool(self.connector)
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in PART_FINAL

@@ -7,6 +7,7 @@ see their own; the province administrator and auditors see all."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -330,3 +331,120 @@ def available_actions(user, dossier: Dossier) -> list[str]:
     if "reschedule" in actions and dossier.rescheduled:
         actions.remove("reschedule")
     return list(dict.fromkeys(actions))
+
+
+# ---------------------------------------------------------------- liên thông (interconnected applications)
+
+
+@dataclass
+class PartView:
+    """One part of an interconnected application as the citizen and the officer read it."""
+
+    part: object
+    dossier: Dossier
+    system: str
+    due_at: dt.datetime | None
+    estimated: bool
+    overdue: bool
+    waits_for: list[str]
+
+
+def _planned(parts, now: dt.datetime, start: dt.datetime) -> dict[int, tuple[dt.datetime | None, bool]]:
+    """Each part's deadline: its own where it has started (counted from when it was sent, or
+    accepted here), else planned — its procedure's processing time counted from when the parts it
+    waits for are due (the chain along `after`), from now at the earliest."""
+    by_code = {p.procedure_code: p for p in parts}
+    plan: dict[int, tuple[dt.datetime | None, bool]] = {}
+
+    def due(part, depth=0):
+        if part.pk in plan:
+            return plan[part.pk][0]
+        actual = part.due_at or part.dossier.due_at
+        if actual or depth > len(parts):
+            plan[part.pk] = (actual, False)
+            return actual
+        begin = max(start, now)
+        for code in part.after:
+            if code in by_code and by_code[code] is not part:
+                before = by_code[code].finished_at or due(by_code[code], depth + 1)
+                if before:
+                    begin = max(begin, before)
+        planned = calendar_for(begin).due_at(begin, part.dossier.procedure.processing_days)
+        plan[part.pk] = (planned, True)
+        return planned
+
+    for part in parts:
+        due(part)
+    return plan
+
+
+def application_parts(application, user=None, *, now: dt.datetime | None = None) -> list[PartView]:
+    """The application's parts, with deadlines (planned where not started) and overdue flags; for
+    `user`, only the parts whose dossiers they may see (an officer of another agency sees none)."""
+    from chinhquyenso.dossiers.interconnect import system_name
+    from chinhquyenso.dossiers.models import PART_FINAL
+
+    now = now or timezone.now()
+    parts = list(
+        application.parts.select_related(
+            "dossier", "dossier__procedure", "dossier__receiving_agency", "dossier__current_agency"
+        ).order_by("order")
+    )
+    plan = _planned(parts, now, application.submitted_at)
+    names = {p.procedure_code: p.dossier.procedure.name for p in parts}
+    seen = (
+        None
+        if user is None
+        else set(visible_dossiers(user).filter(group_code=application.code).values_list("pk", flat=True))
+    )
+    views = []
+    for part in parts:
+        if seen is not None and part.dossier_id not in seen:
+            continue
+        due_at, estimated = plan.get(part.pk, (None, True))
+        finished = part.status in PART_FINAL or part.dossier.finished_at
+        views.append(
+            PartView(
+                part=part,
+                dossier=part.dossier,
+                system=system_name(part.connector) if part.connector else part.dossier.current_agency.name,
+                due_at=due_at,
+                estimated=estimated,
+                overdue=bool(due_at and not finished and due_at < now),
+                waits_for=[names[c] for c in part.after if c in names],
+            )
+        )
+    return views
+
+
+def application_due(views: list[PartView]) -> tuple[dt.datetime | None, bool]:
+    """The whole application's deadline: the latest of its parts' (the chain's end), and whether
+    it is only planned."""
+    dated = [v for v in views if v.due_at]
+    if not dated:
+        return None, True
+    last = max(dated, key=lambda v: v.due_at)
+    return last.due_at, any(v.estimated for v in dated)
+
+
+def own_application(user, code: str):
+    """The citizen's own interconnected application by its code (None: not theirs or none)."""
+    from chinhquyenso.dossiers.models import GroupApplication
+
+    if not getattr(user, "pk", None):
+        return None
+    return GroupApplication.objects.select_related("group").filter(code=code, applicant=user).first()
+
+
+def application_of(dossier: Dossier):
+    """The interconnected application a dossier belongs to, if any."""
+    from chinhquyenso.dossiers.models import GroupPart
+
+    part = GroupPart.objects.select_related("application").filter(dossier=dossier).first()
+    return part.application if part is not None else None
+
+
+def own_applications(user, limit: int = 50):
+    from chinhquyenso.dossiers.models import GroupApplication
+
+    return GroupApplication.objects.select_related("group").filter(applicant=user).order_by("-submitted_at")[:limit]

@@ -91,6 +91,7 @@ def _status_changed(dossier: Dossier, *, action: str, from_status: str, to_statu
         "from_status": from_status,
         "to_status": to_status,
         "agency": dossier.current_agency_id,
+        "group_code": dossier.group_code,  # "" for a dossier outside an interconnected application
         "at": at.isoformat(),
     }
 
@@ -106,7 +107,14 @@ WORKFLOW = workflow.Workflow(
     event="DossierStatusChanged",
     event_payload=_status_changed,
     select_related=("procedure", "current_agency"),
+    lock_together=lambda dossier: group_members(dossier.group_code),
 )
+
+
+def group_members(group_code: str):
+    """The dossiers of one interconnected application (None for a dossier on its own): locked
+    together, before any of them, by every writer (docs/architecture.md, "Lock order")."""
+    return Dossier.objects.filter(group_code=group_code) if group_code else None
 
 
 def counter_agency_id(dossier: Dossier) -> int:
@@ -391,14 +399,21 @@ def submit_group(
     components: dict[str, list] | None = None,
     at=None,
     idempotency_key: str = "",
+    form_data: dict | None = None,
 ) -> list[Dossier]:
-    """Liên thông: one application creating a linked dossier per procedure of the group."""
+    """Liên thông: one application creating a linked dossier per procedure of the group, with the
+    application's values (`form_data`, the group's fields: dossiers.interconnect) on each, and the
+    parts that go to other systems (sent over the data bus once what they need is done)."""
+    from chinhquyenso.dossiers import interconnect
+
     group = ProcedureGroup.objects.filter(code=group_code).first()
     if group is None:
         raise DomainError("Không tìm thấy nhóm thủ tục liên thông.", "group_code")
     agency_codes, components = agency_codes or {}, components or {}
     is_citizen = getattr(actor, "is_citizen", False)
+    values = interconnect.clean_values(group_code, form_data)
     verified = _verify_applicant(clean_applicant(applicant, actor if is_citizen else None))  # before the transaction
+    at = workflow.now(at)
     with transaction.atomic():
         dossiers, link = [], ""
         for member in group.proceduregroupmember_set.select_related("procedure"):
@@ -414,12 +429,15 @@ def submit_group(
                 idempotency_key=f"{idempotency_key}:{code}" if idempotency_key else "",
                 group_code=link,
                 verified=verified,
+                form_data=values,
             )
             if not link:
                 link = dossier.code
                 dossier.group_code = link
                 dossier.save(update_fields=["group_code"])
             dossiers.append(dossier)
+        if not interconnect.GroupApplication.objects.filter(code=link).exists():  # not for a retry
+            interconnect.create_parts(group, dossiers, at=at)
         return dossiers
 
 

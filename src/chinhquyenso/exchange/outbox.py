@@ -10,6 +10,16 @@
   again (`retry`). No sender ever runs inside a transaction.
 - `urgent=True` (a verification code the citizen is waiting for) also asks
   the worker to deliver right after commit instead of at the next minute.
+- A sender may raise `PermanentError` (or any error whose `permanent` is
+  true: a request the receiver refuses and would refuse again) — the message
+  becomes a dead letter at once, without retries — or `Deferred` (the
+  receiver is known to be unavailable until a time: an open circuit) — the
+  message waits until then and the attempt is not counted. Anything else is
+  transient: back-off, dead after OUTBOX_MAX_ATTEMPTS.
+- Per-key ordering: a message with an `order_key` is not claimed while an
+  earlier one (lower id) with the same key is unsent (pending, failed or
+  dead): a dead letter holds the later ones until it is sent again or
+  discarded (state `discarded`, exchange.bus.delivery.discard).
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -160,6 +171,33 @@ def _deliver_after_commit(ids: list[int]) -> None:
 # ---------------------------------------------------------------- delivery (worker)
 
 
+class PermanentError(Exception):
+    """Raised by a sender when sending again cannot help (the receiver refused the request as
+    it is): the message becomes a dead letter at once."""
+
+    permanent = True
+
+
+class Deferred(Exception):
+    """Raised by a sender when the receiver is known to be unavailable until `until` (an open
+    circuit breaker): the message waits until then, and the attempt is not counted."""
+
+    def __init__(self, message: str, *, until: dt.datetime):
+        super().__init__(message)
+        self.until = until
+
+
+# A message with an order_key waits while an earlier message with the same key is one of these.
+UNSENT = [Message.State.PENDING, Message.State.FAILED, Message.State.DEAD]
+
+
+def in_order(messages: QuerySet[Message]) -> QuerySet[Message]:
+    """Those of `messages` not held back by an earlier unsent message with the same order_key
+    (NOT EXISTS over the index outbox_order: order_key, state, id)."""
+    earlier = Message.objects.filter(order_key=OuterRef("order_key"), state__in=UNSENT, id__lt=OuterRef("id"))
+    return messages.filter(Q(order_key="") | ~Exists(earlier))
+
+
 def _senders() -> dict[str, object]:
     return {channel: import_string(path)() for channel, path in conf("OUTBOX_SENDERS").items()}
 
@@ -169,6 +207,25 @@ def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(cap, base * 2 ** (attempts - 1)))
 
 
+def _fail(message: Message, error: Exception, now: dt.datetime, max_attempts: int) -> None:
+    message.last_error = f"{type(error).__name__}: {error}"[:500]
+    if getattr(error, "permanent", False) is True:
+        message.state, message.next_attempt_at = Message.State.DEAD, now
+        log.warning(
+            "outbox message %s (%s) is a dead letter: the receiver refused it (%s)",
+            message.pk,
+            message.kind,
+            type(error).__name__,
+        )
+    elif message.attempts >= max_attempts:
+        message.state, message.next_attempt_at = Message.State.DEAD, now
+        log.warning(
+            "outbox message %s (%s) is a dead letter after %s attempts", message.pk, message.kind, message.attempts
+        )
+    else:
+        message.state, message.next_attempt_at = Message.State.FAILED, now + _backoff(message.attempts)
+
+
 def deliver(messages: Iterable[Message], now: dt.datetime) -> tuple[int, int]:
     """Claim and send each message; record the outcome. Never inside a transaction."""
     if in_transaction():
@@ -176,6 +233,9 @@ def deliver(messages: Iterable[Message], now: dt.datetime) -> tuple[int, int]:
     senders: dict[str, object] | None = None
     max_attempts, lease = conf("OUTBOX_MAX_ATTEMPTS"), dt.timedelta(seconds=conf("OUTBOX_LEASE_SECONDS"))
     sent = failed = 0
+    # (channel, recipient) → the Deferred a sender raised in this run: later messages to the same
+    # receiver wait as well, without calling it.
+    deferred: dict[tuple[str, str], Deferred] = {}
     for message in messages:
         claimed = Message.objects.filter(
             pk=message.pk, state=message.state, next_attempt_at=message.next_attempt_at
@@ -183,29 +243,28 @@ def deliver(messages: Iterable[Message], now: dt.datetime) -> tuple[int, int]:
         if not claimed:
             continue  # another worker took it
         message.attempts += 1
+        message.last_error = ""  # a sender may note a problem that came after a successful send
         try:
+            known = deferred.get((message.channel, message.recipient))
+            if known is not None:
+                raise known
             senders = senders if senders is not None else _senders()
             sender = senders.get(message.channel)
             if sender is None:
                 raise ImproperlyConfigured(f"Chưa cấu hình cách gửi cho kênh {message.channel}.")
             sender.send(message)
+        except Deferred as wait:
+            # Not tried: the attempt does not count, the state stays as it was.
+            deferred[(message.channel, message.recipient)] = wait
+            message.attempts -= 1
+            message.last_error = str(wait)[:500]
+            message.next_attempt_at = max(wait.until, now)
         except Exception as error:  # any failure of a gateway: keep the message, try again later
             failed += 1
-            message.last_error = f"{type(error).__name__}: {error}"[:500]
-            if message.attempts >= max_attempts:
-                message.state, message.next_attempt_at = Message.State.DEAD, now
-                log.warning(
-                    "outbox message %s (%s) is a dead letter after %s attempts",
-                    message.pk,
-                    message.kind,
-                    message.attempts,
-                )
-            else:
-                message.state, message.next_attempt_at = Message.State.FAILED, now + _backoff(message.attempts)
+            _fail(message, error, now, max_attempts)
         else:
             sent += 1
             message.state, message.sent_at, message.next_attempt_at = Message.State.SENT, now, now
-            message.last_error = ""
         fields = ["attempts", "state", "last_error", "next_attempt_at", "sent_at"]
         if message.secret and message.state in (Message.State.SENT, Message.State.DEAD):
             message.body, fields = ERASED, [*fields, "body"]
@@ -216,17 +275,15 @@ def deliver(messages: Iterable[Message], now: dt.datetime) -> tuple[int, int]:
 def deliver_due(now: dt.datetime | None = None, *, limit: int = 500) -> tuple[int, int]:
     """Send what is due (pending, or failed and past its back-off): (sent, failed)."""
     now = now or timezone.now()
-    due = Message.objects.filter(
-        state__in=[Message.State.PENDING, Message.State.FAILED], next_attempt_at__lte=now
-    ).order_by("next_attempt_at", "id")[:limit]
-    return deliver(list(due), now)
+    due = Message.objects.filter(state__in=[Message.State.PENDING, Message.State.FAILED], next_attempt_at__lte=now)
+    return deliver(list(in_order(due).order_by("next_attempt_at", "id")[:limit]), now)
 
 
 def deliver_now(ids: list[int], now: dt.datetime | None = None) -> tuple[int, int]:
     """Send these messages now if they are still due (the urgent path)."""
     now = now or timezone.now()
     due = Message.objects.filter(pk__in=ids, state__in=[Message.State.PENDING, Message.State.FAILED])
-    return deliver(list(due.filter(next_attempt_at__lte=now)), now)
+    return deliver(list(in_order(due.filter(next_attempt_at__lte=now)).order_by("id")), now)
 
 
 def retry(message: Message, *, actor, at: dt.datetime | None = None) -> Message:

@@ -59,3 +59,19 @@ def may_retry(user, message: Message) -> bool:
     if is_read_only(user):
         return False
     return undelivered(user).filter(pk=message.pk).exists()
+
+
+def blocked_by(message: Message) -> Message | None:
+    """The earliest earlier message with the same order_key that is not yet sent (pending, failed or
+    dead): while there is one, this message waits ("đang chờ thư trước"). None: not held back."""
+    if not message.order_key or message.state == Message.State.SENT:
+        return None
+    return (
+        Message.objects.filter(
+            order_key=message.order_key,
+            state__in=[Message.State.PENDING, Message.State.FAILED, Message.State.DEAD],
+            id__lt=message.pk,
+        )
+        .order_by("id")
+        .first()
+    )

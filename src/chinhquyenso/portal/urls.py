@@ -1,7 +1,7 @@
 from django.urls import path
 
 from chinhquyenso.accounts import oidc_views
-from chinhquyenso.portal import form_views, notification_views, payment_views, views
+from chinhquyenso.portal import form_views, group_views, notification_views, payment_views, views
 
 app_name = "portal"
 
@@ -22,6 +22,9 @@ urlpatterns = [
     path("thanh-toan/<str:order_ref>/", payment_views.payment_return, name="payment_return"),
     path("thanh-toan/<str:order_ref>/bien-lai.pdf", payment_views.payment_receipt, name="payment_receipt"),
     path("tra-cuu/", views.track, name="track"),
+    path("lien-thong/", group_views.groups, name="groups"),
+    path("lien-thong/<slug:group_code>/nop/", group_views.apply, name="group_apply"),
+    path("ho-so-lien-thong/<str:code>/", group_views.timeline, name="group_timeline"),
     path("ca-nhan/", views.my_dossiers, name="my_dossiers"),
     path("ca-nhan/thong-bao/", notification_views.notice_list, name="notices"),
     path("ca-nhan/thong-bao/da-doc/", notification_views.notices_read, name="notices_read"),

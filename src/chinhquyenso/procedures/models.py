@@ -181,10 +181,39 @@ class ProcedureGroup(models.Model):
         return self.name
 
 
+class OnFailure(models.TextChoices):
+    """What the other members of an interconnected application do when this member fails or is
+    refused (dossiers.interconnect). Members that need this one's result (`after`) can never go on
+    without it: they wait while it may still succeed and are closed with the reason once it cannot."""
+
+    WAIT = "wait", "Chờ: các thủ tục khác chưa gửi phải chờ thủ tục này"
+    CONTINUE = "continue", "Tiếp tục: các thủ tục không phụ thuộc vẫn giải quyết"
+    NOTIFY = "notify", "Tiếp tục và báo công dân, cán bộ tiếp nhận"
+
+
 class ProcedureGroupMember(models.Model):
     group = models.ForeignKey(ProcedureGroup, on_delete=models.CASCADE)
     procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT)
     order = models.PositiveSmallIntegerField(default=1)
+    # The rules of the interconnected application, as data (dossiers.interconnect reads them).
+    connector = models.CharField(
+        "hệ thống giải quyết",
+        max_length=40,
+        blank=True,
+        help_text="Để trống: giải quyết tại hệ thống này; hoặc tên kết nối trên trục (residence, social_insurance).",
+    )
+    remote_procedure = models.CharField(
+        "thủ tục bên hệ thống kia", max_length=80, blank=True, help_text="Ví dụ residence.register."
+    )
+    after = models.JSONField(
+        "chờ kết quả của",
+        default=list,
+        blank=True,
+        help_text='Mã các thủ tục trong nhóm phải có kết quả trước, ví dụ ["1.001193"].',
+    )
+    on_failure = models.CharField(
+        "khi thủ tục này không thành", max_length=10, choices=OnFailure.choices, default=OnFailure.NOTIFY
+    )
 
     class Meta:
         ordering = ["group", "order"]

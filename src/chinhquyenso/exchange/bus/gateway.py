@@ -22,7 +22,7 @@ from django.utils import timezone
 from chinhquyenso.core import params as core_params
 from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.registry import BUS_HANDLERS
-from chinhquyenso.exchange.bus import circuit, registry, security
+from chinhquyenso.exchange.bus import circuit, receipts, registry, security
 from chinhquyenso.exchange.bus import log as message_log
 from chinhquyenso.exchange.bus.errors import BusError
 from chinhquyenso.exchange.models import BusLogEntry
@@ -42,7 +42,7 @@ class BusRequest:
     client: str  # the calling subsystem's id
     service: str  # the service's id
     method: str
-    path: str  # under the service, e.g. "/persons/001099012345"
+    path: str  # under the service, e.g. "/dossiers/000.07.01.H01-250120-0001/status"
     body: bytes = b""
     query: str = ""
     operation: str = ""  # the operation's code, when the caller names it (internal calls)
@@ -227,9 +227,15 @@ def _run_local(request: BusRequest, service, operation) -> BusResponse:
     key = f"{service.code}.{operation.code}"
     if key not in BUS_HANDLERS:
         raise BusError("unreachable", f"Hệ thống này chưa cài đặt dịch vụ {key}.")
-    payload = core_params.loads(request.body) if request.body else None
-    status, answer = BUS_HANDLERS.get(key)(request, request.params, payload)
-    body = b"" if answer is None else json.dumps(answer, ensure_ascii=False, default=str).encode()
+    handler = BUS_HANDLERS.get(key)
+
+    def run() -> tuple[int, bytes]:
+        payload = core_params.loads(request.body) if request.body else None
+        status, answer = handler(request, request.params, payload)
+        return status, b"" if answer is None else json.dumps(answer, ensure_ascii=False, default=str).encode()
+
+    # With an Idempotency-Key the handler runs once, in a transaction with its receipt (exchange.bus.receipts).
+    status, body = receipts.once(request, run)
     return BusResponse(status=status, body=body)
 
 
@@ -248,7 +254,13 @@ def _forward(request: BusRequest, service, started: float) -> BusResponse:
         "X-Road-Client": request.client,
         "X-Road-Service": service.id,
         "X-Road-Id": request.message_id,
-        **security.outgoing_headers(service_id=service.id, method=request.method, path=request.path, body=request.body),
+        **security.outgoing_headers(
+            service_id=service.id,
+            method=request.method,
+            path=request.path + (f"?{request.query}" if request.query else ""),
+            body=request.body,
+            client=request.client,
+        ),
     }
     if request.body:
         headers["Content-Type"] = "application/json"
@@ -296,6 +308,20 @@ def _fail(request, started, service, outcome, code, message, *, response=None):
     raise error
 
 
+def refuse(request: BusRequest, error: BusError, *, started: float | None = None, outcome=Outcome.REFUSED) -> BusError:
+    """Log a call refused before it reached the pipeline (the `/r1/` endpoint: a malformed address,
+    an oversized body, a failed signature, a replay) like any other refusal; returns the error, its
+    `entry` set to the log entry's number."""
+    request.message_id = request.message_id or uuid.uuid4().hex
+    _record(request, time.perf_counter() if started is None else started, outcome=outcome, error=error)
+    return error
+
+
+def _text(body: bytes) -> str:
+    # Bytes that are not UTF-8 become U+FFFD; NUL, which PostgreSQL cannot store in text, too.
+    return body.decode("utf-8", "replace").replace("\x00", "\ufffd")
+
+
 def _record(request: BusRequest, started: float, *, outcome, error: BusError | None = None, response=None):
     entry = message_log.append(
         at=timezone.now(),
@@ -311,8 +337,8 @@ def _record(request: BusRequest, started: float, *, outcome, error: BusError | N
         asynchronous=request.asynchronous,
         idempotency_key=request.idempotency_key[:200],
         correlation=request.correlation[:80],
-        request_body=request.body.decode("utf-8", "replace"),
-        response_body=response.body.decode("utf-8", "replace") if response is not None else "",
+        request_body=_text(request.body),
+        response_body=_text(response.body) if response is not None else "",
     )
     if error is not None:
         error.entry = entry.seq

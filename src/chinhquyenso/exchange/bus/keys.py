@@ -69,7 +69,9 @@ def verify(data: bytes, signature: str, cert_pem: str) -> bool:
     """Whether `signature` (base64url DER ECDSA) over `data` was made with the certificate's key."""
     try:
         public = x509.load_pem_x509_certificate(cert_pem.encode()).public_key()
-        public.verify(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)), data, ec.ECDSA(hashes.SHA256()))
+        public.verify(
+            base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)), data, ec.ECDSA(hashes.SHA256())
+        )
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True

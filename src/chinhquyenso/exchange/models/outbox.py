@@ -27,6 +27,9 @@ class Message(models.Model):
         SENT = "sent", "Đã gửi"
         FAILED = "failed", "Gửi lỗi, đang thử lại"
         DEAD = "dead", "Gửi lỗi, đã dừng thử lại"
+        # A dead letter given up on purpose (a bus call that will never be accepted): no longer holds
+        # the later messages with its order_key (exchange.bus.delivery.discard).
+        DISCARDED = "discarded", "Đã hủy, không gửi"
 
     channel = models.CharField("kênh", max_length=10, choices=Channel.choices)
     # E-mail address or phone number; for in-app notices the user below.

@@ -1,4 +1,10 @@
-"""Factories choosing the adapter named in settings.CQS (simulator or http)."""
+"""Factories choosing the adapter named in settings.CQS:
+
+- `bus` (the old value `http` means the same): exchange.national.http, every call through the data
+  bus (exchange.bus.gateway) to the provider the registry names — the real system or a simulator
+  process (exchange.connectors.simulators, payments.simulator);
+- `simulator`: exchange.national.simulators, answered in-process — a test convenience for the unit
+  tests of other features, not a connector (nothing passes the bus)."""
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -9,14 +15,17 @@ ADAPTERS = {
     "POPULATION_ADAPTER": {
         "simulator": "chinhquyenso.exchange.national.simulators.SimulatedPopulationRegistry",
         "http": "chinhquyenso.exchange.national.http.HttpPopulationRegistry",
+        "bus": "chinhquyenso.exchange.national.http.HttpPopulationRegistry",
     },
     "NATIONAL_PORTAL_ADAPTER": {
         "simulator": "chinhquyenso.exchange.national.simulators.SimulatedNationalPortal",
         "http": "chinhquyenso.exchange.national.http.HttpNationalPortal",
+        "bus": "chinhquyenso.exchange.national.http.HttpNationalPortal",
     },
     "PAYMENT_ADAPTER": {
         "simulator": "chinhquyenso.exchange.national.simulators.SimulatedPaymentGateway",
         "http": "chinhquyenso.exchange.national.http.HttpPaymentGateway",
+        "bus": "chinhquyenso.exchange.national.http.HttpPaymentGateway",
     },
 }
 

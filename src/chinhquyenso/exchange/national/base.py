@@ -1,7 +1,8 @@
 """Interfaces to national systems the province links to.
 
-Each has a real HTTP adapter (for production, configured by base URL) and a
-local simulator (for tests and the demo). See docs/national-systems.md."""
+Each has an adapter over the data bus (exchange.national.http: production and the demo, the
+provider's address in the bus registry's address setting) and an in-process stand-in
+(exchange.national.simulators: a test convenience). See docs/national-systems.md."""
 
 from __future__ import annotations
 

@@ -1,29 +1,34 @@
-"""HTTP adapters to the national systems (production).
+"""The adapters to the national systems over the data bus (production and the demo).
 
-The real national APIs (CSDL quốc gia về dân cư, Cổng Dịch vụ công quốc gia,
-PayGov) are reached through the national/provincial data exchange bus and
-require agreements and credentials; their formats are not public. What is
-defined here is *our* adapter contract — a small JSON wire format, documented
-in docs/national-systems.md — that a deployment maps onto the real API (with a
-gateway on the LGSP, or by changing the request/parse methods below).
+Every request goes through the bus's pipeline (exchange.bus.gateway.call): the registry says where
+the provider answers (its address setting: CQS_POPULATION_BASE_URL, CQS_NATIONAL_PORTAL_BASE_URL,
+CQS_PAYMENT_BASE_URL — a simulator or the real endpoint), whether our subsystem may call the
+operation, and what the request must look like (JSON Schema under exchange/connectors/schemas/);
+the bus signs the call, applies the service's timeout and circuit breaker and writes the message
+log. What is defined here is *our* adapter contract — a small JSON wire format, documented in
+docs/national-systems.md — that a deployment maps onto the real API.
 
-Every failure becomes NationalSystemError with a Vietnamese message for the
-officer. Connection errors, timeouts and HTTP 5xx are retried a few times with
-a short backoff; 4xx never is (asking again would get the same answer).
-Log lines name the system and the route only; citizen IDs never appear in a
-URL or a log line."""
+These are synchronous calls made while an officer or a citizen waits: the timeout is short
+(CQS_NATIONAL_TIMEOUT_SECONDS, never more than the service's own), a failed call is tried again at
+most once (CQS_NATIONAL_RETRIES, 0 or 1), and every failure — the bus's refusals included (access
+denied, open circuit, unknown service) — becomes NationalSystemError with a Vietnamese message for
+the officer: the caller falls back to "not verified". Log lines name the system, the operation and
+the bus's error code only; citizen IDs never appear in a log line."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import time
-from urllib.parse import quote
 
-import httpx
 from django.conf import settings
 
 from chinhquyenso.core.text import format_number, nfc
+from chinhquyenso.exchange import connectors
+from chinhquyenso.exchange.bus import gateway
+from chinhquyenso.exchange.bus import registry as bus_registry
+from chinhquyenso.exchange.bus.errors import BusError
 from chinhquyenso.exchange.national import forbid_inside_transaction
 from chinhquyenso.exchange.national.base import (
     PAYMENT_STATUSES,
@@ -37,6 +42,11 @@ from chinhquyenso.exchange.national.base import (
 log = logging.getLogger(__name__)
 
 _NOT_FOUND = object()
+# A sync call waits at most this many retries, whatever the setting says: an officer is waiting.
+MAX_RETRIES = 1
+_RETRIABLE = ("timeout", "unreachable", "remote_error")
+# What the population lookup accepts: a 12-digit citizen ID or a 9-digit old ID card number.
+_IDENTITY_NUMBER = re.compile(r"[0-9]{9}|[0-9]{12}")
 
 
 def _seconds(value: float) -> str:
@@ -45,121 +55,146 @@ def _seconds(value: float) -> str:
     return text.rstrip("0").rstrip(",") if "," in text else text
 
 
-def _segment(value: str) -> str:
-    # An ID or code is one path segment: "/" or "?" must not change the route.
-    return quote(str(value), safe="")
+class _BusAdapter:
+    """Shared call/retry/error mapping. Subclasses set the connector, the settings prefix and the name."""
 
-
-class _HttpAdapter:
-    """Shared request/retry/error mapping. Subclasses set the settings prefix and names."""
-
+    connector = ""  # key of exchange.connectors.SERVICES
     prefix = ""  # "POPULATION" → CQS["POPULATION_BASE_URL"], CQS["POPULATION_TOKEN"]
     system = ""  # Vietnamese proper name, shown in messages
 
     def __init__(
         self,
         *,
-        base_url: str | None = None,
         timeout: float | None = None,
         retries: int | None = None,
         token: str | None = None,
         backoff: float | None = None,
     ):
         cqs = settings.CQS
-        self.base_url = (cqs.get(f"{self.prefix}_BASE_URL", "") if base_url is None else base_url).strip().rstrip("/")
         self.timeout = float(cqs.get("NATIONAL_TIMEOUT_SECONDS", 5) if timeout is None else timeout)
-        self.retries = max(0, int(cqs.get("NATIONAL_RETRIES", 2) if retries is None else retries))
+        self.retries = min(MAX_RETRIES, max(0, int(cqs.get("NATIONAL_RETRIES", 1) if retries is None else retries)))
         self.token = cqs.get(f"{self.prefix}_TOKEN", "") if token is None else token
         self.backoff = float(cqs.get("NATIONAL_BACKOFF_SECONDS", 0.2) if backoff is None else backoff)
 
+    @property
+    def service(self) -> str:
+        return connectors.service_id(self.connector)
+
+    @property
+    def client(self) -> str:
+        return connectors.client_for(self.connector)
+
     # -- transport -----------------------------------------------------------
 
-    def _request(self, method: str, route: str, path: str, *, json=None, headers=None, not_found_ok=False):
-        """JSON body of a 2xx answer (None when empty); _NOT_FOUND for a 404 when
-        not_found_ok. `route` is the path template, the only thing logged."""
+    def _request(self, operation: str, *, params=None, json=None, idempotency_key="", not_found_ok=False):
+        """JSON body of a 2xx answer (None when empty); _NOT_FOUND for a 404 when not_found_ok."""
         forbid_inside_transaction()
-        if not self.base_url:
-            raise NationalSystemError(
-                f"Chưa cấu hình địa chỉ kết nối {self.system} (biến môi trường CQS_{self.prefix}_BASE_URL); "
-                "hãy liên hệ quản trị hệ thống."
-            )
-        if not self.base_url.startswith(("http://", "https://")):
-            raise NationalSystemError(
-                f"Địa chỉ kết nối {self.system} (CQS_{self.prefix}_BASE_URL) phải bắt đầu bằng http:// hoặc https://; "
-                "hãy liên hệ quản trị hệ thống."
-            )
-        all_headers = {"Accept": "application/json", **(headers or {})}
-        if self.token:
-            all_headers["Authorization"] = f"Bearer {self.token}"
-        url = self.base_url + path
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         attempts = self.retries + 1
         for attempt in range(1, attempts + 1):
-            last = attempt == attempts
             try:
-                with httpx.Client(timeout=self.timeout) as client:
-                    response = client.request(method, url, json=json, headers=all_headers)
-            except httpx.TimeoutException:
-                log.warning("%s %s %s: hết thời gian chờ (lần %d/%d)", self.prefix, method, route, attempt, attempts)
-                if last:
-                    raise NationalSystemError(
-                        f"{self.system} không phản hồi trong {_seconds(self.timeout)} giây (đã thử {attempts} lần); "
-                        "hãy thử lại sau."
-                    ) from None
-            except httpx.TransportError as error:
-                # Connection refused, DNS failure, reset: the system is unreachable.
+                response = gateway.call(
+                    client=self.client,
+                    service=self.service,
+                    operation=operation,
+                    params=params,
+                    json_body=json,
+                    idempotency_key=idempotency_key,
+                    timeout=self.timeout,
+                    headers=headers,
+                )
+            except BusError as error:
                 log.warning(
-                    "%s %s %s: lỗi kết nối %s (lần %d/%d)",
+                    "%s %s: trục liên thông báo lỗi %s (lần %d/%d)",
                     self.prefix,
-                    method,
-                    route,
-                    type(error).__name__,
+                    operation,
+                    error.code,
                     attempt,
                     attempts,
                 )
-                if last:
-                    raise NationalSystemError(
-                        f"Không kết nối được {self.system} (đã thử {attempts} lần); "
-                        "hãy kiểm tra đường truyền hoặc thử lại sau."
-                    ) from None
+                if error.code not in _RETRIABLE or attempt == attempts:
+                    raise NationalSystemError(self._message(error, attempt)) from error
             else:
-                status = response.status_code
-                if status >= 500:
-                    log.warning("%s %s %s: HTTP %d (lần %d/%d)", self.prefix, method, route, status, attempt, attempts)
-                    if last:
-                        raise NationalSystemError(
-                            f"{self.system} đang gặp sự cố (mã lỗi HTTP {status}, đã thử {attempts} lần); "
-                            "hãy thử lại sau."
-                        )
-                elif status == 404 and not_found_ok:
-                    return _NOT_FOUND
-                elif status in (401, 403):
-                    log.warning("%s %s %s: HTTP %d", self.prefix, method, route, status)
-                    raise NationalSystemError(
-                        f"{self.system} từ chối quyền truy cập (mã lỗi HTTP {status}); hãy kiểm tra mã truy cập "
-                        f"(CQS_{self.prefix}_TOKEN) đã được cấp."
-                    )
-                elif status >= 400:
-                    log.warning("%s %s %s: HTTP %d", self.prefix, method, route, status)
-                    raise NationalSystemError(f"{self.system} từ chối yêu cầu (mã lỗi HTTP {status}).")
-                elif status >= 300:
-                    # Redirects are not followed: a moved API is a configuration matter, not a success.
-                    log.warning("%s %s %s: HTTP %d", self.prefix, method, route, status)
-                    raise NationalSystemError(
-                        f"{self.system} trả lời chuyển hướng (mã HTTP {status}); "
-                        f"hãy kiểm tra địa chỉ kết nối CQS_{self.prefix}_BASE_URL."
-                    )
-                else:
-                    return self._json(response)
-            time.sleep(self.backoff * 2 ** (attempt - 1))
+                return self._answer(operation, response, not_found_ok)
+            time.sleep(self.backoff)
         raise AssertionError("unreachable")
 
-    def _json(self, response: httpx.Response):
-        if not response.content.strip():
-            return None
+    def _answer(self, operation: str, response, not_found_ok: bool):
+        status = response.status
+        if status == 404 and not_found_ok:
+            return _NOT_FOUND
+        if status in (401, 403):
+            log.warning("%s %s: HTTP %d", self.prefix, operation, status)
+            raise NationalSystemError(
+                f"{self.system} từ chối quyền truy cập (mã lỗi HTTP {status}); hãy kiểm tra mã truy cập "
+                f"(CQS_{self.prefix}_TOKEN) đã được cấp."
+            )
+        if status >= 400:
+            log.warning("%s %s: HTTP %d", self.prefix, operation, status)
+            raise NationalSystemError(f"{self.system} từ chối yêu cầu (mã lỗi HTTP {status}).")
+        if status >= 300:
+            # Redirects are not followed: a moved API is a configuration matter, not a success.
+            log.warning("%s %s: HTTP %d", self.prefix, operation, status)
+            raise NationalSystemError(
+                f"{self.system} trả lời chuyển hướng (mã HTTP {status}); "
+                f"hãy kiểm tra địa chỉ kết nối CQS_{self.prefix}_BASE_URL."
+            )
         try:
             return response.json()
-        except ValueError:
+        except BusError:
             raise NationalSystemError(self._malformed()) from None
+
+    def _message(self, error: BusError, attempt: int) -> str:
+        """The officer's message for a call the bus could not complete."""
+        tried = f", đã thử {attempt} lần" if attempt > 1 else ""
+        tried_paren = f" (đã thử {attempt} lần)" if attempt > 1 else ""
+        if error.code == "timeout":
+            timeout = self._service_timeout()
+            return f"{self.system} không phản hồi trong {_seconds(timeout)} giây{tried_paren}; hãy thử lại sau."
+        if error.code == "unreachable":
+            address = self._address()
+            if address and not address.startswith(("http://", "https://")):
+                return (
+                    f"Địa chỉ kết nối {self.system} (CQS_{self.prefix}_BASE_URL) phải bắt đầu bằng http:// "
+                    "hoặc https://; hãy liên hệ quản trị hệ thống."
+                )
+            if not address:
+                return (
+                    f"Chưa cấu hình địa chỉ kết nối {self.system} (biến môi trường CQS_{self.prefix}_BASE_URL); "
+                    "hãy liên hệ quản trị hệ thống."
+                )
+            return f"Không kết nối được {self.system}{tried_paren}; hãy kiểm tra đường truyền hoặc thử lại sau."
+        if error.code == "remote_error":
+            found = re.search(r"HTTP (\d{3})", error.message)
+            code = f"mã lỗi HTTP {found[1]}" if found else "lỗi máy chủ"
+            return f"{self.system} đang gặp sự cố ({code}{tried}); hãy thử lại sau."
+        if error.code == "circuit_open":
+            return (
+                f"{self.system} tạm ngừng nhận yêu cầu sau nhiều lần lỗi liên tiếp; hệ thống sẽ tự thử lại sau ít phút."
+            )
+        if error.code == "access_denied":
+            return (
+                f"Hệ thống chưa được cấp quyền gọi {self.system} trên trục liên thông; hãy liên hệ quản trị hệ thống."
+            )
+        if error.code in ("unknown_service", "unknown_operation"):
+            return (
+                f"Trục liên thông chưa đăng ký dịch vụ {self.system} (danh mục dịch vụ chưa được nạp); "
+                "hãy liên hệ quản trị hệ thống."
+            )
+        if error.code in ("invalid_body", "body_too_large", "bad_request"):
+            return f"Yêu cầu gửi {self.system} không đúng quy định của trục liên thông: {error.message}"
+        return error.message
+
+    def _resolved(self):
+        return bus_registry.resolve(self.service)
+
+    def _address(self) -> str:
+        resolved = self._resolved()
+        return resolved.address if resolved is not None else ""
+
+    def _service_timeout(self) -> float:
+        resolved = self._resolved()
+        return min(self.timeout, resolved.timeout) if resolved is not None else self.timeout
 
     def _malformed(self, detail: str = "") -> str:
         return f"{self.system} trả về dữ liệu không đúng định dạng{f' ({detail})' if detail else ''}; hãy báo quản trị hệ thống."
@@ -173,19 +208,21 @@ class _HttpAdapter:
         return nfc(value)
 
 
-class HttpPopulationRegistry(_HttpAdapter):
-    """POST {base}/citizens/lookup {"identity_number"} → 200 person, 404 unknown (a read: safe to retry)."""
+class HttpPopulationRegistry(_BusAdapter):
+    """Operation `lookup`: POST /persons/lookup {"identity_number"} → 200 person, 404 unknown (a
+    read: safe to retry although it is a POST). The ID travels in the body, never in a URL."""
 
+    connector = "population"
     prefix = "POPULATION"
     system = "Cơ sở dữ liệu quốc gia về dân cư"
 
     def lookup(self, identity_number: str) -> Person | None:
-        identity_number = nfc(identity_number).replace(" ", "")
-        # The ID travels in the body, not the URL: URLs end up in access logs
-        # (ours, httpx's, the exchange bus's) and citizen IDs must not.
-        data = self._request(
-            "POST", "/citizens/lookup", "/citizens/lookup", json={"identity_number": identity_number}, not_found_ok=True
-        )
+        identity_number = nfc(identity_number or "").replace(" ", "")
+        if not _IDENTITY_NUMBER.fullmatch(identity_number):
+            # Not a citizen ID (12 digits) nor an old ID card number (9): nobody has it, and the
+            # request schema (schemas/population/lookup.request.json) would refuse it anyway.
+            return None
+        data = self._request("lookup", json={"identity_number": identity_number}, not_found_ok=True)
         if data is _NOT_FOUND:
             return None
         if not isinstance(data, dict):
@@ -208,14 +245,17 @@ class HttpPopulationRegistry(_HttpAdapter):
         )
 
 
-class HttpNationalPortal(_HttpAdapter):
-    """GET {base}/procedures; POST {base}/dossiers/{code}/status."""
+class HttpNationalPortal(_BusAdapter):
+    """Operations `catalog` (GET /catalog) and `dossier-status` (POST /dossiers/{code}/status).
+    The status push normally leaves through the outbox (dossiers.national_sync); this synchronous
+    form is for tools and tests."""
 
+    connector = "national_portal"
     prefix = "NATIONAL_PORTAL"
     system = "Cổng Dịch vụ công quốc gia"
 
     def fetch_catalog(self) -> list[dict]:
-        data = self._request("GET", "/procedures", "/procedures")
+        data = self._request("catalog")
         if not isinstance(data, list):
             raise NationalSystemError(self._malformed("danh mục phải là một mảng JSON"))
         catalog = []
@@ -228,28 +268,26 @@ class HttpNationalPortal(_HttpAdapter):
             catalog.append(entry)
         return catalog
 
-    def push_dossier_status(self, *, dossier_code: str, status: str, at: dt.datetime, agency_code: str) -> None:
-        if at.tzinfo is None:
-            raise ValueError("at must be timezone-aware")
+    def push_dossier_status(
+        self, *, dossier_code: str, status: str, at: dt.datetime, agency_code: str, idempotency_key: str = ""
+    ) -> None:
         self._request(
-            "POST",
-            "/dossiers/{code}/status",
-            f"/dossiers/{_segment(dossier_code)}/status",
-            json={
-                "status": status,
-                "at": at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
-                "agency_code": agency_code,
-            },
+            "dossier-status",
+            params={"code": dossier_code},
+            json=status_body(status=status, at=at, agency_code=agency_code),
+            idempotency_key=idempotency_key,
         )
 
 
-class HttpPaymentGateway(_HttpAdapter):
-    """POST {base}/payments; GET {base}/payments/{transaction_ref}; GET {base}/statements/{yyyy-mm-dd}.
+class HttpPaymentGateway(_BusAdapter):
+    """Operations `create` (POST /payments), `info` (GET /payments/{ref}), `statement`
+    (GET /statements/{yyyy-mm-dd}), called as our subsystem `thanh-toan`.
 
     The shape is the one the payment simulator speaks (chinhquyenso.payments.simulator,
     docs/national-systems.md); the callback the platform sends back is checked by
     payments.services with base.payment_signature_valid."""
 
+    connector = "payment"
     prefix = "PAYMENT"
     system = "Nền tảng thanh toán trực tuyến (PayGov)"
 
@@ -265,7 +303,7 @@ class HttpPaymentGateway(_HttpAdapter):
             body["callback_url"] = callback_url
         # The order reference is the idempotency key: a retried POST (after a
         # timeout) must not create a second payment.
-        data = self._request("POST", "/payments", "/payments", json=body, headers={"Idempotency-Key": order_ref})
+        data = self._request("create", json=body, idempotency_key=order_ref)
         if not isinstance(data, dict):
             raise NationalSystemError(self._malformed())
         if "amount" in data and data["amount"] != amount:
@@ -278,7 +316,7 @@ class HttpPaymentGateway(_HttpAdapter):
         )
 
     def payment_info(self, transaction_ref: str) -> PaymentInfo:
-        data = self._request("GET", "/payments/{ref}", f"/payments/{_segment(transaction_ref)}", not_found_ok=True)
+        data = self._request("info", params={"ref": transaction_ref}, not_found_ok=True)
         if data is _NOT_FOUND:
             raise NationalSystemError(f"{self.system} không tìm thấy giao dịch này.")
         if not isinstance(data, dict) or data.get("status") not in PAYMENT_STATUSES:
@@ -300,7 +338,7 @@ class HttpPaymentGateway(_HttpAdapter):
         return self.payment_info(transaction_ref).status
 
     def statement(self, day: dt.date) -> list[StatementLine]:
-        data = self._request("GET", "/statements/{day}", f"/statements/{day.isoformat()}")
+        data = self._request("statement", params={"day": day.isoformat()})
         rows = data.get("transactions") if isinstance(data, dict) else None
         if not isinstance(rows, list):
             raise NationalSystemError(self._malformed("sao kê phải có mảng “transactions”"))
@@ -333,3 +371,21 @@ class HttpPaymentGateway(_HttpAdapter):
         if moment.tzinfo is None:
             raise NationalSystemError(self._malformed(f"trường “{key}” thiếu múi giờ"))
         return moment
+
+
+def status_body(*, status: str, at: dt.datetime, agency_code: str, **extra) -> dict:
+    """The body of a dossier-status push (schemas/national_portal/dossier-status.request.json)."""
+    if at.tzinfo is None:
+        raise ValueError("at must be timezone-aware")
+    return {
+        "status": status,
+        "at": at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+        "agency_code": agency_code,
+        **{k: v for k, v in extra.items() if v not in (None, "")},
+    }
+
+
+# The names the adapter setting's value `bus` reads best with (the `Http…` names stay for callers).
+BusPopulationRegistry = HttpPopulationRegistry
+BusNationalPortal = HttpNationalPortal
+BusPaymentGateway = HttpPaymentGateway

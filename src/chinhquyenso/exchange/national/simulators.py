@@ -1,8 +1,13 @@
-"""Local simulators of the national systems, for tests and the demo.
+"""In-process stand-ins of the national systems: a TEST CONVENIENCE, not connectors.
 
-They answer like the HTTP adapters (same shapes, same NationalSystemError) so
-the rest of the platform cannot tell them apart. Conventions, relied on by
-tests and the demo (also listed in docs/national-systems.md):
+The adapter setting value `simulator` (the default of CQS_POPULATION_ADAPTER,
+CQS_NATIONAL_PORTAL_ADAPTER, CQS_PAYMENT_ADAPTER) picks them so that the unit
+tests of other features need no process and no bus. They never pass the data
+bus: nothing is logged, signed or access-checked. The demo and production use
+`bus` (exchange.national.http over exchange.bus.gateway), with the simulator
+processes of exchange.connectors.simulators (and payments.simulator) in the
+demo and the tests of the connectors. Conventions, relied on by tests (also
+listed in docs/national-systems.md):
 
 Population database (SimulatedPopulationRegistry.lookup):
 - an ID starting with 000000 simulates an outage: NationalSystemError;
@@ -11,7 +16,8 @@ Population database (SimulatedPopulationRegistry.lookup):
   the same people. Accounts the counter created from typed data (no password)
   do not count: typed data must never verify itself;
 - any other 12-digit ID not ending in 9 is a deterministic made-up person
-  (same ID → same name, birth date, gender);
+  (same ID → same name, birth date, gender; the function is shared with the
+  population simulator process: connectors.simulators.invented_person);
 - IDs ending in 9, or not 12 digits, are "not found" (None).
 
 National portal (SimulatedNationalPortal):
@@ -35,43 +41,27 @@ import hashlib
 
 from django.conf import settings
 
+from chinhquyenso.exchange.connectors.simulators import OUTAGE_PREFIX, invented_person, well_formed
 from chinhquyenso.exchange.national.base import NationalSystemError, PaymentInfo, PaymentIntent, Person, StatementLine
 
-SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Võ", "Phan", "Đặng", "Bùi", "Đỗ"]
-GIVEN = [
-    "Văn An",
-    "Thị Bình",
-    "Minh Châu",
-    "Thị Diễm",
-    "Quốc Huy",
-    "Thị Lan",
-    "Hoàng Nam",
-    "Thị Ngọc",
-    "Thanh Tâm",
-    "Văn Phúc",
-]
-OUTAGE_PREFIX = "000000"
 
-
-def _hash(text: str) -> int:
-    return int(hashlib.sha256(text.encode()).hexdigest(), 16)
-
-
-def _commune_of(h: int) -> str:
-    """A current commune or ward of the installation, as a resident's address names it ("xã Kiến An"):
+def communes() -> list[str]:
+    """The installation's current communes and wards, as a resident's address names them ("xã Kiến An"):
     the registry's addresses name one, so the portal can preselect the agency from them."""
     from chinhquyenso.org.models import Agency, AgencyKind
 
-    names = list(
+    names = (
         Agency.objects.current()
         .filter(kind=AgencyKind.COMMUNE_COMMITTEE)
         .order_by("code")
         .values_list("name", flat=True)
     )
-    return names[(h // 10**8) % len(names)].removeprefix("UBND ") if names else ""
+    return [name.removeprefix("UBND ") for name in names]
 
 
 class SimulatedPopulationRegistry:
+    """A test convenience, not a connector: answers in-process, reading our own database."""
+
     def lookup(self, identity_number: str) -> Person | None:
         from chinhquyenso.accounts.models import User
 
@@ -80,27 +70,26 @@ class SimulatedPopulationRegistry:
             raise NationalSystemError(
                 "Không kết nối được Cơ sở dữ liệu quốc gia về dân cư (mô phỏng sự cố); hãy thử lại sau."
             )
-        if not (identity_number.isdigit() and len(identity_number) == 12):
+        if not well_formed(identity_number):
             return None
         user = User.objects.filter(identity_number=identity_number, kind=User.Kind.CITIZEN).first()
         registered = user is not None and user.has_usable_password()
         if identity_number.endswith("9") and not registered:
             return None
-        h = _hash(identity_number)
-        given = GIVEN[(h // 10) % 10]
-        # A registered citizen is known by their account's name; the rest is invented the same way for everyone.
-        name = user.full_name if registered else f"{SURNAMES[h % 10]} {given}"
-        born = dt.date(1950, 1, 1) + dt.timedelta(days=(h // 100) % (55 * 365))
+        # A registered citizen is known by their account's name; the rest is invented the same way for
+        # everyone (the same function as the population simulator process's).
+        data = invented_person(
+            identity_number,
+            communes=communes(),
+            province=settings.CQS["PROVINCE_NAME"],
+            full_name=user.full_name if registered else "",
+        )
         return Person(
             identity_number,
-            name,
-            birth_date=born,
-            gender="Nữ" if " Thị " in f" {name} " else "Nam",
-            address=", ".join(
-                part
-                for part in (f"Tổ {(h // 10**6) % 30 + 1}", _commune_of(h), f"tỉnh {settings.CQS['PROVINCE_NAME']}")
-                if part
-            ),
+            data["full_name"],
+            birth_date=dt.date.fromisoformat(data["birth_date"]),
+            gender=data["gender"],
+            address=data["address"],
         )
 
 
@@ -138,7 +127,7 @@ class SimulatedPaymentGateway:
     """In-process stand-in kept for unit tests and a development server without the simulator
     process: no pay page (the "pay URL" is the return URL: the payment is settled at once) and no
     statement. The demo and the payment tests run the real simulator process instead
-    (python -m chinhquyenso.payments.simulator, CQS_PAYMENT_ADAPTER=http)."""
+    (python -m chinhquyenso.payments.simulator, CQS_PAYMENT_ADAPTER=bus)."""
 
     def create_payment(
         self, *, order_ref: str, amount: int, description: str, return_url: str = "", callback_url: str = ""
@@ -166,5 +155,5 @@ class SimulatedPaymentGateway:
     def statement(self, day: dt.date) -> list[StatementLine]:
         raise NationalSystemError(
             "Trình mô phỏng trong tiến trình không có sao kê; hãy chạy trình mô phỏng nền tảng thanh toán "
-            "(python -m chinhquyenso.payments.simulator) và đặt CQS_PAYMENT_ADAPTER=http."
+            "(python -m chinhquyenso.payments.simulator) và đặt CQS_PAYMENT_ADAPTER=bus."
         )

@@ -53,6 +53,17 @@ class Command(BaseCommand):
         )
         for line in s.reorganizations:
             self.stdout.write(f"  • {line}")
+        # The data bus's registry (members, services, access rights) from the shipped files.
+        from chinhquyenso.exchange.bus import registry as bus_registry
+
+        try:
+            loaded = bus_registry.load_defaults()
+        except DomainError as error:
+            self.stderr.write(self.style.WARNING(f"Không nạp được danh mục trục liên thông: {error.message}"))
+        else:
+            self.stdout.write(
+                f"Danh mục trục liên thông: {loaded['services']} dịch vụ, {loaded['access_rights']} quyền gọi."
+            )
         # The demo's audit trail starts signed, so `cqs audit verify` has a checkpoint to check against.
         try:
             written = audit.checkpoint()
