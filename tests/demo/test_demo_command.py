@@ -209,7 +209,10 @@ def test_the_demo_ministries_answer_parts_and_call_its_bus_back(live_server, tra
         assert outbox.deliver_due() == (2, 0)
         for connector, reference in references.items():
             ministries[connector].wait_callbacks(status="done")
-            assert [c["status"] for c in calls if c["reference"] == reference] == ["processing", "done"]
+            # At least once: a callback whose handling was rolled back (SQLite's shared test
+            # connection busy) is sent again and handled again; in order, each status once or more.
+            statuses = [c["status"] for c in calls if c["reference"] == reference]
+            assert [s for i, s in enumerate(statuses) if i == 0 or s != statuses[i - 1]] == ["processing", "done"]
             assert {c["client"] for c in calls if c["reference"] == reference} == {ministries[connector].client_id}
     finally:
         for simulator in ministries.values():
