@@ -15,10 +15,12 @@ from chinhquyenso.core import params
 from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.middleware import STATUS_MESSAGES
 from chinhquyenso.dashboard.api import router as dashboard_router
+from chinhquyenso.documents.api import router as documents_router
 from chinhquyenso.dossiers.api import router as dossiers_router
 from chinhquyenso.indicators.api import router as indicators_router
 from chinhquyenso.lris.api import router as lris_router
 from chinhquyenso.procedures.api import router as procedures_router
+from chinhquyenso.signing.api import router as signing_router
 
 
 class ErrorOut(Schema):
@@ -97,6 +99,8 @@ api.add_router("/", accounts_router, tags=["Tài khoản"])
 api.add_router("/indicators", indicators_router, tags=["Chỉ tiêu, đánh giá"])
 api.add_router("/dashboard", dashboard_router, tags=["Điều hành (IOC)"])
 api.add_router("/assistant", assistant_router, tags=["Trợ lý thủ tục hành chính"])
+api.add_router("/signatures", signing_router, tags=["Chữ ký số"])
+api.add_router("/documents", documents_router, tags=["Văn bản"])
 
 FIELD_MESSAGES = {
     "missing": "thiếu trường bắt buộc",

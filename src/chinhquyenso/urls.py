@@ -23,6 +23,8 @@ urlpatterns = [
     path("can-bo/bao-cao-so-lieu/", include("chinhquyenso.lris.urls")),
     path("can-bo/bao-cao/", include("chinhquyenso.reports.urls")),
     path("can-bo/ho-tich/", include("chinhquyenso.civil_records.urls")),
+    path("can-bo/van-ban/", include("chinhquyenso.documents.urls")),
+    path("xac-thuc/", include("chinhquyenso.signing.urls")),
     path("can-bo/du-lieu-ca-nhan/", include("chinhquyenso.privacy.urls")),
     path("can-bo/truc-lien-thong/giam-sat/", bus_monitor.monitor, name="bus_monitor"),
     path("can-bo/truc-lien-thong/nhat-ky/", include(bus_log.urls)),  # auditors (exchange.bus.log_views)

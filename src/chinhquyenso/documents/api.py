@@ -1,0 +1,5 @@
+"""The documents API (văn bản đi, văn bản đến)."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,5 @@
+"""Public signature verification, under /xac-thuc/."""
+
+app_name = "signing"
+
+urlpatterns = []
