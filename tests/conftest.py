@@ -13,7 +13,7 @@ from chinhquyenso.org.models import AgencyKind
 from chinhquyenso.procedures import services as procedures
 
 # Shared datasets (the hand-computed Q1/2025 province of the indicator tests).
-pytest_plugins = ["tests.datasets"]
+pytest_plugins = ["tests.datasets", "tests.signing.fixtures"]
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 _ids = itertools.count(1)
@@ -200,7 +200,9 @@ def _test_settings(settings, tmp_path):
     # Fixtures create dozens of accounts; argon2 is tested in tests/accounts.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # A refresh thread would not see the test's transaction; tests/dashboard/test_cache.py covers it.
-    settings.CQS = {**settings.CQS, "DASHBOARD_BACKGROUND_REFRESH": False}
+    # Results issued unsigned unless a test configures an agency key (tests/dossiers/test_signed_results.py
+    # covers both): the fixtures' agencies have none.
+    settings.CQS = {**settings.CQS, "DASHBOARD_BACKGROUND_REFRESH": False, "RESULTS_REQUIRE_SIGNATURE": False}
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from chinhquyenso.assistant.api import router as assistant_router
 from chinhquyenso.core import params
 from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.middleware import STATUS_MESSAGES
+from chinhquyenso.core.throttle import RateLimited
 from chinhquyenso.dashboard.api import router as dashboard_router
 from chinhquyenso.documents.api import router as documents_router
 from chinhquyenso.dossiers.api import router as dossiers_router
@@ -141,7 +142,10 @@ def _field_name(loc) -> str:
 
 @api.exception_handler(DomainError)
 def domain_error(request: HttpRequest, exc: DomainError):
-    return api.create_response(request, exc.as_dict(), status=exc.status_code)
+    response = api.create_response(request, exc.as_dict(), status=exc.status_code)
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(ValidationError)

@@ -369,6 +369,23 @@ CQS = {
     "SOCIAL_INSURANCE_BASE_URL": os.environ.get("CQS_SOCIAL_INSURANCE_BASE_URL", ""),
     "CIVIL_STATUS_BASE_URL": os.environ.get("CQS_CIVIL_STATUS_BASE_URL", ""),
     "EDOC_BASE_URL": os.environ.get("CQS_EDOC_BASE_URL", ""),
+    # Digital signatures (signing, docs/signatures.md): the RFC 3161 time-stamp authority for PAdES-B-T/B-LT,
+    # the trusted root certificates (PEM paths, separated by ":" in the environment) B-LT validates against
+    # before embedding OCSP/CRL answers, the profile used when none is asked for, and the national eSign
+    # gateway (remote signing over the data bus; empty: not configured).
+    "SIGNING_TSA_URL": os.environ.get("CQS_SIGNING_TSA_URL", ""),
+    "SIGNING_TRUST_ROOTS": [p for p in os.environ.get("CQS_SIGNING_TRUST_ROOTS", "").split(os.pathsep) if p],
+    "SIGNING_DEFAULT_PROFILE": os.environ.get("CQS_SIGNING_DEFAULT_PROFILE", "B-T"),
+    "SIGNING_TIMEOUT_SECONDS": float(os.environ.get("CQS_SIGNING_TIMEOUT_SECONDS", 10)),
+    # Verification (/xac-thuc/, POST /api/signatures/verify; signing.verify): 1 lets it fetch OCSP/CRL answers
+    # from the addresses in the certificates (a network call per check; 0: only what the file carries, B-LT),
+    # and how many files one address may check a minute.
+    "SIGNING_FETCH_REVOCATION": os.environ.get("CQS_SIGNING_FETCH_REVOCATION", "0") == "1",
+    "SIGNING_VERIFY_PER_IP_PER_MINUTE": int(os.environ.get("CQS_SIGNING_VERIFY_PER_IP_PER_MINUTE", 20)),
+    "ESIGN_BASE_URL": os.environ.get("CQS_ESIGN_BASE_URL", ""),
+    # Dossiers' electronic results are signed with the issuing agency's key (dossiers.results): 1 refuses to
+    # issue one for an agency with no key configured; 0 issues it unsigned, and its authenticity page says so.
+    "RESULTS_REQUIRE_SIGNATURE": os.environ.get("CQS_RESULTS_REQUIRE_SIGNATURE", "1") == "1",
     # 1: a finished birth, death or marriage registration is pushed to the civil-status database
     # (dossiers.civil_status_sync; which procedures: dossiers/data/civil_status_procedures.json).
     "CIVIL_STATUS_SYNC": os.environ.get("CQS_CIVIL_STATUS_SYNC", "0") == "1",

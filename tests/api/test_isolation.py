@@ -85,6 +85,7 @@ PUBLIC_OR_SELF = {
     ("POST", "/api/auth/logout"),
     ("GET", "/api/auth/me"),
     ("POST", "/api/assistant/ask"),  # a citizen's question; the dossier status it gives follows public tracking
+    ("POST", "/api/signatures/verify"),  # anyone checks the signatures in a PDF they hold; nothing is read or kept
 }
 # Province-wide aggregates without personal data: any officer, never a citizen (tests/indicators/test_api.py).
 AGGREGATES = {

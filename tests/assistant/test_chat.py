@@ -61,7 +61,7 @@ def test_api_refuses_bad_input(catalog):
 
 def test_api_is_rate_limited_per_address(catalog, settings, monkeypatch):
     settings.CQS = {**settings.CQS, "ASSISTANT_PER_IP_PER_MINUTE": 2}
-    monkeypatch.setattr("chinhquyenso.assistant.throttle.clock", lambda: 1_800_000_030.0)  # one counting minute
+    monkeypatch.setattr("chinhquyenso.core.throttle.clock", lambda: 1_800_000_030.0)  # one counting minute
     client = Client(REMOTE_ADDR="203.0.113.9")
     for _ in range(2):
         assert ask_api(client, {"question": "đăng ký khai sinh"}).status_code == 200

@@ -263,7 +263,7 @@ def test_the_same_message_id_with_another_text_is_not_answered_again(client, zal
 def test_a_user_who_asks_too_fast_is_not_answered(client, zalo_settings, catalog, monkeypatch):
     zalo_settings.CQS = {**zalo_settings.CQS, "ASSISTANT_PER_IP_PER_MINUTE": 2}
     # The three questions fall in one counting minute even when a slow run crosses a minute's end.
-    monkeypatch.setattr("chinhquyenso.assistant.throttle.clock", lambda: 1_800_000_030.0)
+    monkeypatch.setattr("chinhquyenso.core.throttle.clock", lambda: 1_800_000_030.0)
     answers = [signed_post(client, text_event(msg_id=f"t-{i}")).json()["message"] for i in range(3)]
     assert answers == ["answered", "answered", "throttled"]
     assert zalo_messages().count() == 2

@@ -14,7 +14,6 @@ from pydantic import Field
 
 from chinhquyenso.assistant import answers, throttle
 from chinhquyenso.core.http import client_ip
-from chinhquyenso.core.middleware import error_response
 
 router = Router()
 
@@ -55,12 +54,7 @@ def ask(request, payload: AskIn):
     """Trả lời câu hỏi về thủ tục (giấy tờ, thời hạn, phí, lệ phí, nơi nộp, nộp trực tuyến, căn cứ pháp
     lý) hoặc tình trạng hồ sơ theo mã hồ sơ, luôn dẫn nguồn thủ tục. `confident`: false khi trợ lý
     không chắc (kèm gợi ý, số điện thoại hỗ trợ và đường dẫn gửi câu hỏi)."""
-    try:
-        throttle.check(client_ip(request))
-    except throttle.TooManyQuestions as error:
-        response = error_response(request, 429, error.message, field=error.field, code=error.code)
-        response["Retry-After"] = str(error.retry_after)
-        return response
+    throttle.QUESTIONS.check(client_ip(request))
     answer = answers.ask(
         payload.question,
         session_key=f"api:{payload.session}" if payload.session else "",

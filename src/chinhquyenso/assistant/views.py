@@ -43,7 +43,7 @@ def chat(request):
     if request.method == "POST":
         question = request.POST.get("question", "")
         try:
-            throttle.check(client_ip(request))
+            throttle.QUESTIONS.check(client_ip(request))
             user = request.user if request.user.is_authenticated else None
             answer = answers.ask(question, session_key=_session_key(request), user=user, channel="web")
         except DomainError as exc:

@@ -30,6 +30,11 @@ def logging_config(log_file: str = "") -> dict:
             "fontTools": {"level": "WARNING"},
             # The assistant's BM25 library reports each index it builds (six per rebuild) at DEBUG.
             "bm25s": {"level": "WARNING"},
+            # pyHanko logs each failed check of a signature with the certificate's subject (a person's name)
+            # and a traceback; the verification page tells the person who uploaded the file, the log keeps none.
+            "pyhanko.sign.validation": {"level": "CRITICAL"},
+            "pyhanko.sign.diff_analysis": {"level": "CRITICAL"},
+            "pyhanko_certvalidator": {"level": "CRITICAL"},
         },
     }
     if log_file:

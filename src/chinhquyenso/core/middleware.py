@@ -13,6 +13,7 @@ from django.utils.html import escape
 from chinhquyenso.core import params
 from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.text import UNSTORABLE_MESSAGE, unstorable_field
+from chinhquyenso.core.throttle import RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +220,10 @@ class DomainErrorPages:
         status = exception.status_code
         # A 404 never says what exists: another agency's record reads as absent.
         reason = NOT_FOUND if status == 404 else exception.message
-        return error_response(request, status, reason, field=exception.field, code=exception.code)
+        response = error_response(request, status, reason, field=exception.field, code=exception.code)
+        if isinstance(exception, RateLimited):
+            response["Retry-After"] = str(exception.retry_after)
+        return response
 
 
 def _in_api_shape(response, kind: str) -> bool:

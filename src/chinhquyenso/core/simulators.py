@@ -28,9 +28,11 @@ def serve_forever(server: ThreadingHTTPServer, name: str, url: str = "") -> None
         server.server_close()
 
 
-def spawn(module: str, name: str, *args: str) -> tuple[subprocess.Popen, str]:
-    """Start `python -m <module> --port 0 <args>`: (the process, the URL it announced)."""
-    process = subprocess.Popen([sys.executable, "-m", module, "--port", "0", *args], stdout=subprocess.PIPE, text=True)
+def spawn(module: str, name: str, *args: str, port: int = 0) -> tuple[subprocess.Popen, str]:
+    """Start `python -m <module> --port <port> <args>` (a free port by default): (the process, the URL
+    it announced)."""
+    command = [sys.executable, "-m", module, "--port", str(port), *args]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     line = process.stdout.readline().strip()
     prefix = f"{name}_URL="
     if not line.startswith(prefix):

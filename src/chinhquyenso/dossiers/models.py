@@ -1,3 +1,6 @@
+import base64
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -271,6 +274,20 @@ class EDataItem(models.Model):
         return self.title
 
 
+def new_verification_code() -> str:
+    """The code in a result's QR link (/xac-thuc/ket-qua/<code>/): 120 random bits, so codes cannot be
+    guessed or walked through; lower-case base32 keeps it short and unambiguous when read aloud."""
+    return base64.b32encode(secrets.token_bytes(15)).decode("ascii").lower()
+
+
+class SignatureStatus(models.TextChoices):
+    """What the platform's verifier said of the result's file when it was issued (the public
+    authenticity page checks the stored file again each time it is shown)."""
+
+    VALID = "valid", "Đã ký số, chữ ký hợp lệ"
+    UNSIGNED = "unsigned", "Chưa ký số"
+
+
 class ElectronicResult(models.Model):
     dossier = models.OneToOneField(Dossier, on_delete=models.CASCADE, related_name="electronic_result")
     number = models.CharField("số, ký hiệu", max_length=60, blank=True)
@@ -278,6 +295,21 @@ class ElectronicResult(models.Model):
     edata_item = models.OneToOneField(EDataItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     issued_at = models.DateTimeField()
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    verification_code = models.CharField(
+        "mã xác thực", max_length=40, unique=True, default=new_verification_code, editable=False
+    )
+    # Signed with the issuing agency's key (dossiers.results); unsigned only where the installation
+    # allows it (CQS_RESULTS_REQUIRE_SIGNATURE=0) for an agency with no key configured.
+    signed = models.BooleanField("đã ký số", default=False)
+    signature_status = models.CharField(
+        "tình trạng chữ ký khi cấp", max_length=20, choices=SignatureStatus.choices, default=SignatureStatus.UNSIGNED
+    )
+    signed_at = models.DateTimeField("thời điểm ký", null=True, blank=True)
+    # The agency that issued (and signed) it: the dossier's current agency at that moment, which the
+    # dossier later leaves (the counter returns the result). Empty for results issued before this field.
+    agency = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="cơ quan cấp"
+    )
 
     class Meta:
         verbose_name = "kết quả điện tử"

@@ -448,3 +448,28 @@ def own_applications(user, limit: int = 50):
     from chinhquyenso.dossiers.models import GroupApplication
 
     return GroupApplication.objects.select_related("group").filter(applicant=user).order_by("-submitted_at")[:limit]
+
+
+def result_by_verification_code(code: str) -> ElectronicResult | None:
+    """The electronic result a QR link names (the public authenticity page), with what the page shows
+    and nothing about whom it concerns; None for an unknown code."""
+    return (
+        ElectronicResult.objects.filter(verification_code=code)
+        .select_related("file", "agency", "dossier__procedure", "dossier__current_agency")
+        .only(
+            "number",
+            "issued_at",
+            "verification_code",
+            "signed",
+            "signature_status",
+            "signed_at",
+            "file__file",
+            "file__content_type",
+            "agency__name",
+            "dossier__code",
+            "dossier__procedure__name",
+            "dossier__procedure__result_name",
+            "dossier__current_agency__name",
+        )
+        .first()
+    )

@@ -21,6 +21,7 @@ from chinhquyenso.core.calendar import calendar_for, closing_time, local_date
 from chinhquyenso.core.errors import DomainError, PermissionDenied
 from chinhquyenso.core.models import StoredFile
 from chinhquyenso.core.text import nfc, nfc_lines
+from chinhquyenso.dossiers import results
 from chinhquyenso.dossiers.models import (
     OPEN_STATUSES,
     Channel,
@@ -732,14 +733,45 @@ def reschedule(dossier: Dossier, *, actor, new_due_date: dt.date, reason: str, a
     return dossier
 
 
-@WORKFLOW.action
-def attach_result(dossier: Dossier, *, actor, file: StoredFile, number: str = "", at=None) -> ElectronicResult:
-    """Electronic result: stored with the dossier and in the applicant's e-data store."""
-    dossier, at = WORKFLOW.begin(dossier, actor, at)
+def _check_may_attach_result(dossier: Dossier, actor) -> None:
     WORKFLOW.require(dossier, Status.IN_PROCESS, Status.RESULT_READY, action="đính kèm kết quả cho")
     require_role(actor, dossier.current_agency_id, *attach_result_roles(dossier), message=WRONG_ROLE)
-    if hasattr(dossier, "electronic_result"):
+    if ElectronicResult.objects.filter(dossier_id=dossier.pk).exists():
         raise DomainError("Hồ sơ đã có kết quả điện tử.", "file")
+
+
+def attach_result(dossier: Dossier, *, actor, file: StoredFile, number: str = "", at=None) -> ElectronicResult:
+    """Electronic result: signed with the issuing agency's key (dossiers.results), then stored with
+    the dossier and in the applicant's e-data store in one transaction. The signature is made first,
+    outside any transaction (a time stamp is a network call), after the same checks the transaction
+    repeats on the locked row — nobody signs a result that would be refused; a failed signature
+    leaves the dossier without a result. A retry once issued is refused: a result is issued once."""
+    WORKFLOW.guard(actor)
+    current = Dossier.objects.select_related("procedure").get(pk=dossier.pk)
+    _check_may_attach_result(current, actor)
+    prepared = results.prepare(
+        agency_id=current.current_agency_id,
+        file=file,
+        dossier_code=current.code,
+        number=nfc(number),
+        actor=actor,
+        at=at,
+    )
+    return _issue_result(dossier, actor=actor, file=file, number=number, prepared=prepared, at=at)
+
+
+@WORKFLOW.action
+def _issue_result(
+    dossier: Dossier, *, actor, file: StoredFile, number: str, prepared: results.PreparedResult, at=None
+) -> ElectronicResult:
+    dossier, at = WORKFLOW.begin(dossier, actor, at)
+    _check_may_attach_result(dossier, actor)
+    if dossier.current_agency_id != prepared.agency_id:  # moved on while the agency signed
+        raise DomainError("Hồ sơ vừa được chuyển sang cơ quan khác trong lúc ký; hãy đính kèm lại kết quả.", "file")
+    if prepared.signed:
+        file = uploads.store_generated(
+            prepared.data, content_type="application/pdf", extension="pdf", name=file.original_name, user=actor
+        )
     procedure = dossier.procedure
     # Whose, or what, the result is about: from the dossier's e-form (tờ khai điện tử), where it has one.
     subject, facts = declared_subject(procedure.pk, dossier.form_data)
@@ -754,12 +786,28 @@ def attach_result(dossier: Dossier, *, actor, file: StoredFile, number: str = ""
         issued_at=at,
     )
     result = ElectronicResult.objects.create(
-        dossier=dossier, number=nfc(number), file=file, edata_item=item, issued_at=at, issued_by=actor
+        dossier=dossier,
+        number=nfc(number),
+        file=file,
+        edata_item=item,
+        issued_at=at,
+        issued_by=actor,
+        verification_code=prepared.verification_code,
+        signed=prepared.signed,
+        signature_status=prepared.status,
+        signed_at=prepared.signed_at,
+        agency_id=prepared.agency_id,
     )
     dossier.has_electronic_result = True
     _refresh_digitized(dossier)
     WORKFLOW.transition(
-        dossier, actor=actor, action="attach_result", to_status=dossier.status, at=at, note=result.number
+        dossier,
+        actor=actor,
+        action="attach_result",
+        to_status=dossier.status,
+        at=at,
+        note=result.number,
+        audit_extra={"result_signed": prepared.signed, "result_sha256": file.sha256},
     )
     return result
 

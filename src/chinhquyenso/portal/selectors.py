@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Prefetch, Subquery
 
 from chinhquyenso.core import uploads
 from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.models import StoredFile
-from chinhquyenso.dossiers.models import DossierComponent, EDataItem
+from chinhquyenso.dossiers.models import DossierComponent, EDataItem, ElectronicResult
 from chinhquyenso.dossiers.selectors import may_read_file
 from chinhquyenso.portal.models import SubmissionDraft
 
@@ -15,8 +15,14 @@ from chinhquyenso.portal.models import SubmissionDraft
 def edata_store(owner):
     """The owner's documents, each with the dossiers that reused it."""
     reuses = DossierComponent.objects.select_related("dossier").order_by("-dossier__submitted_at")
+    # The electronic result each document was issued as, if any: signed or not, and its QR link's code.
+    issued_as = ElectronicResult.objects.filter(edata_item=OuterRef("pk"))
     return (
         EDataItem.objects.filter(owner=owner)
+        .annotate(
+            result_signed=Subquery(issued_as.values("signed")[:1]),
+            result_code=Subquery(issued_as.values("verification_code")[:1]),
+        )
         .select_related("file", "source_dossier")
         .prefetch_related(Prefetch("reuses", queryset=reuses))
         .order_by("-issued_at")

@@ -1,7 +1,14 @@
 from django.urls import path
 
 from chinhquyenso.accounts import oidc_views
-from chinhquyenso.portal import form_views, group_views, notification_views, payment_views, views
+from chinhquyenso.portal import (
+    authenticity_views,
+    form_views,
+    group_views,
+    notification_views,
+    payment_views,
+    views,
+)
 
 app_name = "portal"
 
@@ -32,6 +39,8 @@ urlpatterns = [
     path("ca-nhan/thong-bao/<int:pk>/", notification_views.notice_open, name="notice_open"),
     path("ca-nhan/kho-du-lieu/", views.edata, name="edata"),
     path("tep/<str:sha256>/", views.stored_file, name="file"),
+    # The QR code on a signed electronic result opens this (dossiers.results); /xac-thuc/ itself is signing's.
+    path("xac-thuc/ket-qua/<str:code>/", authenticity_views.result_authenticity, name="result_authenticity"),
     path("dang-nhap/", views.login_view, name="login"),
     path("dang-xuat/", views.logout_view, name="logout"),
     path("dang-nhap/oidc/", oidc_views.start, name="oidc_start"),

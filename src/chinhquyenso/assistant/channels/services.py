@@ -77,9 +77,9 @@ def receive(incoming: Incoming, *, limit: int):
     the transaction that records the message id; a retried delivery of the same message returns that
     first Message (marked `replayed`) and asks nothing. The question is answered before the
     transaction (assistant.answers.ask). A question the assistant refuses (empty, too long) gets its
-    reason as the reply. TooManyQuestions (assistant.throttle) when this user asks too fast."""
+    reason as the reply. RateLimited (assistant.throttle.QUESTIONS) when this user asks too fast."""
     key = session_key(incoming.channel, incoming.sender)
-    throttle.check(key)
+    throttle.QUESTIONS.check(key)
 
     def prepare() -> str:
         try:

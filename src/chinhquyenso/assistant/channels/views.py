@@ -10,8 +10,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from chinhquyenso.assistant.channels import services, zalo
-from chinhquyenso.assistant.throttle import TooManyQuestions
 from chinhquyenso.core.errors import Conflict
+from chinhquyenso.core.throttle import RateLimited
 from chinhquyenso.exchange.senders import ZALO_TEXT_MAX
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def zalo_webhook(request):
         return JsonResponse({"error": 0, "message": "ignored"})
     try:
         reply = services.receive(incoming, limit=ZALO_TEXT_MAX)
-    except TooManyQuestions:
+    except RateLimited:
         log.warning("Zalo webhook: message %s not answered, its sender asks too fast", incoming.message_id)
         return JsonResponse({"error": 0, "message": "throttled"})
     except Conflict:  # the same message id with another text: answered already, never twice

@@ -26,6 +26,8 @@ SERVICES = {
     "social_insurance": "GOV/000.00.00.G15/bhxh/bhxh",
     # Trục liên thông văn bản quốc gia
     "edoc": "GOV/000.00.00.G22/vbdt/van-ban",
+    # Trung tâm Chứng thực điện tử quốc gia — cổng ký số từ xa (eSign)
+    "esign": "GOV/000.00.00.G12/esign/ky-so",
 }
 
 # Which of our subsystems calls each connector.
@@ -37,6 +39,7 @@ CLIENTS = {
     "residence": "mot-cua",
     "social_insurance": "mot-cua",
     "edoc": "van-ban",
+    "esign": "van-ban",
 }
 
 

@@ -68,6 +68,14 @@ SPECS = {
         "EDOC_BASE_URL",
         "Truc lien thong van ban quoc gia (mo phong)",
     ),
+    # Remote signing (signing.remote): extra=("--subscribers", FILE) names the subscribers' keys.
+    "esign": Spec(
+        "chinhquyenso.exchange.connectors.simulators.esign",
+        "ESIGN_SIMULATOR",
+        "esign",
+        "ESIGN_BASE_URL",
+        "Cong ky so tu xa eSign (mo phong)",
+    ),
 }
 
 
