@@ -11,6 +11,7 @@ class Role(models.TextChoices):
     SPECIALIST = "specialist", "Chuyên viên thụ lý"
     LEADER = "leader", "Lãnh đạo"
     AGENCY_ADMIN = "agency_admin", "Quản trị cơ quan"
+    CLERK = "clerk", "Văn thư"
 
 
 class GlobalRole(models.TextChoices):

@@ -24,6 +24,7 @@ from chinhquyenso.core.errors import DomainError, NotFound
 from chinhquyenso.core.http import pdf_response, stored_file_response
 from chinhquyenso.core.templatetags.cqs import vndate, vndatetime, vnnum
 from chinhquyenso.core.uploads import store_upload
+from chinhquyenso.documents import selectors as documents
 from chinhquyenso.dossiers import printing, selectors, services
 from chinhquyenso.dossiers.models import PROCESSING_STATUSES, Channel, Delivery, Dossier, Payment, Status
 from chinhquyenso.exchange import outbox
@@ -32,6 +33,9 @@ from chinhquyenso.exchange.national import find_person
 from chinhquyenso.procedures import selectors as procedures
 
 PAGE_SIZE = 50
+# The officer's document work shown above the dossiers (documents.selectors.QUEUES): what waits
+# for their approval, what they were given to handle, what is overdue.
+DOCUMENT_QUEUES = ("cho-duyet", "giao-toi", "qua-han")
 
 
 def _get(request, code) -> Dossier:
@@ -89,6 +93,13 @@ def inbox(request):
             "agencies": my_agencies,
             "channels": Channel.choices,
             "procedures": procedures.handled_by(agency_ids(user)).order_by("name").only("code", "name"),
+            # Not on search results: those are about finding a dossier, and stay a few queries.
+            "document_counts": []
+            if searched
+            else [
+                (key, documents.QUEUES[key], documents.queue(user, key, today=local_date(now)).count())
+                for key in DOCUMENT_QUEUES
+            ],
             "query": query,
             "offset": offset,
             "next_offset": offset + PAGE_SIZE if len(rows) > PAGE_SIZE else None,

@@ -1,7 +1,8 @@
 """The national e-document exchange (Trục liên thông văn bản quốc gia) over the bus, client side:
 `send_document(...)` queues a document for other agencies (operation `send`, `POST /documents`:
 metadata, the file in base64 with its SHA-256, the sender's signature) in the caller's transaction;
-`document_status(id)` asks what became of it (synchronous). Documents other agencies send us arrive
+`document_status(id)` asks what became of it (synchronous); `report_status(...)` queues a status
+report about a document (what became of one we received, or that we recalled one we sent). Documents other agencies send us arrive
 at our local service `van-ban-den` (operations `receive` and `ack`, registry/edoc.json); the
 documents app registers their handlers (core.registry.BUS_HANDLERS "van-ban-den.receive",
 "van-ban-den.ack").
@@ -65,6 +66,33 @@ def send_document(
         kind=kind,
         order_key=order_key,
         correlation=correlation,
+        agency_id=agency_id,
+        source=source,
+        dedup_key=dedup_key,
+    )
+
+
+def report_status(
+    *,
+    document_id: str,
+    body: dict,
+    kind: str,
+    order_key: str = "",
+    agency_id: int | None = None,
+    source=None,
+    dedup_key: str | None = None,
+):
+    """Queue a status report (operation `report`, `POST /documents/{document_id}/status`) inside the
+    current transaction: what became of a document another agency sent us (received, assigned, in
+    process, done, returned), or that we recalled or replaced one we sent."""
+    parts.validate(CONNECTOR, "report", body, what=f"Trạng thái văn bản gửi {parts.connector_name(CONNECTOR)}")
+    return parts.queue(
+        CONNECTOR,
+        "report",
+        body,
+        kind=kind,
+        params={"document_id": document_id},
+        order_key=order_key,
         agency_id=agency_id,
         source=source,
         dedup_key=dedup_key,

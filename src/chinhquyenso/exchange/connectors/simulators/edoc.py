@@ -16,12 +16,15 @@ Documents from us:
   "at"}`: `received`, then `delivered` after `--delay` seconds (every recipient).
 
 Documents to us (test control, the way the national axis pushes them):
-- `POST /_sim/deliver {"document"?, "file"?, "sender"?}` → the simulator makes a document (a small
+- `POST /_sim/deliver {"document"?, "file"?, "sender"?, "document_id"?, "envelope"?}` → the simulator makes a document (a small
   PDF, signed with its own key; defaults for every missing field) and POSTs it, signed as
   `--client-id`, to our local service `POST <bus>/r1/<--deliver-to>/documents` (operation
   `receive`). Answers `{"document_id", "status": <our HTTP status>, "answer": <our body>}`.
-- `POST /_sim/ack {"document_id", "status": "read"|"accepted"|"refused", "reason"?}` → posts that
-  status of a document we sent to `<bus>/r1/<--deliver-to>/documents/{id}/status` (operation `ack`).
+- `POST /_sim/ack {"document_id", "status": "read"|"accepted"|"refused"|"assigned"|"in_process"|"done",
+  "reason"?, "recipients"?, "reporter"?, "envelope"?}` → posts that status of a document we sent to
+  `<bus>/r1/<--deliver-to>/documents/{id}/status` (operation `ack`).
+- `POST /documents/{document_id}/status` (operation `report`, from us): what became of a document we
+  received, or that we recalled/replaced one we sent → 202; listed by `GET /_sim/reports`.
 - `GET /_sim/documents` (what we sent: document, file name, size, signature_valid),
   `GET /_sim/deliveries`, `POST /_sim/fail`, `GET /_sim/stats`, `POST /_sim/reset`."""
 
@@ -39,7 +42,8 @@ from chinhquyenso.core import simulators as core_simulators
 from chinhquyenso.exchange.connectors.simulators import Handler, State, parts, serve
 
 PORT = 8799
-STATUSES = ("received", "delivered", "read", "accepted", "refused")
+STATUSES = ("received", "delivered", "read", "accepted", "refused", "assigned", "in_process", "done", "returned")
+REPORTED = ("received", "assigned", "in_process", "done", "returned", "recalled", "replaced")
 SAMPLE_PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
     b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -78,6 +82,7 @@ class Exchange:
         self.lock = threading.Lock()
         self.documents: dict[str, dict] = {}
         self.deliveries: list[dict] = []
+        self.reports: list[dict] = []
 
     def receive(self, body) -> tuple[int, dict]:
         if not isinstance(body, dict):
@@ -141,6 +146,14 @@ class Exchange:
                 "at": doc["at"],
             }
 
+    def report(self, document_id: str, body) -> tuple[int, dict]:
+        """A status report from us: what became of a document we received, or a recall."""
+        if not isinstance(body, dict) or body.get("status") not in REPORTED:
+            return 422, {"error": "Trạng thái không hợp lệ.", "field": "status"}
+        with self.lock:
+            self.reports.append({**body, "document_id": document_id})
+        return 202, {"document_id": document_id, "status": "received"}
+
     # to us
 
     def deliver(self, request: dict) -> tuple[int, dict]:
@@ -177,6 +190,10 @@ class Exchange:
                 "signed_at": parts.now().isoformat(),
             },
         }
+        if request.get("document_id"):
+            body["document_id"] = str(request["document_id"])
+        if request.get("envelope"):
+            body["envelope"] = str(request["envelope"])
         status, answer = parts.bus_post(
             engine.bus_url,
             self.deliver_to,
@@ -185,11 +202,12 @@ class Exchange:
             client=engine.client_id,
             key_pem=engine.key_pem,
             cert_pem=engine.cert_pem,
-            key=f"deliver:{document_id}",
+            # A document id the test chose may be delivered again: each delivery is a new request.
+            key=f"deliver:{body['document_id']}" + (f":{uuid.uuid4().hex[:8]}" if request.get("document_id") else ""),
         )
         with self.lock:
-            self.deliveries.append({"document_id": document_id, "status": status})
-        return 200, {"document_id": document_id, "status": status, "answer": _json(answer)}
+            self.deliveries.append({"document_id": body["document_id"], "status": status})
+        return 200, {"document_id": body["document_id"], "status": status, "answer": _json(answer)}
 
     def ack(self, request: dict) -> tuple[int, dict]:
         document_id = str(request.get("document_id", ""))
@@ -199,6 +217,9 @@ class Exchange:
         body = {"document_id": document_id, "status": status, "at": parts.now().isoformat()}
         if request.get("reason"):
             body["reason"] = str(request["reason"])
+        for name in ("recipients", "reporter", "envelope"):
+            if request.get(name):
+                body[name] = request[name]
         engine = self.engine
         code, answer = parts.bus_post(
             engine.bus_url,
@@ -228,6 +249,8 @@ class EdocHandler(parts.PartsHandler):
     def route_parts(self, method, parts_, body):
         if method == "POST" and parts_ == ["documents"]:
             return self.exchange.receive(body)
+        if method == "POST" and len(parts_) == 3 and parts_[0] == "documents" and parts_[2] == "status":
+            return self.exchange.report(parts_[1], body)
         if method == "GET" and len(parts_) == 2 and parts_[0] == "documents":
             found = self.exchange.status(parts_[1])
             return (200, found) if found else (404, {"error": "Không tìm thấy văn bản."})
@@ -242,6 +265,9 @@ class EdocHandler(parts.PartsHandler):
         if method == "GET" and parts_ == ["documents"]:
             with self.exchange.lock:
                 return 200, list(self.exchange.documents.values())
+        if method == "GET" and parts_ == ["reports"]:
+            with self.exchange.lock:
+                return 200, list(self.exchange.reports)
         if method == "GET" and parts_ == ["deliveries"]:
             with self.exchange.lock:
                 return 200, list(self.exchange.deliveries)
@@ -249,6 +275,7 @@ class EdocHandler(parts.PartsHandler):
             with self.exchange.lock:
                 self.exchange.documents.clear()
                 self.exchange.deliveries.clear()
+                self.exchange.reports.clear()
         return Handler.simulation(self, method, parts_, body)
 
 
