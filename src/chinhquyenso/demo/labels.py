@@ -11,5 +11,6 @@ AUDIT_ACTIONS = CodeLabels(
         "demo.citizens": "Tạo công dân mẫu",
         "demo.generate": "Tạo hồ sơ mẫu",
         "demo.feedback": "Tạo phản ánh mẫu",
+        "demo.signing_keys": "Khai báo khóa ký số mẫu (PKI thử nghiệm)",
     }
 )

@@ -403,11 +403,20 @@ PAGES = {
     "/ca-nhan/": "hồ sơ của tôi",
     "/can-bo/": "một cửa, xử lý hồ sơ",
     "/can-bo/phan-anh/": "phản ánh, kiến nghị",
+    "/can-bo/van-ban/": "văn bản đi, đến",
     "/can-bo/ho-tich/": "sổ hộ tịch",
     "/dieu-hanh/": "điều hành (IOC)",
     "/quan-tri/": "quản trị tỉnh",
+    "/xac-thuc/": "kiểm tra chữ ký số của tệp PDF (công khai)",
 }
-ROLE_WORDS = {Role.COUNTER_OFFICER: "một cửa", Role.SPECIALIST: "thụ lý", Role.LEADER: "lãnh đạo"}
+ROLE_WORDS = {
+    Role.COUNTER_OFFICER: "một cửa",
+    Role.SPECIALIST: "thụ lý",
+    Role.LEADER: "lãnh đạo",
+    Role.CLERK: "văn thư",
+}
+# Văn thư (demo.documents): only in the agencies that exchange the demo's documents (documents.json).
+CLERK_SUFFIX = "vanthu"
 OFFICER_PAGES = ["/can-bo/", "/can-bo/phan-anh/"]
 # What the demo promises each kind of account opens; tests/browser/test_demo_accounts.py signs in
 # with every printed account and opens every page printed beside it, so a gate that disagrees fails.
@@ -427,11 +436,14 @@ class DemoAccount:
 
 
 def officer_pages(role: str, kind: str) -> list[str]:
-    """Pages an agency's officer in `role` opens: every officer the back office and feedback;
-    leaders the dashboard of their agency; a commune's officers its civil-status registers
-    (civil_records keeps registers per commune; Sở Tư pháp's province-wide view is the
-    province administrator's)."""
-    pages = list(OFFICER_PAGES)
+    """Pages an agency's officer in `role` opens: every officer the back office, feedback and the
+    documents (drafting, approving, their agency's registers); leaders the dashboard of their
+    agency; a commune's officers its civil-status registers (civil_records keeps registers per
+    commune; Sở Tư pháp's province-wide view is the province administrator's). A clerk (văn thư)
+    works on documents: the back office and the documents only."""
+    if role == Role.CLERK:
+        return ["/can-bo/", "/can-bo/van-ban/"]
+    pages = [*OFFICER_PAGES, "/can-bo/van-ban/"]
     if kind == AgencyKind.COMMUNE_COMMITTEE:
         pages.append("/can-bo/ho-tich/")
     if role == Role.LEADER:
@@ -447,6 +459,7 @@ def demo_accounts() -> list[DemoAccount]:
     shown = [
         f"{key}.{suffix}" for key in load("agencies.json")["demo_accounts_shown"] for suffix in ROLE_SUFFIX.values()
     ]
+    shown += [f"{key}.{CLERK_SUFFIX}" for key in load("documents.json")["agencies"]]
     for username, memberships in current_memberships_of(shown).items():
         if memberships:
             pages = {page for role, _, kind in memberships for page in officer_pages(role, kind)}
@@ -464,13 +477,19 @@ def account_lines() -> list[str]:
     """The demo accounts, as `cqs seed-demo` and `cqs demo` print them: one line per
     account, "<tên đăng nhập>  <vai trò, cơ quan> → <trang>, <trang>"."""
     lines = [f"Tài khoản trình diễn (mật khẩu chung: {DEMO_PASSWORD}); sau dấu → là các trang tài khoản mở được:"]
-    for account in demo_accounts():
+    accounts_found = demo_accounts()
+    for account in accounts_found:
         lines.append(f"  {account.username:<32} {account.who}{PAGES_MARK}{', '.join(account.pages)}")
     officers = User.objects.filter(kind=User.Kind.OFFICER, memberships__isnull=False).distinct().count()
     lines.append(
         "  … mỗi cơ quan có <mã cơ quan>.motcua (một cửa), .chuyenvien (thụ lý), .lanhdao (phê duyệt); "
         f"tổng {officers} tài khoản cán bộ."
     )
+    if any(account.username.endswith(f".{CLERK_SUFFIX}") for account in accounts_found):
+        lines.append(
+            "  … các cơ quan trao đổi văn bản mẫu có thêm <mã cơ quan>.vanthu (văn thư: vào sổ, cấp số, ban hành); "
+            "lãnh đạo các cơ quan này có chữ ký số cá nhân, mọi cơ quan có chữ ký số của cơ quan (PKI thử nghiệm)."
+        )
     lines.append("Các trang: " + "; ".join(f"{path} {words}" for path, words in PAGES.items()) + ".")
     return lines
 

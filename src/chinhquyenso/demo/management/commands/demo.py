@@ -69,11 +69,45 @@ def _configure(**values) -> None:
 
 
 def simulator_environment() -> dict[str, str]:
-    """CQS_* variables for the worker: what the simulators' start configured in this process."""
-    return {
-        f"CQS_{key}": ("1" if value else "") if isinstance(value, bool) else str(value)
-        for key, value in SIMULATOR_SETTINGS.items()
-    }
+    """CQS_* variables for the worker: what the simulators' start configured in this process (a list,
+    such as the signing trust roots, joined like PATH: settings.py splits it back)."""
+    from chinhquyenso.demo.signing import environment_value
+
+    return {f"CQS_{key}": environment_value(value) for key, value in SIMULATOR_SETTINGS.items()}
+
+
+def start_pki_services(out):
+    """Digital signatures in the demo: unless an operator set CQS_SIGNING_TSA_URL, the demo PKI's
+    services process (signing.pki_server: RFC 3161 time stamps, OCSP, CRLs) runs beside the server, so
+    that leaders and clerks sign PAdES-B-T and results are issued signed; the signing trust roots are
+    the demo PKI's root unless an operator set them. Returns what stops it (its `close()`), or None."""
+    import contextlib
+
+    from chinhquyenso.demo import signing as demo_signing
+
+    if settings.CQS.get("SIGNING_TSA_URL"):
+        return None
+    pki = demo_signing.load_demo_pki()
+    if pki is None:
+        out.write(
+            "Chưa có PKI thử nghiệm trong thư mục dữ liệu (CSDL dựng trước khi có chữ ký số hoặc với --no-documents): "
+            "ký số và trả kết quả điện tử có chữ ký không dùng được."
+        )
+        return None
+    stack = contextlib.ExitStack()
+    try:
+        url = stack.enter_context(demo_signing.running_pki_services(pki))
+    except (OSError, RuntimeError):
+        out.write("Không chạy được dịch vụ PKI thử nghiệm (dấu thời gian, OCSP, CRL); ký số PAdES-B-T sẽ lỗi.")
+        return None
+    values = demo_signing.signing_settings(pki, url)
+    if settings.CQS.get("SIGNING_TRUST_ROOTS"):
+        values.pop("SIGNING_TRUST_ROOTS")  # an operator's trust roots win
+    _configure(**values)
+    out.write(
+        f"Dịch vụ PKI thử nghiệm (dấu thời gian RFC 3161, OCSP, CRL; chỉ để trình diễn, thư mục {pki.directory}): {url}"
+    )
+    return stack
 
 
 def _simulator_files() -> Path:
@@ -280,6 +314,7 @@ class Command(BaseCommand):
         payment = start_payment_simulator(self.stdout)
         population = start_population_simulator(self.stdout)
         portal = start_national_portal_simulator(self.stdout)
+        pki_services = start_pki_services(self.stdout)
         # The ministries call this server's bus back (/r1/): they are given its own address.
         ministries = start_ministry_simulators(self.stdout, site_address(addr))
         # The worker delivers the bus's queued calls: it is pointed at the same simulators.
@@ -303,3 +338,5 @@ class Command(BaseCommand):
                     process.terminate()
             for simulator in ministries:
                 simulator.stop()
+            if pki_services is not None:
+                pki_services.close()

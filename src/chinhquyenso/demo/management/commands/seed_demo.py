@@ -35,8 +35,13 @@ class Command(BaseCommand):
             default=None,
             help="Ngày cuối có hồ sơ (YYYY-MM-DD); mặc định hôm qua. Hồ sơ của vài tuần cuối còn đang giải quyết.",
         )
+        parser.add_argument(
+            "--no-documents",
+            action="store_true",
+            help="Không tạo PKI thử nghiệm, khóa ký số, văn thư, văn bản mẫu và kết quả điện tử có chữ ký số (nhanh hơn).",
+        )
 
-    def handle(self, *args, dossiers, seed, until, **options):
+    def handle(self, *args, dossiers, seed, until, no_documents=False, **options):
         until = until or timezone.localdate() - dt.timedelta(days=1)
         started = time.monotonic()
         try:
@@ -64,6 +69,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Danh mục trục liên thông: {loaded['services']} dịch vụ, {loaded['access_rights']} quyền gọi."
             )
+        if not no_documents:
+            self._documents(seed)
         # The demo's audit trail starts signed, so `cqs audit verify` has a checkpoint to check against.
         try:
             written = audit.checkpoint()
@@ -73,3 +80,26 @@ class Command(BaseCommand):
             if written:
                 self.stdout.write(f"Điểm mốc kiểm toán có chữ ký: tới bản ghi số {written[-1].seq}.")
         self.stdout.write("\n" + "\n".join(account_lines()))
+
+    def _documents(self, seed: int) -> None:
+        """Signatures and documents flowing between agencies (demo.documents), after the province's
+        transaction: signing calls the demo PKI's time-stamp service, never inside a transaction. A
+        failure leaves the province built, and says why."""
+        from chinhquyenso.demo.documents import build_documents
+
+        started = time.monotonic()
+        try:
+            signing, stats = build_documents(seed=seed, log=self.stdout.write)
+        except DomainError as error:
+            self.stderr.write(self.style.WARNING(f"Không tạo được văn bản, chữ ký số mẫu: {error.message}"))
+            return
+
+        def counts(statuses: dict) -> str:
+            return ", ".join(f"{count} {label.lower()}" for label, count in statuses.items())
+
+        self.stdout.write(
+            f"Chữ ký số: {signing.agency_keys} khóa của cơ quan, {signing.personal_keys} khóa cá nhân của lãnh đạo, "
+            f"{signing.clerks} văn thư. Văn bản mẫu ({time.monotonic() - started:.1f} giây, {stats.signatures} chữ ký số): "
+            f"văn bản đi {counts(stats.outgoing_statuses)}; văn bản đến {counts(stats.incoming_statuses)}; "
+            f"{stats.results} kết quả điện tử có chữ ký số trong kho dữ liệu của công dân."
+        )
