@@ -3,15 +3,16 @@ axe-core (WCAG 2.1 AA), the page budget and the phone's width; a tampered file s
 
 import pytest
 
+from chinhquyenso.signing.pki import sample_pdf
 from tests.browser.support import check_page, check_reflow
-from tests.signing.verify_support import from_shared, make_pdf, sign
+from tests.signing.verify_support import from_shared, sign
 
 
 @pytest.fixture
 def signed_files(tmp_path, settings, test_pki):
     pki = from_shared(test_pki)
     settings.CQS = {**settings.CQS, "SIGNING_TRUST_ROOTS": [str(pki.root_path)], "SIGNING_FETCH_REVOCATION": False}
-    signed = sign(make_pdf(), pki.pyhanko_signer(), timestamper=pki.timestamper())
+    signed = sign(sample_pdf(), pki.pyhanko_signer(), timestamper=pki.timestamper())
     at = signed.index(b"trang 1")
     good, tampered = tmp_path / "da-ky.pdf", tmp_path / "bi-sua.pdf"
     good.write_bytes(signed)
