@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from chinhquyenso.accounts.models import User
+from chinhquyenso.accounts.models import Role, User
 from chinhquyenso.core import scheduler
 from chinhquyenso.core.calendar import local_date
 from chinhquyenso.exchange import outbox
@@ -21,6 +21,8 @@ from tests.conftest import vn
 from tests.lris.conftest import MARCH, VALID_POST, signed_in
 
 pytestmark = pytest.mark.django_db
+# The officers fixture gives each agency one officer per role, each with an e-mail address (with_email).
+PER_AGENCY = len(Role.values)
 
 VALID = [
     Entry("doc_exchange_electronic_rate", numerator="1.250", denominator="1.280"),
@@ -85,12 +87,12 @@ def test_reminders_are_sent_once_before_the_deadline_and_once_after(assignments,
     assert mail.outbox == []
 
     first = services.send_reminders(now=vn(2025, 4, 3, 8))  # two days before 05/4
-    assert first == {"due_soon": 2, "overdue": 0, "emails": 8}  # 2 agencies × 4 officers
+    assert first == {"due_soon": 2, "overdue": 0, "emails": 2 * PER_AGENCY}  # 2 agencies × their officers
     assert mail.outbox == []  # queued in the outbox with the reminder, sent by the worker after commit
-    assert outbox.deliver_due(vn(2025, 4, 3, 8, 1)) == (16, 0)  # 8 e-mails and 8 on-screen notices
+    assert outbox.deliver_due(vn(2025, 4, 3, 8, 1)) == (4 * PER_AGENCY, 0)  # as many e-mails as on-screen notices
     assert services.send_reminders(now=vn(2025, 4, 3, 8)) == {"due_soon": 0, "overdue": 0, "emails": 0}
     assert services.send_reminders(now=vn(2025, 4, 5, 16)) == {"due_soon": 0, "overdue": 0, "emails": 0}
-    assert len(mail.outbox) == 8
+    assert len(mail.outbox) == 2 * PER_AGENCY
     message = next(m for m in mail.outbox if m.to == ["tu_phap.leader@angiang.gov.vn"])
     assert message.subject == "Sắp đến hạn nộp báo cáo: Chính quyền điện tử — tháng 3 năm 2025"
     assert "sắp đến hạn nộp ngày 05/04/2025 (còn 2 ngày)" in message.body
@@ -107,11 +109,11 @@ def test_reminders_are_sent_once_before_the_deadline_and_once_after(assignments,
     # Công an tỉnh sends on time; Sở Tư pháp does not, and gets the overdue reminder once.
     send(assignments["cong-an-tinh"], officers["cong_an"]["leader"], vn(2025, 4, 4, 9))
     late = services.send_reminders(now=vn(2025, 4, 6, 8))
-    assert late == {"due_soon": 0, "overdue": 1, "emails": 4}
+    assert late == {"due_soon": 0, "overdue": 1, "emails": PER_AGENCY}
     outbox.deliver_due(vn(2025, 4, 6, 8, 1))
     assert services.send_reminders(now=vn(2025, 4, 7, 8)) == {"due_soon": 0, "overdue": 0, "emails": 0}
     overdue = [m for m in mail.outbox if m.subject.startswith("Quá hạn")]
-    assert len(overdue) == 4 and all("Sở Tư pháp" in m.body and "trễ 1 ngày" in m.body for m in overdue)
+    assert len(overdue) == PER_AGENCY and all("Sở Tư pháp" in m.body and "trễ 1 ngày" in m.body for m in overdue)
     assert set(Reminder.objects.values_list("assignment__agency__code", "kind")) == {
         ("so-tu-phap", "due_soon"),
         ("cong-an-tinh", "due_soon"),
@@ -137,7 +139,7 @@ def test_reminder_job_runs_from_the_scheduler(monthly, province, officers, admin
         period=period,
         deadline=today + dt.timedelta(days=1),
     )
-    assert tasks.send_reminders.call() == {"due_soon": 1, "overdue": 0, "emails": 4}
+    assert tasks.send_reminders.call() == {"due_soon": 1, "overdue": 0, "emails": PER_AGENCY}
     assert tasks.send_reminders.call() == {"due_soon": 0, "overdue": 0, "emails": 0}
 
 

@@ -14,6 +14,11 @@ class Role(models.TextChoices):
     CLERK = "clerk", "Văn thư"
 
 
+# The roles a procedure's processing step may name: the one-stop workflow's. The văn thư (clerk) works on
+# documents (the documents app), not on dossiers.
+PROCESS_STEP_ROLES = (Role.COUNTER_OFFICER, Role.SPECIALIST, Role.LEADER, Role.AGENCY_ADMIN)
+
+
 class GlobalRole(models.TextChoices):
     NONE = "", "—"
     PROVINCE_ADMIN = "province_admin", "Quản trị tỉnh"

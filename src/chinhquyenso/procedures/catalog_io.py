@@ -21,7 +21,7 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
-from chinhquyenso.accounts.models import Role
+from chinhquyenso.accounts.models import PROCESS_STEP_ROLES, Role
 from chinhquyenso.core import audit
 from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.spreadsheets import cell_value, neutralize_sheet
@@ -438,7 +438,7 @@ def _read_workbook(book) -> tuple[list[Source], list[Issue]]:
             elif key == "steps":
                 item = {
                     "name": _text(cells["name"]),
-                    "role": _choice(cells["role"], Role.choices),
+                    "role": _choice(cells["role"], [(r, Role(r).label) for r in PROCESS_STEP_ROLES]),
                     "agency": _text(cells["agency"]),
                 }
                 if not _blank(cells["days"]):

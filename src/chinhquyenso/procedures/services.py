@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.db import models, transaction
 
-from chinhquyenso.accounts.models import Role
+from chinhquyenso.accounts.models import PROCESS_STEP_ROLES
 from chinhquyenso.core import audit, events
 from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.text import fold, nfc
@@ -84,9 +84,9 @@ def clean_procedure(data: dict, where: str = "") -> dict:
             }
         )
     for i, step in enumerate(data.get("steps") or [], start=1):
-        if step.get("role") not in Role.values:
+        if step.get("role") not in PROCESS_STEP_ROLES:
             raise DomainError(
-                "Vai trò của bước phải là counter_officer, specialist, leader hoặc agency_admin.",
+                f"Vai trò của bước phải là {', '.join(PROCESS_STEP_ROLES[:-1])} hoặc {PROCESS_STEP_ROLES[-1]}.",
                 f"{prefix}steps[{i}].role",
             )
         if not nfc(step.get("name")):
