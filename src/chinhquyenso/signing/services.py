@@ -29,7 +29,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from chinhquyenso.core import audit
@@ -299,8 +299,15 @@ def _outside_event_loop(work):
         asyncio.get_running_loop()
     except RuntimeError:
         return work()
+
+    def in_thread():
+        try:
+            return work()
+        finally:
+            connections.close_all()  # the thread's own database connections (a key's agency read lazily)
+
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(work).result()
+        return pool.submit(in_thread).result()
 
 
 def sign_pdf(
