@@ -21,14 +21,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import os
-import socket
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import _common as c
+import _signing
 
 RESULTS = c.ROOT / "benchmarks" / "results"
 
@@ -39,12 +36,6 @@ def args_():
     return p.parse_args()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def run(args) -> None:
     from django.conf import settings
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -52,31 +43,13 @@ def run(args) -> None:
     from pyhanko.sign.fields import SigSeedSubFilter
     from pyhanko.sign.timestamps import HTTPTimeStamper
 
-    from chinhquyenso.org import services as org
-    from chinhquyenso.org.models import AgencyKind
     from chinhquyenso.signing import pki
-    from chinhquyenso.signing.models import SigningKey
     from chinhquyenso.signing.pki_server import start_pki_services
     from chinhquyenso.signing.services import Appearance, sign_pdf
     from chinhquyenso.signing.signers import load_pkcs12_signer
 
-    directory = Path(tempfile.mkdtemp(prefix="cqs-bench-pki-"))
-    built = pki.build_pki(directory, base_url=f"http://127.0.0.1:{free_port()}")
-    pki.write_seal_image(directory / "seal.png")
-    agency = org.create_agency(
-        actor=None, name="Sở Tư pháp", kind=AgencyKind.DEPARTMENT, electronic_code="000.00.15.H01", code="so-tu-phap"
-    )
-    issued = built.issue(agency.name, organization=agency.name)
-    os.environ["CQS_BENCH_SIGNING_PASSPHRASE"] = built.passphrase
-    key = SigningKey.objects.create(
-        agency=agency,
-        purpose=SigningKey.Purpose.AGENCY,
-        kind=SigningKey.Kind.PKCS12,
-        key_path=str(issued.p12_path),
-        passphrase_env="CQS_BENCH_SIGNING_PASSPHRASE",
-        signer_name="Nguyễn Văn Ánh",
-        seal_image_path=str(directory / "seal.png"),
-    )
+    made = _signing.agency_key("cqs-bench-pki-")
+    directory, built, issued, key = made.directory, made.pki, made.issued, made.key
     document = pki.sample_pdf(pages=2)
     bare_signer = load_pkcs12_signer(str(issued.p12_path), built.passphrase.encode())
 

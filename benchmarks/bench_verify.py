@@ -26,14 +26,11 @@ import asyncio
 import datetime as dt
 import io
 import json
-import os
-import socket
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import _common as c
+import _signing
 
 RESULTS = c.ROOT / "benchmarks" / "results"
 
@@ -42,12 +39,6 @@ def args_():
     p = c.parser("Verifying a signed 2-page PDF (B-B, B-T): signing.verify and the API against bare pyHanko.")
     p.add_argument("--rounds", type=int, default=50, help="verifications per variant and file (default %(default)s)")
     return p.parse_args()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def run(args) -> None:
@@ -59,31 +50,13 @@ def run(args) -> None:
     from pyhanko.sign.validation import async_validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
-    from chinhquyenso.org import services as org
-    from chinhquyenso.org.models import AgencyKind
     from chinhquyenso.signing import pki
-    from chinhquyenso.signing.models import SigningKey
     from chinhquyenso.signing.pki_server import start_pki_services
     from chinhquyenso.signing.services import Appearance, sign_pdf
     from chinhquyenso.signing.verify import overall, verify_pdf
 
-    directory = Path(tempfile.mkdtemp(prefix="cqs-bench-verify-pki-"))
-    built = pki.build_pki(directory, base_url=f"http://127.0.0.1:{free_port()}")
-    pki.write_seal_image(directory / "seal.png")
-    agency = org.create_agency(
-        actor=None, name="Sở Tư pháp", kind=AgencyKind.DEPARTMENT, electronic_code="000.00.15.H01", code="so-tu-phap"
-    )
-    issued = built.issue(agency.name, organization=agency.name)
-    os.environ["CQS_BENCH_SIGNING_PASSPHRASE"] = built.passphrase
-    key = SigningKey.objects.create(
-        agency=agency,
-        purpose=SigningKey.Purpose.AGENCY,
-        kind=SigningKey.Kind.PKCS12,
-        key_path=str(issued.p12_path),
-        passphrase_env="CQS_BENCH_SIGNING_PASSPHRASE",
-        signer_name="Nguyễn Văn Ánh",
-        seal_image_path=str(directory / "seal.png"),
-    )
+    made = _signing.agency_key("cqs-bench-verify-pki-")
+    directory, built, key = made.directory, made.pki, made.key
     document = pki.sample_pdf(pages=2)
     root = load_cert_from_pemder(str(built.root_cert_path))
 
