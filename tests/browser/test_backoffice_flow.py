@@ -69,7 +69,9 @@ def test_search_preview_and_accept_naming_a_specialist(desktop_page, new_browser
     assert not page.get_by_role("button", name="Từ chối tiếp nhận").is_visible()  # behind "Thao tác khác"
     image = page.get_by_role("img", name="Bản quét: Giấy chứng sinh")
     image.scroll_into_view_if_needed()
-    assert image.evaluate("(img) => img.complete && img.naturalWidth") == 1, "the scan is not shown"
+    # The thumbnail loads lazily: scrolling it into view only starts the request.
+    page.wait_for_function("(img) => img.complete", arg=image.element_handle())
+    assert image.evaluate("(img) => img.naturalWidth") == 1, "the scan is not shown"
     check_page(page, "ho-so-cho-tiep-nhan", journey=JOURNEY)
 
     form_sha = mine.components.get(required__order=1).file.sha256
