@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "chinhquyenso.feedback",
     "chinhquyenso.civil_records",
     "chinhquyenso.documents",
+    "chinhquyenso.opendata",
     "chinhquyenso.privacy",
     "chinhquyenso.assistant",
     "chinhquyenso.demo",
@@ -383,6 +384,14 @@ CQS = {
     "SIGNING_FETCH_REVOCATION": os.environ.get("CQS_SIGNING_FETCH_REVOCATION", "0") == "1",
     "SIGNING_VERIFY_PER_IP_PER_MINUTE": int(os.environ.get("CQS_SIGNING_VERIFY_PER_IP_PER_MINUTE", 20)),
     "ESIGN_BASE_URL": os.environ.get("CQS_ESIGN_BASE_URL", ""),
+    # The open-data portal (opendata app, docs/opendata.md): the largest file a publisher may upload; the
+    # most rows a tabular resource loads into the DataStore; cells counting fewer people than this are
+    # suppressed in datasets built from personal data; DCAT catalog pages for harvesters; CKAN's rows cap.
+    "OPENDATA_UPLOAD_MAX_BYTES": int(os.environ.get("CQS_OPENDATA_UPLOAD_MAX_BYTES", 50 * 1024 * 1024)),
+    "OPENDATA_DATASTORE_MAX_ROWS": int(os.environ.get("CQS_OPENDATA_DATASTORE_MAX_ROWS", 2_000_000)),
+    "OPENDATA_SMALL_CELL": int(os.environ.get("CQS_OPENDATA_SMALL_CELL", 5)),
+    "OPENDATA_CATALOG_PAGE_SIZE": int(os.environ.get("CQS_OPENDATA_CATALOG_PAGE_SIZE", 100)),
+    "OPENDATA_MAX_ROWS": int(os.environ.get("CQS_OPENDATA_MAX_ROWS", 1000)),
     # Dossiers' electronic results are signed with the issuing agency's key (dossiers.results): 1 refuses to
     # issue one for an agency with no key configured; 0 issues it unsigned, and its authenticity page says so.
     "RESULTS_REQUIRE_SIGNATURE": os.environ.get("CQS_RESULTS_REQUIRE_SIGNATURE", "1") == "1",

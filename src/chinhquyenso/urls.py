@@ -25,12 +25,18 @@ urlpatterns = [
     path("can-bo/ho-tich/", include("chinhquyenso.civil_records.urls")),
     path("can-bo/van-ban/", include("chinhquyenso.documents.urls")),
     path("xac-thuc/", include("chinhquyenso.signing.urls")),
+    path("can-bo/du-lieu-mo/", include("chinhquyenso.opendata.officer_urls")),
+    path("du-lieu-mo/", include("chinhquyenso.opendata.urls")),
+    path("", include("chinhquyenso.opendata.dcat_urls")),  # /catalog.ttl, /dataset/<name>.ttl: DCAT-AP
     path("can-bo/du-lieu-ca-nhan/", include("chinhquyenso.privacy.urls")),
     path("can-bo/truc-lien-thong/giam-sat/", bus_monitor.monitor, name="bus_monitor"),
     path("can-bo/truc-lien-thong/nhat-ky/", include(bus_log.urls)),  # auditors (exchange.bus.log_views)
     path("can-bo/", include("chinhquyenso.backoffice.urls")),
     path("dieu-hanh/", include("chinhquyenso.dashboard.urls")),
     path("quan-tri/", admin.site.urls),
+    # The open-data portal's CKAN Action API (opendata.ckan), before the platform's own API under /api/.
+    path("api/3/action/", include("chinhquyenso.opendata.ckan_urls")),
+    path("api/action/", include("chinhquyenso.opendata.ckan_urls")),
     path("api/", api.urls),
     # Messaging platforms' webhooks (Zalo OA), answering in the platform's shape, not the API's.
     path("kenh/", include("chinhquyenso.assistant.channels.urls")),

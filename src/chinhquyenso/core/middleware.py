@@ -101,12 +101,38 @@ CSRF_MESSAGE = (
 
 def error_format(path: str) -> str:
     """Who reads an error at this path: "api" (JSON {detail, field, code}),
-    "open311" (the spec's error list, XML for .xml) or "page" (the Vietnamese page)."""
+    "open311" (the spec's error list, XML for .xml), "ckan" (the CKAN Action API's
+    envelope, opendata.ckan) or "page" (the Vietnamese page)."""
     if path.startswith("/open311/"):
         return "open311"
+    if path.startswith(CKAN_ACTION_PATHS):
+        return "ckan"
     if path.startswith(("/api/", "/r1/")):  # /r1/: the data bus (exchange.bus.views), JSON like the API
         return "api"
     return "page"
+
+
+# The CKAN Action API (opendata.ckan): /api/3/action/<name> and /api/action/<name>, which ckanapi calls.
+CKAN_ACTION_PATHS = ("/api/3/action/", "/api/action/")
+# CKAN's error types by status: what its clients (ckanapi) turn into their exceptions.
+CKAN_ERROR_TYPES = {
+    400: "Validation Error",
+    403: "Authorization Error",
+    404: "Not Found Error",
+    409: "Validation Error",
+    413: "Validation Error",
+}
+
+
+def ckan_error(path: str, status: int, message: str, *, field: str | None = None) -> dict:
+    """CKAN's envelope for an error: `help` (the action's address), `success` false and `error` with
+    `__type` and `message`; a validation error also names its field the way CKAN does
+    ({field: [message]}), so a client shows which value was wrong."""
+    error = {"__type": CKAN_ERROR_TYPES.get(status, "Internal Error" if status >= 500 else "Validation Error")}
+    error["message"] = message
+    if field and error["__type"] == "Validation Error":
+        error[field] = [message]
+    return {"help": path, "success": False, "error": error}
 
 
 def error_response(
@@ -128,6 +154,8 @@ def error_response(
         return _json([{"code": status, "description": message}], status)
     if kind == "api":
         return _json({"detail": message, "field": field, "code": code}, status)
+    if kind == "ckan":
+        return _json(ckan_error(request.path, status, message, field=field), status)
     context = {
         "title": PAGE_TITLES.get(status, PAGE_TITLES[400]),
         "reason": message,
