@@ -42,6 +42,16 @@ def neutralize(cell):
     return cell
 
 
+def neutralize_text(value):
+    """A CSV cell's value, safe when the file is opened in a spreadsheet: text that looks like a formula
+    gets a leading apostrophe (the OWASP rule for CSV), so Excel and LibreOffice show it as written and
+    never run it; numbers, dates and other text are kept as they are."""
+    value = cell_value(value)
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def safe_cell(sheet, value, **style):
     """A write-only cell of `sheet` holding `value` safely; `style`: font, fill, alignment…"""
     cell = WriteOnlyCell(sheet, value=cell_value(value))
