@@ -122,13 +122,18 @@ CKAN_ERROR_TYPES = {
     409: "Validation Error",
     413: "Validation Error",
 }
+# A 400 that is not about one value: CKAN names these by kind, and ckanapi raises SearchQueryError for the
+# first (a bad fq or sort) and its generic CKANAPIError for the second (an action name CKAN does not know).
+CKAN_ERROR_TYPES_BY_CODE = {"search_query": "Search Query Error", "bad_request": "Bad request"}
 
 
-def ckan_error(path: str, status: int, message: str, *, field: str | None = None) -> dict:
+def ckan_error(path: str, status: int, message: str, *, field: str | None = None, code: str | None = None) -> dict:
     """CKAN's envelope for an error: `help` (the action's address), `success` false and `error` with
     `__type` and `message`; a validation error also names its field the way CKAN does
     ({field: [message]}), so a client shows which value was wrong."""
-    error = {"__type": CKAN_ERROR_TYPES.get(status, "Internal Error" if status >= 500 else "Validation Error")}
+    error = {"__type": CKAN_ERROR_TYPES_BY_CODE.get(code or "")}
+    if error["__type"] is None:
+        error["__type"] = CKAN_ERROR_TYPES.get(status, "Internal Error" if status >= 500 else "Validation Error")
     error["message"] = message
     if field and error["__type"] == "Validation Error":
         error[field] = [message]
@@ -155,7 +160,7 @@ def error_response(
     if kind == "api":
         return _json({"detail": message, "field": field, "code": code}, status)
     if kind == "ckan":
-        return _json(ckan_error(request.path, status, message, field=field), status)
+        return _json(ckan_error(request.path, status, message, field=field, code=code), status)
     context = {
         "title": PAGE_TITLES.get(status, PAGE_TITLES[400]),
         "reason": message,
