@@ -72,6 +72,7 @@ class _Recorder:
         self.requests = []
         self.failed = []
         self.csp_violations = []
+        self.started = set()  # the requests of the current page load
         page.on("request", self._on_request)
         page.on("console", self._on_console)
         page.on("requestfinished", self._on_finished)
@@ -95,17 +96,21 @@ class _Recorder:
             self.requests = []
             self.failed = []
             self.csp_violations = []
+            self.started = set()
+        self.started.add(request)
 
     def _on_console(self, message):
         if message.type == "error" and "Content Security Policy" in message.text:
             self.csp_violations.append(message.text)
 
     def _on_finished(self, request):
-        if not _browser_own(request):
+        if request in self.started and not _browser_own(request):
             self.requests.append(request)
 
     def _on_failed(self, request):
-        if not _browser_own(request):
+        # A request of the page before (a preview still loading when the test moved on) is cancelled
+        # after the next load began: it is not this page's failure.
+        if request in self.started and not _browser_own(request):
             self.failed.append(request)
 
     def weigh(self) -> tuple[int, list[tuple[int, str, str]]]:
