@@ -45,7 +45,8 @@ def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
         outer.__enter__()
         try:
             out, err = StringIO(), StringIO()
-            call_command("seed_demo", dossiers=40, until=UNTIL, stdout=out, stderr=err)
+            # The open data has its own module (test_demo_opendata.py).
+            call_command("seed_demo", dossiers=40, until=UNTIL, stdout=out, stderr=err, no_opendata=True)
             yield {"output": out.getvalue(), "errors": err.getvalue(), "data_dir": data_dir, "media": media}
         finally:
             transaction.set_rollback(True)

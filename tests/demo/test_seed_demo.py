@@ -49,7 +49,10 @@ def seed_demo(**options) -> str:
     out = StringIO()
     # The documents and signatures (tests/demo/test_demo_documents.py) sign outside transactions:
     # not inside this module's rolled-back one, where the calibration is what is checked.
-    call_command("seed_demo", dossiers=N, seed=SEED, until=UNTIL, stdout=out, no_documents=True, **options)
+    # Nor the open data (tests/demo/test_demo_opendata.py): built twice here, it would only cost time.
+    call_command(
+        "seed_demo", dossiers=N, seed=SEED, until=UNTIL, stdout=out, no_documents=True, no_opendata=True, **options
+    )
     return out.getvalue()
 
 

@@ -40,8 +40,13 @@ class Command(BaseCommand):
             action="store_true",
             help="Không tạo PKI thử nghiệm, khóa ký số, văn thư, văn bản mẫu và kết quả điện tử có chữ ký số (nhanh hơn).",
         )
+        parser.add_argument(
+            "--no-opendata",
+            action="store_true",
+            help="Không tạo dữ liệu mở mẫu (bộ dữ liệu sinh tự động, bộ dữ liệu của 179/188 cơ quan năm 2024, hàng chờ duyệt).",
+        )
 
-    def handle(self, *args, dossiers, seed, until, no_documents=False, **options):
+    def handle(self, *args, dossiers, seed, until, no_documents=False, no_opendata=False, **options):
         until = until or timezone.localdate() - dt.timedelta(days=1)
         started = time.monotonic()
         try:
@@ -71,6 +76,8 @@ class Command(BaseCommand):
             )
         if not no_documents:
             self._documents(seed)
+        if not no_opendata:
+            self._opendata(seed)
         # The demo's audit trail starts signed, so `cqs audit verify` has a checkpoint to check against.
         try:
             written = audit.checkpoint()
@@ -80,6 +87,22 @@ class Command(BaseCommand):
             if written:
                 self.stdout.write(f"Điểm mốc kiểm toán có chữ ký: tới bản ghi số {written[-1].seq}.")
         self.stdout.write("\n" + "\n".join(account_lines()))
+
+    def _opendata(self, seed: int) -> None:
+        """The open-data portal's datasets (demo.opendata), after the province's transaction: each
+        dataset is written in its own. A failure leaves the province built, and says why."""
+        from chinhquyenso.demo.opendata import build_opendata
+
+        try:
+            stats = build_opendata(seed=seed, log=self.stdout.write)
+        except DomainError as error:
+            self.stderr.write(self.style.WARNING(f"Không tạo được dữ liệu mở mẫu: {error.message}"))
+            return
+        self.stdout.write(
+            f"Dữ liệu mở ({stats.seconds:.1f} giây): {stats.live} bộ dữ liệu sinh tự động, {stats.published} bộ dữ liệu "
+            f"của các cơ quan công bố đến {stats.period_end:%d/%m/%Y}, {stats.waiting} bộ dữ liệu chờ duyệt hoặc đang soạn; "
+            f"chưa công bố: {', '.join(stats.not_publishing)}."
+        )
 
     def _documents(self, seed: int) -> None:
         """Signatures and documents flowing between agencies (demo.documents), after the province's
