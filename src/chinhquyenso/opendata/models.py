@@ -55,7 +55,7 @@ class Tag(models.Model):
     """A keyword (từ khóa), NFC, as written; `folded` (no diacritics, lower case) finds it however typed."""
 
     name = models.CharField("từ khóa", max_length=100, unique=True)
-    folded = models.CharField(max_length=100, db_index=True)
+    folded = models.CharField("từ khóa không dấu", max_length=100, db_index=True)
 
     class Meta:
         ordering = ["name"]
@@ -128,7 +128,12 @@ class Dataset(models.Model):
     # A dataset generated from the platform's own data: the key of its generator (opendata.live.GENERATORS).
     generator = models.CharField("sinh từ dữ liệu hệ thống", max_length=60, blank=True, db_index=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="người tạo",
     )
     created_at = models.DateTimeField("tạo lúc", auto_now_add=True)
     modified_at = models.DateTimeField("sửa lúc", auto_now=True)
@@ -139,7 +144,7 @@ class Dataset(models.Model):
     withdrawn_reason = models.CharField("lý do rút", max_length=500, blank=True)
     # Folded ASCII words of the title, description, keywords, agency and themes (core.text.fold):
     # what package_search's q matches, the same on SQLite and PostgreSQL.
-    search_text = models.TextField(blank=True, editable=False)
+    search_text = models.TextField("chữ để tìm kiếm", blank=True, editable=False)
     revision = models.PositiveIntegerField("số phiên bản lưu", default=0)
 
     class Meta:
@@ -173,20 +178,20 @@ class Resource(models.Model):
     """One file of a dataset (tài nguyên). Tabular ones (CSV, XLSX) are also loaded into a DataStore
     table (`datastore_table`, opendata.datastore) for datastore_search and the preview."""
 
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="resources")
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="resources", verbose_name="bộ dữ liệu")
     name = models.CharField("tên", max_length=300)
     description = models.TextField("mô tả", blank=True)
     format = models.CharField("định dạng", max_length=10, choices=ResourceFormat.choices)
-    file = models.ForeignKey("core.StoredFile", on_delete=models.PROTECT, related_name="+")
-    position = models.PositiveSmallIntegerField(default=0)
+    file = models.ForeignKey("core.StoredFile", on_delete=models.PROTECT, related_name="+", verbose_name="tệp")
+    position = models.PositiveSmallIntegerField("thứ tự", default=0)
     # The generated resource's key within its generator (e.g. "theo-thang"); empty for uploads.
-    generated_key = models.CharField(max_length=60, blank=True)
-    datastore_table = models.CharField(max_length=63, blank=True)
+    generated_key = models.CharField("khóa bảng sinh tự động", max_length=60, blank=True)
+    datastore_table = models.CharField("bảng DataStore", max_length=63, blank=True)
     # [{"id": column name as published, "type": "text" | "int" | "numeric" | "date"}], in order.
-    datastore_fields = models.JSONField(default=list, blank=True)
-    row_count = models.PositiveIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    modified_at = models.DateTimeField(auto_now=True)
+    datastore_fields = models.JSONField("các cột DataStore", default=list, blank=True)
+    row_count = models.PositiveIntegerField("số dòng", null=True, blank=True)
+    created_at = models.DateTimeField("tạo lúc", auto_now_add=True)
+    modified_at = models.DateTimeField("sửa lúc", auto_now=True)
 
     class Meta:
         ordering = ["position", "pk"]
@@ -205,16 +210,21 @@ class DatasetVersion(models.Model):
     """A dataset as it was after each change (its metadata and the list of its resources with their
     files' SHA-256): the history a visitor can read and a reviewer can compare."""
 
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="versions")
-    number = models.PositiveIntegerField()
-    at = models.DateTimeField()
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="versions", verbose_name="bộ dữ liệu")
+    number = models.PositiveIntegerField("số phiên bản")
+    at = models.DateTimeField("thời điểm")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="người thực hiện",
     )
-    action = models.CharField(max_length=40)
-    status = models.CharField(max_length=12, choices=DatasetStatus.choices)
-    snapshot = models.JSONField()
-    note = models.CharField(max_length=500, blank=True)
+    action = models.CharField("thao tác", max_length=40)
+    status = models.CharField("trạng thái", max_length=12, choices=DatasetStatus.choices)
+    snapshot = models.JSONField("nội dung phiên bản")
+    note = models.CharField("ghi chú", max_length=500, blank=True)
 
     class Meta:
         ordering = ["dataset", "-number"]
