@@ -16,6 +16,7 @@ AUDIT_ACTIONS = CodeLabels(
         "user.password_set": "Đặt mật khẩu qua liên kết",
         "membership.grant": "Giao vai trò tại cơ quan",
         "api_token.issue": "Cấp khóa truy cập API",
+        "api_token.revoke": "Thu hồi khóa truy cập API",
     }
 )
 

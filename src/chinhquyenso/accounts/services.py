@@ -221,26 +221,63 @@ def unlock_login(*, actor, username: str = "", ip: str = "") -> int:
 
 
 @transaction.atomic
-def issue_api_token(*, actor, agency, name: str) -> tuple[ApiToken, str]:
-    """Returns the token and its secret (shown once)."""
-    from chinhquyenso.accounts.selectors import has_role, sees_whole_province
+def issue_api_token(*, actor=None, agency, name: str, by_operator: str | None = None) -> tuple[ApiToken, str]:
+    """Returns the token and its secret (shown once). Audited ("api_token.issue").
 
-    if not (sees_whole_province(actor) and actor.global_role == "province_admin") and not has_role(
-        actor, agency.pk, Role.AGENCY_ADMIN
-    ):
+    `actor`, a user, must be the province admin or an admin of `agency`. `by_operator` names an
+    operator's command run on the server instead (`"cqs api-token"`, with no `actor`): whoever can run
+    it already holds the server and its database, so no role is asked of it, and the audit trail names
+    the command. A string passed as `actor` is not an operator: it has no role and is refused."""
+    if by_operator is not None:
+        if actor is not None or not by_operator.strip():
+            raise ValueError("by_operator names a command and replaces actor")
+        actor = by_operator
+    elif not _may_manage_api_tokens(actor, agency):
         raise PermissionDenied()
+    if not agency.is_current:
+        raise DomainError(f"Cơ quan “{agency.name}” đã hết hiệu lực.", "agency")
+    name = nfc(name).strip()
+    if not name:
+        raise DomainError("Tên hệ thống không được để trống.", "name")
     secret = "cqs_" + secrets.token_urlsafe(32)
-    system_user = User.objects.create(
-        username=f"system-{secrets.token_hex(6)}", full_name=nfc(name), kind=User.Kind.OFFICER
-    )
+    system_user = User.objects.create(username=f"system-{secrets.token_hex(6)}", full_name=name, kind=User.Kind.OFFICER)
     system_user.set_unusable_password()
     system_user.save()
     Membership.objects.create(user=system_user, agency=agency, role=Role.COUNTER_OFFICER)
     token = ApiToken.objects.create(
-        name=nfc(name), agency=agency, user=system_user, key_prefix=secret[4:12], key_hash=ApiToken.hash_secret(secret)
+        name=name, agency=agency, user=system_user, key_prefix=secret[4:12], key_hash=ApiToken.hash_secret(secret)
     )
     audit.record(actor=actor, action="api_token.issue", obj=token, agency_id=agency.pk, after={"name": token.name})
     return token, secret
+
+
+def _may_manage_api_tokens(user, agency) -> bool:
+    from chinhquyenso.accounts.selectors import has_role, sees_whole_province
+
+    return (sees_whole_province(user) and user.global_role == "province_admin") or has_role(
+        user, agency.pk, Role.AGENCY_ADMIN
+    )
+
+
+@transaction.atomic
+def revoke_api_token(*, actor=None, token: ApiToken, by_operator: str | None = None) -> bool:
+    """Revoke the token now (its secret stops working at once); False when it already was. Audited
+    ("api_token.revoke"). Who may: as issue_api_token."""
+    if by_operator is not None:
+        if actor is not None or not by_operator.strip():
+            raise ValueError("by_operator names a command and replaces actor")
+        actor = by_operator
+    elif not _may_manage_api_tokens(actor, token.agency):
+        raise PermissionDenied()
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.revoked_at is not None:
+        return False
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit.record(
+        actor=actor, action="api_token.revoke", obj=token, agency_id=token.agency_id, after={"name": token.name}
+    )
+    return True
 
 
 def user_for_token(secret: str) -> User | None:
