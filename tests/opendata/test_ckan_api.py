@@ -493,6 +493,58 @@ def test_resource_create_uploads_a_file(client, catalog, token):
     assert error(client, "resource_show", {"id": resource["id"]}, status=404)
 
 
+def test_resource_update_changes_texts_and_replaces_the_file(client, catalog, token, other_token):
+    dataset = catalog["households"]
+    resource = dataset.resources.get()
+    revision = dataset.revision
+    shown = result(client, "resource_show", {"id": resource.pk})
+
+    # Metadata only (a JSON body): the file and its table stay; a resource_show result sent back is accepted.
+    updated = result(
+        client, "resource_update", {**shown, "name": "Số hộ theo xã", "description": "Theo tháng"}, token=token
+    )
+    assert (updated["id"], updated["name"], updated["description"]) == (str(resource.pk), "Số hộ theo xã", "Theo tháng")
+    assert updated["hash"] == shown["hash"] and updated["url"] == shown["url"]
+    dataset.refresh_from_db()
+    assert (
+        dataset.revision == revision + 1 and dataset.versions.get(number=dataset.revision).action == "update_resource"
+    )
+    result(client, "resource_update", {"id": resource.pk, "name": "Số hộ theo xã"}, token=token)  # no change
+    dataset.refresh_from_db()
+    assert dataset.revision == revision + 1
+
+    # A new file (multipart): same id and address, new rows in the DataStore.
+    upload = SimpleUploadedFile("so-ho-2025.csv", "Xã,Số hộ,Ngày\nKiến An,1300,2025-01-31\n".encode(), "text/csv")
+    response = client.post(
+        "/api/3/action/resource_update",
+        {"id": str(resource.pk), "format": "csv", "upload": upload},
+        HTTP_AUTHORIZATION=token,
+    )
+    assert response.status_code == 200, response.content.decode()
+    replaced = response.json()["result"]
+    assert replaced["id"] == str(resource.pk) and replaced["url"] == shown["url"] and replaced["hash"] != shown["hash"]
+    assert replaced["name"] == "Số hộ theo xã"
+    rows = result(client, "datastore_search", {"resource_id": resource.pk})["records"]
+    assert [(row["Xã"], row["Số hộ"]) for row in rows] == [("Kiến An", 1300)]
+
+    # Refusals: another format, a link, another agency's token, an unknown id, no token.
+    pdf = SimpleUploadedFile("so-ho.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")
+    response = client.post(
+        "/api/3/action/resource_update", {"id": str(resource.pk), "upload": pdf}, HTTP_AUTHORIZATION=token
+    )
+    assert response.status_code == 400 and response.json()["error"]["upload"]
+    link = {"id": resource.pk, "url": "https://example.com/a.csv"}
+    assert error(client, "resource_update", link, token=token, status=400)["url"]
+    assert error(client, "resource_update", {"id": resource.pk, "format": "PDF"}, token=token, status=400)["format"]
+    forbidden = error(client, "resource_update", {"id": resource.pk, "name": "X"}, token=other_token, status=403)
+    assert forbidden["__type"] == "Authorization Error"
+    missing = error(client, "resource_update", {"id": "999999", "name": "X"}, token=token, status=404)
+    assert missing["__type"] == "Not Found Error"
+    assert error(client, "resource_update", {"id": resource.pk, "name": "X"}, status=403)
+    resource.refresh_from_db()
+    assert resource.name == "Số hộ theo xã" and resource.row_count == 1
+
+
 def test_actions_are_registered_once_with_their_kind():
     writes = {name for name, entry in ckan.ACTIONS.items() if entry.writes}
     assert writes == {
@@ -501,6 +553,7 @@ def test_actions_are_registered_once_with_their_kind():
         "package_patch",
         "package_delete",
         "resource_create",
+        "resource_update",
         "resource_delete",
     }
     assert {"status_show", "package_list", "package_search", "datastore_search", "tag_list"} <= set(ckan.ACTIONS)

@@ -178,6 +178,13 @@ def test_create_update_patch_upload_and_delete(portal, province, tmp_path):
     assert resource["format"] == "CSV" and resource["datastore_active"] is True
     records = ckan.action.datastore_search(resource_id=resource["id"], sort="Tên")["records"]
     assert [(row["Tên"], row["Số công chứng viên"]) for row in records] == [("Văn phòng A", 3), ("Văn phòng B", 5)]
+    table.write_bytes("Tên,Số công chứng viên\nVăn phòng C,7\n".encode())
+    with table.open("rb") as upload:
+        updated = ckan.action.resource_update(id=resource["id"], name="Văn phòng công chứng 2025", upload=upload)
+    assert (updated["id"], updated["url"]) == (resource["id"], resource["url"]) and updated["hash"] != resource["hash"]
+    assert updated["name"] == "Văn phòng công chứng 2025"
+    records = ckan.action.datastore_search(resource_id=resource["id"])["records"]
+    assert [(row["Tên"], row["Số công chứng viên"]) for row in records] == [("Văn phòng C", 7)]
     with pytest.raises(ValidationError) as raised:
         ckan.action.resource_create(package_id=created["id"], url="https://example.com/a.csv")
     assert "url" in raised.value.error_dict

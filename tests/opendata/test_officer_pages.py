@@ -210,3 +210,97 @@ def test_forms_need_the_csrf_token(licences_and_themes, province, officers):
 def test_officers_menu_links_to_the_pages(licences_and_themes, officers):
     body = as_user(officers["tu_phap"]["specialist"]).get(reverse("opendata_officer:list")).content.decode()
     assert f'<a href="{reverse("opendata_officer:list")}">Dữ liệu mở</a>' in body
+
+
+# ---------------------------------------------------------------- replacing and deleting a resource
+
+
+def _replace(client, dataset, resource, data: bytes, filename: str = "moi.csv"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    url = reverse("opendata_officer:resource_replace", args=[dataset.pk, resource.pk])
+    return client.post(url, {"file": SimpleUploadedFile(filename, data, content_type="text/csv")})
+
+
+def test_replace_a_resource_file(public_dataset, officers, csv_bytes):
+    dataset = public_dataset
+    resource = dataset.resources.get()
+    specialist = as_user(officers["tu_phap"]["specialist"])
+    detail = reverse("opendata_officer:detail", args=[dataset.pk])
+    page = text_of(specialist.get(detail))
+    assert "Thay tệp" in page and f"Xóa tài nguyên “{resource.name}”" in page
+    revision = dataset.revision
+
+    new = csv_bytes(rows=[["30289", "Phú Hữu Mới", "2025", "501"]])
+    response = _replace(specialist, dataset, resource, new)
+    assert response.status_code == 302 and response["Location"] == detail
+    dataset.refresh_from_db()
+    assert dataset.revision == revision + 1 and dataset.status == DatasetStatus.PUBLIC
+    assert dataset.versions.get(number=dataset.revision).action == "update_resource"
+    assert f"Đã thay tệp của “{resource.name}” (CSV, 1 dòng dữ liệu)" in text_of(specialist.get(detail))
+    public = text_of(Client().get(reverse("opendata:dataset", args=[dataset.name])))
+    assert "Phú Hữu Mới" in public and "Kiến Thành" not in public
+    assert dataset.resources.get().pk == resource.pk  # the address stays
+
+    # Another format: refused on that resource's file field, nothing written.
+    refused = _replace(specialist, dataset, resource, b"%PDF-1.4\n%%EOF\n", "mo-ta.pdf")
+    assert refused.status_code == 400
+    assert f'id="loi-thay-{resource.pk}"' in refused.content.decode()
+    missing = specialist.post(reverse("opendata_officer:resource_replace", args=[dataset.pk, resource.pk]), {})
+    assert missing.status_code == 400 and f'id="loi-thay-{resource.pk}"' in missing.content.decode()
+    dataset.refresh_from_db()
+    assert dataset.revision == revision + 1
+
+
+def test_delete_a_resource(licences_and_themes, province, officers, make_dataset, csv_bytes):
+    specialist = officers["tu_phap"]["specialist"]
+    dataset = make_dataset(province["tu_phap"], specialist, resources=[("a.csv", csv_bytes())])
+    resource = dataset.resources.get()
+    client = as_user(specialist)
+    url = reverse("opendata_officer:resource_delete", args=[dataset.pk, resource.pk])
+    assert client.get(url).status_code == 405  # POST only
+    response = client.post(url)
+    assert response.status_code == 302
+    assert not dataset.resources.exists()
+    page = text_of(client.get(reverse("opendata_officer:detail", args=[dataset.pk])))
+    assert "Đã xóa tài nguyên “a.csv”" in page and "Chưa có tệp nào" in page
+    assert client.post(url).status_code == 404  # already gone
+
+
+def test_resource_pages_refuse_others(licences_and_themes, province, officers, make_dataset, csv_bytes):
+    dataset = make_dataset(province["tu_phap"], officers["tu_phap"]["specialist"], resources=[csv_bytes()])
+    resource = dataset.resources.get()
+    replace = reverse("opendata_officer:resource_replace", args=[dataset.pk, resource.pk])
+    delete = reverse("opendata_officer:resource_delete", args=[dataset.pk, resource.pk])
+    other = as_user(officers["xa_a"]["specialist"])
+    assert _replace(other, dataset, resource, csv_bytes(rows=[])).status_code == 404
+    assert other.post(delete).status_code == 404
+    for url in (replace, delete):
+        anonymous = Client().post(url)
+        assert anonymous.status_code == 302 and anonymous["Location"].startswith(settings.LOGIN_URL)
+    # A resource of another dataset is not found through this one.
+    second = make_dataset(province["tu_phap"], officers["tu_phap"]["specialist"], title="Khác", resources=[csv_bytes()])
+    client = as_user(officers["tu_phap"]["specialist"])
+    wrong = reverse("opendata_officer:resource_delete", args=[dataset.pk, second.resources.get().pk])
+    assert client.post(wrong).status_code == 404
+    assert dataset.resources.count() == 1 and second.resources.count() == 1
+
+
+def test_a_withdrawn_datasets_resources_are_refused_with_a_message(
+    licences_and_themes, province, officers, make_dataset, csv_bytes
+):
+    specialist = officers["tu_phap"]["specialist"]
+    dataset = make_dataset(province["tu_phap"], specialist, status="withdrawn", resources=[csv_bytes()])
+    resource = dataset.resources.get()
+    client = as_user(specialist)
+    detail = reverse("opendata_officer:detail", args=[dataset.pk])
+    assert "Thay tệp" not in text_of(client.get(detail))  # not offered
+    revision = dataset.revision
+    response = _replace(client, dataset, resource, csv_bytes(rows=[["1", "A", "2025", "1"]]))
+    assert response.status_code == 302 and response["Location"] == detail
+    assert "Thay tệp: Không thể" in text_of(client.get(detail))
+    response = client.post(reverse("opendata_officer:resource_delete", args=[dataset.pk, resource.pk]))
+    assert response.status_code == 302
+    assert "Xóa tài nguyên: Không thể" in text_of(client.get(detail))
+    dataset.refresh_from_db()
+    assert dataset.revision == revision and dataset.resources.count() == 1

@@ -100,12 +100,14 @@ def test_other_formats_are_published_without_a_table(draft, officers):
 def test_replace_and_delete(draft, officers, csv_bytes):
     specialist = officers["tu_phap"]["specialist"]
     resource = resources.add_resource(draft, actor=specialist, data=csv_bytes())
-    resources.replace_resource(resource, actor=specialist, data=csv_bytes())
+    resources.update_resource(resource, actor=specialist, data=csv_bytes())
     draft.refresh_from_db()
     assert draft.revision == 2  # the same bytes: nothing changed
     rows = [["1", "A", "2025", "5"]]
-    replaced = resources.replace_resource(resource, actor=specialist, data=csv_bytes(rows=rows))
+    replaced = resources.update_resource(resource, actor=specialist, data=csv_bytes(rows=rows))
     assert replaced.pk == resource.pk and replaced.row_count == 1
+    draft.refresh_from_db()
+    assert draft.versions.get(number=3).action == "update_resource"
     table = replaced.datastore_table
     resources.delete_resource(replaced, actor=specialist)
     assert not Resource.objects.exists()
@@ -113,6 +115,66 @@ def test_replace_and_delete(draft, officers, csv_bytes):
     assert draft.revision == 4
     assert draft.versions.get(number=4).snapshot["resources"] == []
     assert table and AuditRecord.objects.filter(action="opendata.delete_resource").exists()
+
+
+def test_update_changes_file_and_texts_in_one_version(draft, officers, csv_bytes):
+    specialist = officers["tu_phap"]["specialist"]
+    resource = resources.add_resource(draft, actor=specialist, data=csv_bytes(), name="Khai sinh")
+    updated = resources.update_resource(
+        resource,
+        actor=specialist,
+        data=csv_bytes(rows=[["1", "A", "2025", "5"]]),
+        name="Khai sinh 2025",
+        description="Số liệu\nnăm 2025",
+    )
+    assert (updated.name, updated.description, updated.row_count) == ("Khai sinh 2025", "Số liệu\nnăm 2025", 1)
+    draft.refresh_from_db()
+    assert draft.revision == 3
+    version = draft.versions.get(number=3)
+    assert version.action == "update_resource" and version.snapshot["resources"][0]["name"] == "Khai sinh 2025"
+    audit = AuditRecord.objects.filter(action="opendata.update_resource").get()
+    assert audit.after["changed"] == ["file", "name", "description"]
+    # Texts only: the file and its table stay, one more version.
+    renamed = resources.update_resource(updated, actor=specialist, name="Khai sinh năm 2025")
+    assert renamed.name == "Khai sinh năm 2025" and renamed.file_id == updated.file_id
+    draft.refresh_from_db()
+    assert draft.revision == 4
+    # The same texts again: nothing is written.
+    resources.update_resource(renamed, actor=specialist, name="Khai sinh năm 2025", description="Số liệu\nnăm 2025")
+    draft.refresh_from_db()
+    assert draft.revision == 4
+
+
+def test_update_refuses_another_format_and_bad_texts(draft, officers, csv_bytes):
+    specialist = officers["tu_phap"]["specialist"]
+    resource = resources.add_resource(draft, actor=specialist, data=csv_bytes())
+    with pytest.raises(DomainError) as refused:
+        resources.update_resource(resource, actor=specialist, data=b"%PDF-1.4\n%%EOF\n")
+    assert refused.value.field == "file" and "CSV" in refused.value.message
+    with pytest.raises(DomainError) as refused:
+        resources.update_resource(resource, actor=specialist, format="pdf")
+    assert refused.value.field == "format"
+    with pytest.raises(DomainError) as refused:
+        resources.update_resource(resource, actor=specialist, name="  ")
+    assert refused.value.field == "name"
+    with pytest.raises(DomainError) as refused:
+        resources.update_resource(resource, actor=specialist, description="a\x00b")
+    assert refused.value.field == "description"
+    with pytest.raises(DomainError) as refused:
+        resources.update_resource(resource, actor=specialist, data=b"a,b\n1,2,3\n")
+    assert refused.value.field == "file"
+    draft.refresh_from_db()
+    assert draft.revision == 2 and Resource.objects.get().row_count == 3
+
+
+def test_update_of_a_withdrawn_dataset_is_refused(province, officers, make_dataset, csv_bytes):
+    specialist = officers["tu_phap"]["specialist"]
+    dataset = make_dataset(province["tu_phap"], specialist, status="withdrawn", resources=[csv_bytes()])
+    with pytest.raises(DomainError) as refused:
+        resources.update_resource(dataset.resources.get(), actor=specialist, name="Tên mới")
+    assert refused.value.field == "status"
+    with pytest.raises(PermissionDenied):
+        resources.update_resource(dataset.resources.get(), actor=officers["cong_an"]["specialist"], name="Tên mới")
 
 
 def test_who_may_change_resources(draft, officers, csv_bytes, admin_user):

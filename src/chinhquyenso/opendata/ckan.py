@@ -890,6 +890,41 @@ def resource_create(call: Call) -> dict:
 
 
 @action(writes=True)
+def resource_update(call: Call) -> dict:
+    """A new file (upload, multipart) and/or a new name, description for the resource; its address and id
+    stay. Unlike CKAN's full replace, a field left out keeps its value, and the keys a resource_show result
+    carries (url, size, hash…) are ignored when sent back. A url that is not the resource's own address is
+    refused: resources are files uploaded here. `format` may only repeat the resource's format."""
+    actor = call.actor()
+    resource = _resource(call)
+    dataset = resource.dataset
+    package = _text(call, "package_id")
+    if package and package not in (str(dataset.pk), dataset.name):
+        raise DomainError("Không chuyển được tài nguyên sang bộ dữ liệu khác qua API.", "package_id")
+    upload = call.files.get("upload")
+    url = _text(call, "url")
+    if upload is None and url and url != download_url(dataset, resource):
+        raise DomainError(
+            "Cổng chỉ nhận tài nguyên là tệp tải lên (trường upload, multipart/form-data), không nhận liên kết url.",
+            "url",
+        )
+    try:
+        resource = resource_services.update_resource(
+            resource,
+            actor=actor,
+            data=upload,
+            filename=upload.name if upload is not None else "",
+            name=_text(call, "name") if call.params.get("name") is not None else None,
+            description=_text(call, "description") if call.params.get("description") is not None else None,
+            format=_text(call, "format") or None,
+        )
+    except DomainError as error:
+        raise _renamed(error) from None
+    resource = Resource.objects.select_related("file", "dataset").get(pk=resource.pk)
+    return resource_dict(resource, resource.dataset)
+
+
+@action(writes=True)
 def resource_delete(call: Call) -> None:
     actor = call.actor()
     resource_services.delete_resource(_resource(call), actor=actor)

@@ -148,6 +148,17 @@ def resource(data, files) -> Form:
     return form
 
 
+def replacement(files) -> Form:
+    """A new file for a resource (multipart POST): the file only."""
+    form = Form()
+    upload = files.get("file")
+    if upload is None:
+        form.errors["file"] = "Hãy chọn tệp mới (cùng định dạng với tệp đang có)."
+    else:
+        form.arguments = {"data": upload, "filename": nfc(upload.name)[:255]}
+    return form
+
+
 def reason(data, *, required: bool) -> str:
     """The reason of a return or a withdrawal, bounded; DomainError naming "reason" when one is needed."""
     text = _text(data, "reason", REASON_MAX)

@@ -14,6 +14,8 @@ DATASET_ACTIONS: dict[str, str] = {
     "opendata.return": "Trả lại bộ dữ liệu để sửa",
     "opendata.withdraw": "Rút bộ dữ liệu khỏi cổng dữ liệu mở",
     "opendata.add_resource": "Thêm tài nguyên vào bộ dữ liệu",
+    "opendata.update_resource": "Sửa tài nguyên của bộ dữ liệu",
+    # Written before update_resource took its place; versions recorded then keep this action.
     "opendata.replace_resource": "Thay tệp của tài nguyên dữ liệu",
     "opendata.delete_resource": "Xóa tài nguyên khỏi bộ dữ liệu",
     "opendata.generate": "Cập nhật dữ liệu sinh tự động từ hệ thống",

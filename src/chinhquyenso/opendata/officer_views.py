@@ -1,6 +1,6 @@
 """Officers' open-data pages, under /can-bo/du-lieu-mo/: their agencies' datasets by status (the
-leader's approval queue first), drafting and editing a dataset, uploading its resources, and the
-workflow's steps (submit, approve, return, withdraw) as CSRF-protected POSTs.
+leader's approval queue first), drafting and editing a dataset, uploading, replacing and deleting its
+resources, and the workflow's steps (submit, approve, return, withdraw) as CSRF-protected POSTs.
 
 Thin: reads through opendata.selectors (another agency's draft is the 404 page), writes through
 opendata.services (roles, scope and statuses are checked there). What the page offers follows the same
@@ -52,13 +52,14 @@ def _get(user, pk: int) -> Dataset:
 def offered(dataset: Dataset, user) -> dict[str, bool]:
     """What the page offers the user on this dataset: the services' rules, so no button leads to a refusal."""
     if is_read_only(user):
-        return {"edit": False, "upload": False, "submit": False, "approve": False, "return": False, "withdraw": False}
+        return dict.fromkeys(("edit", "upload", "resources", "submit", "approve", "return", "withdraw"), False)
     in_scope = dataset.agency_id in scope_agency_ids(user)
     leads = dataset.agency_id in scope_agency_ids(user, [Role.LEADER])
     status = dataset.status
     return {
         "edit": in_scope and status in EDITABLE,
         "upload": in_scope and status in EDITABLE,
+        "resources": in_scope and status in EDITABLE,  # replace a resource's file, delete a resource
         "submit": in_scope and status == DatasetStatus.DRAFT,
         "approve": leads and status == DatasetStatus.SUBMITTED,
         "return": leads and status == DatasetStatus.SUBMITTED,
@@ -196,8 +197,11 @@ def edit(request, pk):
 # ---------------------------------------------------------------- the dataset and its resources
 
 
-def _detail(request, dataset: Dataset, *, upload_form=None, status: int = 200):
+def _detail(request, dataset: Dataset, *, upload_form=None, replace_errors=None, status: int = 200):
     user = request.user
+    resources = list(dataset.resources.select_related("file"))
+    for resource in resources:
+        resource.replace_error = (replace_errors or {}).get(resource.pk, "")
     return render(
         request,
         "opendata/officer_detail.html",
@@ -206,7 +210,7 @@ def _detail(request, dataset: Dataset, *, upload_form=None, status: int = 200):
             "dataset": dataset,
             "themes": list(dataset.themes.all()),
             "tags": list(dataset.tags.all()),
-            "resources": list(dataset.resources.select_related("file")),
+            "resources": resources,
             "versions": [_labelled(v) for v in dataset.versions.select_related("actor")[:20]],
             "may": offered(dataset, user),
             "labels": ACTION_LABELS,
@@ -249,6 +253,64 @@ def upload(request, pk):
             return redirect("opendata_officer:detail", pk=pk)
     messages.error(request, "Chưa tải lên được tệp: hãy xem mục được đánh dấu.")
     return _detail(request, _get(user, pk), upload_form=form, status=400)
+
+
+def _resource_of(dataset: Dataset, resource_id: int):
+    resource = dataset.resources.select_related("file").filter(pk=resource_id).first()
+    if resource is None:
+        raise NotFound("Không tìm thấy tài nguyên này.")
+    return resource
+
+
+@officer_required
+def resource_replace(request, pk, resource_id):
+    """A new file for one resource (multipart, same format): its address stays, a table is reloaded. A
+    state refusal (a withdrawn dataset) is a message; a refused file comes back on that resource's field."""
+    user = request.user
+    dataset = _get(user, pk)
+    resource = _resource_of(dataset, resource_id)
+    if request.method != "POST":
+        return redirect("opendata_officer:detail", pk=pk)
+    form = forms.replacement(request.FILES)
+    if form.valid:
+        before = resource.file_id
+        try:
+            resource = resource_services.update_resource(resource, actor=user, **form.arguments)
+        except (PermissionDenied, NotFound):
+            raise
+        except DomainError as error:
+            if error.field == "status":
+                messages.error(request, f"Thay tệp: {error.message}")
+                return redirect("opendata_officer:detail", pk=pk)
+            form.fail(error, default_field="file")
+        else:
+            if resource.file_id == before:
+                messages.info(request, f"Tệp mới giống hệt tệp đang có của “{resource.name}”: không có gì thay đổi.")
+            else:
+                rows = f", {resource.row_count} dòng dữ liệu" if resource.row_count is not None else ""
+                messages.success(request, f"Đã thay tệp của “{resource.name}” ({resource.format}{rows}).")
+            return redirect("opendata_officer:detail", pk=pk)
+    messages.error(request, f"Chưa thay được tệp của “{resource.name}”: hãy xem mục được đánh dấu.")
+    errors = {resource.pk: next(iter(form.errors.values()))}
+    return _detail(request, _get(user, pk), replace_errors=errors, status=400)
+
+
+@officer_required
+@require_POST
+def resource_delete(request, pk, resource_id):
+    """Remove one resource (its table too); earlier versions still list its file."""
+    user = request.user
+    dataset = _get(user, pk)
+    resource = _resource_of(dataset, resource_id)
+    try:
+        resource_services.delete_resource(resource, actor=user)
+    except (PermissionDenied, NotFound):
+        raise
+    except DomainError as error:
+        messages.error(request, f"Xóa tài nguyên: {error.message}")
+    else:
+        messages.success(request, f"Đã xóa tài nguyên “{resource.name}” khỏi bộ dữ liệu.")
+    return redirect("opendata_officer:detail", pk=pk)
 
 
 @officer_required

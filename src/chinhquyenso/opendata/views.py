@@ -415,6 +415,7 @@ ACTIONS = [
     ("package_create", "Tạo bộ dữ liệu (cần khóa API của cơ quan; chờ lãnh đạo duyệt)."),
     ("package_update", "Sửa bộ dữ liệu (cần khóa API)."),
     ("resource_create", "Thêm tài nguyên, tải tệp lên (cần khóa API)."),
+    ("resource_update", "Thay tệp (cùng định dạng), đổi tên, mô tả của tài nguyên (cần khóa API)."),
 ]
 
 

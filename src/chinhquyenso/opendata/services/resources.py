@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db.models import Max
 from openpyxl import Workbook
 
-from chinhquyenso.core.errors import DomainError
+from chinhquyenso.core.errors import DomainError, NotFound
 from chinhquyenso.core.spreadsheets import neutralize_text, safe_cells
 from chinhquyenso.core.text import nfc
 from chinhquyenso.core.uploads import CHUNK_BYTES, store_generated, too_large
@@ -182,33 +182,80 @@ def _add(dataset: Dataset, *, actor, prepared: dict, name: str, description: str
     return resource
 
 
-def replace_resource(resource: Resource, *, actor, data, filename: str = "") -> Resource:
-    """A new file for the resource (its address stays). The same bytes again change nothing."""
+def update_resource(
+    resource: Resource,
+    *,
+    actor,
+    data=None,
+    filename: str = "",
+    name: str | None = None,
+    description: str | None = None,
+    format: str | None = None,  # noqa: A002 — CKAN's name; must be the resource's format
+) -> Resource:
+    """Change the resource in one step: a new file when `data` is given (its address stays; it must be of
+    the resource's format — a CSV stays a CSV — and a table is reloaded into the DataStore), and/or its
+    name and description (None: unchanged). One version and one audit record "update_resource"; nothing
+    changed (the same bytes, the same texts) writes none."""
     DATASETS.guard(actor)
-    filename = filename or getattr(data, "name", "") or ""
-    prepared = _prepared(data, filename=filename, declared=None, actor=actor)
-    _replace(resource.dataset, actor=actor, resource_id=resource.pk, prepared=prepared)
+    texts = {}
+    if name is not None:
+        texts["name"] = _text(name, "name", limit=MAX_NAME)
+        if not texts["name"]:
+            raise DomainError("Hãy nhập tên tài nguyên.", "name")
+    if description is not None:
+        texts["description"] = _text(description, "description", limit=MAX_DESCRIPTION, lines=True)
+    declared = _format(format)
+    prepared = None
+    if data is not None:
+        filename = filename or getattr(data, "name", "") or ""
+        prepared = _prepared(data, filename=filename, declared=declared, actor=actor)
+    _update(resource.dataset, actor=actor, resource_id=resource.pk, prepared=prepared, texts=texts, declared=declared)
     resource.refresh_from_db()
     return resource
 
 
+def _resource_of(dataset: Dataset, resource_id: int) -> Resource:
+    resource = Resource.objects.select_related("file").filter(pk=resource_id, dataset=dataset).first()
+    if resource is None:
+        raise NotFound("Không tìm thấy tài nguyên này trong bộ dữ liệu.")
+    return resource
+
+
 @DATASETS.action
-def _replace(dataset: Dataset, *, actor, resource_id: int, prepared: dict) -> None:
+def _update(dataset: Dataset, *, actor, resource_id: int, prepared: dict | None, texts: dict, declared) -> None:
     dataset, at = _locked(dataset, actor)
-    resource = Resource.objects.select_related("file").get(pk=resource_id, dataset=dataset)
-    if resource.file_id == prepared["file"].pk:
+    resource = _resource_of(dataset, resource_id)
+    if declared and declared != resource.format:
+        raise DomainError(
+            f"Tài nguyên này là tệp {resource.format}, không đổi được sang {declared}; "
+            "hãy thêm tài nguyên mới cho định dạng khác.",
+            "format",
+        )
+    if prepared is not None and prepared["format"] != resource.format:
+        raise DomainError(
+            f"Tệp mới có nội dung dạng {prepared['format']}, tài nguyên này là tệp {resource.format}: hãy "
+            "chọn tệp cùng định dạng, hoặc thêm tài nguyên mới cho định dạng khác.",
+            "file",
+        )
+    changed = [key for key, value in texts.items() if getattr(resource, key) != value]
+    new_file = prepared is not None and resource.file_id != prepared["file"].pk
+    if not changed and not new_file:
         return
-    resource.file, resource.format = prepared["file"], prepared["format"]
+    for key in changed:
+        setattr(resource, key, texts[key])
+    if new_file:
+        resource.file = prepared["file"]
     resource.save()
-    _load_table(resource, prepared["content"])
+    if new_file:
+        _load_table(resource, prepared["content"])
     DATASETS.transition(
         dataset,
         actor=actor,
-        action="replace_resource",
+        action="update_resource",
         to_status=dataset.status,
         at=at,
-        changes={"data_updated_at": at},
-        audit_extra=_resource_info(resource),
+        changes={"data_updated_at": at} if new_file else None,
+        audit_extra={**_resource_info(resource), "changed": (["file"] if new_file else []) + changed},
     )
 
 
@@ -221,7 +268,7 @@ def delete_resource(resource: Resource, *, actor) -> None:
 @DATASETS.action
 def _delete(dataset: Dataset, *, actor, resource_id: int) -> None:
     dataset, at = _locked(dataset, actor)
-    resource = Resource.objects.select_related("file").get(pk=resource_id, dataset=dataset)
+    resource = _resource_of(dataset, resource_id)
     info = _resource_info(resource)
     if resource.datastore_table:
         _datastore().drop(resource)
