@@ -4,6 +4,7 @@ in CI (CQS_REQUIRE_BROWSER=1, exported by .ci/run) — never ten setup errors, n
 import os
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,20 @@ REPO = Path(__file__).resolve().parents[2]
 SMOKE = "tests/browser/test_smoke.py"
 
 
+def own_database(url: str) -> str:
+    """The database of a pytest run inside this one: on PostgreSQL a name of its own, so its test database
+    (test_<name>) is never this run's, which it would otherwise try to drop while this run is connected."""
+    if not url.startswith(("postgres://", "postgresql://")):
+        return url
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path=parts.path.rstrip("/") + "_inner"))
+
+
 def run_smoke(**env) -> subprocess.CompletedProcess:
     """The browser smoke test in a pytest of its own, as the README's command would run it."""
     environ = {key: value for key, value in os.environ.items() if key != "CQS_REQUIRE_BROWSER"}
+    if "DATABASE_URL" in environ:
+        environ["DATABASE_URL"] = own_database(environ["DATABASE_URL"])
     return subprocess.run(
         [sys.executable, "-m", "pytest", SMOKE, "-p", "no:cacheprovider"],
         cwd=REPO,
@@ -70,3 +82,11 @@ def test_decision(tmp_path):
     # A file that is not executable is no chromium either.
     chromium.chmod(0o644)
     assert browser_decision({"CQS_CHROMIUM": str(chromium)}, axe)[0] == "skip"
+
+
+def test_an_inner_run_on_postgresql_gets_a_database_of_its_own():
+    assert (
+        own_database("postgres://postgres@127.0.0.1:5432/cqs_ci_1")
+        == "postgres://postgres@127.0.0.1:5432/cqs_ci_1_inner"
+    )
+    assert own_database("sqlite:///var/db.sqlite3") == "sqlite:///var/db.sqlite3"
