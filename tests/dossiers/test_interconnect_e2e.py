@@ -6,7 +6,7 @@ the dossiers' `lien-thong.part-status` handler."""
 from __future__ import annotations
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -141,6 +141,12 @@ def test_group_1_newborn_end_to_end(ctx, client):
 
 
 def test_group_1_residence_refused_card_continues_and_citizen_told(ctx):
+    if connection.vendor == "sqlite":
+        # The two systems answer at once: their callbacks reach the live server's threads while this thread
+        # delivers and reads, all on SQLite's one shared in-memory connection, where select_for_update locks
+        # nothing — twice in clean-clone runs under load a part was read refused without its reason.
+        # The PostgreSQL pass runs it with real row locks.
+        pytest.skip("the test database on SQLite is in memory and shared between threads without row locks")
     residence, insurance = ctx["systems"]["residence"], ctx["systems"]["social_insurance"]
     residence.outcome("residence.register", reason="Chỗ ở chưa đủ điều kiện đăng ký thường trú.")
     application = apply(ctx)
