@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "chinhquyenso.civil_records",
     "chinhquyenso.documents",
     "chinhquyenso.opendata",
+    "chinhquyenso.persons",
     "chinhquyenso.privacy",
     "chinhquyenso.assistant",
     "chinhquyenso.demo",
@@ -392,6 +393,13 @@ CQS = {
     "OPENDATA_SMALL_CELL": int(os.environ.get("CQS_OPENDATA_SMALL_CELL", 5)),
     "OPENDATA_CATALOG_PAGE_SIZE": int(os.environ.get("CQS_OPENDATA_CATALOG_PAGE_SIZE", 100)),
     "OPENDATA_MAX_ROWS": int(os.environ.get("CQS_OPENDATA_MAX_ROWS", 1000)),
+    # The master person index (persons app, docs/persons.md): the linkage engine by default (duckdb, or spark
+    # with the [spark] extra), the folder where DuckDB may spill to disk and the memory it may use, and the
+    # number of review pairs one run may queue at most (the most uncertain first).
+    "PERSONS_ENGINE": os.environ.get("CQS_PERSONS_ENGINE", "duckdb"),
+    "PERSONS_WORK_DIR": os.environ.get("CQS_PERSONS_WORK_DIR", ""),
+    "PERSONS_DUCKDB_MEMORY": os.environ.get("CQS_PERSONS_DUCKDB_MEMORY", "8GB"),
+    "PERSONS_REVIEW_MAX": int(os.environ.get("CQS_PERSONS_REVIEW_MAX", 20_000)),
     # Dossiers' electronic results are signed with the issuing agency's key (dossiers.results): 1 refuses to
     # issue one for an agency with no key configured; 0 issues it unsigned, and its authenticity page says so.
     "RESULTS_REQUIRE_SIGNATURE": os.environ.get("CQS_RESULTS_REQUIRE_SIGNATURE", "1") == "1",

@@ -160,3 +160,9 @@ PROCEDURE_SEARCH = Registry("Tìm kiếm thủ tục có xếp hạng")
 # kind → handler(message, response), run after the call succeeded, in its own transaction.
 BUS_HANDLERS = Registry("Dịch vụ trên trục liên thông do hệ thống này cung cấp")
 BUS_REPLIES = Registry("Xử lý kết quả của lời gọi qua trục liên thông")
+
+# The master person index (persons) for the layers below it: "possible same person" links beside a
+# record of another app (a civil-status record, a dossier's applicant). name → callable(user, source,
+# source_ids) -> {source_id: [PersonLink]}: for each id, the records of other sources linked to the same
+# person that `user` may see (none for a user without the grant); the caller shows them.
+PERSON_LINKS = Registry("Liên kết “có thể cùng một người” của chỉ mục định danh cá nhân")
