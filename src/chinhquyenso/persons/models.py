@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from chinhquyenso.core.text import fold
 from chinhquyenso.org.models import Agency
 
 
@@ -112,6 +113,8 @@ class SourceRecord(models.Model):
     source_row = models.PositiveIntegerField("dòng trong tệp", null=True, blank=True)
     facility = models.CharField("cơ sở khám chữa bệnh", max_length=200, blank=True)
     full_name = models.CharField("họ và tên", max_length=200)
+    # The name without diacritics or case (core.text.fold), for the officers' search by name.
+    name_folded = models.CharField("họ và tên không dấu", max_length=200, blank=True)
     sex = models.CharField("giới tính", max_length=3, choices=Sex.choices, blank=True)
     birth_text = models.CharField("ngày sinh như ghi", max_length=40, blank=True)
     birth_year = models.PositiveSmallIntegerField("năm sinh", null=True, blank=True)
@@ -152,6 +155,11 @@ class SourceRecord(models.Model):
 
     def __str__(self):
         return f"{self.get_source_display()} {self.source_id}"
+
+    def save(self, *args, **kwargs):
+        # The importers write in bulk and set it themselves; this covers a record saved one by one.
+        self.name_folded = fold(self.full_name)
+        super().save(*args, **kwargs)
 
 
 class LinkModel(models.Model):
