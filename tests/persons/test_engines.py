@@ -1,0 +1,62 @@
+"""The engines: choosing one, and the same model giving the same clusters on DuckDB and on Spark."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from chinhquyenso.core.errors import DomainError
+from chinhquyenso.persons import synthetic
+from chinhquyenso.persons.linkage import engines, pipeline
+from chinhquyenso.persons.linkage import frame as linkage_frame
+
+
+def test_an_unknown_engine_is_refused_in_vietnamese(settings):
+    with pytest.raises(DomainError, match="không được hỗ trợ"):
+        engines.check_engine("oracle")
+    settings.CQS = {**settings.CQS, "PERSONS_ENGINE": "spark"}
+    assert engines.check_engine(None) == "spark"
+    assert engines.check_engine(" DuckDB ") == "duckdb"
+
+
+def test_duckdb_gets_the_configured_memory_and_spill_folder(settings, tmp_path):
+    settings.CQS = {**settings.CQS, "PERSONS_WORK_DIR": str(tmp_path), "PERSONS_DUCKDB_MEMORY": "1GB"}
+    api = engines.db_api("duckdb")
+    connection = api._con
+    limit = connection.execute("select current_setting('memory_limit')").fetchone()[0]
+    folder = connection.execute("select current_setting('temp_directory')").fetchone()[0]
+    assert limit.replace(" ", "").lower() in ("1gb", "953.6mib", "1000.0mib", "0.9gib", "953.6mb")
+    assert folder.startswith(str(tmp_path))
+
+
+@pytest.fixture(scope="module")
+def spark():
+    if shutil.which("java") is None:
+        pytest.skip("Spark needs Java (installed by CI)")
+    pytest.importorskip("pyspark")
+    session = engines.spark_session()
+    yield session
+    engines.stop_spark()
+
+
+@pytest.mark.slow
+def test_the_same_model_gives_the_same_clusters_on_duckdb_and_spark(spark):
+    records, _stats = synthetic.generate(60, seed=5)
+    frame = linkage_frame.build_frame(records)
+    on_duckdb = pipeline.link(frame)  # trains on DuckDB
+    by_person = {}
+    for record in records:
+        by_person.setdefault(record["truth_id"], []).append(record["unique_id"])
+    first, twin = next(ids[:2] for ids in by_person.values() if len(ids) > 1)
+    decisions = [(first, twin, "not_match")]
+    on_duckdb = pipeline.link(frame, model=on_duckdb.model, decisions=decisions)
+    on_spark = pipeline.link(frame, model=on_duckdb.model, engine="spark", decisions=decisions)
+    duck = dict(zip(on_duckdb.clusters["unique_id"], on_duckdb.clusters["cluster_id"], strict=True))
+    spk = dict(zip(on_spark.clusters["unique_id"], on_spark.clusters["cluster_id"], strict=True))
+    assert duck == spk
+    assert duck[first] != duck[twin]
+    assert on_spark.compared == on_duckdb.compared
+    merged = on_duckdb.pairs.merge(on_spark.pairs, on=["unique_id_l", "unique_id_r"], suffixes=("_d", "_s"))
+    assert len(merged) == len(on_duckdb.pairs) == len(on_spark.pairs)
+    assert (merged["match_weight_d"] - merged["match_weight_s"]).abs().max() < 1e-6
