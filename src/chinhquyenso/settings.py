@@ -137,6 +137,7 @@ TEMPLATES = [
                 "chinhquyenso.accounts.context_processors.site",
                 "chinhquyenso.dashboard.context_processors.nav",
                 "chinhquyenso.civil_records.context_processors.nav",
+                "chinhquyenso.persons.context_processors.nav",
                 "chinhquyenso.exchange.context_processors.unread",
             ],
         },

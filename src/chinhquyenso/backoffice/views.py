@@ -22,6 +22,7 @@ from chinhquyenso.core import params, privacy
 from chinhquyenso.core.calendar import local_date
 from chinhquyenso.core.errors import DomainError, NotFound
 from chinhquyenso.core.http import pdf_response, stored_file_response
+from chinhquyenso.core.registry import PERSON_LINKS
 from chinhquyenso.core.templatetags.cqs import vndate, vndatetime, vnnum
 from chinhquyenso.core.uploads import store_upload
 from chinhquyenso.documents import selectors as documents
@@ -171,6 +172,7 @@ def counter(request):
             "reason": post.get("reason", ""),
             "specialists": _counter_specialists(procedure, agencies),
             "assignee": post.get("assignee", ""),
+            "person_links": applicant_links(user, applicant["identity_number"]) if lookup_note else [],
         },
     )
 
@@ -181,6 +183,18 @@ def _counter_specialists(procedure, agencies):
     first = procedure.steps.filter(order=1).first()
     handling = [first.agency_id] if first and first.agency_id else [a.pk for a in agencies]
     return list(selectors.specialists(handling))
+
+
+def applicant_links(user, identity_number: str) -> list:
+    """The "possible same person" links of the master person index (core.registry.PERSON_LINKS) for an
+    applicant's identity number: none for an officer without the index's grant, or for no number."""
+    number = (identity_number or "").replace(" ", "")
+    if not (number.isascii() and number.isdigit() and len(number) in (9, 12)):
+        return []
+    found = []
+    for provider in PERSON_LINKS.values():
+        found += provider(user, "applicant", [number]).get(number, [])
+    return found
 
 
 def _lookup(applicant: dict) -> tuple[dict, str, dict]:
@@ -332,6 +346,7 @@ def dossier_page(request, code):
             "components": components,
             "previewed": previewed,
             "events": selectors.timeline(dossier),
+            "person_links": applicant_links(request.user, dossier.applicant_identity),
             "comments": dossier.comments.select_related("author"),
             "supplements": dossier.supplement_requests.order_by("-requested_at"),
             "result": getattr(dossier, "electronic_result", None),

@@ -26,6 +26,7 @@ from chinhquyenso.civil_records.validation import FLAG_LABELS
 from chinhquyenso.core import params, privacy
 from chinhquyenso.core.errors import DomainError, PermissionDenied
 from chinhquyenso.core.http import pdf_response, stored_file_response
+from chinhquyenso.core.registry import PERSON_LINKS
 
 PAGE_SIZE = 50
 BOOKS_SHOWN = 200
@@ -74,6 +75,18 @@ def _render(request, template: str, context: dict, status: int = 200):
     return render(request, template, context, status=status)
 
 
+def person_links(user, record_ids) -> dict[int, list]:
+    """{record pk: links}: the "possible same person" links of the master person index
+    (core.registry.PERSON_LINKS; none for an officer without its grant) for these records' people: a
+    birth or death record's subject ("<pk>"), a marriage's spouses ("<pk>/husband", "<pk>/wife")."""
+    ids = [f"{pk}{role}" for pk in record_ids for role in ("", "/husband", "/wife")]
+    found: dict[int, list] = {}
+    for provider in PERSON_LINKS.values():
+        for source_id, links in provider(user, "civil", ids).items():
+            found.setdefault(int(source_id.split("/")[0]), []).extend(links)
+    return found
+
+
 def _type_label(code: str) -> str:
     return RecordType(code).label if code in RecordType.values else code
 
@@ -97,8 +110,10 @@ def index(request):
     window, rows = None, []
     if form.asked and not form.errors:
         window = _window(selectors.search(user, **form.arguments), request)
+        links = person_links(user, [record.pk for record in window.items])
         rows = [
-            (record, selectors.verbatim_value(record, KINDS[record.record_type].event_field)) for record in window.items
+            (record, selectors.verbatim_value(record, KINDS[record.record_type].event_field), links.get(record.pk, []))
+            for record in window.items
         ]
     return _render(
         request,
@@ -390,6 +405,7 @@ def _record_page(request, record, *, errors=None, values=None, review_error=None
             "flagged_rows": [r for r in rows if r["flags"]],
             "reviews": reviews,
             "scans": record.scans.select_related("file"),
+            "person_links": person_links(user, [record.pk]).get(record.pk, []),
             "can_manage": selectors.can_manage(user, record.commune),
             "errors": errors,
             "signer": (values or {}).get("nguoi_ky", user.display_name),

@@ -166,3 +166,14 @@ BUS_REPLIES = Registry("Xử lý kết quả của lời gọi qua trục liên 
 # source_ids) -> {source_id: [PersonLink]}: for each id, the records of other sources linked to the same
 # person that `user` may see (none for a user without the grant); the caller shows them.
 PERSON_LINKS = Registry("Liên kết “có thể cùng một người” của chỉ mục định danh cá nhân")
+
+
+@dataclass(frozen=True)
+class PersonLink:
+    """One record of another source linked to the same person (PERSON_LINKS). `summary` never holds an
+    ID number, an insurance number or a phone number: the source's facility, the name and the birth year."""
+
+    person_code: str
+    source_label: str
+    summary: str
+    url: str
