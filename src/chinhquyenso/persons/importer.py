@@ -41,7 +41,7 @@ from chinhquyenso.core import audit
 from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.text import drop_unstorable, fold, format_number, nfc
 from chinhquyenso.persons import access
-from chinhquyenso.persons.models import ImportBatch, ImportProblem, Source, SourceRecord
+from chinhquyenso.persons.models import PERSON_FIELDS, ImportBatch, ImportProblem, Source, SourceRecord
 from chinhquyenso.persons.sources import CommuneResolver
 
 log = logging.getLogger(__name__)
@@ -548,17 +548,7 @@ def _flush(batch, rows, resolver, today, fraction, on_progress):
         on_progress(batch, fraction)
 
 
-COMPARED = (
-    "full_name",
-    "sex",
-    "birth_year",
-    "birth_month",
-    "birth_day",
-    "id_number",
-    "insurance_number",
-    "phone",
-    "address",
-)
+COMPARED = tuple(name for name in PERSON_FIELDS if name != "commune_id")  # the commune is derived, not read
 
 
 def _write_chunk(batch: ImportBatch, rows: list[Row], resolver, today: dt.date) -> None:

@@ -26,6 +26,22 @@ class Sex(models.TextChoices):
     UNKNOWN = "", "Không rõ"
 
 
+# The fields that describe the person on a source record: what linking compares, what the golden record
+# chooses from, what a synced record mirrors and what a re-imported row is checked against.
+PERSON_FIELDS = (
+    "full_name",
+    "sex",
+    "birth_year",
+    "birth_month",
+    "birth_day",
+    "id_number",
+    "insurance_number",
+    "phone",
+    "address",
+    "commune_id",
+)
+
+
 class ImportBatch(models.Model):
     """One health-records file imported (`cqs persons import-health`, or the officers' upload)."""
 

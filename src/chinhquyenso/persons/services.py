@@ -22,7 +22,15 @@ from chinhquyenso.core.errors import Conflict, DomainError, NotFound
 from chinhquyenso.core.models import CodeCounter
 from chinhquyenso.persons import access
 from chinhquyenso.persons.golden import golden_record
-from chinhquyenso.persons.models import CandidatePair, ClusterChange, Decision, PairDecision, Person, SourceRecord
+from chinhquyenso.persons.models import (
+    PERSON_FIELDS,
+    CandidatePair,
+    ClusterChange,
+    Decision,
+    PairDecision,
+    Person,
+    SourceRecord,
+)
 
 CODE_KEY = "persons.person"
 CODE_PREFIX = "CN"
@@ -102,23 +110,7 @@ def refresh_persons(person_ids) -> None:
         Person.objects.bulk_update(persons, ["record_count", "active", "golden", "updated_at"], batch_size=1000)
 
 
-_GOLDEN_FIELDS = (
-    "pk",
-    "person_id",
-    "source",
-    "full_name",
-    "sex",
-    "birth_year",
-    "birth_month",
-    "birth_day",
-    "id_number",
-    "insurance_number",
-    "phone",
-    "address",
-    "commune_id",
-    "recorded_on",
-    "verified",
-)
+_GOLDEN_FIELDS = ("pk", "person_id", "source", *PERSON_FIELDS, "recorded_on", "verified")
 
 
 def latest_decisions() -> dict[tuple[int, int], str]:

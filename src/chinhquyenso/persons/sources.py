@@ -34,28 +34,12 @@ from chinhquyenso.core.text import fold, nfc
 from chinhquyenso.org.models import Agency, AgencyKind, Succession
 from chinhquyenso.org.selectors import TRANSFER, _address_words, _unit_names
 from chinhquyenso.persons import access
-from chinhquyenso.persons.models import Source, SourceRecord
+from chinhquyenso.persons.models import PERSON_FIELDS, Source, SourceRecord
 
 CHUNK = 2000
 SYNC_ACTOR = "cqs persons sync"
 # The fields a synced SourceRecord mirrors from its source (updated in place when the source changes).
-MIRRORED = (
-    "full_name",
-    "name_folded",
-    "sex",
-    "birth_text",
-    "birth_year",
-    "birth_month",
-    "birth_day",
-    "id_number",
-    "insurance_number",
-    "phone",
-    "address",
-    "commune_id",
-    "recorded_on",
-    "verified",
-    "data",
-)
+MIRRORED = (*PERSON_FIELDS, "name_folded", "birth_text", "recorded_on", "verified", "data")
 BLANK = {"birth_year": None, "birth_month": None, "birth_day": None, "commune_id": None, "recorded_on": None}
 
 

@@ -28,6 +28,7 @@ from chinhquyenso.core.errors import DomainError
 from chinhquyenso.persons import access, services
 from chinhquyenso.persons.linkage import engines, pipeline
 from chinhquyenso.persons.models import (
+    PERSON_FIELDS,
     CandidatePair,
     ClusterChange,
     Decision,
@@ -43,19 +44,7 @@ log = logging.getLogger(__name__)
 # many; a bigger run (the first one, a new model) keeps only the counts.
 RUN_CHANGE_DETAIL_MAX = 10_000
 
-_FRAME_FIELDS = (
-    "pk",
-    "full_name",
-    "sex",
-    "birth_year",
-    "birth_month",
-    "birth_day",
-    "id_number",
-    "insurance_number",
-    "phone",
-    "commune_id",
-    "address",
-)
+_FRAME_FIELDS = ("pk", *PERSON_FIELDS)
 
 
 # --- The frame -------------------------------------------------------------------------------------------
@@ -82,21 +71,11 @@ def _successors() -> dict:
 def records_for_frame():
     """The SourceRecords as frame_row input dicts (a streaming iterator)."""
     successor = _successors()
-    rows = SourceRecord.objects.order_by("pk").values_list(*_FRAME_FIELDS).iterator(chunk_size=20_000)
-    for pk, full_name, sex, year, month, day, id_number, insurance, phone, commune_id, address in rows:
-        yield {
-            "unique_id": pk,
-            "full_name": full_name,
-            "sex": sex,
-            "birth_year": year,
-            "birth_month": month,
-            "birth_day": day,
-            "id_number": id_number,
-            "insurance_number": insurance,
-            "phone": phone,
-            "commune_id": successor(commune_id),
-            "address": address,
-        }
+    rows = SourceRecord.objects.order_by("pk").values(*_FRAME_FIELDS).iterator(chunk_size=20_000)
+    for row in rows:
+        row["unique_id"] = row.pop("pk")
+        row["commune_id"] = successor(row["commune_id"])
+        yield row
 
 
 def build_frame() -> pd.DataFrame:
