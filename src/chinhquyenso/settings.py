@@ -401,6 +401,11 @@ CQS = {
     "PERSONS_WORK_DIR": os.environ.get("CQS_PERSONS_WORK_DIR", ""),
     "PERSONS_DUCKDB_MEMORY": os.environ.get("CQS_PERSONS_DUCKDB_MEMORY", "8GB"),
     "PERSONS_REVIEW_MAX": int(os.environ.get("CQS_PERSONS_REVIEW_MAX", 20_000)),
+    # Spark (local mode): the driver's memory and the shuffle partitions (empty: 2 per core); the largest
+    # health-records file an officer may upload.
+    "PERSONS_SPARK_MEMORY": os.environ.get("CQS_PERSONS_SPARK_MEMORY", "2g"),
+    "PERSONS_SPARK_PARTITIONS": os.environ.get("CQS_PERSONS_SPARK_PARTITIONS", ""),
+    "PERSONS_UPLOAD_MAX_BYTES": int(os.environ.get("CQS_PERSONS_UPLOAD_MAX_BYTES", 200 * 1024 * 1024)),
     # Dossiers' electronic results are signed with the issuing agency's key (dossiers.results): 1 refuses to
     # issue one for an agency with no key configured; 0 issues it unsigned, and its authenticity page says so.
     "RESULTS_REQUIRE_SIGNATURE": os.environ.get("CQS_RESULTS_REQUIRE_SIGNATURE", "1") == "1",

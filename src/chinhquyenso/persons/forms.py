@@ -14,7 +14,6 @@ from chinhquyenso.persons.models import Decision
 
 NOTE_MAX = 2000
 UPLOAD_SUFFIXES = (".csv", ".xlsx")
-DEFAULT_UPLOAD_MAX_BYTES = 200 * 1024 * 1024
 ENGINES = (("duckdb", "DuckDB (một máy)"), ("spark", "Spark (nhiều máy)"))
 
 
@@ -29,7 +28,7 @@ class Form:
 
 
 def upload_max_bytes() -> int:
-    return int(settings.CQS.get("PERSONS_UPLOAD_MAX_BYTES", DEFAULT_UPLOAD_MAX_BYTES))
+    return settings.CQS["PERSONS_UPLOAD_MAX_BYTES"]
 
 
 def upload(files) -> Form:

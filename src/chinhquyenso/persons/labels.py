@@ -17,7 +17,6 @@ PERSON_ACTIONS: dict[str, str] = {
     "persons.view_pair": "Xem cặp bản ghi để đối soát",
     "persons.view_person": "Xem hồ sơ gộp của một người",
     "persons.export": "Xuất danh sách nhóm bản ghi theo người",
-    "persons.evaluate": "Đánh giá độ chính xác so khớp",
 }
 
 ADMIN_EDITS: dict[str, str] = admin_edit_labels("persons", apps.get_app_config("persons").get_models())

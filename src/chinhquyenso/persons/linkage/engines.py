@@ -85,8 +85,8 @@ def spark_session():
                 field="engine",
             ) from error
         checkpoints = work_dir() / "spark-checkpoints"
-        # Few shuffle partitions on one machine (CQS_PERSONS_SPARK_PARTITIONS; 2 per core by default).
-        partitions = os.environ.get("CQS_PERSONS_SPARK_PARTITIONS") or str(max(2, 2 * (os.cpu_count() or 1)))
+        # Few shuffle partitions on one machine (CQS["PERSONS_SPARK_PARTITIONS"]; 2 per core by default).
+        partitions = settings.CQS.get("PERSONS_SPARK_PARTITIONS") or str(max(2, 2 * (os.cpu_count() or 1)))
         checkpoints.mkdir(parents=True, exist_ok=True)
         try:
             session = (
@@ -98,7 +98,7 @@ def spark_session():
                 .config("spark.sql.shuffle.partitions", partitions)
                 .config("spark.default.parallelism", partitions)
                 .config("spark.local.dir", str(work_dir() / "spark"))
-                .config("spark.driver.memory", os.environ.get("CQS_PERSONS_SPARK_MEMORY", "2g"))
+                .config("spark.driver.memory", settings.CQS.get("PERSONS_SPARK_MEMORY") or "2g")
                 .config("spark.sql.session.timeZone", "UTC")
                 .getOrCreate()
             )
