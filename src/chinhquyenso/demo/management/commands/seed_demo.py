@@ -45,8 +45,13 @@ class Command(BaseCommand):
             action="store_true",
             help="Không tạo dữ liệu mở mẫu (bộ dữ liệu sinh tự động, bộ dữ liệu của 179/188 cơ quan năm 2024, hàng chờ duyệt).",
         )
+        parser.add_argument(
+            "--no-persons",
+            action="store_true",
+            help="Không tạo chỉ mục cá nhân mẫu (hồ sơ sức khỏe giả lập có bản ghi trùng, so khớp, hàng chờ đối soát).",
+        )
 
-    def handle(self, *args, dossiers, seed, until, no_documents=False, no_opendata=False, **options):
+    def handle(self, *args, dossiers, seed, until, no_documents=False, no_opendata=False, no_persons=False, **options):
         until = until or timezone.localdate() - dt.timedelta(days=1)
         started = time.monotonic()
         try:
@@ -78,6 +83,8 @@ class Command(BaseCommand):
             self._documents(seed)
         if not no_opendata:
             self._opendata(seed)
+        if not no_persons:
+            self._persons(seed)
         # The demo's audit trail starts signed, so `cqs audit verify` has a checkpoint to check against.
         try:
             written = audit.checkpoint()
@@ -103,6 +110,17 @@ class Command(BaseCommand):
             f"của các cơ quan công bố đến {stats.period_end:%d/%m/%Y}, {stats.waiting} bộ dữ liệu chờ duyệt hoặc đang soạn; "
             f"chưa công bố: {', '.join(stats.not_publishing)}."
         )
+
+    def _persons(self, seed: int) -> None:
+        """The master person index (demo.persons): synthetic health records imported and linked, after
+        the province's transaction (the import and the linking write in their own). A failure leaves the
+        province built, and says why."""
+        from chinhquyenso.demo.persons import build_persons
+
+        try:
+            build_persons(seed=seed, log=self.stdout.write)
+        except DomainError as error:
+            self.stderr.write(self.style.WARNING(f"Không tạo được chỉ mục cá nhân mẫu: {error.message}"))
 
     def _documents(self, seed: int) -> None:
         """Signatures and documents flowing between agencies (demo.documents), after the province's
