@@ -30,6 +30,10 @@ def logging_config(log_file: str = "") -> dict:
             "fontTools": {"level": "WARNING"},
             # The assistant's BM25 library reports each index it builds (six per rebuild) at DEBUG.
             "bm25s": {"level": "WARNING"},
+            # Splink (the master person index) reports every training step, and warns of each comparison level
+            # a training block could not estimate — expected on a small frame; the run's figures are kept on
+            # the LinkRun and LinkModel rows instead.
+            "splink": {"level": "ERROR"},
             # pyHanko logs each failed check of a signature with the certificate's subject (a person's name)
             # and a traceback; the verification page tells the person who uploaded the file, the log keeps none.
             "pyhanko.sign.validation": {"level": "CRITICAL"},

@@ -201,12 +201,18 @@ PREDICTION_BLOCKS: list[dict] = [
     _block("insurance"),
     _block("phone", "given"),
     _block("phone", "birth_year"),
-    _block("family", "given", "birth_year"),
+    # Names alone are shared by too many people (a block grows with the population, its pairs with its
+    # square): every rule on names also fixes the commune or the full date. Counted on the synthetic
+    # population (benchmarks/bench_persons_link.py), family + given + year alone gave 5 M pairs at 600,000
+    # records and ~120 M at 2.5 M; with the commune, 0.3 M.
+    _block("family", "given", "birth_year", "commune_id"),
     _block("given", "birth_date"),
     _block("family", "middle", "birth_date"),
-    # a year written wrong (a typo, a lunar year): the whole name in the same commune
-    _block("family", "middle", "given", "commune_id"),
-    _block("name_sorted", "birth_year"),
+    # a year written wrong (a typo, a lunar year): the whole name, the commune and the month
+    _block("family", "middle", "given", "commune_id", "birth_month"),
+    # the given name written first
+    _block("name_sorted", "birth_date"),
+    _block("name_sorted", "birth_year", "commune_id"),
     # a lunar-written date can fall in the year before the solar one (births in the first lunar month)
     {"blocking_rule": "l.family = r.family AND l.given = r.given AND l.birth_lunar = r.birth_date"},
     {"blocking_rule": "l.family = r.family AND l.given = r.given AND l.birth_date = r.birth_lunar"},
