@@ -50,7 +50,9 @@ def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
         try:
             out, err = StringIO(), StringIO()
             # The open data has its own module (test_demo_opendata.py).
-            call_command("seed_demo", dossiers=40, until=UNTIL, stdout=out, stderr=err, no_opendata=True, no_persons=True)
+            call_command(
+                "seed_demo", dossiers=40, until=UNTIL, stdout=out, stderr=err, no_opendata=True, no_persons=True
+            )
             yield {"output": out.getvalue(), "errors": err.getvalue(), "data_dir": data_dir, "media": media}
         finally:
             transaction.set_rollback(True)

@@ -51,7 +51,15 @@ def seed_demo(**options) -> str:
     # not inside this module's rolled-back one, where the calibration is what is checked.
     # Nor the open data (tests/demo/test_demo_opendata.py): built twice here, it would only cost time.
     call_command(
-        "seed_demo", dossiers=N, seed=SEED, until=UNTIL, stdout=out, no_documents=True, no_opendata=True, no_persons=True, **options
+        "seed_demo",
+        dossiers=N,
+        seed=SEED,
+        until=UNTIL,
+        stdout=out,
+        no_documents=True,
+        no_opendata=True,
+        no_persons=True,
+        **options,
     )
     return out.getvalue()
 
