@@ -28,7 +28,7 @@ def grant(user, *codenames: str):
     group.permissions.set(Permission.objects.filter(content_type__app_label="persons", codename__in=codenames))
     user.groups.add(group)
     # has_perm caches per user object: the tests reload users through the client anyway.
-    for attribute in ("_perm_cache", "_group_perm_cache", "_user_perm_cache"):
+    for attribute in ("_perm_cache", "_group_perm_cache", "_user_perm_cache", "_persons_grants"):
         if hasattr(user, attribute):
             delattr(user, attribute)
     return user
