@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 
 import pytest
 
@@ -18,6 +19,14 @@ def test_an_unknown_engine_is_refused_in_vietnamese(settings):
     settings.CQS = {**settings.CQS, "PERSONS_ENGINE": "spark"}
     assert engines.check_engine(None) == "spark"
     assert engines.check_engine(" DuckDB ") == "duckdb"
+
+
+def test_spark_missing_is_said_in_vietnamese_not_as_a_traceback(monkeypatch):
+    # An installation without the [spark] extra: pyspark cannot be imported.
+    monkeypatch.setattr(engines, "_spark_session", None)
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    with pytest.raises(DomainError, match="Spark chưa được cài đặt"):
+        engines.spark_session()
 
 
 def test_duckdb_gets_the_configured_memory_and_spill_folder(settings, tmp_path):

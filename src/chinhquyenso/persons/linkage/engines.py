@@ -79,7 +79,7 @@ def spark_session():
         try:
             from pyspark.sql import SparkSession
             from splink.backends.spark import similarity_jar_location
-        except ImportError as error:  # pragma: no cover - depends on the installation
+        except ImportError as error:  # no [spark] extra installed
             raise DomainError(
                 "Máy tính toán Spark chưa được cài đặt: cần gói pyspark (cài thêm phần [spark]) và Java 17.",
                 field="engine",
