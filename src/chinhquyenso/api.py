@@ -20,6 +20,8 @@ from chinhquyenso.documents.api import router as documents_router
 from chinhquyenso.dossiers.api import router as dossiers_router
 from chinhquyenso.indicators.api import router as indicators_router
 from chinhquyenso.lris.api import router as lris_router
+from chinhquyenso.pests.api import router as pests_router
+from chinhquyenso.pests.api_devices import router as pests_devices_router
 from chinhquyenso.procedures.api import router as procedures_router
 from chinhquyenso.signing.api import router as signing_router
 
@@ -102,6 +104,8 @@ api.add_router("/dashboard", dashboard_router, tags=["Điều hành (IOC)"])
 api.add_router("/assistant", assistant_router, tags=["Trợ lý thủ tục hành chính"])
 api.add_router("/signatures", signing_router, tags=["Chữ ký số"])
 api.add_router("/documents", documents_router, tags=["Văn bản"])
+api.add_router("/pests/traps", pests_devices_router, tags=["Bẫy đèn thông minh"])
+api.add_router("/pests", pests_router, tags=["Sinh vật gây hại cây trồng"])
 
 FIELD_MESSAGES = {
     "missing": "thiếu trường bắt buộc",

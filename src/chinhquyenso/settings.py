@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "chinhquyenso.feedback",
     "chinhquyenso.civil_records",
     "chinhquyenso.documents",
+    "chinhquyenso.pests",
     "chinhquyenso.opendata",
     "chinhquyenso.persons",
     "chinhquyenso.privacy",
@@ -406,6 +407,23 @@ CQS = {
     "PERSONS_SPARK_MEMORY": os.environ.get("CQS_PERSONS_SPARK_MEMORY", "2g"),
     "PERSONS_SPARK_PARTITIONS": os.environ.get("CQS_PERSONS_SPARK_PARTITIONS", ""),
     "PERSONS_UPLOAD_MAX_BYTES": int(os.environ.get("CQS_PERSONS_UPLOAD_MAX_BYTES", 200 * 1024 * 1024)),
+    # Crop-pest surveillance (pests app, docs/pests.md). Smart light traps publish to the MQTT broker; the
+    # subscriber (`cqs pests listen`) connects with its own account and a fixed client id (a persistent
+    # session: QoS 1 messages wait in the broker while it is away).
+    "PESTS_MQTT_URL": os.environ.get("CQS_PESTS_MQTT_URL", "mqtt://127.0.0.1:1883"),
+    "PESTS_MQTT_USERNAME": os.environ.get("CQS_PESTS_MQTT_USERNAME", ""),
+    "PESTS_MQTT_PASSWORD": os.environ.get("CQS_PESTS_MQTT_PASSWORD", ""),
+    "PESTS_MQTT_CLIENT_ID": os.environ.get("CQS_PESTS_MQTT_CLIENT_ID", "cqs-pests-ingest"),
+    # A trap is "silent" after this many hours without a message; a message is refused when its window ends
+    # more than PESTS_CLOCK_SKEW_MINUTES in the future or began more than PESTS_MAX_AGE_DAYS ago.
+    "PESTS_SILENT_AFTER_HOURS": int(os.environ.get("CQS_PESTS_SILENT_AFTER_HOURS", 36)),
+    "PESTS_CLOCK_SKEW_MINUTES": int(os.environ.get("CQS_PESTS_CLOCK_SKEW_MINUTES", 30)),
+    "PESTS_MAX_AGE_DAYS": int(os.environ.get("CQS_PESTS_MAX_AGE_DAYS", 60)),
+    # Photo identification: the ONNX model and its class list (none shipped; docs/pests.md says how to
+    # configure one), and the confidence under which the answer is "sent to an expert".
+    "PESTS_MODEL_PATH": os.environ.get("CQS_PESTS_MODEL_PATH", ""),
+    "PESTS_MODEL_CLASSES": os.environ.get("CQS_PESTS_MODEL_CLASSES", ""),
+    "PESTS_ABSTAIN_BELOW": float(os.environ.get("CQS_PESTS_ABSTAIN_BELOW", 0.6)),
     # Dossiers' electronic results are signed with the issuing agency's key (dossiers.results): 1 refuses to
     # issue one for an agency with no key configured; 0 issues it unsigned, and its authenticity page says so.
     "RESULTS_REQUIRE_SIGNATURE": os.environ.get("CQS_RESULTS_REQUIRE_SIGNATURE", "1") == "1",

@@ -29,6 +29,8 @@ urlpatterns = [
     path("du-lieu-mo/", include("chinhquyenso.opendata.urls")),
     path("", include("chinhquyenso.opendata.dcat_urls")),  # /catalog.ttl, /dataset/<name>.ttl: DCAT-AP
     path("can-bo/chi-muc-ca-nhan/", include("chinhquyenso.persons.urls")),
+    path("can-bo/sau-benh/", include("chinhquyenso.pests.urls")),
+    path("sau-benh/", include("chinhquyenso.pests.public_urls")),
     path("can-bo/du-lieu-ca-nhan/", include("chinhquyenso.privacy.urls")),
     path("can-bo/truc-lien-thong/giam-sat/", bus_monitor.monitor, name="bus_monitor"),
     path("can-bo/truc-lien-thong/nhat-ky/", include(bus_log.urls)),  # auditors (exchange.bus.log_views)

@@ -1,0 +1,2 @@
+officer_urls: list = []
+public_urls: list = []
