@@ -21,7 +21,8 @@
    components — time and F1 of each, and their ratios.
 
 Peak memory: the process's VmHWM (/proc/self/status: the resident high-water mark, DuckDB's memory
-included, as DuckDB runs inside the process; Spark's JVM is a child process and is not included).
+included, as DuckDB runs inside the process); with --engine spark, also the VmHWM of Spark's JVM (a child
+process), read before the session stops (CQS_PERSONS_SPARK_MEMORY sizes its heap).
 Results go to benchmarks/results/bench_persons_link-<engine>-<time>.json.
 """
 
@@ -40,15 +41,28 @@ import _common as c
 RESULTS = c.ROOT / "benchmarks" / "results"
 
 
-def _memory(field: str = "VmHWM") -> float:
-    """The process's memory figure from /proc/self/status, in MiB (0 when unavailable)."""
+def _memory(field: str = "VmHWM", pid: int | str = "self") -> float:
+    """A process's memory figure from /proc/<pid>/status, in MiB (0 when unavailable)."""
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
     return 0.0
+
+
+def _jvm_peak_mib() -> float:
+    """The resident high-water mark of the Spark JVMs started by this process (0 when none)."""
+    peak = 0.0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(os.getpid()) and fields.get("Name", "").strip() == "java":
+            peak = max(peak, _memory("VmHWM", status.parent.name))
+    return peak
 
 
 def setup() -> None:
@@ -251,11 +265,15 @@ def main() -> None:
     out["link"] = info
     out["accuracy"] = scores(timed.ids, timed.truth, result.clusters)
     out["peak_memory_mib"] = _memory("VmHWM")
+    if args.engine == "spark":
+        out["jvm_peak_memory_mib"] = _jvm_peak_mib()
     print(f"link ({args.engine}): {info['wall_seconds']:.1f} s {info['steps']}", flush=True)
     acc = out["accuracy"]
+    jvm = f"; JVM peak RSS {out['jvm_peak_memory_mib']:.0f} MiB" if args.engine == "spark" else ""
     print(
         f"  precision {acc['precision']:.4f} recall {acc['recall']:.4f} F1 {acc['f1']:.4f}; duplicates "
-        f"{acc['duplicates_found']:,} found / {acc['duplicates_true']:,} true; peak RSS {out['peak_memory_mib']:.0f} MiB",
+        f"{acc['duplicates_found']:,} found / {acc['duplicates_true']:,} true; peak RSS "
+        f"{out['peak_memory_mib']:.0f} MiB{jvm}",
         flush=True,
     )
     del result, frame

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import shutil
 import sys
+from pathlib import Path
 
+import duckdb
 import pytest
 
 from chinhquyenso.core.errors import DomainError
@@ -31,12 +33,14 @@ def test_spark_missing_is_said_in_vietnamese_not_as_a_traceback(monkeypatch):
 
 def test_duckdb_gets_the_configured_memory_and_spill_folder(settings, tmp_path):
     settings.CQS = {**settings.CQS, "PERSONS_WORK_DIR": str(tmp_path), "PERSONS_DUCKDB_MEMORY": "1GB"}
-    api = engines.db_api("duckdb")
-    connection = api._con
-    limit = connection.execute("select current_setting('memory_limit')").fetchone()[0]
-    folder = connection.execute("select current_setting('temp_directory')").fetchone()[0]
+    with engines.job("duckdb") as api:
+        connection = api._con
+        limit = connection.execute("select current_setting('memory_limit')").fetchone()[0]
+        folder = connection.execute("select current_setting('temp_directory')").fetchone()[0]
     assert limit.replace(" ", "").lower() in ("1gb", "953.6mib", "1000.0mib", "0.9gib", "953.6mb")
     assert folder.startswith(str(tmp_path))
+    with pytest.raises(duckdb.ConnectionException):  # closed at the end of the job
+        connection.execute("select 1")
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +73,27 @@ def test_the_same_model_gives_the_same_clusters_on_duckdb_and_spark(spark):
     merged = on_duckdb.pairs.merge(on_spark.pairs, on=["unique_id_l", "unique_id_r"], suffixes=("_d", "_s"))
     assert len(merged) == len(on_duckdb.pairs) == len(on_spark.pairs)
     assert (merged["match_weight_d"] - merged["match_weight_s"]).abs().max() < 1e-6
+
+
+@pytest.mark.slow
+def test_a_spark_job_writes_its_tables_as_parquet_in_its_own_folder_and_leaves_nothing(spark, settings, tmp_path):
+    # Spark's cache would hold the intermediate tables in the driver's heap (see engines' docstring).
+    settings.CQS = {**settings.CQS, "PERSONS_WORK_DIR": str(tmp_path)}
+    records, _stats = synthetic.generate(30, seed=3)
+    frame = linkage_frame.build_frame(records)
+    model = pipeline.train(frame)  # on DuckDB
+    with engines.job("spark") as api:
+        folder = Path(spark.sparkContext._jsc.sc().getCheckpointDir().get().removeprefix("file:"))
+        assert tmp_path / "spark-jobs" in folder.parents
+        # The records reach Spark as a Parquet file of the job, not as rows inside every query plan.
+        table = engines.register_frame(api, frame)
+        files = spark.table(table.physical_name).inputFiles()
+        assert files and all(api.cqs_job_folder.as_posix() in path for path in files)
+        assert api.cqs_job_folder in folder.parents
+        predictions = pipeline._linker(table, model.settings).inference.predict()
+        written = folder / predictions.physical_name
+        assert list(written.glob("*.parquet"))
+        assert len(predictions.as_pandas_dataframe()) > 0
+    assert not written.exists()
+    assert not any((tmp_path / "spark-jobs").iterdir())
+    assert not [view for view in spark.catalog.listTables() if view.isTemporary]  # none left pointing at them

@@ -118,7 +118,7 @@ def _linker(table, settings):
 
 
 def _register(api, frame: pd.DataFrame):
-    return api.register(frame)
+    return engines.register_frame(api, frame)
 
 
 # --- Training --------------------------------------------------------------------------------------------
@@ -127,17 +127,17 @@ def _register(api, frame: pd.DataFrame):
 def train(frame: pd.DataFrame, *, engine: str = "duckdb", labels: pd.DataFrame | None = None, seed: int = 1):
     """Train a model on `frame` (see the module's docstring). labels: unique_id_l, unique_id_r,
     clerical_match_score (1 match, 0 not a match) or None."""
-    model, _linker_, _pred, _api, _secs = _train(frame, engine=engine, labels=labels, seed=seed)
+    engine = engines.check_engine(engine)
+    with engines.job(engine) as api:
+        model, _linker_, _predictions, _seconds = _train(api, frame, engine=engine, labels=labels, seed=seed)
     return model
 
 
-def _train(frame, *, engine, labels, seed):
-    engine = engines.check_engine(engine)
+def _train(api, frame, *, engine, labels, seed):
     _install_em_floor()
     settings, training_blocks, deterministic = _spec()
     seconds = {}
     started = time.perf_counter()
-    api = engines.db_api(engine)
     table = _register(api, frame)
     linker = _linker(table, settings)
     n = len(frame)
@@ -192,7 +192,7 @@ def _train(frame, *, engine, labels, seed):
         labels_used=labels_used,
         engine=engine,
     )
-    return model, linker, predictions, api, seconds
+    return model, linker, predictions, seconds
 
 
 def _blend_labels(api, table, model_json: dict, matches: pd.DataFrame, frame: pd.DataFrame) -> dict:
@@ -317,24 +317,25 @@ def link(
     """Predict pairs on `frame` with `model` (trained first when None), and cluster them: pairs at or above
     model.link_weight are the same person, officers' decisions are constraints no weight overrides."""
     engine = engines.check_engine(engine)
-    seconds = {}
-    if model is None:
-        model, linker, predictions, api, seconds = _train(frame, engine=engine, labels=labels, seed=1)
-    else:
-        started = time.perf_counter()
-        _install_em_floor()
-        api = engines.db_api(engine)
-        linker = _linker(_register(api, frame), model.settings)
-        predictions = linker.inference.predict()
-        seconds["predict"] = time.perf_counter() - started
-    count = linker.misc.query_sql(f"select count(*) as n from {predictions.physical_name}", output_type="pandas")
-    compared = int(count["n"].iloc[0])
+    with engines.job(engine) as api:
+        seconds = {}
+        if model is None:
+            model, linker, predictions, seconds = _train(api, frame, engine=engine, labels=labels, seed=1)
+        else:
+            started = time.perf_counter()
+            _install_em_floor()
+            linker = _linker(_register(api, frame), model.settings)
+            predictions = linker.inference.predict()
+            seconds["predict"] = time.perf_counter() - started
+        count = linker.misc.query_sql(f"select count(*) as n from {predictions.physical_name}", output_type="pandas")
+        compared = int(count["n"].iloc[0])
 
-    started = time.perf_counter()
-    sql = f"select * from {predictions.physical_name} where match_weight >= {float(model.review_weight)!r}"
-    pairs = linker.misc.query_sql(sql, output_type="pandas")
-    pairs = _lower_id_left(pairs).sort_values(["unique_id_l", "unique_id_r"], kind="stable").reset_index(drop=True)
-    seconds["pairs"] = time.perf_counter() - started
+        started = time.perf_counter()
+        sql = f"select * from {predictions.physical_name} where match_weight >= {float(model.review_weight)!r}"
+        pairs = linker.misc.query_sql(sql, output_type="pandas")
+        pairs = _lower_id_left(pairs).sort_values(["unique_id_l", "unique_id_r"], kind="stable")
+        pairs = pairs.reset_index(drop=True)
+        seconds["pairs"] = time.perf_counter() - started
 
     started = time.perf_counter()
     # The edges above the link threshold are in memory already: their connected components are
@@ -373,7 +374,7 @@ def _decision_sets(decisions: Iterable, id_type) -> tuple[set, set]:
     return must, cannot
 
 
-def cluster(frame: pd.DataFrame, pairs: pd.DataFrame, link_weight: float, decisions: Iterable = (), *, api=None):
+def cluster(frame: pd.DataFrame, pairs: pd.DataFrame, link_weight: float, decisions: Iterable = ()):
     """Clusters (unique_id, cluster_id) by Splink's connected components over the edges: predicted pairs
     at or above `link_weight`, minus the pairs decided "not a match", plus the pairs decided "match".
 
@@ -396,17 +397,15 @@ def cluster(frame: pd.DataFrame, pairs: pd.DataFrame, link_weight: float, decisi
     edges = edges.astype({"unique_id_l": id_type, "unique_id_r": id_type, "match_weight": "float64"})
     edges["match_probability"] = 1.0
 
-    if api is None:
-        api = engines.db_api("duckdb")
     nodes = frame[["unique_id"]].copy()
+    mapping = {}
     if len(edges):
-        result = cluster_pairwise_predictions_at_threshold(
-            api.register(nodes), api.register(edges), api, node_id_column_name="unique_id"
-        ).as_pandas_dataframe()
+        with engines.job("duckdb") as api:
+            result = cluster_pairwise_predictions_at_threshold(
+                api.register(nodes), api.register(edges), api, node_id_column_name="unique_id"
+            ).as_pandas_dataframe()
         result = result[["unique_id", "cluster_id"]].astype({"unique_id": id_type})
         mapping = dict(zip(result["unique_id"], result["cluster_id"], strict=True))
-    else:
-        mapping = {}
     ids = frame["unique_id"].tolist()
     cluster_of = {uid: mapping.get(uid, uid) for uid in ids}
 
