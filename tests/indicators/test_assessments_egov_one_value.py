@@ -10,13 +10,13 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from chinhquyenso.core.official.document import Paragraph
 from chinhquyenso.indicators import assessments
 from chinhquyenso.indicators.models import EGovCriterion, Indicator
 from chinhquyenso.indicators.periods import month, parse_period
 from chinhquyenso.indicators.selectors import compute
 from chinhquyenso.indicators.services import record_reported_value
 from chinhquyenso.reports import services as reports
-from chinhquyenso.reports.document import Paragraph
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from chinhquyenso.reports.document import (
+from chinhquyenso.core.official.document import (
     Appendix,
     Bullet,
     Heading,

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 
+from chinhquyenso.core.official.document import Bullet, Paragraph
 from chinhquyenso.dashboard import selectors as dashboard
 from chinhquyenso.dossiers import services as dossiers
 from chinhquyenso.dossiers.models import Timeliness
@@ -21,7 +22,6 @@ from chinhquyenso.indicators.selectors import PROVINCE, compute
 from chinhquyenso.lris.models import FormItem
 from chinhquyenso.lris.services import load_forms
 from chinhquyenso.reports import services
-from chinhquyenso.reports.document import Bullet, Paragraph
 from chinhquyenso.reports.services import DEFAULT_TEMPLATES
 from tests.conftest import vn
 from tests.datasets import PAPER, finish

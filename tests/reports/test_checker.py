@@ -9,10 +9,10 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from chinhquyenso.core.official.document import Bullet, Paragraph
+from chinhquyenso.core.official.docx_writer import write_docx
+from chinhquyenso.core.official.pdf_writer import write_pdf
 from chinhquyenso.reports.checker import check_lines, check_text, extract_bytes, judge_percentage, parse_number
-from chinhquyenso.reports.document import Bullet, Paragraph
-from chinhquyenso.reports.docx_writer import write_docx
-from chinhquyenso.reports.pdf_writer import write_pdf
 from tests.reports.samples import report
 
 

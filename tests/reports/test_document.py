@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from chinhquyenso.core.errors import DomainError
-from chinhquyenso.reports.document import Appendix, Bullet, OfficialDocument, Table, short_date
+from chinhquyenso.core.official.document import Appendix, Bullet, OfficialDocument, Table, short_date
 
 
 def document(**values) -> OfficialDocument:

@@ -12,8 +12,8 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 from pypdf import PdfReader
 
-from chinhquyenso.reports.docx_writer import text_width_mm, write_docx
-from chinhquyenso.reports.pdf_writer import write_pdf
+from chinhquyenso.core.official.docx_writer import text_width_mm, write_docx
+from chinhquyenso.core.official.pdf_writer import write_pdf
 from tests.reports.samples import report, with_page_break
 
 FONT = "Times New Roman"

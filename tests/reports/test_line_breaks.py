@@ -12,8 +12,9 @@ import pytest
 from django.template.loader import render_to_string
 from django.test import Client
 
+from chinhquyenso.core.official import pdf_writer
 from chinhquyenso.indicators.periods import parse_period
-from chinhquyenso.reports import pdf_writer, services
+from chinhquyenso.reports import services
 from chinhquyenso.reports.models import Report, ReportTemplate
 
 pytestmark = pytest.mark.django_db

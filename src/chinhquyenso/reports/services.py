@@ -15,13 +15,7 @@ from chinhquyenso.accounts.selectors import agency_ids
 from chinhquyenso.core import audit, codes, workflow
 from chinhquyenso.core.calendar import local_date
 from chinhquyenso.core.errors import DomainError, PermissionDenied
-from chinhquyenso.core.text import format_number, nfc_lines
-from chinhquyenso.core.uploads import store_generated
-from chinhquyenso.indicators import assessments
-from chinhquyenso.indicators.periods import Period, parse_period
-from chinhquyenso.indicators.selectors import NO_DATA, PROVINCE, compute, find_unit
-from chinhquyenso.org.models import Agency
-from chinhquyenso.reports.document import (
+from chinhquyenso.core.official.document import (
     Appendix,
     Bullet,
     Heading,
@@ -31,6 +25,12 @@ from chinhquyenso.reports.document import (
     Signer,
     Table,
 )
+from chinhquyenso.core.text import format_number, nfc_lines
+from chinhquyenso.core.uploads import store_generated
+from chinhquyenso.indicators import assessments
+from chinhquyenso.indicators.periods import Period, parse_period
+from chinhquyenso.indicators.selectors import NO_DATA, PROVINCE, compute, find_unit
+from chinhquyenso.org.models import Agency
 from chinhquyenso.reports.models import Report, ReportTemplate
 
 DEFAULT_TEMPLATES = Path(__file__).parent / "data" / "templates.json"
@@ -340,8 +340,8 @@ def recipients_on(lines: list, day: dt.date) -> list[str]:
 
 
 def render(document: OfficialDocument, fmt: str) -> bytes:
-    from chinhquyenso.reports.docx_writer import write_docx
-    from chinhquyenso.reports.pdf_writer import write_pdf
+    from chinhquyenso.core.official.docx_writer import write_docx
+    from chinhquyenso.core.official.pdf_writer import write_pdf
 
     if fmt == "docx":
         return write_docx(document)

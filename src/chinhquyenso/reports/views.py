@@ -10,9 +10,9 @@ from django.views.decorators.http import require_POST
 
 from chinhquyenso.accounts.decorators import officer_required
 from chinhquyenso.core.errors import DomainError
+from chinhquyenso.core.official.document import Bullet, Heading, PageBreak, Paragraph, Table
 from chinhquyenso.indicators.periods import parse_period
 from chinhquyenso.reports import selectors, services
-from chinhquyenso.reports.document import Bullet, Heading, PageBreak, Paragraph, Table
 
 CONTENT_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",

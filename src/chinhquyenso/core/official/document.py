@@ -1,8 +1,9 @@
-"""A neutral description of an official report (báo cáo) under Nghị định 30/2020/NĐ-CP.
+"""A neutral description of an official document under Nghị định 30/2020/NĐ-CP: a report
+(báo cáo), a notice (thông báo), any type with the same parts.
 
 The writers (`docx_writer.write_docx`, `pdf_writer.write_pdf`) take an
 `OfficialDocument` and know nothing else: whoever fills one in (a report
-template, a management command, a test) decides the words and the figures,
+template, a pest bulletin, a management command, a test) decides the words and the figures,
 already formatted the Vietnamese way (513.808; 41,5%).
 
 `LAYOUT` holds the presentation rules of Phụ lục I in numbers, so both writers

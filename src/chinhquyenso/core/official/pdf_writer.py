@@ -1,7 +1,7 @@
 """An `OfficialDocument` as PDF, laid out per Nghị định 30/2020 (Phụ lục I).
 
 Rendered like the one-stop forms (`core.pdf.render_pdf`): a Django
-template (`reports/official_document.html`) printed by WeasyPrint, in
+template (`cqs/official_document.html`) printed by WeasyPrint, in
 "Times New Roman", which fontconfig resolves to Liberation Serif (same metrics,
 Debian package fonts-liberation2). Page numbers are CSS page-margin boxes,
 absent on the first page.
@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import re
 
-from chinhquyenso.core.pdf import render_pdf
-from chinhquyenso.reports.document import (
+from chinhquyenso.core.official.document import (
     LAYOUT,
     ORDINAL_COLUMNS,
     Bullet,
@@ -22,8 +21,9 @@ from chinhquyenso.reports.document import (
     Paragraph,
     Table,
 )
+from chinhquyenso.core.pdf import render_pdf
 
-TEMPLATE = "reports/official_document.html"
+TEMPLATE = "cqs/official_document.html"
 _NUMERIC = re.compile(r"^[\d\s.,%+\-–/()]*\d[\d\s.,%+\-–/()]*$")
 
 

@@ -23,7 +23,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 
-from chinhquyenso.reports.document import (
+from chinhquyenso.core.official.document import (
     LAYOUT,
     ORDINAL_COLUMNS,
     Bullet,
