@@ -150,10 +150,10 @@ def test_a_huge_png_is_refused_from_its_header(never_decode, citizen):
     assert not StoredFile.objects.exists()
 
 
-def test_a_feedback_photo_bomb_is_refused_before_it_is_decoded(never_decode):
+def test_a_photo_bomb_is_refused_before_it_is_decoded(never_decode):
     """169 megapixels: under Pillow's own hard limit (2 × 89 M), so before
     this check it was decoded (+562 MB in the worker for the reported photo)."""
-    from chinhquyenso.feedback.services.intake import clean_photo
+    from chinhquyenso.core.uploads import clean_photo
 
     with pytest.raises(DomainError, match="triệu điểm ảnh") as error:
         clean_photo(png(13000, 13000), keep_location=False, field="photos[0]")

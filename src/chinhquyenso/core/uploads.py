@@ -92,6 +92,49 @@ def check_image(source, field: str) -> tuple[int, int] | None:
     return width, height
 
 
+GPS_IFD = 0x8825  # the EXIF directory holding the position
+
+
+def clean_photo(data: bytes, *, field: str, keep_location: bool = False) -> bytes:
+    """A photo to store: a JPEG or PNG by its bytes, decodable, without its GPS position unless the
+    person who took it chose to keep it (Decree 13/2023: a photo's position says where someone lives or
+    farms). Only the GPS directory is removed: orientation and the rest of EXIF stay, and an image without
+    GPS is stored untouched. Its pixel count is checked from the header before anything is decoded."""
+    from PIL import UnidentifiedImageError
+
+    Image = pillow()
+    kind = sniff(data[:16]) if data else None
+    if kind is None or kind[0] not in ("image/jpeg", "image/png"):
+        raise DomainError("Ảnh phải là tệp JPEG hoặc PNG (kiểm tra theo nội dung tệp).", field)
+    if len(data) > settings.CQS["UPLOAD_MAX_BYTES"]:
+        raise DomainError(
+            f"Ảnh vượt quá dung lượng cho phép ({settings.CQS['UPLOAD_MAX_BYTES'] // (1024 * 1024)} MB).", field
+        )
+    check_image(io.BytesIO(data), field)
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            probe.verify()
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise DomainError("Tệp ảnh bị hỏng hoặc không đọc được.", field) from None
+    exif = image.getexif()
+    xmp = image.info.get("xmp") or b""
+    # XMP may repeat the position (exif:GPSLatitude); re-saving drops XMP entirely.
+    has_gps = GPS_IFD in exif or b"GPS" in (xmp.encode() if isinstance(xmp, str) else xmp)
+    if keep_location or not has_gps:
+        return data
+    exif.pop(GPS_IFD, None)
+    out = io.BytesIO()
+    if image.format == "JPEG":
+        params = {"quality": "keep"} if getattr(image, "quantization", None) else {"quality": 92}
+        icc = image.info.get("icc_profile")
+        image.save(out, format="JPEG", exif=exif.tobytes(), **params, **({"icc_profile": icc} if icc else {}))
+    else:
+        image.save(out, format="PNG", exif=exif.tobytes())
+    return out.getvalue()
+
+
 def store_upload(upload, *, original_name: str = "", field: str = "file", user=None) -> StoredFile:
     """Validate and store one upload and grant it to `user`; raise DomainError
     naming `field` when it is refused.

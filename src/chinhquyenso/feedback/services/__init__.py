@@ -24,7 +24,7 @@ from chinhquyenso.feedback.services.common import (
     normalize_phone,
 )
 from chinhquyenso.feedback.services.escalation import DUE_SOON, ESCALATION_LEVELS, IOC, OVERDUE, escalate_due
-from chinhquyenso.feedback.services.intake import Submission, clean_photo, submit
+from chinhquyenso.feedback.services.intake import Submission, submit
 from chinhquyenso.feedback.services.routing import (
     DEFAULT_CATEGORIES,
     load_categories,
@@ -62,7 +62,6 @@ __all__ = [
     "assign",
     "channel_label",
     "channels",
-    "clean_photo",
     "close_unrated",
     "comment",
     "escalate_due",

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import math
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.utils import timezone
@@ -22,7 +20,7 @@ from django.utils import timezone
 from chinhquyenso.core import params
 from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.text import fold, nfc
-from chinhquyenso.core.uploads import check_image, pillow, sniff, store_upload
+from chinhquyenso.core.uploads import clean_photo, store_upload
 from chinhquyenso.core.workflow import caller_of, idempotent, now, replayed
 from chinhquyenso.dossiers.models import Dossier
 from chinhquyenso.feedback.conf import conf
@@ -43,8 +41,6 @@ from chinhquyenso.feedback.services.common import (
     normalize_phone,
 )
 from chinhquyenso.feedback.services.verification import WrongCode, check_code, count_wrong_try
-
-GPS_IFD = 0x8825
 
 
 @dataclass(frozen=True)
@@ -143,46 +139,6 @@ def _photo_bytes(photo) -> bytes:
     if isinstance(photo, (tuple, list)) and len(photo) == 2:
         return bytes(photo[1])
     return bytes(photo)
-
-
-def clean_photo(data: bytes, *, keep_location: bool, field: str) -> bytes:
-    """A JPEG or PNG by its bytes, decodable, without its GPS position unless
-    the citizen keeps it. Only the GPS directory is removed: orientation and
-    the rest of EXIF stay, and an image without GPS is stored untouched. Its
-    pixel count is checked from the header before anything is decoded."""
-    from PIL import UnidentifiedImageError
-
-    Image = pillow()
-    kind = sniff(data[:16]) if data else None
-    if kind is None or kind[0] not in ("image/jpeg", "image/png"):
-        raise DomainError("Ảnh phải là tệp JPEG hoặc PNG (kiểm tra theo nội dung tệp).", field)
-    if len(data) > settings.CQS["UPLOAD_MAX_BYTES"]:
-        raise DomainError(
-            f"Ảnh vượt quá dung lượng cho phép ({settings.CQS['UPLOAD_MAX_BYTES'] // (1024 * 1024)} MB).", field
-        )
-    check_image(io.BytesIO(data), field)
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            probe.verify()
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise DomainError("Tệp ảnh bị hỏng hoặc không đọc được.", field) from None
-    exif = image.getexif()
-    xmp = image.info.get("xmp") or b""
-    # XMP may repeat the position (exif:GPSLatitude); re-saving drops XMP entirely.
-    has_gps = GPS_IFD in exif or b"GPS" in (xmp.encode() if isinstance(xmp, str) else xmp)
-    if keep_location or not has_gps:
-        return data
-    exif.pop(GPS_IFD, None)
-    out = io.BytesIO()
-    if image.format == "JPEG":
-        params = {"quality": "keep"} if getattr(image, "quantization", None) else {"quality": 92}
-        icc = image.info.get("icc_profile")
-        image.save(out, format="JPEG", exif=exif.tobytes(), **params, **({"icc_profile": icc} if icc else {}))
-    else:
-        image.save(out, format="PNG", exif=exif.tobytes())
-    return out.getvalue()
 
 
 def _check_rate(phone: str, client_hash: str, at) -> None:
