@@ -204,6 +204,19 @@ def _unit_names(agency: Agency) -> tuple[str, str]:
     return qualified, bare
 
 
+def successor_links() -> dict[int, int | None]:
+    """Every agency version's open-work successor, in one query: {source id: successor id} — the last
+    such succession by effective date, then id (the rule `successor_on` follows one agency at a time),
+    for callers that follow many agencies through reorganizations."""
+    links = (
+        Succession.objects.filter(takes_open_work=True)
+        .exclude(reorganization__kind=TRANSFER)
+        .order_by("reorganization__effective_date", "id")
+        .values_list("source_id", "successor_id")
+    )
+    return dict(links)  # later rows overwrite earlier ones: the last succession wins
+
+
 def successor_on(agency: Agency, day: dt.date) -> Agency | None:
     """The version valid on `day` that took over `agency`'s work (following open-work
     successions forward); `agency` itself when it is valid that day."""

@@ -31,8 +31,8 @@ from django.utils import timezone
 
 from chinhquyenso.core import audit
 from chinhquyenso.core.text import fold, nfc
-from chinhquyenso.org.models import Agency, AgencyKind, Succession
-from chinhquyenso.org.selectors import TRANSFER, _address_words, _unit_names
+from chinhquyenso.org.models import Agency, AgencyKind
+from chinhquyenso.org.selectors import _address_words, _unit_names, successor_links
 from chinhquyenso.persons import access
 from chinhquyenso.persons.models import PERSON_FIELDS, Source, SourceRecord
 
@@ -82,16 +82,7 @@ class CommuneResolver:
                 self._bare.setdefault(bare, []).append(agency.pk)
             longest = max(longest, len(qualified.split()))
         self._longest = longest
-        # successor_on's rule: the last open-work succession by effective date, then id.
-        self._next: dict[int, int | None] = {}
-        links = (
-            Succession.objects.filter(takes_open_work=True)
-            .exclude(reorganization__kind=TRANSFER)
-            .order_by("reorganization__effective_date", "id")
-            .values_list("source_id", "successor_id")
-        )
-        for source_id, successor_id in links:
-            self._next[source_id] = successor_id
+        self._next: dict[int, int | None] = successor_links()
         self._current: dict[int, int | None] = {}
         self._loaded = True
 
