@@ -146,10 +146,30 @@ IOC_MESSAGE_KINDS = Registry("Loại thư, tin nhắn điều phối viên IOC t
 # message kinds it sends through the outbox (exchange.outbox), shown by the administration
 AUDIT_ACTIONS = CodeLabelRegistry("Tên các thao tác ghi nhật ký kiểm toán")
 MESSAGE_KINDS = CodeLabelRegistry("Tên các loại thư, tin nhắn, thông báo")
-# name → callable(question: str, context) -> assistant.answers.Answer | None: knowledge an app adds
-# to the procedure assistant (the pest surveillance app's pest and disease questions), asked in
-# registration order before the procedure catalog; the first answer that is not None is given
+# name → callable(question: str, context) -> KnowledgeAnswer | None: knowledge an app adds to the
+# procedure assistant (the pest surveillance app's pest and disease questions), asked in registration
+# order before the procedure catalog; the first answer that is not None is given. `context` is
+# assistant.sources.Context (the detected kind, the conversation's procedure, the caller, the channel).
 ANSWER_SOURCES = Registry("Nguồn trả lời của trợ lý")
+
+
+@dataclass(frozen=True)
+class KnowledgeAnswer:
+    """What an answer source (ANSWER_SOURCES) returns: the apps below the assistant cannot name its own
+    Answer, so they return this and the assistant turns it into one (assistant.sources.ask).
+
+    `text`: the answer, plain Vietnamese, lines separated by "\n"; `links`: [{"label", "url"}] offered
+    with it (site paths or absolute URLs); `source`: where the facts come from, said under the answer
+    ("Danh mục sinh vật gây hại của Chi cục …"); `kind`: what was answered ("pest"), for the channels and
+    the conversation; `confident`: False when the source asks the user to say more (which of several)."""
+
+    text: str
+    links: list[dict] = field(default_factory=list)
+    source: str = ""
+    kind: str = "knowledge"
+    confident: bool = True
+
+
 # Ranked procedure search for the layers below the one that provides it (the procedures API):
 # "ranked" → callable(query, *, field_code, service_level, limit) -> procedure ids, best first.
 PROCEDURE_SEARCH = Registry("Tìm kiếm thủ tục có xếp hạng")
@@ -160,6 +180,10 @@ PROCEDURE_SEARCH = Registry("Tìm kiếm thủ tục có xếp hạng")
 # kind → handler(message, response), run after the call succeeded, in its own transaction.
 BUS_HANDLERS = Registry("Dịch vụ trên trục liên thông do hệ thống này cung cấp")
 BUS_REPLIES = Registry("Xử lý kết quả của lời gọi qua trục liên thông")
+
+# Grants that open the administration (/quan-tri/) to officers who are not province administrators:
+# name → "app_label.codename". The app's ModelAdmins decide what such an officer sees there.
+ADMIN_GRANTS = Registry("Quyền mở trang quản trị cho cán bộ không phải quản trị tỉnh")
 
 # The master person index (persons) for the layers below it: "possible same person" links beside a
 # record of another app (a civil-status record, a dossier's applicant). name → callable(user, source,
