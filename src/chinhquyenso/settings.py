@@ -139,6 +139,7 @@ TEMPLATES = [
                 "chinhquyenso.dashboard.context_processors.nav",
                 "chinhquyenso.civil_records.context_processors.nav",
                 "chinhquyenso.persons.context_processors.nav",
+                "chinhquyenso.pests.context_processors.nav",
                 "chinhquyenso.exchange.context_processors.unread",
             ],
         },
@@ -419,11 +420,15 @@ CQS = {
     "PESTS_SILENT_AFTER_HOURS": int(os.environ.get("CQS_PESTS_SILENT_AFTER_HOURS", 36)),
     "PESTS_CLOCK_SKEW_MINUTES": int(os.environ.get("CQS_PESTS_CLOCK_SKEW_MINUTES", 30)),
     "PESTS_MAX_AGE_DAYS": int(os.environ.get("CQS_PESTS_MAX_AGE_DAYS", 60)),
+    # Trap messages by HTTP per device per minute.
+    "PESTS_DEVICE_PER_MINUTE": int(os.environ.get("CQS_PESTS_DEVICE_PER_MINUTE", 60)),
     # Photo identification: the ONNX model and its class list (none shipped; docs/pests.md says how to
     # configure one), and the confidence under which the answer is "sent to an expert".
     "PESTS_MODEL_PATH": os.environ.get("CQS_PESTS_MODEL_PATH", ""),
     "PESTS_MODEL_CLASSES": os.environ.get("CQS_PESTS_MODEL_CLASSES", ""),
     "PESTS_ABSTAIN_BELOW": float(os.environ.get("CQS_PESTS_ABSTAIN_BELOW", 0.6)),
+    # Photo submissions per caller address per minute on the farmers' page (each runs up to 5 photos).
+    "PESTS_IDENTIFY_PER_IP_PER_MINUTE": int(os.environ.get("CQS_PESTS_IDENTIFY_PER_IP_PER_MINUTE", 6)),
     # Dossiers' electronic results are signed with the issuing agency's key (dossiers.results): 1 refuses to
     # issue one for an agency with no key configured; 0 issues it unsigned, and its authenticity page says so.
     "RESULTS_REQUIRE_SIGNATURE": os.environ.get("CQS_RESULTS_REQUIRE_SIGNATURE", "1") == "1",

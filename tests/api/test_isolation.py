@@ -86,6 +86,9 @@ PUBLIC_OR_SELF = {
     ("GET", "/api/auth/me"),
     ("POST", "/api/assistant/ask"),  # a citizen's question; the dossier status it gives follows public tracking
     ("POST", "/api/signatures/verify"),  # anyone checks the signatures in a PDF they hold; nothing is read or kept
+    ("GET", "/api/pests/densities"),  # trap and survey densities: open data, nothing personal (pests.api)
+    # A smart trap's counts: the device signs them with its own secret (HMAC), no account (pests.api_devices).
+    ("POST", "/api/pests/traps/{device_id}/counts"),
 }
 # Province-wide aggregates without personal data: any officer, never a citizen (tests/indicators/test_api.py).
 AGGREGATES = {

@@ -51,7 +51,14 @@ def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
             out, err = StringIO(), StringIO()
             # The open data has its own module (test_demo_opendata.py).
             call_command(
-                "seed_demo", dossiers=40, until=UNTIL, stdout=out, stderr=err, no_opendata=True, no_persons=True
+                "seed_demo",
+                dossiers=40,
+                until=UNTIL,
+                stdout=out,
+                stderr=err,
+                no_opendata=True,
+                no_persons=True,
+                no_pests=True,
             )
             yield {"output": out.getvalue(), "errors": err.getvalue(), "data_dir": data_dir, "media": media}
         finally:

@@ -41,7 +41,14 @@ def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
         try:
             out, err = StringIO(), StringIO()
             call_command(
-                "seed_demo", dossiers=0, until=UNTIL, no_documents=True, no_persons=True, stdout=out, stderr=err
+                "seed_demo",
+                dossiers=0,
+                until=UNTIL,
+                no_documents=True,
+                no_persons=True,
+                no_pests=True,
+                stdout=out,
+                stderr=err,
             )
             yield {"output": out.getvalue(), "errors": err.getvalue(), "media": test_settings.options["MEDIA_ROOT"]}
         finally:

@@ -38,6 +38,7 @@ def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
                 until=UNTIL,
                 no_documents=True,
                 no_opendata=True,
+                no_pests=True,
                 stdout=out,
                 stderr=err,
             )

@@ -49,7 +49,8 @@ def seed_demo(**options) -> str:
     out = StringIO()
     # The documents and signatures (tests/demo/test_demo_documents.py) sign outside transactions:
     # not inside this module's rolled-back one, where the calibration is what is checked.
-    # Nor the open data (tests/demo/test_demo_opendata.py): built twice here, it would only cost time.
+    # Nor the open data, the person index or the pests (tests/demo/test_demo_*.py): built twice here, they
+    # would only cost time.
     call_command(
         "seed_demo",
         dossiers=N,
@@ -59,6 +60,7 @@ def seed_demo(**options) -> str:
         no_documents=True,
         no_opendata=True,
         no_persons=True,
+        no_pests=True,
         **options,
     )
     return out.getvalue()

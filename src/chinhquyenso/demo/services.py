@@ -405,6 +405,8 @@ PAGES = {
     "/can-bo/phan-anh/": "phản ánh, kiến nghị",
     "/can-bo/van-ban/": "văn bản đi, đến",
     "/can-bo/ho-tich/": "sổ hộ tịch",
+    "/can-bo/sau-benh/giam-sat/": "giám sát sâu bệnh: mật độ, bản đồ, cảnh báo",
+    "/can-bo/sau-benh/nhan-dang/": "xác nhận ảnh nhận dạng sâu bệnh (chuyên gia)",
     "/dieu-hanh/": "điều hành (IOC)",
     "/quan-tri/": "quản trị tỉnh",
     "/xac-thuc/": "kiểm tra chữ ký số của tệp PDF (công khai)",
@@ -446,6 +448,8 @@ def officer_pages(role: str, kind: str) -> list[str]:
     pages = [*OFFICER_PAGES, "/can-bo/van-ban/"]
     if kind == AgencyKind.COMMUNE_COMMITTEE:
         pages.append("/can-bo/ho-tich/")
+        # The commune's pest alerts and densities (pests: commune officers see their communes).
+        pages.append("/can-bo/sau-benh/giam-sat/")
     if role == Role.LEADER:
         pages.append("/dieu-hanh/")
     return pages
@@ -455,6 +459,7 @@ def demo_accounts() -> list[DemoAccount]:
     """The demo accounts that exist in the database, each with the pages it opens."""
     existing = set(User.objects.filter(username__in=[a[0] for a in GLOBAL_ACCOUNTS]).values_list("username", flat=True))
     result = [DemoAccount(u, who, pages) for u, who, pages in GLOBAL_ACCOUNTS if u in existing]
+    result += pest_accounts()
     # Officers of a few agencies named in agencies.json; the rest follow the same pattern.
     shown = [
         f"{key}.{suffix}" for key in load("agencies.json")["demo_accounts_shown"] for suffix in ROLE_SUFFIX.values()
@@ -471,6 +476,25 @@ def demo_accounts() -> list[DemoAccount]:
     for username in citizens.values_list("username", flat=True):
         result.append(DemoAccount(username, "công dân (đăng nhập bằng số định danh)", ["/ca-nhan/"]))
     return result
+
+
+def pest_accounts() -> list[DemoAccount]:
+    """The plant-protection officer and the expert demo.pests creates (demo/data/pests.json), when it
+    did: their agency's pages and the pest surveillance pages their grants open."""
+    spec = load("pests.json")["accounts"]
+    found = {a["username"]: a for a in spec.values()}
+    rows = current_memberships_of([u for u in found if User.objects.filter(username=u).exists()])
+    out = []
+    for username, memberships in rows.items():
+        if not memberships:
+            continue
+        pages = {page for role, _, kind in memberships for page in officer_pages(role, kind)}
+        pages.add("/can-bo/sau-benh/giam-sat/")
+        if "confirm_identification" in found[username]["grants"]:
+            pages.add("/can-bo/sau-benh/nhan-dang/")
+        names = ", ".join(dict.fromkeys(name for _, name, _ in memberships))
+        out.append(DemoAccount(username, f"{found[username]['who']} — {names}", sorted(pages, key=list(PAGES).index)))
+    return out
 
 
 def account_lines() -> list[str]:

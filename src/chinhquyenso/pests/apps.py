@@ -8,6 +8,7 @@ class PestsConfig(AppConfig):
 
     def ready(self):
         from chinhquyenso.core.registry import (
+            ADMIN_GRANTS,
             ANSWER_SOURCES,
             AUDIT_ACTIONS,
             DASHBOARD_TILES,
@@ -31,5 +32,7 @@ class PestsConfig(AppConfig):
             "pests", MeasureSource(labels=indicators.MEASURES, compute=indicators.indicator_measures)
         )
         DASHBOARD_TILES.register("pests", indicators.TILES)
+        # The plant-protection department edits the catalog, thresholds and stations in the administration.
+        ADMIN_GRANTS.register("pests", "pests.manage_pest_catalog")
         # Farmers' questions about a pest or disease of the catalog, answered by the assistant.
         ANSWER_SOURCES.register("pests", answers.answer)

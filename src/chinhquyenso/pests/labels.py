@@ -25,6 +25,7 @@ PEST_MESSAGES: dict[str, str] = {
     "pests.alert.chat": "Cảnh báo sinh vật gây hại (kênh nhắn tin)",
     "pests.alert.notice": "Cảnh báo sinh vật gây hại cho cán bộ xã",
     "pests.identify.answer": "Kết quả nhận dạng ảnh sau khi chuyên gia xác nhận",
+    "pests.subscription.code": "Mã xác nhận đăng ký nhận cảnh báo sinh vật gây hại",
 }
 
 ADMIN_EDITS: dict[str, str] = admin_edit_labels("pests", apps.get_app_config("pests").get_models())

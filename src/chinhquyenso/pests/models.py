@@ -88,6 +88,12 @@ class TrapClass(NamedUniqueMessage, models.Model):
         related_name="trap_classes",
         verbose_name="sinh vật trong danh mục",
     )
+    max_per_night = models.PositiveIntegerField(
+        "số lượng tối đa có thể có trong một đêm",
+        null=True,
+        blank=True,
+        help_text="Tin nhắn báo nhiều hơn bị đánh dấu nghi ngờ, chờ kiểm tra; để trống: không giới hạn.",
+    )
 
     class Meta:
         ordering = ["code"]
@@ -189,10 +195,11 @@ class Station(NamedUniqueMessage, models.Model):
         verbose_name="cơ quan theo dõi",
         help_text="Trạm bảo vệ thực vật hoặc trung tâm vùng phụ trách (phạm vi của cán bộ).",
     )
-    # A smart trap's credentials: its device id (the MQTT topic's <device_id>) and the hash of its
-    # secret (argon2, like passwords); the secret signs each message (docs/pests.md).
+    # A smart trap's credentials: its device id (the MQTT topic's <device_id>) and the salt its secret is
+    # derived from with the installation's key (services.stations): the platform must recompute the HMAC
+    # each message carries, so it keeps a derivation, not a one-way hash — this column alone cannot sign.
     device_id = models.SlugField("mã thiết bị", max_length=60, unique=True, null=True, blank=True)
-    device_secret_hash = models.CharField("mã bí mật (đã băm)", max_length=200, blank=True, editable=False)
+    device_secret_hash = models.CharField("muối sinh mã bí mật", max_length=200, blank=True, editable=False)
     active = models.BooleanField("đang hoạt động", default=True)
     last_message_at = models.DateTimeField("tin nhắn gần nhất lúc", null=True, blank=True)
     silent_since = models.DateTimeField("im lặng từ", null=True, blank=True)
@@ -379,7 +386,11 @@ class Alert(models.Model):
 class Bulletin(models.Model):
     """A weekly pest-situation bulletin (thông báo tình hình sinh vật gây hại) of an area."""
 
-    number = models.CharField("số", max_length=60, unique=True)
+    # Numbered per issuing agency and year ("12/TB-TTBVTV" recurs across agencies and years).
+    number = models.CharField("số", max_length=60)
+    issuer = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="cơ quan ban hành"
+    )
     area = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", verbose_name="địa bàn")
     week_start = models.DateField("từ ngày")
     week_end = models.DateField("đến ngày")
@@ -431,6 +442,9 @@ class Subscription(models.Model):
     )
     unsubscribe_token = models.CharField("mã hủy đăng ký", max_length=64, unique=True, editable=False)
     active = models.BooleanField("đang nhận", default=True)
+    # Double opt-in: a code sent on the channel must be typed back; until then no warnings (active False).
+    confirmed_at = models.DateTimeField("xác nhận lúc", null=True, blank=True)
+    confirm_attempts = models.PositiveSmallIntegerField("số lần nhập sai mã", default=0)
     created_at = models.DateTimeField("đăng ký lúc", auto_now_add=True)
     ended_at = models.DateTimeField("hủy lúc", null=True, blank=True)
 
@@ -482,6 +496,10 @@ class Identification(models.Model):
     model_version = models.CharField("mô hình", max_length=80)  # name + the first 12 hex of its SHA-256
     seconds = models.FloatField("thời gian nhận dạng (giây)", default=0)
     sent_to_expert = models.BooleanField("đã gửi chuyên gia", default=False)
+    # The model's own verdict, kept after an expert confirms (accuracy counts abstentions per model).
+    abstained = models.BooleanField("mô hình chưa chắc chắn", default=False)
+    # Only when the farmer ticked "text me the expert's answer"; cleared once that SMS is queued.
+    phone = models.CharField("số điện thoại nhận tin trả lời", max_length=20, blank=True)
     created_at = models.DateTimeField("gửi lúc", auto_now_add=True)
 
     class Meta:

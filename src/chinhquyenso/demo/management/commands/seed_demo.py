@@ -50,8 +50,25 @@ class Command(BaseCommand):
             action="store_true",
             help="Không tạo chỉ mục cá nhân mẫu (hồ sơ sức khỏe giả lập có bản ghi trùng, so khớp, hàng chờ đối soát).",
         )
+        parser.add_argument(
+            "--no-pests",
+            action="store_true",
+            help="Không tạo số liệu giám sát sâu bệnh mẫu (bẫy đèn thông minh, một vụ số liệu bẫy, phiếu điều tra, "
+            "cảnh báo, thông báo).",
+        )
 
-    def handle(self, *args, dossiers, seed, until, no_documents=False, no_opendata=False, no_persons=False, **options):
+    def handle(
+        self,
+        *args,
+        dossiers,
+        seed,
+        until,
+        no_documents=False,
+        no_opendata=False,
+        no_persons=False,
+        no_pests=False,
+        **options,
+    ):
         until = until or timezone.localdate() - dt.timedelta(days=1)
         started = time.monotonic()
         try:
@@ -85,6 +102,8 @@ class Command(BaseCommand):
             self._opendata(seed)
         if not no_persons:
             self._persons(seed)
+        if not no_pests:
+            self._pests(seed, until)
         # The demo's audit trail starts signed, so `cqs audit verify` has a checkpoint to check against.
         try:
             written = audit.checkpoint()
@@ -121,6 +140,17 @@ class Command(BaseCommand):
             build_persons(seed=seed, log=self.stdout.write)
         except DomainError as error:
             self.stderr.write(self.style.WARNING(f"Không tạo được chỉ mục cá nhân mẫu: {error.message}"))
+
+    def _pests(self, seed: int, until: dt.date) -> None:
+        """Crop-pest surveillance (demo.pests): stations, a season of trap data fed to the ingestion
+        service directly, surveys, alerts and a bulletin, after the province's transaction. A failure
+        leaves the province built, and says why."""
+        from chinhquyenso.demo.pests import build_pests
+
+        try:
+            build_pests(seed=seed, until=until, log=self.stdout.write)
+        except DomainError as error:
+            self.stderr.write(self.style.WARNING(f"Không tạo được số liệu giám sát sâu bệnh mẫu: {error.message}"))
 
     def _documents(self, seed: int) -> None:
         """Signatures and documents flowing between agencies (demo.documents), after the province's
