@@ -77,6 +77,13 @@ REQUEST_BODY = {
     summary="Bẫy đèn gửi số lượng côn trùng vào bẫy",
     openapi_extra={
         "requestBody": REQUEST_BODY,
+        # No account, so the API's table does not add 401: the device's own credential (the signature) is it.
+        "responses": {
+            "401": {
+                "description": "Thiết bị chưa đăng ký, thiếu hoặc sai chữ ký",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+            }
+        },
         "parameters": [
             {
                 "in": "header",
