@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import getpass
+import os
 import shutil
 import socket
 import subprocess
@@ -258,7 +259,10 @@ class Mosquitto:
 def mosquitto(tmp_path):
     """A running private Mosquitto; `.url` ("mqtt://127.0.0.1:<port>"), `.restart()`, `.stop()`, `.start()`."""
     if not Path(MOSQUITTO).exists():
-        pytest.skip("mosquitto is not installed (apt-get install mosquitto; .ci/run installs it)")
+        reason = "mosquitto is not installed (apt-get install mosquitto; .ci/run installs it)"
+        if os.environ.get("CQS_REQUIRE_MQTT") == "1":  # CI: the MQTT tests never pass by being skipped
+            pytest.fail(reason)
+        pytest.skip(reason)
     directory = tmp_path / "mosquitto"
     directory.mkdir()
     broker = Mosquitto(directory)
