@@ -16,7 +16,7 @@ from django.utils import timezone
 from pyshacl import validate
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import DCTERMS, FOAF, RDF, SH, SKOS
+from rdflib.namespace import DCTERMS, FOAF, OWL, RDF, RDFS, SH, SKOS
 
 from chinhquyenso.core.uploads import store_generated
 from chinhquyenso.opendata import dcat
@@ -241,6 +241,9 @@ def test_a_dataset_is_described_with_dcat_ap_properties(client, full):
     checksum = graph.value(csv, SPDX.checksum)
     assert graph.value(checksum, SPDX.algorithm) == SPDX.checksumAlgorithm_sha256
     assert str(graph.value(checksum, SPDX.checksumValue)).lower() == resource.file.sha256
+    # The version the publisher gave, in DCAT 3's property and in the older owl:versionInfo.
+    assert graph.value(node, DCAT.version) == Literal("2025.1")
+    assert graph.value(node, OWL.versionInfo) == Literal("2025.1")
 
 
 def test_vietnamese_text_keeps_its_diacritics_and_language_tag(client, full):
@@ -277,6 +280,24 @@ def test_a_missing_mandatory_property_is_a_violation(full):
     found = shacl(graph)
     assert (str(node), str(DCTERMS.description)) in found["Violation"]
     assert (str(distribution), str(DCAT.accessURL)) in found["Violation"]
+
+
+def test_untyped_urls_and_checksum_algorithm_are_violations(full):
+    """SEMIC's DCAT-AP 3.0.0 shapes check the classes of the access and download URLs (rdfs:Resource) and of
+    the checksum's algorithm (spdx:ChecksumAlgorithm) without inference: ours do too, so a catalog that
+    stopped typing them would fail here and in the conformance test above."""
+    graph = dcat.dataset_graph(addresses(), dcat.public_dataset(full.name))
+    distribution = next(graph.subjects(RDF.type, DCAT.Distribution))
+    access, download = graph.value(distribution, DCAT.accessURL), graph.value(distribution, DCAT.downloadURL)
+    checksum = graph.value(distribution, SPDX.checksum)
+    assert (access, RDF.type, RDFS.Resource) in graph and (download, RDF.type, RDFS.Resource) in graph
+    assert (SPDX.checksumAlgorithm_sha256, RDF.type, SPDX.ChecksumAlgorithm) in graph
+    graph.remove((None, RDF.type, RDFS.Resource))
+    graph.remove((SPDX.checksumAlgorithm_sha256, RDF.type, None))
+    violations = shacl(graph)["Violation"]
+    assert (str(distribution), str(DCAT.accessURL)) in violations
+    assert (str(distribution), str(DCAT.downloadURL)) in violations
+    assert (str(checksum), str(SPDX.algorithm)) in violations
 
 
 def test_a_catalog_without_publisher_is_a_violation(full):

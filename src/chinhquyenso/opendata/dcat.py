@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db.models import Count, Max, Min, Prefetch, QuerySet
 from django.urls import NoReverseMatch, reverse
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, SKOS, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, RDFS, SKOS, XSD
 
 from chinhquyenso.core.errors import NotFound
 from chinhquyenso.opendata.models import Dataset, DatasetStatus, Licence, Resource, ResourceFormat
@@ -526,8 +526,14 @@ class CatalogBuilder:
         add(node, DCTERMS.title, _vi(resource.name))
         if resource.description:
             add(node, DCTERMS.description, _vi(resource.description))
+        download = URIRef(self.at.download(dataset, resource))
         add(node, DCAT.accessURL, landing)
-        add(node, DCAT.downloadURL, URIRef(self.at.download(dataset, resource)))
+        add(node, DCAT.downloadURL, download)
+        # DCAT-AP 3's shapes ask these URLs to be of class rdfs:Resource, and a validator that infers
+        # nothing (the EU's does not) only finds the class when the graph states it.
+        for url in (landing, download):
+            if self._once((url, RDFS.Resource)):
+                add(url, RDF.type, RDFS.Resource)
         file_type, media_type = FORMAT_TYPES[resource.format]
         file_type_node = EU_FILE_TYPE[file_type]
         add(node, DCTERMS.format, file_type_node)
@@ -556,6 +562,9 @@ class CatalogBuilder:
         add(node, SPDX.checksum, checksum)
         add(checksum, RDF.type, SPDX.Checksum)
         add(checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256)
+        if self._once(SPDX.checksumAlgorithm_sha256):
+            # The algorithm's class, which DCAT-AP 3's shapes check (sh:class spdx:ChecksumAlgorithm).
+            add(SPDX.checksumAlgorithm_sha256, RDF.type, SPDX.ChecksumAlgorithm)
         add(checksum, SPDX.checksumValue, Literal(stored.sha256, datatype=XSD.hexBinary))
         return node
 
