@@ -106,3 +106,38 @@ def test_the_notices_page_reads_a_constant_number_of_rows(officers, django_asser
         html = client.get("/can-bo/thong-bao/").content.decode()
     assert len(few) <= 20, [q["sql"][:100] for q in few.captured_queries]
     assert "Quá hạn (82, 82 chưa đọc)" in html and "Quá hạn 81" in html and "Quá hạn 51" not in html
+
+
+def test_a_documents_deadline_reminder_sits_in_the_same_tabs_as_a_dossiers(officers, province):
+    """The tabs are filled by the apps (exchange.notices.file_under from ready()), so a reminder about
+    an incoming document's deadline is filed like a dossier's, not under «Khác»."""
+    import datetime as dt
+
+    from chinhquyenso.documents import jobs
+    from chinhquyenso.documents.services import incoming
+
+    huyen = officers["huyen"]
+    document = incoming.register_incoming(
+        huyen["clerk"],
+        agency=province["huyen"],
+        document_type="cong-van",
+        excerpt="Đề nghị báo cáo số liệu hạn mặn",
+        sender_name="Sở Nông nghiệp",
+        at=vn(2025, 3, 7, 9),
+    )
+    incoming.assign(
+        document,
+        huyen["leader"],
+        assignees=[incoming.Assignee(user_id=huyen["specialist"].pk)],
+        deadline=dt.date(2025, 3, 12),
+        at=vn(2025, 3, 7, 10),
+    )
+    jobs.remind(at=vn(2025, 3, 11, 8))
+    client = signed_in(huyen["specialist"])
+    html = client.get("/can-bo/thong-bao/").content.decode()
+    assert "Sắp đến hạn (1, 1 chưa đọc)" in html
+    assert "đến hạn xử lý ngày 12/03/2025" in client.get("/can-bo/thong-bao/?nhom=sap-den-han").content.decode()
+    assert "đến hạn xử lý ngày" not in client.get("/can-bo/thong-bao/?nhom=khac").content.decode()
+    jobs.remind(at=vn(2025, 3, 13, 8))
+    html = client.get("/can-bo/thong-bao/?nhom=qua-han").content.decode()
+    assert "Quá hạn (1, 1 chưa đọc)" in html and "quá hạn xử lý từ ngày 12/03/2025" in html

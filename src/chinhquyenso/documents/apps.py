@@ -27,6 +27,10 @@ class DocumentsConfig(AppConfig):
         # Reminders before assignments' deadlines and overdue notices; PDF text read for search.
         JOBS.register("document_reminders", Job("chinhquyenso.documents.jobs.send_reminders", 15 * 60))
         JOBS.register("document_text_index", Job("chinhquyenso.documents.jobs.index_texts", 5 * 60))
+        from chinhquyenso.exchange import notices
+
+        notices.file_under("qua-han", "documents.overdue")
+        notices.file_under("sap-den-han", "documents.due_soon")
         # Exchanged electronically / signed / incoming handled on time, per agency and month.
         INDICATOR_MEASURES.register(
             "documents",

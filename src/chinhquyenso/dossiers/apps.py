@@ -15,6 +15,12 @@ class DossiersConfig(AppConfig):
         events.subscribe("AgencyReorganized", services.move_open_dossiers)
         events.subscribe("ProcedureTransferred", services.move_open_dossiers)
 
+        # The deadline sweep's reminders in the officer's "Quá hạn" and "Sắp đến hạn" tabs.
+        from chinhquyenso.exchange import notices
+
+        notices.file_under("qua-han", "dossiers.overdue")
+        notices.file_under("sap-den-han", "dossiers.due_soon")
+
         # The names of the codes this app writes, for the administration's audit log and outbox.
         from chinhquyenso.core.registry import AUDIT_ACTIONS, MESSAGE_KINDS
         from chinhquyenso.dossiers import labels as code_labels

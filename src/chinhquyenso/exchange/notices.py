@@ -18,11 +18,20 @@ from chinhquyenso.exchange.models import Message
 VISIBLE = [Message.State.PENDING, Message.State.SENT]
 
 # The officer's page groups notices: key → (label, kind prefixes); "khac" is every other kind.
-OFFICER_GROUPS = {
-    "qua-han": ("Quá hạn", ("dossiers.overdue",)),
-    "sap-den-han": ("Sắp đến hạn", ("dossiers.due_soon",)),
+# The groups are fixed; each app files its own reminder kinds into them from ready() (file_under),
+# so a document's deadline reminder sits beside a dossier's, and exchange knows no app's kinds.
+OFFICER_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "qua-han": ("Quá hạn", ()),
+    "sap-den-han": ("Sắp đến hạn", ()),
 }
 OTHER = "khac"
+
+
+def file_under(group: str, prefix: str) -> None:
+    """Show the notices whose kind starts with `prefix` in the officer's `group` tab."""
+    label, prefixes = OFFICER_GROUPS[group]
+    if prefix not in prefixes:
+        OFFICER_GROUPS[group] = (label, (*prefixes, prefix))
 
 
 # Kind prefixes whose e-mails and SMS to an account are also that account's notices (the app that
