@@ -170,3 +170,44 @@ def test_value_display_is_vietnamese():
         code="y", name="y", unit="hồ sơ", numerator=D(513808), denominator=None, value=D(513808), decimals=0
     )
     assert count.display == "513.808 hồ sơ"
+
+
+def test_egov_criterion_uses_the_computed_figure_where_the_agency_has_data(registry, province, admin_user):
+    """«Văn bản điện tử» is assessed on the documents the agency really sent through the platform
+    (documents_electronic_exchange_rate) wherever it sent any in the month; an agency not yet on the
+    documents system keeps its reported figure, not a false 0%."""
+    from chinhquyenso.documents.models import Direction, Document, Recipient
+    from tests.documents.incoming_support import document_type
+
+    period = parse_period("2025-M03")
+    criterion = EGovCriterion.objects.get(code="van-ban-dien-tu")
+    assert criterion.computed_indicator.code == "documents_electronic_exchange_rate"
+    reported = Indicator.objects.get(code="doc_exchange_electronic_rate")
+    for key in ("tu_phap", "huyen"):  # both report 80%: below the 90% threshold
+        record_reported_value(
+            indicator=reported,
+            agency=province[key],
+            period_start=period.start,
+            period_end=period.end,
+            numerator=240,
+            denominator=300,
+            actor=admin_user,
+        )
+    for number, day in enumerate((3, 5), start=1):  # the district sends two documents, both electronically
+        document = Document.objects.create(
+            direction=Direction.OUTGOING,
+            agency=province["huyen"],
+            status=Document.Status.ISSUED,
+            document_type=document_type(),
+            number=number,
+            excerpt="Văn bản",
+            issued_on=dt.date(2025, 3, day),
+            signed=True,
+        )
+        Recipient.objects.create(document=document, channel="internal", agency=province["xa_a"], name="xã")
+
+    by_name = {a.unit.name: a for a in egov_completion(compute(period)).agencies}
+    district = next(r for r in by_name["UBND huyện Chợ Mới"].results if r.criterion.code == "van-ban-dien-tu")
+    assert (district.meets, district.computed, district.value.display) == (True, True, "100,0%")
+    justice = next(r for r in by_name["Sở Tư pháp"].results if r.criterion.code == "van-ban-dien-tu")
+    assert (justice.meets, justice.computed, justice.gap) == (False, False, "thiếu 10,0%")

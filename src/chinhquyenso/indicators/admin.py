@@ -130,8 +130,8 @@ class Index766GroupAdmin(AuditedAdmin):
 
 @admin.register(EGovCriterion)
 class EGovCriterionAdmin(AuditedAdmin):
-    list_display = ["order", "name", "indicator", "comparison", "threshold", "is_active"]
-    autocomplete_fields = ["indicator"]
+    list_display = ["order", "name", "indicator", "computed_indicator", "comparison", "threshold", "is_active"]
+    autocomplete_fields = ["indicator", "computed_indicator"]
 
 
 @admin.register(ReportedValue)

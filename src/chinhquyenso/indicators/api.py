@@ -135,6 +135,8 @@ def egov_completion(request, period: str = Query(..., max_length=40)):
                         "meets": r.meets,
                         "gap": r.gap,
                         "value": r.value.as_dict() if r.value else None,
+                        # the criterion's computed_indicator (the platform's own count) rather than the reported one
+                        "computed": r.computed,
                     }
                     for r in a.results
                 ],

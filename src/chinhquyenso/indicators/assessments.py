@@ -194,6 +194,11 @@ class CriterionResult:
     criterion: EGovCriterion
     value: IndicatorValue | None
     meets: bool
+    computed: bool = False  # the value is the criterion's computed_indicator, not the reported one
+
+    @property
+    def source(self) -> str:
+        return "tính từ hệ thống" if self.computed else "cơ quan báo cáo"
 
     @property
     def gap(self) -> str:
@@ -306,7 +311,7 @@ def egov_completion(computation: Computation) -> EGovCompletion:
 
 
 def _assess_egov(computation: Computation) -> EGovCompletion:
-    criteria = list(EGovCriterion.objects.filter(is_active=True).select_related("indicator"))
+    criteria = list(EGovCriterion.objects.filter(is_active=True).select_related("indicator", "computed_indicator"))
     levels = {
         level: LevelSummary(level=level, label=label)
         for level, label in (
@@ -316,7 +321,7 @@ def _assess_egov(computation: Computation) -> EGovCompletion:
         )
     }
     period = assessed_period(computation.period)
-    codes = {c.indicator.code for c in criteria}
+    codes = {c.indicator.code for c in criteria} | {c.computed_indicator.code for c in criteria if c.computed_indicator}
     if codes and (
         (period.start, period.end) != (computation.period.start, computation.period.end)
         or not codes <= {i.code for i in computation.indicators}
@@ -338,11 +343,16 @@ def _assess_egov(computation: Computation) -> EGovCompletion:
             continue
         results, units = [], scope(unit.id)
         for criterion in applicable:
-            value = computation.value_over(criterion.indicator.code, units)
+            value, computed = None, False
+            if criterion.computed_indicator:
+                value = computation.value_over(criterion.computed_indicator.code, units)
+                computed = value is not None and value.value is not None
+            if not computed:
+                value = computation.value_over(criterion.indicator.code, units)
             meets = bool(
                 value and value.value is not None and _meets(value.rounded, criterion.comparison, criterion.threshold)
             )
-            results.append(CriterionResult(criterion=criterion, value=value, meets=meets))
+            results.append(CriterionResult(criterion=criterion, value=value, meets=meets, computed=computed))
         levels[LEVEL_OF_KIND[unit.kind]].agencies.append(AgencyCompletion(unit=unit, results=results))
     return EGovCompletion(
         criteria=criteria,

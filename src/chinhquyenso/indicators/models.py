@@ -380,6 +380,19 @@ class EGovCriterion(models.Model):
     code = models.SlugField("mã tiêu chí", max_length=40, unique=True)
     name = models.CharField("tiêu chí", max_length=300)
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+", verbose_name="chỉ tiêu")
+    # The figure the platform computes for the same thing (documents exchanged electronically, counted
+    # from the documents system), used for an agency wherever it has data in the period; an agency
+    # not yet on the system keeps its reported figure instead of a false 0%.
+    computed_indicator = models.ForeignKey(
+        Indicator,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name="chỉ tiêu tính từ hệ thống",
+        help_text="Cơ quan có số liệu của chỉ tiêu này trong kỳ được đánh giá theo số liệu này; "
+        "cơ quan chưa có thì theo chỉ tiêu ở trên.",
+    )
     comparison = models.CharField(
         "so sánh", max_length=3, choices=Target.Comparison.choices, default=Target.Comparison.AT_LEAST
     )

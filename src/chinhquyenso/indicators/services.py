@@ -452,11 +452,13 @@ def load_registry(path: Path | str = DEFAULT_REGISTRY, *, actor=None) -> dict[st
                 )
                 created["index766_rules"] += new
         for order, item in enumerate(data.get("egov_criteria", []), start=1):
-            _, new = EGovCriterion.objects.get_or_create(
+            computed = indicators.get(item.get("computed_indicator", ""))
+            criterion, new = EGovCriterion.objects.get_or_create(
                 code=item["code"],
                 defaults={
                     "name": item["name"],
                     "indicator": indicators[item["indicator"]],
+                    "computed_indicator": computed,
                     "comparison": item.get("comparison", "gte"),
                     "threshold": Decimal(str(item["threshold"])),
                     "agency_kinds": item.get("agency_kinds", []),
@@ -465,6 +467,10 @@ def load_registry(path: Path | str = DEFAULT_REGISTRY, *, actor=None) -> dict[st
                 },
             )
             created["egov_criteria"] += new
+            # A computed figure is what is missing on a criterion loaded before its app existed.
+            if not new and computed and criterion.computed_indicator_id is None:
+                criterion.computed_indicator = computed
+                criterion.save(update_fields=["computed_indicator"])
         audit.record(
             actor=actor,
             action="indicators.registry.load",
