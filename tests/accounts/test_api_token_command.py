@@ -115,3 +115,47 @@ def test_users_still_need_a_role(tu_phap, officers, admin_user):
     assert services.revoke_api_token(actor=admin_user, token=token)
     with pytest.raises(ValueError):
         services.issue_api_token(actor=admin_user, agency=tu_phap, name="Hệ thống", by_operator="cqs api-token")
+
+
+def test_a_leader_token_is_issued_only_when_asked_and_withdraws_through_ckan(client, tu_phap, officers):
+    """Withdrawing a dataset (CKAN's package_delete) is a leader's: the default token is refused, a token issued
+    with --role leader withdraws; the role is audited and listed."""
+    from chinhquyenso.opendata.models import DatasetStatus
+    from chinhquyenso.opendata.services import datasets
+    from chinhquyenso.opendata.vocabularies import load
+
+    load()
+    dataset = datasets.create_dataset(
+        actor=officers["tu_phap"]["specialist"], agency=tu_phap, fields={"title": "Số ca khai sinh"}
+    )
+    datasets.submit(dataset, actor=officers["tu_phap"]["specialist"])
+    datasets.approve(dataset, actor=officers["tu_phap"]["leader"])
+
+    plain = issue(name="Phần mềm hộ tịch")
+    out = run("issue", "--agency", "so-tu-phap", "--name", "Hệ thống điều hành", "--role", "leader")
+    assert "vai trò lãnh đạo" in out
+    leader = SECRET.search(out).group(0)
+    roles = {
+        record.after["name"]: record.after["role"] for record in AuditRecord.objects.filter(action="api_token.issue")
+    }
+    assert roles == {"Phần mềm hộ tịch": "counter_officer", "Hệ thống điều hành": "leader"}
+    listed = {line.split("\t")[1]: line.split("\t")[3] for line in run("list").splitlines()[1:]}
+    assert listed == {"Phần mềm hộ tịch": "Cán bộ một cửa", "Hệ thống điều hành": "Lãnh đạo"}
+
+    def package_delete(secret):
+        return client.post(
+            "/api/3/action/package_delete",
+            {"id": dataset.name},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=secret,
+        )
+
+    refused = package_delete(plain)
+    assert refused.status_code == 403 and refused.json()["error"]["__type"] == "Authorization Error"
+    assert package_delete(leader).status_code == 200
+    dataset.refresh_from_db()
+    assert dataset.status == DatasetStatus.WITHDRAWN
+    with pytest.raises(
+        CommandError, match="không có lựa chọn “agency_admin”; chọn một trong: “counter_officer”, “leader”"
+    ):
+        run("issue", "--agency", "so-tu-phap", "--name", "Hệ thống", "--role", "agency_admin")

@@ -12,6 +12,7 @@ from django.test import Client
 
 from chinhquyenso.accounts import services as accounts
 from chinhquyenso.accounts.models import Membership, Role
+from chinhquyenso.core.models import AuditRecord
 from chinhquyenso.opendata import ckan
 from chinhquyenso.opendata.models import Dataset, DatasetStatus
 from chinhquyenso.opendata.services import datasets as dataset_services
@@ -130,6 +131,30 @@ def test_unknown_action_and_write_by_get_are_bad_requests(client, db):
     assert response.status_code == 405 and response.json()["success"] is False
 
 
+def test_the_envelopes_help_link_answers_with_the_actions_summary(client, db):
+    body = call(client, "status_show", method="get")
+    help_link = body["help"].removeprefix(SITE)
+    response = client.get(help_link)
+    assert response.status_code == 200, response.content.decode()
+    assert response.json()["result"] == ckan.ACTIONS["status_show"].summary
+    assert "CKAN" in response.json()["result"]
+    failure = error(client, "help_show", {"name": "package_explode"}, status=404)
+    assert failure["__type"] == "Not Found Error"
+    assert error(client, "help_show", {}, status=400)["name"]
+
+
+def test_license_list_in_ckans_shape(client, licences_and_themes):
+    licences = result(client, "license_list", method="get")
+    assert [licence["id"] for licence in licences][0] == "cc-by-4.0"  # the default first
+    by_id = {licence["id"]: licence for licence in licences}
+    assert set(by_id) == {"cc-by-4.0", "cc-by-sa-4.0", "cc0-1.0", "odc-pddl"}
+    cc_by = by_id["cc-by-4.0"]
+    assert cc_by["title"] == "Creative Commons Ghi công 4.0 Quốc tế (CC BY 4.0)"
+    assert cc_by["url"] == "https://creativecommons.org/licenses/by/4.0/" and cc_by["status"] == "active"
+    assert cc_by["od_conformance"] == "approved" and cc_by["is_okd_compliant"] is True
+    assert result(client, "license_list", prefix="/api/action/") == licences
+
+
 def test_json_body_must_be_an_object(client, db):
     response = client.post("/api/3/action/package_show", "[1, 2]", content_type="application/json")
     assert response.status_code == 400
@@ -157,6 +182,7 @@ def test_package_show_shape(client, catalog):
     assert package["title"] == "Số hộ gia đình theo xã"
     assert package["notes"] == "Số hộ gia đình đăng ký thường trú, theo từng xã."
     assert (package["state"], package["private"], package["type"]) == ("active", False, "dataset")
+    assert package["version"] == "1.0"
     assert package["license_id"] == "cc-by-4.0" and package["license_url"].startswith("https://")
     assert package["isopen"] is True and package["license_title"]
     assert package["organization"]["name"] == "so-tu-phap" and package["organization"]["title"] == "Sở Tư pháp"
@@ -442,19 +468,49 @@ def test_package_update_replaces_and_patch_merges(client, catalog, token, other_
     assert failure["license_id"]
 
 
-def test_package_delete_withdraws_and_keeps_the_record(client, catalog, token, province):
+@pytest.fixture
+def leader_token(province, admin_user):
+    """A token the province administrator issued with the leader's role in Sở Tư pháp (the real issuing path)."""
+    return accounts.issue_api_token(
+        actor=admin_user, agency=province["tu_phap"], name="Hệ thống điều hành tư pháp", role=Role.LEADER
+    )[1]
+
+
+def test_package_delete_withdraws_and_keeps_the_record(client, catalog, token, leader_token, province):
     dataset = catalog["households"]
-    # The token's account is an officer, not the leader who withdraws.
+    # A token acts as a counter officer unless issued with the leader's role: withdrawing is a leader's.
     failure = error(client, "package_delete", {"id": dataset.name}, token=token, status=403)
     assert failure["__type"] == "Authorization Error"
-    system_user = accounts.user_for_token(token)
-    Membership.objects.create(user=system_user, agency=province["tu_phap"], role=Role.LEADER)
-    assert result(client, "package_delete", {"id": dataset.name}, token=token) is None
+    assert failure["message"] == ckan.WITHDRAW_NEEDS_LEADER_TOKEN
     dataset.refresh_from_db()
-    assert dataset.status == DatasetStatus.WITHDRAWN and dataset.withdrawn_reason
+    assert dataset.status == DatasetStatus.PUBLIC
+
+    reason = "Số liệu cần rà soát lại."
+    assert result(client, "package_delete", {"id": dataset.name, "reason": reason}, token=leader_token) is None
+    dataset.refresh_from_db()
+    assert dataset.status == DatasetStatus.WITHDRAWN and dataset.withdrawn_reason == reason
     package = result(client, "package_show", {"id": dataset.name})
     assert package["state"] == "deleted"
     assert dataset.name not in result(client, "package_list")
+    record = AuditRecord.objects.get(action="opendata.withdraw", object_id=str(dataset.pk))
+    assert record.actor == accounts.user_for_token(leader_token)
+
+
+def test_a_leader_token_of_one_agency_withdraws_nothing_of_another(client, catalog, leader_token):
+    traffic = catalog["traffic"]  # Công an tỉnh's
+    failure = error(client, "package_delete", {"id": traffic.name}, token=leader_token, status=403)
+    assert failure["__type"] == "Authorization Error"
+    traffic.refresh_from_db()
+    assert traffic.status == DatasetStatus.PUBLIC
+
+
+def test_only_the_province_administrator_issues_a_leader_token(province, officers):
+    from chinhquyenso.core.errors import PermissionDenied
+
+    agency_admin = officers["tu_phap"]["agency_admin"]
+    with pytest.raises(PermissionDenied):
+        accounts.issue_api_token(actor=agency_admin, agency=province["tu_phap"], name="Hệ thống", role=Role.LEADER)
+    assert not Membership.objects.filter(role=Role.LEADER, user__full_name="Hệ thống").exists()
 
 
 def test_resource_create_uploads_a_file(client, catalog, token):
@@ -491,6 +547,21 @@ def test_resource_create_uploads_a_file(client, catalog, token):
 
     assert result(client, "resource_delete", {"id": resource["id"]}, token=token) is None
     assert error(client, "resource_show", {"id": resource["id"]}, status=404)
+
+
+def test_resource_create_refuses_a_file_over_the_limit(client, catalog, token, settings):
+    settings.CQS = {**settings.CQS, "OPENDATA_UPLOAD_MAX_BYTES": 1024}
+    dataset = catalog["marriages"]
+    big = SimpleUploadedFile("lon.csv", b"Cot\n" + b"1234567890\n" * 200, "text/csv")
+    response = client.post(
+        "/api/action/resource_create", {"package_id": dataset.name, "upload": big}, HTTP_AUTHORIZATION=token
+    )
+    assert response.status_code == 413, response.content.decode()
+    body = response.json()
+    assert body["success"] is False and body["error"]["__type"] == "Validation Error"
+    assert body["error"]["message"].startswith("Tệp vượt quá dung lượng cho phép")
+    assert body["error"]["upload"] == [body["error"]["message"]]
+    assert not dataset.resources.exists()
 
 
 def test_resource_update_changes_texts_and_replaces_the_file(client, catalog, token, other_token):
@@ -556,7 +627,19 @@ def test_actions_are_registered_once_with_their_kind():
         "resource_update",
         "resource_delete",
     }
-    assert {"status_show", "package_list", "package_search", "datastore_search", "tag_list"} <= set(ckan.ACTIONS)
+    assert {
+        "status_show",
+        "help_show",
+        "package_list",
+        "package_search",
+        "datastore_search",
+        "tag_list",
+        "license_list",
+        "organization_list",
+        "group_list",
+    } <= set(ckan.ACTIONS)
+    # Each says what it does in Vietnamese: the API guide's line and help_show's answer.
+    assert all(entry.summary.strip() and entry.summary.endswith(".") for entry in ckan.ACTIONS.values())
 
 
 def test_parse_fq():

@@ -16,7 +16,8 @@ import pytest
 from ckanapi import NotAuthorized, NotFound, RemoteCKAN, SearchQueryError, ValidationError
 
 from chinhquyenso.accounts import services as accounts
-from chinhquyenso.accounts.models import Membership, Role
+from chinhquyenso.accounts.models import Role
+from chinhquyenso.opendata import ckan as ckan_actions
 from chinhquyenso.opendata.models import Dataset, DatasetStatus
 from chinhquyenso.opendata.services import datasets as dataset_services
 
@@ -51,6 +52,9 @@ def portal(live_server, province, officers, admin_user, make_dataset):
     withdrawn = make_dataset(province["cong_an"], officers["cong_an"]["specialist"], status="withdrawn", title="Đã rút")
     secret = accounts.issue_api_token(actor=admin_user, agency=province["tu_phap"], name="Hệ thống thống kê")[1]
     other = accounts.issue_api_token(actor=admin_user, agency=province["cong_an"], name="Hệ thống Công an")[1]
+    leader_secret = accounts.issue_api_token(
+        actor=admin_user, agency=province["tu_phap"], name="Hệ thống điều hành", role=Role.LEADER
+    )[1]
     return {
         "url": live_server.url,
         "anonymous": RemoteCKAN(live_server.url),
@@ -58,6 +62,7 @@ def portal(live_server, province, officers, admin_user, make_dataset):
         "token": RemoteCKAN(live_server.url, apikey=secret),
         "other": RemoteCKAN(live_server.url, apikey=other),
         "secret": secret,
+        "leader_secret": leader_secret,
         "households": households,
         "marriages": marriages,
         "traffic": traffic,
@@ -78,6 +83,18 @@ def test_reads(portal):
         assert package["title"] == "Số hộ gia đình theo xã" and package["organization"]["name"] == "so-tu-phap"
         assert package["resources"][0]["format"] == "CSV" and package["resources"][0]["datastore_active"] is True
         assert ckan.action.package_show(id=portal["withdrawn"].name)["state"] == "deleted"
+        # The list actions by POST and, with get_only, by GET (all_fields and query in the query string).
+        assert ckan.action.organization_list() == ["cong-an-tinh", "so-tu-phap"]
+        organizations = ckan.action.organization_list(all_fields=True)
+        assert {org["name"]: org["package_count"] for org in organizations} == {"cong-an-tinh": 1, "so-tu-phap": 2}
+        assert "giao-thong" in ckan.action.group_list()
+        groups = {group["name"]: group["package_count"] for group in ckan.action.group_list(all_fields=True)}
+        assert groups["giao-thong"] == 1 and groups["dan-cu-xa-hoi"] == 1
+        assert ckan.action.tag_list(query="ho") == ["hộ gia đình", "hộ tịch"]
+        licences = {licence["id"]: licence for licence in ckan.action.license_list()}
+        assert licences["cc-by-4.0"]["url"] == "https://creativecommons.org/licenses/by/4.0/"
+        assert licences["cc-by-4.0"]["title"].startswith("Creative Commons") and "cc0-1.0" in licences
+        assert ckan.action.help_show(name="license_list") == ckan_actions.ACTIONS["license_list"].summary
 
     ckan = portal["anonymous"]
     found = ckan.action.package_search(q="ho gia dinh")
@@ -91,18 +108,10 @@ def test_reads(portal):
     assert [package["name"] for package in by_get["results"]] == [portal["marriages"].name]
     assert by_get["facets"]["tags"] == {"hộ tịch": 1}
 
-    assert ckan.action.organization_list() == ["cong-an-tinh", "so-tu-phap"]
-    organizations = ckan.action.organization_list(all_fields=True)
-    assert {org["name"]: org["package_count"] for org in organizations} == {"cong-an-tinh": 1, "so-tu-phap": 2}
     organization = ckan.action.organization_show(id="so-tu-phap", include_datasets=True)
     assert sorted(package["name"] for package in organization["packages"]) == sorted(
         [portal["households"].name, portal["marriages"].name]
     )
-    assert "giao-thong" in ckan.action.group_list()
-    assert {group["name"]: group["package_count"] for group in ckan.action.group_list(all_fields=True)}[
-        "giao-thong"
-    ] == 1
-    assert ckan.action.tag_list(query="ho") == ["hộ gia đình", "hộ tịch"]
 
     resource_id = portal["households"].resources.get().pk
     assert ckan.action.resource_show(id=str(resource_id))["package_id"] == str(portal["households"].pk)
@@ -126,6 +135,8 @@ def test_the_clients_exceptions(portal):
     with pytest.raises(NotFound):
         portal["other"].action.package_show(id=portal["draft"].name)  # nor for another agency's token
     assert portal["token"].action.package_show(id=portal["draft"].name)["state"] == "draft"
+    with pytest.raises(NotFound):
+        ckan.action.help_show(name="khong_co_hanh_dong_nay")
     with pytest.raises(SearchQueryError):
         ckan.action.package_search(fq="owner:so-tu-phap")
     with pytest.raises(ValidationError) as raised:
@@ -142,7 +153,7 @@ def test_the_clients_exceptions(portal):
     assert "license_id" in raised.value.error_dict
 
 
-def test_create_update_patch_upload_and_delete(portal, province, tmp_path):
+def test_create_update_patch_upload_and_delete(portal, officers, tmp_path):
     ckan = portal["token"]
     created = ckan.action.package_create(
         name="to-chuc-cong-chung",
@@ -189,16 +200,16 @@ def test_create_update_patch_upload_and_delete(portal, province, tmp_path):
         ckan.action.resource_create(package_id=created["id"], url="https://example.com/a.csv")
     assert "url" in raised.value.error_dict
 
-    # Withdrawing is a leader's: the token's officer account is refused until the agency grants it.
+    # The agency's leader approves on the officers' pages (here: the service they call).
+    dataset = Dataset.objects.get(pk=created["id"])
+    dataset_services.approve(dataset, actor=officers["tu_phap"]["leader"])
+    assert "to-chuc-cong-chung" in portal["anonymous"].action.package_list()
+    # Withdrawing is a leader's: the default token (a counter officer's) is refused; a token the province
+    # administrator issued with the leader's role withdraws.
     with pytest.raises(NotAuthorized):
         ckan.action.package_delete(id=created["id"])
-    Membership.objects.create(
-        user=accounts.user_for_token(portal["secret"]), agency=province["tu_phap"], role=Role.LEADER
-    )
-    dataset = Dataset.objects.get(pk=created["id"])
-    dataset_services.approve(dataset, actor=accounts.user_for_token(portal["secret"]))
-    assert "to-chuc-cong-chung" in portal["anonymous"].action.package_list()
-    ckan.action.package_delete(id="to-chuc-cong-chung")
+    leader = RemoteCKAN(portal["url"], apikey=portal["leader_secret"])
+    leader.action.package_delete(id="to-chuc-cong-chung")
     assert portal["anonymous"].action.package_show(id="to-chuc-cong-chung")["state"] == "deleted"
     assert "to-chuc-cong-chung" not in portal["anonymous"].action.package_list()
 

@@ -6,12 +6,14 @@ personal data in any address the pages link to."""
 
 from __future__ import annotations
 
+import html
 import re
 import urllib.parse
 
 import pytest
 from django.urls import reverse
 
+from chinhquyenso.opendata import ckan
 from chinhquyenso.opendata.models import Dataset, DatasetStatus
 from chinhquyenso.opendata.services import datasets as dataset_services
 from chinhquyenso.opendata.services import resources as resource_services
@@ -112,6 +114,41 @@ def test_facet_links_filter_by_codes(client, catalog, province):
     assert "Hồ sơ hộ tịch theo tháng" in by_theme and "Trường học" not in by_theme
     by_tag = text_of(client.get(reverse("opendata:search"), {"tu_khoa": "hộ tịch"}))
     assert "2 bộ dữ liệu" in by_tag
+
+
+def test_format_and_licence_facets_filter_the_page(client, catalog, officers, province):
+    specialist = officers["tu_phap"]["specialist"]
+    wifi = dataset_services.create_dataset(
+        actor=specialist,
+        agency=province["tu_phap"],
+        fields={"title": "Điểm truy cập wifi công cộng", "licence": "cc0-1.0"},
+    )
+    points = '[{"tên": "Điểm A", "xã": "Kiến An"}]'.encode()
+    resource_services.add_resource(wifi, actor=specialist, data=points, filename="wifi.json", name="Điểm wifi")
+    dataset_services.submit(wifi, actor=specialist)
+    dataset_services.approve(wifi, actor=officers["tu_phap"]["leader"])
+
+    response = client.get(reverse("opendata:search"))
+    page = text_of(response)
+    # The licence facet shows each licence by its title with its count (3 under the default, 1 under CC0).
+    assert "Giấy phép" in page
+    assert "Creative Commons Ghi công 4.0 Quốc tế (CC BY 4.0) (3)" in page
+    assert "CC0 1.0 – Dành cho phạm vi công cộng (không giữ quyền) (1)" in page
+    licence_link = next(href for href in links(response) if "giay_phep=cc0-1.0" in href).replace("&amp;", "&")
+    by_licence = text_of(client.get(reverse("opendata:search") + licence_link))
+    assert "1 bộ dữ liệu" in by_licence and "Điểm truy cập wifi công cộng" in by_licence
+    assert "Hồ sơ hộ tịch theo tháng" not in by_licence
+
+    format_link = next(href for href in links(response) if "dinh_dang=JSON" in href).replace("&amp;", "&")
+    by_json = text_of(client.get(reverse("opendata:search") + format_link))
+    assert "1 bộ dữ liệu" in by_json and "Điểm truy cập wifi công cộng" in by_json
+    by_csv = text_of(client.get(reverse("opendata:search"), {"dinh_dang": "CSV"}))
+    assert "2 bộ dữ liệu" in by_csv
+    assert "Hồ sơ hộ tịch theo tháng" in by_csv and "Trường học trên địa bàn xã" in by_csv
+    assert "Danh mục văn bản quy phạm" not in by_csv and "Điểm truy cập wifi" not in by_csv
+    # Both filters at once: a CSV under CC0 is none of them.
+    both = text_of(client.get(reverse("opendata:search"), {"dinh_dang": "CSV", "giay_phep": "cc0-1.0"}))
+    assert "Hồ sơ hộ tịch" not in both and "Điểm truy cập wifi" not in both
 
 
 def test_sort_and_paging(client, catalog, officers, monkeypatch):
@@ -278,6 +315,11 @@ def test_api_help_page(client, licences_and_themes):
     for action in ("package_search", "package_show", "datastore_search"):
         assert action in page
     assert "RemoteCKAN" in page and "/catalog.ttl" in response.content.decode()
+    # The guide lists exactly the actions the API answers, each with its summary (help_show's text).
+    listed = re.findall(r"<dt><code>([a-z_]+)</code></dt><dd>([^<]+)</dd>", response.content.decode())
+    assert sorted(name for name, _ in listed) == sorted(ckan.ACTIONS)
+    assert all(html.unescape(summary) == ckan.ACTIONS[name].summary for name, summary in listed)
+    assert "license_list" in dict(listed) and "package_delete" in dict(listed)
 
 
 # ---------------------------------------------------------------- addresses

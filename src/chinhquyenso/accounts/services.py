@@ -220,20 +220,37 @@ def unlock_login(*, actor, username: str = "", ip: str = "") -> int:
     return deleted
 
 
-@transaction.atomic
-def issue_api_token(*, actor=None, agency, name: str, by_operator: str | None = None) -> tuple[ApiToken, str]:
-    """Returns the token and its secret (shown once). Audited ("api_token.issue").
+# The roles a system's token may act in within its agency. By default a counter officer's: the system drafts,
+# edits and sends datasets or dossiers for approval as the agency's officers do. A leader's lets the system
+# decide as the agency's leader does (withdraw a dataset with CKAN's package_delete, approve): only the province
+# administrator (or an operator at the server) grants it, never the agency's own admin, as for a person.
+API_TOKEN_ROLES = (Role.COUNTER_OFFICER, Role.LEADER)
+API_TOKEN_LEADER_MESSAGE = "Chỉ quản trị tỉnh mới được cấp khóa API có quyền lãnh đạo cơ quan."
 
-    `actor`, a user, must be the province admin or an admin of `agency`. `by_operator` names an
-    operator's command run on the server instead (`"cqs api-token"`, with no `actor`): whoever can run
-    it already holds the server and its database, so no role is asked of it, and the audit trail names
-    the command. A string passed as `actor` is not an operator: it has no role and is refused."""
+
+@transaction.atomic
+def issue_api_token(
+    *, actor=None, agency, name: str, by_operator: str | None = None, role: str = Role.COUNTER_OFFICER
+) -> tuple[ApiToken, str]:
+    """Returns the token and its secret (shown once). Audited ("api_token.issue", with the role).
+
+    `actor`, a user, must be the province admin or an admin of `agency`; a token with the leader's `role`
+    (API_TOKEN_ROLES), the province admin only. `by_operator` names an operator's command run on the server
+    instead (`"cqs api-token"`, with no `actor`): whoever can run it already holds the server and its
+    database, so no role is asked of it, and the audit trail names the command. A string passed as `actor`
+    is not an operator: it has no role and is refused."""
+    from chinhquyenso.accounts.selectors import is_province_admin
+
+    if role not in API_TOKEN_ROLES:
+        raise DomainError("Khóa API chỉ cấp với vai trò cán bộ một cửa (mặc định) hoặc lãnh đạo cơ quan.", "role")
     if by_operator is not None:
         if actor is not None or not by_operator.strip():
             raise ValueError("by_operator names a command and replaces actor")
         actor = by_operator
     elif not _may_manage_api_tokens(actor, agency):
         raise PermissionDenied()
+    elif role == Role.LEADER and not is_province_admin(actor):
+        raise PermissionDenied(API_TOKEN_LEADER_MESSAGE)
     if not agency.is_current:
         raise DomainError(f"Cơ quan “{agency.name}” đã hết hiệu lực.", "agency")
     name = nfc(name).strip()
@@ -243,12 +260,24 @@ def issue_api_token(*, actor=None, agency, name: str, by_operator: str | None = 
     system_user = User.objects.create(username=f"system-{secrets.token_hex(6)}", full_name=name, kind=User.Kind.OFFICER)
     system_user.set_unusable_password()
     system_user.save()
-    Membership.objects.create(user=system_user, agency=agency, role=Role.COUNTER_OFFICER)
+    Membership.objects.create(user=system_user, agency=agency, role=role)
     token = ApiToken.objects.create(
         name=name, agency=agency, user=system_user, key_prefix=secret[4:12], key_hash=ApiToken.hash_secret(secret)
     )
-    audit.record(actor=actor, action="api_token.issue", obj=token, agency_id=agency.pk, after={"name": token.name})
+    audit.record(
+        actor=actor,
+        action="api_token.issue",
+        obj=token,
+        agency_id=agency.pk,
+        after={"name": token.name, "role": str(role)},
+    )
     return token, secret
+
+
+def api_token_role(token: ApiToken) -> str:
+    """The role the token's system acts in within its agency (API_TOKEN_ROLES)."""
+    roles = {membership.role for membership in token.user.memberships.all() if membership.agency_id == token.agency_id}
+    return Role.LEADER if Role.LEADER in roles else Role.COUNTER_OFFICER
 
 
 def _may_manage_api_tokens(user, agency) -> bool:

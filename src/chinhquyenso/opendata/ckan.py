@@ -32,7 +32,7 @@ from chinhquyenso.core import params
 from chinhquyenso.core.errors import DomainError, NotFound, PermissionDenied
 from chinhquyenso.core.text import fold
 from chinhquyenso.opendata import datastore, selectors
-from chinhquyenso.opendata.models import Dataset, DatasetStatus, Resource, Tag, Theme
+from chinhquyenso.opendata.models import Dataset, DatasetStatus, Licence, Resource, Tag, Theme
 from chinhquyenso.opendata.services import datasets as dataset_services
 from chinhquyenso.opendata.services import resources as resource_services
 from chinhquyenso.org.models import Agency
@@ -91,6 +91,10 @@ CKAN_FIELD_OF = {
 WRITE_NEEDS_TOKEN = (
     "Thao tác ghi dữ liệu cần khóa API của cơ quan công bố, gửi trong tiêu đề Authorization (hoặc X-CKAN-API-Key)."
 )
+WITHDRAW_NEEDS_LEADER_TOKEN = (
+    "Khóa API này không được rút bộ dữ liệu: chỉ khóa có quyền lãnh đạo của cơ quan công bố, do quản trị tỉnh "
+    "cấp, mới rút được (hoặc lãnh đạo cơ quan rút trên trang quản lý dữ liệu mở)."
+)
 SEARCH_FIELDS_HINT = ", ".join(FACET_FIELDS)
 
 
@@ -119,14 +123,17 @@ class Call:
 class Action:
     function: Callable[[Call], Any]
     writes: bool
+    # What the action does, in Vietnamese: the public API guide's line (views.api_help) and help_show's
+    # answer. One text for both, so the guide lists exactly the actions that answer.
+    summary: str
 
 
 ACTIONS: dict[str, Action] = {}
 
 
-def action(*, writes: bool = False):
+def action(summary: str, *, writes: bool = False):
     def register(function):
-        ACTIONS[function.__name__] = Action(function, writes)
+        ACTIONS[function.__name__] = Action(function, writes, summary)
         return function
 
     return register
@@ -387,7 +394,7 @@ def _written(dataset: Dataset) -> dict:
 # ---------------------------------------------------------------- reads
 
 
-@action()
+@action("Thông tin cổng dữ liệu (phiên bản CKAN tương thích).")
 def status_show(call: Call) -> dict:
     province = settings.CQS["PROVINCE_NAME"]
     return {
@@ -401,7 +408,18 @@ def status_show(call: Call) -> dict:
     }
 
 
-@action()
+@action("Mô tả một hành động của API này: name (tên hành động).")
+def help_show(call: Call) -> str:
+    """CKAN answers with the action's docstring (the envelope's `help` links here); ours are developer notes
+    in English, so the caller gets the action's Vietnamese summary, the text of the public API guide."""
+    name = _required(call, "name")
+    entry = ACTIONS.get(name)
+    if entry is None:
+        raise NotFound(field="name")
+    return entry.summary
+
+
+@action("Danh sách mã các bộ dữ liệu đã công bố: limit, offset.")
 def package_list(call: Call) -> list[str]:
     """Names of the public datasets, by name: what harvesters (ckanapi dump --all) walk."""
     limit = _int(call, "limit", 0)
@@ -411,7 +429,7 @@ def package_list(call: Call) -> list[str]:
     return list(names[start : start + limit] if limit else names[start:])
 
 
-@action()
+@action("Thông tin một bộ dữ liệu và các tài nguyên của nó: id (số hoặc mã bộ dữ liệu).")
 def package_show(call: Call) -> dict:
     return _shown(selectors.dataset_for(call.viewer, _required(call, "id")))
 
@@ -480,7 +498,9 @@ def _facet_fields(call: Call) -> list[str]:
     return list(dict.fromkeys(fields))
 
 
-@action()
+@action(
+    "Tìm bộ dữ liệu: q, fq (organization, groups, tags, res_format, license_id), rows, start, sort, facet.field.",
+)
 def package_search(call: Call) -> dict:
     q = _text(call, "q")
     if q in ("*:*", "*"):
@@ -551,7 +571,7 @@ def _public_count(relation: str):
     return Count(f"{relation}", filter=Q(**{f"{relation}__status": DatasetStatus.PUBLIC}), distinct=True)
 
 
-@action()
+@action("Các cơ quan có bộ dữ liệu đã công bố: all_fields, sort, limit, offset.")
 def organization_list(call: Call) -> list:
     """The agencies that publish: those with at least one public dataset (a dissolved agency's
     datasets keep their organization)."""
@@ -582,7 +602,7 @@ def _first_datasets(filters: dict[str, list[str]]) -> tuple[int, list[dict]]:
     return found.count, [package_dict(dataset) for dataset in prefetch(list(found.results))]
 
 
-@action()
+@action("Thông tin một cơ quan công bố: id (mã cơ quan), include_datasets.")
 def organization_show(call: Call) -> dict:
     agency = _agency(_required(call, "id"))
     count, packages = _first_datasets({"organization": [agency.code]})
@@ -592,7 +612,7 @@ def organization_show(call: Call) -> dict:
     return result
 
 
-@action()
+@action("Các lĩnh vực dữ liệu: all_fields, sort, limit, offset.")
 def group_list(call: Call) -> list:
     themes = Theme.objects.annotate(package_count=_public_count("datasets"))
     wanted = _text_list(call, "groups")
@@ -604,7 +624,7 @@ def group_list(call: Call) -> list:
     )
 
 
-@action()
+@action("Thông tin một lĩnh vực dữ liệu: id (mã lĩnh vực), include_datasets.")
 def group_show(call: Call) -> dict:
     ref = _required(call, "id")
     theme = Theme.objects.filter(code=ref).first()
@@ -619,7 +639,7 @@ def group_show(call: Call) -> dict:
     return result
 
 
-@action()
+@action("Các từ khóa của bộ dữ liệu đã công bố: query (đầu từ, gõ có hoặc không dấu), all_fields.")
 def tag_list(call: Call) -> list:
     """The keywords of public datasets (a draft's keywords are not published yet); `query` matches
     the beginning of their words however typed (with or without diacritics). Vocabularies do not
@@ -634,17 +654,43 @@ def tag_list(call: Call) -> list:
     return list(tags.values_list("name", flat=True))
 
 
+def license_dict(licence: Licence) -> dict:
+    """A licence as CKAN's license_list writes one. Ours are data licences; the conformance keys say what
+    CKAN's do for an open licence (`open` marks those), the others were not reviewed here."""
+    return {
+        "id": licence.code,
+        "title": licence.title,
+        "url": licence.url,
+        "status": "active",
+        "family": "",
+        "maintainer": "",
+        "domain_content": False,
+        "domain_data": True,
+        "domain_software": False,
+        "is_generic": False,
+        "is_okd_compliant": licence.open,
+        "is_osi_compliant": False,
+        "od_conformance": "approved" if licence.open else "not reviewed",
+        "osd_conformance": "not reviewed",
+    }
+
+
+@action("Các giấy phép dữ liệu dùng được cho bộ dữ liệu (mã là license_id khi tạo, sửa bộ dữ liệu).")
+def license_list(call: Call) -> list:
+    return [license_dict(licence) for licence in Licence.objects.all()]
+
+
 def _resource(call: Call, key: str = "id") -> Resource:
     return selectors.resource_for(call.viewer, _record_id(_required(call, key), key))
 
 
-@action()
+@action("Thông tin một tài nguyên (tệp) của bộ dữ liệu: id.")
 def resource_show(call: Call) -> dict:
     resource = _resource(call)
     return resource_dict(resource, resource.dataset)
 
 
-@action()
+@action("Truy vấn bảng dữ liệu của một tài nguyên CSV/XLSX: resource_id, filters, q, limit, offset, sort, fields.")
 def datastore_search(call: Call) -> dict:
     resource = _resource(call, "resource_id")
     if not resource.datastore_active:
@@ -806,7 +852,7 @@ def _same_owner(call: Call, dataset: Dataset) -> None:
         raise DomainError("Không chuyển được bộ dữ liệu sang cơ quan khác qua API.", "owner_org")
 
 
-@action(writes=True)
+@action("Tạo bộ dữ liệu, gửi lãnh đạo cơ quan duyệt (cần khóa API của cơ quan).", writes=True)
 def package_create(call: Call) -> dict:
     """A new dataset of the token's agency, sent for its leader's approval (the officers' pages): it is
     public only once approved, so a token alone never publishes."""
@@ -839,28 +885,32 @@ def _updated(call: Call, *, partial: bool) -> dict:
     return _written(dataset)
 
 
-@action(writes=True)
+@action("Sửa toàn bộ thông tin bộ dữ liệu; trường không gửi trở về mặc định (cần khóa API).", writes=True)
 def package_update(call: Call) -> dict:
     """CKAN's full replace: a field left out returns to its default (resources stay: use resource_delete)."""
     return _updated(call, partial=False)
 
 
-@action(writes=True)
+@action("Sửa một số trường của bộ dữ liệu, giữ các trường khác (cần khóa API).", writes=True)
 def package_patch(call: Call) -> dict:
     return _updated(call, partial=True)
 
 
-@action(writes=True)
+@action("Rút bộ dữ liệu khỏi công bố, giữ hồ sơ và lịch sử: id, reason (cần khóa API cấp quyền lãnh đạo).", writes=True)
 def package_delete(call: Call) -> None:
     """CKAN's delete is our withdrawal: the record and its page stay (state "deleted"), its files go offline."""
     actor = call.actor()
     dataset = selectors.dataset_for(call.viewer, _required(call, "id"))
     reason = _text(call, "reason") or "Rút qua API CKAN (package_delete)."
-    dataset_services.withdraw(dataset, actor=actor, reason=reason)
+    try:
+        dataset_services.withdraw(dataset, actor=actor, reason=reason)
+    except PermissionDenied:
+        # The service's message speaks to a person; a system needs to know which key would do.
+        raise PermissionDenied(WITHDRAW_NEEDS_LEADER_TOKEN, "id") from None
     return None
 
 
-@action(writes=True)
+@action("Thêm tài nguyên: tải tệp lên trong trường upload (cần khóa API).", writes=True)
 def resource_create(call: Call) -> dict:
     actor = call.actor()
     dataset = selectors.dataset_for(call.viewer, _required(call, "package_id"))
@@ -889,7 +939,7 @@ def resource_create(call: Call) -> dict:
     return resource_dict(resource, resource.dataset)
 
 
-@action(writes=True)
+@action("Thay tệp (cùng định dạng), đổi tên, mô tả của tài nguyên (cần khóa API).", writes=True)
 def resource_update(call: Call) -> dict:
     """A new file (upload, multipart) and/or a new name, description for the resource; its address and id
     stay. Unlike CKAN's full replace, a field left out keeps its value, and the keys a resource_show result
@@ -924,7 +974,7 @@ def resource_update(call: Call) -> dict:
     return resource_dict(resource, resource.dataset)
 
 
-@action(writes=True)
+@action("Xóa một tài nguyên khỏi bộ dữ liệu (cần khóa API).", writes=True)
 def resource_delete(call: Call) -> None:
     actor = call.actor()
     resource_services.delete_resource(_resource(call), actor=actor)

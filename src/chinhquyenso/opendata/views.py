@@ -22,7 +22,7 @@ from django.urls import reverse
 from chinhquyenso.core import charts, params
 from chinhquyenso.core.errors import NotFound
 from chinhquyenso.core.text import fold, format_number, nfc
-from chinhquyenso.opendata import datastore, selectors
+from chinhquyenso.opendata import ckan, datastore, selectors
 from chinhquyenso.opendata.labels import version_label
 from chinhquyenso.opendata.models import Dataset, DatasetStatus, Resource, ResourceFormat
 from chinhquyenso.org.models import Level
@@ -398,25 +398,11 @@ def figures(request):
 
 # ---------------------------------------------------------------- API guide
 
-ACTIONS = [
-    ("status_show", "Thông tin cổng dữ liệu (phiên bản CKAN tương thích)."),
-    ("package_list", "Danh sách mã các bộ dữ liệu đã công bố."),
-    (
-        "package_search",
-        "Tìm bộ dữ liệu: q, fq (organization, groups, tags, res_format, license_id), rows, start, sort.",
-    ),
-    ("package_show", "Thông tin một bộ dữ liệu và các tài nguyên của nó (id hoặc mã)."),
-    ("organization_list", "Các cơ quan công bố dữ liệu."),
-    ("group_list", "Các lĩnh vực dữ liệu."),
-    ("tag_list", "Các từ khóa."),
-    ("license_list", "Các giấy phép dữ liệu."),
-    ("resource_show", "Thông tin một tài nguyên."),
-    ("datastore_search", "Truy vấn bảng dữ liệu của một tài nguyên CSV/XLSX: filters, q, limit, offset, sort, fields."),
-    ("package_create", "Tạo bộ dữ liệu (cần khóa API của cơ quan; chờ lãnh đạo duyệt)."),
-    ("package_update", "Sửa bộ dữ liệu (cần khóa API)."),
-    ("resource_create", "Thêm tài nguyên, tải tệp lên (cần khóa API)."),
-    ("resource_update", "Thay tệp (cùng định dạng), đổi tên, mô tả của tài nguyên (cần khóa API)."),
-]
+
+def api_actions(*, writes: bool) -> list[tuple[str, str]]:
+    """(name, what it does) of the actions the API answers that read (or write): the API's own registry
+    (ckan.ACTIONS), so the guide never names an action that does not exist nor leaves one out."""
+    return [(name, entry.summary) for name, entry in ckan.ACTIONS.items() if entry.writes == writes]
 
 
 def api_help(request):
@@ -426,7 +412,8 @@ def api_help(request):
         "opendata/api_help.html",
         {
             "site": site,
-            "actions": ACTIONS,
+            "read_actions": api_actions(writes=False),
+            "write_actions": api_actions(writes=True),
             "search_url": reverse("opendata:search"),
             "curl_search": f"curl '{site}/api/3/action/package_search?q=nong+nghiep&rows=5'",
             "curl_show": f"curl '{site}/api/3/action/package_show?id=<mã-bộ-dữ-liệu>'",

@@ -1,7 +1,7 @@
 """`cqs api-token …`: API tokens of the systems that write through the CKAN Action API
 (opendata.ckan), one agency each (accounts.ApiToken).
 
-    cqs api-token issue --agency MÃ_CƠ_QUAN --name "TÊN HỆ THỐNG"
+    cqs api-token issue --agency MÃ_CƠ_QUAN --name "TÊN HỆ THỐNG" [--role leader]
     cqs api-token list [--agency MÃ_CƠ_QUAN]
     cqs api-token revoke ĐẦU_MÃ_HOẶC_SỐ
 
@@ -12,6 +12,10 @@ unlock-login`), so the command calls them with `by_operator="cqs api-token"`, th
 past that check. The audit trail ("api_token.issue", "api_token.revoke") names the command as the
 actor. A string given as `actor` is still refused, so the check for users is unchanged.
 
+A token acts as a counter officer of its agency unless issued with `--role leader`: the system then
+decides as the agency's leader does (withdraws a dataset through CKAN's package_delete). The role is in
+the audit record and in `list`.
+
 The secret is printed once, by `issue`, and never stored (only its SHA-256); `list` shows the key's
 first characters (`key_prefix`), never the secret or its hash. `revoke` takes that prefix (with or
 without "cqs_") or the token's number from `list`.
@@ -21,7 +25,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from chinhquyenso.accounts import services
-from chinhquyenso.accounts.models import ApiToken
+from chinhquyenso.accounts.models import ApiToken, Role
 from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.management.base import BaseCommand
 
@@ -51,6 +55,13 @@ class Command(BaseCommand):
             required=True,
             help="Tên hệ thống dùng khóa, ví dụ «Phần mềm quản lý hộ tịch».",
         )
+        issue.add_argument(
+            "--role",
+            choices=[role.value for role in services.API_TOKEN_ROLES],
+            default=Role.COUNTER_OFFICER.value,
+            help="Vai trò của hệ thống trong cơ quan: counter_officer (mặc định: soạn, sửa, gửi duyệt) hoặc "
+            "leader (như lãnh đạo cơ quan: rút bộ dữ liệu qua package_delete). Việc cấp được ghi nhật ký.",
+        )
         listing = actions.add_parser(
             "list", help="Liệt kê các khóa API (không bao giờ in khóa).", description="Liệt kê các khóa API đã cấp."
         )
@@ -69,7 +80,7 @@ class Command(BaseCommand):
     def handle(self, *args, action, **options):
         return getattr(self, f"handle_{action}")(**options)
 
-    def handle_issue(self, *, agency, system_name, **options):
+    def handle_issue(self, *, agency, system_name, role, **options):
         from chinhquyenso.org.models import Agency
 
         found = Agency.objects.filter(code=agency).first()
@@ -78,15 +89,22 @@ class Command(BaseCommand):
         if not found.is_current:
             raise CommandError(f"Cơ quan «{found.name}» (mã {agency}) đã hết hiệu lực; không cấp khóa cho cơ quan này.")
         try:
-            token, secret = services.issue_api_token(agency=found, name=system_name, by_operator=OPERATOR)
+            token, secret = services.issue_api_token(agency=found, name=system_name, by_operator=OPERATOR, role=role)
         except DomainError as error:
             raise CommandError(error.message) from None
-        self.stdout.write(f"Đã cấp khóa API số {token.pk} cho «{token.name}» của {found.name} ({found.code}).")
+        self.stdout.write(
+            f"Đã cấp khóa API số {token.pk} cho «{token.name}» của {found.name} ({found.code}), "
+            f"vai trò {Role(role).label.lower()}."
+        )
         self.stdout.write("Khóa chỉ hiện MỘT LẦN, hệ thống không lưu lại và không in lại được; hãy lưu ngay:")
         self.stdout.write(secret)
 
     def handle_list(self, *, agency, **options):
-        tokens = ApiToken.objects.select_related("agency").order_by("agency__code", "created_at", "pk")
+        tokens = (
+            ApiToken.objects.select_related("agency")
+            .prefetch_related("user__memberships")
+            .order_by("agency__code", "created_at", "pk")
+        )
         if agency:
             tokens = tokens.filter(agency__code=agency)
         rows = [
@@ -94,6 +112,7 @@ class Command(BaseCommand):
                 str(token.pk),
                 token.name,
                 token.agency.code,
+                Role(services.api_token_role(token)).label,
                 f"cqs_{token.key_prefix}…",
                 _when(token.created_at),
                 _when(token.revoked_at) if token.revoked_at else "đang dùng",
@@ -103,7 +122,9 @@ class Command(BaseCommand):
         if not rows:
             self.stdout.write("Chưa có khóa API nào" + (f" của cơ quan mã «{agency}»." if agency else "."))
             return
-        self.stdout.write("\t".join(["Số", "Tên hệ thống", "Mã cơ quan", "Đầu mã", "Cấp lúc", "Thu hồi lúc"]))
+        self.stdout.write(
+            "\t".join(["Số", "Tên hệ thống", "Mã cơ quan", "Vai trò", "Đầu mã", "Cấp lúc", "Thu hồi lúc"])
+        )
         for row in rows:
             self.stdout.write("\t".join(row))
 
