@@ -8,8 +8,10 @@ On a fresh database: the demo province's agencies and catalog, the indicator reg
 vocabularies, then --dossiers synthetic dossiers over one year (bench_indicators.load_dossiers, untimed)
 and their facts (rebuild_facts, untimed). Then it times:
 
-* the first `refresh_live_datasets()`: creates the five live datasets (public, as the system) and
-  writes every table as CSV + XLSX + DataStore — time and peak Python memory (tracemalloc);
+* the first `refresh_live_datasets()`: creates the live datasets (public, as the system) and
+  writes every table as CSV + XLSX + DataStore — time and peak Python memory (tracemalloc); the pest
+  densities are skipped here (no trap in this province: nobody issues the pest bulletin) — their queries
+  are those of bench_pests_density.py (docs/benchmarks.md §20), one set per district over the 24 months;
 * a second refresh with nothing changed (each table rebuilt and compared, nothing written);
 * each generator's `build` alone;
 * the limits: the bare aggregate SQL of the largest generator query (monthly dossier counts per agency
@@ -99,7 +101,7 @@ def run(args) -> None:
     first = time.perf_counter() - t0
     _, first_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    assert sorted(done["refreshed"]) == sorted(live.GENERATORS), done
+    assert sorted(done["refreshed"]) == sorted(set(live.GENERATORS) - {"mat-do-sinh-vat-gay-hai"}), done
     files = Resource.objects.filter(dataset__generator__gt="").count()
     rows = {r.dataset.generator: r.row_count for r in Resource.objects.filter(format="CSV").select_related("dataset")}
 
@@ -139,7 +141,11 @@ def run(args) -> None:
         c.table(
             ["measure", "median", "vs limit"],
             [
-                [f"first refresh: 5 datasets created, {files} files + DataStore", f"{first:.2f} s", ""],
+                [
+                    f"first refresh: {len(done['refreshed'])} datasets created, {files} files + DataStore",
+                    f"{first:.2f} s",
+                    "",
+                ],
                 ["refresh with nothing changed (first of them)", f"{second:.2f} s", ""],
                 ["refresh with nothing changed (median)", f"{again:.2f} s", ""],
                 *[

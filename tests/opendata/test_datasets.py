@@ -4,6 +4,7 @@ checks on metadata (each refusal names its field, in Vietnamese), and who may do
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 
 import pytest
@@ -333,3 +334,52 @@ def test_loading_the_vocabularies_again_keeps_the_provinces_edits(db):
     assert Theme.objects.get(code="y-te").name == "Y tế và dân số"
     assert Theme.objects.count() == 12 and Licence.objects.filter(is_default=True).count() == 1
     assert Theme.objects.get(code="nong-nghiep").eu_theme == "AGRI"
+
+
+# ---------------------------------------------------------------- the province's default licence
+
+
+def test_the_database_allows_one_default_licence(licences_and_themes):
+    from django.db import IntegrityError, transaction
+
+    assert Licence.objects.filter(is_default=True).count() == 1
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Licence.objects.filter(code="cc0-1.0").update(is_default=True)
+
+
+def test_choosing_another_default_in_the_admin_clears_the_previous_one(licences_and_themes, admin_user, client):
+    cc0 = Licence.objects.get(code="cc0-1.0")
+    client.force_login(admin_user)
+    response = client.post(
+        f"/quan-tri/opendata/licence/{cc0.pk}/change/",
+        {"code": cc0.code, "title": cc0.title, "url": cc0.url, "is_default": "on", "open": "on"},
+    )
+    assert response.status_code == 302, re.findall(r"errorlist[^>]*>(.*?)</ul>", response.content.decode(), re.S)
+    assert list(Licence.objects.filter(is_default=True).values_list("code", flat=True)) == ["cc0-1.0"]
+    cleared = AuditRecord.objects.filter(
+        action="opendata.licence.update", object_id=str(Licence.objects.get(code="cc-by-4.0").pk)
+    )
+    assert cleared.exists()
+
+
+def test_new_datasets_and_live_datasets_take_the_provinces_default_licence(
+    licences_and_themes, province, officers, birth_procedure, registry
+):
+    from chinhquyenso.opendata import live
+
+    live.refresh_live_datasets(only=["thu-tuc-hanh-chinh"])
+    generated = Dataset.objects.get(generator="thu-tuc-hanh-chinh")
+    assert generated.licence.code == "cc-by-4.0"  # the shipped default
+    Licence.objects.update(is_default=False)
+    Licence.objects.filter(code="cc0-1.0").update(is_default=True)  # as the admin does, in one transaction
+
+    drafted = datasets.create_dataset(
+        actor=officers["tu_phap"]["specialist"],
+        agency=province["tu_phap"],
+        fields={"title": "Danh sách tổ chức hành nghề công chứng"},
+    )
+    assert drafted.licence.code == "cc0-1.0"
+    live.refresh_live_datasets(only=["thu-tuc-hanh-chinh"])
+    generated.refresh_from_db()
+    assert generated.licence.code == "cc0-1.0"  # the live dataset follows the province's choice
+    assert generated.versions.order_by("-number").first().action == "update"

@@ -3,12 +3,13 @@ open-data measures: seed 001's 179/188 reads 95.2% (the seed printed 94,2%, a ty
 behind numerator and denominator are listed by opendata.figures."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
-from chinhquyenso.core.registry import INDICATOR_MEASURES, JOBS
+from chinhquyenso.core.registry import DASHBOARD_TILES, INDICATOR_MEASURES, JOBS
 from chinhquyenso.core.text import fold
 from chinhquyenso.indicators.periods import Period
 from chinhquyenso.indicators.selectors import PROVINCE, compute, find_unit
@@ -96,3 +97,22 @@ def test_registrations():
     assert "opendata" in dict(INDICATOR_MEASURES.items())
     assert JOBS.get("refresh_open_data").task == "chinhquyenso.opendata.jobs.refresh_open_data"
     assert timezone.localdate()  # the measure reads today's figure for a period not over
+
+
+def test_the_dashboard_shows_the_publishing_share(seed_province, registry, admin_user, client):
+    assert [code for code, _ in DASHBOARD_TILES.get("opendata").tiles] == ["opendata_publishing_share"]
+    client.force_login(admin_user)
+    html = client.get("/dieu-hanh/", {"ky": "2024-M09"}).content.decode()
+    found = re.search(r'<li class="tile" id="o-opendata_publishing_share">(.*?)</li>', html, flags=re.S)
+    assert found, "the open-data tile is missing"
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(1))).strip()
+    assert text.startswith("Cơ quan cung cấp dữ liệu mở 95,2% 179/188"), text
+
+
+def test_a_report_snapshot_carries_the_publishing_share(seed_province, registry):
+    from chinhquyenso.reports.services import take_snapshot
+
+    snapshot = take_snapshot(Period("range", dt.date(2024, 1, 1), dt.date(2024, 9, 30)))
+    share = snapshot["indicators"]["opendata_publishing_share"]
+    assert (share["numerator"], share["denominator"], share["display"]) == (179, 188, "95,2%")
+    assert share["fraction"] == "179/188 cơ quan"

@@ -105,7 +105,7 @@ def test_no_published_dossier_count_is_small_and_no_total_is_published(dossier_f
 def test_quarterly_rates_are_published_only_from_published_months(dossier_facts, registry):
     start, end = dt.date(2025, 1, 1), dt.date(2025, 6, 30)
     [months] = live.build_dossiers(start, end)
-    [quarters] = live.build_indicators(start, end)
+    quarters, _province = live.build_indicators(start, end)
     header = months.header
     by_agency_quarter: dict = {}
     for row in months.rows:

@@ -3,6 +3,7 @@ audited like other administration edits ("opendata.<model>.create|update|delete"
 their resources change only through opendata.services (versions, approval), so they are read-only
 here."""
 
+from django import forms
 from django.contrib import admin
 
 from chinhquyenso.core import audit
@@ -28,11 +29,41 @@ class AuditedAdmin(admin.ModelAdmin):
         return False  # datasets keep their licence, themes and keywords; edit the name instead
 
 
+class LicenceForm(forms.ModelForm):
+    class Meta:
+        model = Licence
+        fields = "__all__"
+
+    def _get_validation_exclusions(self):
+        # Ticking "mặc định" on another licence is how the province changes its default: the admin clears
+        # the previous one when saving (LicenceAdmin.save_model), so the one-default index is not a form
+        # error here; the database still refuses two defaults written any other way.
+        return super()._get_validation_exclusions() | {"is_default"}
+
+
 @admin.register(Licence)
 class LicenceAdmin(AuditedAdmin):
+    """The province's licences; exactly one is the default new datasets take."""
+
+    form = LicenceForm
     list_display = ["code", "title", "is_default", "open"]
     list_filter = ["is_default", "open"]
     search_fields = ["code", "title"]
+
+    def save_model(self, request, obj, form, change):
+        # The admin's change view runs in one transaction: the previous default is cleared (and audited)
+        # together with this save, or not at all.
+        if obj.is_default:
+            previous = Licence.objects.select_for_update().filter(is_default=True).exclude(pk=obj.pk)
+            for licence in previous:
+                Licence.objects.filter(pk=licence.pk).update(is_default=False)
+                audit.record(
+                    actor=request.user,
+                    action="opendata.licence.update",
+                    obj=licence,
+                    after={"fields": ["is_default"], "via": "admin", "default": obj.code},
+                )
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Theme)

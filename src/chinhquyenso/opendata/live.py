@@ -17,8 +17,16 @@ Generators publish aggregates only, never a person's row. Counts derived from pe
   recomputed from a total; the one thing a published part and its whole reveal is their difference
   (received offline = received − online), so a part is hidden too when that difference is itself
   small;
-- derived figures (the quarterly rates and 766 score) are published only where every monthly count
-  they are computed from passes the rule, so they carry nothing the counts table hides."""
+- derived figures (the quarterly rates, the 766 score and its group scores) are published only where
+  every monthly count they are computed from passes the rule, so they carry nothing the counts table
+  hides; any other indicator value counted over people (its count unit is not in the entry's
+  "counts_not_about_people") only where its numerator, denominator and their difference pass it.
+
+Pest surveillance densities are insects counted in traps and officers' field surveys: no person's
+data, so no small-cell rule; only the means are published, never a survey (which names its officer).
+Their publisher is the agency issuing the province's weekly pest bulletin, found from the stations'
+data ("pest_bulletin_issuer"). An entry without "licence" takes the province's default licence, and
+follows it when the province changes it."""
 
 from __future__ import annotations
 
@@ -38,7 +46,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from chinhquyenso.core.calendar import LOCAL_TZ
-from chinhquyenso.indicators.models import DossierMonthFact
+from chinhquyenso.indicators.models import DossierMonthFact, Indicator
 from chinhquyenso.indicators.periods import Period, quarter, shift_month
 from chinhquyenso.opendata.figures import publishing_figures
 from chinhquyenso.opendata.models import Dataset, DatasetStatus
@@ -321,6 +329,8 @@ RATES = {
     "Tỷ lệ hồ sơ tiếp nhận đã số hóa (%)": ("received_digitized", "received"),
     "Tỷ lệ hồ sơ trả kết quả điện tử (%)": ("finished_electronic", "finished"),
 }
+INDEX766 = "Điểm Bộ chỉ số 766"
+EGOV_COMPLETE = "Hoàn thiện chính quyền điện tử (tháng cuối quý)"
 
 
 def quarters(start: dt.date, end: dt.date) -> list[Period]:
@@ -331,22 +341,96 @@ def quarters(start: dt.date, end: dt.date) -> list[Period]:
     return out
 
 
-def build_indicators(start: dt.date, end: dt.date) -> list[Table]:
-    """Per agency (as it stood at the quarter's end: its predecessors' dossiers count for it) and
-    quarter: the 766 score and four dossier rates, each only where every monthly count it is made of
-    passes the small-cell rule (so it reveals nothing the counts table hides)."""
-    from chinhquyenso.indicators.assessments import index766_codes, rule_groups, score_index766
-    from chinhquyenso.indicators.selectors import compute, units_at
+def entry_of(generator: str) -> dict:
+    """The catalog entry of a generator (its settings: which indicators to publish…)."""
+    return next((entry for entry in catalog() if entry["generator"] == generator), {})
 
+
+def reveals_small_cell(value, exempt_units) -> bool:
+    """Whether publishing an indicator value would reveal a count between 1 and the limit − 1: its
+    numerator, its denominator or (for a share) their difference. Values counted over things that are
+    not people (the catalog entry's "counts_not_about_people": procedures, documents, agencies…)
+    are exempt; anything else counted is treated as personal."""
+    if value is None or value.value is None or value.count_unit in exempt_units:
+        return False
+    limit = small_cell()
+    parts = [value.numerator, value.denominator]
+    if value.value_type == Indicator.ValueType.RATIO and None not in parts:
+        parts.append(value.denominator - value.numerator)
+    return any(part is not None and 0 < part < limit for part in parts)
+
+
+def _number(value) -> str:
+    """An indicator value as a plain cell: a rounded number (decimal point), "Có"/"Không" for a
+    yes-or-no indicator; "" without a value."""
+    if value is None or value.value is None:
+        return ""
+    if value.value_type == Indicator.ValueType.BOOLEAN:
+        return "Có" if value.value else "Không"
+    return str(value.rounded)
+
+
+def _points(points: Decimal) -> str:
+    return str(points.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def build_indicators(start: dt.date, end: dt.date) -> list[Table]:
+    """Per agency (as it stood at the quarter's end: its predecessors' data count for it) and
+    quarter: the 766 score and the score of each of its groups, four dossier rates, the
+    e-government criteria (assessed on the quarter's last month, as indicators.assessments does)
+    and the other indicators the catalog entry lists; and one province-wide table. A dossier rate,
+    the 766 score and its groups are published only where every monthly count they are made of
+    passes the small-cell rule (so they reveal nothing the counts table hides); any value counted
+    over people is published only when its own numerator, denominator and difference pass it."""
+    from chinhquyenso.indicators.assessments import (
+        egov_completion,
+        index766,
+        index766_codes,
+        rule_groups,
+        score_index766,
+    )
+    from chinhquyenso.indicators.models import EGovCriterion
+    from chinhquyenso.indicators.selectors import PROVINCE, active_indicators, compute, units_at
+
+    settings_ = entry_of("chi-so-chuyen-doi-so")
+    exempt = set(settings_.get("counts_not_about_people", []))
+    agency_codes = list(settings_.get("agency_indicators", []))
+    province_codes = list(settings_.get("province_indicators", []))
     periods = quarters(start, end)
     months = dossier_months(periods[0].start, periods[-1].end) if periods else {}
     groups = rule_groups()
-    codes = index766_codes()  # only what the score needs: the rates come from the monthly counts
-    header = ["Mã cơ quan", "Cơ quan", "Quý", "Điểm Bộ chỉ số 766", *RATES, NOTE]
-    rows = []
+    codes = index766_codes() | set(agency_codes) | set(province_codes)
+    names = {indicator.code: indicator for indicator in active_indicators(codes)}
+    agency_codes = [code for code in agency_codes if code in names]
+    province_codes = [code for code in province_codes if code in names]
     limit = small_cell()
+    criteria = list(EGovCriterion.objects.filter(is_active=True).select_related("indicator").order_by("id"))
+
+    def titled(indicator) -> str:
+        return (
+            f"{indicator.name} (%)"
+            if indicator.unit == "%"
+            else f"{indicator.name} ({indicator.unit})".replace(" ()", "")
+        )
+
+    header = [
+        "Mã cơ quan",
+        "Cơ quan",
+        "Quý",
+        INDEX766,
+        *RATES,
+        *(f"Điểm nhóm {group.name} (tối đa {_points(group.max_points)})" for group in groups),
+        *(f"{criterion.name} (tháng cuối quý)" for criterion in criteria),
+        *([EGOV_COMPLETE] if criteria else []),
+        *(titled(names[code]) for code in agency_codes),
+        NOTE,
+    ]
+    rows = []
+    province_header = ["Quý", "Mã chỉ số", "Chỉ số", "Giá trị", "Đơn vị", "Tử số", "Mẫu số", NOTE]
+    province_rows = []
     for period in periods:
         computation = compute(period, codes=codes) if codes else None
+        completion = {a.unit.id: a for a in egov_completion(computation).agencies} if computation and criteria else {}
         in_quarter: dict[int, list[dict]] = defaultdict(list)
         for (agency_id, month), counts in months.items():
             if period.start <= month <= period.end:
@@ -354,7 +438,10 @@ def build_indicators(start: dt.date, end: dt.date) -> list[Table]:
         units = computation.units if computation else units_at(period)[0]
         for unit in sorted(units.values(), key=lambda u: (u.name, u.id)):
             cells = [counts for version in unit.versions for counts in in_quarter.get(version, [])]
-            if not cells:
+            own = computation.own.get(unit.id, {}) if computation else {}
+            extras = [own.get(code) for code in agency_codes]
+            assessed = completion.get(unit.id)
+            if not cells and assessed is None and all(value is None or value.value is None for value in extras):
                 continue
             sums = {name: sum(c[name] for c in cells) for name in DOSSIER_COUNTS}
             # A column is "clean" when none of its monthly cells (nor any part's complement) was hidden.
@@ -365,14 +452,254 @@ def build_indicators(start: dt.date, end: dt.date) -> list[Table]:
             rates = []
             for numerator, denominator in RATES.values():
                 rates.append("" if {numerator, denominator} & hidden else _rate(sums[numerator], sums[denominator]))
-            score = ""
-            if groups and not hidden:
-                result = score_index766(groups, computation.own.get(unit.id, {}), unit.name)
-                if result.scored_max:
-                    score = str(result.points.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
-            note = f"Để trống: có số đếm theo tháng nhỏ hơn {limit} trong số liệu dùng để tính" if hidden else ""
-            rows.append([unit.code, unit.name, period.code, score, *rates, note])
-    return [Table("theo-quy", "Chỉ số chính quyền số theo cơ quan và quý", header, rows)]
+            notes = []
+            score, group_points = "", [""] * len(groups)
+            if groups and computation:
+                # The agency's own figures (a district without its communes), as the counts table has them.
+                result = score_index766(groups, own, unit.name)
+                # A group with a value counted over few people stays empty, and so does the total (it and
+                # the other groups would give the group back).
+                small = [g for g in result.groups if any(reveals_small_cell(r.value, exempt) for r in g.rules)]
+                if not hidden and result.scored_max:
+                    score = "" if small else _points(result.points)
+                    group_points = [_points(g.points) if g.scored_max and g not in small else "" for g in result.groups]
+                if small and not hidden:
+                    notes.append(
+                        "Để trống điểm "
+                        + ", ".join(f"nhóm {g.group.name}" for g in small)
+                        + f" và tổng điểm: số đếm nhỏ hơn {limit}"
+                    )
+            if hidden:
+                notes.append(f"Để trống: có số đếm theo tháng nhỏ hơn {limit} trong số liệu dùng để tính")
+            criteria_cells, complete = [""] * len(criteria), ""
+            if assessed is not None:
+                by_code = {r.criterion.code: r for r in assessed.results}
+                small = [r for r in assessed.results if reveals_small_cell(r.value, exempt)]
+                for index, criterion in enumerate(criteria):
+                    found = by_code.get(criterion.code)
+                    if found is not None and found not in small:
+                        criteria_cells[index] = _number(found.value)
+                complete = "" if small else ("Có" if assessed.complete else "Không")
+                if small:
+                    notes.append(f"Tiêu chí chính quyền điện tử để trống: số đếm nhỏ hơn {limit}")
+            extra_cells = []
+            for value in extras:
+                if reveals_small_cell(value, exempt):
+                    extra_cells.append("")
+                    notes.append(f"{value.name}: để trống, số đếm nhỏ hơn {limit}")
+                else:
+                    extra_cells.append(_number(value))
+            rows.append(
+                [
+                    unit.code,
+                    unit.name,
+                    period.code,
+                    score,
+                    *rates,
+                    *group_points,
+                    *criteria_cells,
+                    *([complete] if criteria else []),
+                    *extra_cells,
+                    "; ".join(notes),
+                ]
+            )
+        if computation is None:
+            continue
+        if groups:
+            whole = index766(computation, PROVINCE)
+            clean = not any(reveals_small_cell(r.value, exempt) for g in whole.groups for r in g.rules)
+            province_rows.append(
+                [period.code, "index766", INDEX766, _points(whole.points) if clean else "", "điểm", "", "", ""]
+            )
+            for group in whole.groups:
+                value = _points(group.points) if clean and group.scored_max else ""
+                province_rows.append(
+                    [
+                        period.code,
+                        f"index766:{group.group.code}",
+                        f"Điểm nhóm {group.group.name}",
+                        value,
+                        "điểm",
+                        "",
+                        "",
+                        "",
+                    ]
+                )
+        for code in province_codes:
+            value = computation.get(code)
+            if value is None:
+                continue
+            indicator = names[code]
+            if reveals_small_cell(value, exempt):
+                cells, note = ["", "", ""], f"Để trống: số đếm nhỏ hơn {limit}"
+            else:
+                plain = [
+                    None if n is None else format(n.normalize(), "f") for n in (value.numerator, value.denominator)
+                ]
+                cells, note = [_number(value), plain[0] or "", plain[1] or ""], ""
+            province_rows.append(
+                [period.code, code, indicator.name, cells[0], indicator.unit, cells[1], cells[2], note]
+            )
+    return [
+        Table("theo-quy", "Chỉ số chính quyền số theo cơ quan và quý", header, rows),
+        Table("toan-tinh-theo-quy", "Chỉ số chính quyền số của toàn tỉnh theo quý", province_header, province_rows),
+    ]
+
+
+# ------------------------------------------------------------------ pest surveillance densities
+
+PEST_SOURCES = {"trap": "Bẫy đèn", "survey": "Điều tra đồng ruộng"}
+PEST_MEASURES = {
+    "per_trap_night": "Mật độ bẫy đèn",
+    "per_m2": "Mật độ điều tra",
+    "infestation_pct": "Tỷ lệ hại",
+}
+
+
+def finished_weeks(start: dt.date, end: dt.date) -> tuple[dt.date, int]:
+    """(the Monday of `start`'s week, how many whole weeks Monday–Sunday from it have ended by `end`):
+    the week of the pests' bulletin; the current week is published once its last night is over."""
+    first = start - dt.timedelta(days=start.weekday())
+    last_sunday = end - dt.timedelta(days=end.weekday() + 1)
+    return first, max(0, (last_sunday - first).days // 7 + 1)
+
+
+def pest_week_figures(coverage, first: dt.date, weeks: int) -> list:
+    """pests' Figures of each week from `first` for one area: the counts and surveys the area covers
+    night by night (pests' Coverage), in three GROUP BY queries over the whole span."""
+    from chinhquyenso.pests.models import SurveyObservation, TrapCount
+    from chinhquyenso.pests.selectors.densities import Figures
+
+    out = [Figures() for _ in range(weeks)]
+    last = first + dt.timedelta(days=7 * weeks - 1)
+
+    def week(day: dt.date) -> Figures:
+        return out[(day - first).days // 7]
+
+    q = coverage.trap_q(first, last)
+    if q is not None:
+        counts = TrapCount.objects.filter(q)
+        # A trap-night is a (station, night) with an accepted count: the stations counted on each night.
+        for night, stations in (
+            counts.values("night").annotate(n=Count("station", distinct=True)).values_list("night", "n")
+        ):
+            week(night).trap_nights += stations
+        for night, trap_class, total in (
+            counts.values("night", "trap_class_id")
+            .annotate(total=Sum("count"))
+            .values_list("night", "trap_class_id", "total")
+        ):
+            totals = week(night).trap_totals
+            totals[trap_class] = totals.get(trap_class, 0) + (total or 0)
+    observations = (
+        SurveyObservation.objects.filter(coverage.survey_q(first, last, prefix="survey__"))
+        .values("survey__surveyed_on", "organism_id")
+        .annotate(
+            density=Sum("density_per_m2"),
+            density_n=Count("density_per_m2"),
+            infestation=Sum("infestation_pct"),
+            infestation_n=Count("infestation_pct"),
+        )
+        .order_by()
+    )
+    for row in observations:
+        sums = week(row["survey__surveyed_on"]).survey.setdefault(row["organism_id"], [0, 0, 0, 0])
+        for index, name in enumerate(("density", "density_n", "infestation", "infestation_n")):
+            sums[index] += row[name] or 0
+    return out
+
+
+def pest_areas(end: dt.date) -> list[Agency]:
+    """The province's committee, then its districts as they stand on `end` (a district covers its
+    predecessors' communes too: pests.selectors.densities.area_of)."""
+    committees = Agency.objects.filter(kind__in=[AgencyKind.PROVINCE_COMMITTEE, AgencyKind.DISTRICT_COMMITTEE])
+    current = committees.valid_on(end)
+    return list(current.filter(kind=AgencyKind.PROVINCE_COMMITTEE, parent__isnull=True).order_by("id")[:1]) + list(
+        current.filter(kind=AgencyKind.DISTRICT_COMMITTEE).order_by("name", "id")
+    )
+
+
+def build_pest_densities(start: dt.date, end: dt.date) -> list[Table]:
+    """Per area (the province, each district), week (Monday–Sunday, as the weekly bulletin) and trap
+    class or surveyed organism: the densities the surveillance pages, the bulletin and
+    /api/pests/densities show (pests.selectors.densities: trap density = accepted counts ÷
+    trap-nights; survey density and infestation = means over the surveys that recorded them). Trap
+    counts are insects, not people; surveys are published only as these means and the number of
+    surveys behind each — never a survey, its officer or its field."""
+    from chinhquyenso.pests.models import Measure, Organism, TrapClass
+    from chinhquyenso.pests.selectors.densities import CommuneHistory, Coverage, area_of
+
+    header = [
+        "Mã địa bàn",
+        "Địa bàn",
+        "Tuần từ ngày",
+        "Đến ngày",
+        "Nguồn số liệu",
+        "Mã sinh vật",
+        "Sinh vật",
+        "Thiên địch",
+        "Chỉ tiêu",
+        "Giá trị",
+        "Đơn vị",
+        "Tổng số con vào bẫy",
+        "Số đêm-bẫy",
+        "Số phiếu điều tra",
+    ]
+    first, weeks = finished_weeks(start, end)
+    if not weeks:
+        return [Table("theo-tuan", "Mật độ sinh vật gây hại theo địa bàn và tuần", header, [])]
+    history = CommuneHistory()
+    by_area = [(area, pest_week_figures(Coverage(area_of(area), history), first, weeks)) for area in pest_areas(end)]
+    classes = TrapClass.objects.select_related("organism").in_bulk()
+    organisms = Organism.objects.in_bulk()
+    rows = []
+    for index in range(weeks):
+        monday = first + dt.timedelta(days=7 * index)
+        sunday = monday + dt.timedelta(days=6)
+        for area, figures in by_area:
+            week = figures[index]
+            place = [area.code, area.name, monday.isoformat(), sunday.isoformat()]
+            for pk in sorted(week.trap_totals, key=lambda pk: classes[pk].code):
+                trap_class = classes[pk]
+                enemy = bool(trap_class.organism_id and trap_class.organism.is_natural_enemy)
+                rows.append(
+                    [
+                        *place,
+                        PEST_SOURCES["trap"],
+                        trap_class.code,
+                        trap_class.name,
+                        "Có" if enemy else "Không",
+                        PEST_MEASURES[Measure.PER_TRAP_NIGHT],
+                        str(week.trap_value(pk)),
+                        Measure.PER_TRAP_NIGHT.label,
+                        week.trap_totals[pk],
+                        week.trap_nights,
+                        "",
+                    ]
+                )
+            for pk in sorted(week.survey, key=lambda pk: organisms[pk].code):
+                organism = organisms[pk]
+                density_n, infestation_n = week.survey[pk][1], week.survey[pk][3]
+                for measure, surveys in ((Measure.PER_M2, density_n), (Measure.INFESTATION_PCT, infestation_n)):
+                    value = week.survey_value(pk, measure)
+                    if value is None:
+                        continue
+                    rows.append(
+                        [
+                            *place,
+                            PEST_SOURCES["survey"],
+                            organism.code,
+                            organism.name,
+                            "Có" if organism.is_natural_enemy else "Không",
+                            PEST_MEASURES[measure],
+                            str(value),
+                            "%" if measure == Measure.INFESTATION_PCT else measure.label,
+                            "",
+                            "",
+                            surveys,
+                        ]
+                    )
+    return [Table("theo-tuan", "Mật độ sinh vật gây hại theo địa bàn và tuần", header, rows)]
 
 
 # ------------------------------------------------------------------ publishing figures
@@ -411,6 +738,7 @@ GENERATORS: dict[str, Generator] = {
     "thong-ke-phan-anh": Generator("Thống kê phản ánh, kiến nghị", build_feedback),
     "chi-so-chuyen-doi-so": Generator("Chỉ số chính quyền số và Bộ chỉ số 766", build_indicators),
     "cong-bo-du-lieu-mo": Generator("Tình hình cung cấp dữ liệu mở", build_publishing),
+    "mat-do-sinh-vat-gay-hai": Generator("Mật độ sinh vật gây hại theo địa bàn và tuần", build_pest_densities),
 }
 
 
@@ -428,11 +756,20 @@ def coverage(rule, today: dt.date) -> tuple[dt.date | None, dt.date]:
     return dt.date(year, month, 1), today
 
 
-def publisher(rule: str) -> Agency | None:
-    """The agency named by code (its current version), or the province's current committee."""
+def publisher(rule: str, today: dt.date | None = None) -> Agency | None:
+    """The agency named by code (its current version); "province_committee": the province's current
+    committee; "pest_bulletin_issuer": the agency that issues the province's weekly pest bulletin
+    (pests.services.bulletins.issuers_for — the plant-protection agency following every trap and
+    survey point, from the stations' data), None until a station has one."""
     current = Agency.objects.current().order_by("id")
     if rule == "province_committee":
         return current.filter(kind=AgencyKind.PROVINCE_COMMITTEE, parent__isnull=True).first()
+    if rule == "pest_bulletin_issuer":
+        from chinhquyenso.pests.services.bulletins import issuers_for
+
+        province = current.filter(kind=AgencyKind.PROVINCE_COMMITTEE, parent__isnull=True).first()
+        issuers = issuers_for(province, today or timezone.localdate()) if province else []
+        return issuers[0] if issuers else None
     return current.filter(code=rule).first()
 
 
@@ -448,7 +785,7 @@ def refresh_live_datasets(today: dt.date | None = None, only: list[str] | None =
         key = entry["generator"]
         if only and key not in only:
             continue
-        agency = publisher(entry["publisher"])
+        agency = publisher(entry["publisher"], today)
         if agency is None:
             done["skipped"].append(f"{key}: không có cơ quan công bố")
             continue
@@ -459,7 +796,8 @@ def refresh_live_datasets(today: dt.date | None = None, only: list[str] | None =
             "description": entry["description"],
             "themes": entry["themes"],
             "tags": entry["tags"],
-            "licence": entry["licence"],
+            # None: the province's default licence (Licence.is_default, the province's choice as data).
+            "licence": entry.get("licence"),
             "frequency": entry["frequency"],
             "temporal_start": start,
             "spatial": f"Tỉnh {settings.CQS['PROVINCE_NAME']}",

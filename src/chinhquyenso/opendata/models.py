@@ -10,14 +10,24 @@ opendata.services; see docs/opendata.md."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
+
+LICENCE_CODE = RegexValidator(
+    r"^[a-z0-9][a-z0-9._-]*\Z",
+    "Mã giấy phép chỉ gồm chữ thường không dấu, chữ số, dấu chấm, dấu gạch dưới hoặc gạch ngang.",
+)
 
 
 class Licence(models.Model):
     """A licence datasets may carry (data: opendata/data/vocabularies.json, editable in the admin).
-    `url` is the licence's canonical address, used as the DCAT dct:license."""
+    `url` is the licence's canonical address, used as the DCAT dct:license. Exactly one is the
+    province's default (`is_default`): new datasets and the live datasets without a licence of their
+    own take it; the database allows one at most, and choosing another in the admin clears the
+    previous one in the same transaction (LicenceAdmin)."""
 
-    code = models.SlugField("mã", max_length=40, unique=True)  # CKAN license_id, e.g. "cc-by-4.0"
+    # CKAN's license_id, e.g. "cc-by-4.0": a slug with dots (a SlugField refused the shipped codes in the admin).
+    code = models.CharField("mã", max_length=40, unique=True, validators=[LICENCE_CODE])
     title = models.CharField("tên giấy phép", max_length=200)
     url = models.URLField("địa chỉ văn bản giấy phép", max_length=300)
     is_default = models.BooleanField("mặc định", default=False)
@@ -27,6 +37,14 @@ class Licence(models.Model):
         ordering = ["-is_default", "title"]
         verbose_name = "giấy phép dữ liệu"
         verbose_name_plural = "giấy phép dữ liệu"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="opendata_licence_one_default",
+                violation_error_message="Chỉ một giấy phép được là giấy phép mặc định.",
+            )
+        ]
 
     def __str__(self):
         return self.title
