@@ -116,3 +116,21 @@ def test_a_report_snapshot_carries_the_publishing_share(seed_province, registry)
     share = snapshot["indicators"]["opendata_publishing_share"]
     assert (share["numerator"], share["denominator"], share["display"]) == (179, 188, "95,2%")
     assert share["fraction"] == "179/188 cơ quan"
+
+
+def test_the_nine_month_report_states_the_publishing_share(seed_province, province, registry, admin_user):
+    """Seed 001's sentence, computed: «… cung cấp dữ liệu mở là 179/188 cơ quan, đạt 95,2%» (the seed
+    printed 94,2%; 179/188 is 95,2%)."""
+    import io
+
+    import docx
+
+    from chinhquyenso.reports import services as reports
+    from chinhquyenso.reports.models import ReportTemplate
+
+    reports.load_templates(actor=admin_user)
+    ReportTemplate.objects.update(issuer=province["tu_phap"])  # the test province has no Sở KH&CN
+    document = docx.Document(io.BytesIO(reports.build("cds-9-thang", "2024-9M", fmt="docx")))
+    text = "\n".join(paragraph.text for paragraph in document.paragraphs)
+    assert "4. Dữ liệu số" in text and "5. Kinh tế số, xã hội số" in text
+    assert "cấp tỉnh, cấp huyện, cấp xã cung cấp dữ liệu mở là 179/188 cơ quan, đạt 95,2%." in text

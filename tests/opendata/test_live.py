@@ -93,6 +93,29 @@ def test_a_withdrawn_live_dataset_is_not_regenerated(platform, admin_user):
     assert dataset.status == DatasetStatus.WITHDRAWN
 
 
+def test_a_renamed_committee_keeps_publishing_the_same_live_datasets(platform, admin_user):
+    """A reorganization gives the publisher a new version (org history): the next refresh moves each
+    live dataset — its name, versions and links — to the new version instead of creating a second one
+    under the same name (which the name's uniqueness refused, stopping the daily refresh)."""
+    import datetime as dt
+
+    from chinhquyenso.org import services as org
+
+    live.refresh_live_datasets(today=dt.date(2025, 6, 30))
+    before = dict(Dataset.objects.exclude(generator="").values_list("generator", "pk"))
+    renamed = org.rename(
+        actor=admin_user,
+        agency=platform["ubnd"],
+        new_name="Ủy ban nhân dân tỉnh An Giang (mới)",
+        effective_date=dt.date(2025, 7, 1),
+    )
+    done = live.refresh_live_datasets(today=dt.date(2025, 7, 2))
+    assert sorted(done["refreshed"]) == sorted(WITHOUT_PESTS)
+    after = Dataset.objects.exclude(generator="")
+    assert dict(after.values_list("generator", "pk")) == before
+    assert set(after.values_list("agency", flat=True)) == {renamed.pk}
+
+
 def test_the_command(platform):
     out = io.StringIO()
     call_command("opendata", "refresh", "--only", "thu-tuc-hanh-chinh", stdout=out)

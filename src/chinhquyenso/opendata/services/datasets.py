@@ -419,21 +419,24 @@ def create_dataset(*, actor, agency, fields: dict, submit: bool = False, key: st
 def publish_generated(*, agency, generator: str, fields: dict) -> Dataset:
     """The dataset the platform generates from its own data (opendata.live), as the system: created
     public (the province's decision listing its open-data catalogue is its approval) when missing,
-    its metadata updated when it changed. A withdrawn one stays withdrawn (the caller skips it)."""
+    its metadata updated when it changed. A withdrawn one stays withdrawn (the caller skips it).
+    One dataset per generator: when the publisher is reorganized (a new version of the committee,
+    another agency issuing the bulletin), the same dataset — its name, history and links — moves to
+    the new publisher, recorded as a version."""
     agency = _agency(agency)
     generator = _text(generator, "generator", limit=60, required=True)
     cleaned = clean_fields(fields, partial=False)
 
     def body():
         at = now()
-        existing = Dataset.objects.select_for_update().filter(generator=generator, agency=agency).first()
+        existing = Dataset.objects.select_for_update().filter(generator=generator).order_by("pk").first()
         if existing is None:
             dataset, explicit = _build(agency, cleaned, actor=None, generator=generator)
             dataset.status, dataset.published_at = Status.PUBLIC, at
             return _insert(dataset, explicit, cleaned, actor=None, at=at, action="publish_generated")
         if existing.status == Status.WITHDRAWN:
             return existing
-        return _apply(existing, cleaned, actor=None, at=at, action="update")
+        return _apply(existing, {**cleaned, "agency": agency}, actor=None, at=at, action="update")
 
     return atomic_retrying(body)
 
@@ -445,6 +448,8 @@ def _apply(dataset: Dataset, cleaned: dict, *, actor, at, action: str) -> Datase
     """Write the cleaned metadata to the locked dataset; a version and an audit record only when
     something changed."""
     changes = {}
+    if "agency" in cleaned and cleaned["agency"].pk != dataset.agency_id:
+        changes["agency"] = cleaned["agency"]
     for key in SCALAR_FIELDS:
         if key not in cleaned:
             continue

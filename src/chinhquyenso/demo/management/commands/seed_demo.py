@@ -98,12 +98,12 @@ class Command(BaseCommand):
             )
         if not no_documents:
             self._documents(seed)
+        if not no_pests:  # before the open data: its live datasets include the pest densities
+            self._pests(seed, until)
         if not no_opendata:
             self._opendata(seed)
         if not no_persons:
             self._persons(seed)
-        if not no_pests:
-            self._pests(seed, until)
         # The demo's audit trail starts signed, so `cqs audit verify` has a checkpoint to check against.
         try:
             written = audit.checkpoint()
