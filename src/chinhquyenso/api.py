@@ -16,7 +16,6 @@ from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.middleware import STATUS_MESSAGES
 from chinhquyenso.core.throttle import RateLimited
 from chinhquyenso.dashboard.api import router as dashboard_router
-from chinhquyenso.documents.api import router as documents_router
 from chinhquyenso.dossiers.api import router as dossiers_router
 from chinhquyenso.indicators.api import router as indicators_router
 from chinhquyenso.lris.api import router as lris_router
@@ -103,7 +102,6 @@ api.add_router("/indicators", indicators_router, tags=["Chỉ tiêu, đánh giá
 api.add_router("/dashboard", dashboard_router, tags=["Điều hành (IOC)"])
 api.add_router("/assistant", assistant_router, tags=["Trợ lý thủ tục hành chính"])
 api.add_router("/signatures", signing_router, tags=["Chữ ký số"])
-api.add_router("/documents", documents_router, tags=["Văn bản"])
 api.add_router("/pests/traps", pests_devices_router, tags=["Bẫy đèn thông minh"])
 api.add_router("/pests", pests_router, tags=["Sinh vật gây hại cây trồng"])
 
