@@ -1,6 +1,7 @@
 """Registers and numbers (Nghị định 30/2020): symbols, one register per agency per year (numbers
 restart on 1 January), registers for some types, and numbers without gaps or duplicates when
-8 issuers take them at once — on PostgreSQL (row locks) and on SQLite (one writer at a time)."""
+8 issuers take them at once — on PostgreSQL (row locks) and on SQLite (one writer at a time,
+8 processes issuing real documents)."""
 
 from __future__ import annotations
 
@@ -109,20 +110,23 @@ def test_eight_issuers_at_once_get_every_number_once_without_gaps(province):
     if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith(("file:memorydb", ":memory:")):
         pytest.skip(
             "several connections at once on SQLite need a database file (the test database is in memory): "
-            "see test_eight_issuers_on_a_sqlite_file"
+            "see test_eight_issuing_processes_on_a_sqlite_file"
         )
     register = numbering.register_for(province["ubnd"], Direction.OUTGOING, year=2026)
     numbers = issue_numbers_at_once(register.pk, ISSUERS, PER_ISSUER)
     assert sorted(numbers) == list(range(1, ISSUERS * PER_ISSUER + 1))
 
 
-def test_eight_issuers_on_a_sqlite_file(tmp_path):
-    """SQLite: the same 8 threads on a database file in WAL mode with IMMEDIATE transactions (the
-    settings' SQLite options), through core.codes' counter — in a separate process, since this test
-    run's own database may be in memory or PostgreSQL."""
+def test_eight_issuing_processes_on_a_sqlite_file(tmp_path):
+    """SQLite: 8 processes, each with its own connection to one database file (WAL, IMMEDIATE
+    transactions: the settings' SQLite options), issue real documents at once through the clerk's
+    reservation that issuing uses (outgoing._reserve_number: the register of the year, its number,
+    the symbol, the timeline and audit rows) — a separate database, since this test run's own may be
+    in memory or PostgreSQL. The registered numbers have no gaps and no duplicates."""
     import os
     import subprocess
     import sys
+    import time
 
     script = tmp_path / "issuers.py"
     script.write_text(SQLITE_SCRIPT, encoding="utf-8")
@@ -131,54 +135,98 @@ def test_eight_issuers_on_a_sqlite_file(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'numbers.sqlite3'}",
         "DJANGO_SETTINGS_MODULE": "chinhquyenso.settings",
     }
-    done = subprocess.run(
-        [sys.executable, str(script), str(ISSUERS), str(PER_ISSUER)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.strip().splitlines()[-1] == f"OK {ISSUERS * PER_ISSUER}"
+
+    def run(*arguments) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(script), *arguments], env=env, capture_output=True, text=True)
+
+    prepared = run("prepare", str(ISSUERS * SQLITE_PER_ISSUER))
+    assert prepared.returncode == 0, prepared.stderr[-3000:]
+    ids = [int(pk) for pk in prepared.stdout.split()[-1].split(",")]
+    slices = [ids[index::ISSUERS] for index in range(ISSUERS)]
+    issuers = [
+        subprocess.Popen(
+            [sys.executable, str(script), "issue", ",".join(map(str, part)), str(tmp_path / f"ready-{index}")],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for index, part in enumerate(slices)
+    ]
+    # All set up and waiting, then all at once.
+    deadline = time.monotonic() + 300
+    while not all((tmp_path / f"ready-{index}").exists() for index in range(ISSUERS)):
+        assert time.monotonic() < deadline and all(i.poll() is None for i in issuers), "an issuer did not start"
+        time.sleep(0.05)
+    (tmp_path / "go").touch()
+    for issuer in issuers:
+        out, err = issuer.communicate(timeout=600)
+        assert issuer.returncode == 0, err[-3000:]
+        assert out.strip().endswith(f"ISSUED {SQLITE_PER_ISSUER}"), out
+    checked = run("check")
+    assert checked.returncode == 0, checked.stderr[-3000:]
+    assert checked.stdout.strip().splitlines()[-1] == f"OK {ISSUERS * SQLITE_PER_ISSUER}"
 
 
+SQLITE_PER_ISSUER = 12
 SQLITE_SCRIPT = """
+import pathlib
 import sys
-import threading
+import time
 
 import django
 
 django.setup()
-from django.db import connection, transaction
 from django.core.management import call_command
+from django.db import connection
 
-call_command("migrate", "core", verbosity=0)
-from chinhquyenso.core.codes import next_number
+from chinhquyenso.accounts.models import Membership, Role, User
+from chinhquyenso.documents.models import Direction, Document, DocumentType
+from chinhquyenso.documents.services import outgoing
+from chinhquyenso.org.models import Agency, AgencyKind
 
-issuers, per_issuer = int(sys.argv[1]), int(sys.argv[2])
-barrier, numbers, errors, lock = threading.Barrier(issuers), [], [], threading.Lock()
+mode = sys.argv[1]
+if mode == "prepare":
+    call_command("migrate", verbosity=0)
+    from chinhquyenso.documents.reference import load_reference_data
 
-
-def issuer():
-    try:
-        barrier.wait()
-        for _ in range(per_issuer):
-            with transaction.atomic():
-                number = next_number("documents.register:1")
-            with lock:
-                numbers.append(number)
-    except Exception as error:
-        errors.append(repr(error))
-    finally:
-        connection.close()
-
-
-threads = [threading.Thread(target=issuer) for _ in range(issuers)]
-for thread in threads:
-    thread.start()
-for thread in threads:
-    thread.join()
-assert not errors, errors
-assert sorted(numbers) == list(range(1, issuers * per_issuer + 1)), "gaps or duplicates"
-print(f"OK {len(numbers)}")
+    load_reference_data()
+    agency = Agency.objects.create(
+        name="Sở Tư pháp", kind=AgencyKind.DEPARTMENT, code="so-tu-phap", electronic_code="000.00.15.H01"
+    )
+    clerk = User.objects.create(username="clerk", full_name="Văn thư", kind=User.Kind.OFFICER)
+    Membership.objects.create(user=clerk, agency=agency, role=Role.CLERK)
+    decision = DocumentType.objects.get(code="quyet-dinh")
+    ids = [
+        Document.objects.create(
+            direction=Direction.OUTGOING,
+            agency=agency,
+            status=Document.Status.SIGNED,
+            document_type=decision,
+            excerpt=f"Quyết định số {n}",
+            signed=True,
+            signature_count=1,
+        ).pk
+        for n in range(int(sys.argv[2]))
+    ]
+    print(",".join(map(str, ids)))
+elif mode == "issue":
+    clerk = User.objects.get(username="clerk")
+    documents = [Document.objects.get(pk=int(pk)) for pk in sys.argv[2].split(",")]
+    connection.close()
+    ready = pathlib.Path(sys.argv[3])
+    ready.touch()
+    while not (ready.parent / "go").exists():  # every issuer starts at the same moment
+        time.sleep(0.01)
+    for document in documents:
+        reserved = outgoing._reserve_number(document, clerk)
+        assert reserved.status == Document.Status.NUMBERED and reserved.number, reserved
+    print(f"ISSUED {len(documents)}")
+else:
+    rows = list(Document.objects.filter(direction=Direction.OUTGOING).values_list("register_id", "number", "symbol"))
+    assert len({register for register, _, _ in rows}) == 1, "one register of the year"
+    numbers = sorted(number for _, number, _ in rows)
+    assert numbers == list(range(1, len(rows) + 1)), f"gaps or duplicates: {numbers}"
+    assert len({symbol for _, _, symbol in rows}) == len(rows), "duplicate symbols"
+    print(f"OK {len(rows)}")
 """
