@@ -1,8 +1,9 @@
 """An outgoing document from draft to done, in a real browser (1366×768 desktop): a specialist of
 the Sở Tư pháp drafts it, its leader approves and signs it (personal key), the clerk issues it with
 a number (the agency's key, a time stamp from the test TSA), it arrives in UBND huyện Chợ Mới's
-incoming register, the district's leader assigns it, the assignee handles it and reports done; the
-sender sees each status; anyone checks the signed PDF on the public page /xac-thuc/. Every page
+incoming register with its attachment, the district's leader assigns it, the assignee handles it and
+reports done; the sender sees each status with its time; anyone checks the signed PDF on the public
+page /xac-thuc/ and reads that both signatures are valid. Every page
 goes through `check_page` (axe-core WCAG 2.1 AA, page weight, no sideways scrolling) and leaves a
 screenshot in artifacts/screenshots/van-ban/."""
 
@@ -13,6 +14,7 @@ import re
 from chinhquyenso.documents.models import Direction, Document
 from chinhquyenso.documents.reference import load_reference_data
 from tests.browser.support import check_page, check_reflow, sign_in
+from tests.documents.incoming_support import pdf_with_text
 
 PASSWORD = "Mat-khau-2025"
 JOURNEY = "van-ban"
@@ -39,6 +41,8 @@ def test_a_document_from_draft_to_done_and_its_signature_checked(
     signing_keys.for_user(officers["tu_phap"]["leader"], title="Giám đốc")
     draft_file = tmp_path / "du-thao.pdf"
     draft_file.write_bytes(sample_pdf)
+    appendix_file = tmp_path / "phu-luc-danh-muc.pdf"
+    appendix_file.write_bytes(pdf_with_text("Phụ lục: danh mục thủ tục hành chính"))
 
     # The specialist finds "Văn bản" in the menu and drafts a decision for the district.
     page = desktop_page
@@ -54,12 +58,16 @@ def test_a_document_from_draft_to_done_and_its_signature_checked(
     page.get_by_label("Người ký", exact=True).fill("Trần Văn Bình")
     page.get_by_label("Chức vụ người ký").fill("Giám đốc")
     page.get_by_label(re.compile("^Cơ quan trong tỉnh")).select_option(label="UBND huyện Chợ Mới")
+    # The place (địa danh) starts with the province's name.
+    assert page.get_by_label(re.compile("^Địa danh")).input_value() == "An Giang"
     page.get_by_label(re.compile("^Tệp dự thảo")).set_input_files(draft_file)
+    page.get_by_label(re.compile("^Tệp đính kèm")).set_input_files(appendix_file)
     with page.expect_navigation():
         page.get_by_role("button", name="Lưu dự thảo").click()
     assert re.search(r"/can-bo/van-ban/\d+/$", page.url), page.url
     document_url = page.url
     assert "Đã lưu dự thảo" in main_text(page)
+    assert page.get_by_role("link", name="phu-luc-danh-muc.pdf", exact=True).count() == 1
     check_page(page, "du-thao", journey=JOURNEY)
     with page.expect_navigation():
         page.get_by_role("button", name="Trình duyệt").click()
@@ -93,10 +101,10 @@ def test_a_document_from_draft_to_done_and_its_signature_checked(
     document = Document.objects.get(direction=Direction.OUTGOING)
     assert document.status == Document.Status.ISSUED and document.signature_count == 2
     assert f"Đã ban hành văn bản số {document.symbol}" in main_text(clerk), main_text(clerk)
-    assert document.symbol.startswith("01/QĐ-")
+    assert document.symbol.startswith("01/QĐ-") and document.place == "An Giang"
     check_page(clerk, "da-ban-hanh", journey=JOURNEY)
     with clerk.expect_download() as downloaded:
-        clerk.get_by_role("link", name="Tải về").click()
+        clerk.get_by_role("link", name="Tải về", exact=True).click()
     signed_file = tmp_path / "van-ban-da-ky.pdf"
     downloaded.value.save_as(signed_file)
     assert signed_file.read_bytes().startswith(b"%PDF")
@@ -114,6 +122,10 @@ def test_a_document_from_draft_to_done_and_its_signature_checked(
         district.get_by_role("link", name="1", exact=True).click()
     assert document.symbol in main_text(district)
     check_page(district, "van-ban-den", journey=JOURNEY)
+    # The attachment came with it and opens for the recipient.
+    with district.expect_download() as appendix:
+        district.get_by_role("link", name="Tải về phu-luc-danh-muc.pdf").click()
+    assert appendix.value.path().read_bytes() == appendix_file.read_bytes()
     district.get_by_label("Người chủ trì xử lý").select_option(label="Cán bộ huyen specialist — UBND huyện Chợ Mới")
     district.get_by_label("Ý kiến chỉ đạo (bút phê)").fill("Giao chuyên viên tham mưu triển khai")
     district.get_by_label("Hạn xử lý").fill("2199-01-31")
@@ -136,10 +148,18 @@ def test_a_document_from_draft_to_done_and_its_signature_checked(
     told = main_text(assignee)
     assert "Đã phân công" in told and "Đang xử lý" in told and "Đã xử lý xong" in told
 
-    # The sender sees the status the district reported.
+    # The sender sees each status the district reported, in order, with its time.
     page.goto(document_url)
     row = page.get_by_role("row").filter(has_text="Trong tỉnh (trực tiếp)")
-    assert "Đã xử lý xong" in row.inner_text()
+    trail = [" ".join(item.split()) for item in row.get_by_role("listitem").all_inner_texts()]
+    assert [item.split(":")[0] for item in trail] == [
+        "Đã gửi",
+        "Đã nhận",
+        "Đã phân công",
+        "Đang xử lý",
+        "Đã xử lý xong",
+    ]
+    assert all(re.fullmatch(r"[^:]+: \d\d:\d\d \d\d/\d\d/\d{4}", item) for item in trail), trail
     check_page(page, "nguoi-gui-thay-trang-thai", journey=JOURNEY)
     check_reflow(page)
     # The same page and the queues on a phone: no sideways scrolling, nothing inaccessible.
@@ -156,6 +176,13 @@ def test_a_document_from_draft_to_done_and_its_signature_checked(
     public.get_by_label(re.compile("^Tệp PDF cần kiểm tra")).set_input_files(signed_file)
     with public.expect_navigation():
         public.get_by_role("button", name="Kiểm tra", exact=True).click()
-    verdict = main_text(public)
-    assert "Chữ ký hợp lệ" in verdict and "Sở Tư pháp" in verdict, verdict
+    # The overall verdict, then each of the two signatures (the leader's, the agency's): all valid.
+    verdict = public.get_by_role("region", name="Kết quả kiểm tra").get_by_role("status").inner_text()
+    assert "Tất cả 2 chữ ký trong tệp đều hợp lệ" in verdict, verdict
+    signatures = public.get_by_role("region", name=re.compile(r"^Chữ ký \d"))
+    assert signatures.count() == 2
+    for index in range(2):
+        text = signatures.nth(index).inner_text()
+        assert "Chữ ký hợp lệ" in text and "không hợp lệ" not in text, text
+    assert "Sở Tư pháp" in main_text(public)
     check_page(public, "kiem-tra-chu-ky", journey=JOURNEY)

@@ -4,7 +4,9 @@ hostile or foreign packages are refused with a message naming the element."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 
 import pytest
 from hypothesis import given, settings
@@ -166,3 +168,35 @@ def test_status_codes_follow_the_national_exchange():
         edxml.build_status(
             edxml.StatusMessage("x", organ(), edxml.ResponseFor("a", "b"), "lost", dt.datetime.now(tz=VN))
         )
+
+
+def test_attachments_with_their_content_come_back_as_they_were_sent():
+    """As the national edXML carries them: each Attachment with its name, media type, description
+    and, when it travels inside the package, its bytes in ContentTransferEncoded."""
+    appendix = b"%PDF-1.7\n" + bytes(range(256)) * 4  # every byte value survives base64 in XML
+    files = (
+        edxml.AttachmentRef("12-QĐ-STP.pdf", "application/pdf", "ab" * 32, "Văn bản chính"),
+        edxml.AttachmentRef(
+            "Phụ lục I — danh mục.pdf",
+            "application/pdf",
+            hashlib.sha256(appendix).hexdigest(),
+            "Tệp đính kèm",
+            content=appendix,
+        ),
+    )
+    package = edxml.serialize(envelope(attachments=files))
+    assert b"ContentTransferEncoded" in package and appendix not in package  # base64, never raw bytes
+    assert edxml.parse_envelope(package).attachments == files
+
+
+def test_attachment_content_that_does_not_match_its_hash_is_refused():
+    good = edxml.serialize(
+        envelope(attachments=(edxml.AttachmentRef("a.pdf", "application/pdf", "0" * 64, content=b"%PDF-1.7 a"),))
+    )
+    with pytest.raises(edxml.EnvelopeError) as refused:
+        edxml.parse_envelope(good)
+    assert refused.value.field == "Attachment.Sha256" and "a.pdf" in refused.value.message
+    broken = good.replace(base64.b64encode(b"%PDF-1.7 a"), b"not*base64")
+    with pytest.raises(edxml.EnvelopeError) as refused:
+        edxml.parse_envelope(broken)
+    assert refused.value.field == "Attachment.ContentTransferEncoded"

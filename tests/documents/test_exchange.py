@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
 
 import pytest
@@ -97,6 +98,7 @@ def test_an_ack_for_an_unknown_document_is_refused(exchange):
 
 
 def test_a_document_sent_to_our_agency_is_registered_once_and_its_receipt_reported(exchange, province):
+    appendix = b"%PDF-1.7\n% Phu luc kem cong van\n"
     package = edxml.serialize(
         edxml.Envelope(
             document_id="000.00.00.H29:125",
@@ -111,6 +113,12 @@ def test_a_document_sent_to_our_agency_is_registered_once_and_its_receipt_report
             subject="V/v phối hợp giải quyết thủ tục hành chính liên thông",
             due_date=dt.date(2030, 1, 15),
             steering_type=1,
+            # The attachment inside the package, as the national edXML carries it.
+            attachments=(
+                edxml.AttachmentRef(
+                    "Phụ lục.pdf", "application/pdf", hashlib.sha256(appendix).hexdigest(), content=appendix
+                ),
+            ),
         )
     )
     request = {
@@ -131,6 +139,8 @@ def test_a_document_sent_to_our_agency_is_registered_once_and_its_receipt_report
     assert incoming.is_directive and incoming.deadline.isoformat() == "2030-01-15"  # from the envelope
     assert incoming.current_file.content_type == "application/pdf" and incoming.electronic
     assert answer["answer"]["registered_number"] == "000.00.15.H01:1"
+    [attachment] = incoming.attachments.select_related("file")
+    assert attachment.name == "Phụ lục.pdf" and attachment.file.file.read() == appendix
 
     # The same document again (another delivery of it): still one incoming document.
     again = exchange.post("/_sim/deliver", request)

@@ -5,6 +5,7 @@ of queries however many documents they hold."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -13,7 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from chinhquyenso.core.uploads import store_generated
-from chinhquyenso.documents import services
+from chinhquyenso.documents import edxml, services
 from chinhquyenso.documents.models import Assignment, Direction, Document, Recipient
 from chinhquyenso.documents.services import incoming
 from tests.documents.incoming_support import issued_outgoing
@@ -51,6 +52,7 @@ def draft_form(province, pdf, **extra) -> dict:
         "agency": str(province["tu_phap"].pk),
         "document_type": "cong-van",
         "unit_abbreviation": "VP",
+        "place": "An Giang",
         "excerpt": "Về việc rà soát thủ tục hành chính năm 2026",
         "urgency": "urgent",
         "confidentiality": "normal",
@@ -62,6 +64,10 @@ def draft_form(province, pdf, **extra) -> dict:
     }
     data.update(extra)
     return data
+
+
+def sender_html(client, document) -> str:
+    return client.get(BASE + f"{document.pk}/").content.decode()
 
 
 def text_of(response) -> str:
@@ -135,6 +141,36 @@ def test_the_back_office_links_the_documents_and_counts_the_officers_work(office
     assert "Chờ tôi duyệt (0)" in signed_in(officers["xa_a"]["leader"]).get("/can-bo/").content.decode()
 
 
+@pytest.mark.django_db
+def test_the_back_office_counts_and_lists_an_overdue_assignment(officers, province):
+    """A document assigned three weeks ago with a deadline ten days ago: the assignee's /can-bo/
+    counts it under “Quá hạn xử lý”, and the overdue queue lists it; its leader sees it too."""
+    long_ago = timezone.now() - dt.timedelta(days=21)
+    document = incoming.register_incoming(
+        officers["ubnd"]["clerk"],
+        agency=province["ubnd"],
+        document_type="cong-van",
+        excerpt="Về việc báo cáo kết quả rà soát quá hạn",
+        sender_name="Bộ Nội vụ",
+        at=long_ago,
+    )
+    assignee = officers["ubnd"]["specialist"]
+    incoming.assign(
+        document,
+        officers["ubnd"]["leader"],
+        assignees=[incoming.Assignee(user_id=assignee.pk, role=Assignment.Role.LEAD)],
+        deadline=(timezone.now() - dt.timedelta(days=10)).date(),
+        at=long_ago,
+    )
+    for who in (assignee, officers["ubnd"]["leader"]):
+        inbox = signed_in(who).get("/can-bo/").content.decode()
+        assert f'<a href="{BASE}?hang=qua-han">Quá hạn xử lý (1)</a>' in inbox, who
+        queue = text_of(signed_in(who).get(BASE + "?hang=qua-han"))
+        assert "Về việc báo cáo kết quả rà soát quá hạn" in queue
+    # Not another agency's.
+    assert "Quá hạn xử lý (0)" in signed_in(officers["xa_a"]["leader"]).get("/can-bo/").content.decode()
+
+
 # ---------------------------------------------------------------- a new draft
 
 
@@ -154,6 +190,23 @@ def test_a_draft_is_created_from_the_form_with_its_recipients(officers, province
     }
     page = text_of(client.get(response["Location"]))
     assert "Dự thảo văn bản đi" in page and "Bộ Nội vụ" in page and "Trình duyệt" in page
+
+
+@pytest.mark.django_db
+def test_the_place_is_asked_for_prefilled_and_reaches_the_envelope(officers, province, sample_pdf, settings):
+    """Địa danh (Nghị định 30/2020): the form starts with the province's name, then with the place
+    the agency last wrote; it is required, and the edXML envelope's PromulgationInfo/Place carries it."""
+    settings.CQS["PROVINCE_NAME"] = "An Giang"
+    client = signed_in(officers["tu_phap"]["specialist"])
+    assert 'id="place" name="place" value="An Giang"' in client.get(BASE + "soan-thao/").content.decode()
+    missing = client.post(BASE + "soan-thao/", draft_form(province, sample_pdf, place=""))
+    assert missing.status_code == 400 and 'id="place-err"' in missing.content.decode()
+    assert not Document.objects.exists()
+    client.post(BASE + "soan-thao/", draft_form(province, sample_pdf, place="Long Xuyên"))
+    document = Document.objects.get()
+    assert document.place == "Long Xuyên" and "Địa danh Long Xuyên" in text_of(client.get(BASE + f"{document.pk}/"))
+    assert edxml.envelope_for(document, document.recipients.all(), at=timezone.now()).place == "Long Xuyên"
+    assert 'id="place" name="place" value="Long Xuyên"' in client.get(BASE + "soan-thao/").content.decode()
 
 
 @pytest.mark.django_db
@@ -341,6 +394,10 @@ def test_draft_to_issue_to_the_recipients_register_and_back(officers, province, 
     assert re.search(r"UBND tỉnh An Giang 000.00.00.H01 Trong tỉnh \(trực tiếp\) Đã xử lý xong", sender_page), (
         sender_page
     )
+    # Not only the last status: the sender's page lists each one the recipient reported, with its time.
+    row = next(r for r in re.findall(r"<tr>.*?</tr>", sender_html(specialist, document), re.S) if "000.00.00.H01" in r)
+    trail = re.findall(r"<li>([^<:]+): (\d\d:\d\d \d\d/\d\d/\d{4})</li>", row)
+    assert [label for label, _ in trail] == ["Đã gửi", "Đã nhận", "Đã phân công", "Đang xử lý", "Đã xử lý xong"], row
 
 
 @pytest.mark.django_db

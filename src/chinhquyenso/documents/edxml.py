@@ -12,13 +12,22 @@ TraceHeaderList (one TraceHeader per system the package went through); and the S
 
 What is ours: the element values we choose (Priority 0–3 for thường/khẩn/thượng khẩn/hỏa tốc;
 the status codes in STATUS_CODES, following the national exchange's convention as we read it),
-the body's Attachment references (name, media type and SHA-256 — the file itself travels beside
-the envelope in the bus message, not base64 inside it) and the refusal of anything this system
-does not take: a DOCTYPE (no entity expansion), a package over MAX_BYTES, control characters."""
+the Sha256 of each body Attachment, and the refusal of anything this system does not take: a
+DOCTYPE (no entity expansion), a package over MAX_BYTES, control characters.
+
+Attachments: the body lists one Attachment per file (AttachmentName, ContentType, Description, as
+the national edXML does). Its content, base64 in ContentTransferEncoded as the national edXML
+carries it, is optional: the packages we send over the bus list the files (with their SHA-256) and
+the bus message carries their bytes beside the envelope (the main file and `attachments`), which
+keeps the envelope under MAX_BYTES; a package another system sends with the content inside is
+read, the content checked against its Sha256 when it has one."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import hashlib
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -91,10 +100,14 @@ class Trace:
 
 @dataclass(frozen=True)
 class AttachmentRef:
+    """A file of the package. `content`: its bytes when they travel inside the envelope
+    (ContentTransferEncoded), None when only listed."""
+
     name: str
     content_type: str
     sha256: str
     description: str = ""
+    content: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -252,6 +265,8 @@ def serialize(envelope: Envelope) -> bytes:
         _sub(element, "ContentType", attachment.content_type, "Attachment.ContentType")
         _sub(element, "Sha256", attachment.sha256, "Attachment.Sha256")
         _sub(element, "Description", attachment.description, "Attachment.Description")
+        if attachment.content is not None:
+            _sub(element, "ContentTransferEncoded", base64.b64encode(attachment.content).decode())
     return _serialize(root)
 
 
@@ -372,6 +387,29 @@ def _parse_traces(header: ET.Element) -> tuple[Trace, ...]:
     )
 
 
+def _parse_attachment(element: ET.Element) -> AttachmentRef:
+    name = _text(element, "AttachmentName", required=True)
+    sha256 = _text(element, "Sha256")
+    encoded = _find(element, "ContentTransferEncoded", required=False)
+    content = None
+    if encoded is not None:
+        try:
+            content = base64.b64decode("".join((encoded.text or "").split()), validate=True)
+        except (binascii.Error, ValueError):
+            raise EnvelopeError(
+                f"Nội dung tệp đính kèm “{name[:100]}” không phải base64 hợp lệ.", "Attachment.ContentTransferEncoded"
+            ) from None
+        if sha256 and hashlib.sha256(content).hexdigest() != sha256.lower():
+            raise EnvelopeError(f"Mã băm SHA-256 không khớp với tệp đính kèm “{name[:100]}”.", "Attachment.Sha256")
+    return AttachmentRef(
+        name=name,
+        content_type=_text(element, "ContentType", required=True),
+        sha256=sha256,
+        description=_text(element, "Description"),
+        content=content,
+    )
+
+
 def parse_envelope(data: bytes) -> Envelope:
     """The Envelope in edXML bytes; EnvelopeError (a DomainError naming the element) otherwise."""
     root = _root(data, "văn bản")
@@ -387,15 +425,7 @@ def parse_envelope(data: bytes) -> Envelope:
     body = _find(root, "edXMLBody", required=False)
     attachments = ()
     if body is not None:
-        attachments = tuple(
-            AttachmentRef(
-                name=_text(element, "AttachmentName", required=True),
-                content_type=_text(element, "ContentType", required=True),
-                sha256=_text(element, "Sha256"),
-                description=_text(element, "Description"),
-            )
-            for element in body.findall(_q("Attachment"))
-        )
+        attachments = tuple(_parse_attachment(element) for element in body.findall(_q("Attachment")))
     return Envelope(
         document_id=_text(message, "DocumentId", required=True),
         sender=_parse_organ(_find(message, "From"), "From"),

@@ -3,7 +3,8 @@
 - `BUS_HANDLERS["van-ban-den.receive"]`: a document another system sends through the national
   e-document exchange — checked (file hash, the sender's signature, not secret, addressed to one
   of our agencies, its edXML envelope when there is one) and registered as incoming in each
-  addressed agency's incoming register; idempotent on the sender's document id;
+  addressed agency's incoming register with its attachments (the message's `attachments`, and
+  those the envelope carries inside it); idempotent on the sender's document id;
 - `BUS_HANDLERS["van-ban-den.ack"]`: what became of a document we sent (the exchange's delivery
   statuses, and the recipients' processing statuses) — the Recipient rows move on;
 - `BUS_REPLIES["documents.send"]`: the exchange accepted a document we sent; its document id is
@@ -68,6 +69,38 @@ def _number_of(symbol: str) -> int | None:
     return int(head) if head.isdigit() and len(head) <= 9 else None
 
 
+def _attachments(payload, envelope) -> tuple[list[tuple[str, bytes, str]], tuple[int, dict] | None]:
+    """(name, bytes, media type) of each attachment: the message's, then those the edXML envelope
+    carries inside it (ContentTransferEncoded) that the message does not; or a refusal."""
+    found, seen = [], {payload["file"]["sha256"]}
+    for index, item in enumerate(payload.get("attachments") or ()):
+        where = f"attachments.{index}"
+        try:
+            content = base64.b64decode(item["content_base64"], validate=True)
+        except (binascii.Error, ValueError):
+            return [], _refuse(422, f"Tệp đính kèm “{item['name']}” không phải base64 hợp lệ.", where)
+        if hashlib.sha256(content).hexdigest() != item["sha256"]:
+            return [], _refuse(422, f"Mã băm SHA-256 không khớp với tệp đính kèm “{item['name']}”.", where)
+        if item["sha256"] not in seen:
+            seen.add(item["sha256"])
+            found.append((nfc(item["name"])[:255], content, item["media_type"]))
+    for ref in envelope.attachments if envelope is not None else ():
+        if ref.content is None:
+            continue
+        digest = hashlib.sha256(ref.content).hexdigest()
+        if digest in seen:
+            continue
+        if ref.content_type not in MEDIA_EXTENSIONS:
+            return [], _refuse(
+                422,
+                f"Tệp đính kèm “{ref.name[:100]}” có định dạng {ref.content_type[:60]}, hệ thống không nhận.",
+                "envelope.Attachment.ContentType",
+            )
+        seen.add(digest)
+        found.append((nfc(ref.name)[:255], ref.content, ref.content_type))
+    return found, None
+
+
 def receive_handler(request, params, payload):
     """core.registry.BUS_HANDLERS["van-ban-den.receive"]."""
     document = payload["document"]
@@ -99,6 +132,9 @@ def receive_handler(request, params, payload):
             return _refuse(422, error.message, where)
         if envelope.symbol != document["number"] or envelope.sender.organ_id != document["issuer"]["code"]:
             return _refuse(422, "Gói tin edXML không khớp số, ký hiệu hoặc cơ quan gửi của văn bản.", "envelope")
+    extra, refused = _attachments(payload, envelope)
+    if refused is not None:
+        return refused
     codes = [recipient["code"] for recipient in document["recipients"]]
     agencies = list(Agency.objects.current().filter(electronic_code__in=codes).order_by("pk"))
     if not agencies:
@@ -130,6 +166,10 @@ def receive_handler(request, params, payload):
         stored = store_generated(
             content, content_type=media_type, extension=MEDIA_EXTENSIONS[media_type], name=payload["file"]["name"]
         )
+        attached = [
+            (name, store_generated(data, content_type=kind, extension=MEDIA_EXTENSIONS[kind], name=name))
+            for name, data, kind in extra
+        ]
         for agency in agencies:
             existing = Document.objects.filter(
                 agency=agency, direction=Direction.INCOMING, sender_code=sender_code, external_id=document_id
@@ -144,6 +184,7 @@ def receive_handler(request, params, payload):
                     sender_name=nfc(document["issuer"]["name"])[:255],
                     external_id=document_id,
                     bus_message_id=getattr(request, "message_id", "")[:100],
+                    attachments=attached,
                     **described,
                 )
                 distribution.report_status(existing, "received", None, at=at)

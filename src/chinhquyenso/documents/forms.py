@@ -20,7 +20,9 @@ EXCERPT_MAX = 1000
 NAME_MAX = 150
 NOTE_MAX = 2000
 ABBREVIATION_MAX = 30
+PLACE_MAX = 100
 MAX_RECIPIENTS = 200
+MAX_ATTACHMENTS = 20
 # QCVN 102:2016 electronic codes look like 000.00.15.H01 or G22.xx: digits, capitals and dots.
 ELECTRONIC_CODE = re.compile(r"^[0-9A-Z][0-9A-Z.]{3,29}$")
 PDF_ONLY = "Văn bản phải là tệp PDF."
@@ -38,7 +40,7 @@ class Form:
 
     def fail(self, error: DomainError, default_field: str = "form") -> None:
         """A service's refusal shown on the field it names (the whole form when it names none of ours)."""
-        name = error.field if error.field in self.values or error.field == "file" else default_field
+        name = error.field if error.field in self.values or error.field in ("file", "attachments") else default_field
         self.errors[name] = error.message
 
 
@@ -75,6 +77,15 @@ def _pdf_upload(form: Form, files, name: str = "file", *, required: bool = True)
     return upload
 
 
+def _attachments(form: Form, files) -> list:
+    """The files chosen as attachments (several); their content is checked by the service, which
+    names the file it refuses."""
+    chosen = [upload for upload in files.getlist("attachments") if upload is not None and upload.name]
+    if len(chosen) > MAX_ATTACHMENTS:
+        form.errors["attachments"] = f"Một văn bản có tối đa {MAX_ATTACHMENTS} tệp đính kèm."
+    return chosen
+
+
 def external_recipients(text: str) -> tuple[list[dict], str | None]:
     """Lines "mã định danh; tên cơ quan" → [{"electronic_code", "name"}], or an error."""
     recipients = []
@@ -96,8 +107,8 @@ def external_recipients(text: str) -> tuple[list[dict], str | None]:
 
 def draft(data, files, *, agencies, types, recipient_agencies, creating: bool = True) -> Form:
     """The outgoing draft (POST): agency, document_type, excerpt, urgency, confidentiality,
-    unit_abbreviation, signer_name, signer_title, deadline, is_directive, recipient_agencies (ids),
-    external_recipients (lines), file (PDF)."""
+    unit_abbreviation, place, signer_name, signer_title, deadline, is_directive, recipient_agencies
+    (ids), external_recipients (lines), file (PDF), attachments (PDFs)."""
     form = Form()
     agency_ids = {a.pk for a in agencies}
     form.values["agency"] = _text(data, "agency", 12) or (str(agencies[0].pk) if len(agencies) == 1 else "")
@@ -117,6 +128,9 @@ def draft(data, files, *, agencies, types, recipient_agencies, creating: bool = 
     )
     for name, limit in (("unit_abbreviation", ABBREVIATION_MAX), ("signer_name", NAME_MAX), ("signer_title", NAME_MAX)):
         form.values[name] = _text(data, name, limit)
+    form.values["place"] = _text(data, "place", PLACE_MAX)
+    if not form.values["place"]:
+        form.errors["place"] = "Hãy nhập địa danh nơi ban hành (ví dụ An Giang)."
     deadline = _date(form, data, "deadline")
     form.values["is_directive"] = bool(data.get("is_directive"))
     allowed = {a.pk for a in recipient_agencies}
@@ -135,6 +149,7 @@ def draft(data, files, *, agencies, types, recipient_agencies, creating: bool = 
     if problem:
         form.errors["external_recipients"] = problem
     upload = _pdf_upload(form, files, required=creating)
+    extra_files = _attachments(form, files)
     if form.valid:
         form.arguments = {
             "agency": next(a for a in agencies if a.pk == agency_id),
@@ -143,6 +158,8 @@ def draft(data, files, *, agencies, types, recipient_agencies, creating: bool = 
             "urgency": urgency,
             "confidentiality": confidentiality,
             "unit_abbreviation": form.values["unit_abbreviation"],
+            "place": form.values["place"],
+            "attachments": extra_files,
             "signer_name": form.values["signer_name"],
             "signer_title": form.values["signer_title"],
             "deadline": deadline,
@@ -157,7 +174,8 @@ def draft(data, files, *, agencies, types, recipient_agencies, creating: bool = 
 def register_incoming(data, files, *, agencies, types, senders) -> Form:
     """A paper or e-mail document the clerk enters in the incoming register (POST): agency,
     document_type, sender_agency (one of the province's) or sender_name + sender_code, number,
-    symbol, issued_on, excerpt, urgency, confidentiality, deadline, is_directive, file (PDF)."""
+    symbol, issued_on, excerpt, urgency, confidentiality, deadline, is_directive, file (PDF),
+    attachments (PDFs)."""
     form = Form()
     agency_ids = {a.pk for a in agencies}
     form.values["agency"] = _text(data, "agency", 12) or (str(agencies[0].pk) if len(agencies) == 1 else "")
@@ -197,6 +215,7 @@ def register_incoming(data, files, *, agencies, types, senders) -> Form:
     deadline = _date(form, data, "deadline")
     form.values["is_directive"] = bool(data.get("is_directive"))
     upload = _pdf_upload(form, files, required=False)
+    extra_files = _attachments(form, files)
     if form.valid:
         form.arguments = {
             "agency": next(a for a in agencies if a.pk == agency_id),
@@ -213,6 +232,7 @@ def register_incoming(data, files, *, agencies, types, senders) -> Form:
             "deadline": deadline,
             "is_directive": form.values["is_directive"],
             "file": upload,
+            "attachments": extra_files,
         }
     return form
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+from django.conf import settings
 from django.db.models import Exists, F, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -153,6 +154,20 @@ def recipients_of(document: Document) -> QuerySet[Recipient]:
 
 
 # ---------------------------------------------------------------- incoming
+
+
+def usual_place(agency_id: int) -> str:
+    """Địa danh (Nghị định 30/2020, Phụ lục I) a new draft of the agency starts with: the one its
+    latest outgoing document gave, else the province's name (CQS_PROVINCE_NAME) — the officer
+    corrects it for a district or commune that writes its own place name."""
+    latest = (
+        Document.objects.filter(agency_id=agency_id, direction=Direction.OUTGOING)
+        .exclude(place="")
+        .order_by("-created_at", "-id")
+        .values_list("place", flat=True)
+        .first()
+    )
+    return latest or settings.CQS.get("PROVINCE_NAME", "")
 
 
 def incoming_register(user, *, year: int, agency_id: int | None = None, document_type=None) -> QuerySet[Document]:

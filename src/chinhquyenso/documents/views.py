@@ -70,7 +70,7 @@ INCOMING_LABELS = {
     "complete": "Báo cáo đã xử lý xong",
     "return_incoming": "Trả lại nơi gửi",
 }
-OTHER_LABELS = {"comment": "Góp ý", "version": "Tải lên phiên bản mới"}
+OTHER_LABELS = {"comment": "Góp ý", "version": "Tải lên phiên bản mới", "attach": "Thêm tệp đính kèm"}
 ACTION_LABELS = {**OUTGOING_LABELS, **INCOMING_LABELS, **OTHER_LABELS}
 
 # What each outgoing status expects next, in order: the first the officer may take is the
@@ -90,7 +90,12 @@ CONFIRMATION = {
 }
 
 # A service's field name → the page's form field, where they differ.
-DRAFT_FIELDS = {"recipients": "recipient_agencies", "excerpt": "excerpt", "confidentiality": "confidentiality"}
+DRAFT_FIELDS = {
+    "recipients": "recipient_agencies",
+    "excerpt": "excerpt",
+    "confidentiality": "confidentiality",
+    "place": "place",
+}
 
 
 def _today():
@@ -173,9 +178,10 @@ def _draft_choices(user):
     return mine, list(DocumentType.objects.filter(active=True)), others
 
 
-def _initial_from(document: Document | None) -> dict:
+def _initial_from(document: Document | None, agencies) -> dict:
     if document is None:
-        return {"urgency": Urgency.NORMAL, "confidentiality": Confidentiality.NORMAL}
+        place = selectors.usual_place(agencies[0].pk) if agencies else ""
+        return {"urgency": Urgency.NORMAL, "confidentiality": Confidentiality.NORMAL, "place": place}
     recipients = list(document.recipients.all())
     return {
         "agency": str(document.agency_id),
@@ -184,6 +190,7 @@ def _initial_from(document: Document | None) -> dict:
         "urgency": document.urgency,
         "confidentiality": document.confidentiality,
         "unit_abbreviation": document.unit_abbreviation,
+        "place": document.place,
         "signer_name": document.signer_name,
         "signer_title": document.signer_title,
         "deadline": document.deadline.isoformat() if document.deadline else "",
@@ -228,7 +235,7 @@ def new_draft(request):
                 return redirect("documents:document", pk=document.pk)
         status = 400
     else:
-        form = forms.Form(values=_initial_from(replaced))
+        form = forms.Form(values=_initial_from(replaced, agencies))
     return render(
         request,
         "documents/new.html",
@@ -299,6 +306,7 @@ def _page_context(request, document: Document) -> dict:
         "comments": list(document.comments.select_related("author")),
         "timeline": timeline(document),
         "may_comment": document.is_outgoing and outgoing.can_act(document, request.user, "comment"),
+        "may_attach": document.is_outgoing and outgoing.can_act(document, request.user, "attach"),
     }
 
 
@@ -315,7 +323,7 @@ def _outgoing_page(request, document: Document, status: int = 200):
         "others": others,
         "others_summary": ", ".join(ACTION_LABELS[a].lower() for a in others),
         "may_edit": outgoing.can_act(document, user, "edit"),
-        "recipients": list(document.recipients.select_related("agency")),
+        "recipients": [(r, recipient_trail(r)) for r in document.recipients.select_related("agency")],
         "replaced_by": list(document.replaced_by.only("pk", "symbol", "status", "excerpt")),
     }
     return render(request, "documents/outgoing.html", context, status=status)
@@ -366,6 +374,26 @@ def _incoming_page(request, document: Document, *, assign_form=None, status: int
         "sender_statuses": sender_statuses(document, Recipient.objects.filter(incoming_document=document).first()),
     }
     return render(request, "documents/incoming.html", context, status=status)
+
+
+# A recipient's statuses with their times, in the order they happen (Recipient's timestamps).
+RECIPIENT_TRAIL = (
+    ("sent_at", Recipient.Status.SENT),
+    ("received_at", Recipient.Status.RECEIVED),
+    ("assigned_at", Recipient.Status.ASSIGNED),
+    ("in_process_at", Recipient.Status.IN_PROCESS),
+    ("done_at", Recipient.Status.DONE),
+    ("returned_at", Recipient.Status.RETURNED),
+    ("failed_at", Recipient.Status.FAILED),
+)
+
+
+def recipient_trail(recipient: Recipient) -> list[tuple[str, object]]:
+    """What the sender has been told by one recipient, each status with its time, as the national
+    exchange reports them one by one (received, assigned, in process, done): the trail, not only
+    the last status."""
+    trail = [(status.label, getattr(recipient, name)) for name, status in RECIPIENT_TRAIL if getattr(recipient, name)]
+    return sorted(trail, key=lambda item: item[1])
 
 
 SENDER_TOLD = (
@@ -474,6 +502,7 @@ def done_message(document: Document, action: str) -> str:
         "recall": f"Đã thu hồi văn bản {name}; nơi nhận đã được báo.",
         "comment": "Đã gửi góp ý.",
         "version": "Đã tải lên phiên bản mới.",
+        "attach": "Đã thêm tệp đính kèm.",
         "assign": "Đã phân công xử lý; người, đơn vị được giao đã được báo.",
         "start": "Đã ghi nhận bắt đầu xử lý.",
         "progress": "Đã cập nhật tiến độ.",
@@ -527,6 +556,9 @@ def _act_outgoing(request, document: Document, action: str) -> Document:
         return document
     if action == "version":
         outgoing.add_version(document, user, file=_upload(request), note=forms.note(post, "note", 500))
+        return document
+    if action == "attach":
+        outgoing.add_attachments(document, user, files=request.FILES.getlist("attachments"))
         return document
     raise DomainError("Thao tác này không dành cho văn bản đi.", "action")
 

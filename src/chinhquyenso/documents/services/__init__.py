@@ -11,7 +11,7 @@
 from chinhquyenso.documents.services.distribution import deliver_incoming, report_status
 from chinhquyenso.documents.services.numbering import format_symbol, register_for, take_number
 from chinhquyenso.documents.services.outgoing import (
-    add_attachment,
+    add_attachments,
     add_version,
     approval_flow_for,
     approve,
@@ -30,7 +30,7 @@ from chinhquyenso.documents.services.outgoing import (
 )
 
 __all__ = [
-    "add_attachment",
+    "add_attachments",
     "add_version",
     "approval_flow_for",
     "approve",

@@ -2,10 +2,11 @@
 
 - Recipients inside the province (agencies of this installation) get an incoming document in
   their incoming register at once, in the issuing transaction, with an arrival number from that
-  register; their clerks get an in-app notice.
+  register and the document's attachments; their clerks get an in-app notice.
 - Recipients outside go through the national e-document exchange over the data bus
   (exchange.connectors.edoc.send_document, queued in the outbox in the same transaction) with the
-  edXML envelope (documents.edxml) beside the signed PDF.
+  edXML envelope (documents.edxml) beside the signed PDF and the attachments (the message's
+  `attachments`; the envelope's body lists every file with its SHA-256).
 - `report_status` tells the sender what became of a document we received (received, assigned,
   in process, done, returned): the sender's Recipient row when it was sent inside the province,
   a status message over the bus otherwise. It runs inside the caller's transaction.
@@ -27,6 +28,7 @@ from chinhquyenso.core.errors import DomainError
 from chinhquyenso.core.workflow import now
 from chinhquyenso.documents import edxml, search
 from chinhquyenso.documents.models import Direction, Document, DocumentVersion, Recipient
+from chinhquyenso.documents.services import attachments as attached_files
 from chinhquyenso.documents.services import numbering
 from chinhquyenso.documents.workflow import DOCUMENTS
 from chinhquyenso.exchange import outbox
@@ -107,12 +109,13 @@ def _deliver_internal(document: Document, recipient: Recipient, *, actor, at) ->
         sender_code=document.agency.electronic_code,
         sender_name=document.agency.name,
         file=document.current_file,
+        attachments=attached_files.of(document),
         actor=actor,
         at=at,
     )
     recipient.incoming_document = incoming
     recipient.sent_at = at
-    _set_status(recipient, Recipient.Status.RECEIVED, at, extra=["incoming_document"])
+    _set_status(recipient, Recipient.Status.RECEIVED, at, extra=["incoming_document", "sent_at"])
     DOCUMENTS.record_step(
         document,
         actor=actor,
@@ -138,10 +141,11 @@ def deliver_incoming(
     sender_name: str = "",
     external_id: str = "",
     bus_message_id: str = "",
+    attachments=(),
     **described,
 ) -> Document:
     """Register a document that arrived electronically in `agency`'s incoming register (status
-    "registered", arrival number and date). `source`: the sender's outgoing document (inside the
+    "registered", arrival number and date) with its `attachments` ((name, StoredFile) pairs). `source`: the sender's outgoing document (inside the
     province), whose description is copied; otherwise `described` gives document_type, number,
     symbol, issued_on, excerpt, signer_name, signer_title, urgency, is_directive, deadline,
     signed, signature_count. Runs inside the caller's transaction."""
@@ -184,6 +188,7 @@ def deliver_incoming(
         **described,
     )
     DocumentVersion.objects.create(document=incoming, number=1, kind=DocumentVersion.Kind.RECEIVED, file=file)
+    attached_files.attach(incoming, attachments)
     DOCUMENTS.created(incoming, actor=actor, action="receive", at=at, text=sender_name)
     index(incoming)
     _notify_clerks(incoming, at)
@@ -231,17 +236,37 @@ def bus_metadata(document: Document, recipients) -> dict:
     return metadata
 
 
+def bus_file_name(name: str) -> str:
+    """A file name the exchange takes: no path separators (schemas/edoc/send.request.json)."""
+    return re.sub(r"[/\\]", "-", name).strip()[:255] or "tep-dinh-kem.pdf"
+
+
 def send_to_bus(document: Document, recipients: list[Recipient], *, at) -> None:
-    """Queue the signed file with its edXML envelope for the national exchange (outbox)."""
+    """Queue the signed file and its attachments with the edXML envelope for the national
+    exchange (outbox): the files' bytes travel in the message, the envelope lists each of them."""
     content = _pdf_bytes(document.current_file)
     filename = f"{document.symbol.replace('/', '-')}.pdf"
+    extra = [
+        {
+            "name": bus_file_name(name),
+            "media_type": stored.content_type,
+            "content_base64": base64.b64encode(_pdf_bytes(stored)).decode(),
+            "sha256": stored.sha256,
+        }
+        for name, stored in attached_files.of(document)
+    ]
     envelope = edxml.build_envelope(
         document,
         recipients,
         at=at,
-        attachments=[edxml.AttachmentRef(filename, "application/pdf", document.current_file.sha256)],
+        attachments=[
+            edxml.AttachmentRef(filename, "application/pdf", document.current_file.sha256, "Văn bản chính"),
+            *(edxml.AttachmentRef(f["name"], f["media_type"], f["sha256"], "Tệp đính kèm") for f in extra),
+        ],
     )
     body = edoc.document_body(document=bus_metadata(document, recipients), content=content, filename=filename)
+    if extra:
+        body["attachments"] = extra
     body["envelope"] = base64.b64encode(envelope).decode()
     edoc.send_document(
         body=body,

@@ -48,6 +48,7 @@ from chinhquyenso.documents.models import (
     DocumentVersion,
     Urgency,
 )
+from chinhquyenso.documents.services import attachments as attached_files
 from chinhquyenso.documents.services import distribution, numbering
 from chinhquyenso.documents.workflow import DOCUMENTS
 from chinhquyenso.exchange import outbox
@@ -156,6 +157,7 @@ def register_incoming(
     received_by: str = ReceivedBy.PAPER,
     arrival_date: dt.date | None = None,
     file=None,
+    attachments=(),
     key: str = "",
     at: dt.datetime | None = None,
 ) -> Document:
@@ -164,7 +166,8 @@ def register_incoming(
     sender's number/symbol/date, type, trích yếu, urgency and the scanned or received file.
 
     `file`: an UploadedFile, bytes, or a StoredFile already granted to the actor. Its text is read
-    here, before the transaction (a PDF is never parsed while rows are locked). `key`: the form's
+    here, before the transaction (a PDF is never parsed while rows are locked). `attachments`: the
+    files that came with it (uploads or StoredFiles, PDF). `key`: the form's
     idempotency key — sending the form again returns the first document."""
     refuse_secret(confidentiality)
     at = now(at)
@@ -215,11 +218,13 @@ def register_incoming(
         if stored is not None and stored.content_type == "application/pdf":
             with stored.file.open("rb") as handle:
                 content = search.pdf_text(handle.read(search.MAX_PDF_BYTES + 1))
-        return stored, content
+        return stored, content, attached_files.store_all(attachments, actor)
 
     def create(prepared):
-        stored, content = prepared
-        return _create_registered(actor, agency, data, stored, content, at)
+        stored, content, extra_files = prepared
+        document = _create_registered(actor, agency, data, stored, content, at)
+        attached_files.attach(document, extra_files, actor)
+        return document
 
     payload = {
         "agency": agency.pk,

@@ -39,12 +39,15 @@ from chinhquyenso.documents.models import (
     Recipient,
     Urgency,
 )
+from chinhquyenso.documents.services import attachments as attached_files
 from chinhquyenso.documents.services import distribution, numbering
 from chinhquyenso.documents.workflow import DOCUMENTS
 from chinhquyenso.org.models import Agency
 
 Status = Document.Status
 EDITABLE = (Status.DRAFT,)
+# Files change only before the leader approves: what is signed is what was reviewed.
+FILES_CHANGE = (Status.DRAFT, Status.IN_REVIEW)
 BEFORE_ISSUE = (Status.DRAFT, Status.IN_REVIEW, Status.APPROVED, Status.SIGNED)
 SECRET_MESSAGE = (
     "Văn bản mật, tối mật, tuyệt mật không được soạn thảo, gửi, nhận trên hệ thống này; "
@@ -263,11 +266,13 @@ def create_draft(
     deadline=None,
     is_directive: bool = False,
     recipients=(),
+    attachments=(),
     replaces: Document | None = None,
     note: str = "",
     at: dt.datetime | None = None,
 ) -> Document:
-    """A new draft (dự thảo) with its first version. The drafter is a member of `agency`."""
+    """A new draft (dự thảo) with its first version and its attachments (uploads or StoredFiles,
+    PDF). The drafter is a member of `agency`."""
     DOCUMENTS.guard(actor)
     agency_id = getattr(agency, "pk", agency)
     _member(actor, agency_id, "Bạn chỉ soạn thảo văn bản của cơ quan mình.")
@@ -290,6 +295,7 @@ def create_draft(
 
     def create():
         stored = _pdf(file, actor)
+        extra_files = attached_files.store_all(attachments, actor)
         document = Document.objects.create(
             direction=Direction.OUTGOING,
             agency_id=agency_id,
@@ -301,6 +307,7 @@ def create_draft(
         )
         DocumentVersion.objects.create(document=document, number=1, file=stored, author=actor_or_none(actor), note=note)
         _replace_recipients(document, list(recipients))
+        attached_files.attach(document, extra_files, actor)
         DOCUMENTS.created(document, actor=actor, action="create", at=at)
         distribution.index(document)
         return document
@@ -380,18 +387,25 @@ def add_version(document: Document, actor, *, file, note: str = "", at=None) -> 
 
 
 @DOCUMENTS.action
-def add_attachment(document: Document, actor, *, file, name: str = "", at=None) -> Attachment:
+def add_attachments(document: Document, actor, *, files, at=None) -> list[Attachment]:
+    """Tệp đính kèm added to a draft (by a member of its agency, before approval); all or none."""
     document, at = DOCUMENTS.begin(document, actor, at)
     _member(actor, document)
-    DOCUMENTS.require(document, *BEFORE_ISSUE, action="đính kèm tệp vào")
-    if isinstance(file, StoredFile):
-        stored = file
-    else:
-        stored = store_upload(file, original_name=getattr(file, "name", "") or "", field="file", user=actor)
-    name = _text(name or stored.original_name or "Tệp đính kèm", "name", limit=255, label="tên tệp")
-    attachment = Attachment.objects.create(document=document, file=stored, name=name, added_by=actor_or_none(actor))
-    DOCUMENTS.transition(document, actor=actor, action="add_attachment", to_status=document.status, at=at)
-    return attachment
+    DOCUMENTS.require(document, *FILES_CHANGE, action="đính kèm tệp vào")
+    files = [file for file in files or () if file is not None]
+    if not files:
+        raise DomainError("Hãy chọn tệp đính kèm (PDF).", attached_files.FIELD)
+    stored = attached_files.store_all(files, actor, already=document.attachments.count())
+    made = attached_files.attach(document, stored, actor)
+    DOCUMENTS.transition(
+        document,
+        actor=actor,
+        action="add_attachment",
+        to_status=document.status,
+        at=at,
+        text=", ".join(name for name, _ in stored),
+    )
+    return made
 
 
 @DOCUMENTS.action
@@ -764,11 +778,13 @@ def can_act(document: Document, user, action: str) -> bool:
         return status == Status.ISSUED and has_role(user, agency_id, *RECALL_ROLES)
     if action == "replace":
         return status == Status.ISSUED and has_role(user, agency_id)
+    if action == "attach":
+        return status in FILES_CHANGE and has_role(user, agency_id)
     raise ValueError(f"unknown action {action!r}")
 
 
 __all__ = [
-    "add_attachment",
+    "add_attachments",
     "add_version",
     "approval_flow_for",
     "approve",
