@@ -162,6 +162,39 @@ def test_a_document_sent_to_our_agency_is_registered_once_and_its_receipt_report
     assert status.sender.organ_id == "000.00.15.H01" and status.description == "Đang phối hợp xử lý"
 
 
+def test_attachments_carried_beside_the_file_are_stored_and_a_wrong_hash_is_refused(exchange, province):
+    """The exchange's message lists attachments next to the main file (`attachments`, bytes in base64
+    with their SHA-256): each is stored on the incoming document; a file whose hash does not match is
+    refused with its name and nothing is registered."""
+    appendix, table = b"%PDF-1.7\n% Phu luc 1\n", b"%PDF-1.7\n% Bang so lieu\n"
+    recipients = [{"code": "000.00.15.H01", "name": "Sở Tư pháp tỉnh An Giang"}]
+    request = {
+        "document_id": "VBQG-TEST-ATT1",
+        "document": {"recipients": recipients},
+        "attachments": [
+            {"name": "Phụ lục 1.pdf", "content_base64": base64.b64encode(appendix).decode()},
+            {"name": "Bảng số liệu.pdf", "content_base64": base64.b64encode(table).decode()},
+        ],
+    }
+    answer = exchange.post("/_sim/deliver", request)
+    assert answer["answer"]["status"] == "received", answer
+    incoming = Document.objects.get(direction=Direction.INCOMING, external_id="VBQG-TEST-ATT1")
+    stored = [(a.name, a.file.file.read()) for a in incoming.attachments.select_related("file").order_by("pk")]
+    assert stored == [("Phụ lục 1.pdf", appendix), ("Bảng số liệu.pdf", table)]
+
+    tampered = {
+        "document_id": "VBQG-TEST-ATT2",
+        "document": {"recipients": recipients},
+        "attachments": [
+            {"name": "Phụ lục 1.pdf", "content_base64": base64.b64encode(appendix).decode(), "sha256": "0" * 64}
+        ],
+    }
+    refused = exchange.post("/_sim/deliver", tampered)
+    assert refused["status"] == 422 and refused["answer"]["field"] == "attachments.0", refused
+    assert refused["answer"]["detail"] == "Mã băm SHA-256 không khớp với tệp đính kèm “Phụ lục 1.pdf”."
+    assert not Document.objects.filter(external_id="VBQG-TEST-ATT2").exists()
+
+
 def test_secret_or_misaddressed_documents_are_refused(exchange, province):
     secret = exchange.post(
         "/_sim/deliver",

@@ -190,6 +190,17 @@ class Exchange:
                 "signed_at": parts.now().isoformat(),
             },
         }
+        if request.get("attachments"):  # [{"name", "content_base64"}]: carried beside the file, as the exchange does
+            body["attachments"] = [
+                {
+                    "name": item["name"],
+                    "media_type": item.get("media_type", "application/pdf"),
+                    "content_base64": item["content_base64"],
+                    "sha256": item.get("sha256")
+                    or hashlib.sha256(base64.b64decode(item["content_base64"])).hexdigest(),
+                }
+                for item in request["attachments"]
+            ]
         if request.get("document_id"):
             body["document_id"] = str(request["document_id"])
         if request.get("envelope"):
