@@ -16,7 +16,7 @@ from chinhquyenso.signing.models import SigningKey
 from chinhquyenso.signing.remote import check_signature
 from chinhquyenso.signing.services import Appearance, SigningError, sign_pdf
 from chinhquyenso.signing.signers import RemoteSignature
-from tests.signing.helpers import assert_valid, statuses
+from tests.signing.helpers import assert_none_in, assert_valid, every_log_line, key_material, statuses
 
 # The signature value is asked for from a worker thread (signers.RemoteSigner): it sees committed rows only.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,11 +36,13 @@ def esign(test_pki, signing_settings, settings, tmp_path):
             "chain": [str(test_pki.intermediate_cert_path), str(test_pki.root_cert_path)],
         }
     table = tmp_path / "subscribers.json"
+    subscriber_keys = {user_id: entry["key"] for user_id, entry in subscribers.items()}
     table.write_text(json.dumps(subscribers))
     # The simulator never calls our bus back: no live server needed.
     with testing.start_simulator(
         "esign", bus_url="http://127.0.0.1:9", delay=0.05, extra=("--subscribers", str(table))
     ) as simulator:
+        simulator.subscriber_keys = subscriber_keys  # the private keys the simulator signs with (PEM paths)
         yield simulator
 
 
@@ -73,6 +75,18 @@ def test_declined_by_the_subscriber(esign, officers, sample_pdf):
     with pytest.raises(SigningError, match="từ chối"):
         sign_pdf(sample_pdf, key=key, profile="B-B")
     assert AuditRecord.objects.filter(action="signing.sign").count() == before
+
+
+def test_a_declined_signature_logs_no_key(esign, officers, sample_pdf):
+    """Every log line of the process, at DEBUG, while the gateway answers that the subscriber declined:
+    nothing of the subscriber's key (the simulator's), only the refusal."""
+    key = remote_key(next(iter(officers["ubnd"].values())), DECLINES)
+    with every_log_line() as lines, pytest.raises(SigningError, match="từ chối"):
+        sign_pdf(sample_pdf, key=key, profile="B-B")
+    assert any(f"signing with key {key.pk} (B-B) refused" in line for line in lines), lines
+    assert_none_in(
+        lines, key_material(esign.subscriber_keys[DECLINES]) + key_material(esign.subscriber_keys[SUBSCRIBER])
+    )
 
 
 def test_unknown_subscriber(esign, officers, sample_pdf):

@@ -1,16 +1,24 @@
 """sign_pdf with a PKCS#12 key: profiles B-B, B-T, B-LT; several signatures; failures leave nothing."""
 
+import asyncio
+import base64
 import hashlib
 import io
 
 import pytest
+from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp as asn1_ocsp
 from django.db import transaction
+from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation.dss import DocumentSecurityStore
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
+from pyhanko_certvalidator.errors import PathValidationError
 
 from chinhquyenso.core.models import AuditRecord
 from chinhquyenso.signing import services
 from chinhquyenso.signing.services import Appearance, SigningError, agency_key, agency_key_or_none, sign_pdf
-from tests.signing.helpers import assert_valid, statuses
+from tests.signing.helpers import assert_none_in, assert_valid, every_log_line, key_material, statuses
 
 pytestmark = pytest.mark.django_db
 
@@ -41,9 +49,38 @@ def test_b_lt_embeds_ocsp_and_crl_in_a_dss(province, signing_keys, sample_pdf, t
     reader, (status,) = statuses(signed, test_pki, allow_fetching=False)
     assert_valid(status)
     assert status.timestamp_validity is not None and status.timestamp_validity.trusted
-    dss = reader.root["/DSS"]
-    assert len(dss["/OCSPs"]) >= 1
-    assert len(dss["/Certs"]) >= 2
+    dss = DocumentSecurityStore.read_dss(reader)
+    crls = [asn1_crl.CertificateList.load(ref.get_object().data) for ref in dss.crls]
+    ocsps = [asn1_ocsp.OCSPResponse.load(ref.get_object().data) for ref in dss.ocsps]
+    certificates = list(dss.load_certs())
+    # The CRLs of the chain: the intermediate CA's (it covers the signer) and the root's (the intermediate).
+    assert {crl.issuer.native["common_name"] for crl in crls} == {
+        "CQS CA trung gian thử nghiệm",
+        "CQS Root CA thử nghiệm",
+    }
+    # The OCSP answers: one says the signer's certificate is good.
+    answers = [single for response in ocsps for single in response.response_data["responses"]]
+    assert any(
+        a["cert_id"]["serial_number"].native == status.signing_cert.serial_number and a["cert_status"].name == "good"
+        for a in answers
+    )
+    # Each kind alone, offline, proves the chain unrevoked (the embedded data is usable, not decoration);
+    # with neither, the same check refuses.
+    for only_crls, only_ocsps, proves in ((crls, [], True), ([], ocsps, True), ([], [], False)):
+        context = ValidationContext(
+            trust_roots=[load_cert_from_pemder(str(test_pki.root_cert_path))],
+            other_certs=certificates,
+            crls=only_crls,
+            ocsps=only_ocsps,
+            allow_fetching=False,
+            revocation_mode="require",
+        )
+        validator = CertificateValidator(status.signing_cert, validation_context=context)
+        if proves:
+            asyncio.run(validator.async_validate_usage({"digital_signature"}))
+        else:
+            with pytest.raises(PathValidationError):
+                asyncio.run(validator.async_validate_usage({"digital_signature"}))
 
 
 def test_b_lt_refuses_a_revoked_certificate(province, signing_keys, sample_pdf, test_pki, pki_services):
@@ -189,6 +226,29 @@ def test_wrong_passphrase_refused_and_nothing_written(province, signing_keys, sa
     assert "sai mật khẩu" in refused.value.message and refused.value.field == "key"
     assert "sai-mat-khau" not in refused.value.message
     _no_signature_recorded(before)
+
+
+def test_a_refused_signature_logs_neither_the_passphrase_nor_the_key(
+    province, signing_keys, sample_pdf, test_pki, monkeypatch
+):
+    """Wrong passphrase (the key never opens), then the right one with the TSA down (the key is open in
+    memory when signing fails): every log line of the process, at DEBUG, carries neither."""
+    key = signing_keys.for_agency(province["tu_phap"])
+    issued = signing_keys.issued[key.pk]
+    p12 = issued.p12_path.read_bytes()
+    secrets = [test_pki.passphrase, "Sai-mat-khau-8265", p12.hex()[64:128], *key_material(issued.key_path)]
+    secrets.append(base64.b64encode(p12).decode()[64:128])
+    monkeypatch.setenv("CQS_TEST_SIGNING_PASSPHRASE", "Sai-mat-khau-8265")
+    with every_log_line() as lines, pytest.raises(SigningError, match="sai mật khẩu"):
+        sign_pdf(sample_pdf, key=key, profile="B-B")
+    assert any(f"signing with key {key.pk} (B-B) refused" in line for line in lines), lines  # the capture sees
+    assert_none_in(lines, secrets)
+
+    monkeypatch.setenv("CQS_TEST_SIGNING_PASSPHRASE", test_pki.passphrase)  # signing_settings: no TSA answers
+    with every_log_line() as lines, pytest.raises(SigningError, match="dấu thời gian"):
+        sign_pdf(sample_pdf, key=key, profile="B-T")
+    assert any(f"signing with key {key.pk} (B-T) failed" in line for line in lines), lines
+    assert_none_in(lines, secrets)
 
 
 def test_missing_passphrase_variable_and_missing_file(province, signing_keys, sample_pdf, monkeypatch):

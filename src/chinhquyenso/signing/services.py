@@ -310,6 +310,35 @@ def _outside_event_loop(work):
         return pool.submit(in_thread).result()
 
 
+async def _fetch_crls(validation_context, certificates, key_id: int) -> None:
+    """B-LT embeds the revocation answers pyHanko's path validation used, and once a certificate's OCSP
+    answer is good it never reads that certificate's CRL. The CRLs every certificate of the signer's chain
+    declares are fetched here as well, so the document carries both: a verifier that reads only CRLs, or
+    one checking long after the OCSP responder has gone, can still check it offline. A CRL that cannot be
+    fetched is logged and left out: the OCSP answer still proves the status, and the hard-fail validation
+    that follows refuses a certificate whose status nothing proves."""
+    for certificate in certificates:
+        if not certificate.crl_distribution_points:
+            continue
+        try:
+            await validation_context.revinfo_manager.fetch_crls(certificate)
+        except Exception as exc:  # noqa: BLE001 — CRLFetchError, or the HTTP client's own errors
+            logger.warning("B-LT with key %s: a CRL of its chain could not be fetched (%s)", key_id, type(exc).__name__)
+
+
+async def _sign(pdf_signer, writer, text_params: dict, validation_context, chain, key_id: int) -> bytes:
+    """pyHanko's signing on one event loop: B-LT's CRLs are fetched through the HTTP session its OCSP
+    requests use, and that session is closed before the loop ends (as pyHanko's synchronous sign_pdf does)."""
+    try:
+        if validation_context is not None:
+            await _fetch_crls(validation_context, chain, key_id)
+        output = await pdf_signer.async_sign_pdf(writer, appearance_text_params=text_params or None)
+        return output.getvalue()
+    finally:
+        if validation_context is not None:
+            await validation_context.aclose()
+
+
 def sign_pdf(
     data: bytes,
     *,
@@ -369,11 +398,14 @@ def sign_pdf(
             pdf_signer = signers.PdfSigner(
                 metadata, signer=signer, timestamper=timestamper, stamp_style=style, new_field_spec=field_spec
             )
-            return pdf_signer.sign_pdf(writer, appearance_text_params=text_params or None).getvalue()
+            chain = [signer.signing_cert, *signer.cert_registry]
+            return asyncio.run(_sign(pdf_signer, writer, text_params, validation_context, chain, key.pk))
 
     try:
         signed = _outside_event_loop(sign)
-    except SigningError:
+    except SigningError as refused:
+        # The key's number and the plain reason, for the operator; never the secret or the key itself.
+        logger.warning("signing with key %s (%s) refused: %s", key.pk, profile, refused.message)
         raise
     except Exception as exc:
         logger.warning("signing with key %s (%s) failed: %s", key.pk, profile, type(exc).__name__)
