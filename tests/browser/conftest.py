@@ -4,13 +4,14 @@ files (django.contrib.staticfiles is installed, so it uses StaticFilesHandler,
 straight from the apps' static/ folders: no collectstatic).
 
     CQS_CHROMIUM=/path/to/chromium   another chromium binary (default /usr/bin/chromium)
-    CQS_REQUIRE_BROWSER=1            fail, not skip, when chromium or axe-core is missing (.ci/run sets it)
+    CQS_REQUIRE_TOOLS=1              fail, not skip, when chromium or axe-core is missing (.ci/run sets it)
     pytest -m "not browser"          run everything else
 
 Without chromium or node_modules/axe-core (`npm ci`) these tests are skipped,
 with the reason in the summary (`-rs` is in addopts): a newcomer's first run
-ends in a clear skip, not in errors. CI exports CQS_REQUIRE_BROWSER=1, which
-turns that skip into a failure, so a build can never pass without them.
+ends in a clear skip, not in errors. CI exports CQS_REQUIRE_TOOLS=1, which
+turns that skip into a failure, so a build can never pass without them — the
+rule every test needing an outside program follows (tests/external_tools.py).
 
 Every test here is marked `browser` and uses `live_server`, hence
 `transactional_db`: data made by fixtures is committed, so the server thread
@@ -24,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.support import AXE_PATH, new_context, new_page
+from tests.external_tools import decide, require
 
 HERE = Path(__file__).resolve().parent
 
@@ -46,15 +48,8 @@ def missing_requirement(environ=os.environ, axe_path: Path = AXE_PATH) -> str | 
 
 
 def browser_decision(environ=os.environ, axe_path: Path = AXE_PATH) -> tuple[str, str | None]:
-    """("run", None), or ("skip" | "fail", reason): skip by default, so that a fresh clone's
-    test command ends in a visible skip; fail under CQS_REQUIRE_BROWSER=1 (CI), so that CI
-    cannot pass without the browser tests."""
-    reason = missing_requirement(environ, axe_path)
-    if reason is None:
-        return "run", None
-    if environ.get("CQS_REQUIRE_BROWSER") == "1":
-        return "fail", f"{reason} (CQS_REQUIRE_BROWSER=1: the browser tests must run here)"
-    return "skip", f"{reason}; set CQS_REQUIRE_BROWSER=1 to make this a failure"
+    """("run", None), or ("skip" | "fail", reason): tests/external_tools.decide for the browser."""
+    return decide(missing_requirement(environ, axe_path), environ)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -100,11 +95,7 @@ def _static_files_as_in_production():
 def browser(_orm_beside_playwright):
     """Headless chromium, one for all the tests of this package. Package scope,
     not session scope: see _orm_beside_playwright."""
-    decision, reason = browser_decision()
-    if decision == "skip":
-        pytest.skip(reason)
-    if decision == "fail":
-        pytest.fail(reason, pytrace=False)
+    require(missing_requirement())
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()

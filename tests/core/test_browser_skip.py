@@ -1,5 +1,5 @@
 """The browser tests without chromium or axe-core: a visible skip on a developer's machine, a failure
-in CI (CQS_REQUIRE_BROWSER=1, exported by .ci/run) — never ten setup errors, never a silent pass."""
+in CI (CQS_REQUIRE_TOOLS=1, exported by .ci/run) — never ten setup errors, never a silent pass."""
 
 import os
 import subprocess
@@ -26,7 +26,7 @@ def own_database(url: str) -> str:
 
 def run_smoke(**env) -> subprocess.CompletedProcess:
     """The browser smoke test in a pytest of its own, as the README's command would run it."""
-    environ = {key: value for key, value in os.environ.items() if key != "CQS_REQUIRE_BROWSER"}
+    environ = {key: value for key, value in os.environ.items() if key != "CQS_REQUIRE_TOOLS"}
     if "DATABASE_URL" in environ:
         environ["DATABASE_URL"] = own_database(environ["DATABASE_URL"])
     return subprocess.run(
@@ -50,11 +50,11 @@ def test_missing_chromium_is_a_skip_with_its_reason_in_the_summary():
 
 @pytest.mark.slow
 def test_required_browser_turns_the_skip_into_a_failure():
-    result = run_smoke(CQS_CHROMIUM="/nonexistent", CQS_REQUIRE_BROWSER="1")
+    result = run_smoke(CQS_CHROMIUM="/nonexistent", CQS_REQUIRE_TOOLS="1")
     assert result.returncode != 0, result.stdout
     assert "skipped" not in result.stdout, result.stdout
     assert "chromium not found at /nonexistent" in result.stdout
-    assert "CQS_REQUIRE_BROWSER=1" in result.stdout
+    assert "CQS_REQUIRE_TOOLS=1" in result.stdout
 
 
 def test_decision(tmp_path):
@@ -65,18 +65,18 @@ def test_decision(tmp_path):
     chromium.chmod(0o755)
 
     assert browser_decision({"CQS_CHROMIUM": str(chromium)}, axe) == ("run", None)
-    assert browser_decision({"CQS_CHROMIUM": str(chromium), "CQS_REQUIRE_BROWSER": "1"}, axe) == ("run", None)
+    assert browser_decision({"CQS_CHROMIUM": str(chromium), "CQS_REQUIRE_TOOLS": "1"}, axe) == ("run", None)
 
     decision, reason = browser_decision({"CQS_CHROMIUM": "/nonexistent"}, axe)
     assert decision == "skip" and reason.startswith("chromium not found at /nonexistent")
-    assert "CQS_REQUIRE_BROWSER=1" in reason  # the skip says how CI makes it a failure
+    assert "CQS_REQUIRE_TOOLS=1" in reason  # the skip says how CI makes it a failure
 
     # node_modules/axe-core missing (no `npm ci`) behaves the same way.
     missing_axe = tmp_path / "node_modules" / "axe-core" / "axe.min.js"
     decision, reason = browser_decision({"CQS_CHROMIUM": str(chromium)}, missing_axe)
     assert decision == "skip" and reason.startswith(f"axe-core not found at {missing_axe}")
     assert "npm ci" in reason
-    decision, _ = browser_decision({"CQS_CHROMIUM": str(chromium), "CQS_REQUIRE_BROWSER": "1"}, missing_axe)
+    decision, _ = browser_decision({"CQS_CHROMIUM": str(chromium), "CQS_REQUIRE_TOOLS": "1"}, missing_axe)
     assert decision == "fail"
 
     # A file that is not executable is no chromium either.

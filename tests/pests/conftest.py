@@ -7,8 +7,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import getpass
-import os
-import shutil
 import socket
 import subprocess
 import time
@@ -23,8 +21,9 @@ from chinhquyenso.accounts import services as accounts
 from chinhquyenso.accounts.models import Role
 from chinhquyenso.org import services as org
 from chinhquyenso.org.models import AgencyKind
+from tests.external_tools import find_program, program_missing, require
 
-MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+MOSQUITTO = find_program("mosquitto", "/usr/sbin") or "/usr/sbin/mosquitto"
 PASSWORD = "Mat-khau-2025"
 
 
@@ -258,11 +257,7 @@ class Mosquitto:
 @pytest.fixture
 def mosquitto(tmp_path):
     """A running private Mosquitto; `.url` ("mqtt://127.0.0.1:<port>"), `.restart()`, `.stop()`, `.start()`."""
-    if not Path(MOSQUITTO).exists():
-        reason = "mosquitto is not installed (apt-get install mosquitto; .ci/run installs it)"
-        if os.environ.get("CQS_REQUIRE_MQTT") == "1":  # CI: the MQTT tests never pass by being skipped
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require(program_missing("mosquitto", "mosquitto", "/usr/sbin"))  # CI (CQS_REQUIRE_TOOLS=1): fails, never skips
     directory = tmp_path / "mosquitto"
     directory.mkdir()
     broker = Mosquitto(directory)

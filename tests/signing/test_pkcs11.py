@@ -2,7 +2,6 @@
 it; the test CA certifies its public key; sign_pdf signs through pyHanko's PKCS11Signer."""
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -13,7 +12,8 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicNumbers
 
 from chinhquyenso.signing.models import SigningKey
 from chinhquyenso.signing.services import Appearance, SigningError, check_key, sign_pdf
-from tests.signing.helpers import assert_valid, statuses
+from tests.external_tools import program_missing, require
+from tests.signing.helpers import assert_none_in, assert_valid, every_log_line, statuses
 
 MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 TOKEN = "CQS Thu nghiem"
@@ -21,19 +21,21 @@ KEY_LABEL = "cqs-ky-so"
 PIN = "123456"
 SO_PIN = "12345678"
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(
-        not (shutil.which("softhsm2-util") and Path(MODULE).exists()),
-        reason="SoftHSM2 is not installed (apt-get install softhsm2; .ci/run installs it)",
-    ),
-]
+pytestmark = pytest.mark.django_db
+
+
+def softhsm2_missing() -> str | None:
+    if not Path(MODULE).exists():
+        return f"SoftHSM2's PKCS#11 module not found at {MODULE}: apt-get install softhsm2 (.ci/run installs it)"
+    return program_missing("softhsm2-util", "softhsm2")
 
 
 @pytest.fixture(scope="session")
 def softhsm_token(tmp_path_factory, test_pki):
     """A SoftHSM2 token with an RSA key generated on it, its certificate and the intermediate's.
-    SOFTHSM2_CONF is set for the whole session: the module reads it once, when first loaded."""
+    SOFTHSM2_CONF is set for the whole session: the module reads it once, when first loaded.
+    Without SoftHSM2 every test here is skipped, or fails under CQS_REQUIRE_TOOLS=1 (tests/external_tools.py)."""
+    require(softhsm2_missing())
     import pkcs11
     from pkcs11 import Attribute, KeyType, ObjectClass
     from pkcs11.util.x509 import decode_x509_certificate
@@ -118,6 +120,16 @@ def test_wrong_pin_refused(token_key, sample_pdf, monkeypatch):
     with pytest.raises(SigningError) as refused:
         sign_pdf(sample_pdf, key=token_key, profile="B-B")
     assert "PIN" in refused.value.message and "000000" not in refused.value.message
+
+
+def test_a_wrong_pin_is_not_logged(token_key, sample_pdf, monkeypatch):
+    """Every log line of the process, at DEBUG (pyHanko's and python-pkcs11's included), while a wrong PIN
+    is refused: neither that PIN nor the token's real one."""
+    monkeypatch.setenv("CQS_TEST_TOKEN_PIN", "Sai-PIN-4729")
+    with every_log_line() as lines, pytest.raises(SigningError, match="PIN"):
+        sign_pdf(sample_pdf, key=token_key, profile="B-B")
+    assert any(f"signing with key {token_key.pk} (B-B) refused" in line for line in lines), lines
+    assert_none_in(lines, ["Sai-PIN-4729", f"'{PIN}'", f"pin={PIN}", SO_PIN])
 
 
 def test_unknown_token_refused(token_key, sample_pdf):
