@@ -195,6 +195,30 @@ def _streams(data: bytes) -> list[bytes]:
     return found
 
 
+def held_file_status(page_html: str) -> str:
+    """The text of the QR page's verdict on an uploaded copy (its role="status" paragraph), tags removed."""
+    found = re.search(r'<p role="status" id="tinh-trang-tep">(.*?)</p>', page_html, re.S)
+    assert found, page_html
+    return re.sub(r"<[^>]+>", "", found.group(1))
+
+
+def check_held_copy(page_link: str, data: bytes) -> str:
+    """What a holder does on the QR page: the form there (multipart, field `file`, posted to the page
+    itself), their copy chosen, "Kiểm tra tệp" pressed; the verdict read back."""
+    visitor = Client(enforce_csrf_checks=True)
+    form_page = visitor.get(page_link).content.decode()
+    form = re.search(r'<form method="post" enctype="multipart/form-data"[^>]*>(.*?)</form>', form_page, re.S)
+    assert form and 'name="file"' in form.group(1) and "Kiểm tra tệp" in form.group(1), form_page
+    assert "action=" not in form_page[form.start() : form.start() + 80]  # posts back to the page itself
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.group(1)).group(1)
+    answer = visitor.post(
+        page_link,
+        {"csrfmiddlewaretoken": token, "file": SimpleUploadedFile("ket-qua.pdf", data, "application/pdf")},
+    )
+    assert answer.status_code == 200, answer.content
+    return held_file_status(answer.content.decode())
+
+
 def test_the_citizen_downloads_it_signed_and_the_page_says_valid_then_modified_after_tampering(
     ctx, result_ready, agency_key, require_signature
 ):
@@ -209,6 +233,9 @@ def test_the_citizen_downloads_it_signed_and_the_page_says_valid_then_modified_a
     assert downloaded.status_code == 200
     data = b"".join(downloaded.streaming_content) if downloaded.streaming else downloaded.content
     assert data == read(result.file)
+    # The QR code printed in the signature of the downloaded file opens this page.
+    assert _qr_drawing(results.authenticity_url(result.verification_code)) in _streams(data)
+    assert results.authenticity_url(result.verification_code).endswith(page_link)
 
     check = Client().get(page_link)  # anyone who scans the QR code, signed in or not
     text = check.content.decode()
@@ -218,14 +245,21 @@ def test_the_citizen_downloads_it_signed_and_the_page_says_valid_then_modified_a
     assert ctx["citizen"].full_name not in text and ctx["citizen"].identity_number not in text
     assert f"/tep/{result.file.sha256}/" not in text  # confirms, never hands out
 
-    forged = tampered(data)
-    answer = Client().post("/api/signatures/verify", {"file": SimpleUploadedFile("kq.pdf", forged, "application/pdf")})
-    assert answer.status_code == 200, answer.content
-    body = answer.json()
-    assert body["status"] == "modified"
-    assert body["signatures"][0]["modified_after_signing"] is True
-    untouched = Client().post("/api/signatures/verify", {"file": SimpleUploadedFile("kq.pdf", data, "application/pdf")})
-    assert untouched.json()["status"] == "valid"
+    # The citizen's own copy, checked on the QR page: as downloaded, valid ...
+    untouched = check_held_copy(page_link, data)
+    assert untouched.startswith(
+        f"Hợp lệ — đúng là kết quả đã cấp, chưa bị sửa sau khi ký — ký bởi {ctx['agency'].name}"
+    )
+    # ... changed by an incremental update (a line drawn over the page), modified after signing ...
+    updated = check_held_copy(page_link, tampered(data))
+    assert updated.startswith("Tài liệu đã bị sửa sau khi ký") and "Hợp lệ" not in updated
+    # ... a character changed inside the signed bytes, the same.
+    edited = data.replace(b"ban dien tu)", b"ban dien TU)")
+    assert edited != data and len(edited) == len(data)
+    changed = check_held_copy(page_link, edited)
+    assert changed.startswith("Tài liệu đã bị sửa sau khi ký") and "Hợp lệ" not in changed
+    # The stored copy is untouched by any of it: the page's own status still says valid.
+    assert "Hợp lệ — ký bởi" in Client().get(page_link).content.decode()
 
 
 def test_an_uploaded_result_already_signed_keeps_its_signature_under_the_agency_one(

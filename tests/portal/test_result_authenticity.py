@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from chinhquyenso.core.templatetags.cqs import vndate
@@ -12,8 +13,9 @@ from chinhquyenso.core.uploads import store_upload
 from chinhquyenso.dossiers import services
 from chinhquyenso.dossiers.models import new_verification_code
 from chinhquyenso.portal import authenticity_views
+from chinhquyenso.signing import throttle as signing_throttle
 from tests.conftest import vn
-from tests.dossiers.test_signed_results import make_pdf, read, tampered
+from tests.dossiers.test_signed_results import held_file_status, make_pdf, read, tampered
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +131,74 @@ def test_a_stored_file_changed_after_signing_is_reported_modified(
         answer = page(signed.verification_code)
         assert answer.status_code == 200
         assert "Tài liệu đã bị sửa sau khi ký" in answer.content.decode()
+
+
+@pytest.fixture
+def signed_result(issued, settings, officers, province, pki_services, signing_keys):
+    """A signed electronic result of UBND xã Kiến Thành; `.key` the agency's key."""
+    settings.CQS = {**settings.CQS, "RESULTS_REQUIRE_SIGNATURE": True}
+    key = signing_keys.for_agency(province["xa_b"])
+    xa = officers["xa_b"]
+    dossier = services.submit(
+        actor=issued.dossier.applicant,
+        procedure_code="1.001193",
+        channel="online",
+        agency_code="xa-kien-thanh",
+        components=PAPER,
+        at=vn(2025, 3, 12, 9),
+    )
+    services.accept(dossier, actor=xa["counter_officer"], at=vn(2025, 3, 12, 10))
+    services.forward(dossier, actor=xa["specialist"], at=vn(2025, 3, 13, 9))
+    services.forward(dossier, actor=xa["leader"], at=vn(2025, 3, 13, 10))
+    upload = store_upload(make_pdf(), original_name="kq.pdf", user=xa["counter_officer"])
+    result = services.attach_result(dossier, actor=xa["counter_officer"], file=upload)
+    result.key = key
+    return result
+
+
+def check_copy(code: str, data: bytes, client: Client | None = None):
+    return (client or Client()).post(
+        f"/xac-thuc/ket-qua/{code}/", {"file": SimpleUploadedFile("kq.pdf", data, "application/pdf")}
+    )
+
+
+def test_a_copy_that_is_not_this_result_is_told_apart(signed_result, issued, province, signing_keys):
+    """An unsigned PDF, and a PDF another agency's trusted certificate signed under this result's own field
+    name (the code is printed in the QR code): neither is this result, though the second one's signature
+    is valid."""
+    from chinhquyenso.dossiers.results import field_name
+    from chinhquyenso.signing.services import sign_pdf
+
+    code = signed_result.verification_code
+    forged = sign_pdf(
+        make_pdf(), key=signing_keys.for_agency(province["huyen"]), profile="B-B", field_name=field_name(code)
+    )
+    for data in (make_pdf(), forged):
+        answer = check_copy(code, data)
+        assert answer.status_code == 200
+        assert held_file_status(answer.content.decode()).startswith("Tệp này không phải bản kết quả đã cấp với mã này")
+    genuine = check_copy(code, read(signed_result.file))
+    assert held_file_status(genuine.content.decode()).startswith("Hợp lệ — đúng là kết quả đã cấp")
+    # The copy of one result is not another result's.
+    other = check_copy(issued.verification_code, read(signed_result.file))
+    assert other.status_code == 200 and 'id="tinh-trang-tep"' not in other.content.decode()  # issued unsigned: no check
+
+
+def test_a_copy_that_is_no_pdf_or_too_many_is_refused_in_words(signed_result, monkeypatch):
+    code = signed_result.verification_code
+    answer = check_copy(code, b"khong phai PDF")
+    assert answer.status_code == 400 and "Tệp không phải PDF" in answer.content.decode()
+    missing = Client().post(f"/xac-thuc/ket-qua/{code}/", {})
+    assert missing.status_code == 400 and "Hãy chọn tệp PDF cần kiểm tra" in missing.content.decode()
+    monkeypatch.setattr("chinhquyenso.core.throttle.clock", lambda: 1_800_000_030.0)  # one counting minute
+    checker = Client(REMOTE_ADDR="203.0.113.9")
+    for _ in range(signing_throttle.VERIFICATIONS.limit()):
+        assert check_copy(code, read(signed_result.file), checker).status_code == 200
+    refused = check_copy(code, read(signed_result.file), checker)
+    assert refused.status_code == 429 and 0 < int(refused["Retry-After"]) <= 60
+    assert "quá nhiều tệp trong một phút" in refused.content.decode()
+
+
+def test_an_unsigned_result_offers_no_check_of_a_copy(issued):
+    text = page(issued.verification_code).content.decode()
+    assert "Kết quả này không được ký số" in text and 'name="file"' not in text

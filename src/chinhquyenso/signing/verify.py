@@ -492,12 +492,16 @@ def verify_pdf(data: bytes) -> list[SignatureReport]:
     return _run(_validate_all(reader, readable, unreadable))
 
 
-def verify_upload(upload) -> list[SignatureReport]:
-    """verify_pdf for an uploaded file (Django's UploadedFile): its declared size is checked before a byte
-    is read, and the bytes live only for this call — nothing is stored."""
+def read_upload(upload) -> bytes:
+    """The bytes of an uploaded file (Django's UploadedFile), its declared size checked before a byte is
+    read; verify_pdf checks the size read."""
     limit = settings.CQS["UPLOAD_MAX_BYTES"]
     if (getattr(upload, "size", None) or 0) > limit:
         raise too_large("file", limit)
     upload.seek(0)
-    data = upload.read(limit + 1)
-    return verify_pdf(data)
+    return upload.read(limit + 1)
+
+
+def verify_upload(upload) -> list[SignatureReport]:
+    """verify_pdf for an uploaded file: the bytes live only for this call — nothing is stored."""
+    return verify_pdf(read_upload(upload))
