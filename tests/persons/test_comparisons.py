@@ -16,6 +16,7 @@ from chinhquyenso.org.models import AgencyKind
 from chinhquyenso.org.selectors import current_successor
 from chinhquyenso.persons.linkage import comparisons
 from chinhquyenso.persons.linkage.frame import FRAME_COLUMNS, build_frame, frame_row
+from tests.external_tools import program_missing, require
 
 NULL = "Thiếu dữ liệu"
 
@@ -404,15 +405,13 @@ def test_frame_row_matches_build_frame():
 
 @pytest.mark.slow
 def test_spark_reads_the_same_settings_and_gives_the_same_levels(frame, duckdb_levels):
+    require(program_missing("java", "default-jre-headless"))
     pytest.importorskip("pyspark")
     from splink import SparkAPI
 
     from chinhquyenso.persons.linkage import engines
 
-    try:
-        spark = engines.spark_session()
-    except Exception as error:  # no Java here
-        pytest.skip(f"Spark không khởi động được: {error}")
+    spark = engines.spark_session()  # with Java here, a Spark that does not start is a failure
     try:
         # a model saved from DuckDB is loaded as is by the Spark linker
         duck = Linker(DuckDBAPI().register(frame), _cartesian(comparisons.settings_dict()), log_level=logging.ERROR)

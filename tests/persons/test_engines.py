@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from chinhquyenso.core.errors import DomainError
 from chinhquyenso.persons import synthetic
 from chinhquyenso.persons.linkage import engines, pipeline
 from chinhquyenso.persons.linkage import frame as linkage_frame
+from tests.external_tools import program_missing, require
 
 
 def test_an_unknown_engine_is_refused_in_vietnamese(settings):
@@ -45,8 +45,7 @@ def test_duckdb_gets_the_configured_memory_and_spill_folder(settings, tmp_path):
 
 @pytest.fixture(scope="module")
 def spark():
-    if shutil.which("java") is None:
-        pytest.skip("Spark needs Java (installed by CI)")
+    require(program_missing("java", "default-jre-headless"))
     pytest.importorskip("pyspark")
     session = engines.spark_session()
     yield session
