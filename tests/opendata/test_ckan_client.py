@@ -55,12 +55,15 @@ def portal(live_server, province, officers, admin_user, make_dataset):
     leader_secret = accounts.issue_api_token(
         actor=admin_user, agency=province["tu_phap"], name="Hệ thống điều hành", role=Role.LEADER
     )[1]
-    return {
-        "url": live_server.url,
+    clients = {
         "anonymous": RemoteCKAN(live_server.url),
         "get_only": RemoteCKAN(live_server.url, get_only=True),
         "token": RemoteCKAN(live_server.url, apikey=secret),
         "other": RemoteCKAN(live_server.url, apikey=other),
+    }
+    yield {
+        "url": live_server.url,
+        **clients,
         "secret": secret,
         "leader_secret": leader_secret,
         "households": households,
@@ -69,6 +72,10 @@ def portal(live_server, province, officers, admin_user, make_dataset):
         "draft": draft,
         "withdrawn": withdrawn,
     }
+    # A client's keep-alive connection holds a live-server thread, and that thread its database
+    # connection, past the test: PostgreSQL then cannot drop the test database at the end of the run.
+    for client in clients.values():
+        client.close()
 
 
 def public_names(portal):
@@ -147,7 +154,8 @@ def test_the_clients_exceptions(portal):
     with pytest.raises(NotAuthorized):
         portal["other"].action.package_create(title="Khóa của cơ quan khác", owner_org="so-tu-phap")
     with pytest.raises(NotAuthorized):
-        RemoteCKAN(portal["url"], apikey="cqs_khong-dung").action.package_show(id=portal["households"].name)
+        with RemoteCKAN(portal["url"], apikey="cqs_khong-dung") as stranger:
+            stranger.action.package_show(id=portal["households"].name)
     with pytest.raises(ValidationError) as raised:
         portal["token"].action.package_create(title="Giấy phép lạ", license_id="giay-phep-la")
     assert "license_id" in raised.value.error_dict
@@ -208,8 +216,8 @@ def test_create_update_patch_upload_and_delete(portal, officers, tmp_path):
     # administrator issued with the leader's role withdraws.
     with pytest.raises(NotAuthorized):
         ckan.action.package_delete(id=created["id"])
-    leader = RemoteCKAN(portal["url"], apikey=portal["leader_secret"])
-    leader.action.package_delete(id="to-chuc-cong-chung")
+    with RemoteCKAN(portal["url"], apikey=portal["leader_secret"]) as leader:
+        leader.action.package_delete(id="to-chuc-cong-chung")
     assert portal["anonymous"].action.package_show(id="to-chuc-cong-chung")["state"] == "deleted"
     assert "to-chuc-cong-chung" not in portal["anonymous"].action.package_list()
 
