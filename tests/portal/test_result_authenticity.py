@@ -97,26 +97,9 @@ def test_the_page_reads_a_few_queries(issued, django_assert_max_num_queries):
         assert page(issued.verification_code).status_code == 200
 
 
-def test_a_stored_file_changed_after_signing_is_reported_modified(
-    issued, settings, birth_procedure, officers, province, pki_services, signing_keys
-):
+def test_a_stored_file_changed_after_signing_is_reported_modified(signed_result):
     """Signed: the page says valid; the stored bytes replaced by an incremental update: modified."""
-    settings.CQS = {**settings.CQS, "RESULTS_REQUIRE_SIGNATURE": True}
-    signing_keys.for_agency(province["xa_b"])
-    xa = officers["xa_b"]
-    dossier = services.submit(
-        actor=issued.dossier.applicant,
-        procedure_code="1.001193",
-        channel="online",
-        agency_code="xa-kien-thanh",
-        components=PAPER,
-        at=vn(2025, 3, 12, 9),
-    )
-    services.accept(dossier, actor=xa["counter_officer"], at=vn(2025, 3, 12, 10))
-    services.forward(dossier, actor=xa["specialist"], at=vn(2025, 3, 13, 9))
-    services.forward(dossier, actor=xa["leader"], at=vn(2025, 3, 13, 10))
-    upload = store_upload(make_pdf(), original_name="kq.pdf", user=xa["counter_officer"])
-    signed = services.attach_result(dossier, actor=xa["counter_officer"], file=upload)
+    signed = signed_result
     valid = page(signed.verification_code).content.decode()
     assert "Hợp lệ — ký bởi UBND xã Kiến Thành" in valid
     forged = tampered(read(signed.file))
